@@ -1,0 +1,288 @@
+"""SQLAlchemy 2.0 typed models. The schema is created only by Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class RelayPointKind(str, enum.Enum):
+    TOWN_HALL = "town_hall"
+    LIBRARY = "library"
+    SHOP = "shop"
+    COMPANY = "company"
+    ASSOCIATION = "association"
+    HOME = "home"
+
+
+class ReportSource(str, enum.Enum):
+    RELAY_POINT = "relay_point"
+    DRIVER = "driver"
+    STAFF = "staff"
+
+
+class PickupStatus(str, enum.Enum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    SCHEDULED = "scheduled"
+    COLLECTED = "collected"
+    MISSED = "missed"
+
+
+class Slot(str, enum.Enum):
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+
+
+class PlanStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class StopKind(str, enum.Enum):
+    RELAY_POINT = "relay_point"
+    PICKUP = "pickup"
+    BREAK = "break"
+
+
+class Depot(Base):
+    __tablename__ = "depot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+
+class RelayPoint(Base):
+    __tablename__ = "relay_point"
+    __table_args__ = (
+        CheckConstraint("capacity_m3 > 0", name="capacity_positive"),
+        CheckConstraint("stock_m3 >= 0", name="stock_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[RelayPointKind] = mapped_column(_enum(RelayPointKind))
+    address: Mapped[str] = mapped_column(String(300))
+    postcode: Mapped[str] = mapped_column(String(10))
+    arrondissement: Mapped[int | None] = mapped_column(Integer)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    capacity_m3: Mapped[float] = mapped_column(Float)
+    stock_m3: Mapped[float] = mapped_column(Float, default=0.0)
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    daily_rate_m3: Mapped[float] = mapped_column(Float, default=0.1)
+    # [{"days": [0..6], "open": "HH:MM", "close": "HH:MM"}, ...] Monday = 0.
+    opening_hours: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    access_notes: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    stock_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    reports: Mapped[list[StockReport]] = relationship(back_populates="relay_point", order_by="StockReport.id")
+
+    @property
+    def fill_ratio(self) -> float:
+        return 1.0 if self.full else min(1.0, self.stock_m3 / self.capacity_m3)
+
+
+class StockReport(Base):
+    __tablename__ = "stock_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relay_point_id: Mapped[int] = mapped_column(ForeignKey("relay_point.id", ondelete="CASCADE"), index=True)
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    source: Mapped[ReportSource] = mapped_column(_enum(ReportSource))
+    level_pct: Mapped[float | None] = mapped_column(Float)
+    stock_m3: Mapped[float] = mapped_column(Float)
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    relay_point: Mapped[RelayPoint] = relationship(back_populates="reports")
+
+
+class PickupRequest(Base):
+    __tablename__ = "pickup_request"
+    __table_args__ = (CheckConstraint("volume_m3 > 0", name="volume_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    donor_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(300))
+    postcode: Mapped[str] = mapped_column(String(10))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    volume_m3: Mapped[float] = mapped_column(Float)
+    categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    slot: Mapped[Slot] = mapped_column(_enum(Slot))
+    floor: Mapped[int | None] = mapped_column(Integer)
+    has_lift: Mapped[bool | None] = mapped_column(Boolean)
+    access_code: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[PickupStatus] = mapped_column(_enum(PickupStatus), default=PickupStatus.REQUESTED)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Van(Base):
+    __tablename__ = "van"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    plate: Mapped[str | None] = mapped_column(String(20))
+    capacity_m3: Mapped[float] = mapped_column(Float)
+    depot_id: Mapped[int] = mapped_column(ForeignKey("depot.id"))
+    skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    depot: Mapped[Depot] = relationship()
+
+
+class Crew(Base):
+    __tablename__ = "crew"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    members: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    van_id: Mapped[int | None] = mapped_column(ForeignKey("van.id"))
+    shift_start_min: Mapped[int] = mapped_column(Integer, default=8 * 60)
+    shift_end_min: Mapped[int] = mapped_column(Integer, default=16 * 60)
+    break_minutes: Mapped[int] = mapped_column(Integer, default=45)
+    break_earliest_min: Mapped[int] = mapped_column(Integer, default=11 * 60 + 30)
+    break_latest_min: Mapped[int] = mapped_column(Integer, default=13 * 60 + 30)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    van: Mapped[Van | None] = relationship()
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus), default=PlanStatus.DRAFT)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    solve_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    matrix_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    time_limit_s: Mapped[float] = mapped_column(Float, default=0.0)
+    cost: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[int] = mapped_column(Integer, default=0)
+    load_m3: Mapped[float] = mapped_column(Float, default=0.0)
+    solver_status: Mapped[str] = mapped_column(String(20), default="solved")
+    explanation: Mapped[str | None] = mapped_column(Text)
+
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="Round.id"
+    )
+    unassigned: Mapped[list[UnassignedVisit]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="UnassignedVisit.id"
+    )
+
+
+class Round(Base):
+    __tablename__ = "round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    van_id: Mapped[int] = mapped_column(ForeignKey("van.id"))
+    crew_id: Mapped[int | None] = mapped_column(ForeignKey("crew.id"))
+    start_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    end_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    distance_m: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[int] = mapped_column(Integer)
+    load_m3: Mapped[float] = mapped_column(Float)
+
+    plan: Mapped[Plan] = relationship(back_populates="rounds")
+    van: Mapped[Van] = relationship()
+    crew: Mapped[Crew | None] = relationship()
+    stops: Mapped[list[Stop]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="Stop.position"
+    )
+
+
+class Stop(Base):
+    __tablename__ = "stop"
+    __table_args__ = (UniqueConstraint("round_id", "position", name="round_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[StopKind] = mapped_column(_enum(StopKind))
+    relay_point_id: Mapped[int | None] = mapped_column(ForeignKey("relay_point.id"))
+    pickup_request_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_request.id"))
+    planned_arrival: Mapped[dt.datetime] = mapped_column(DateTime)
+    service_s: Mapped[int] = mapped_column(Integer, default=0)
+    waiting_s: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    window_end: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    expected_m3: Mapped[float] = mapped_column(Float, default=0.0)
+    load_after_m3: Mapped[float] = mapped_column(Float, default=0.0)
+    distance_from_start_m: Mapped[int] = mapped_column(Integer, default=0)
+
+    round: Mapped[Round] = relationship(back_populates="stops")
+    relay_point: Mapped[RelayPoint | None] = relationship()
+    pickup_request: Mapped[PickupRequest | None] = relationship()
+
+
+class UnassignedVisit(Base):
+    __tablename__ = "unassigned_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[StopKind] = mapped_column(_enum(StopKind))
+    relay_point_id: Mapped[int | None] = mapped_column(ForeignKey("relay_point.id"))
+    pickup_request_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_request.id"))
+    mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship(back_populates="unassigned")
+    relay_point: Mapped[RelayPoint | None] = relationship()
+    pickup_request: Mapped[PickupRequest | None] = relationship()

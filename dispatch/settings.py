@@ -1,0 +1,54 @@
+"""Settings, read from the environment (prefix ``DISPATCH_``) or a ``.env`` file.
+
+Nothing is read at import time: call :func:`get_settings` (cached) or build a
+:class:`Settings` yourself (tests and the API factory do).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = PACKAGE_DIR / "data"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'var' / 'dispatch.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url, description="Any SQLAlchemy URL.")
+    graph_path: Path | None = Field(default=None, description="GraphML/OSM file; default: bundled Paris graph.")
+    van_speed_factor: float = Field(default=0.85, gt=0.1, le=2.0)
+    max_snap_distance_m: float = Field(default=300.0, gt=0)
+    solve_time_limit_s: float = Field(default=10.0, gt=0, le=3600)
+    solve_seed: int = 0
+    timezone: str = "Europe/Paris"
+    # Relay points below this fill ratio are not worth a visit today.
+    min_fill_ratio: float = Field(default=0.25, ge=0, le=1)
+    # Penalty (in metres of driving) for leaving a relay point at 100 % fill unvisited.
+    relay_point_penalty_m: int = Field(default=25_000, ge=0)
+    # Service time model.
+    relay_service_fixed_s: int = 300
+    relay_service_per_m3_s: int = 240
+    pickup_service_fixed_s: int = 600
+    pickup_service_per_m3_s: int = 300
+    pickup_min_volume_m3: float = 2.0
+
+    @field_validator("graph_path")
+    @classmethod
+    def _graph_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.exists():
+            raise ValueError(f"road graph file {value} does not exist (set DISPATCH_GRAPH_PATH to a GraphML or OSM file)")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,91 @@
+"""The solver's output, shaped like VROOM's: status, summary, unassigned with
+reasons, and routes with arrival and load at every step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Status(str, Enum):
+    SOLVED = "solved"  # a feasible solution was found (may have unassigned optional visits)
+    INFEASIBLE = "infeasible"  # no solution serves every mandatory visit; see ``explanation``
+
+
+class Reason(str, Enum):
+    """Why a visit is in ``unassigned``; found by a real check, not guessed."""
+
+    CAPACITY = "capacity"  # its demand exceeds every eligible vehicle's capacity
+    TIME_WINDOW = "time_window"  # no eligible vehicle can arrive within its windows
+    SHIFT = "shift"  # a round trip to it does not fit in any eligible shift / max work time
+    SKILL = "skill"  # no vehicle has the skills it needs
+    UNREACHABLE = "unreachable"  # no path between it and a depot
+    COST = "cost"  # it could be served, but serving it costs more than its penalty / room ran out
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    type: str  # "start" | "visit" | "break" | "end"
+    id: str | None  # visit or break id; None for start/end
+    location: int | None  # None for a break
+    arrival: int  # seconds from midnight
+    service: int  # service (or break) duration in seconds
+    waiting_time: int  # waited before starting service
+    load: tuple[int, ...]  # load on board after this step
+    distance: int  # cumulative metres driven when arriving here
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    vehicle: str
+    steps: tuple[Step, ...]
+    cost: int
+    distance: int
+    duration: int  # from start departure to end arrival, seconds
+    service: int
+    waiting_time: int
+    load: tuple[int, ...]  # total collected
+
+    @property
+    def visit_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.steps if s.type == "visit" and s.id is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    id: str
+    reason: Reason
+    detail: str  # plain-language explanation, e.g. "needs 25 m³, largest van holds 20 m³"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    cost: int
+    routes: int
+    unassigned: int
+    distance: int
+    duration: int
+    service: int
+    waiting_time: int
+    load: tuple[int, ...]
+    solve_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    status: Status
+    summary: Summary
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...]
+    # When status is INFEASIBLE: why, in plain words (which mandatory visits clash with what).
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    time_limit_s: float = 10.0
+    seed: int = 0
+    # Stop after this many improving solutions (for deterministic tests); None = time only.
+    solution_limit: int | None = None
+    first_solution: str = "auto"  # "auto" picks by problem type
+    log_search: bool = False

@@ -1,0 +1,91 @@
+"""Shared fixtures.
+
+Database tests run on a temporary SQLite file, or on DISPATCH_TEST_DATABASE_URL when it is set
+(CI sets it to the local PostgreSQL). Any test using the ``db_engine`` fixture is marked ``db``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    for item in items:
+        if "db_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def _reset_database(url: str) -> None:
+    from dispatch.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory) -> str:
+    url = os.environ.get("DISPATCH_TEST_DATABASE_URL")
+    if url:
+        _reset_database(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_url(db_url: str) -> str:
+    from dispatch.db import upgrade
+
+    upgrade(db_url)
+    return db_url
+
+
+@pytest.fixture
+def db_engine(migrated_url: str) -> Iterator[Engine]:
+    """A migrated database, emptied after each test."""
+    from dispatch.db import engine_for
+    from dispatch.models import Base
+
+    engine = engine_for(migrated_url)
+    yield engine
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end (services flush, never commit)."""
+    from dispatch.db import session_factory
+
+    s = session_factory(db_engine)()
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()
+
+
+@pytest.fixture(scope="session")
+def paris_network():
+    from dispatch.roads import RoadNetwork, default_graph_path
+
+    return RoadNetwork.load(default_graph_path(), van_speed_factor=0.85)
+
+
+@pytest.fixture
+def settings(migrated_url: str):
+    from dispatch.settings import Settings
+
+    return Settings(database_url=migrated_url, solve_time_limit_s=3, _env_file=None)
