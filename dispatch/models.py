@@ -204,6 +204,9 @@ class Crew(Base):
 
 class Plan(Base):
     __tablename__ = "plan"
+    # Ids are never reused (SQLite reuses the highest deleted id without AUTOINCREMENT):
+    # a replaced draft's id must not come back as another plan.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -228,6 +231,7 @@ class Plan(Base):
 
 class Round(Base):
     __tablename__ = "round"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
@@ -249,7 +253,7 @@ class Round(Base):
 
 class Stop(Base):
     __tablename__ = "stop"
-    __table_args__ = (UniqueConstraint("round_id", "position", name="round_position"),)
+    __table_args__ = (UniqueConstraint("round_id", "position", name="round_position"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)

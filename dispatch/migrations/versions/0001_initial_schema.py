@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 10:20:42.266679
+Create Date: 2026-11-28 10:27:54.860562
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table('depot',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -67,7 +66,8 @@ def upgrade() -> None:
     sa.Column('load_m3', sa.Float(), nullable=False),
     sa.Column('solver_status', sa.String(length=20), nullable=False),
     sa.Column('explanation', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('plan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_date'), ['date'], unique=False)
@@ -170,7 +170,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['crew_id'], ['crew.id'], name=op.f('fk_round_crew_id_crew')),
     sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_round_plan_id_plan'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['van_id'], ['van.id'], name=op.f('fk_round_van_id_van')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_round'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('round', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_round_plan_id'), ['plan_id'], unique=False)
@@ -194,16 +195,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['relay_point_id'], ['relay_point.id'], name=op.f('fk_stop_relay_point_id_relay_point')),
     sa.ForeignKeyConstraint(['round_id'], ['round.id'], name=op.f('fk_stop_round_id_round'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stop')),
-    sa.UniqueConstraint('round_id', 'position', name='round_position')
+    sa.UniqueConstraint('round_id', 'position', name='round_position'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('stop', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stop_round_id'), ['round_id'], unique=False)
 
 
 
-
 def downgrade() -> None:
-
     with op.batch_alter_table('stop', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stop_round_id'))
 
@@ -232,4 +232,3 @@ def downgrade() -> None:
 
     op.drop_table('pickup_request')
     op.drop_table('depot')
-

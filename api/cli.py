@@ -1,0 +1,185 @@
+"""The ``dispatch`` command line (an interface, like the HTTP API: it sits above ``dispatch``)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+from dispatch.errors import DispatchError
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (1-65535)")
+    return port
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a positive number of seconds")
+    return number
+
+
+def _today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    from dispatch.settings import get_settings
+
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _default_day() -> dt.date:
+    from dispatch.workdays import next_collection_day
+
+    return next_collection_day(_today())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from dispatch.db import upgrade
+    from dispatch.settings import get_settings
+
+    upgrade(get_settings().database_url)
+    print("database schema is up to date")
+    return 0
+
+
+def _seed(day: dt.date, *, only_if_empty: bool) -> None:
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.demo import is_seeded, seed_demo
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        if is_seeded(session=session):
+            if only_if_empty:
+                print("database already holds a network: not seeding the demo")
+                return
+            raise DispatchError(
+                "the database is not empty: the demo is only seeded into an empty database "
+                "(point DISPATCH_DATABASE_URL at a new file, or delete var/dispatch.sqlite3)"
+            )
+        counts = seed_demo(day, session=session)
+    print(
+        f"seeded the Paris demo: {counts['relay_points']} relay points, {counts['vans']} vans, "
+        f"{counts['pickups']} home pickups on {day.isoformat()}"
+    )
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    _seed(args.date or _default_day(), only_if_empty=args.if_empty)
+    return 0
+
+
+def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: bool) -> None:
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.network import get_network
+    from dispatch.planning import plan_day
+    from dispatch.settings import get_settings
+    from dispatch.views import format_summary, plan_view
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    network = get_network(settings)
+    with session_scope(engine_for(settings.database_url)) as session:
+        plan = plan_day(day, settings, network, session=session, time_limit_s=time_limit, seed=seed)
+        view = plan_view(plan)
+    if as_json:
+        from api.schemas import DayOut
+
+        print(DayOut.from_view(view).model_dump_json(indent=2))
+    else:
+        print(format_summary(view))
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    _plan(args.date or _default_day(), args.time_limit, args.seed, args.json)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from dispatch.db import upgrade
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    print(f"serving the API on http://{args.host}:{args.port} (OpenAPI at /docs); Ctrl-C stops it", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    day = args.date or _default_day()
+    _seed(day, only_if_empty=True)
+    _plan(day, args.time_limit, None, False)
+    if args.no_serve:
+        return 0
+    return cmd_serve(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dispatch", description="Donation-collection dispatch: plan vans' rounds.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed-demo", help="load the Paris demo network into an empty database")
+    seed.add_argument("--date", type=_date, help="day of the demo's home pickups (default: next collection day)")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if the database already holds data")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    plan = sub.add_parser("plan", help="plan a day's rounds and store them as the draft plan")
+    plan.add_argument("--date", type=_date, help="day to plan (default: next collection day)")
+    plan.add_argument("--time-limit", type=_positive, help="solver time limit in seconds")
+    plan.add_argument("--seed", type=int, help="solver random seed")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(func=cmd_plan)
+
+    for name, func, text in (
+        ("serve", cmd_serve, "serve the HTTP API"),
+        ("run", cmd_run, "seed if empty, plan a day, print it, then serve the API"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=_port, default=8000)
+        if name == "run":
+            p.add_argument("--date", type=_date, help="day to plan (default: next collection day)")
+            p.add_argument("--time-limit", type=_positive, help="solver time limit in seconds")
+            p.add_argument("--no-serve", action="store_true", help="stop after printing the plan")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DispatchError as exc:
+        print(f"dispatch: error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

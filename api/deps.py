@@ -1,0 +1,43 @@
+"""Request-scoped dependencies: settings, one database session per request, the road network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from dispatch.db import engine_for, session_factory
+from dispatch.network import get_network
+from dispatch.roads import RoadNetwork
+from dispatch.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The one place where a request's unit of work is committed or rolled back."""
+    settings: Settings = request.app.state.settings
+    session = session_factory(engine_for(settings.database_url))()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def road_network(settings: Annotated[Settings, Depends(get_settings)]) -> RoadNetwork:
+    return get_network(settings)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": commit happens when the endpoint returns, before the response is sent,
+# so a failed commit becomes an error response instead of a silently lost write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+NetworkDep = Annotated[RoadNetwork, Depends(road_network)]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.schemas import PickupIn, PickupOut
+from dispatch import pickups as service
+from dispatch.models import PickupStatus, Slot
+
+router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"])
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED,
+    summary="Request a home pickup; the collection rules accept or refuse it",
+    description="The request is always stored. `status` is `accepted` or `refused`; "
+    "a refusal lists every reason in `reasons`.",
+)
+def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> PickupOut:
+    ctx = service.RuleContext(
+        today=dt.datetime.now(ZoneInfo(settings.timezone)).date(),
+        min_volume_m3=settings.pickup_min_volume_m3,
+        largest_van_m3=service.largest_van_m3(session=session),
+        in_served_area=network.contains,
+    )
+    request = service.PickupInput(
+        donor_name=body.donor_name, phone=body.phone, address=body.address, postcode=body.postcode, lat=body.lat,
+        lon=body.lon, volume_m3=body.volume_m3, date=body.date, slot=Slot(body.slot),
+        categories=tuple(body.categories), floor=body.floor, has_lift=body.has_lift,
+        access_code=body.access_code, notes=body.notes,
+    )
+    return PickupOut.from_orm_obj(service.create_pickup(request, ctx, session=session))
+
+
+@router.get("", summary="List home-pickup requests")
+def list_pickups(
+    session: SessionDep,
+    date: dt.date | None = None,
+    status: PickupStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[PickupOut]:
+    items = service.list_pickups(session=session, date=date, status=status, limit=limit, offset=offset)
+    return [PickupOut.from_orm_obj(p) for p in items]
+
+
+@router.get("/{pickup_id}", summary="One home-pickup request and its status")
+def get_pickup(pickup_id: int, session: SessionDep) -> PickupOut:
+    return PickupOut.from_orm_obj(service.get_pickup(pickup_id, session=session))

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, status
+
+from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.schemas import DayOut, PlanIn
+from dispatch import planning
+from dispatch.errors import NotFound
+from dispatch.views import day_view, plan_view
+
+router = APIRouter(prefix="/api/v1", tags=["planning"])
+
+
+@router.post("/plans", status_code=status.HTTP_201_CREATED,
+             summary="Plan a day's rounds (replaces that day's draft) and return the plan")
+def create_plan(body: PlanIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> DayOut:
+    plan = planning.plan_day(body.date, settings, network, session=session, time_limit_s=body.time_limit_s,
+                             seed=body.seed)
+    return DayOut.from_view(plan_view(plan))
+
+
+@router.get("/plans/{plan_id}", summary="One plan with its rounds and unassigned visits")
+def get_plan(plan_id: int, session: SessionDep) -> DayOut:
+    return DayOut.from_view(plan_view(planning.get_plan(plan_id, session=session)))
+
+
+@router.get("/rounds", summary="The rounds of a day: van, crew, ordered stops, and unassigned visits with reasons")
+def get_rounds(date: dt.date, session: SessionDep) -> DayOut:
+    view = day_view(date, session=session)
+    if view is None:
+        raise NotFound(f"no plan for {date.isoformat()}: POST /api/v1/plans with that date first", field="date")
+    return DayOut.from_view(view)

@@ -1,0 +1,267 @@
+"""Pydantic schemas of the HTTP API, separate from ORM and solver types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dispatch.models import PickupRequest, RelayPoint, StockReport
+from dispatch.views import DayView, RoundView, StopView, UnassignedView
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the field at fault when there is one."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    errors: list[dict] | None = None
+
+
+class OpeningHours(BaseModel):
+    days: list[int] = Field(description="weekdays, Monday = 0")
+    open: str = Field(examples=["09:30"])
+    close: str = Field(examples=["19:00"])
+
+
+class RelayPointOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    address: str
+    postcode: str
+    arrondissement: int | None
+    lat: float
+    lon: float
+    capacity_m3: float
+    stock_m3: float
+    fill_pct: float
+    full: bool
+    daily_rate_m3: float
+    active: bool
+    opening_hours: list[OpeningHours]
+    access_notes: str | None
+    stock_updated_at: dt.datetime | None
+
+    @classmethod
+    def from_orm_obj(cls, rp: RelayPoint) -> RelayPointOut:
+        return cls(
+            id=rp.id, code=rp.code, name=rp.name, kind=rp.kind.value, address=rp.address, postcode=rp.postcode,
+            arrondissement=rp.arrondissement, lat=rp.lat, lon=rp.lon, capacity_m3=rp.capacity_m3,
+            stock_m3=round(rp.stock_m3, 3), fill_pct=round(100 * rp.fill_ratio, 1), full=rp.full,
+            daily_rate_m3=rp.daily_rate_m3, active=rp.active,
+            opening_hours=[OpeningHours(**o) for o in rp.opening_hours or []],
+            access_notes=rp.access_notes, stock_updated_at=rp.stock_updated_at,
+        )
+
+
+class RelayPointPage(BaseModel):
+    items: list[RelayPointOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class FillReportIn(BaseModel):
+    """Exactly one of ``level_pct``, ``stock_m3`` or ``full: true``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"full": True}, {"level_pct": 60}, {"stock_m3": 0.4, "note": "après-midi"}]},
+    )
+
+    level_pct: float | None = Field(default=None, ge=0, le=100)
+    stock_m3: float | None = Field(default=None, ge=0, le=1000)
+    full: bool = False
+    note: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> FillReportIn:
+        given = [n for n in ("level_pct", "stock_m3") if getattr(self, n) is not None] + (["full"] if self.full else [])
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of level_pct (0-100), stock_m3 or full=true"
+                + (f"; got {', '.join(given)}" if given else "; got none")
+            )
+        return self
+
+
+class FillReportOut(BaseModel):
+    id: int
+    relay_point_id: int
+    reported_at: dt.datetime
+    source: str
+    level_pct: float | None
+    stock_m3: float
+    full: bool
+    note: str | None
+
+    @classmethod
+    def from_orm_obj(cls, r: StockReport) -> FillReportOut:
+        return cls(
+            id=r.id, relay_point_id=r.relay_point_id, reported_at=r.reported_at, source=r.source.value,
+            level_pct=r.level_pct, stock_m3=round(r.stock_m3, 3), full=r.full, note=r.note,
+        )
+
+
+Category = Literal[
+    "furniture", "textile", "books", "dishes", "toys", "small_appliances", "decor", "linen", "sports", "music",
+    "mattress", "large_appliance", "rubble", "hazardous",
+]
+
+
+class PickupIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "donor_name": "Mme Durand", "phone": "06 12 34 56 78",
+                    "address": "12 rue de Belleville, 75020 Paris", "postcode": "75020",
+                    "lat": 48.8721, "lon": 2.3770, "volume_m3": 3.5, "date": "2026-12-02", "slot": "morning",
+                    "categories": ["furniture", "books"], "floor": 3, "has_lift": False, "access_code": "4521B",
+                }
+            ]
+        },
+    )
+
+    donor_name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=6, max_length=40, pattern=r"^[0-9+ ().-]+$")
+    address: str = Field(min_length=3, max_length=300)
+    postcode: str = Field(pattern=r"^[0-9]{5}$")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    volume_m3: float = Field(gt=0, le=100, description="estimated volume; home pickups start at 2 m³")
+    date: dt.date
+    slot: Literal["morning", "afternoon"]
+    categories: list[Category] = Field(default_factory=list, max_length=20)
+    floor: int | None = Field(default=None, ge=-5, le=60)
+    has_lift: bool | None = None
+    access_code: str | None = Field(default=None, max_length=40)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class PickupOut(BaseModel):
+    id: int
+    ref: str
+    status: str
+    reasons: list[str]
+    date: dt.date
+    slot: str
+    volume_m3: float
+    categories: list[str]
+    address: str
+    lat: float
+    lon: float
+    donor_name: str
+    phone: str
+
+    @classmethod
+    def from_orm_obj(cls, p: PickupRequest) -> PickupOut:
+        return cls(
+            id=p.id, ref=p.ref, status=p.status.value, reasons=p.status_reason.split("; ") if p.status_reason else [],
+            date=p.date, slot=p.slot.value, volume_m3=p.volume_m3, categories=list(p.categories or []),
+            address=p.address, lat=p.lat, lon=p.lon, donor_name=p.donor_name, phone=p.phone,
+        )
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"date": "2026-12-01"}]})
+
+    date: dt.date
+    time_limit_s: float | None = Field(default=None, gt=0, le=600, description="solver time limit")
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class StopOut(BaseModel):
+    position: int
+    kind: str
+    name: str
+    address: str | None
+    lat: float | None
+    lon: float | None
+    planned_arrival: dt.datetime
+    service_minutes: int
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    expected_m3: float
+    load_after_m3: float
+    relay_point_id: int | None
+    pickup_request_id: int | None
+
+    @classmethod
+    def from_view(cls, s: StopView) -> StopOut:
+        return cls(
+            position=s.position, kind=s.kind, name=s.name, address=s.address, lat=s.lat, lon=s.lon,
+            planned_arrival=s.planned_arrival, service_minutes=s.service_minutes, window_start=s.window_start,
+            window_end=s.window_end, expected_m3=s.expected_m3, load_after_m3=s.load_after_m3,
+            relay_point_id=s.relay_point_id, pickup_request_id=s.pickup_request_id,
+        )
+
+
+class RoundOut(BaseModel):
+    id: int
+    van: str
+    van_capacity_m3: float
+    crew: str | None
+    start_at: dt.datetime
+    end_at: dt.datetime
+    distance_km: float
+    duration_minutes: int
+    load_m3: float
+    stops: list[StopOut]
+
+    @classmethod
+    def from_view(cls, r: RoundView) -> RoundOut:
+        return cls(
+            id=r.id, van=r.van, van_capacity_m3=r.van_capacity_m3, crew=r.crew, start_at=r.start_at,
+            end_at=r.end_at, distance_km=r.distance_km, duration_minutes=r.duration_minutes, load_m3=r.load_m3,
+            stops=[StopOut.from_view(s) for s in r.stops],
+        )
+
+
+class UnassignedOut(BaseModel):
+    kind: str
+    name: str
+    relay_point_id: int | None
+    pickup_request_id: int | None
+    mandatory: bool
+    reason: str
+    detail: str
+
+    @classmethod
+    def from_view(cls, u: UnassignedView) -> UnassignedOut:
+        return cls(**{f: getattr(u, f) for f in cls.model_fields})
+
+
+class DayOut(BaseModel):
+    plan_id: int
+    date: dt.date
+    status: str
+    solver_status: str
+    explanation: str | None
+    rounds_count: int
+    stops_count: int
+    distance_km: float
+    load_m3: float
+    time_limit_s: float
+    solve_seconds: float
+    matrix_seconds: float
+    rounds: list[RoundOut]
+    unassigned: list[UnassignedOut]
+
+    @classmethod
+    def from_view(cls, v: DayView) -> DayOut:
+        return cls(
+            plan_id=v.plan_id, date=v.date, status=v.status, solver_status=v.solver_status,
+            explanation=v.explanation, rounds_count=len(v.rounds), stops_count=v.stop_count,
+            distance_km=v.distance_km, load_m3=v.load_m3, time_limit_s=v.time_limit_s,
+            solve_seconds=round(v.solve_seconds, 2), matrix_seconds=round(v.matrix_seconds, 3),
+            rounds=[RoundOut.from_view(r) for r in v.rounds],
+            unassigned=[UnassignedOut.from_view(u) for u in v.unassigned],
+        )

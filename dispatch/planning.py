@@ -1,0 +1,343 @@
+"""Planning a day: database state -> solver Problem -> stored rounds.
+
+``build_day`` reads what is to be collected on a date; ``plan_day`` solves it
+and replaces the previous draft for that date. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import solver
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.models import (
+    Crew,
+    Depot,
+    PickupRequest,
+    PickupStatus,
+    Plan,
+    PlanStatus,
+    RelayPoint,
+    Round,
+    Stop,
+    StopKind,
+    UnassignedVisit,
+    Van,
+)
+from dispatch.pickups import SLOT_WINDOWS_S
+from dispatch.relay_points import expected_stock_m3, opening_windows
+from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
+from dispatch.settings import Settings
+from dispatch.workdays import why_not_collection_day
+
+LITRES_PER_M3 = 1000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One visit the day may contain, before solving."""
+
+    key: str  # "rp:12" or "pu:3"
+    kind: StopKind
+    record_id: int
+    name: str
+    lat: float
+    lon: float
+    expected_m3: float
+    service_s: int
+    windows: tuple[tuple[int, int], ...]
+    mandatory: bool
+    penalty: int | None
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A visit left out before solving (closed that day, off the road network...)."""
+
+    candidate_key: str
+    kind: StopKind
+    record_id: int
+    mandatory: bool
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class VehicleInfo:
+    van: Van
+    crew: Crew
+
+
+@dataclass
+class DayProblem:
+    day: dt.date
+    depot: Depot
+    problem: solver.Problem
+    candidates: dict[str, Candidate]
+    vehicles: dict[str, VehicleInfo]
+    excluded: list[Excluded] = field(default_factory=list)
+    matrix_seconds: float = 0.0
+
+
+def _relay_candidates(
+    day: dt.date, settings: Settings, *, session: Session
+) -> tuple[list[Candidate], list[Excluded]]:
+    candidates: list[Candidate] = []
+    excluded: list[Excluded] = []
+    rps = session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all()
+    for rp in rps:
+        expected = expected_stock_m3(rp, day)
+        ratio = 1.0 if rp.full else expected / rp.capacity_m3
+        if not rp.full and ratio < settings.min_fill_ratio:
+            continue  # not worth a visit today: not a left-out visit
+        service = settings.relay_service_fixed_s + round(settings.relay_service_per_m3_s * expected)
+        windows = tuple(
+            (w.open_s, w.close_s - service) for w in opening_windows(rp, day) if w.close_s - service >= w.open_s
+        )
+        key = f"rp:{rp.id}"
+        if not windows:
+            excluded.append(
+                Excluded(key, StopKind.RELAY_POINT, rp.id, rp.full, "closed",
+                         f"{rp.name} is closed on {day.strftime('%A')} {day.isoformat()}")
+            )
+            continue
+        candidates.append(
+            Candidate(
+                key=key, kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
+                expected_m3=expected, service_s=service, windows=windows, mandatory=rp.full,
+                penalty=None if rp.full else int(settings.relay_point_penalty_m * ratio),
+            )
+        )
+    return candidates, excluded
+
+
+def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) -> list[Candidate]:
+    pickups = session.scalars(
+        select(PickupRequest)
+        .where(PickupRequest.date == day)
+        .where(PickupRequest.status.in_([PickupStatus.ACCEPTED, PickupStatus.SCHEDULED]))
+        .order_by(PickupRequest.id)
+    ).all()
+    out = []
+    for pu in pickups:
+        service = settings.pickup_service_fixed_s + round(settings.pickup_service_per_m3_s * pu.volume_m3)
+        start, end = SLOT_WINDOWS_S[pu.slot]
+        out.append(
+            Candidate(
+                key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
+                lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
+                windows=((start, end),), mandatory=True, penalty=None,
+            )
+        )
+    return out
+
+
+def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session) -> DayProblem:
+    """Turn the database state for ``day`` into a solver problem."""
+    not_a_day = why_not_collection_day(day)
+    if not_a_day:
+        raise InvalidInput(not_a_day, field="date")
+    depot = session.scalars(select(Depot).order_by(Depot.id)).first()
+    if depot is None:
+        raise NotFound("no depot is configured: run `dispatch seed-demo` or create one", field="depot")
+    crews = session.scalars(
+        select(Crew).join(Van, Crew.van_id == Van.id)
+        .where(Crew.active.is_(True), Van.active.is_(True)).order_by(Crew.id)
+    ).all()
+    if not crews:
+        raise NotFound("no active crew with an active van: nothing can be planned", field="crews")
+
+    relay, excluded = _relay_candidates(day, settings, session=session)
+    candidates = relay + _pickup_candidates(day, settings, session=session)
+
+    started = time.perf_counter()
+    depot_site = network.snap("depot", depot.lat, depot.lon, max_distance_m=settings.max_snap_distance_m)
+    sites = [depot_site]
+    kept: list[Candidate] = []
+    for cand in candidates:
+        try:
+            site = network.snap(cand.key, cand.lat, cand.lon, max_distance_m=settings.max_snap_distance_m)
+        except SiteTooFar as exc:
+            excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "site_too_far",
+                                     f"{cand.name}: {exc.message}"))
+            continue
+        except SiteUnreachable as exc:
+            excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "unreachable",
+                                     f"{cand.name}: {exc.message}"))
+            continue
+        sites.append(site)
+        kept.append(cand)
+    matrices = network.matrices(sites)
+    matrix_seconds = time.perf_counter() - started
+
+    visits = tuple(
+        solver.Visit(
+            id=cand.key,
+            location=i + 1,
+            demand=(round(cand.expected_m3 * LITRES_PER_M3),),
+            service=cand.service_s,
+            windows=tuple(solver.TimeWindow(a, b) for a, b in cand.windows),
+            penalty=cand.penalty,
+        )
+        for i, cand in enumerate(kept)
+    )
+    vehicles: dict[str, VehicleInfo] = {}
+    solver_vehicles = []
+    for crew in crews:
+        van = crew.van
+        assert van is not None
+        vid = f"crew:{crew.id}"
+        vehicles[vid] = VehicleInfo(van=van, crew=crew)
+        solver_vehicles.append(
+            solver.Vehicle(
+                id=vid, start=0, end=0,
+                capacity=(round(van.capacity_m3 * LITRES_PER_M3),),
+                shift=solver.TimeWindow(crew.shift_start_min * 60, crew.shift_end_min * 60),
+                breaks=(
+                    (solver.Break("lunch", solver.TimeWindow(crew.break_earliest_min * 60, crew.break_latest_min * 60),
+                                  crew.break_minutes * 60),)
+                    if crew.break_minutes else ()
+                ),
+            )
+        )
+    problem = solver.Problem(
+        durations=tuple(tuple(int(x) for x in row) for row in matrices.durations),
+        distances=tuple(tuple(int(x) for x in row) for row in matrices.distances),
+        vehicles=tuple(solver_vehicles),
+        visits=visits,
+    )
+    return DayProblem(
+        day=day, depot=depot, problem=problem, candidates={c.key: c for c in kept},
+        vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds,
+    )
+
+
+def _at(day: dt.date, seconds: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
+
+
+def _clear_drafts(day: dt.date, *, session: Session) -> None:
+    published = session.scalars(
+        select(Plan.id).where(Plan.date == day, Plan.status == PlanStatus.PUBLISHED)
+    ).first()
+    if published is not None:
+        raise Conflict(f"the plan for {day.isoformat()} is already published (plan {published}); it cannot be replaced")
+    for plan in session.scalars(select(Plan).where(Plan.date == day)).all():
+        session.delete(plan)
+    session.flush()
+    for pu in session.scalars(
+        select(PickupRequest).where(PickupRequest.date == day, PickupRequest.status == PickupStatus.SCHEDULED)
+    ).all():
+        pu.status = PickupStatus.ACCEPTED
+        pu.status_reason = None
+
+
+def plan_day(
+    day: dt.date,
+    settings: Settings,
+    network: RoadNetwork,
+    *,
+    session: Session,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+) -> Plan:
+    """Plan ``day`` and store it as the draft plan for that date (replacing any previous draft)."""
+    _clear_drafts(day, session=session)
+    day_problem = build_day(day, settings, network, session=session)
+    limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
+    solution = solver.solve(
+        day_problem.problem,
+        solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed),
+    )
+    return _store(day_problem, solution, limit, session=session)
+
+
+def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: Session) -> Plan:
+    day = dp.day
+    plan = Plan(
+        date=day, status=PlanStatus.DRAFT, time_limit_s=limit, solve_seconds=solution.summary.solve_seconds,
+        matrix_seconds=dp.matrix_seconds, cost=solution.summary.cost, distance_m=solution.summary.distance,
+        load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
+        solver_status=solution.status.value, explanation=solution.explanation or None,
+    )
+    session.add(plan)
+    for route in solution.routes:
+        info = dp.vehicles[route.vehicle]
+        steps = route.steps
+        rnd = Round(
+            plan=plan, van=info.van, crew=info.crew,
+            start_at=_at(day, steps[0].arrival), end_at=_at(day, steps[-1].arrival),
+            distance_m=route.distance, duration_s=route.duration,
+            load_m3=route.load[0] / LITRES_PER_M3,
+        )
+        session.add(rnd)
+        position = 0
+        for step in steps:
+            if step.type == "break":
+                kind, rp_id, pu_id, expected, window = StopKind.BREAK, None, None, 0.0, (None, None)
+            elif step.type == "visit":
+                cand = dp.candidates[step.id]
+                kind = cand.kind
+                rp_id = cand.record_id if kind is StopKind.RELAY_POINT else None
+                pu_id = cand.record_id if kind is StopKind.PICKUP else None
+                expected = cand.expected_m3
+                chosen = next(
+                    ((a, b) for a, b in cand.windows if a <= step.arrival + step.waiting_time <= b),
+                    cand.windows[0],
+                )
+                window = (_at(day, chosen[0]), _at(day, chosen[1]))
+            else:
+                continue
+            position += 1
+            rnd.stops.append(
+                Stop(
+                    position=position, kind=kind, relay_point_id=rp_id, pickup_request_id=pu_id,
+                    # The planned time is when service starts (arrival plus any wait for the window).
+                    planned_arrival=_at(day, step.arrival + step.waiting_time), service_s=step.service,
+                    waiting_s=step.waiting_time,
+                    window_start=window[0], window_end=window[1], expected_m3=expected,
+                    load_after_m3=step.load[0] / LITRES_PER_M3 if step.load else 0.0,
+                    distance_from_start_m=step.distance,
+                )
+            )
+            if pu_id is not None:
+                pu = session.get(PickupRequest, pu_id)
+                pu.status = PickupStatus.SCHEDULED
+    for un in solution.unassigned:
+        cand = dp.candidates[un.id]
+        plan.unassigned.append(
+            UnassignedVisit(
+                kind=cand.kind,
+                relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
+                pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
+                mandatory=cand.mandatory, reason=un.reason.value, detail=un.detail,
+            )
+        )
+    for ex in dp.excluded:
+        plan.unassigned.append(
+            UnassignedVisit(
+                kind=ex.kind,
+                relay_point_id=ex.record_id if ex.kind is StopKind.RELAY_POINT else None,
+                pickup_request_id=ex.record_id if ex.kind is StopKind.PICKUP else None,
+                mandatory=ex.mandatory, reason=ex.reason, detail=ex.detail,
+            )
+        )
+    session.flush()
+    return plan
+
+
+def get_plan(plan_id: int, *, session: Session) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} does not exist", field="plan_id")
+    return plan
+
+
+def latest_plan(day: dt.date, *, session: Session) -> Plan | None:
+    return session.scalars(select(Plan).where(Plan.date == day).order_by(Plan.id.desc())).first()
+

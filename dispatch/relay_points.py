@@ -1,0 +1,129 @@
+"""Relay points: listing, fill reports, opening hours. Services flush, never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import RelayPoint, ReportSource, StockReport, utcnow
+
+
+def get_relay_point(relay_point_id: int, *, session: Session) -> RelayPoint:
+    rp = session.get(RelayPoint, relay_point_id)
+    if rp is None:
+        raise NotFound(f"relay point {relay_point_id} does not exist", field="relay_point_id")
+    return rp
+
+
+def list_relay_points(
+    *, session: Session, active: bool | None = None, full: bool | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[RelayPoint], int]:
+    query = select(RelayPoint)
+    if active is not None:
+        query = query.where(RelayPoint.active.is_(active))
+    if full is not None:
+        query = query.where(RelayPoint.full.is_(full))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(RelayPoint.id).limit(limit).offset(offset)).all()
+    return list(items), total
+
+
+def report_fill(
+    relay_point_id: int,
+    *,
+    session: Session,
+    source: ReportSource,
+    level_pct: float | None = None,
+    stock_m3: float | None = None,
+    full: bool = False,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> StockReport:
+    """Record a fill report and set the relay point's current stock from it.
+
+    Exactly one of ``level_pct``, ``stock_m3`` or ``full=True`` must be given.
+    """
+    rp = get_relay_point(relay_point_id, session=session)
+    given = [name for name, value in (("level_pct", level_pct), ("stock_m3", stock_m3)) if value is not None]
+    if full:
+        given.append("full")
+    if len(given) != 1:
+        raise InvalidInput(
+            "give exactly one of level_pct (0-100), stock_m3 or full=true"
+            + (f"; got {', '.join(given)}" if given else "; got none"),
+            field="level_pct",
+        )
+    if level_pct is not None:
+        if not 0 <= level_pct <= 100:
+            raise InvalidInput(f"level_pct must be between 0 and 100, got {level_pct}", field="level_pct")
+        stock = rp.capacity_m3 * level_pct / 100
+        is_full = level_pct >= 100
+    elif stock_m3 is not None:
+        if stock_m3 < 0:
+            raise InvalidInput(f"stock_m3 must not be negative, got {stock_m3}", field="stock_m3")
+        if stock_m3 > rp.capacity_m3:
+            raise InvalidInput(
+                f"stock_m3 {stock_m3} exceeds the relay point's capacity of {rp.capacity_m3} m³; "
+                "report full=true if it is full",
+                field="stock_m3",
+            )
+        stock = stock_m3
+        is_full = stock_m3 >= rp.capacity_m3
+    else:
+        stock = rp.capacity_m3
+        is_full = True
+    when = at or utcnow()
+    report = StockReport(
+        relay_point=rp, reported_at=when, source=source, level_pct=level_pct, stock_m3=stock, full=is_full, note=note
+    )
+    session.add(report)
+    rp.stock_m3 = stock
+    rp.full = is_full
+    rp.stock_updated_at = when
+    session.flush()
+    return report
+
+
+def parse_hhmm(value: str) -> int:
+    """'08:30' -> seconds since midnight."""
+    hours, minutes = value.split(":")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ValueError(f"bad time {value!r}")
+    return h * 3600 + m * 60
+
+
+@dataclass(frozen=True, order=True)
+class OpeningWindow:
+    open_s: int
+    close_s: int
+
+
+def opening_windows(rp: RelayPoint, day: dt.date) -> list[OpeningWindow]:
+    """The relay point's opening windows on ``day``, sorted and merged."""
+    weekday = day.weekday()
+    windows = sorted(
+        OpeningWindow(parse_hhmm(entry["open"]), parse_hhmm(entry["close"]))
+        for entry in rp.opening_hours or []
+        if weekday in entry.get("days", [])
+    )
+    merged: list[OpeningWindow] = []
+    for w in windows:
+        if merged and w.open_s <= merged[-1].close_s:
+            merged[-1] = OpeningWindow(merged[-1].open_s, max(merged[-1].close_s, w.close_s))
+        else:
+            merged.append(w)
+    return merged
+
+
+def expected_stock_m3(rp: RelayPoint, day: dt.date) -> float:
+    """Stock expected on ``day``: last known stock plus the daily deposit rate since then."""
+    if rp.full:
+        return rp.capacity_m3
+    since = rp.stock_updated_at.date() if rp.stock_updated_at else day
+    days = max(0, (day - since).days)
+    return min(rp.capacity_m3, rp.stock_m3 + rp.daily_rate_m3 * days)

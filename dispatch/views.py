@@ -1,0 +1,177 @@
+"""Plain view objects of a planned day, for the API, the CLI summary and manifests.
+
+Built from the ORM once, inside the session; holds no ORM objects afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from dispatch.models import Plan, Stop, StopKind, UnassignedVisit
+from dispatch.planning import latest_plan
+
+
+@dataclass(frozen=True)
+class StopView:
+    position: int
+    kind: str
+    name: str
+    address: str | None
+    lat: float | None
+    lon: float | None
+    planned_arrival: dt.datetime
+    service_minutes: int
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    expected_m3: float
+    load_after_m3: float
+    relay_point_id: int | None
+    pickup_request_id: int | None
+    access_notes: str | None
+    contact: str | None
+
+
+@dataclass(frozen=True)
+class RoundView:
+    id: int
+    van: str
+    van_capacity_m3: float
+    crew: str | None
+    start_at: dt.datetime
+    end_at: dt.datetime
+    distance_km: float
+    duration_minutes: int
+    load_m3: float
+    stops: tuple[StopView, ...]
+
+    @property
+    def visits(self) -> tuple[StopView, ...]:
+        return tuple(s for s in self.stops if s.kind != StopKind.BREAK.value)
+
+
+@dataclass(frozen=True)
+class UnassignedView:
+    kind: str
+    name: str
+    relay_point_id: int | None
+    pickup_request_id: int | None
+    mandatory: bool
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DayView:
+    plan_id: int
+    date: dt.date
+    status: str
+    solver_status: str
+    explanation: str | None
+    time_limit_s: float
+    solve_seconds: float
+    matrix_seconds: float
+    rounds: tuple[RoundView, ...]
+    unassigned: tuple[UnassignedView, ...]
+
+    @property
+    def stop_count(self) -> int:
+        return sum(len(r.visits) for r in self.rounds)
+
+    @property
+    def distance_km(self) -> float:
+        return round(sum(r.distance_km for r in self.rounds), 1)
+
+    @property
+    def load_m3(self) -> float:
+        return round(sum(r.load_m3 for r in self.rounds), 2)
+
+
+def _stop_view(stop: Stop) -> StopView:
+    if stop.kind is StopKind.RELAY_POINT and stop.relay_point is not None:
+        rp = stop.relay_point
+        name, address, lat, lon = rp.name, rp.address, rp.lat, rp.lon
+        notes = rp.access_notes
+        contact = " ".join(x for x in (rp.contact_name, rp.contact_phone) if x) or None
+    elif stop.kind is StopKind.PICKUP and stop.pickup_request is not None:
+        pu = stop.pickup_request
+        name, address, lat, lon = pu.donor_name, pu.address, pu.lat, pu.lon
+        parts = []
+        if pu.floor is not None:
+            parts.append(f"étage {pu.floor}" + (", ascenseur" if pu.has_lift else ", sans ascenseur"))
+        if pu.access_code:
+            parts.append(f"code {pu.access_code}")
+        if pu.notes:
+            parts.append(pu.notes)
+        notes = "; ".join(parts) or None
+        contact = pu.phone
+    else:
+        name, address, lat, lon, notes, contact = "Pause déjeuner", None, None, None, None, None
+    return StopView(
+        position=stop.position, kind=stop.kind.value, name=name, address=address, lat=lat, lon=lon,
+        planned_arrival=stop.planned_arrival, service_minutes=round(stop.service_s / 60),
+        window_start=stop.window_start, window_end=stop.window_end, expected_m3=round(stop.expected_m3, 2),
+        load_after_m3=round(stop.load_after_m3, 2), relay_point_id=stop.relay_point_id,
+        pickup_request_id=stop.pickup_request_id, access_notes=notes, contact=contact,
+    )
+
+
+def _unassigned_view(un: UnassignedVisit) -> UnassignedView:
+    if un.relay_point is not None:
+        name = un.relay_point.name
+    elif un.pickup_request is not None:
+        name = f"{un.pickup_request.ref} {un.pickup_request.donor_name}"
+    else:
+        name = "?"
+    return UnassignedView(
+        kind=un.kind.value, name=name, relay_point_id=un.relay_point_id, pickup_request_id=un.pickup_request_id,
+        mandatory=un.mandatory, reason=un.reason, detail=un.detail,
+    )
+
+
+def plan_view(plan: Plan) -> DayView:
+    rounds = tuple(
+        RoundView(
+            id=r.id, van=r.van.name, van_capacity_m3=r.van.capacity_m3, crew=r.crew.name if r.crew else None,
+            start_at=r.start_at, end_at=r.end_at, distance_km=round(r.distance_m / 1000, 1),
+            duration_minutes=round(r.duration_s / 60), load_m3=round(r.load_m3, 2),
+            stops=tuple(_stop_view(s) for s in r.stops),
+        )
+        for r in plan.rounds
+    )
+    return DayView(
+        plan_id=plan.id, date=plan.date, status=plan.status.value, solver_status=plan.solver_status,
+        explanation=plan.explanation, time_limit_s=plan.time_limit_s, solve_seconds=plan.solve_seconds,
+        matrix_seconds=plan.matrix_seconds, rounds=rounds,
+        unassigned=tuple(_unassigned_view(u) for u in plan.unassigned),
+    )
+
+
+def day_view(day: dt.date, *, session: Session) -> DayView | None:
+    plan = latest_plan(day, session=session)
+    return plan_view(plan) if plan is not None else None
+
+
+def format_summary(view: DayView) -> str:
+    """The day's summary as printed by the CLI."""
+    lines = [
+        f"Plan {view.plan_id} for {view.date.isoformat()} ({view.status}, solver: {view.solver_status})",
+        f"  {len(view.rounds)} rounds, {view.stop_count} stops, {view.distance_km:.1f} km, {view.load_m3:.1f} m³ "
+        f"(matrix {view.matrix_seconds:.2f} s, solve {view.solve_seconds:.1f} s of {view.time_limit_s:g} s)",
+    ]
+    for r in view.rounds:
+        lunch = next((s for s in r.stops if s.kind == StopKind.BREAK.value), None)
+        lines.append(
+            f"  - {r.van} / {r.crew or '-'}: {r.start_at:%H:%M}-{r.end_at:%H:%M}, {len(r.visits)} stops, "
+            f"{r.distance_km:.1f} km, {r.load_m3:.1f}/{r.van_capacity_m3:g} m³"
+            + (f", lunch {lunch.planned_arrival:%H:%M}" if lunch else "")
+        )
+    if view.explanation:
+        lines.append(f"  Infeasible: {view.explanation}")
+    lines.append(f"  Unassigned: {len(view.unassigned)}")
+    for u in view.unassigned:
+        flag = " (mandatory)" if u.mandatory else ""
+        lines.append(f"  - {u.name}{flag}: {u.reason}: {u.detail}")
+    return "\n".join(lines)
