@@ -1,0 +1,36 @@
+"""Road network for the collection vans: loading, snapping, travel matrices, leg geometry.
+
+Nothing is read or built at import time; every function takes explicit arguments.
+"""
+
+from dispatch.roads.errors import RoadFetchError, RoadGraphError, SiteTooFar, SiteUnreachable
+from dispatch.roads.fetch import default_graph_path, fetch_graph
+from dispatch.roads.network import Leg, Matrices, MatrixCache, RoadNetwork, SnappedSite
+from dispatch.roads.speeds import (
+    DEFAULT_SPEEDS_KPH,
+    DRIVABLE_HIGHWAYS,
+    RECOMMENDED_VAN_SPEED_FACTOR,
+    parse_maxspeed,
+)
+from dispatch.roads.timeofday import DEFAULT_TIME_BANDS, TimeBand, TimeOfDayProfile
+
+__all__ = [
+    "RoadNetwork",
+    "SnappedSite",
+    "Matrices",
+    "Leg",
+    "MatrixCache",
+    "TimeOfDayProfile",
+    "TimeBand",
+    "DEFAULT_TIME_BANDS",
+    "DEFAULT_SPEEDS_KPH",
+    "DRIVABLE_HIGHWAYS",
+    "RECOMMENDED_VAN_SPEED_FACTOR",
+    "parse_maxspeed",
+    "SiteTooFar",
+    "SiteUnreachable",
+    "RoadGraphError",
+    "RoadFetchError",
+    "default_graph_path",
+    "fetch_graph",
+]
