@@ -1,0 +1,124 @@
+"""Route optimisation for the collection vans: ``solve(problem, options) -> Solution``.
+
+Pure package: imports only the standard library and OR-Tools (``vrplib`` only in the
+benchmark CLI, ``python -m solver``).
+
+Step timing (see ``solver/schedule.py``): ``arrival`` is when the van is at the location;
+service starts at ``arrival + waiting_time`` (this is what must lie in a time window) and
+lasts ``service``. Breaks are steps with ``location=None`` taken in place between two stops.
+Only used vehicles get a Route.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time as _time
+
+from .check import check, recompute_cost
+from .explain import allowed_vehicles, cost_detail, precheck, sequence_vehicle
+from .problem import (
+    UNREACHABLE,
+    Break,
+    Problem,
+    ProblemError,
+    TimeWindow,
+    Vehicle,
+    Visit,
+    is_unreachable,
+)
+from .result import Reason, Route, Solution, SolveOptions, Status, Step, Summary, Unassigned
+from .schedule import build_route
+
+__all__ = [
+    "UNREACHABLE",
+    "Break",
+    "Problem",
+    "ProblemError",
+    "Reason",
+    "Route",
+    "Solution",
+    "SolveOptions",
+    "Status",
+    "Step",
+    "Summary",
+    "TimeWindow",
+    "Unassigned",
+    "Vehicle",
+    "Visit",
+    "check",
+    "is_unreachable",
+    "recompute_cost",
+    "solve",
+]
+
+# Penalty given to mandatory visits in the "which ones would be dropped" re-solve.
+_BIG_PENALTY = 10**12
+
+
+def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
+    """Plan the routes. Raises only :class:`ProblemError` (malformed input); an infeasible
+    problem gives ``Status.INFEASIBLE`` with ``explanation`` and the culprits in ``unassigned``."""
+    from . import model  # imported lazily so that check/explain stay usable without OR-Tools
+
+    t0 = _time.monotonic()
+    problem.validate()
+
+    failures = precheck(problem)
+    seq_vehicle = sequence_vehicle(problem)
+    modelled = [i for i, v in enumerate(problem.visits) if v.id not in failures]
+    allowed = {
+        i: [
+            k
+            for k in allowed_vehicles(problem, problem.visits[i], seq_vehicle)
+            if all(d <= c for d, c in zip(problem.visits[i].demand, problem.vehicles[k].capacity))
+        ]
+        for i in modelled
+    }
+
+    unassigned: dict[int, Unassigned] = {}
+    for i, v in enumerate(problem.visits):
+        if v.id in failures:
+            f = failures[v.id]
+            unassigned[i] = Unassigned(v.id, f.reason, f.detail)
+
+    raw = model.run(problem, modelled, allowed, options) if modelled else model.RawResult(True, [], [])
+    if not raw.found:
+        elapsed = _time.monotonic() - t0
+        remaining = dataclasses.replace(options, time_limit_s=max(1.0, options.time_limit_s - elapsed))
+        raw = model.run(problem, modelled, allowed, remaining, mandatory_penalty=_BIG_PENALTY)
+        if not raw.found:  # cannot happen (dropping everything is feasible), but never raise
+            raw = model.RawResult(True, [], list(modelled))
+    for i in raw.dropped:
+        v = problem.visits[i]
+        unassigned[i] = Unassigned(v.id, Reason.COST, cost_detail(v))
+
+    routes = tuple(
+        build_route(problem, r.vehicle, r.visits, r.start_time, r.service_starts, r.end_time, r.breaks)
+        for r in sorted(raw.routes, key=lambda r: r.vehicle)
+    )
+    unassigned_list = tuple(unassigned[i] for i in sorted(unassigned))
+
+    missing_mandatory = [u for i, u in sorted(unassigned.items()) if problem.visits[i].penalty is None]
+    status = Status.INFEASIBLE if missing_mandatory else Status.SOLVED
+    explanation = ""
+    if missing_mandatory:
+        parts = [f"{u.id!r} ({u.reason.value}: {u.detail})" for u in missing_mandatory]
+        explanation = (
+            f"{len(missing_mandatory)} mandatory visit(s) cannot be served: " + "; ".join(parts)
+        )
+
+    penalties = sum(problem.visits[i].penalty or 0 for i in unassigned)
+    dims = problem.n_dims
+    summary = Summary(
+        cost=sum(r.cost for r in routes) + penalties,
+        routes=len(routes),
+        unassigned=len(unassigned_list),
+        distance=sum(r.distance for r in routes),
+        duration=sum(r.duration for r in routes),
+        service=sum(r.service for r in routes),
+        waiting_time=sum(r.waiting_time for r in routes),
+        load=tuple(sum(r.load[d] for r in routes) for d in range(dims)),
+        solve_seconds=round(_time.monotonic() - t0, 3),
+    )
+    return Solution(status, summary, routes, unassigned_list, explanation)
+

@@ -1,0 +1,271 @@
+"""The one place that builds and runs the OR-Tools RoutingModel.
+
+Node layout: one node per modelled visit (0..n-1), then one node per distinct depot location
+used as a vehicle start or end. OR-Tools duplicates depot nodes per vehicle internally.
+
+Time dimension: cumul at a visit = service start; transit(i, j) = service(i) + travel(i, j);
+slack = waiting (and break time). Routes are extracted as visit orders (plus OR-Tools' times)
+and re-timed in pure Python by ``schedule.py`` so arrivals are tight and waiting is explicit.
+
+Determinism: the routing search (first solution + guided local search) has no random seed in
+OR-Tools; it is deterministic for the same problem and options when a ``solution_limit`` stops it
+(a run stopped by the time limit alone depends on machine speed). ``SolveOptions.seed`` is
+therefore accepted but has no effect on the routing search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from .problem import Problem, ProblemError, is_unreachable
+from .result import SolveOptions
+
+_FSS = routing_enums_pb2.FirstSolutionStrategy
+_LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass
+class RawRoute:
+    """What the search decided for one used vehicle: order, and OR-Tools' times."""
+
+    vehicle: int  # index into problem.vehicles
+    visits: list[int]  # indices into problem.visits, in order
+    start_time: int  # start cumul (departure)
+    service_starts: list[int]  # time cumul at each visit
+    end_time: int  # end cumul
+    breaks: list[tuple[int, int]]  # (index into vehicle.breaks, start) of performed breaks
+
+
+@dataclass
+class RawResult:
+    found: bool
+    routes: list[RawRoute]
+    dropped: list[int]  # visit indices not served
+
+
+def _cost(dist: int, dur: int, per_km: int, per_hour: int) -> int:
+    return dist * per_km // 1000 + dur * per_hour // 3600
+
+
+def _first_solution(problem: Problem, options: SolveOptions) -> int:
+    name = (options.first_solution or "auto").upper()
+    if name != "AUTO":
+        value = getattr(_FSS, name, None)
+        if not isinstance(value, int):
+            raise ProblemError(f"options.first_solution: unknown strategy {options.first_solution!r}")
+        return value
+    timed = any(v.windows for v in problem.visits) or any(v.breaks for v in problem.vehicles)
+    if timed or problem.locked_sequences:
+        return _FSS.PARALLEL_CHEAPEST_INSERTION
+    return _FSS.PATH_CHEAPEST_ARC
+
+
+def _can_drive_home(problem: Problem, v) -> bool:
+    """Can the vehicle drive straight from its start to its end within its shift / work time?"""
+    d = problem.durations[v.start][v.end]
+    if v.start != v.end and (is_unreachable(d) or is_unreachable(problem.distances[v.start][v.end])):
+        return False
+    return v.shift.start + d <= v.shift.end and (v.max_work_time is None or d <= v.max_work_time)
+
+
+def run(
+    problem: Problem,
+    visit_idx: list[int],
+    allowed: dict[int, list[int]],
+    options: SolveOptions,
+    mandatory_penalty: int | None = None,
+) -> RawResult:
+    """Solve the routing problem over the visits ``visit_idx`` (indices into problem.visits).
+
+    ``allowed[i]`` lists the vehicle indices that may serve visit i. Mandatory visits get no
+    disjunction unless ``mandatory_penalty`` is given (used for the "what would be dropped" re-solve).
+    """
+    dur = problem.durations
+    dist = problem.distances
+    # Only vehicles that can at least drive start -> end within their shift are modelled: OR-Tools
+    # applies the time dimension to empty routes too, so a "dead" vehicle would make the whole
+    # model infeasible. ``vehicle_of[k]`` maps model vehicle k to its index in problem.vehicles.
+    vehicle_of = [k for k, v in enumerate(problem.vehicles) if _can_drive_home(problem, v)]
+    model_vehicle = {pk: k for k, pk in enumerate(vehicle_of)}
+    vehicles = [problem.vehicles[k] for k in vehicle_of]
+    visits = [problem.visits[i] for i in visit_idx]
+    n_vis = len(visits)
+    n_veh = len(vehicles)
+    if n_veh == 0 or n_vis == 0:
+        return RawResult(True, [], list(visit_idx))
+
+    depots = sorted({v.start for v in vehicles} | {v.end for v in vehicles})
+    depot_node = {loc: n_vis + k for k, loc in enumerate(depots)}
+    node_loc = [v.location for v in visits] + depots
+    node_service = [v.service for v in visits] + [0] * len(depots)
+    n_nodes = len(node_loc)
+
+    starts = [depot_node[v.start] for v in vehicles]
+    ends = [depot_node[v.end] for v in vehicles]
+    manager = pywrapcp.RoutingIndexManager(n_nodes, n_veh, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    # --- arc costs: one transit matrix per distinct (cost_per_km, cost_per_hour) -------------
+    cost_cb: dict[tuple[int, int], int] = {}
+    for k, v in enumerate(vehicles):
+        key = (v.cost_per_km, v.cost_per_hour)
+        if key not in cost_cb:
+            km, hr = key
+            matrix = [
+                [_cost(dist[a][b], dur[a][b], km, hr) for b in node_loc] for a in node_loc
+            ]
+            cost_cb[key] = routing.RegisterTransitMatrix(matrix)
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[key], k)
+        if v.fixed_cost:
+            routing.SetFixedCostOfVehicle(v.fixed_cost, k)
+
+    # --- forbid unreachable arcs (an empty route start -> end is always allowed) --------------
+    bad_locs = {
+        (a, b)
+        for a in set(node_loc)
+        for b in set(node_loc)
+        if a != b and (is_unreachable(dur[a][b]) or is_unreachable(dist[a][b]))
+    }
+    if bad_locs:
+        from_indices: dict[int, list[int]] = {}
+        to_indices: dict[int, list[int]] = {}
+        for index in range(routing.Size() + n_veh):
+            node = manager.IndexToNode(index)
+            if not routing.IsEnd(index):
+                from_indices.setdefault(node, []).append(index)
+            if not routing.IsStart(index):
+                to_indices.setdefault(node, []).append(index)
+        for a in range(n_nodes):
+            for b in range(n_nodes):
+                if (node_loc[a], node_loc[b]) not in bad_locs:
+                    continue
+                for i in from_indices.get(a, []):
+                    for j in to_indices.get(b, []):
+                        if not (routing.IsStart(i) and routing.IsEnd(j)):
+                            routing.NextVar(i).RemoveValue(j)
+
+    # --- capacity dimensions -------------------------------------------------------------------
+    for d in range(problem.n_dims):
+        demand = [v.demand[d] for v in visits] + [0] * len(depots)
+        cb = routing.RegisterUnaryTransitVector(demand)
+        routing.AddDimensionWithVehicleCapacity(cb, 0, [v.capacity[d] for v in vehicles], True, f"load{d}")
+
+    # --- time dimension ------------------------------------------------------------------------
+    horizon = max(v.shift.end for v in vehicles)
+    for v in visits:
+        for w in v.windows:
+            horizon = max(horizon, w.end)
+    time_matrix = [
+        [node_service[a] + min(dur[node_loc[a]][node_loc[b]], horizon + 1) for b in range(n_nodes)]
+        for a in range(n_nodes)
+    ]
+    time_cb = routing.RegisterTransitMatrix(time_matrix)
+    routing.AddDimension(time_cb, horizon, horizon, False, "time")
+    time = routing.GetDimensionOrDie("time")
+
+    for i, v in enumerate(visits):
+        index = manager.NodeToIndex(i)
+        cumul = time.CumulVar(index)
+        if v.windows:
+            cumul.SetRange(v.windows[0].start, v.windows[-1].end)
+            for w0, w1 in zip(v.windows, v.windows[1:]):
+                if w1.start - 1 >= w0.end + 1:
+                    cumul.RemoveInterval(w0.end + 1, w1.start - 1)
+        ok = [model_vehicle[k] for k in allowed[visit_idx[i]] if k in model_vehicle]
+        if v.penalty is None and mandatory_penalty is None:
+            routing.VehicleVar(index).SetValues(ok)
+        else:
+            routing.VehicleVar(index).SetValues([-1] + ok)
+            penalty = v.penalty if v.penalty is not None else mandatory_penalty
+            routing.AddDisjunction([index], penalty)
+
+    for k, v in enumerate(vehicles):
+        time.CumulVar(routing.Start(k)).SetRange(v.shift.start, v.shift.end)
+        time.CumulVar(routing.End(k)).SetRange(v.shift.start, v.shift.end)
+        if v.max_work_time is not None:
+            time.SetSpanUpperBoundForVehicle(v.max_work_time, k)
+        routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(k)))
+        routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(k)))
+
+    # --- breaks: performed iff the vehicle is used ---------------------------------------------
+    node_visit_transit = [node_service[manager.IndexToNode(i)] for i in range(routing.Size())]
+    break_vars: dict[int, list] = {}
+    for k, v in enumerate(vehicles):
+        if not v.breaks:
+            continue
+        intervals = []
+        for b in v.breaks:
+            iv = solver.FixedDurationIntervalVar(
+                b.window.start, b.window.end, b.duration, True, f"break {k} {len(intervals)}"
+            )
+            used = routing.ActiveVehicleVar(k)
+            solver.Add(iv.PerformedExpr() == used)
+            # A performed break lies inside the route (not before departure / after return).
+            solver.Add(iv.SafeStartExpr(horizon + 10**6) >= time.CumulVar(routing.Start(k)))
+            solver.Add(iv.SafeEndExpr(-1) <= time.CumulVar(routing.End(k)))
+            intervals.append(iv)
+        time.SetBreakIntervalsOfVehicle(intervals, k, node_visit_transit)
+        break_vars[k] = intervals
+
+    # --- locked sequences: same vehicle, strict relative order -----------------------------------
+    if problem.locked_sequences:
+        routing.AddConstantDimension(1, n_nodes + 1, True, "order")
+        order = routing.GetDimensionOrDie("order")
+        pos = {problem.visits[vi].id: i for i, vi in enumerate(visit_idx)}
+        for _vehicle_id, seq in problem.locked_sequences:
+            idx = [manager.NodeToIndex(pos[vid]) for vid in seq if vid in pos]
+            for a, b in zip(idx, idx[1:]):
+                # order only binds when both are served (optional ones may be dropped)
+                both = solver.IsEqualCstVar(routing.ActiveVar(a) + routing.ActiveVar(b), 2)
+                solver.Add(order.CumulVar(a) + 1 <= order.CumulVar(b) + (1 - both) * (n_nodes + 2))
+
+    # --- search --------------------------------------------------------------------------------
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = _first_solution(problem, options)
+    params.local_search_metaheuristic = _LSM.GUIDED_LOCAL_SEARCH
+    limit_ms = max(1, int(options.time_limit_s * 1000))
+    params.time_limit.seconds = limit_ms // 1000
+    params.time_limit.nanos = (limit_ms % 1000) * 1_000_000
+    if options.solution_limit is not None:
+        params.solution_limit = options.solution_limit
+    params.log_search = options.log_search
+
+    assignment = routing.SolveWithParameters(params)
+    if assignment is None:
+        return RawResult(False, [], list(visit_idx))
+
+    intervals_by_name = {}
+    if break_vars:
+        container = assignment.IntervalVarContainer()
+        for j in range(container.Size()):
+            el = container.Element(j)
+            intervals_by_name[el.Var().Name()] = el
+
+    routes: list[RawRoute] = []
+    served: set[int] = set()
+    for k, v in enumerate(vehicles):
+        index = routing.Start(k)
+        start_time = assignment.Value(time.CumulVar(index))
+        order_: list[int] = []
+        starts_: list[int] = []
+        index = assignment.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            order_.append(visit_idx[node])
+            starts_.append(assignment.Value(time.CumulVar(index)))
+            index = assignment.Value(routing.NextVar(index))
+        if not order_:
+            continue
+        end_time = assignment.Value(time.CumulVar(index))
+        brks: list[tuple[int, int]] = []
+        for bi, iv in enumerate(break_vars.get(k, [])):
+            el = intervals_by_name.get(iv.Name())
+            if el is not None and el.PerformedValue():
+                brks.append((bi, el.StartValue()))
+        served.update(order_)
+        routes.append(RawRoute(vehicle_of[k], order_, start_time, starts_, end_time, brks))
+    dropped = [i for i in visit_idx if i not in served]
+    return RawResult(True, routes, dropped)
