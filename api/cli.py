@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import datetime as dt
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dispatch.errors import DispatchError
 
@@ -114,6 +117,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen before announcing the address, so a client may connect as soon as it reads it."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise DispatchError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port") from None
+    sock.listen(128)
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -123,8 +139,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     upgrade(settings.database_url)
+    sock = _listen(args.host, args.port)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
     print(f"serving the API on http://{args.host}:{args.port} (OpenAPI at /docs); Ctrl-C stops it", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    server.run(sockets=[sock])
     return 0
 
 
@@ -137,9 +155,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
+def cmd_roads_fetch(args: argparse.Namespace) -> int:
+    from dispatch.roads import fetch_graph
+
+    path = fetch_graph(args.place, Path(args.out))
+    print(f"saved the road network of {args.place!r} to {path}; use it with DISPATCH_GRAPH_PATH={path} "
+          "or --graph (data © OpenStreetMap contributors, ODbL 1.0)")
+    return 0
+
+
+def cmd_roads_info(args: argparse.Namespace) -> int:
+    from dispatch.network import get_network
+    from dispatch.roads import default_graph_path
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    network = get_network(settings)
+    south, west, north, east = network.bbox
+    print(f"graph: {settings.graph_path or default_graph_path()}")
+    print(f"routing nodes: {network.n}, bounding box: lat {south:.5f}-{north:.5f}, lon {west:.5f}-{east:.5f}")
+    print(f"van speed factor: {settings.van_speed_factor}, fingerprint: {network.fingerprint[:16]}")
+    return 0
+
+
+def _existing_file(value: str) -> str:
+    if not Path(value).is_file():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a file: give a GraphML (.graphml, .graphml.gz) or OSM XML file")
+    return str(Path(value).resolve())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dispatch", description="Donation-collection dispatch: plan vans' rounds.")
+    parser.add_argument("--graph", type=_existing_file, metavar="FILE",
+                        help="road graph to use instead of DISPATCH_GRAPH_PATH or the bundled Paris graph")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    roads = sub.add_parser("roads", help="road network files").add_subparsers(dest="roads_command", required=True)
+    fetch = roads.add_parser("fetch", help="download a drivable OSM network once (needs Internet) for offline use")
+    fetch.add_argument("place", help='a place name, e.g. "Paris, France"')
+    fetch.add_argument("--out", default="var/roads.graphml.gz", help="file to write (gzip GraphML)")
+    fetch.set_defaults(func=cmd_roads_fetch)
+    roads.add_parser("info", help="load the configured road graph and describe it").set_defaults(func=cmd_roads_info)
 
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
 
@@ -172,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.graph:
+        os.environ["DISPATCH_GRAPH_PATH"] = args.graph  # read when settings are first loaded, below
     try:
         return args.func(args)
     except DispatchError as exc:

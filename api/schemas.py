@@ -67,6 +67,12 @@ class RelayPointPage(BaseModel):
     offset: int
 
 
+class NearbyRelayPointOut(BaseModel):
+    relay_point: RelayPointOut
+    road_distance_m: int
+    walking_minutes: int
+
+
 class FillReportIn(BaseModel):
     """Exactly one of ``level_pct``, ``stock_m3`` or ``full: true``."""
 

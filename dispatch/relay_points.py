@@ -127,3 +127,40 @@ def expected_stock_m3(rp: RelayPoint, day: dt.date) -> float:
     since = rp.stock_updated_at.date() if rp.stock_updated_at else day
     days = max(0, (day - since).days)
     return min(rp.capacity_m3, rp.stock_m3 + rp.daily_rate_m3 * days)
+
+
+WALKING_SPEED_M_S = 1.2  # about 4.3 km/h: a donor carrying a bag
+
+
+@dataclass(frozen=True)
+class NearbyRelayPoint:
+    relay_point: RelayPoint
+    road_distance_m: int
+    driving_s: int
+
+    @property
+    def walking_minutes(self) -> int:
+        return max(1, round(self.road_distance_m / WALKING_SPEED_M_S / 60))
+
+
+def nearest_relay_points(
+    lat: float, lon: float, k: int, *, session: Session, network, max_snap_distance_m: float
+) -> list[NearbyRelayPoint]:
+    """The ``k`` nearest active relay points that are not full, by road distance from (lat, lon)."""
+    if not network.contains(lat, lon):
+        raise InvalidInput(
+            f"({lat:.5f}, {lon:.5f}) is outside the served area (Paris): give a position in Paris", field="lat"
+        )
+    origin = network.snap("origin", lat, lon, max_distance_m=max_snap_distance_m)
+    open_points = session.scalars(
+        select(RelayPoint).where(RelayPoint.active.is_(True), RelayPoint.full.is_(False)).order_by(RelayPoint.id)
+    ).all()
+    by_key: dict[str, RelayPoint] = {}
+    sites = []
+    for rp in open_points:
+        try:
+            sites.append(network.snap(f"rp:{rp.id}", rp.lat, rp.lon, max_distance_m=max_snap_distance_m))
+        except InvalidInput:
+            continue  # a relay point off the road network cannot be reached by road: not offered
+        by_key[f"rp:{rp.id}"] = rp
+    return [NearbyRelayPoint(by_key[site.key], metres, seconds) for site, metres, seconds in network.nearest(origin, sites, k)]

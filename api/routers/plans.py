@@ -5,6 +5,7 @@ import datetime as dt
 from fastapi import APIRouter, status
 
 from api.deps import NetworkDep, SessionDep, SettingsDep
+from dispatch.geometry import round_geojson
 from api.schemas import DayOut, PlanIn
 from dispatch import planning
 from dispatch.errors import NotFound
@@ -32,3 +33,12 @@ def get_rounds(date: dt.date, session: SessionDep) -> DayOut:
     if view is None:
         raise NotFound(f"no plan for {date.isoformat()}: POST /api/v1/plans with that date first", field="date")
     return DayOut.from_view(view)
+
+
+@router.get(
+    "/rounds/{round_id}/geometry",
+    summary="GeoJSON of a round: street-level legs (km, minutes) and numbered stops",
+    response_model=dict,
+)
+def get_round_geometry(round_id: int, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> dict:
+    return round_geojson(round_id, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m)

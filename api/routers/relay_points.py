@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import SessionDep
-from api.schemas import FillReportIn, FillReportOut, RelayPointOut, RelayPointPage
+from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.schemas import FillReportIn, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
 from dispatch import relay_points as service
 from dispatch.models import ReportSource
 
@@ -22,6 +22,30 @@ def list_relay_points(
 ) -> RelayPointPage:
     items, total = service.list_relay_points(session=session, active=active, full=full, limit=limit, offset=offset)
     return RelayPointPage(items=[RelayPointOut.from_orm_obj(rp) for rp in items], total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/nearest",
+    summary="The nearest open relay points by road distance (full ones are left out)",
+    description="Distances are along the street network from the snapped position; the walking time assumes "
+    "1.2 m/s. A position outside Paris is refused with 422.",
+)
+def nearest(
+    session: SessionDep,
+    settings: SettingsDep,
+    network: NetworkDep,
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[48.8722])],
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[2.3770])],
+    limit: Annotated[int, Query(ge=1, le=20)] = 3,
+) -> list[NearbyRelayPointOut]:
+    found = service.nearest_relay_points(
+        lat, lon, limit, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m
+    )
+    return [
+        NearbyRelayPointOut(relay_point=RelayPointOut.from_orm_obj(n.relay_point), road_distance_m=n.road_distance_m,
+                            walking_minutes=n.walking_minutes)
+        for n in found
+    ]
 
 
 @router.get("/{relay_point_id}", summary="One relay point")
