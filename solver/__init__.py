@@ -6,7 +6,8 @@ benchmark CLI, ``python -m solver``).
 Step timing (see ``solver/schedule.py``): ``arrival`` is when the van is at the location;
 service starts at ``arrival + waiting_time`` (this is what must lie in a time window) and
 lasts ``service``. Breaks are steps with ``location=None`` taken in place between two stops.
-Only used vehicles get a Route.
+Vehicles with a ``reload_location`` may unload there during the day ("reload" steps, load reset
+to zero). Only used vehicles get a Route.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Deliberately imports neither OR-Tools nor the model/schedule code: it re-derives
 the problem data and the steps. Timing semantics: a step's service (or break) starts at
 ``arrival + waiting_time`` and lasts ``service``; a break (location None) is taken in place;
 between leaving one stop and arriving at the next, the time not spent on breaks must cover the
-travel time; windows apply to the service start.
+travel time; windows apply to the service start. A "reload" step is an unloading stop at the
+vehicle's ``reload_location``: timed like a visit (service = ``reload_service``), it empties the van
+(its load is all zeros) and counts against ``max_reloads``; ``Route.load`` is the total collected.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def check(problem: Problem, solution: Solution) -> list[str]:
         leg_start = depart  # when it left the last stop
         break_in_leg = 0
         loc = v.start
-        load = [0] * n_dims
+        load = [0] * n_dims  # on board now
+        collected = [0] * n_dims  # over the whole route
+        n_reloads = 0
         distance = 0
         arc_cost = 0
         service_total = 0
@@ -114,7 +118,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
                 t = max(t, begin + b.duration)
                 break_in_leg += b.duration
                 continue
-            if step.type not in ("visit", "end"):
+            if step.type not in ("visit", "reload", "end"):
                 err(f"{sw}: unexpected step type {step.type!r}")
                 continue
             if step.type == "end" and pos != len(steps) - 1:
@@ -146,6 +150,24 @@ def check(problem: Problem, solution: Solution) -> list[str]:
                     err(f"{sw}: load {step.load} should be {tuple(load)}")
                 loc = nloc
                 continue
+            if step.type == "reload":
+                n_reloads += 1
+                if v.reload_location is None:
+                    err(f"{sw}: vehicle {v.id!r} has no reloading (reload_location is None)")
+                elif nloc != v.reload_location:
+                    err(f"{sw}: reload at location {nloc}, the vehicle unloads at {v.reload_location}")
+                if step.service != v.reload_service:
+                    err(f"{sw}: reload lasts {step.service}, must last {v.reload_service}")
+                service_total += step.service
+                load = [0] * n_dims
+                if step.load != tuple(load):
+                    err(f"{sw}: load {step.load} should be {tuple(load)} (the van is emptied)")
+                loc = nloc
+                t = begin + step.service
+                leg_start = t
+                break_in_leg = 0
+                prev_distance = distance
+                continue
             # a visit
             n_visits += 1
             visit = visits.get(step.id) if step.id is not None else None
@@ -170,6 +192,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
             if visit.vehicle is not None and visit.vehicle != v.id:
                 err(f"{sw}: locked to vehicle {visit.vehicle!r}")
             load = [a + b for a, b in zip(load, visit.demand)]
+            collected = [a + b for a, b in zip(collected, visit.demand)]
             if any(a > c for a, c in zip(load, v.capacity)):
                 err(f"{sw}: load {tuple(load)} exceeds capacity {v.capacity}")
             if step.load != tuple(load):
@@ -181,6 +204,8 @@ def check(problem: Problem, solution: Solution) -> list[str]:
             break_in_leg = 0
             prev_distance = distance
 
+        if v.reload_location is not None and n_reloads > v.max_reloads:
+            err(f"{where}: {n_reloads} reloads, more than max_reloads {v.max_reloads}")
         if n_visits:
             for b in v.breaks:
                 c = breaks_taken.get(b.id, 0)
@@ -194,8 +219,8 @@ def check(problem: Problem, solution: Solution) -> list[str]:
             err(f"{where}: service {route.service}, recomputed {service_total}")
         if route.waiting_time != waiting_total:
             err(f"{where}: waiting time {route.waiting_time}, recomputed {waiting_total}")
-        if route.load != tuple(load):
-            err(f"{where}: load {route.load}, recomputed {tuple(load)}")
+        if route.load != tuple(collected):
+            err(f"{where}: load {route.load}, recomputed total collected {tuple(collected)}")
         if route.cost != arc_cost + v.fixed_cost:
             err(f"{where}: cost {route.cost}, recomputed {arc_cost + v.fixed_cost}")
 

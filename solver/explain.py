@@ -12,6 +12,9 @@ The checks run in a fixed order and the first one that fails gives the reason:
 
 A visit that passes all of them alone but is still not served gets ``Reason.COST``.
 Breaks are not taken into account by these single-visit checks (they are necessary conditions).
+Reloading (``Vehicle.reload_location``) changes nothing here: one visit alone never needs an
+unloading trip, so CAPACITY still means its own demand exceeds every eligible capacity; a visit
+left out because the day's total does not fit even with reloads gets COST.
 """
 
 from __future__ import annotations

@@ -1,7 +1,21 @@
 """The one place that builds and runs the OR-Tools RoutingModel.
 
 Node layout: one node per modelled visit (0..n-1), then one node per distinct depot location
-used as a vehicle start or end. OR-Tools duplicates depot nodes per vehicle internally.
+used as a vehicle start or end (OR-Tools duplicates depot nodes per vehicle internally), then, per
+vehicle with a ``reload_location``, ``max_reloads`` optional reload nodes at that location.
+
+Reloads (unloading trips), the OR-Tools "cvrp_reload" pattern: a reload node may only be visited
+by its own vehicle (VehicleVar in {-1, k}, disjunction with penalty 0, so it costs only the
+detour); its demand is -C_d in each capacity dimension d (C_d = the largest capacity) and the
+capacity dimensions get a slack of up to C_d, forced to 0 everywhere but at reload nodes: the load
+after a reload can be anything in [0, load before], and the search uses a reload only when the
+capacity makes it worth its detour. Arcs start -> reload and reload -> reload are removed
+(useless). Reload -> end is kept on purpose: a reload "parked" just before the end costs nothing
+when the van ends where it unloads, and from there a single relocate move can put a visit after
+it (without it, using a reload needs two simultaneous moves, which the local search never makes).
+Such a trailing reload is dropped from the extracted route when going straight home is no longer
+(distance and time). A reload node's time transit includes ``reload_service``, and breaks cannot
+overlap it.
 
 Time dimension: cumul at a visit = service start; transit(i, j) = service(i) + travel(i, j);
 slack = waiting (and break time). Routes are extracted as visit orders (plus OR-Tools' times)
@@ -25,13 +39,16 @@ from .result import SolveOptions
 _FSS = routing_enums_pb2.FirstSolutionStrategy
 _LSM = routing_enums_pb2.LocalSearchMetaheuristic
 
+# In ``RawRoute.visits``: an unloading stop at the vehicle's reload location.
+RELOAD = -1
+
 
 @dataclass
 class RawRoute:
     """What the search decided for one used vehicle: order, and OR-Tools' times."""
 
     vehicle: int  # index into problem.vehicles
-    visits: list[int]  # indices into problem.visits, in order
+    visits: list[int]  # indices into problem.visits, in order; RELOAD marks an unloading stop
     start_time: int  # start cumul (departure)
     service_starts: list[int]  # time cumul at each visit
     end_time: int  # end cumul
@@ -60,6 +77,25 @@ def _first_solution(problem: Problem, options: SolveOptions) -> int:
     if timed or problem.locked_sequences:
         return _FSS.PARALLEL_CHEAPEST_INSERTION
     return _FSS.PATH_CHEAPEST_ARC
+
+
+def _search_parameters(problem: Problem, options: SolveOptions, reloads: bool):
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = _first_solution(problem, options)
+    params.local_search_metaheuristic = _LSM.GUIDED_LOCAL_SEARCH
+    limit_ms = max(1, int(options.time_limit_s * 1000))
+    params.time_limit.seconds = limit_ms // 1000
+    params.time_limit.nanos = (limit_ms % 1000) * 1_000_000
+    if options.solution_limit is not None:
+        params.solution_limit = options.solution_limit
+    params.log_search = options.log_search
+    return params
+
+
+def _useless_last_reload(problem: Problem, v, last_visit: int) -> bool:
+    """A reload right before the end is useless if going straight home is no longer."""
+    a, r, e = problem.visits[last_visit].location, v.reload_location, v.end
+    return all(m[a][e] <= m[a][r] + m[r][e] for m in (problem.distances, problem.durations))
 
 
 def _can_drive_home(problem: Problem, v) -> bool:
@@ -100,6 +136,14 @@ def run(
     depot_node = {loc: n_vis + k for k, loc in enumerate(depots)}
     node_loc = [v.location for v in visits] + depots
     node_service = [v.service for v in visits] + [0] * len(depots)
+    first_reload = len(node_loc)
+    reload_vehicle: list[int] = []  # model vehicle of each reload node (node first_reload + j)
+    for k, v in enumerate(vehicles):
+        if v.reload_location is not None:
+            for _ in range(v.max_reloads):
+                reload_vehicle.append(k)
+                node_loc.append(v.reload_location)
+                node_service.append(v.reload_service)
     n_nodes = len(node_loc)
 
     starts = [depot_node[v.start] for v in vehicles]
@@ -147,11 +191,29 @@ def run(
                         if not (routing.IsStart(i) and routing.IsEnd(j)):
                             routing.NextVar(i).RemoveValue(j)
 
+    # --- reload nodes: optional, only for their own vehicle, only between two visits -------------
+    reload_indices = [manager.NodeToIndex(first_reload + j) for j in range(len(reload_vehicle))]
+    for index, k in zip(reload_indices, reload_vehicle):
+        routing.VehicleVar(index).SetValues([-1, k])
+        routing.AddDisjunction([index], 0)
+        routing.NextVar(routing.Start(k)).RemoveValue(index)
+        for other in reload_indices:
+            if other != index:  # next == itself means "inactive"
+                routing.NextVar(index).RemoveValue(other)
+
     # --- capacity dimensions -------------------------------------------------------------------
+    reload_set = set(reload_indices)
     for d in range(problem.n_dims):
-        demand = [v.demand[d] for v in visits] + [0] * len(depots)
+        big = max(v.capacity[d] for v in vehicles)
+        demand = [v.demand[d] for v in visits] + [0] * len(depots) + [-big] * len(reload_vehicle)
         cb = routing.RegisterUnaryTransitVector(demand)
-        routing.AddDimensionWithVehicleCapacity(cb, 0, [v.capacity[d] for v in vehicles], True, f"load{d}")
+        slack = big if reload_vehicle else 0
+        routing.AddDimensionWithVehicleCapacity(cb, slack, [v.capacity[d] for v in vehicles], True, f"load{d}")
+        if reload_vehicle:
+            load_dim = routing.GetDimensionOrDie(f"load{d}")
+            for index in range(routing.Size()):
+                if index not in reload_set:
+                    load_dim.SlackVar(index).SetValue(0)
 
     # --- time dimension ------------------------------------------------------------------------
     horizon = max(v.shift.end for v in vehicles)
@@ -223,16 +285,7 @@ def run(
                 solver.Add(order.CumulVar(a) + 1 <= order.CumulVar(b) + (1 - both) * (n_nodes + 2))
 
     # --- search --------------------------------------------------------------------------------
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = _first_solution(problem, options)
-    params.local_search_metaheuristic = _LSM.GUIDED_LOCAL_SEARCH
-    limit_ms = max(1, int(options.time_limit_s * 1000))
-    params.time_limit.seconds = limit_ms // 1000
-    params.time_limit.nanos = (limit_ms % 1000) * 1_000_000
-    if options.solution_limit is not None:
-        params.solution_limit = options.solution_limit
-    params.log_search = options.log_search
-
+    params = _search_parameters(problem, options, bool(reload_vehicle))
     assignment = routing.SolveWithParameters(params)
     if assignment is None:
         return RawResult(False, [], list(visit_idx))
@@ -254,18 +307,21 @@ def run(
         index = assignment.Value(routing.NextVar(index))
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
-            order_.append(visit_idx[node])
+            order_.append(visit_idx[node] if node < n_vis else RELOAD)
             starts_.append(assignment.Value(time.CumulVar(index)))
             index = assignment.Value(routing.NextVar(index))
-        if not order_:
+        if not any(i != RELOAD for i in order_):
             continue
+        if order_[-1] == RELOAD and len(order_) > 1 and _useless_last_reload(problem, v, order_[-2]):
+            order_.pop()
+            starts_.pop()
         end_time = assignment.Value(time.CumulVar(index))
         brks: list[tuple[int, int]] = []
         for bi, iv in enumerate(break_vars.get(k, [])):
             el = intervals_by_name.get(iv.Name())
             if el is not None and el.PerformedValue():
                 brks.append((bi, el.StartValue()))
-        served.update(order_)
+        served.update(i for i in order_ if i != RELOAD)
         routes.append(RawRoute(vehicle_of[k], order_, start_time, starts_, end_time, brks))
     dropped = [i for i in visit_idx if i not in served]
     return RawResult(True, routes, dropped)

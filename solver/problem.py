@@ -59,6 +59,12 @@ class Vehicle:
     cost_per_km: int = 1000
     cost_per_hour: int = 0
     max_work_time: int | None = None
+    # Unloading trips: when full, the van drives to ``reload_location`` (usually its depot), is
+    # emptied in ``reload_service`` seconds and goes out again, at most ``max_reloads`` times a
+    # day. None = no reloading (a single trip).
+    reload_location: int | None = None
+    reload_service: int = 0
+    max_reloads: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,14 @@ class Problem:
                 raise ProblemError(f"{where}: negative capacity {v.capacity}")
             if v.shift.end < v.shift.start or v.shift.start < 0:
                 raise ProblemError(f"{where}: shift ends ({v.shift.end}) before it starts ({v.shift.start})")
+            if v.reload_location is not None and not 0 <= v.reload_location < n:
+                raise ProblemError(
+                    f"{where}: reload location {v.reload_location} is outside the matrix (0..{n - 1})"
+                )
+            if v.reload_service < 0:
+                raise ProblemError(f"{where}: negative reload_service {v.reload_service}")
+            if v.max_reloads < 0:
+                raise ProblemError(f"{where}: negative max_reloads {v.max_reloads}")
             if v.max_work_time is not None and v.max_work_time <= 0:
                 raise ProblemError(f"{where}: max_work_time must be positive")
             if min(v.fixed_cost, v.cost_per_km, v.cost_per_hour) < 0:

@@ -25,8 +25,11 @@ class Reason(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    type: str  # "start" | "visit" | "break" | "end"
-    id: str | None  # visit or break id; None for start/end
+    # "start" | "visit" | "break" | "reload" | "end". A "reload" step is an unloading stop at the
+    # vehicle's ``reload_location`` (``service`` = its ``reload_service``); the van is emptied, so
+    # its ``load`` is all zeros.
+    type: str
+    id: str | None  # visit or break id; None for start/end/reload
     location: int | None  # None for a break
     arrival: int  # seconds from midnight
     service: int  # service (or break) duration in seconds
@@ -42,9 +45,9 @@ class Route:
     cost: int
     distance: int
     duration: int  # from start departure to end arrival, seconds
-    service: int
+    service: int  # visit service + reload (unloading) time, seconds
     waiting_time: int
-    load: tuple[int, ...]  # total collected
+    load: tuple[int, ...]  # total collected over the day (sum of visit demands, across reloads)
 
     @property
     def visit_ids(self) -> tuple[str, ...]:

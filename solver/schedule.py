@@ -7,21 +7,53 @@ Step semantics (shared with ``check.py``, documented in ``solver/__init__.py``):
 * For the start step ``arrival`` is the departure time (waiting and service 0).
 * A break step (location None) is taken in place, wherever the van is, between the previous and
   the next step. Driving may be interrupted by it: between leaving one stop and arriving at the
-  next, the time not spent on breaks must cover the travel time.
+  next, the time not spent on breaks must cover the travel time. The break starts at
+  ``arrival + waiting_time``; ``waiting_time`` > 0 only when the van has already reached the next
+  stop and waits there for the break window to open (so idle time is never hidden).
+* Vehicles with breaks are re-timed too (see :func:`tight_times_with_breaks`): each break stays
+  in the leg (between two stops) OR-Tools chose for it and starts as early as its window allows.
 * The time window applies to the service start ``arrival + waiting_time``.
+* A reload step (``visit_indices`` entry ``RELOAD`` = -1) is a stop at the vehicle's
+  ``reload_location`` with service ``reload_service`` and no window; the van is emptied there, so
+  its load (and that of the following steps until the next visit) is all zeros.
 """
 
 from __future__ import annotations
 
-from .problem import Problem, Vehicle, Visit
+from dataclasses import dataclass
+
+from .problem import Problem, TimeWindow, Vehicle, Visit
 from .result import Route, Step
+
+RELOAD = -1  # same marker as ``model.RELOAD`` (kept here so this module needs no OR-Tools)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reload:
+    """A reload stop, shaped like a Visit for the timing code."""
+
+    location: int
+    service: int
+    windows: tuple[TimeWindow, ...] = ()
+
+
+def _stops(problem: Problem, v: Vehicle, visit_indices: list[int]) -> list[Visit | _Reload]:
+    out: list[Visit | _Reload] = []
+    for i in visit_indices:
+        if i == RELOAD:
+            if v.reload_location is None:
+                raise ValueError(f"vehicle {v.id!r} has no reload location")
+            out.append(_Reload(v.reload_location, v.reload_service))
+        else:
+            out.append(problem.visits[i])
+    return out
 
 
 def arc_cost(problem: Problem, v: Vehicle, a: int, b: int) -> int:
     return problem.distances[a][b] * v.cost_per_km // 1000 + problem.durations[a][b] * v.cost_per_hour // 3600
 
 
-def _window_start(visit: Visit, t: int) -> int | None:
+def _window_start(visit: Visit | _Reload, t: int) -> int | None:
     if not visit.windows:
         return t
     for w in visit.windows:
@@ -30,7 +62,7 @@ def _window_start(visit: Visit, t: int) -> int | None:
     return None
 
 
-def earliest_times(problem: Problem, v: Vehicle, visits: list[Visit], depart: int) -> tuple[list[int], int] | None:
+def earliest_times(problem: Problem, v: Vehicle, visits: list[Visit | _Reload], depart: int) -> tuple[list[int], int] | None:
     """Earliest service starts for ``visits`` in order leaving at ``depart``; None if a window is missed."""
     dur = problem.durations
     t, loc = depart, v.start
@@ -49,7 +81,7 @@ def _fits(v: Vehicle, depart: int, end: int) -> bool:
 
 
 def tight_times(
-    problem: Problem, v: Vehicle, visits: list[Visit], depart_hint: int
+    problem: Problem, v: Vehicle, visits: list[Visit | _Reload], depart_hint: int
 ) -> tuple[int, list[int], int] | None:
     """Departure, service starts, end arrival: earliest schedule, departing as late as the first
     stop allows (no waiting there). Only for vehicles without breaks. None if not found."""
@@ -67,6 +99,91 @@ def tight_times(
     return None
 
 
+def _assign_breaks(
+    n_stops: int, service_starts: list[int], breaks: list[tuple[int, int]], v: Vehicle
+) -> list[list[int]]:
+    """Leg of each performed break, from OR-Tools' times: leg j ends at stop j (leg n_stops ends
+    at the end depot). A break belongs to the first leg whose stop starts service after it (a
+    zero-length break may coincide with that service start)."""
+    legs: list[list[int]] = [[] for _ in range(n_stops + 1)]
+    j = 0
+    for start, bi in sorted((start, bi) for bi, start in breaks):
+        while j < n_stops and not (
+            start < service_starts[j] or (start == service_starts[j] and v.breaks[bi].duration == 0)
+        ):
+            j += 1
+        legs[j].append(bi)
+    return legs
+
+
+def _earliest_with_breaks(
+    problem: Problem, v: Vehicle, stops: list[Visit | _Reload], legs: list[list[int]], depart: int
+) -> tuple[list[int], list[tuple[int, int]], int] | None:
+    """Earliest service starts, break starts and end arrival leaving at ``depart``, with each break
+    kept in its leg and started as early as its window allows; None if a window is missed."""
+    dur = problem.durations
+    t, loc = depart, v.start
+    starts: list[int] = []
+    brk: list[tuple[int, int]] = []
+    for j in range(len(stops) + 1):
+        nloc = v.end if j == len(stops) else stops[j].location
+        free, pause = t, 0
+        for bi in legs[j]:
+            b = v.breaks[bi]
+            bs = max(free, b.window.start)
+            if bs > b.window.end:
+                return None
+            brk.append((bi, bs))
+            free, pause = bs + b.duration, pause + b.duration
+        arrival = max(t + dur[loc][nloc] + pause, free)
+        if j == len(stops):
+            return starts, brk, arrival
+        s = _window_start(stops[j], arrival)
+        if s is None:
+            return None
+        starts.append(s)
+        t, loc = s + stops[j].service, nloc
+    raise AssertionError("unreachable")
+
+
+def tight_times_with_breaks(
+    problem: Problem,
+    v: Vehicle,
+    stops: list[Visit | _Reload],
+    depart_hint: int,
+    service_starts: list[int],
+    breaks: list[tuple[int, int]],
+) -> tuple[int, list[int], int, list[tuple[int, int]]] | None:
+    """Like :func:`tight_times` for a vehicle with breaks. Each break stays in the leg OR-Tools put it
+    in (between two stops, possibly taken at the next stop while waiting for it to open) and starts
+    at the earliest time its window allows. The schedule is the earliest one, then the departure is
+    put off as long as the first service start does not move (no idle wait at the first stop).
+    Returns (departure, service starts, end arrival, break starts), or None (keep OR-Tools' times)."""
+    if not stops:
+        return None
+    legs = _assign_breaks(len(stops), service_starts, breaks, v)
+    for first in (v.shift.start, depart_hint):
+        res = _earliest_with_breaks(problem, v, stops, legs, first)
+        if res is None:
+            continue
+        s0 = res[0][0]
+        lo, hi = first, max(first, s0)  # the latest departure keeping s0: binary search
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            r = _earliest_with_breaks(problem, v, stops, legs, mid)
+            if r is not None and r[0][0] == s0:
+                lo = mid
+            else:
+                hi = mid - 1
+        res = _earliest_with_breaks(problem, v, stops, legs, lo)
+        if res is None:
+            continue
+        starts, brk, end = res
+        if _fits(v, lo, end):
+            return lo, starts, end, brk
+    return None
+
+
 def build_route(
     problem: Problem,
     vehicle_index: int,
@@ -78,21 +195,27 @@ def build_route(
 ) -> Route:
     """Build the Route from an order plus times (service starts, break starts, departure).
 
-    If the vehicle has no breaks the times are recomputed (tight); otherwise the given ones
-    (from OR-Tools) are kept and arrivals are derived from them.
+    The times are recomputed (tight: earliest, leaving as late as the first stop allows; breaks
+    as early as their windows allow); if that fails the given ones (from OR-Tools) are kept and
+    arrivals are derived from them.
     """
     v = problem.vehicles[vehicle_index]
-    visits = [problem.visits[i] for i in visit_indices]
+    visits = _stops(problem, v, visit_indices)
     if not v.breaks:
         tight = tight_times(problem, v, visits, depart)
         if tight is not None:
             depart, service_starts, end_time = tight
+    else:
+        tight_b = tight_times_with_breaks(problem, v, visits, depart, service_starts, breaks)
+        if tight_b is not None:
+            depart, service_starts, end_time, breaks = tight_b
     dur, dist = problem.durations, problem.distances
 
     brk = sorted((start, v.breaks[bi]) for bi, start in breaks)
     bpos = 0
     steps: list[Step] = []
-    load = [0] * len(v.capacity)
+    load = [0] * len(v.capacity)  # on board
+    collected = [0] * len(v.capacity)  # over the day
     distance = 0
     cost = v.fixed_cost
     waiting_total = 0
@@ -108,7 +231,12 @@ def build_route(
             visit is None or brk[bpos][0] < s or (brk[bpos][0] == s and brk[bpos][1].duration == 0)
         ):
             bstart, b = brk[bpos]
-            steps.append(Step("break", b.id, None, bstart, b.duration, 0, tuple(load), distance))
+            # Idle time before the break (the van is already at the next stop and the break window
+            # has not opened yet) is reported as the break step's waiting time.
+            ready = max(t + dur[loc][nloc] + break_time, last_break_end)
+            bwait = max(0, bstart - ready)
+            waiting_total += bwait
+            steps.append(Step("break", b.id, None, bstart - bwait, b.duration, bwait, tuple(load), distance))
             break_time += b.duration
             last_break_end = max(last_break_end, bstart + b.duration)
             bpos += 1
@@ -119,11 +247,16 @@ def build_route(
             steps.append(Step("end", None, nloc, arrival, 0, 0, tuple(load), distance))
             end_arrival = arrival
             break
-        load = [a + b for a, b in zip(load, visit.demand)]
         wait = s - arrival
         waiting_total += wait
         service_total += visit.service
-        steps.append(Step("visit", visit.id, nloc, arrival, visit.service, wait, tuple(load), distance))
+        if isinstance(visit, _Reload):
+            load = [0] * len(v.capacity)
+            steps.append(Step("reload", None, nloc, arrival, visit.service, wait, tuple(load), distance))
+        else:
+            load = [a + b for a, b in zip(load, visit.demand)]
+            collected = [a + b for a, b in zip(collected, visit.demand)]
+            steps.append(Step("visit", visit.id, nloc, arrival, visit.service, wait, tuple(load), distance))
         t, loc = s + visit.service, nloc
     return Route(
         vehicle=v.id,
@@ -133,5 +266,5 @@ def build_route(
         duration=end_arrival - depart,
         service=service_total,
         waiting_time=waiting_total,
-        load=tuple(load),
+        load=tuple(collected),
     )

@@ -269,3 +269,67 @@ def test_two_breaks_in_order():
     s = solve_checked(problem(TWO_CLUSTERS, vehicles, visits))
     ids = [st.id for st in s.routes[0].steps if st.type == "break"]
     assert ids == ["am", "pm"]
+
+
+def _first_visit(route):
+    return next(st for st in route.steps if st.type == "visit")
+
+
+def test_break_schedule_is_tight_leaving_at_shift_start():
+    # No windows: leave at the shift start, never wait; the break starts as soon as its window opens.
+    vehicles = [veh("v1", shift=(100, 10_000), breaks=[("lunch", 150, 300, 30)])]
+    visits = [vis(str(i), i, service=5) for i in range(1, 5)]
+    s = solve_checked(problem(TWO_CLUSTERS, vehicles, visits))
+    r = s.routes[0]
+    assert r.steps[0].arrival == 100
+    assert r.waiting_time == 0 and all(st.waiting_time == 0 for st in r.steps)
+    (brk,) = [st for st in r.steps if st.type == "break"]
+    assert brk.arrival == 150
+    assert r.duration == 75 + 30  # 45 s driving, 20 s service, 30 s break: nothing idle
+
+
+@pytest.mark.parametrize("break_window", [(0, 10_000), (500, 520), (520, 560), (540, 600)])
+def test_break_schedule_departs_just_in_time_for_the_first_service(break_window):
+    # Every visit opens at 500 (loose windows): the van leaves (not at the shift start 0) so that
+    # the first service starts on arrival, and nobody waits anywhere, whatever the break window.
+    vehicles = [veh("v1", shift=(0, 10_000), breaks=[("lunch", *break_window, 30)])]
+    visits = [vis(str(i), i, service=5, windows=[(500, 5000)]) for i in range(1, 5)]
+    s = solve_checked(problem(TWO_CLUSTERS, vehicles, visits))
+    r = s.routes[0]
+    first = _first_visit(r)
+    assert first.waiting_time == 0 and first.arrival >= 500
+    breaks_before = sum(st.service for st in r.steps[: r.steps.index(first)] if st.type == "break")
+    assert r.steps[0].arrival == first.arrival - 10 - breaks_before
+    assert r.waiting_time == 0 and all(st.waiting_time == 0 for st in r.steps)
+    (brk,) = [st for st in r.steps if st.type == "break"]
+    # the break starts as early as its window allows (once the van is out)
+    assert brk.arrival == max(break_window[0], r.steps[0].arrival)
+    assert r.duration == 75 + 30
+
+
+def test_idle_time_before_a_break_is_reported_as_waiting():
+    # The round is over at 565 but the break cannot start before 600: the 35 s idle are the break
+    # step's waiting time (arrival = when the van is ready, the break starts at 600).
+    vehicles = [veh("v1", shift=(0, 10_000), breaks=[("lunch", 600, 700, 30)])]
+    visits = [vis(str(i), i, service=5, windows=[(500, 5000)]) for i in range(1, 5)]
+    s = solve_checked(problem(TWO_CLUSTERS, vehicles, visits))
+    r = s.routes[0]
+    (brk,) = [st for st in r.steps if st.type == "break"]
+    assert brk.arrival + brk.waiting_time == 600
+    assert r.waiting_time == brk.waiting_time > 0
+    assert r.steps[0].arrival == 490  # still leaves just in time for the first service
+
+
+def test_break_schedule_starts_at_shift_start_even_if_the_break_is_late():
+    # 75 s of work and a break that cannot start before 300: the van still leaves at the shift
+    # start (earliest schedule; OR-Tools' own times would leave late to be compact), and the idle
+    # time before the break is visible as waiting, not hidden.
+    vehicles = [veh("v1", shift=(100, 10_000), breaks=[("lunch", 300, 400, 30)])]
+    visits = [vis(str(i), i, service=5) for i in range(1, 5)]
+    s = solve_checked(problem(TWO_CLUSTERS, vehicles, visits))
+    r = s.routes[0]
+    assert r.steps[0].arrival == 100
+    assert all(st.waiting_time == 0 for st in r.steps if st.type == "visit")
+    (brk,) = [st for st in r.steps if st.type == "break"]
+    assert brk.arrival + brk.waiting_time == 300
+    assert r.waiting_time == r.duration - 75 - 30 > 0
