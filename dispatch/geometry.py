@@ -23,6 +23,8 @@ def round_geojson(round_id: int, *, session: Session, network: RoadNetwork, max_
         elif stop.kind is StopKind.PICKUP and stop.pickup_request is not None:
             points.append((f"stop:{stop.position}", stop.pickup_request.address, stop.pickup_request.lat,
                            stop.pickup_request.lon, stop.position))
+        elif stop.kind is StopKind.UNLOAD:
+            points.append((f"unload:{stop.position}", depot.name, depot.lat, depot.lon, stop.position))
     points.append(("depot:end", depot.name, depot.lat, depot.lon, len(rnd.stops) + 1))
     sites = [network.snap(key, lat, lon, max_distance_m=max_snap_distance_m) for key, _, lat, lon, _ in points]
     legs = network.legs_geojson(sites)
@@ -37,7 +39,8 @@ def round_geojson(round_id: int, *, session: Session, network: RoadNetwork, max_
     for feature in legs["features"]:
         feature["properties"]["kind"] = "leg"
     for feature in stops:
-        feature["properties"]["kind"] = "depot" if feature["properties"]["key"].startswith("depot") else "stop"
+        key = feature["properties"]["key"]
+        feature["properties"]["kind"] = key.split(":")[0] if key.startswith(("depot", "unload")) else "stop"
     return {
         "type": "FeatureCollection",
         "features": legs["features"] + stops,

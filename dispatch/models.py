@@ -83,6 +83,7 @@ class StopKind(str, enum.Enum):
     RELAY_POINT = "relay_point"
     PICKUP = "pickup"
     BREAK = "break"
+    UNLOAD = "unload"  # back at the depot to empty the van, then out again
 
 
 class Depot(Base):

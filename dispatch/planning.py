@@ -82,6 +82,8 @@ class DayProblem:
     vehicles: dict[str, VehicleInfo]
     excluded: list[Excluded] = field(default_factory=list)
     matrix_seconds: float = 0.0
+    travel_factor: float = 1.0
+    sites: list = field(default_factory=list)
 
 
 def _relay_candidates(
@@ -174,6 +176,10 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
         kept.append(cand)
     matrices = network.matrices(sites)
     matrix_seconds = time.perf_counter() - started
+    # One matrix for the whole day: travel times scaled by the mean time-of-day factor over the shifts.
+    travel_factor = network.time_of_day.mean_factor(
+        min(c.shift_start_min for c in crews) * 60, max(c.shift_end_min for c in crews) * 60
+    )
 
     visits = tuple(
         solver.Visit(
@@ -198,6 +204,9 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
                 id=vid, start=0, end=0,
                 capacity=(round(van.capacity_m3 * LITRES_PER_M3),),
                 shift=solver.TimeWindow(crew.shift_start_min * 60, crew.shift_end_min * 60),
+                reload_location=0 if settings.max_unloads else None,
+                reload_service=settings.unload_service_s,
+                max_reloads=settings.max_unloads,
                 breaks=(
                     (solver.Break("lunch", solver.TimeWindow(crew.break_earliest_min * 60, crew.break_latest_min * 60),
                                   crew.break_minutes * 60),)
@@ -206,14 +215,15 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
             )
         )
     problem = solver.Problem(
-        durations=tuple(tuple(int(x) for x in row) for row in matrices.durations),
+        durations=tuple(tuple(round(x * travel_factor) for x in row) for row in matrices.durations),
         distances=tuple(tuple(int(x) for x in row) for row in matrices.distances),
         vehicles=tuple(solver_vehicles),
         visits=visits,
     )
     return DayProblem(
         day=day, depot=depot, problem=problem, candidates={c.key: c for c in kept},
-        vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds,
+        vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds, travel_factor=travel_factor,
+        sites=sites,
     )
 
 
@@ -257,6 +267,16 @@ def plan_day(
     return _store(day_problem, solution, limit, session=session)
 
 
+def _plain_detail(cand: Candidate, un: solver.Unassigned) -> str:
+    """Say in a coordinator's words why an optional relay point was left for another day."""
+    if un.reason is solver.Reason.COST and not cand.mandatory and cand.penalty is not None:
+        return (
+            f"left for another day: about {cand.expected_m3:.1f} m³ to collect; the vans' day is full or the "
+            f"detour costs more than the visit is worth today (up to {cand.penalty / 1000:.0f} km of driving)"
+        )
+    return un.detail
+
+
 def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: Session) -> Plan:
     day = dp.day
     plan = Plan(
@@ -280,6 +300,8 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
         for step in steps:
             if step.type == "break":
                 kind, rp_id, pu_id, expected, window = StopKind.BREAK, None, None, 0.0, (None, None)
+            elif step.type == "reload":
+                kind, rp_id, pu_id, expected, window = StopKind.UNLOAD, None, None, 0.0, (None, None)
             elif step.type == "visit":
                 cand = dp.candidates[step.id]
                 kind = cand.kind
@@ -315,7 +337,7 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
                 kind=cand.kind,
                 relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
                 pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
-                mandatory=cand.mandatory, reason=un.reason.value, detail=un.detail,
+                mandatory=cand.mandatory, reason=un.reason.value, detail=_plain_detail(cand, un),
             )
         )
     for ex in dp.excluded:
@@ -341,3 +363,22 @@ def get_plan(plan_id: int, *, session: Session) -> Plan:
 def latest_plan(day: dt.date, *, session: Session) -> Plan | None:
     return session.scalars(select(Plan).where(Plan.date == day).order_by(Plan.id.desc())).first()
 
+
+
+def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = False) -> Plan:
+    """Freeze a draft: it becomes the day's plan that crews receive. A published plan is not re-planned.
+
+    A plan that leaves mandatory visits out is published only with ``accept_unassigned`` (the
+    coordinator then tells those donors or hosts), never by accident.
+    """
+    plan = get_plan(plan_id, session=session)
+    if plan.status is PlanStatus.PUBLISHED:
+        raise Conflict(f"plan {plan_id} is already published")
+    if plan.solver_status != "solved" and not accept_unassigned:
+        raise Conflict(
+            f"plan {plan_id} leaves mandatory visits out ({plan.explanation or plan.solver_status}); "
+            "re-plan with more vans or crews, or publish with accept_unassigned=true"
+        )
+    plan.status = PlanStatus.PUBLISHED
+    session.flush()
+    return plan

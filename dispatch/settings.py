@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     pickup_service_fixed_s: int = 600
     pickup_service_per_m3_s: int = 300
     pickup_min_volume_m3: float = 2.0
+    # Multi-trip: a full van goes back to the depot to unload, then out again.
+    unload_service_s: int = Field(default=1200, ge=0)
+    max_unloads: int = Field(default=3, ge=0, le=10)
 
     @field_validator("graph_path")
     @classmethod

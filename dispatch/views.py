@@ -49,7 +49,7 @@ class RoundView:
 
     @property
     def visits(self) -> tuple[StopView, ...]:
-        return tuple(s for s in self.stops if s.kind != StopKind.BREAK.value)
+        return tuple(s for s in self.stops if s.kind in (StopKind.RELAY_POINT.value, StopKind.PICKUP.value))
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,10 @@ def _stop_view(stop: Stop) -> StopView:
             parts.append(pu.notes)
         notes = "; ".join(parts) or None
         contact = pu.phone
+    elif stop.kind is StopKind.UNLOAD:
+        depot = stop.round.van.depot
+        name, address, lat, lon = "Déchargement au dépôt", depot.address, depot.lat, depot.lon
+        notes, contact = None, None
     else:
         name, address, lat, lon, notes, contact = "Pause déjeuner", None, None, None, None, None
     return StopView(
@@ -163,9 +167,11 @@ def format_summary(view: DayView) -> str:
     ]
     for r in view.rounds:
         lunch = next((s for s in r.stops if s.kind == StopKind.BREAK.value), None)
+        unloads = sum(s.kind == StopKind.UNLOAD.value for s in r.stops)
         lines.append(
-            f"  - {r.van} / {r.crew or '-'}: {r.start_at:%H:%M}-{r.end_at:%H:%M}, {len(r.visits)} stops, "
-            f"{r.distance_km:.1f} km, {r.load_m3:.1f}/{r.van_capacity_m3:g} m³"
+            f"  - {r.van} ({r.van_capacity_m3:g} m³) / {r.crew or '-'}: {r.start_at:%H:%M}-{r.end_at:%H:%M}, "
+            f"{len(r.visits)} stops, {r.distance_km:.1f} km, {r.load_m3:.1f} m³ collected"
+            + (f", {unloads} unloading trip{'s' if unloads > 1 else ''}" if unloads else "")
             + (f", lunch {lunch.planned_arrival:%H:%M}" if lunch else "")
         )
     if view.explanation:

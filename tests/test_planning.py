@@ -97,3 +97,12 @@ def test_a_published_plan_is_not_replaced(demo, settings, paris_network):
     with pytest.raises(Conflict, match="published"):
         plan_day(DAY, settings, paris_network, session=demo, time_limit_s=1)
     assert demo.scalars(select(Plan)).all() == [plan]
+
+
+def test_day_matrix_includes_the_time_of_day_factor(demo, settings, paris_network):
+    dp = build_day(DAY, settings, paris_network, session=demo)
+    # 08:00-16:00 with the morning rush (07:30-09:30 x1.3) in it.
+    assert dp.travel_factor == pytest.approx((1.5 * 1.3 + 6.5 * 1.0) / 8)
+    raw = paris_network.matrices(dp.sites)
+    assert dp.problem.durations[0][5] == round(raw.durations[0][5] * dp.travel_factor) > raw.durations[0][5]
+    assert dp.problem.distances == tuple(tuple(row) for row in raw.distances)

@@ -27,6 +27,12 @@ def get_plan(plan_id: int, session: SessionDep) -> DayOut:
     return DayOut.from_view(plan_view(planning.get_plan(plan_id, session=session)))
 
 
+@router.post("/plans/{plan_id}/publish", summary="Publish a draft plan: it is frozen and sent to the crews")
+def publish_plan(plan_id: int, session: SessionDep, accept_unassigned: bool = False) -> DayOut:
+    plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned)
+    return DayOut.from_view(plan_view(plan))
+
+
 @router.get("/rounds", summary="The rounds of a day: van, crew, ordered stops, and unassigned visits with reasons")
 def get_rounds(date: dt.date, session: SessionDep) -> DayOut:
     view = day_view(date, session=session)

@@ -77,6 +77,19 @@ class TimeOfDayProfile:
                 return band.factor
         return self.base_factor
 
+    def mean_factor(self, start_s: int, end_s: int) -> float:
+        """The time-weighted mean factor over [start_s, end_s): one factor for a whole working day.
+
+        The solver takes one travel-time matrix per day, so a day from 08:00 to 16:00 uses the mean
+        of its bands (morning rush included) rather than the free-flow times.
+        """
+        if end_s <= start_s:
+            return self.factor_at(start_s)
+        cuts = sorted({start_s, end_s, *(b.start_s for b in self.bands if start_s < b.start_s < end_s),
+                       *(b.end_s for b in self.bands if start_s < b.end_s < end_s)})
+        total = sum((b - a) * self.factor_at(a) for a, b in zip(cuts, cuts[1:]))
+        return total / (end_s - start_s)
+
     def signature(self) -> str:
         """Stable text used in the network fingerprint."""
         parts = [f"{b.start_s}-{b.end_s}:{b.factor!r}" for b in self.bands]

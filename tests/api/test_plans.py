@@ -8,6 +8,8 @@ import pytest
 
 from tests.api.conftest import PLAN_DAY
 
+VISIT_KINDS = ("relay_point", "pickup")
+
 
 @pytest.fixture
 def planned(client):
@@ -23,7 +25,7 @@ def test_rounds_of_the_day(client, planned):
     assert day["plan_id"] == planned["plan_id"]
     assert day["rounds_count"] >= 2
     for rnd in day["rounds"]:
-        visits = [s for s in rnd["stops"] if s["kind"] != "break"]
+        visits = [s for s in rnd["stops"] if s["kind"] in VISIT_KINDS]
         assert visits and all(s["name"] and s["address"] and s["lat"] and s["lon"] for s in visits)
         assert [s["position"] for s in rnd["stops"]] == list(range(1, len(rnd["stops"]) + 1))
         arrivals = [s["planned_arrival"] for s in rnd["stops"]]
@@ -36,7 +38,7 @@ def test_windows_capacity_and_breaks_hold(planned):
         assert dt.time(8, 0) <= start.time() and end.time() <= dt.time(16, 0)
         for stop in rnd["stops"]:
             assert stop["load_after_m3"] <= rnd["van_capacity_m3"] + 1e-9
-            if stop["kind"] == "break":
+            if stop["kind"] not in VISIT_KINDS:
                 continue
             begin = dt.datetime.fromisoformat(stop["planned_arrival"])
             window = dt.datetime.fromisoformat(stop["window_start"]), dt.datetime.fromisoformat(stop["window_end"])
@@ -106,3 +108,17 @@ def test_rounds_without_plan_and_bad_dates(client):
     assert client.get("/api/v1/rounds", params={"date": "02/12/2026"}).status_code == 422
     assert client.get("/api/v1/rounds").status_code == 422
     assert client.get("/api/v1/nowhere").status_code == 404
+
+
+def test_publish_freezes_the_plan(client, planned):
+    url = f"/api/v1/plans/{planned['plan_id']}/publish"
+    if planned["solver_status"] != "solved":
+        refused = client.post(url)
+        assert refused.status_code == 409 and "accept_unassigned" in refused.json()["detail"]
+        url += "?accept_unassigned=true"
+    r = client.post(url)
+    assert r.status_code == 200 and r.json()["status"] == "published"
+    assert client.post(url).status_code == 409
+    again = client.post("/api/v1/plans", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 1})
+    assert again.status_code == 409 and "published" in again.json()["detail"]
+    assert client.post("/api/v1/plans/424242/publish").status_code == 404

@@ -55,8 +55,8 @@ def test_round_geometry_follows_the_streets(client):
     assert geo.status_code == 200
     body = geo.json()
     legs = [f for f in body["features"] if f["properties"]["kind"] == "leg"]
-    stops = [f for f in body["features"] if f["properties"]["kind"] == "stop"]
-    visits = [s for s in rnd["stops"] if s["kind"] != "break"]
+    stops = [f for f in body["features"] if f["properties"]["kind"] in ("stop", "unload")]
+    visits = [s for s in rnd["stops"] if s["kind"] != "break"]  # visits and unloading trips
     assert len(stops) == len(visits) and len(legs) == len(visits) + 1
     assert all(len(f["geometry"]["coordinates"]) >= 2 for f in legs)
     # Street-level: the legs' total is the round's distance (same paths as the matrix).
