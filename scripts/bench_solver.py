@@ -1,0 +1,628 @@
+#!/usr/bin/env python
+"""Solver-quality benchmark: our solver (``python -m solver``) vs PyVRP vs the reference costs.
+
+For each instance, sequentially (never two solvers at once):
+
+1. OUR solver, in a subprocess ``python -m solver INSTANCE --time-limit S --seed N --json`` (the way a
+   user runs it; the wall time includes Python start-up, reading the instance and building the model).
+   Its routes are re-checked here by ``verify_routes`` from the raw instance (``vrplib.read_instance``);
+   the cost it reports is not trusted.
+2. PyVRP (benchmark-only dependency, imported lazily; ``--skip-pyvrp`` skips it) with the same conventions
+   and the same time limit, ``pyvrp.solve(data, stop=MaxRuntime(limit), seed=seed)``. Its routes go
+   through the same verifier.
+
+Conventions (the ones of ``data/benchmarks/reference.csv``):
+
+* Solomon VRPTW (``*.txt``): Euclidean distance truncated to one decimal; travel time = distance; time
+  windows apply to the service start, service times included; a van must be back at the depot before the
+  depot's due date; at most the instance's vehicle number (25); objective = total distance (the vehicle
+  count is not minimised). Exact arithmetic in tenths (``isqrt(100 * d2)``). PyVRP reads the instance
+  (converted to VRPLIB text, since ``pyvrp.read`` only parses VRPLIB) with ``round_func="dimacs"``: every
+  value (distances, windows, service times, demands, capacity) x 10 and truncated, i.e. exactly the
+  same integers; its cost / 10 is the distance.
+* CVRPLIB X (``*.vrp``): Euclidean distance rounded to the nearest integer, unbounded fleet, objective =
+  total distance; PyVRP with ``round_func="round"``.
+
+The PyVRP distance matrix is checked against the verifier's distances before solving, so the two costs
+are comparable by construction.
+
+Gap % = 100 * (cost - reference) / reference (negative = better than the reference). An instance whose
+routes are infeasible (or whose run failed) counts as an infinite gap in the medians and worst gaps.
+
+Targets: Solomon feasible on every instance, median gap <= 0.5 %, worst <= 2 %; X instances of 100-300
+customers (X-n101 .. X-n303, i.e. X instances up to 500 customers) median <= 2 %; X-n1001-k43 at 60 s <= 5 %.
+
+    .venv/bin/python scripts/bench_solver.py --out bench.md                 # everything (~40 min)
+    .venv/bin/python scripts/bench_solver.py --instances C101 X-n101-k25 --time-limit 30 --json
+    .venv/bin/python scripts/bench_solver.py --instances 'data/benchmarks/solomon/R1*.txt' --skip-pyvrp
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import math
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data" / "benchmarks"
+SOLOMON_DIR = DATA / "solomon"
+X_DIR = DATA / "cvrplib_x"
+REFERENCE_CSV = DATA / "reference.csv"
+
+X_LARGE_CUSTOMERS = 500  # instances above this many customers get --x-large-time-limit
+TARGETS = {
+    "solomon_median": 0.5,
+    "solomon_worst": 2.0,
+    "x_mid_median": 2.0,
+    "x_n1001": 5.0,
+}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Instances and the independent verifier
+# --------------------------------------------------------------------------------------------------------
+
+
+class Instance:
+    """A benchmark instance as read by vrplib (a plain class, so that the script loads with importlib
+    without being registered in ``sys.modules``)."""
+
+    def __init__(self, name: str, path: Path, kind: str, raw: dict, scale: int) -> None:
+        self.name = name
+        self.path = path
+        self.kind = kind  # "solomon" | "cvrp"
+        self.raw = raw
+        self.scale = scale  # integer costs / scale = instance units
+
+    def __repr__(self) -> str:
+        return f"Instance({self.name!r}, {self.kind!r}, {self.customers} customers)"
+
+    @property
+    def customers(self) -> int:
+        return len(self.raw["demand"]) - 1
+
+
+def _as_list(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def load_instance(path: str | os.PathLike) -> Instance:
+    """Reads a Solomon ``.txt`` or VRPLIB ``.vrp`` with vrplib (no edge weights: computed per arc)."""
+    import vrplib
+
+    path = Path(path)
+    name = path.stem
+    if path.suffix == ".vrp":
+        raw = vrplib.read_instance(str(path), compute_edge_weights=False)
+        depot = _as_list(raw.get("depot", [0]))
+        if list(depot) != [0]:
+            raise ValueError(f"{path}: only single-depot instances with the depot first are supported")
+        if str(raw.get("edge_weight_type", "EUC_2D")).upper() != "EUC_2D":
+            raise ValueError(f"{path}: only EUC_2D instances are supported")
+        return Instance(name, path, "cvrp", raw, 1)
+    raw = vrplib.read_instance(str(path), instance_format="solomon", compute_edge_weights=False)
+    return Instance(name, path, "solomon", raw, 10)
+
+
+def _coords(inst: Instance) -> list[tuple]:
+    """Coordinates as Python ints when they are all integral (exact arithmetic), else floats; cached."""
+    cached = inst.raw.get("_bench_coords")
+    if cached is None:
+        pts = [tuple(float(c) for c in xy) for xy in _as_list(inst.raw["node_coord"])]
+        if all(c == int(c) for xy in pts for c in xy):
+            pts = [tuple(int(c) for c in xy) for xy in pts]
+        cached = inst.raw["_bench_coords"] = pts
+    return cached
+
+
+def arc_length(inst: Instance, a: int, b: int) -> int:
+    """Integer arc length in 1/scale units: Solomon tenths truncated; X rounded to the nearest integer."""
+    pts = _coords(inst)
+    (xa, ya), (xb, yb) = pts[a], pts[b]
+    if isinstance(xa, int) and isinstance(xb, int):
+        d2 = (xa - xb) ** 2 + (ya - yb) ** 2
+        if inst.kind == "solomon":
+            return math.isqrt(100 * d2)  # floor(10 * sqrt(d2)), exact
+        r = math.isqrt(d2)  # nearest integer to sqrt(d2), exact (never a tie for integer d2)
+        return r + 1 if d2 - r * r > r else r
+    d = math.hypot(xa - xb, ya - yb)
+    return int(10 * d) if inst.kind == "solomon" else int(math.floor(d + 0.5))
+
+
+def verify_routes(inst: Instance, routes: list[list[int]]) -> tuple[float, list[str]]:
+    """Independent check of a solution given as routes of customer numbers (depot 0 left out).
+
+    Returns (cost in instance units, violations). Checks: every customer exactly once, no unknown number,
+    capacity per route, and for Solomon the time windows (service start, service times, travel time =
+    truncated distance, return before the depot's due date) and vehicles <= the instance's number.
+    Empty routes are ignored (an unused vehicle).
+    """
+    raw = inst.raw
+    n = len(raw["demand"])
+    demand = [int(d) for d in _as_list(raw["demand"])]
+    capacity = int(raw["capacity"]) if not hasattr(raw["capacity"], "__len__") else int(raw["capacity"][0])
+    violations: list[str] = []
+    seen: dict[int, int] = {}
+    total = 0
+    used = [r for r in routes if len(r) > 0]
+    if inst.kind == "solomon":
+        scale = 10
+        windows = [(int(a) * scale, int(b) * scale) for a, b in _as_list(raw["time_window"])]
+        service = [int(s) * scale for s in _as_list(raw["service_time"])]
+        if len(used) > int(raw["vehicles"]):
+            violations.append(f"{len(used)} vehicles used > {int(raw['vehicles'])} available")
+    for k, route in enumerate(used):
+        try:
+            stops = [int(c) for c in route]
+        except (TypeError, ValueError):
+            violations.append(f"route {k}: non-integer customer in {route!r}")
+            continue
+        bad = [c for c in stops if not 1 <= c < n]
+        if bad:
+            violations.append(f"route {k}: unknown customer(s) {bad}")
+            continue
+        for c in stops:
+            seen[c] = seen.get(c, 0) + 1
+        load = sum(demand[c] for c in stops)
+        if load > capacity:
+            violations.append(f"route {k}: load {load} > capacity {capacity}")
+        path = [0, *stops, 0]
+        total += sum(arc_length(inst, a, b) for a, b in zip(path, path[1:]))
+        if inst.kind == "solomon":
+            t = windows[0][0]  # leave the depot when it opens (waiting is allowed anywhere)
+            for a, b in zip(path, path[1:]):
+                t += arc_length(inst, a, b)  # arrival at b
+                if b == 0:
+                    if t > windows[0][1]:
+                        violations.append(f"route {k}: back at the depot at {t / scale} > due {windows[0][1] / scale}")
+                    break
+                start = max(t, windows[b][0])
+                if start > windows[b][1]:
+                    violations.append(f"route {k}: customer {b} served at {start / scale} > due {windows[b][1] / scale}")
+                t = start + service[b]
+    missing = [c for c in range(1, n) if c not in seen]
+    twice = sorted(c for c, m in seen.items() if m > 1)
+    if missing:
+        violations.append(f"{len(missing)} customer(s) not served: {missing[:10]}{' ...' if len(missing) > 10 else ''}")
+    if twice:
+        violations.append(f"customer(s) served more than once: {twice[:10]}{' ...' if len(twice) > 10 else ''}")
+    return total / inst.scale, violations
+
+
+def read_references(path: Path = REFERENCE_CSV) -> dict[str, float]:
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        return {row["instance"]: float(row["reference_cost"]) for row in csv.DictReader(fh) if row["reference_cost"]}
+
+
+def gap(cost: float | None, ref: float | None) -> float | None:
+    if cost is None or ref is None or ref == 0:
+        return None
+    return 100.0 * (cost - ref) / ref
+
+
+# --------------------------------------------------------------------------------------------------------
+# Runners
+# --------------------------------------------------------------------------------------------------------
+
+
+def run_ours(inst: Instance, time_limit: float, seed: int) -> dict:
+    """``python -m solver`` in a subprocess; returns routes, reported cost, wall and CPU seconds."""
+    cmd = [sys.executable, "-m", "solver", str(inst.path), "--time-limit", f"{time_limit:g}", "--seed", str(seed), "--json"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=3 * time_limit + 120)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {3 * time_limit + 120:.0f} s", "wall_s": time.perf_counter() - start}
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    out = None
+    for line in reversed(proc.stdout.splitlines()):
+        if line.strip().startswith("{"):
+            try:
+                out = json.loads(line)
+                break
+            except json.JSONDecodeError:
+                pass
+    res = {"wall_s": wall, "cpu_s": cpu, "returncode": proc.returncode}
+    if out is None or "routes" not in out:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        res["error"] = f"no JSON result (exit {proc.returncode}): {' | '.join(tail)}"
+        return res
+    res["routes"] = out["routes"]
+    res["reported_cost"] = out.get("cost")
+    return res
+
+
+def _solomon_as_vrplib(inst: Instance, target: Path) -> None:
+    """Writes the Solomon instance in VRPLIB text so that ``pyvrp.read`` can parse it (values unchanged)."""
+    raw = inst.raw
+    n = len(raw["demand"])
+    lines = [
+        f"NAME : {inst.name}",
+        "TYPE : VRPTW",
+        f"DIMENSION : {n}",
+        f"VEHICLES : {int(raw['vehicles'])}",
+        f"CAPACITY : {int(raw['capacity'])}",
+        "EDGE_WEIGHT_TYPE : EUC_2D",
+        "NODE_COORD_SECTION",
+        *(f"{i + 1}\t{int(x)}\t{int(y)}" for i, (x, y) in enumerate(_as_list(raw["node_coord"]))),
+        "DEMAND_SECTION",
+        *(f"{i + 1}\t{int(d)}" for i, d in enumerate(_as_list(raw["demand"]))),
+        "TIME_WINDOW_SECTION",
+        *(f"{i + 1}\t{int(a)}\t{int(b)}" for i, (a, b) in enumerate(_as_list(raw["time_window"]))),
+        "SERVICE_TIME_SECTION",
+        *(f"{i + 1}\t{int(s)}" for i, s in enumerate(_as_list(raw["service_time"]))),
+        "DEPOT_SECTION",
+        "1",
+        "-1",
+        "EOF",
+    ]
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pyvrp_data(inst: Instance):
+    """PyVRP ProblemData with our conventions (``pyvrp.read``)."""
+    import pyvrp
+
+    if inst.kind == "solomon":
+        with tempfile.TemporaryDirectory() as tmp:
+            vrp = Path(tmp) / f"{inst.name}.vrp"
+            _solomon_as_vrplib(inst, vrp)
+            data = pyvrp.read(vrp, round_func="dimacs")  # x 10 then truncated: distances in tenths
+    else:
+        data = pyvrp.read(inst.path, round_func="round")
+    return data
+
+
+def check_pyvrp_data(inst: Instance, data) -> None:
+    """Same integers as the verifier: every distance, and for Solomon the fleet size and the time data."""
+    dist = data.distance_matrix(0).tolist()
+    n = len(inst.raw["demand"])
+    for a in range(n):
+        row = dist[a]
+        for b in range(n):
+            if a != b and row[b] != arc_length(inst, a, b):
+                raise AssertionError(f"{inst.name}: PyVRP distance {a}->{b} = {row[b]} != {arc_length(inst, a, b)}")
+    if inst.kind == "solomon":
+        if data.num_vehicles != int(inst.raw["vehicles"]):
+            raise AssertionError(f"{inst.name}: PyVRP has {data.num_vehicles} vehicles")
+        tw = _as_list(inst.raw["time_window"])
+        st = _as_list(inst.raw["service_time"])
+        for client in data.clients():
+            k = client.location
+            got = (client.tw_early, client.tw_late, client.service_duration)
+            if got != (10 * int(tw[k][0]), 10 * int(tw[k][1]), 10 * int(st[k])):
+                raise AssertionError(f"{inst.name}: PyVRP client {k} has (early, late, service) {got}")
+
+
+def _pyvrp_routes(data, solution) -> list[list[int]]:
+    routes = []
+    for route in solution.routes():
+        if hasattr(route, "visits"):  # PyVRP < 0.12: location indices of the clients
+            routes.append([int(v) for v in route.visits()])
+        else:
+            routes.append([int(data.client(a.idx).location) for a in route if a.is_client()])
+    return routes
+
+
+def run_pyvrp(inst: Instance, time_limit: float, seed: int) -> dict:
+    from pyvrp import solve
+    from pyvrp.stop import MaxRuntime
+
+    start = time.perf_counter()
+    cpu0 = time.process_time()
+    data = pyvrp_data(inst)
+    read_wall, read_cpu = time.perf_counter() - start, time.process_time() - cpu0
+    check_pyvrp_data(inst, data)  # not timed
+    start = time.perf_counter()
+    cpu0 = time.process_time()
+    result = solve(data, stop=MaxRuntime(time_limit), seed=seed, display=False)
+    wall = read_wall + time.perf_counter() - start
+    best = result.best
+    return {
+        "routes": _pyvrp_routes(data, best),
+        "reported_cost": best.distance() / inst.scale,
+        "reported_feasible": bool(best.is_feasible()),
+        "wall_s": wall,
+        "cpu_s": read_cpu + time.process_time() - cpu0,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
+# Benchmark
+# --------------------------------------------------------------------------------------------------------
+
+
+def resolve_instances(patterns: list[str] | None) -> list[Path]:
+    if not patterns:
+        def size(p: Path) -> tuple[int, str]:
+            m = re.match(r"X-n(\d+)-", p.stem)
+            return (int(m.group(1)) if m else 0, p.stem)
+
+        return sorted(SOLOMON_DIR.glob("*.txt")) + sorted(X_DIR.glob("*.vrp"), key=size)
+    found: list[Path] = []
+    for pat in patterns:
+        hits = [Path(p) for p in sorted(glob.glob(pat))] or [Path(p) for p in sorted(glob.glob(str(REPO / pat)))]
+        if not hits:
+            for cand in (SOLOMON_DIR / f"{pat}.txt", SOLOMON_DIR / f"{pat.upper()}.txt", X_DIR / f"{pat}.vrp"):
+                if cand.exists():
+                    hits = [cand]
+                    break
+        if not hits:
+            raise SystemExit(f"error: no instance matches {pat!r}")
+        found.extend(h.resolve() for h in hits if h.suffix in (".txt", ".vrp"))
+    unique: list[Path] = []
+    for p in found:
+        if p not in unique:
+            unique.append(p)
+    return unique
+
+
+def bench_one(path: Path, args, refs: dict[str, float]) -> dict:
+    inst = load_instance(path)
+    limit = args.x_large_time_limit if inst.customers > X_LARGE_CUSTOMERS else args.time_limit
+    ref = refs.get(inst.name)
+    row: dict = {
+        "instance": inst.name,
+        "set": "solomon" if inst.kind == "solomon" else ("x" if inst.name.startswith("X-") else "cvrp"),
+        "customers": inst.customers,
+        "time_limit": limit,
+        "seed": args.seed,
+        "reference": ref,
+        "load_before": round(os.getloadavg()[0], 2),
+    }
+    ours = run_ours(inst, limit, args.seed)
+    row["ours_wall_s"] = round(ours["wall_s"], 2)
+    row["ours_cpu_s"] = round(ours["cpu_s"], 2) if "cpu_s" in ours else None
+    if "error" in ours:
+        row.update(ours_cost=None, ours_reported_cost=None, ours_cost_mismatch=None, ours_vehicles=None,
+                   ours_feasible=False, ours_violations=[ours["error"]], ours_gap=None)
+    else:
+        cost, violations = verify_routes(inst, ours["routes"])
+        rep = ours["reported_cost"]
+        row.update(
+            ours_cost=round(cost, 6),
+            ours_reported_cost=rep,
+            ours_cost_mismatch=rep is not None and abs(rep - cost) > 1e-6 * max(1.0, abs(cost)),
+            ours_vehicles=sum(1 for r in ours["routes"] if r),
+            ours_feasible=not violations,
+            ours_violations=violations,
+            ours_gap=gap(cost, ref) if not violations else None,
+        )
+    if args.skip_pyvrp:
+        row.update(pyvrp_cost=None, pyvrp_feasible=None, pyvrp_violations=None, pyvrp_gap=None, pyvrp_wall_s=None)
+    else:
+        try:
+            py = run_pyvrp(inst, limit, args.seed)
+        except Exception as exc:  # noqa: BLE001 - report and carry on with the next instance
+            row.update(pyvrp_cost=None, pyvrp_feasible=False, pyvrp_violations=[f"{type(exc).__name__}: {exc}"],
+                       pyvrp_gap=None, pyvrp_wall_s=None)
+        else:
+            cost, violations = verify_routes(inst, py["routes"])
+            if not py["reported_feasible"]:
+                violations = [*violations, "PyVRP reports its best solution infeasible"]
+            if abs(py["reported_cost"] - cost) > 1e-6 * max(1.0, abs(cost)):
+                violations = [*violations, f"PyVRP cost {py['reported_cost']} != recomputed {round(cost, 6)}"]
+            row.update(
+                pyvrp_cost=round(cost, 6),
+                pyvrp_vehicles=sum(1 for r in py["routes"] if r),
+                pyvrp_feasible=not violations,
+                pyvrp_violations=violations,
+                pyvrp_gap=gap(cost, ref) if not violations else None,
+                pyvrp_wall_s=round(py["wall_s"], 2),
+                pyvrp_cpu_s=round(py["cpu_s"], 2),
+            )
+    for key in ("ours_gap", "pyvrp_gap"):
+        if row.get(key) is not None:
+            row[key] = round(row[key], 3)
+    row["load_after"] = round(os.getloadavg()[0], 2)
+    return row
+
+
+def _gaps(rows: list[dict], key: str) -> list[float]:
+    """Gaps of the rows, an infeasible / failed run counting as +inf (rows without a reference skipped)."""
+    feas = "ours_feasible" if key == "ours_gap" else "pyvrp_feasible"
+    out = []
+    for r in rows:
+        if r["reference"] is None or r.get(feas) is None:
+            continue
+        out.append(r[key] if r[feas] and r[key] is not None else math.inf)
+    return out
+
+
+def summarise(rows: list[dict], skip_pyvrp: bool) -> dict:
+    sol = [r for r in rows if r["set"] == "solomon"]
+    x_mid = [r for r in rows if r["set"] == "x" and r["customers"] <= X_LARGE_CUSTOMERS]
+    x1001 = [r for r in rows if r["instance"] == "X-n1001-k43"]
+    s: dict = {"summary": True, "instances": len(rows)}
+    for who in ("ours",) + (() if skip_pyvrp else ("pyvrp",)):
+        key = f"{who}_gap"
+        g_sol, g_x = _gaps(sol, key), _gaps(x_mid, key)
+        s[f"{who}_solomon_n"] = len(g_sol)
+        s[f"{who}_solomon_median_gap"] = statistics.median(g_sol) if g_sol else None
+        s[f"{who}_solomon_worst_gap"] = max(g_sol) if g_sol else None
+        s[f"{who}_x_mid_n"] = len(g_x)
+        s[f"{who}_x_mid_median_gap"] = statistics.median(g_x) if g_x else None
+        g1001 = _gaps(x1001, key)
+        s[f"{who}_x_n1001_gap"] = g1001[0] if g1001 else None
+        s[f"{who}_infeasible"] = sum(1 for r in rows if r.get(f"{who}_feasible") is False)
+    s["ours_solomon_infeasible"] = sum(1 for r in sol if r["ours_feasible"] is False)
+    checks = []
+    if sol:
+        checks.append(("Solomon feasible on every instance", s["ours_solomon_infeasible"] == 0,
+                       f"{s['ours_solomon_infeasible']} infeasible of {len(sol)}"))
+        if s["ours_solomon_median_gap"] is not None:
+            checks.append((f"Solomon median gap <= {TARGETS['solomon_median']} %",
+                           s["ours_solomon_median_gap"] <= TARGETS["solomon_median"], _pct(s["ours_solomon_median_gap"])))
+            checks.append((f"Solomon worst gap <= {TARGETS['solomon_worst']} %",
+                           s["ours_solomon_worst_gap"] <= TARGETS["solomon_worst"], _pct(s["ours_solomon_worst_gap"])))
+    if s.get("ours_x_mid_median_gap") is not None:
+        checks.append((f"X 100-300 customers median gap <= {TARGETS['x_mid_median']} %",
+                       s["ours_x_mid_median_gap"] <= TARGETS["x_mid_median"], _pct(s["ours_x_mid_median_gap"])))
+    if s.get("ours_x_n1001_gap") is not None:
+        limit = x1001[0]["time_limit"]
+        checks.append((f"X-n1001-k43 at 60 s gap <= {TARGETS['x_n1001']} %" + ("" if limit == 60 else f" (ran {limit:g} s)"),
+                       s["ours_x_n1001_gap"] <= TARGETS["x_n1001"], _pct(s["ours_x_n1001_gap"])))
+    s["targets"] = [{"target": t, "met": ok, "value": v} for t, ok, v in checks]
+    s["partial"] = {"solomon": len(sol), "x_mid": len(x_mid), "x_n1001": len(x1001)}
+    default = resolve_instances(None)
+    s["full_set"] = {
+        "solomon": sum(1 for p in default if p.suffix == ".txt"),
+        "x_mid": sum(1 for p in default if p.suffix == ".vrp" and p.stem != "X-n1001-k43"),
+        "x_n1001": sum(1 for p in default if p.stem == "X-n1001-k43"),
+    }
+    return s
+
+
+def _pct(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return "inf (infeasible)" if math.isinf(v) else f"{v:+.2f} %"
+
+
+def _num(v, fmt="{:.1f}") -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+def _feas(v) -> str:
+    return "-" if v is None else ("yes" if v else "**NO**")
+
+
+TABLE_HEAD = (
+    "| instance | cust. | limit s | ours cost | ours feasible | violations | PyVRP cost | reference "
+    "| ours gap % | PyVRP gap % | ours wall s | PyVRP wall s |"
+)
+
+
+def table_row(r: dict) -> str:
+    v = r["ours_violations"] or []
+    viol = "; ".join(v[:3]) + (f" (+{len(v) - 3} more)" if len(v) > 3 else "") if v else "-"
+    if r.get("ours_cost_mismatch"):
+        viol += f" (solver reported {r['ours_reported_cost']})"
+    py = _num(r["pyvrp_cost"])
+    if r["pyvrp_feasible"] is False:
+        py += " (infeasible: " + "; ".join(r["pyvrp_violations"] or []) + ")"
+    return (
+        f"| {r['instance']} | {r['customers']} | {r['time_limit']:g} | {_num(r['ours_cost'])} | {_feas(r['ours_feasible'])} "
+        f"| {viol} | {py} | {_num(r['reference'])} | {_num(r['ours_gap'], '{:+.2f}')} "
+        f"| {_num(r['pyvrp_gap'], '{:+.2f}')} | {_num(r['ours_wall_s'])} | {_num(r['pyvrp_wall_s'])} |"
+    )
+
+
+def summary_lines(s: dict, skip_pyvrp: bool) -> list[str]:
+    lines = []
+    for who, label in (("ours", "ours"),) + (() if skip_pyvrp else (("pyvrp", "PyVRP"),)):
+        lines.append(
+            f"{label}: Solomon median gap {_pct(s[f'{who}_solomon_median_gap'])}, worst {_pct(s[f'{who}_solomon_worst_gap'])} "
+            f"({s[f'{who}_solomon_n']} instances); X 100-300 median gap {_pct(s[f'{who}_x_mid_median_gap'])} "
+            f"({s[f'{who}_x_mid_n']} instances); X-n1001-k43 gap {_pct(s[f'{who}_x_n1001_gap'])}; "
+            f"infeasible {s[f'{who}_infeasible']}"
+        )
+    for t in s["targets"]:
+        lines.append(f"target {'MET   ' if t['met'] else 'MISSED'} {t['target']}: {t['value']}")
+    full = s.get("full_set")
+    if full and s["partial"] != full:
+        lines.append(
+            f"subset only: {s['partial']['solomon']} of {full['solomon']} Solomon, {s['partial']['x_mid']} of "
+            f"{full['x_mid']} X 100-300, {s['partial']['x_n1001']} of {full['x_n1001']} X-n1001-k43; the targets are "
+            "meant for the full set"
+        )
+    return lines
+
+
+def write_markdown(path: Path, rows: list[dict], s: dict, args, started: str) -> None:
+    versions = _versions()
+    out = [
+        "# Solver benchmark",
+        "",
+        f"Run {started}; `--time-limit {args.time_limit:g} --x-large-time-limit {args.x_large_time_limit:g} "
+        f"--seed {args.seed}`{' --skip-pyvrp' if args.skip_pyvrp else ''}; {versions}; "
+        f"{os.cpu_count()} CPUs; load average before/after each run in the JSON output.",
+        "Costs recomputed from the raw instance by `verify_routes` (not the solvers' own figures). "
+        "Gap % = (cost - reference) / reference; infeasible counts as an infinite gap in medians.",
+        "",
+        TABLE_HEAD,
+        "|" + "---|" * 12,
+        *(table_row(r) for r in rows),
+        "",
+        "## Summary",
+        "",
+        *(f"- {line}" for line in summary_lines(s, args.skip_pyvrp)),
+        "",
+    ]
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"Python {platform.python_version()}"]
+    for pkg in ("ortools", "pyvrp", "vrplib"):
+        try:
+            parts.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            parts.append(f"{pkg} not installed")
+    return ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--instances", nargs="+", default=None,
+                    help="globs, paths or names (C101, X-n101-k25); default: all Solomon then all X")
+    ap.add_argument("--time-limit", type=float, default=30.0, help="seconds per solver run (default 30)")
+    ap.add_argument("--x-large-time-limit", type=float, default=60.0,
+                    help=f"seconds for instances above {X_LARGE_CUSTOMERS} customers (default 60)")
+    ap.add_argument("--seed", type=int, default=1, help="seed for both solvers (default 1)")
+    ap.add_argument("--skip-pyvrp", action="store_true", help="run only our solver")
+    ap.add_argument("--json", action="store_true", help="one JSON line per instance on stdout (summary on stderr)")
+    ap.add_argument("--out", type=Path, default=None, help="write a Markdown table + summary to this file")
+    args = ap.parse_args(argv)
+
+    paths = resolve_instances(args.instances)
+    refs = read_references()
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    if not args.skip_pyvrp:
+        try:
+            import pyvrp  # noqa: F401
+        except ImportError:
+            print("error: pyvrp is not installed (pip install -e '.[bench]'), or use --skip-pyvrp", file=sys.stderr)
+            return 2
+    info = sys.stderr if args.json else sys.stdout
+    if not args.json:
+        print(TABLE_HEAD, file=info)
+    rows = []
+    for path in paths:
+        row = bench_one(path, args, refs)
+        rows.append(row)
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            print(table_row(row), flush=True)
+    s = summarise(rows, args.skip_pyvrp)
+    print("", file=info)
+    for line in summary_lines(s, args.skip_pyvrp):
+        print(line, file=info)
+    if args.out:
+        write_markdown(args.out, rows, s, args, started)
+        print(f"wrote {args.out}", file=info)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
