@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import health, pickups, plans, relay_points
+from api.pages import routes as pages
+from api.routers import driver, health, jobs, manifests, pickups, plans, relay_points
+from dispatch import jobs as job_service
+from dispatch.db import engine_for, session_scope
+from dispatch.manifests import STATIC_DIR
+from dispatch.network import get_network
 from dispatch.settings import Settings, get_settings
+
+
+def _run_job(job_id: str, *, settings: Settings) -> None:
+    job_service.run_job(job_id, engine=engine_for(settings.database_url), settings=settings,
+                        network=get_network(settings))
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    try:
+        with session_scope(engine_for(settings.database_url)) as session:
+            job_service.recover_interrupted(session=session)
+            queued = job_service.queued_job_ids(session=session)
+    except Exception:  # noqa: BLE001 - a database that is down must not stop the API from starting
+        queued = []
+    for job_id in queued:
+        app.state.job_runner.submit(job_id)
+    yield
+    app.state.job_runner.shutdown()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -14,9 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Amistock dispatch API",
         version="0.1.0",
         description="Plans donation-collection rounds for relay points and home pickups over real Paris road times.",
+        lifespan=_lifespan,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings = settings or get_settings()
+    app.state.job_runner = job_service.InProcessRunner(partial(_run_job, settings=settings))
     errors.install(app)
-    for module in (health, relay_points, pickups, plans):
+    for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
+    # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
+    for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -155,6 +155,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
+def cmd_manifests(args: argparse.Namespace) -> int:
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.manifests import write_day_manifests
+    from dispatch.network import get_network
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        paths = write_day_manifests(args.date, Path(args.out), session=session, network=get_network(settings),
+                                    settings=settings, base_url=args.base_url or settings.base_url, lang=args.lang)
+    for path in paths:
+        print(path)
+    return 0
+
+
 def cmd_roads_fetch(args: argparse.Namespace) -> int:
     from dispatch.roads import fetch_graph
 
@@ -210,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--seed", type=int, help="solver random seed")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=cmd_plan)
+
+    manifests = sub.add_parser("manifests", help="write the printable PDFs of a planned day")
+    manifests.add_argument("--date", type=_date, required=True, help="planned day")
+    manifests.add_argument("--out", default="manifests", help="folder to write into")
+    manifests.add_argument("--lang", choices=("fr", "en"), default="fr")
+    manifests.add_argument("--base-url", help="address crews open (default: DISPATCH_BASE_URL)")
+    manifests.set_defaults(func=cmd_manifests)
 
     for name, func, text in (
         ("serve", cmd_serve, "serve the HTTP API"),

@@ -271,3 +271,32 @@ class DayOut(BaseModel):
             rounds=[RoundOut.from_view(r) for r in v.rounds],
             unassigned=[UnassignedOut.from_view(u) for u in v.unassigned],
         )
+
+
+class JobOut(BaseModel):
+    id: str
+    date: dt.date
+    status: str
+    phase: str
+    time_limit_s: float
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    elapsed_s: float | None
+    best_cost: int | None
+    error: str | None
+    plan: DayOut | None
+
+    @classmethod
+    def from_orm_obj(cls, job, plan: DayOut | None) -> JobOut:
+        end = job.finished_at
+        elapsed = None
+        if job.started_at is not None:
+            from dispatch.models import utcnow
+
+            elapsed = round(((end or utcnow()) - job.started_at).total_seconds(), 2)
+        return cls(
+            id=job.id, date=job.date, status=job.status.value, phase=job.phase, time_limit_s=job.time_limit_s,
+            created_at=job.created_at, started_at=job.started_at, finished_at=end, elapsed_s=elapsed,
+            best_cost=job.best_cost, error=job.error, plan=plan,
+        )

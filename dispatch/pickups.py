@@ -61,36 +61,47 @@ class RuleContext:
 class Decision:
     accepted: bool
     reasons: list[str] = field(default_factory=list)
+    # One stable code per reason, same order (for translations: dispatch.i18n.pickup_reason).
+    # A refused or unknown category is "category_refused:<category>" / "category_unknown:<category>".
+    codes: list[str] = field(default_factory=list)
 
 
 def evaluate(request: PickupInput, ctx: RuleContext) -> Decision:
     """Apply every collection rule; return all the reasons for a refusal, not just the first."""
     reasons: list[str] = []
+    codes: list[str] = []
     if request.volume_m3 < ctx.min_volume_m3:
+        codes.append("volume_below_minimum")
         reasons.append(
             f"volume {request.volume_m3:g} m³ is below the {ctx.min_volume_m3:g} m³ minimum for a home pickup: "
             "please bring it to the nearest relay point"
         )
     if request.volume_m3 > ctx.largest_van_m3:
+        codes.append("volume_above_van")
         reasons.append(
             f"volume {request.volume_m3:g} m³ exceeds our largest van ({ctx.largest_van_m3:g} m³): "
             "split the donation into several requests"
         )
     for category in request.categories:
         if category in REFUSED_CATEGORIES:
+            codes.append(f"category_refused:{category}")
             reasons.append(REFUSED_CATEGORIES[category])
         elif category not in ACCEPTED_CATEGORIES:
+            codes.append(f"category_unknown:{category}")
             reasons.append(
                 f"unknown category {category!r}; accepted: {', '.join(sorted(ACCEPTED_CATEGORIES))}"
             )
     if request.date <= ctx.today:
+        codes.append("date_not_after_today")
         reasons.append(f"date {request.date.isoformat()} is not after today ({ctx.today.isoformat()})")
     not_a_day = why_not_collection_day(request.date)
     if not_a_day:
+        codes.append("date_not_collection_day")
         reasons.append(not_a_day)
     if not ctx.in_served_area(request.lat, request.lon):
+        codes.append("outside_area")
         reasons.append(f"({request.lat:.5f}, {request.lon:.5f}) is outside the served area (Paris)")
-    return Decision(accepted=not reasons, reasons=reasons)
+    return Decision(accepted=not reasons, reasons=reasons, codes=codes)
 
 
 def _new_ref(session: Session) -> str:

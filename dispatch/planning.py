@@ -231,12 +231,16 @@ def _at(day: dt.date, seconds: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
 
 
-def _clear_drafts(day: dt.date, *, session: Session) -> None:
+def _ensure_not_published(day: dt.date, *, session: Session) -> None:
     published = session.scalars(
         select(Plan.id).where(Plan.date == day, Plan.status == PlanStatus.PUBLISHED)
     ).first()
     if published is not None:
         raise Conflict(f"the plan for {day.isoformat()} is already published (plan {published}); it cannot be replaced")
+
+
+def _clear_drafts(day: dt.date, *, session: Session) -> None:
+    _ensure_not_published(day, session=session)  # again: it may have been published during the solve
     for plan in session.scalars(select(Plan).where(Plan.date == day)).all():
         session.delete(plan)
     session.flush()
@@ -256,14 +260,19 @@ def plan_day(
     time_limit_s: float | None = None,
     seed: int | None = None,
 ) -> Plan:
-    """Plan ``day`` and store it as the draft plan for that date (replacing any previous draft)."""
-    _clear_drafts(day, session=session)
+    """Plan ``day`` and store it as the draft plan for that date (replacing any previous draft).
+
+    Reads first, solves, and only then writes: no write lock is held during the solve (with SQLite,
+    fill reports and driver updates keep flowing while a day is planned).
+    """
+    _ensure_not_published(day, session=session)
     day_problem = build_day(day, settings, network, session=session)
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
     solution = solver.solve(
         day_problem.problem,
         solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed),
     )
+    _clear_drafts(day, session=session)
     return _store(day_problem, solution, limit, session=session)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     solve_time_limit_s: float = Field(default=10.0, gt=0, le=3600)
     solve_seed: int = 0
     timezone: str = "Europe/Paris"
+    # Signs the crews' round links. Unset: generated once into var/secret_key (mode 600).
+    secret_key: SecretStr | None = None
+    # Public address of this service, used in links and QR codes printed on manifests and posters.
+    base_url: str = "http://127.0.0.1:8000"
     # Relay points below this fill ratio are not worth a visit today.
     min_fill_ratio: float = Field(default=0.25, ge=0, le=1)
     # Penalty (in metres of driving) for leaving a relay point at 100 % fill unvisited.

@@ -63,3 +63,17 @@ def test_graph_option_selects_another_road_graph(fresh_db, capsys):
 
     assert main(["--graph", str(REPO / "tests/data/paris08_17_osm.graphml"), "roads", "info"]) == 0
     assert "paris08_17_osm.graphml" in capsys.readouterr().out
+
+
+def test_manifests_command_writes_one_pdf_per_round_and_the_summary(fresh_db, capsys):
+    main(["seed-demo", "--date", "2026-12-01"])
+    assert main(["manifests", "--date", "2026-12-01", "--out", str(fresh_db / "m")]) == 2
+    assert "no plan" in capsys.readouterr().err.lower()
+    main(["plan", "--date", "2026-12-01", "--time-limit", "1"])
+    rounds = capsys.readouterr().out.count(" / Équipe ")
+    assert main(["manifests", "--date", "2026-12-01", "--out", str(fresh_db / "m")]) == 0
+    written = capsys.readouterr().out.split()
+    assert len(written) == rounds + 1
+    for path in written:
+        with open(path, "rb") as f:
+            assert f.read(5) == b"%PDF-"

@@ -1,0 +1,323 @@
+"""HTML pages: crew route sheet (/r), relay-point page (/p), donor page (/donner), coordinator day (/jour).
+
+Errors become a friendly page in the visitor's language with the right status (HTMLErrorRoute), never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
+from dispatch import driver, i18n, links, planning
+from dispatch import pickups as pickup_rules
+from dispatch.errors import DispatchError, InvalidInput
+from dispatch.geometry import round_geojson
+from dispatch.maps import day_map_svg, round_colour, search_addresses
+from dispatch.models import Slot
+from dispatch.relay_points import nearest_relay_points
+from dispatch.views import day_view
+from dispatch.workdays import next_collection_day
+
+router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False)
+staff_pages = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"])
+
+# ------------------------------------------------------------------ crew route sheet
+
+
+@router.get("/r/{token}", response_class=HTMLResponse)
+def route_sheet_page(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    rnd = links.round_from_token(token, session=session, settings=settings)
+    sheet = driver.route_sheet(rnd, session=session)
+    return render(request, "sheet.html", sheet=sheet, token=token, missed_reasons=i18n.MISSED_REASONS)
+
+
+# ------------------------------------------------------------------ relay-point page
+
+
+@router.get("/p/{token}", response_class=HTMLResponse)
+def relay_point_page(token: str, request: Request, session: SessionDep,
+                     ok: Annotated[str | None, Query(pattern="^(full|level|dup)$")] = None,
+                     level: Annotated[int | None, Query(ge=0, le=100)] = None) -> HTMLResponse:
+    rp = links.relay_point_from_token(token, session=session)
+    lang = page_lang(request)
+    message = None
+    if ok == "full":
+        message = i18n.text("rp_thanks", lang)
+    elif ok == "level":
+        message = i18n.text("rp_thanks_level", lang, level=level if level is not None else "?")
+    elif ok == "dup":
+        message = i18n.text("rp_duplicate", lang)
+    return render(request, "relay_point.html", lang=lang, token=token, rp=driver.relay_point_status(rp, session=session),
+                  levels=driver.RELAY_LEVELS, message=message)
+
+
+@router.post("/p/{token}", response_class=HTMLResponse)
+async def relay_point_report(token: str, request: Request, session: SessionDep) -> Any:
+    rp = links.relay_point_from_token(token, session=session)
+    form = await request.form()
+    lang = page_lang(request)
+    action = str(form.get("action") or "")
+    if action == "full":
+        result = driver.flag_relay_point(rp.id, session=session, full=True)
+    else:
+        try:
+            level = int(str(form.get("level") or ""))
+        except ValueError:
+            raise InvalidInput(i18n.text("field_invalid", lang, field="level"), field="level") from None
+        result = driver.flag_relay_point(rp.id, session=session, level_pct=level)
+    ok = "dup" if result.duplicate else ("full" if result.full else "level")
+    query = f"?ok={ok}&level={result.level_pct}" + ("&lang=en" if lang == "en" else "")
+    return RedirectResponse(f"/p/{token}{query}", status_code=303)
+
+
+# ------------------------------------------------------------------ donor page
+
+
+def _today(settings) -> dt.date:
+    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def _nearest(lat: float, lon: float, *, session, network, settings, k: int = 3) -> list:
+    try:
+        return nearest_relay_points(lat, lon, k, session=session, network=network,
+                                    max_snap_distance_m=settings.max_snap_distance_m)
+    except DispatchError:
+        return []
+
+
+def _donor_defaults(settings) -> dict[str, Any]:
+    today = _today(settings)
+    day = next_collection_day(next_collection_day(next_collection_day(today)))
+    return {"date": day.isoformat(), "slot": "morning", "categories": []}
+
+
+def _categories() -> list[str]:
+    return sorted(pickup_rules.ACCEPTED_CATEGORIES) + list(pickup_rules.REFUSED_CATEGORIES)
+
+
+def _float(value: Any) -> float | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        x = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _rule_context(settings, network, session) -> pickup_rules.RuleContext:
+    return pickup_rules.RuleContext(
+        today=_today(settings), min_volume_m3=settings.pickup_min_volume_m3,
+        largest_van_m3=pickup_rules.largest_van_m3(session=session), in_served_area=network.contains,
+    )
+
+
+def _reason_texts(decision: Any, codes: list[str], req: pickup_rules.PickupInput,
+                  ctx: pickup_rules.RuleContext, lang: str) -> list[str]:
+    """The refusal reasons in the visitor's language (from the rules' own messages when they have them)."""
+    if hasattr(decision, "messages"):  # dispatch.rules.RuleDecision
+        return list(decision.messages(lang))
+    params = _reason_params(req, ctx)
+    return [i18n.pickup_reason(c, lang, **params) for c in codes]
+
+
+def _reason_params(req: pickup_rules.PickupInput, ctx: pickup_rules.RuleContext) -> dict[str, Any]:
+    return {"volume": req.volume_m3, "min_volume": ctx.min_volume_m3, "largest_van": ctx.largest_van_m3,
+            "date": req.date, "today": ctx.today, "lat": req.lat, "lon": req.lon}
+
+
+@router.get("/donner", response_class=HTMLResponse)
+def donor_page(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+               lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+               lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+               adresse: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+    lang = page_lang(request)
+    nearby, error = None, None
+    if lat is not None and lon is not None:
+        try:
+            nearby = nearest_relay_points(lat, lon, 3, session=session, network=network,
+                                          max_snap_distance_m=settings.max_snap_distance_m)
+        except DispatchError:
+            error = i18n.pickup_reason("outside_area", lang)
+    values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or ""}
+    return render(request, "donor.html", lang=lang, nearby=nearby, position_error=error, values=values,
+                  categories=_categories(), category_label=i18n.category_label, result=None, errors=[])
+
+
+@router.get("/donner/adresses")
+def donor_addresses(q: Annotated[str, Query(max_length=200)] = "") -> JSONResponse:
+    return JSONResponse([{"label": a.label, "postcode": a.postcode, "lat": a.lat, "lon": a.lon}
+                         for a in search_addresses(q)])
+
+
+def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[dict[str, Any], list[str]]:
+    """Form or JSON fields -> clean values and the list of input errors (in the visitor's language)."""
+    _ = i18n.Translator(lang)
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    for name in ("donor_name", "phone", "address", "postcode", "access_code", "notes"):
+        raw = data.get(name)
+        values[name] = str(raw).strip()[: 300 if name != "notes" else 1000] if raw is not None else ""
+    for name in ("lat", "lon", "volume_m3"):
+        values[name] = _float(data.get(name))
+    floor_raw = data.get("floor")
+    values["floor"] = None
+    if floor_raw not in (None, ""):
+        try:
+            values["floor"] = int(str(floor_raw))
+        except ValueError:
+            errors.append(_("field_invalid", field=_("floor")))
+    values["has_lift"] = str(data.get("has_lift") or "").lower() in ("1", "true", "on", "yes", "oui")
+    values["slot"] = str(data.get("slot") or "")
+    cats = data.get("categories") or []
+    values["categories"] = [str(c) for c in (cats if isinstance(cats, list) else [cats])][:20]
+    values["date"] = None
+    raw_date = str(data.get("date") or "")
+    if raw_date:
+        try:
+            values["date"] = dt.date.fromisoformat(raw_date)
+        except ValueError:
+            errors.append(_("field_invalid", field=_("pickup_date")))
+    if not partial:
+        for name, label in (("donor_name", "donor_name"), ("phone", "phone"), ("address", "address"),
+                            ("postcode", "postcode")):
+            if not values[name]:
+                errors.append(_("field_required", field=_(label)))
+        if values["volume_m3"] is None or values["volume_m3"] <= 0:
+            errors.append(_("field_invalid", field=_("volume_m3")))
+        if values["date"] is None and raw_date == "":
+            errors.append(_("field_required", field=_("pickup_date")))
+        if values["lat"] is None or values["lon"] is None or not (-90 <= values["lat"] <= 90 and -180 <= values["lon"] <= 180):
+            errors.append(_("position_needed"))
+    if values["slot"] and values["slot"] not in ("morning", "afternoon"):
+        errors.append(_("field_invalid", field=_("slot")))
+    elif not values["slot"] and not partial:
+        errors.append(_("field_required", field=_("slot")))
+    return values, errors
+
+
+def _pickup_input(values: dict[str, Any]) -> pickup_rules.PickupInput:
+    return pickup_rules.PickupInput(
+        donor_name=values["donor_name"], phone=values["phone"], address=values["address"],
+        postcode=values["postcode"], lat=values["lat"], lon=values["lon"], volume_m3=values["volume_m3"],
+        date=values["date"], slot=Slot(values["slot"]), categories=tuple(values["categories"]),
+        floor=values["floor"], has_lift=values["has_lift"] if values["floor"] else None,
+        access_code=values["access_code"] or None, notes=values["notes"] or None,
+    )
+
+
+@router.post("/donner/verifier")
+async def donor_check(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> JSONResponse:
+    """Live check of the collection rules while the donor fills the form (nothing is stored)."""
+    lang = page_lang(request)
+    try:
+        data = await request.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return JSONResponse({"ok": False, "reasons": [i18n.text("error_422", lang)]}, status_code=422)
+    values, errors = _parse_pickup(data, lang, partial=True)
+    if errors:
+        return JSONResponse({"ok": False, "reasons": errors, "complete": False}, status_code=422)
+    ctx = _rule_context(settings, network, session)
+    filled = dict(values)
+    known = {"volume": values["volume_m3"] is not None, "date": values["date"] is not None,
+             "position": values["lat"] is not None and values["lon"] is not None}
+    filled["volume_m3"] = values["volume_m3"] if known["volume"] else ctx.min_volume_m3
+    filled["date"] = values["date"] or next_collection_day(ctx.today + dt.timedelta(days=1))
+    filled["slot"] = values["slot"] or "morning"
+    if not known["position"]:
+        filled["lat"], filled["lon"] = 48.8566, 2.3522
+    req = _pickup_input(filled)
+    decision = pickup_rules.evaluate(req, ctx)
+    codes = [c for c in decision.codes
+             if (known["volume"] or not c.startswith("volume_")) and (known["date"] or not c.startswith("date_"))
+             and (known["position"] or c != "outside_area")]
+    params = _reason_params(req, ctx)
+    return JSONResponse({"ok": not codes, "complete": all(known.values()), "codes": codes,
+                         "reasons": [i18n.pickup_reason(c, lang, **params) for c in codes]})
+
+
+@router.post("/donner", response_class=HTMLResponse)
+async def donor_request(request: Request, session: SessionDep, settings: SettingsDep,
+                        network: NetworkDep) -> HTMLResponse:
+    lang = page_lang(request)
+    form = await request.form()
+    data: dict[str, Any] = {k: form.get(k) for k in form.keys()}
+    data["categories"] = form.getlist("categories")
+    values, errors = _parse_pickup(data, lang, partial=False)
+    shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
+    if isinstance(shown.get("date"), dt.date):
+        shown["date"] = shown["date"].isoformat()
+    common = {"lang": lang, "values": shown, "categories": _categories(), "category_label": i18n.category_label,
+              "nearby": None, "position_error": None}
+    if errors:
+        return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
+    ctx = _rule_context(settings, network, session)
+    req = _pickup_input(values)
+    decision = pickup_rules.evaluate(req, ctx)
+    record = pickup_rules.create_pickup(req, ctx, session=session)
+    result = {
+        "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
+        "reasons": _reason_texts(decision, list(decision.codes), req, ctx, lang),
+    }
+    nearby = None if decision.accepted else _nearest(req.lat, req.lon, session=session, network=network,
+                                                     settings=settings)
+    common["nearby"] = nearby
+    if decision.accepted:  # a fresh form: the same donation is not sent twice by mistake
+        common["values"] = _donor_defaults(settings) | {"lat": req.lat, "lon": req.lon, "address": ""}
+    return render(request, "donor.html", result=result, errors=[], **common)
+
+
+# ------------------------------------------------------------------ coordinator day view
+
+
+@staff_pages.get("/jour/{day}", response_class=HTMLResponse)
+def coordinator_day(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+                    ok: Annotated[str | None, Query(pattern="^(published|planned)$")] = None) -> HTMLResponse:
+    lang = page_lang(request)
+    view = day_view(day, session=session)
+    svg, round_links = None, {}
+    if view is not None:
+        geos = []
+        for i, r in enumerate(view.rounds):
+            try:
+                geos.append((round_colour(i), round_geojson(r.id, session=session, network=network,
+                                                            max_snap_distance_m=settings.max_snap_distance_m)))
+            except DispatchError:
+                continue
+            token, _ = links.round_link(r.id, session=session, settings=settings)
+            round_links[r.id] = f"/r/{token}"
+        svg = day_map_svg(geos, network)
+    message = {"published": i18n.text("published_ok", lang), "planned": i18n.text("planned_ok", lang)}.get(ok or "")
+    return render(request, "day.html", lang=lang, day=day, view=view, svg=svg, round_links=round_links,
+                  colours=[round_colour(i) for i in range(len(view.rounds) if view else 0)], message=message,
+                  suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s)
+
+
+@staff_pages.post("/jour/{day}/planifier")
+def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+                     time_limit_s: Annotated[float | None, Form(gt=0, le=600)] = None) -> RedirectResponse:
+    planning.plan_day(day, settings, network, session=session, time_limit_s=time_limit_s)
+    lang = page_lang(request)
+    return RedirectResponse(f"/jour/{day.isoformat()}?ok=planned" + ("&lang=en" if lang == "en" else ""),
+                            status_code=303)
+
+
+@staff_pages.post("/jour/{day}/publier")
+def coordinator_publish(day: dt.date, request: Request, session: SessionDep, plan_id: Annotated[int, Form()],
+                        accept_unassigned: Annotated[bool, Form()] = False) -> RedirectResponse:
+    plan = planning.get_plan(plan_id, session=session)
+    if plan.date != day:
+        raise InvalidInput(f"plan {plan_id} is not the plan of {day.isoformat()}", field="plan_id")
+    planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned)
+    lang = page_lang(request)
+    return RedirectResponse(f"/jour/{day.isoformat()}?ok=published" + ("&lang=en" if lang == "en" else ""),
+                            status_code=303)

@@ -1,0 +1,259 @@
+"""What crews and relay points report from their links: stop events and fill flags.
+
+Services take ``*, session``, flush and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.i18n import MISSED_REASONS
+from dispatch.models import (
+    PickupStatus,
+    PlanStatus,
+    RelayPoint,
+    ReportSource,
+    Round,
+    StockReport,
+    Stop,
+    StopEvent,
+    StopEventKind,
+    StopKind,
+    utcnow,
+)
+from dispatch.relay_points import report_fill
+from dispatch.views import RoundView, StopView, plan_view
+
+MAX_COLLECTED_M3 = 100.0
+DUPLICATE_WINDOW = dt.timedelta(minutes=10)
+RELAY_LEVELS = (25, 50, 75, 100)
+
+
+class PlanNotPublished(Conflict):
+    """Stops of a draft plan cannot be updated (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class EventResult:
+    event_id: int
+    stop_id: int
+    kind: str
+    collected_m3: float | None
+    remaining_m3: float | None
+    reason: str | None
+    recorded_at: dt.datetime
+    repeated: bool  # True when this idempotency key was already recorded: nothing was changed
+
+
+def _result(ev: StopEvent, repeated: bool) -> EventResult:
+    return EventResult(ev.id, ev.stop_id, ev.kind.value, ev.collected_m3, ev.remaining_m3, ev.reason,
+                       ev.recorded_at, repeated)
+
+
+def _check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not 8 <= len(key) <= 80 or not all(c.isalnum() or c in "-_" for c in key):
+        raise InvalidInput("idempotency_key must be 8-80 letters, digits, '-' or '_'", field="idempotency_key")
+    return key
+
+
+def record_stop_event(
+    round_id: int,
+    stop_id: int,
+    kind: str,
+    *,
+    session: Session,
+    idempotency_key: str,
+    collected_m3: float | None = None,
+    remaining_m3: float | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> EventResult:
+    """Record what the crew reports at a stop of a published plan, once per idempotency key.
+
+    * ``collected`` at a relay point: its stock becomes ``remaining_m3`` (default 0), ``full`` is cleared
+      (a StockReport with source ``driver``); at a home pickup, the request becomes ``collected``.
+    * ``missed``: a home pickup becomes ``missed`` with the reason.
+    A repeat of the same key returns the first result and changes nothing.
+    """
+    key = _check_key(idempotency_key)
+    existing = session.scalars(select(StopEvent).where(StopEvent.idempotency_key == key)).first()
+    if existing is not None:
+        if existing.stop_id != stop_id:
+            raise Conflict("this idempotency_key was already used for another stop", field="idempotency_key")
+        return _result(existing, True)
+    try:
+        event_kind = StopEventKind(kind)
+    except ValueError:
+        raise InvalidInput(f"kind must be arrived, collected or missed, got {kind!r}", field="kind") from None
+    stop = session.get(Stop, stop_id)
+    if stop is None or stop.round_id != round_id:
+        raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
+    if stop.round.plan.status is not PlanStatus.PUBLISHED:
+        raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
+    if stop.kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
+        raise InvalidInput("only a relay point or a home pickup can be collected or missed", field="kind")
+    if event_kind is StopEventKind.COLLECTED:
+        if collected_m3 is None:
+            raise InvalidInput("give the collected volume in m³", field="collected_m3")
+        if not 0 <= collected_m3 <= MAX_COLLECTED_M3:
+            raise InvalidInput(f"collected_m3 must be between 0 and {MAX_COLLECTED_M3:g}", field="collected_m3")
+        if remaining_m3 is not None:
+            if remaining_m3 < 0:
+                raise InvalidInput("remaining_m3 must not be negative", field="remaining_m3")
+            if stop.relay_point is not None and remaining_m3 > stop.relay_point.capacity_m3:
+                raise InvalidInput(
+                    f"remaining_m3 exceeds the relay point's capacity ({stop.relay_point.capacity_m3:g} m³)",
+                    field="remaining_m3",
+                )
+    else:
+        collected_m3, remaining_m3 = None, None
+    if event_kind is StopEventKind.MISSED:
+        if not reason or reason not in MISSED_REASONS:
+            raise InvalidInput(f"reason must be one of {', '.join(MISSED_REASONS)}", field="reason")
+    else:
+        reason = None
+    if note is not None:
+        note = note.strip()[:1000] or None
+
+    event = StopEvent(stop_id=stop.id, kind=event_kind, collected_m3=collected_m3, remaining_m3=remaining_m3,
+                      reason=reason, note=note, idempotency_key=key, recorded_at=at or utcnow())
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        # The same update arrived twice at once: the other request stored it first.
+        existing = session.scalars(select(StopEvent).where(StopEvent.idempotency_key == key)).first()
+        if existing is None or existing.stop_id != stop_id:
+            raise
+        return _result(existing, True)
+
+    if event_kind is StopEventKind.COLLECTED:
+        if stop.kind is StopKind.RELAY_POINT and stop.relay_point_id is not None:
+            report_fill(stop.relay_point_id, session=session, source=ReportSource.DRIVER,
+                        stock_m3=remaining_m3 or 0.0, note=f"collected {collected_m3:g} m³ (stop {stop.id})",
+                        at=event.recorded_at)
+        elif stop.pickup_request is not None:
+            stop.pickup_request.status = PickupStatus.COLLECTED
+            stop.pickup_request.status_reason = None
+    elif event_kind is StopEventKind.MISSED and stop.pickup_request is not None:
+        stop.pickup_request.status = PickupStatus.MISSED
+        stop.pickup_request.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
+    session.flush()
+    return _result(event, False)
+
+
+# ------------------------------------------------------------------ route sheet
+
+
+@dataclass(frozen=True)
+class SheetStop:
+    stop_id: int
+    view: StopView
+    last_event: str | None  # arrived / collected / missed
+    collected_m3: float | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RouteSheet:
+    round: RoundView
+    day: dt.date
+    plan_id: int
+    published: bool
+    depot_name: str
+    depot_address: str
+    depot_lat: float
+    depot_lon: float
+    stops: tuple[SheetStop, ...]
+
+
+def route_sheet(rnd: Round, *, session: Session) -> RouteSheet:
+    """The crew's view of its round: ordered stops with what was already reported."""
+    view = next(r for r in plan_view(rnd.plan).rounds if r.id == rnd.id)
+    ids = {s.position: s.id for s in rnd.stops}
+    events = session.scalars(
+        select(StopEvent).where(StopEvent.stop_id.in_(list(ids.values()))).order_by(StopEvent.id)
+    ).all()
+    last: dict[int, StopEvent] = {}
+    for ev in events:
+        if ev.kind is StopEventKind.ARRIVED and ev.stop_id in last:
+            continue  # "arrived" after an outcome does not hide the outcome
+        last[ev.stop_id] = ev
+    stops = []
+    for sv in view.stops:
+        sid = ids[sv.position]
+        ev = last.get(sid)
+        stops.append(SheetStop(sid, sv, ev.kind.value if ev else None, ev.collected_m3 if ev else None,
+                               ev.reason if ev else None))
+    depot = rnd.van.depot
+    return RouteSheet(view, rnd.plan.date, rnd.plan_id, rnd.plan.status is PlanStatus.PUBLISHED, depot.name,
+                      depot.address, depot.lat, depot.lon, tuple(stops))
+
+
+# ------------------------------------------------------------------ relay-point page
+
+
+@dataclass(frozen=True)
+class RelayPointStatus:
+    id: int
+    name: str
+    address: str
+    fill_pct: int
+    full: bool
+    stock_updated_at: dt.datetime | None
+    last_collection_at: dt.datetime | None
+
+
+def relay_point_status(rp: RelayPoint, *, session: Session) -> RelayPointStatus:
+    last_collection = session.scalar(
+        select(StockReport.reported_at)
+        .where(StockReport.relay_point_id == rp.id, StockReport.source == ReportSource.DRIVER)
+        .order_by(StockReport.reported_at.desc(), StockReport.id.desc())
+    )
+    return RelayPointStatus(rp.id, rp.name, rp.address, round(100 * rp.fill_ratio), rp.full, rp.stock_updated_at,
+                            last_collection)
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    report_id: int
+    level_pct: int
+    full: bool
+    duplicate: bool  # the same report was made less than 10 minutes ago: acknowledged, not stored again
+
+
+def flag_relay_point(relay_point_id: int, *, session: Session, level_pct: int | None = None, full: bool = False,
+                     now: dt.datetime | None = None) -> FlagResult:
+    """A relay point says it is full, or gives its level (25/50/75/100 %), from its link.
+
+    A repeat of the same report within 10 minutes is acknowledged without a second report.
+    """
+    if full:
+        level_pct = 100
+    if level_pct not in RELAY_LEVELS:
+        raise InvalidInput(f"level must be one of {', '.join(map(str, RELAY_LEVELS))} %", field="level_pct")
+    now = now or utcnow()
+    recent = session.scalars(
+        select(StockReport)
+        .where(StockReport.relay_point_id == relay_point_id, StockReport.source == ReportSource.RELAY_POINT,
+               StockReport.reported_at >= now - DUPLICATE_WINDOW)
+        .order_by(StockReport.id.desc())
+    ).first()
+    is_full = level_pct >= 100
+    if recent is not None and (recent.full if is_full else (not recent.full and recent.level_pct == level_pct)):
+        return FlagResult(recent.id, level_pct, is_full, True)
+    if is_full:
+        report = report_fill(relay_point_id, session=session, source=ReportSource.RELAY_POINT, full=True, at=now)
+    else:
+        report = report_fill(relay_point_id, session=session, source=ReportSource.RELAY_POINT,
+                             level_pct=float(level_pct), at=now)
+    return FlagResult(report.id, level_pct, is_full, False)

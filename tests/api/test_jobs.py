@@ -1,0 +1,74 @@
+"""Planning as a job: POST starts it, GET polls; a failing job leaves no half-written plan."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from dispatch.db import session_scope
+from dispatch.models import JobStatus, Plan, PlanJob
+from tests.api.conftest import PLAN_DAY
+
+
+def _start(client, **body):
+    r = client.post("/api/v1/plan-jobs", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 2, **body})
+    assert r.status_code == 202, r.text
+    return r.json()["job"]["id"], r
+
+
+def test_job_runs_and_returns_the_plan(client):
+    job_id, r = _start(client, seed=1)
+    assert r.headers["location"] == f"/api/v1/plan-jobs/{job_id}"
+    client.app.state.job_runner.wait(job_id, timeout=120)
+    job = client.get(f"/api/v1/plan-jobs/{job_id}").json()
+    assert job["status"] == "succeeded" and job["phase"] == "done"
+    assert job["plan"]["rounds_count"] >= 2 and job["elapsed_s"] >= 0
+    rounds = client.get("/api/v1/rounds", params={"date": PLAN_DAY.isoformat()}).json()
+    assert rounds["plan_id"] == job["plan"]["plan_id"]
+
+
+def test_bad_jobs_are_refused_before_starting(client):
+    r = client.post("/api/v1/plan-jobs", json={"date": "2026-12-25"})
+    assert r.status_code == 422 and "public holiday" in r.json()["detail"]
+    assert client.get("/api/v1/plan-jobs/nope").status_code == 404
+
+
+def test_a_failing_job_is_recorded_and_stores_nothing(client, db_engine, monkeypatch):
+    import dispatch.jobs
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(dispatch.jobs, "plan_day", explode)
+    job_id, _ = _start(client)
+    client.app.state.job_runner.wait(job_id, timeout=60)
+    job = client.get(f"/api/v1/plan-jobs/{job_id}").json()
+    assert job["status"] == "failed" and "internal error" in job["error"] and job["plan"] is None
+    with session_scope(db_engine) as s:
+        assert s.scalars(select(Plan)).all() == []
+
+
+def test_cancel_a_queued_job_and_recover_interrupted_ones(client, db_engine):
+    from dispatch.jobs import create_job, recover_interrupted
+
+    with session_scope(db_engine) as s:
+        queued = create_job(PLAN_DAY, session=s, time_limit_s=1)
+        running = PlanJob(id="x" * 32, date=PLAN_DAY.replace(day=2), status=JobStatus.RUNNING, phase="planning",
+                          time_limit_s=1)
+        s.add(running)
+        queued_id = queued.id
+    r = client.delete(f"/api/v1/plan-jobs/{queued_id}")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert client.delete(f"/api/v1/plan-jobs/{queued_id}").status_code == 409
+    with session_scope(db_engine) as s:
+        assert recover_interrupted(session=s) == 1
+    job = client.get(f"/api/v1/plan-jobs/{'x' * 32}").json()
+    assert job["status"] == "failed" and "interrupted" in job["error"]
+
+
+def test_one_active_job_per_day(client, db_engine):
+    from dispatch.jobs import create_job
+
+    with session_scope(db_engine) as s:
+        create_job(PLAN_DAY, session=s, time_limit_s=1)
+    r = client.post("/api/v1/plan-jobs", json={"date": PLAN_DAY.isoformat()})
+    assert r.status_code == 409 and "already queued" in r.json()["detail"]
