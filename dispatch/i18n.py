@@ -272,6 +272,14 @@ def format_time(moment: dt.datetime | None, lang: str = DEFAULT_LANG) -> str:
     return f"{moment:%H}h{moment:%M}" if lang == "fr" else f"{moment:%H:%M}"
 
 
+def format_number(value: float | None, lang: str = DEFAULT_LANG, digits: int = 1) -> str:
+    """12.5 -> '12,5' in French, '12.5' in English."""
+    if value is None:
+        return ""
+    out = f"{value:.{digits}f}"
+    return out.replace(".", ",") if lang == "fr" else out
+
+
 def format_m3(value: float | None, lang: str = DEFAULT_LANG) -> str:
     if value is None:
         return ""

@@ -59,7 +59,7 @@ def template_env() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        fmt_date=i18n.format_date, fmt_time=i18n.format_time, fmt_m3=i18n.format_m3,
+        fmt_date=i18n.format_date, fmt_time=i18n.format_time, fmt_m3=i18n.format_m3, fmt_num=i18n.format_number,
         kind_label=i18n.stop_kind, reason_label=i18n.unassigned_reason,
     )
     env.filters["tel"] = phone_digits
