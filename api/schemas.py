@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -115,12 +115,6 @@ class FillReportOut(BaseModel):
         )
 
 
-Category = Literal[
-    "furniture", "textile", "books", "dishes", "toys", "small_appliances", "decor", "linen", "sports", "music",
-    "mattress", "large_appliance", "rubble", "hazardous",
-]
-
-
 class PickupIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -145,18 +139,34 @@ class PickupIn(BaseModel):
     volume_m3: float = Field(gt=0, le=100, description="estimated volume; home pickups start at 2 m³")
     date: dt.date
     slot: Literal["morning", "afternoon"]
-    categories: list[Category] = Field(default_factory=list, max_length=20)
+    categories: list[Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]] = Field(
+        default_factory=list, max_length=20, description="e.g. furniture, books, textile; the rules say which are taken"
+    )
     floor: int | None = Field(default=None, ge=-5, le=60)
     has_lift: bool | None = None
     access_code: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, max_length=2000)
 
 
+class ReasonOut(BaseModel):
+    code: str = Field(examples=["volume_below_minimum"])
+    field: str = Field(examples=["volume_m3"])
+    message: str
+
+
+class SlotOut(BaseModel):
+    date: dt.date
+    slot: str
+
+
 class PickupOut(BaseModel):
     id: int
     ref: str
     status: str
-    reasons: list[str]
+    reasons: list[ReasonOut] = Field(description="every reason of a refusal (kept after an override)")
+    alternatives: list[SlotOut] = Field(description="bookable slots to offer when the date or slot was refused")
+    overridden_by: str | None
+    override_reason: str | None
     date: dt.date
     slot: str
     volume_m3: float
@@ -168,12 +178,26 @@ class PickupOut(BaseModel):
     phone: str
 
     @classmethod
-    def from_orm_obj(cls, p: PickupRequest) -> PickupOut:
+    def from_orm_obj(cls, p: PickupRequest, lang: str = "en") -> PickupOut:
+        from dispatch.pickups import decision_of
+
+        decision = decision_of(p)
+        reasons = [ReasonOut(code=r.code, field=r.field, message=r.message(lang)) for r in decision.reasons] if decision else []
+        alternatives = [SlotOut(date=d, slot=s) for d, s in decision.alternatives] if decision else []
         return cls(
-            id=p.id, ref=p.ref, status=p.status.value, reasons=p.status_reason.split("; ") if p.status_reason else [],
+            id=p.id, ref=p.ref, status=p.status.value, reasons=reasons, alternatives=alternatives,
+            overridden_by=p.overridden_by, override_reason=p.override_reason,
             date=p.date, slot=p.slot.value, volume_m3=p.volume_m3, categories=list(p.categories or []),
             address=p.address, lat=p.lat, lon=p.lon, donor_name=p.donor_name, phone=p.phone,
         )
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"by": "Standard - Amina", "reason": "Donatrice âgée, 1,8 m³ de livres : accord de la responsable"}]})
+
+    by: str = Field(min_length=1, max_length=100, description="who overrides (switchboard staff)")
+    reason: str = Field(min_length=5, max_length=1000)
 
 
 class PlanIn(BaseModel):

@@ -12,7 +12,6 @@ from functools import lru_cache
 from typing import Any
 
 from dispatch.settings import DATA_DIR
-from dispatch.workdays import french_public_holidays
 
 LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
@@ -197,6 +196,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "en": "You can drop your donations at one of these Amistocks:"},
     "position_needed": {"fr": "Indiquez votre position (adresse, géolocalisation ou coordonnées).",
                         "en": "Give your position (address, geolocation or coordinates)."},
+    "outside_area": {"fr": "Cette position est en dehors de la zone desservie (Paris).",
+                     "en": "This position is outside the served area (Paris)."},
     "field_required": {"fr": "« {field} » est obligatoire.", "en": "“{field}” is required."},
     "field_invalid": {"fr": "« {field} » n'est pas valide.", "en": "“{field}” is not valid."},
     "yes": {"fr": "oui", "en": "yes"},
@@ -308,63 +309,3 @@ def unassigned_reason(code: str, lang: str = DEFAULT_LANG) -> str:
 
 def stop_kind(kind: str, lang: str = DEFAULT_LANG) -> str:
     return text(f"kind_{kind}", lang)
-
-
-def pickup_reason(code: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
-    """A refusal reason of ``dispatch.pickups.evaluate`` by code, in the donor's language.
-
-    ``params`` may hold volume, min_volume, largest_van, date, today, lat, lon; a missing
-    parameter leaves a general sentence.
-    """
-    lang = lang if lang in LANGS else DEFAULT_LANG
-    fr = lang == "fr"
-
-    def num(x: Any) -> str:
-        s = f"{x:g}"
-        return s.replace(".", ",") if fr else s
-
-    name, _, arg = code.partition(":")
-    p = params
-    if name == "volume_below_minimum":
-        if "volume" in p and "min_volume" in p:
-            return (f"Le volume de {num(p['volume'])} m³ est inférieur au minimum de {num(p['min_volume'])} m³ pour un "
-                    "enlèvement à domicile : déposez vos dons dans l'Amistock le plus proche."
-                    if fr else
-                    f"{num(p['volume'])} m³ is below the {num(p['min_volume'])} m³ minimum for a home pickup: "
-                    "please bring your donation to the nearest Amistock.")
-        return ("Le volume est trop petit pour un enlèvement à domicile : déposez vos dons dans un Amistock."
-                if fr else "The volume is too small for a home pickup: please bring it to an Amistock.")
-    if name == "volume_above_van":
-        if "volume" in p and "largest_van" in p:
-            return (f"Le volume de {num(p['volume'])} m³ dépasse notre plus grand camion ({num(p['largest_van'])} m³) : "
-                    "faites plusieurs demandes." if fr else
-                    f"{num(p['volume'])} m³ exceeds our largest van ({num(p['largest_van'])} m³): "
-                    "split the donation into several requests.")
-        return ("Le volume dépasse notre plus grand camion : faites plusieurs demandes."
-                if fr else "The volume exceeds our largest van: split it into several requests.")
-    if name == "category_refused":
-        entry = _rules_texts().get("refused_categories", {}).get(arg)
-        if entry and entry.get(lang):
-            return entry[lang]
-        label = category_label(arg, lang)
-        return f"Nous ne reprenons pas : {label}." if fr else f"We cannot take: {label}."
-    if name == "category_unknown":
-        return (f"Catégorie d'objets inconnue : « {arg} »." if fr else f"Unknown category of items: “{arg}”.")
-    if name == "date_not_after_today":
-        return ("La date doit être postérieure à aujourd'hui." if fr else "The date must be after today.")
-    if name == "date_not_collection_day":
-        day = p.get("date")
-        if isinstance(day, dt.date):
-            holiday = french_public_holidays(day.year).get(day)
-            if day.weekday() == 6:
-                return (f"Le {format_date(day, lang)} est un dimanche : pas de collecte le dimanche."
-                        if fr else f"{format_date(day, lang)} is a Sunday: no collection on Sundays.")
-            if holiday:
-                return (f"Le {format_date(day, lang)} est un jour férié ({holiday}) : pas de collecte."
-                        if fr else f"{format_date(day, lang)} is a public holiday ({holiday}): no collection.")
-        return ("Ce jour n'est pas un jour de collecte (dimanche ou jour férié)."
-                if fr else "That day is not a collection day (Sunday or public holiday).")
-    if name == "outside_area":
-        return ("Cette adresse est en dehors de la zone desservie (Paris)."
-                if fr else "This address is outside the served area (Paris).")
-    return code

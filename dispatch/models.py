@@ -169,6 +169,10 @@ class PickupRequest(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[PickupStatus] = mapped_column(_enum(PickupStatus), default=PickupStatus.REQUESTED)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # The collection rules' decision: reason codes and parameters (shown in any language), alternatives.
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    overridden_by: Mapped[str | None] = mapped_column(String(100))
+    override_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -1,32 +1,24 @@
-"""Home-pickup requests: the collection rules and the request record.
+"""Home-pickup requests: applying the collection rules (:mod:`dispatch.rules`) and the request record.
 
-A request that the rules refuse is still stored (status ``refused`` with every
-reason), so nothing a donor or the switchboard entered is lost.
+A request that the rules refuse is still stored (status ``refused`` with every reason and the
+rules' decision), so nothing a donor or the switchboard entered is lost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.errors import NotFound
+from dispatch import rules
+from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import PickupRequest, PickupStatus, Slot, Van
-from dispatch.workdays import why_not_collection_day
-
-ACCEPTED_CATEGORIES = frozenset(
-    {"furniture", "textile", "books", "dishes", "toys", "small_appliances", "decor", "linen", "sports", "music"}
-)
-REFUSED_CATEGORIES = {
-    "mattress": "mattresses are not accepted (hygiene)",
-    "large_appliance": "large appliances (fridges, washing machines) are not accepted",
-    "rubble": "building rubble is not accepted",
-    "hazardous": "hazardous products (paint, solvents, batteries) are not accepted",
-}
+from dispatch.settings import Settings
 
 SLOT_WINDOWS_S = {Slot.MORNING: (8 * 3600, 12 * 3600), Slot.AFTERNOON: (13 * 3600, 16 * 3600)}
 
@@ -49,59 +41,55 @@ class PickupInput:
     notes: str | None = None
 
 
-@dataclass(frozen=True)
-class RuleContext:
-    today: dt.date
-    min_volume_m3: float
-    largest_van_m3: float
-    in_served_area: Callable[[float, float], bool]
+@lru_cache(maxsize=8)
+def _load_rules(path: str | None) -> rules.RulesConfig:
+    return rules.load_rules(Path(path) if path else None)
 
 
-@dataclass
-class Decision:
-    accepted: bool
-    reasons: list[str] = field(default_factory=list)
-    # One stable code per reason, same order (for translations: dispatch.i18n.pickup_reason).
-    # A refused or unknown category is "category_refused:<category>" / "category_unknown:<category>".
-    codes: list[str] = field(default_factory=list)
+def rules_config(settings: Settings) -> rules.RulesConfig:
+    """The association's collection rules (``DISPATCH_RULES_FILE``, default: the bundled JSON)."""
+    return _load_rules(str(settings.rules_file) if settings.rules_file else None)
 
 
-def evaluate(request: PickupInput, ctx: RuleContext) -> Decision:
-    """Apply every collection rule; return all the reasons for a refusal, not just the first."""
-    reasons: list[str] = []
-    codes: list[str] = []
-    if request.volume_m3 < ctx.min_volume_m3:
-        codes.append("volume_below_minimum")
-        reasons.append(
-            f"volume {request.volume_m3:g} m³ is below the {ctx.min_volume_m3:g} m³ minimum for a home pickup: "
-            "please bring it to the nearest relay point"
-        )
-    if request.volume_m3 > ctx.largest_van_m3:
-        codes.append("volume_above_van")
-        reasons.append(
-            f"volume {request.volume_m3:g} m³ exceeds our largest van ({ctx.largest_van_m3:g} m³): "
-            "split the donation into several requests"
-        )
-    for category in request.categories:
-        if category in REFUSED_CATEGORIES:
-            codes.append(f"category_refused:{category}")
-            reasons.append(REFUSED_CATEGORIES[category])
-        elif category not in ACCEPTED_CATEGORIES:
-            codes.append(f"category_unknown:{category}")
-            reasons.append(
-                f"unknown category {category!r}; accepted: {', '.join(sorted(ACCEPTED_CATEGORIES))}"
-            )
-    if request.date <= ctx.today:
-        codes.append("date_not_after_today")
-        reasons.append(f"date {request.date.isoformat()} is not after today ({ctx.today.isoformat()})")
-    not_a_day = why_not_collection_day(request.date)
-    if not_a_day:
-        codes.append("date_not_collection_day")
-        reasons.append(not_a_day)
-    if not ctx.in_served_area(request.lat, request.lon):
-        codes.append("outside_area")
-        reasons.append(f"({request.lat:.5f}, {request.lon:.5f}) is outside the served area (Paris)")
-    return Decision(accepted=not reasons, reasons=reasons, codes=codes)
+def booked_slots(*, session: Session, start: dt.date, end: dt.date, exclude_id: int | None = None) -> dict:
+    """(date, slot) -> number of accepted or scheduled home pickups, for the rules' capacities."""
+    query = (
+        select(PickupRequest.date, PickupRequest.slot, func.count())
+        .where(PickupRequest.date >= start, PickupRequest.date <= end)
+        .where(PickupRequest.status.in_([PickupStatus.ACCEPTED, PickupStatus.SCHEDULED]))
+        .group_by(PickupRequest.date, PickupRequest.slot)
+    )
+    if exclude_id is not None:
+        query = query.where(PickupRequest.id != exclude_id)
+    return {(day, slot.value): count for day, slot, count in session.execute(query).all()}
+
+
+def rule_context(*, session: Session, settings: Settings, network, today: dt.date,
+                 exclude_id: int | None = None) -> rules.RuleContext:
+    """What the rules need to know about today's state: booked slots, the fleet, the road network."""
+    config = rules_config(settings)
+
+    def on_network(lat: float, lon: float) -> bool:
+        if not network.contains(lat, lon):
+            return False
+        try:
+            network.snap("pickup", lat, lon, max_distance_m=settings.max_snap_distance_m)
+        except InvalidInput:
+            return False
+        return True
+
+    return rules.RuleContext(
+        today=today,
+        largest_van_m3=largest_van_m3(session=session),
+        in_graph_area=on_network,
+        booked=booked_slots(session=session, start=today, end=rules.latest_date(config, today),
+                            exclude_id=exclude_id),
+    )
+
+
+def evaluate(request: PickupInput, *, config: rules.RulesConfig, ctx: rules.RuleContext) -> rules.RuleDecision:
+    """Apply every collection rule; every reason of a refusal is returned, not just the first."""
+    return rules.evaluate(rules.RuleRequest.from_input(request), config, ctx)
 
 
 def _new_ref(session: Session) -> str:
@@ -116,8 +104,12 @@ def largest_van_m3(*, session: Session) -> float:
     return max(capacities, default=0.0)
 
 
-def create_pickup(request: PickupInput, ctx: RuleContext, *, session: Session, ref: str | None = None) -> PickupRequest:
-    decision = evaluate(request, ctx)
+def create_pickup(
+    request: PickupInput, *, config: rules.RulesConfig, ctx: rules.RuleContext, session: Session,
+    ref: str | None = None,
+) -> tuple[PickupRequest, rules.RuleDecision]:
+    """Store the request with the rules' decision: accepted, or refused with every reason."""
+    decision = evaluate(request, config=config, ctx=ctx)
     record = PickupRequest(
         ref=ref or _new_ref(session),
         donor_name=request.donor_name,
@@ -135,9 +127,32 @@ def create_pickup(request: PickupInput, ctx: RuleContext, *, session: Session, r
         access_code=request.access_code,
         notes=request.notes,
         status=PickupStatus.ACCEPTED if decision.accepted else PickupStatus.REFUSED,
-        status_reason="; ".join(decision.reasons) or None,
+        status_reason=decision.summary("en"),
+        decision=decision.to_dict(),
     )
     session.add(record)
+    session.flush()
+    return record, decision
+
+
+def decision_of(record: PickupRequest) -> rules.RuleDecision | None:
+    return rules.RuleDecision.from_dict(record.decision) if record.decision else None
+
+
+def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session) -> PickupRequest:
+    """Switchboard staff accept a refused request anyway, with a recorded reason.
+
+    Some refusals cannot be overridden (hazardous products, a van too small, a Sunday...): the error
+    names them.
+    """
+    record = get_pickup(pickup_id, session=session)
+    decision = decision_of(record)
+    if record.status is not PickupStatus.REFUSED or decision is None:
+        raise Conflict(f"pickup request {pickup_id} is {record.status.value}: only a refused request can be overridden")
+    decision = rules.override(decision, by=by, reason=reason)
+    record.status = PickupStatus.ACCEPTED
+    record.decision = decision.to_dict()
+    record.overridden_by, record.override_reason = by.strip(), reason.strip()
     session.flush()
     return record
 

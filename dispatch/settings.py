@@ -43,16 +43,17 @@ class Settings(BaseSettings):
     relay_service_per_m3_s: int = 240
     pickup_service_fixed_s: int = 600
     pickup_service_per_m3_s: int = 300
-    pickup_min_volume_m3: float = 2.0
+    # The association's collection rules (JSON); default: dispatch/data/rules/default_rules.json.
+    rules_file: Path | None = None
     # Multi-trip: a full van goes back to the depot to unload, then out again.
     unload_service_s: int = Field(default=1200, ge=0)
     max_unloads: int = Field(default=3, ge=0, le=10)
 
-    @field_validator("graph_path")
+    @field_validator("graph_path", "rules_file")
     @classmethod
     def _graph_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.exists():
-            raise ValueError(f"road graph file {value} does not exist (set DISPATCH_GRAPH_PATH to a GraphML or OSM file)")
+            raise ValueError(f"file {value} does not exist (check DISPATCH_GRAPH_PATH / DISPATCH_RULES_FILE)")
         return value
 
 

@@ -98,8 +98,9 @@ def _donor_defaults(settings) -> dict[str, Any]:
     return {"date": day.isoformat(), "slot": "morning", "categories": []}
 
 
-def _categories() -> list[str]:
-    return sorted(pickup_rules.ACCEPTED_CATEGORIES) + list(pickup_rules.REFUSED_CATEGORIES)
+def _categories(settings) -> list[str]:
+    config = pickup_rules.rules_config(settings)
+    return list(config.accepted_categories) + list(config.refused_categories)
 
 
 def _float(value: Any) -> float | None:
@@ -112,25 +113,8 @@ def _float(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _rule_context(settings, network, session) -> pickup_rules.RuleContext:
-    return pickup_rules.RuleContext(
-        today=_today(settings), min_volume_m3=settings.pickup_min_volume_m3,
-        largest_van_m3=pickup_rules.largest_van_m3(session=session), in_served_area=network.contains,
-    )
-
-
-def _reason_texts(decision: Any, codes: list[str], req: pickup_rules.PickupInput,
-                  ctx: pickup_rules.RuleContext, lang: str) -> list[str]:
-    """The refusal reasons in the visitor's language (from the rules' own messages when they have them)."""
-    if hasattr(decision, "messages"):  # dispatch.rules.RuleDecision
-        return list(decision.messages(lang))
-    params = _reason_params(req, ctx)
-    return [i18n.pickup_reason(c, lang, **params) for c in codes]
-
-
-def _reason_params(req: pickup_rules.PickupInput, ctx: pickup_rules.RuleContext) -> dict[str, Any]:
-    return {"volume": req.volume_m3, "min_volume": ctx.min_volume_m3, "largest_van": ctx.largest_van_m3,
-            "date": req.date, "today": ctx.today, "lat": req.lat, "lon": req.lon}
+def _rule_context(settings, network, session):
+    return pickup_rules.rule_context(session=session, settings=settings, network=network, today=_today(settings))
 
 
 @router.get("/donner", response_class=HTMLResponse)
@@ -145,10 +129,10 @@ def donor_page(request: Request, session: SessionDep, settings: SettingsDep, net
             nearby = nearest_relay_points(lat, lon, 3, session=session, network=network,
                                           max_snap_distance_m=settings.max_snap_distance_m)
         except DispatchError:
-            error = i18n.pickup_reason("outside_area", lang)
+            error = i18n.text("outside_area", lang)
     values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or ""}
     return render(request, "donor.html", lang=lang, nearby=nearby, position_error=error, values=values,
-                  categories=_categories(), category_label=i18n.category_label, result=None, errors=[])
+                  categories=_categories(settings), category_label=i18n.category_label, result=None, errors=[])
 
 
 @router.get("/donner/adresses")
@@ -230,19 +214,20 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
     filled = dict(values)
     known = {"volume": values["volume_m3"] is not None, "date": values["date"] is not None,
              "position": values["lat"] is not None and values["lon"] is not None}
-    filled["volume_m3"] = values["volume_m3"] if known["volume"] else ctx.min_volume_m3
+    config = pickup_rules.rules_config(settings)
+    filled["volume_m3"] = values["volume_m3"] if known["volume"] else config.min_volume_m3
     filled["date"] = values["date"] or next_collection_day(ctx.today + dt.timedelta(days=1))
     filled["slot"] = values["slot"] or "morning"
     if not known["position"]:
         filled["lat"], filled["lon"] = 48.8566, 2.3522
     req = _pickup_input(filled)
-    decision = pickup_rules.evaluate(req, ctx)
-    codes = [c for c in decision.codes
-             if (known["volume"] or not c.startswith("volume_")) and (known["date"] or not c.startswith("date_"))
-             and (known["position"] or c != "outside_area")]
-    params = _reason_params(req, ctx)
-    return JSONResponse({"ok": not codes, "complete": all(known.values()), "codes": codes,
-                         "reasons": [i18n.pickup_reason(c, lang, **params) for c in codes]})
+    decision = pickup_rules.evaluate(req, config=config, ctx=ctx)
+    # Only what the donor has already filled in is judged; details are asked for when the form is sent.
+    unknown_fields = ({"volume_m3"} if not known["volume"] else set()) | ({"date"} if not known["date"] else set()) \
+        | ({"position", "postcode"} if not known["position"] else set())
+    shown = [r for r in decision.reasons if r.field not in unknown_fields and r.code != "missing_detail"]
+    return JSONResponse({"ok": not shown, "complete": all(known.values()), "codes": [r.code for r in shown],
+                         "reasons": [r.message(lang) for r in shown]})
 
 
 @router.post("/donner", response_class=HTMLResponse)
@@ -256,17 +241,17 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
     if isinstance(shown.get("date"), dt.date):
         shown["date"] = shown["date"].isoformat()
-    common = {"lang": lang, "values": shown, "categories": _categories(), "category_label": i18n.category_label,
+    common = {"lang": lang, "values": shown, "categories": _categories(settings), "category_label": i18n.category_label,
               "nearby": None, "position_error": None}
     if errors:
         return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
     ctx = _rule_context(settings, network, session)
     req = _pickup_input(values)
-    decision = pickup_rules.evaluate(req, ctx)
-    record = pickup_rules.create_pickup(req, ctx, session=session)
+    record, decision = pickup_rules.create_pickup(req, config=pickup_rules.rules_config(settings), ctx=ctx,
+                                                  session=session)
     result = {
         "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
-        "reasons": _reason_texts(decision, list(decision.codes), req, ctx, lang),
+        "reasons": decision.messages(lang),
     }
     nearby = None if decision.accepted else _nearest(req.lat, req.lon, session=session, network=network,
                                                      settings=settings)

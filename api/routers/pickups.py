@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, status
 
 from api.deps import NetworkDep, SessionDep, SettingsDep
-from api.schemas import PickupIn, PickupOut
+from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch import pickups as service
 from dispatch.models import PickupStatus, Slot
 
@@ -21,19 +21,29 @@ router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"])
     "a refusal lists every reason in `reasons`.",
 )
 def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> PickupOut:
-    ctx = service.RuleContext(
-        today=dt.datetime.now(ZoneInfo(settings.timezone)).date(),
-        min_volume_m3=settings.pickup_min_volume_m3,
-        largest_van_m3=service.largest_van_m3(session=session),
-        in_served_area=network.contains,
-    )
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     request = service.PickupInput(
         donor_name=body.donor_name, phone=body.phone, address=body.address, postcode=body.postcode, lat=body.lat,
         lon=body.lon, volume_m3=body.volume_m3, date=body.date, slot=Slot(body.slot),
         categories=tuple(body.categories), floor=body.floor, has_lift=body.has_lift,
         access_code=body.access_code, notes=body.notes,
     )
-    return PickupOut.from_orm_obj(service.create_pickup(request, ctx, session=session))
+    record, _ = service.create_pickup(
+        request, config=service.rules_config(settings), session=session,
+        ctx=service.rule_context(session=session, settings=settings, network=network, today=today),
+    )
+    return PickupOut.from_orm_obj(record)
+
+
+@router.post(
+    "/{pickup_id}/override",
+    summary="Accept a refused request anyway, with a recorded reason (switchboard)",
+    description="Some refusals cannot be overridden (e.g. hazardous products, a volume larger than every van, "
+    "a Sunday): the answer names them.",
+)
+def override(pickup_id: int, body: OverrideIn, session: SessionDep) -> PickupOut:
+    record = service.override_refusal(pickup_id, by=body.by, reason=body.reason, session=session)
+    return PickupOut.from_orm_obj(record)
 
 
 @router.get("", summary="List home-pickup requests")

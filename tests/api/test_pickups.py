@@ -36,35 +36,73 @@ def test_accepted_request(client):
 
 
 @pytest.mark.parametrize(
-    "override,needle",
+    "override,code,needle",
     [
-        ({"volume_m3": 1.0}, "below the 2 m³ minimum"),
-        ({"volume_m3": 30.0}, "exceeds our largest van"),
-        ({"categories": ["mattress"]}, "mattresses"),
-        ({"lat": 48.95, "lon": 2.60}, "outside the served area"),
-        ({"date": "2020-01-02"}, "not after today"),
-        ({"date": _next_sunday().isoformat()}, "Sunday"),
+        ({"volume_m3": 1.0}, "volume_below_minimum", "below the 2 m³ minimum"),
+        ({"volume_m3": 30.0}, "volume_above_van", "largest van"),
+        ({"categories": ["mattress"]}, "category_refused", "mattresses"),
+        ({"categories": ["cats"]}, "category_unknown", "cats"),
+        ({"lat": 48.95, "lon": 2.60}, "position_off_network", "map of our rounds"),
+        ({"postcode": "69001"}, "outside_zone", "69001"),
+        ({"date": "2020-01-02"}, "date_too_soon", "in the past"),
+        ({"date": _next_sunday().isoformat()}, "date_not_collection_day", "Sunday"),
+        ({"floor": None}, "missing_detail", "floor"),
     ],
 )
-def test_refused_requests_are_stored_with_their_reason(client, override, needle):
+def test_refused_requests_are_stored_with_their_reason(client, override, code, needle):
     r = client.post("/api/v1/pickup-requests", json=_body(**override))
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "refused"
-    assert any(needle in reason for reason in body["reasons"]), body["reasons"]
+    assert [reason["code"] for reason in body["reasons"]] == [code], body["reasons"]
+    assert needle in body["reasons"][0]["message"]
     listed = client.get("/api/v1/pickup-requests", params={"status": "refused"}).json()
     assert [p["id"] for p in listed] == [body["id"]]
 
 
 def test_every_reason_is_given(client):
     r = client.post("/api/v1/pickup-requests", json=_body(volume_m3=1.0, categories=["rubble"]))
-    assert len(r.json()["reasons"]) == 2
+    assert [reason["code"] for reason in r.json()["reasons"]] == ["volume_below_minimum", "category_refused"]
+
+
+def test_a_full_slot_offers_alternatives(client, db_engine):
+    from sqlalchemy import update
+
+    from dispatch.db import session_scope
+    from dispatch.models import PickupRequest
+
+    day = _future_day()
+    with session_scope(db_engine) as s:  # the demo's 16 accepted pickups (8 a slot) move to that day
+        s.execute(update(PickupRequest).values(date=day))
+    body = client.post("/api/v1/pickup-requests", json=_body(date=day.isoformat())).json()
+    assert body["status"] == "refused"
+    assert {reason["code"] for reason in body["reasons"]} == {"day_full", "slot_full"}
+    assert body["alternatives"] and all(a["date"] != day.isoformat() for a in body["alternatives"])
+
+
+def test_switchboard_override_is_recorded(client):
+    refused = client.post("/api/v1/pickup-requests", json=_body(volume_m3=1.5)).json()
+    r = client.post(f"/api/v1/pickup-requests/{refused['id']}/override",
+                    json={"by": "Standard - Amina", "reason": "Personne âgée, accord de la responsable"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "accepted" and body["overridden_by"] == "Standard - Amina"
+    assert [reason["code"] for reason in body["reasons"]] == ["volume_below_minimum"]  # kept for the record
+    again = client.post(f"/api/v1/pickup-requests/{refused['id']}/override", json={"by": "x", "reason": "encore"})
+    assert again.status_code == 409
+    sunday = client.post("/api/v1/pickup-requests", json=_body(date=_next_sunday().isoformat())).json()
+    blocked = client.post(f"/api/v1/pickup-requests/{sunday['id']}/override",
+                          json={"by": "Standard", "reason": "urgent, donateur insistant"})
+    assert blocked.status_code == 422 and "date_not_collection_day" in blocked.json()["detail"]
+    assert client.get(f"/api/v1/pickup-requests/{sunday['id']}").json()["status"] == "refused"
+    short = client.post(f"/api/v1/pickup-requests/{sunday['id']}/override", json={"by": "S", "reason": "ok"})
+    assert short.status_code == 422 and short.json()["field"] == "reason"
 
 
 @pytest.mark.parametrize(
     "override,field",
     [({"postcode": "7501"}, "postcode"), ({"volume_m3": -2}, "volume_m3"), ({"slot": "night"}, "slot"),
-     ({"date": "2026-02-30"}, "date"), ({"phone": "<script>"}, "phone"), ({"categories": ["cats"]}, "categories.0")],
+     ({"date": "2026-02-30"}, "date"), ({"phone": "<script>"}, "phone"), ({"categories": ["Cats!"]}, "categories.0")],
 )
 def test_malformed_requests_name_the_field(client, override, field):
     r = client.post("/api/v1/pickup-requests", json=_body(**override))

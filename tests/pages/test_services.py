@@ -119,21 +119,18 @@ def test_language_negotiation_and_french_reasons() -> None:
     assert i18n.negotiate(None, "de-DE,en;q=0.8,fr;q=0.5") == "en"
     assert i18n.negotiate(None, "de") == "fr"
     assert i18n.format_date(DAY) == "mardi 1er décembre 2026"
-    assert "matelas" in i18n.pickup_reason("category_refused:mattress", "fr")
-    assert "minimum de 2 m³" in i18n.pickup_reason("volume_below_minimum", "fr", volume=1.0, min_volume=2.0)
-    assert "dimanche" in i18n.pickup_reason("date_not_collection_day", "fr", date=dt.date(2026, 12, 6))
+    assert "en dehors" in i18n.text("outside_area", "fr") and "outside" in i18n.text("outside_area", "en")
 
 
-def test_pickup_decision_codes_follow_reasons() -> None:
-    from dispatch import pickups
+def test_pickup_evaluation_uses_the_association_rules() -> None:
+    from dispatch import pickups, rules
 
-    req = pickups.PickupInput(donor_name="A", phone="0", address="x", postcode="75019", lat=48.88, lon=2.37,
-                              volume_m3=1.0, date=dt.date(2026, 12, 6), slot=pickups.Slot.MORNING,
-                              categories=("mattress", "books", "piano"))
-    ctx = pickups.RuleContext(today=dt.date(2026, 12, 1), min_volume_m3=2.0, largest_van_m3=20.0,
-                              in_served_area=lambda lat, lon: True)
-    decision = pickups.evaluate(req, ctx)
-    assert decision.codes == ["volume_below_minimum", "category_refused:mattress", "category_unknown:piano",
+    req = pickups.PickupInput(donor_name="A", phone="0612345678", address="x", postcode="75019", lat=48.88,
+                              lon=2.37, volume_m3=1.0, date=dt.date(2026, 12, 6), slot=pickups.Slot.MORNING,
+                              categories=("mattress", "books", "piano"), floor=0)
+    ctx = rules.RuleContext(today=dt.date(2026, 12, 1), largest_van_m3=20.0, in_graph_area=lambda lat, lon: True)
+    decision = pickups.evaluate(req, config=rules.load_rules(), ctx=ctx)
+    assert decision.codes == ["volume_below_minimum", "category_refused", "category_unknown",
                               "date_not_collection_day"]
-    assert len(decision.codes) == len(decision.reasons)
+    assert "dimanche" in decision.messages("fr")[-1] and "Sunday" in decision.messages("en")[-1]
     assert StopKind.BREAK.value == "break"
