@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from dispatch.db import engine_for, session_factory
@@ -41,3 +41,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # so a failed commit becomes an error response instead of a silently lost write.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NetworkDep = Annotated[RoadNetwork, Depends(road_network)]
+# Database ids: a number out of range is a 422, never an overflow deep in the driver.
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -71,10 +71,17 @@ def render_html(template: str, *, lang: str, **context: Any) -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    from xhtml2pdf import pisa
+    """Render trusted templates (user text is escaped in them) to PDF.
 
+    Local reads are confined to the font directory and nothing is fetched over the network, whatever
+    the working directory (the default policy would confine reads to it and drop the accented font).
+    """
+    from xhtml2pdf import pisa
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
+
+    policy = ResourceAccessPolicy(allow_remote=False, base_dir=font_files()["regular"].parent)
     out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=policy)
     if result.err:  # pragma: no cover - a template bug
         raise RuntimeError(f"PDF rendering failed with {result.err} error(s)")
     return out.getvalue()

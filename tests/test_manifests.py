@@ -122,3 +122,14 @@ def test_pdf_endpoints_and_poster(planned, session, paris_network, settings, mon
         assert round_link["url"].startswith("http://testserver/r/")
         sheet = client.get(round_link["url"].replace("http://testserver", ""), headers={"Accept-Language": "en"})
         assert sheet.status_code == 200 and "My round" in sheet.text
+
+
+def test_pdf_font_is_embedded_whatever_the_working_directory(tmp_path, monkeypatch) -> None:
+    """xhtml2pdf confines local reads to the working directory by default: the font must not depend on it."""
+    from dispatch.manifests import _pdf_context, html_to_pdf
+
+    monkeypatch.chdir(tmp_path)
+    font = _pdf_context("fr")["font_regular"]
+    pdf = html_to_pdf(f'<html><head><style>@font-face {{font-family: DejaVu; src: url("{font}");}} '
+                      "body { font-family: DejaVu; }</style></head><body>Équipe à Noël</body></html>")
+    assert b"DejaVuSans" in pdf

@@ -297,7 +297,7 @@ def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settin
 
 
 @staff_pages.post("/jour/{day}/publier")
-def coordinator_publish(day: dt.date, request: Request, session: SessionDep, plan_id: Annotated[int, Form()],
+def coordinator_publish(day: dt.date, request: Request, session: SessionDep, plan_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
                         accept_unassigned: Annotated[bool, Form()] = False) -> RedirectResponse:
     plan = planning.get_plan(plan_id, session=session)
     if plan.date != day:

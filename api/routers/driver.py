@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import Id, SessionDep, SettingsDep
 from api.errors import problem
 from dispatch import driver, i18n, links
 
@@ -47,7 +47,7 @@ class StopEventOut(BaseModel):
     description="Only stops of a published plan (409 otherwise). A repeat with the same idempotency_key "
     "answers 200 with the first result and changes nothing.",
 )
-def post_stop_event(token: str, stop_id: int, body: StopEventIn, request: Request, response: Response,
+def post_stop_event(token: str, stop_id: Id, body: StopEventIn, request: Request, response: Response,
                     session: SessionDep, settings: SettingsDep) -> StopEventOut:
     lang = i18n.negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
     rnd = links.round_from_token(token, session=session, settings=settings)
@@ -76,14 +76,14 @@ class RelayPointLinkOut(BaseModel):
 
 
 @staff.post("/rounds/{round_id}/link", summary="The crew's link to a round's phone route sheet (signed, expires)")
-def create_round_link(round_id: int, request: Request, session: SessionDep, settings: SettingsDep) -> RoundLinkOut:
+def create_round_link(round_id: Id, request: Request, session: SessionDep, settings: SettingsDep) -> RoundLinkOut:
     token, expires = links.round_link(round_id, session=session, settings=settings)
     return RoundLinkOut(round_id=round_id, url=f"{str(request.base_url).rstrip('/')}/r/{token}", expires_at=expires)
 
 
 @staff.post("/relay-points/{relay_point_id}/link", status_code=status.HTTP_201_CREATED,
             summary="A new permanent link for a relay point's page (revokes the previous one; shown once)")
-def create_relay_point_link(relay_point_id: int, request: Request, session: SessionDep) -> RelayPointLinkOut:
+def create_relay_point_link(relay_point_id: Id, request: Request, session: SessionDep) -> RelayPointLinkOut:
     token = links.create_relay_point_link(relay_point_id, session=session)
     base = str(request.base_url).rstrip("/")
     return RelayPointLinkOut(relay_point_id=relay_point_id, url=f"{base}/p/{token}",
@@ -92,6 +92,6 @@ def create_relay_point_link(relay_point_id: int, request: Request, session: Sess
 
 @staff.delete("/relay-points/{relay_point_id}/link", status_code=status.HTTP_204_NO_CONTENT,
               summary="Revoke the relay point's link(s)")
-def revoke_relay_point_link(relay_point_id: int, session: SessionDep) -> Response:
+def revoke_relay_point_link(relay_point_id: Id, session: SessionDep) -> Response:
     links.revoke_relay_point_links(relay_point_id, session=session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

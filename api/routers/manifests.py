@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from dispatch import i18n, links, manifests
 from dispatch.links import LinkInvalid
 
@@ -26,7 +26,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 @router.get("/rounds/{round_id}/manifest.pdf", response_class=Response, responses={200: PDF},
             summary="A round's printable manifest: stops in order, boxes to fill, street map, QR to the phone sheet")
-def round_manifest(round_id: int, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+def round_manifest(round_id: Id, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
                    lang: Annotated[str | None, Query(pattern="^(fr|en)$")] = None) -> Response:
     data = manifests.round_manifest_pdf(round_id, session=session, network=network, settings=settings,
                                         base_url=str(request.base_url), lang=_lang(request, lang))
@@ -35,7 +35,7 @@ def round_manifest(round_id: int, request: Request, session: SessionDep, setting
 
 @router.get("/plans/{plan_id}/summary.pdf", response_class=Response, responses={200: PDF},
             summary="The coordinator's day summary: rounds, totals, unassigned visits with reasons")
-def plan_summary(plan_id: int, request: Request, session: SessionDep,
+def plan_summary(plan_id: Id, request: Request, session: SessionDep,
                  lang: Annotated[str | None, Query(pattern="^(fr|en)$")] = None) -> Response:
     return _pdf(manifests.plan_summary_pdf(plan_id, session=session, lang=_lang(request, lang)),
                 f"summary-plan-{plan_id}.pdf")
@@ -46,7 +46,7 @@ def plan_summary(plan_id: int, request: Request, session: SessionDep,
             summary="A4 QR-code poster for a relay point",
             description="`token` is the relay point's link token, as returned once by "
             "`POST /api/v1/relay-points/{id}/link` (its `poster_url` is this URL).")
-def relay_point_poster(relay_point_id: int, request: Request, session: SessionDep,
+def relay_point_poster(relay_point_id: Id, request: Request, session: SessionDep,
                        token: Annotated[str, Query(min_length=8, max_length=200)],
                        lang: Annotated[str | None, Query(pattern="^(fr|en)$")] = None) -> Response:
     rp = links.relay_point_from_token(token, session=session)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch import pickups as service
 from dispatch.models import PickupStatus, Slot
@@ -41,7 +41,7 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
     description="Some refusals cannot be overridden (e.g. hazardous products, a volume larger than every van, "
     "a Sunday): the answer names them.",
 )
-def override(pickup_id: int, body: OverrideIn, session: SessionDep) -> PickupOut:
+def override(pickup_id: Id, body: OverrideIn, session: SessionDep) -> PickupOut:
     record = service.override_refusal(pickup_id, by=body.by, reason=body.reason, session=session)
     return PickupOut.from_orm_obj(record)
 
@@ -52,12 +52,12 @@ def list_pickups(
     date: dt.date | None = None,
     status: PickupStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PickupOut]:
     items = service.list_pickups(session=session, date=date, status=status, limit=limit, offset=offset)
     return [PickupOut.from_orm_obj(p) for p in items]
 
 
 @router.get("/{pickup_id}", summary="One home-pickup request and its status")
-def get_pickup(pickup_id: int, session: SessionDep) -> PickupOut:
+def get_pickup(pickup_id: Id, session: SessionDep) -> PickupOut:
     return PickupOut.from_orm_obj(service.get_pickup(pickup_id, session=session))

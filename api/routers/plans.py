@@ -4,7 +4,7 @@ import datetime as dt
 
 from fastapi import APIRouter, status
 
-from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from dispatch.geometry import round_geojson
 from api.schemas import DayOut, PlanIn
 from dispatch import planning
@@ -23,12 +23,12 @@ def create_plan(body: PlanIn, session: SessionDep, settings: SettingsDep, networ
 
 
 @router.get("/plans/{plan_id}", summary="One plan with its rounds and unassigned visits")
-def get_plan(plan_id: int, session: SessionDep) -> DayOut:
+def get_plan(plan_id: Id, session: SessionDep) -> DayOut:
     return DayOut.from_view(plan_view(planning.get_plan(plan_id, session=session)))
 
 
 @router.post("/plans/{plan_id}/publish", summary="Publish a draft plan: it is frozen and sent to the crews")
-def publish_plan(plan_id: int, session: SessionDep, accept_unassigned: bool = False) -> DayOut:
+def publish_plan(plan_id: Id, session: SessionDep, accept_unassigned: bool = False) -> DayOut:
     plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned)
     return DayOut.from_view(plan_view(plan))
 
@@ -46,5 +46,5 @@ def get_rounds(date: dt.date, session: SessionDep) -> DayOut:
     summary="GeoJSON of a round: street-level legs (km, minutes) and numbered stops",
     response_model=dict,
 )
-def get_round_geometry(round_id: int, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> dict:
+def get_round_geometry(round_id: Id, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> dict:
     return round_geojson(round_id, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m)
