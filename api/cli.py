@@ -25,8 +25,8 @@ def _port(value: str) -> int:
         port = int(value)
     except ValueError:
         port = -1
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (1-65535)")
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (1-65535, or 0 for any free port)")
     return port
 
 
@@ -141,7 +141,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     sock = _listen(args.host, args.port)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    print(f"serving the API on http://{args.host}:{args.port} (OpenAPI at /docs); Ctrl-C stops it", flush=True)
+    port = sock.getsockname()[1]
+    print(f"serving the API on http://{args.host}:{port} (OpenAPI at /docs); Ctrl-C stops it", flush=True)
     server.run(sockets=[sock])
     return 0
 
