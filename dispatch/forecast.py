@@ -1,0 +1,455 @@
+"""Fill-rate estimation and fill forecasts for relay points. Pure functions over plain data.
+
+Model
+-----
+Donations arrive at a relay point at a rate that depends on the weekday:
+``lambda_d = rate * f_d`` m³ per calendar day, ``d`` = 0 (Monday) .. 6 (Sunday), with weekday factors
+``f`` averaging 1 over the week (so ``rate * 7`` is the weekly volume) and ``f_d = 0`` on days the relay
+point is closed (nobody can drop anything). Between two observations with no collection in between the
+stock grows by ``sum_d e_d * lambda_d`` where ``e_d`` is the number of (fractional) days of weekday ``d``
+in the interval, plus noise:
+
+* reading noise: fill levels are eyeballed ("about half full"), sd ``reading_sd_frac * capacity``;
+* process noise: donations come in lumps; variance ``dispersion_m3 * mean increment`` (compound Poisson).
+
+The parameters are ``rate`` and one deviation ``delta_d`` per open weekday: ``lambda_d = rate * g_d + delta_d``
+where ``g`` is the network-wide weekday profile (a prior, masked to open days). A Gaussian prior
+``rate ~ N(prior.rate, prior.rate_sd²)`` and ``delta_d ~ N(0, (prior.factor_sd * prior.rate * g_d)²)``
+shrinks a relay point's weekday pattern towards the network's and its rate towards similar relay points
+(cold start: with no data the forecast *is* the prior). The posterior is the conjugate Gaussian one,
+computed by iteratively reweighted least squares:
+
+* robust: Huber weights (``huber_k`` standard deviations) tame outlying reports;
+* censored: a "full" report only says ``stock >= capacity``; its increment is replaced by the expected
+  value of the truncated normal above that bound (EM for a Tobit model) at each iteration;
+* collections: a reading with ``reset_to_m3`` is the stock just before collection (the volume the
+  driver loaded); the stock then restarts from ``reset_to_m3``. A reading far below the previous one
+  without a recorded collection is taken as an unrecorded collection (a new start), not as data.
+
+Forecast: from the last known state (stock and its uncertainty, or "full"), the stock at the end of a
+future day is the sum of daily increments. Its distribution is approximated by a Gamma with the same
+mean and variance (non-negative, right-skewed), variance = stock uncertainty + process noise + rate
+uncertainty (the rate's posterior variance times the squared exposure); ``p_full_by(day)`` is the
+probability that it reaches the capacity by the end of ``day`` (monotone in ``day``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import gammaincc
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Network-wide weekday profile (relative deposits per open day; more on Saturdays). Re-estimate it
+# from the whole network with :func:`network_profile` once data exists.
+DEFAULT_PROFILE: tuple[float, ...] = (0.85, 0.9, 1.0, 0.95, 1.05, 1.6, 0.65)
+ALL_DAYS = frozenset(range(7))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One thing known about a relay point's stock.
+
+    ``stock_m3``: the stock seen at ``at`` (None if not seen). ``full``: the relay point said it is full
+    (a censored reading: stock >= capacity; ``stock_m3`` is then ignored). ``reset_to_m3``: a collection
+    happened right after this reading and left this much behind (usually 0). A collection where the
+    driver loaded V m³ is ``Observation(at, stock_m3=V, reset_to_m3=0)`` (``full=True`` too if the relay
+    point had been reported full: V is then a lower bound of what was brought).
+    """
+
+    at: dt.datetime
+    stock_m3: float | None = None
+    full: bool = False
+    reset_to_m3: float | None = None
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What is believed before any data: from similar relay points (see :func:`prior_from_peers`)."""
+
+    rate_m3_per_day: float
+    rate_sd: float
+    weekday_factors: tuple[float, ...] = DEFAULT_PROFILE
+    factor_sd: float = 0.35  # relative sd of one weekday's deviation from the network profile
+
+
+@dataclass(frozen=True)
+class FillForecast:
+    """A relay point's estimated fill rate and its stock forecast from ``as_of``."""
+
+    capacity_m3: float
+    rate_m3_per_day: float  # mean m³ per calendar day over the week
+    weekday_factors: tuple[float, ...]  # 7 values, Monday first, mean 1; 0 on closed days
+    sd: float  # posterior sd of rate_m3_per_day
+    as_of: dt.datetime  # time of the last known state
+    stock_m3: float  # stock at as_of (capacity if full)
+    stock_sd: float
+    full: bool  # reported full at as_of (and not collected since)
+    dispersion_m3: float = 0.08
+    n_intervals: int = 0  # how many observed increments the estimate rests on
+    n_outliers: int = 0  # observations down-weighted as outliers
+    cold_start: bool = False  # no usable data: the prior from similar relay points
+    rate_sd_by_day: tuple[float, ...] = field(default=(0.0,) * 7)  # posterior sd of each lambda_d
+
+    # ---- rates -------------------------------------------------------------------------------
+    def daily_rate(self, weekday: int) -> float:
+        return self.rate_m3_per_day * self.weekday_factors[weekday]
+
+    def rate_interval(self, z: float = 1.96) -> tuple[float, float]:
+        return max(0.0, self.rate_m3_per_day - z * self.sd), self.rate_m3_per_day + z * self.sd
+
+    # ---- forecasts ---------------------------------------------------------------------------
+    def _moments(self, until: dt.datetime) -> tuple[float, float]:
+        """Mean and variance of the stock at ``until`` ignoring the capacity cap (not full)."""
+        e = exposure(self.as_of, until) if until > self.as_of else np.zeros(7)
+        lam = np.array([self.daily_rate(d) for d in range(7)])
+        inc = float(e @ lam)
+        # rate uncertainty: the weekday rates are strongly correlated (one base rate); use the base sd.
+        rate_var = (float(e.sum()) * self.sd) ** 2
+        var = self.stock_sd**2 + self.dispersion_m3 * inc + rate_var
+        return self.stock_m3 + inc, var
+
+    def expected_stock(self, day: dt.date) -> float:
+        """Expected stock at the end of ``day`` (capped at the capacity) if nobody collects."""
+        if self.full:
+            return self.capacity_m3
+        mean, _ = self._moments(_end_of(day))
+        return min(self.capacity_m3, max(0.0, mean))
+
+    def expected_stock_at(self, when: dt.datetime) -> float:
+        if self.full:
+            return self.capacity_m3
+        mean, _ = self._moments(when)
+        return min(self.capacity_m3, max(0.0, mean))
+
+    def p_full_at(self, when: dt.datetime) -> float:
+        """Probability that the stock has reached the capacity by ``when`` (no collection meanwhile)."""
+        if self.full:
+            return 1.0
+        if when <= self.as_of:
+            return _p_reach(self.stock_m3, self.stock_sd**2, self.capacity_m3)
+        mean, var = self._moments(when)
+        return _p_reach(mean, var, self.capacity_m3)
+
+    def p_full_by(self, day: dt.date) -> float:
+        """Probability of being full by the end of ``day`` if nobody collects. Monotone in ``day``."""
+        if self.full:
+            return 1.0
+        p = 0.0
+        start = self.as_of.date()
+        d = start
+        while d <= day:  # running max: the stock never decreases without a collection
+            p = max(p, self.p_full_at(_end_of(d)))
+            d += dt.timedelta(days=1)
+        return p
+
+    def p_full_by_days(self, first: dt.date, n: int) -> list[float]:
+        """``[p_full_by(first), p_full_by(first + 1 day), ...]``, n values."""
+        out, p = [], 0.0
+        if self.full:
+            return [1.0] * n
+        p = self.p_full_by(first - dt.timedelta(days=1)) if first > self.as_of.date() else 0.0
+        for k in range(n):
+            p = max(p, self.p_full_at(_end_of(first + dt.timedelta(days=k))))
+            out.append(p)
+        return out
+
+    def expected_full_date(self, *, p: float = 0.5, max_days: int = 90) -> dt.date | None:
+        """First day by whose end the relay point is full with probability >= ``p`` (median: 0.5)."""
+        if self.full:
+            return self.as_of.date()
+        day = self.as_of.date()
+        for _ in range(max_days + 1):
+            if self.p_full_at(_end_of(day)) >= p:
+                return day
+            day += dt.timedelta(days=1)
+        return None
+
+    def summary(self, today: dt.date, horizon_days: int = 7) -> dict:
+        """Plain data for the API and the coordinator's day view."""
+        full_date = self.expected_full_date()
+        lo, hi = self.rate_interval()
+        return {
+            "rate_m3_per_day": round(self.rate_m3_per_day, 4),
+            "rate_sd": round(self.sd, 4),
+            "rate_95": [round(lo, 4), round(hi, 4)],
+            "weekday_factors": {WEEKDAY_NAMES[d]: round(f, 3) for d, f in enumerate(self.weekday_factors)},
+            "stock_m3": round(self.expected_stock(today), 3),
+            "fill_ratio": round(self.expected_stock(today) / self.capacity_m3, 3),
+            "expected_full_date": full_date.isoformat() if full_date else None,
+            "p_full_by": {
+                (today + dt.timedelta(days=k)).isoformat(): round(p, 3)
+                for k, p in enumerate(self.p_full_by_days(today, horizon_days))
+            },
+            "cold_start": self.cold_start,
+            "n_observations": self.n_intervals,
+        }
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+
+
+def exposure(t0: dt.datetime, t1: dt.datetime) -> np.ndarray:
+    """Fractional number of days of each weekday (Monday first) in ``(t0, t1]``."""
+    e = np.zeros(7)
+    if t1 <= t0:
+        return e
+    cur = t0
+    while cur < t1:
+        nxt = min(t1, dt.datetime.combine(cur.date() + dt.timedelta(days=1), dt.time()))
+        e[cur.weekday()] += (nxt - cur).total_seconds() / 86400.0
+        cur = nxt
+    return e
+
+
+def _p_reach(mean: float, var: float, capacity: float) -> float:
+    """P(X >= capacity) for X >= 0 Gamma-distributed with this mean and variance."""
+    if mean <= 0:
+        return 0.0
+    if var <= 1e-12:
+        return 1.0 if mean >= capacity - 1e-9 else 0.0
+    shape = mean * mean / var
+    scale = var / mean
+    return float(gammaincc(shape, capacity / scale))
+
+
+def _norm_pdf(x: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+def _norm_sf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtr
+
+    return ndtr(-x)
+
+
+def masked_profile(profile: Sequence[float], open_days: Iterable[int]) -> np.ndarray:
+    """The profile with closed days at 0, rescaled to average 1 over the 7 days."""
+    g = np.array([float(profile[d]) if d in set(open_days) else 0.0 for d in range(7)])
+    if g.sum() <= 0:
+        g = np.array([1.0 if d in set(open_days) else 0.0 for d in range(7)])
+    if g.sum() <= 0:
+        return np.ones(7)
+    return g * 7.0 / g.sum()
+
+
+@dataclass
+class _Interval:
+    e: np.ndarray  # exposure per weekday
+    y: float  # observed increment (or its lower bound when censored)
+    censored: bool
+    t_end: dt.datetime
+
+
+def _intervals(
+    obs: Sequence[Observation], capacity: float, reading_sd: float
+) -> tuple[list[_Interval], tuple[dt.datetime, float, float, bool] | None]:
+    """Observed increments, and the last state (at, stock, sd, full)."""
+    out: list[_Interval] = []
+    anchor: tuple[dt.datetime, float, float] | None = None  # at, stock, sd
+    state: tuple[dt.datetime, float, float, bool] | None = None
+    drop = max(0.25 * capacity, 3 * reading_sd)
+    for o in sorted(obs, key=lambda o: o.at):
+        if o.full:
+            if anchor is not None and o.at > anchor[0]:
+                out.append(_Interval(exposure(anchor[0], o.at), capacity - anchor[1], True, o.at))
+            anchor = None  # donations are turned away while full: the stock is no longer known
+            state = (o.at, capacity, 0.0, True)
+        elif o.stock_m3 is not None:
+            level = min(max(o.stock_m3, 0.0), capacity)
+            if anchor is not None and o.at > anchor[0]:
+                y = level - anchor[1]
+                if y < -drop and o.reset_to_m3 is None:
+                    pass  # much lower than before and no collection recorded: an unrecorded collection
+                else:
+                    out.append(_Interval(exposure(anchor[0], o.at), y, level >= capacity - 1e-9, o.at))
+            if level >= capacity - 1e-9:
+                anchor = None
+                state = (o.at, capacity, 0.0, True)
+            else:
+                anchor = (o.at, level, reading_sd)
+                state = (o.at, level, reading_sd, False)
+        if o.reset_to_m3 is not None:
+            rest = min(max(o.reset_to_m3, 0.0), capacity)
+            anchor = (o.at, rest, 0.02 * capacity)
+            state = (o.at, rest, 0.02 * capacity, False)
+    return out, state
+
+
+def estimate(
+    observations: Sequence[Observation],
+    capacity_m3: float,
+    prior: Prior,
+    *,
+    open_days: Iterable[int] = ALL_DAYS,
+    now: dt.datetime | None = None,
+    reading_sd_frac: float = 0.08,
+    dispersion_m3: float = 0.08,
+    huber_k: float = 2.0,
+    iterations: int = 8,
+) -> FillForecast:
+    """Estimate a relay point's fill rate (with weekday effects) and return its forecast.
+
+    ``observations``: any order; see :class:`Observation`. ``prior``: the rate of similar relay points
+    (cold start, see :func:`prior_from_peers`). ``open_days``: weekdays (Monday = 0) it is open, i.e.
+    when donations can arrive. ``now``: forecast start when there is no observation at all.
+    """
+    open_set = frozenset(open_days) or ALL_DAYS
+    reading_sd = reading_sd_frac * capacity_m3
+    intervals, state = _intervals(observations, capacity_m3, reading_sd)
+    g = masked_profile(prior.weekday_factors, open_set)
+    opened = [d for d in range(7) if g[d] > 0]
+    # parameters: [rate, delta_d for open d]
+    p = 1 + len(opened)
+    r0 = max(prior.rate_m3_per_day, 1e-4)
+    m0 = np.zeros(p)
+    m0[0] = r0
+    prior_var = np.empty(p)
+    prior_var[0] = max(prior.rate_sd, 1e-4) ** 2
+    for j, d in enumerate(opened):
+        prior_var[1 + j] = max(prior.factor_sd * r0 * g[d], 1e-4) ** 2
+    prec0 = np.diag(1.0 / prior_var)
+
+    n = len(intervals)
+    theta = m0.copy()
+    cov = np.diag(prior_var)
+    n_out = 0
+    if n:
+        X = np.zeros((n, p))
+        for k, iv in enumerate(intervals):
+            X[k, 0] = iv.e @ g
+            X[k, 1:] = iv.e[opened]
+        y_obs = np.array([iv.y for iv in intervals])
+        cens = np.array([iv.censored for iv in intervals])
+        w_rob = np.ones(n)
+        for _ in range(iterations):
+            mu = X @ theta
+            sigma2 = 2 * reading_sd**2 + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
+            sigma = np.sqrt(sigma2)
+            y = y_obs.copy()
+            if cens.any():  # E[Y | Y >= bound] under N(mu, sigma²)
+                a = (y_obs[cens] - mu[cens]) / sigma[cens]
+                tail = np.maximum(_norm_sf(a), 1e-12)
+                y[cens] = np.maximum(y_obs[cens], mu[cens] + sigma[cens] * _norm_pdf(a) / tail)
+            z = (y - mu) / sigma
+            w_rob = np.where(np.abs(z) <= huber_k, 1.0, huber_k / np.maximum(np.abs(z), 1e-12))
+            w_rob[cens] = 1.0
+            W = w_rob / sigma2
+            A = X.T @ (X * W[:, None]) + prec0
+            b = X.T @ (W * y) + prec0 @ m0
+            cov = np.linalg.inv(A)
+            theta = cov @ b
+        n_out = int((w_rob < 0.999).sum())
+        # Over-dispersion: inflate the uncertainty when residuals are larger than the noise model says.
+        mu = X @ theta
+        sigma2 = 2 * reading_sd**2 + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
+        unc = ~cens
+        if unc.sum() > p:
+            s2 = float(np.sum(w_rob[unc] * (y_obs[unc] - mu[unc]) ** 2 / sigma2[unc]) / (unc.sum() - p))
+            cov = cov * max(1.0, s2)
+
+    lam = np.zeros(7)
+    lam_sd = np.zeros(7)
+    for d in opened:
+        c = np.zeros(p)
+        c[0] = g[d]
+        c[1 + opened.index(d)] = 1.0
+        lam[d] = max(float(c @ theta), 0.02 * r0 * g[d])
+        lam_sd[d] = math.sqrt(max(float(c @ cov @ c), 0.0))
+    c = np.zeros(p)
+    c[0] = 1.0
+    c[1:] = 1.0 / 7.0
+    rate = float(lam.sum() / 7.0)
+    rate_sd = math.sqrt(max(float(c @ cov @ c), 0.0))
+    factors = tuple(float(x / rate) if rate > 0 else float(g[d]) for d, x in enumerate(lam))
+
+    if state is None:
+        at = now or dt.datetime.combine(dt.date.today(), dt.time())
+        state = (at, 0.0, 0.25 * capacity_m3, False)
+    elif now is not None and now > state[0] and not state[3]:
+        pass  # forecast from the last observation; callers ask about days after it
+    at, stock, stock_sd, full = state
+    return FillForecast(
+        capacity_m3=capacity_m3, rate_m3_per_day=rate, weekday_factors=factors, sd=rate_sd, as_of=at,
+        stock_m3=stock, stock_sd=stock_sd, full=full, dispersion_m3=dispersion_m3, n_intervals=n,
+        n_outliers=n_out, cold_start=n == 0, rate_sd_by_day=tuple(float(x) for x in lam_sd),
+    )
+
+
+# ---- priors from similar relay points --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A relay point already estimated: its kind, capacity and estimated rate."""
+
+    kind: str
+    capacity_m3: float
+    rate_m3_per_day: float
+
+
+def prior_from_peers(
+    kind: str,
+    capacity_m3: float,
+    peers: Sequence[Peer],
+    *,
+    profile: Sequence[float] = DEFAULT_PROFILE,
+    default_rate_per_m3: float = 0.07,
+) -> Prior:
+    """Cold-start prior: relay points of the same kind (else all) in a similar capacity band.
+
+    Rates scale with capacity (a bigger space is lent where more is given), so the prior rate is the
+    capacity times the median rate per m³ of capacity of the peers; its sd is wide: the spread of the
+    peers' rates per m³ (at least 50 % of the mean), so a few weeks of data dominate it.
+    """
+    same = [p for p in peers if p.kind == kind and p.capacity_m3 > 0]
+    band = [p for p in same if 0.5 * capacity_m3 <= p.capacity_m3 <= 2.0 * capacity_m3]
+    chosen = band if len(band) >= 3 else same if len(same) >= 3 else [p for p in peers if p.capacity_m3 > 0]
+    if chosen:
+        per_m3 = np.array([p.rate_m3_per_day / p.capacity_m3 for p in chosen])
+        mid = float(np.median(per_m3))
+        spread = float(np.std(per_m3)) if len(per_m3) > 1 else mid
+    else:
+        mid, spread = default_rate_per_m3, default_rate_per_m3
+    rate = mid * capacity_m3
+    sd = max(spread * capacity_m3, 0.5 * rate)
+    return Prior(rate_m3_per_day=rate, rate_sd=sd, weekday_factors=tuple(profile))
+
+
+def network_profile(forecasts: Sequence[FillForecast], *, base: Sequence[float] = DEFAULT_PROFILE) -> tuple[float, ...]:
+    """Network-wide weekday profile: mean of the relay points' factors per weekday, over those open
+    that day (weighted by their evidence), normalised to a mean of 1 over the week."""
+    num = np.zeros(7)
+    den = np.zeros(7)
+    for f in forecasts:
+        w = max(1, f.n_intervals)
+        for d in range(7):
+            if f.weekday_factors[d] > 0:
+                num[d] += w * f.weekday_factors[d]
+                den[d] += w
+    prof = np.array([num[d] / den[d] if den[d] else base[d] for d in range(7)])
+    return tuple(float(x) for x in prof * 7.0 / prof.sum())
+
+
+def observations_from_reports(reports: Iterable, *, collections: Iterable = ()) -> list[Observation]:
+    """Adapter for stored data: objects with ``reported_at``, ``stock_m3``, ``full`` (StockReport) and
+    optional collections ``(at, collected_m3, left_m3)``. A driver's report after a collection is a
+    reading like any other; a big unexplained drop is recognised as a collection by :func:`estimate`."""
+    out = [
+        Observation(at=r.reported_at, stock_m3=None if r.full else r.stock_m3, full=bool(r.full)) for r in reports
+    ]
+    out += [Observation(at=at, stock_m3=v, reset_to_m3=left) for at, v, left in collections]
+    return sorted(out, key=lambda o: o.at)
+
+
+def open_weekdays(opening_hours: Iterable[dict]) -> frozenset[int]:
+    """Weekdays (Monday = 0) with at least one opening window, from RelayPoint.opening_hours."""
+    return frozenset(int(d) for entry in opening_hours or [] for d in entry.get("days", []))
