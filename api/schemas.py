@@ -73,6 +73,19 @@ class NearbyRelayPointOut(BaseModel):
     walking_minutes: int
 
 
+class ForecastOut(BaseModel):
+    rate_m3_per_day: float
+    rate_sd: float
+    rate_95: list[float]
+    weekday_factors: dict[str, float]
+    stock_m3: float = Field(description="expected stock today")
+    fill_ratio: float
+    expected_full_date: dt.date | None = Field(description="first day with p(full) >= 0.5")
+    p_full_by: dict[str, float] = Field(description="probability of being full by the end of each day")
+    cold_start: bool = Field(description="no usable reports yet: the rate comes from similar relay points")
+    n_observations: int
+
+
 class FillReportIn(BaseModel):
     """Exactly one of ``level_pct``, ``stock_m3`` or ``full: true``."""
 
@@ -269,6 +282,18 @@ class UnassignedOut(BaseModel):
         return cls(**{f: getattr(u, f) for f in cls.model_fields})
 
 
+class RelayPointDecisionOut(BaseModel):
+    relay_point_id: int
+    decision: Literal["mandatory", "optional", "skip"]
+    visited: bool
+    reason: str = Field(description="why it is or is not visited today, from its fill forecast")
+    fill_ratio: float
+    p_full_before_next_visit: float
+    p_full_within_horizon: float
+    next_visit_day: dt.date | None
+    expected_full_date: dt.date | None
+
+
 class DayOut(BaseModel):
     plan_id: int
     date: dt.date
@@ -284,6 +309,7 @@ class DayOut(BaseModel):
     matrix_seconds: float
     rounds: list[RoundOut]
     unassigned: list[UnassignedOut]
+    relay_points: list[RelayPointDecisionOut]
 
     @classmethod
     def from_view(cls, v: DayView) -> DayOut:
@@ -294,6 +320,7 @@ class DayOut(BaseModel):
             solve_seconds=round(v.solve_seconds, 2), matrix_seconds=round(v.matrix_seconds, 3),
             rounds=[RoundOut.from_view(r) for r in v.rounds],
             unassigned=[UnassignedOut.from_view(u) for u in v.unassigned],
+            relay_points=[RelayPointDecisionOut(**d) for d in v.relay_point_decisions],
         )
 
 

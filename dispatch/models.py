@@ -225,6 +225,8 @@ class Plan(Base):
     load_m3: Mapped[float] = mapped_column(Float, default=0.0)
     solver_status: Mapped[str] = mapped_column(String(20), default="solved")
     explanation: Mapped[str | None] = mapped_column(Text)
+    # Per relay point: the rolling-horizon decision (mandatory / optional / skip), its reason and risk.
+    relay_point_decisions: Mapped[list[Any] | None] = mapped_column(JSON)
 
     rounds: Mapped[list[Round]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="Round.id"

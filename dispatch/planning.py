@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,9 +28,12 @@ from dispatch.models import (
     StopKind,
     UnassignedVisit,
     Van,
+    utcnow,
 )
 from dispatch.pickups import SLOT_WINDOWS_S
-from dispatch.relay_points import expected_stock_m3, opening_windows
+from dispatch.forecast import FillForecast, open_weekdays
+from dispatch.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
+from dispatch.relay_points import forecast_relay_points, opening_windows
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
 from dispatch.workdays import why_not_collection_day
@@ -84,19 +87,21 @@ class DayProblem:
     matrix_seconds: float = 0.0
     travel_factor: float = 1.0
     sites: list = field(default_factory=list)
+    decisions: dict[str, HorizonDecision] = field(default_factory=dict)
 
 
 def _relay_candidates(
     day: dt.date, settings: Settings, *, session: Session
-) -> tuple[list[Candidate], list[Excluded]]:
+) -> tuple[list[Candidate], list[Excluded], dict[str, FillForecast], dict[str, RelayPoint]]:
+    """Every active relay point open on ``day``, with its forecast stock; the horizon rule decides later."""
     candidates: list[Candidate] = []
     excluded: list[Excluded] = []
-    rps = session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all()
+    rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all())
+    forecasts = forecast_relay_points(rps, now=utcnow())
+    by_key = {f"rp:{rp.id}": rp for rp in rps}
     for rp in rps:
-        expected = expected_stock_m3(rp, day)
-        ratio = 1.0 if rp.full else expected / rp.capacity_m3
-        if not rp.full and ratio < settings.min_fill_ratio:
-            continue  # not worth a visit today: not a left-out visit
+        forecast = forecasts[rp.id]
+        expected = rp.capacity_m3 if rp.full else min(rp.capacity_m3, forecast.expected_stock(day))
         service = settings.relay_service_fixed_s + round(settings.relay_service_per_m3_s * expected)
         windows = tuple(
             (w.open_s, w.close_s - service) for w in opening_windows(rp, day) if w.close_s - service >= w.open_s
@@ -111,11 +116,42 @@ def _relay_candidates(
         candidates.append(
             Candidate(
                 key=key, kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
-                expected_m3=expected, service_s=service, windows=windows, mandatory=rp.full,
-                penalty=None if rp.full else int(settings.relay_point_penalty_m * ratio),
+                expected_m3=expected, service_s=service, windows=windows, mandatory=rp.full, penalty=None,
             )
         )
-    return candidates, excluded
+    return candidates, excluded, {f"rp:{i}": f for i, f in forecasts.items()}, by_key
+
+
+def _horizon(
+    day: dt.date, settings: Settings, kept: list[Candidate], distances, forecasts: dict[str, FillForecast],
+    relay_points: dict[str, RelayPoint],
+) -> tuple[list[Candidate], dict[str, HorizonDecision]]:
+    """Apply the rolling-horizon rule: which relay points are mandatory, optional (with what penalty) or
+    not needed today. ``distances`` is the road matrix of the depot (index 0) and ``kept`` (1..n)."""
+    anchors = [0] + [i + 1 for i, c in enumerate(kept) if c.kind is StopKind.PICKUP or c.mandatory]
+    points = []
+    for i, cand in enumerate(kept):
+        if cand.kind is not StopKind.RELAY_POINT:
+            continue
+        j = i + 1
+        detour = min((distances[a][j] + distances[j][a] for a in anchors if a != j), default=None)
+        rp = relay_points[cand.key]
+        points.append(HorizonInput(
+            key=cand.key, forecast=forecasts[cand.key], open_weekdays=open_weekdays(rp.opening_hours or []),
+            insertion_cost_m=detour, reported_full=rp.full, name=rp.name,
+        ))
+    decisions = decide(day, points, horizon_days=settings.horizon_days, penalty_m=settings.relay_point_penalty_m,
+                       min_fill_ratio=settings.min_fill_ratio)
+    out = []
+    for cand in kept:
+        d = decisions.get(cand.key)
+        if d is None:
+            out.append(cand)
+        elif d.decision == MANDATORY:
+            out.append(replace(cand, mandatory=True, penalty=None))
+        elif d.decision == OPTIONAL:
+            out.append(replace(cand, mandatory=False, penalty=d.penalty))
+    return out, decisions
 
 
 def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) -> list[Candidate]:
@@ -154,7 +190,7 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
     if not crews:
         raise NotFound("no active crew with an active van: nothing can be planned", field="crews")
 
-    relay, excluded = _relay_candidates(day, settings, session=session)
+    relay, excluded, forecasts, relay_points = _relay_candidates(day, settings, session=session)
     candidates = relay + _pickup_candidates(day, settings, session=session)
 
     started = time.perf_counter()
@@ -176,6 +212,13 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
         kept.append(cand)
     matrices = network.matrices(sites)
     matrix_seconds = time.perf_counter() - started
+    # Which relay points today: the forecast over the horizon decides, with the detour each would cost.
+    chosen, decisions = _horizon(day, settings, kept, matrices.distances, forecasts, relay_points)
+    index = [0] + [i + 1 for i, cand in enumerate(kept) if cand.key in {c.key for c in chosen}]
+    sites = [sites[i] for i in index]
+    durations = [[matrices.durations[a][b] for b in index] for a in index]
+    distances = [[matrices.distances[a][b] for b in index] for a in index]
+    kept = chosen
     # One matrix for the whole day: travel times scaled by the mean time-of-day factor over the shifts.
     travel_factor = network.time_of_day.mean_factor(
         min(c.shift_start_min for c in crews) * 60, max(c.shift_end_min for c in crews) * 60
@@ -215,15 +258,15 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
             )
         )
     problem = solver.Problem(
-        durations=tuple(tuple(round(x * travel_factor) for x in row) for row in matrices.durations),
-        distances=tuple(tuple(int(x) for x in row) for row in matrices.distances),
+        durations=tuple(tuple(round(x * travel_factor) for x in row) for row in durations),
+        distances=tuple(tuple(int(x) for x in row) for row in distances),
         vehicles=tuple(solver_vehicles),
         visits=visits,
     )
     return DayProblem(
         day=day, depot=depot, problem=problem, candidates={c.key: c for c in kept},
         vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds, travel_factor=travel_factor,
-        sites=sites,
+        sites=sites, decisions=decisions,
     )
 
 
@@ -276,6 +319,25 @@ def plan_day(
     return _store(day_problem, solution, limit, session=session)
 
 
+def _decisions_record(dp: DayProblem, solution: solver.Solution) -> list[dict]:
+    """For each relay point, why it is or is not visited today (the coordinator's explanation)."""
+    visited = {step.id for route in solution.routes for step in route.steps if step.type == "visit"}
+    out = []
+    for key, d in sorted(dp.decisions.items(), key=lambda kv: int(kv[0].split(":")[1])):
+        out.append({
+            "relay_point_id": int(key.split(":")[1]),
+            "decision": d.decision,
+            "visited": key in visited,
+            "reason": d.reason,
+            "fill_ratio": round(d.fill_ratio, 3),
+            "p_full_before_next_visit": round(d.p_full_before_next_visit, 3),
+            "p_full_within_horizon": round(d.p_full_within_horizon, 3),
+            "next_visit_day": d.next_visit_day.isoformat() if d.next_visit_day else None,
+            "expected_full_date": d.expected_full_date.isoformat() if d.expected_full_date else None,
+        })
+    return out
+
+
 def _plain_detail(cand: Candidate, un: solver.Unassigned) -> str:
     """Say in a coordinator's words why an optional relay point was left for another day."""
     if un.reason is solver.Reason.COST and not cand.mandatory and cand.penalty is not None:
@@ -293,6 +355,7 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
         matrix_seconds=dp.matrix_seconds, cost=solution.summary.cost, distance_m=solution.summary.distance,
         load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
         solver_status=solution.status.value, explanation=solution.explanation or None,
+        relay_point_decisions=_decisions_record(dp, solution),
     )
     session.add(plan)
     for route in solution.routes:

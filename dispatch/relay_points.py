@@ -9,6 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.forecast import (
+    FillForecast,
+    Peer,
+    Prior,
+    estimate,
+    observations_from_reports,
+    open_weekdays,
+    prior_from_peers,
+)
 from dispatch.models import RelayPoint, ReportSource, StockReport, utcnow
 
 
@@ -120,15 +129,6 @@ def opening_windows(rp: RelayPoint, day: dt.date) -> list[OpeningWindow]:
     return merged
 
 
-def expected_stock_m3(rp: RelayPoint, day: dt.date) -> float:
-    """Stock expected on ``day``: last known stock plus the daily deposit rate since then."""
-    if rp.full:
-        return rp.capacity_m3
-    since = rp.stock_updated_at.date() if rp.stock_updated_at else day
-    days = max(0, (day - since).days)
-    return min(rp.capacity_m3, rp.stock_m3 + rp.daily_rate_m3 * days)
-
-
 WALKING_SPEED_M_S = 1.2  # about 4.3 km/h: a donor carrying a bag
 
 
@@ -164,3 +164,31 @@ def nearest_relay_points(
             continue  # a relay point off the road network cannot be reached by road: not offered
         by_key[f"rp:{rp.id}"] = rp
     return [NearbyRelayPoint(by_key[site.key], metres, seconds) for site, metres, seconds in network.nearest(origin, sites, k)]
+
+
+def forecast_relay_points(rps: list[RelayPoint], *, now: dt.datetime) -> dict[int, FillForecast]:
+    """Each relay point's fill forecast from its reports (:mod:`dispatch.forecast`).
+
+    The prior is the relay point's own expected rate (``daily_rate_m3``, set by the coordinator) when
+    known, else the rate of similar relay points; a few weeks of reports dominate either.
+    """
+    peers = [Peer(rp.kind.value, rp.capacity_m3, rp.daily_rate_m3) for rp in rps if rp.daily_rate_m3 > 0]
+    out: dict[int, FillForecast] = {}
+    for rp in rps:
+        prior = prior_from_peers(rp.kind.value, rp.capacity_m3, peers)
+        if rp.daily_rate_m3 > 0:
+            prior = Prior(rate_m3_per_day=rp.daily_rate_m3, rate_sd=0.5 * rp.daily_rate_m3,
+                          weekday_factors=prior.weekday_factors)
+        out[rp.id] = estimate(observations_from_reports(rp.reports), rp.capacity_m3, prior,
+                              open_days=open_weekdays(rp.opening_hours or []), now=now)
+    return out
+
+
+def relay_point_forecast(relay_point_id: int, *, session: Session, today: dt.date, horizon_days: int = 7) -> dict:
+    """The forecast of one relay point as plain data (rate, weekday profile, expected full date, p(full))."""
+    rp = get_relay_point(relay_point_id, session=session)
+    rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True))).all())
+    if rp not in rps:
+        rps.append(rp)
+    forecast = forecast_relay_points(rps, now=utcnow())[rp.id]
+    return forecast.summary(today, horizon_days)

@@ -34,8 +34,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # Public address of this service, used in links and QR codes printed on manifests and posters.
     base_url: str = "http://127.0.0.1:8000"
-    # Relay points below this fill ratio are not worth a visit today.
-    min_fill_ratio: float = Field(default=0.25, ge=0, le=1)
+    # Rolling horizon: look this many collection days ahead when choosing today's relay points.
+    horizon_days: int = Field(default=5, ge=1, le=20)
+    # Below this expected fill, a relay point not at risk of overflowing is not needed today.
+    min_fill_ratio: float = Field(default=0.65, ge=0, le=1)
     # Penalty (in metres of driving) for leaving a relay point at 100 % fill unvisited.
     relay_point_penalty_m: int = Field(default=25_000, ge=0)
     # Service time model.

@@ -75,6 +75,8 @@ class DayView:
     matrix_seconds: float
     rounds: tuple[RoundView, ...]
     unassigned: tuple[UnassignedView, ...]
+    # Why each relay point is or is not visited today (rolling-horizon decisions), plain dicts.
+    relay_point_decisions: tuple[dict, ...] = ()
 
     @property
     def stop_count(self) -> int:
@@ -150,6 +152,7 @@ def plan_view(plan: Plan) -> DayView:
         explanation=plan.explanation, time_limit_s=plan.time_limit_s, solve_seconds=plan.solve_seconds,
         matrix_seconds=plan.matrix_seconds, rounds=rounds,
         unassigned=tuple(_unassigned_view(u) for u in plan.unassigned),
+        relay_point_decisions=tuple(plan.relay_point_decisions or ()),
     )
 
 
@@ -173,6 +176,13 @@ def format_summary(view: DayView) -> str:
             f"{len(r.visits)} stops, {r.distance_km:.1f} km, {r.load_m3:.1f} m³ collected"
             + (f", {unloads} unloading trip{'s' if unloads > 1 else ''}" if unloads else "")
             + (f", lunch {lunch.planned_arrival:%H:%M}" if lunch else "")
+        )
+    if view.relay_point_decisions:
+        counts = {k: sum(d["decision"] == k for d in view.relay_point_decisions)
+                  for k in ("mandatory", "optional", "skip")}
+        lines.append(
+            f"  Relay points open today: {counts['mandatory']} must be visited, {counts['optional']} worth a visit "
+            f"if it fits, {counts['skip']} not needed (forecast over the next collection days)"
         )
     if view.explanation:
         lines.append(f"  Infeasible: {view.explanation}")

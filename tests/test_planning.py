@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from dispatch.demo import seed_demo
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import PickupRequest, Plan, PlanStatus, RelayPoint
+from dispatch.models import PickupRequest, Plan, PlanStatus, RelayPoint, ReportSource
+from dispatch.relay_points import report_fill
 from dispatch.planning import build_day, plan_day
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
@@ -60,8 +61,7 @@ def test_problem_has_the_day_s_rules(demo, settings, paris_network):
 def test_a_shop_closed_at_lunch_gets_two_windows(demo, settings, paris_network):
     shop = next(rp for rp in demo.scalars(select(RelayPoint)).all()
                 if sum(DAY.weekday() in o["days"] for o in rp.opening_hours) == 2)
-    shop.stock_m3 = shop.capacity_m3 * 0.9
-    demo.flush()
+    report_fill(shop.id, session=demo, source=ReportSource.STAFF, level_pct=90)
     dp = build_day(DAY, settings, paris_network, session=demo)
     visit = next(v for v in dp.problem.visits if v.id == f"rp:{shop.id}")
     assert len(visit.windows) == 2 and visit.windows[0].end < visit.windows[1].start
@@ -106,3 +106,23 @@ def test_day_matrix_includes_the_time_of_day_factor(demo, settings, paris_networ
     raw = paris_network.matrices(dp.sites)
     assert dp.problem.durations[0][5] == round(raw.durations[0][5] * dp.travel_factor) > raw.durations[0][5]
     assert dp.problem.distances == tuple(tuple(row) for row in raw.distances)
+
+
+def test_the_horizon_explains_every_open_relay_point(demo, settings, paris_network):
+    rps = demo.scalars(select(RelayPoint).order_by(RelayPoint.id)).all()
+    low, high = [rp for rp in rps if any(DAY.weekday() in o["days"] for o in rp.opening_hours)][10:12]
+    report_fill(low.id, session=demo, source=ReportSource.STAFF, level_pct=5)
+    report_fill(high.id, session=demo, source=ReportSource.STAFF, full=True)
+    plan = plan_day(DAY, settings, paris_network, session=demo, time_limit_s=2)
+    decisions = {d["relay_point_id"]: d for d in plan.relay_point_decisions}
+    closed = {u.relay_point_id for u in plan.unassigned if u.reason == "closed"}
+    open_ids = {rp.id for rp in rps} - closed
+    assert set(decisions) == open_ids
+    assert all(d["reason"] for d in decisions.values())
+    in_rounds = {s.relay_point_id for r in plan.rounds for s in r.stops if s.relay_point_id}
+    assert decisions[low.id]["decision"] == "skip" and low.id not in in_rounds
+    assert decisions[high.id]["decision"] == "mandatory"
+    for rp_id, d in decisions.items():
+        assert d["visited"] == (rp_id in in_rounds)
+        if d["decision"] == "skip":
+            assert rp_id not in in_rounds

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
-from api.schemas import FillReportIn, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
+from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
 from dispatch import relay_points as service
 from dispatch.models import ReportSource
 
@@ -51,6 +53,14 @@ def nearest(
 @router.get("/{relay_point_id}", summary="One relay point")
 def get_relay_point(relay_point_id: Id, session: SessionDep) -> RelayPointOut:
     return RelayPointOut.from_orm_obj(service.get_relay_point(relay_point_id, session=session))
+
+
+@router.get("/{relay_point_id}/forecast",
+            summary="Fill forecast: rate with weekday effects and uncertainty, expected full date, p(full) by day")
+def get_forecast(relay_point_id: Id, session: SessionDep, settings: SettingsDep,
+                 days: Annotated[int, Query(ge=1, le=30)] = 7) -> ForecastOut:
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return ForecastOut(**service.relay_point_forecast(relay_point_id, session=session, today=today, horizon_days=days))
 
 
 @router.post("/{relay_point_id}/reports", status_code=status.HTTP_201_CREATED,

@@ -62,3 +62,17 @@ def test_bad_reports_are_refused_with_the_field(client):
     assert not_json.status_code == 422
     # Nothing of the refused reports was stored.
     assert len(client.get(f"{url}").json()) == 1
+
+
+def test_forecast_of_a_relay_point(client):
+    rp = _not_full(client)
+    r = client.get(f"/api/v1/relay-points/{rp['id']}/forecast", params={"days": 5})
+    assert r.status_code == 200, r.text
+    fc = r.json()
+    assert fc["rate_m3_per_day"] > 0 and fc["rate_95"][0] <= fc["rate_m3_per_day"] <= fc["rate_95"][1]
+    probabilities = list(fc["p_full_by"].values())
+    assert len(probabilities) == 5 and probabilities == sorted(probabilities)
+    client.post(f"/api/v1/relay-points/{rp['id']}/reports", json={"full": True})
+    full = client.get(f"/api/v1/relay-points/{rp['id']}/forecast").json()
+    assert full["fill_ratio"] == 1.0 and min(full["p_full_by"].values()) == 1.0
+    assert client.get("/api/v1/relay-points/999999/forecast").status_code == 404
