@@ -27,12 +27,14 @@ def _run_job(job_id: str, *, settings: Settings) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    try:
-        with session_scope(engine_for(settings.database_url)) as session:
-            job_service.recover_interrupted(session=session)
-            queued = job_service.queued_job_ids(session=session)
-    except Exception:  # noqa: BLE001 - a database that is down must not stop the API from starting
-        queued = []
+    queued: list[str] = []
+    if settings.job_backend == "inprocess":  # with Celery, the broker holds the jobs and workers run them
+        try:
+            with session_scope(engine_for(settings.database_url)) as session:
+                job_service.recover_interrupted(session=session)
+                queued = job_service.queued_job_ids(session=session)
+        except Exception:  # noqa: BLE001 - a database that is down must not stop the API from starting
+            queued = []
     for job_id in queued:
         app.state.job_runner.submit(job_id)
     yield
@@ -47,7 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings = settings or get_settings()
-    app.state.job_runner = job_service.InProcessRunner(partial(_run_job, settings=settings))
+    if settings.job_backend == "celery":
+        from dispatch.celery_app import CeleryRunner
+
+        app.state.job_runner = CeleryRunner(settings)
+    else:
+        app.state.job_runner = job_service.InProcessRunner(partial(_run_job, settings=settings))
     errors.install(app)
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)

@@ -77,7 +77,8 @@ def run_job(job_id: str, *, engine: Engine, settings: Settings, network: RoadNet
     """Execute one job. Never raises: the outcome is recorded on the job."""
     with session_scope(engine) as session:
         job = session.get(PlanJob, job_id)
-        if job is None or job.status is not JobStatus.QUEUED:
+        # RUNNING again: the broker redelivered a job whose worker died; nothing of it was stored.
+        if job is None or job.status not in ACTIVE:
             return
         job.status, job.phase, job.started_at = JobStatus.RUNNING, "planning", utcnow()
         day, limit, seed = job.date, job.time_limit_s, job.seed

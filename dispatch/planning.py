@@ -313,7 +313,8 @@ def plan_day(
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
     solution = solver.solve(
         day_problem.problem,
-        solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed),
+        solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
+                            solution_limit=settings.solve_solution_limit),
     )
     _clear_drafts(day, session=session)
     return _store(day_problem, solution, limit, session=session)

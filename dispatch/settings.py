@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,13 @@ class Settings(BaseSettings):
     solve_time_limit_s: float = Field(default=10.0, gt=0, le=3600)
     solve_seed: int = 0
     timezone: str = "Europe/Paris"
+    # Planning jobs: "inprocess" (a thread of the API, the embedded default) or "celery" (workers).
+    job_backend: Literal["inprocess", "celery"] = "inprocess"
+    celery_broker_url: str = "redis://127.0.0.1:6379/0"
+    celery_result_backend: str | None = None  # default: the broker
+    celery_queue: str = "dispatch"
+    # Stop the solver after this many improving solutions (reproducible plans); None: time limit only.
+    solve_solution_limit: int | None = Field(default=None, ge=1)
     # Signs the crews' round links. Unset: generated once into var/secret_key (mode 600).
     secret_key: SecretStr | None = None
     # Public address of this service, used in links and QR codes printed on manifests and posters.

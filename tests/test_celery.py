@@ -1,0 +1,95 @@
+"""Planning jobs through a real Celery worker on the local Redis: same plan as in-process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BROKER = "redis://127.0.0.1:6379/15"
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(BROKER, socket_connect_timeout=2).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture
+def seeded_files(tmp_path):
+    """Two identical demo databases: one for the worker, one planned in-process."""
+    from dispatch.db import session_scope, upgrade
+    from dispatch.db import make_engine
+    from dispatch.demo import seed_demo
+    from tests.api.conftest import PLAN_DAY
+
+    a = tmp_path / "worker.sqlite3"
+    url = f"sqlite:///{a}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        seed_demo(PLAN_DAY, session=s)
+    engine.dispose()
+    b = tmp_path / "inprocess.sqlite3"
+    shutil.copy(a, b)
+    return a, b
+
+
+def test_a_job_planned_by_a_celery_worker_equals_the_in_process_plan(seeded_files, paris_network, tmp_path):
+    if not _redis_up():
+        pytest.skip(f"no Redis at {BROKER}: start one (redis-server) to run the Celery test")
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from dispatch.db import make_engine, session_scope
+    from dispatch.planning import plan_day
+    from dispatch.settings import Settings
+    from dispatch.views import plan_view
+    from tests.api.conftest import PLAN_DAY
+
+    worker_db, inprocess_db = seeded_files
+    queue = f"dispatch-test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DISPATCH_DATABASE_URL": f"sqlite:///{worker_db}", "DISPATCH_JOB_BACKEND": "celery",
+           "DISPATCH_CELERY_BROKER_URL": BROKER, "DISPATCH_CELERY_QUEUE": queue, "DISPATCH_SOLVE_SOLUTION_LIMIT": "40",
+           "DISPATCH_SECRET_KEY": "test"}
+    env.pop("DISPATCH_GRAPH_PATH", None)
+    settings = Settings(database_url=env["DISPATCH_DATABASE_URL"], job_backend="celery", celery_broker_url=BROKER,
+                        celery_queue=queue, solve_solution_limit=40, _env_file=None)
+    celery = Path(sys.executable).parent / "celery"
+    worker = subprocess.Popen(
+        [str(celery), "-A", "dispatch.celery_app", "worker", "--pool", "solo", "-Q", queue, "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        with TestClient(create_app(settings)) as client:
+            r = client.post("/api/v1/plan-jobs", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 60})
+            assert r.status_code == 202, r.text
+            job_id = r.json()["job"]["id"]
+            # The API process runs no job itself: the worker does, then the result is read back.
+            client.app.state.job_runner.wait(job_id, timeout=240)
+            job = client.get(f"/api/v1/plan-jobs/{job_id}").json()
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        output = worker.communicate(timeout=60)[0]
+    assert job["status"] == "succeeded", (job, output[-2000:])
+
+    local = Settings(database_url=f"sqlite:///{inprocess_db}", solve_solution_limit=40, _env_file=None)
+    engine = make_engine(local.database_url)
+    with session_scope(engine) as s:
+        view = plan_view(plan_day(PLAN_DAY, local, paris_network, session=s, time_limit_s=60))
+    remote_rounds = [[st["name"] for st in r["stops"]] for r in job["plan"]["rounds"]]
+    local_rounds = [[st.name for st in r.stops] for r in view.rounds]
+    assert remote_rounds == local_rounds
+    assert job["plan"]["distance_km"] == view.distance_km
