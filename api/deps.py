@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from dispatch.db import engine_for, session_factory
+from dispatch.db import engine_for, session_scope
 from dispatch.network import get_network
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
@@ -21,15 +21,8 @@ def get_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """The one place where a request's unit of work is committed or rolled back."""
     settings: Settings = request.app.state.settings
-    session = session_factory(engine_for(settings.database_url))()
-    try:
+    with session_scope(engine_for(settings.database_url)) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def road_network(settings: Annotated[Settings, Depends(get_settings)]) -> RoadNetwork:

@@ -30,9 +30,9 @@ from dispatch.models import (
     Van,
     utcnow,
 )
-from dispatch.pickups import SLOT_WINDOWS_S
 from dispatch.forecast import FillForecast, open_weekdays
 from dispatch.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
+from dispatch.pickups import SLOT_WINDOWS_S
 from dispatch.relay_points import forecast_relay_points, opening_windows
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
