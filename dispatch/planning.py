@@ -53,9 +53,11 @@ class Candidate:
     lon: float
     expected_m3: float
     service_s: int
-    windows: tuple[tuple[int, int], ...]
+    windows: tuple[tuple[int, int], ...]  # when service may start (a relay point: closing time minus service)
     mandatory: bool
     penalty: int | None
+    # What crews see: the opening hours (or the pickup slot) each service window belongs to.
+    shown_windows: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,8 @@ def _relay_candidates(
         forecast = forecasts[rp.id]
         expected = rp.capacity_m3 if rp.full else min(rp.capacity_m3, forecast.expected_stock(day))
         service = settings.relay_service_fixed_s + round(settings.relay_service_per_m3_s * expected)
-        windows = tuple(
-            (w.open_s, w.close_s - service) for w in opening_windows(rp, day) if w.close_s - service >= w.open_s
-        )
+        usable = [w for w in opening_windows(rp, day) if w.close_s - service >= w.open_s]
+        windows = tuple((w.open_s, w.close_s - service) for w in usable)
         key = f"rp:{rp.id}"
         if not windows:
             excluded.append(
@@ -117,6 +118,7 @@ def _relay_candidates(
             Candidate(
                 key=key, kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
                 expected_m3=expected, service_s=service, windows=windows, mandatory=rp.full, penalty=None,
+                shown_windows=tuple((w.open_s, w.close_s) for w in usable),
             )
         )
     return candidates, excluded, {f"rp:{i}": f for i, f in forecasts.items()}, by_key
@@ -381,9 +383,10 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
                 rp_id = cand.record_id if kind is StopKind.RELAY_POINT else None
                 pu_id = cand.record_id if kind is StopKind.PICKUP else None
                 expected = cand.expected_m3
+                shown = cand.shown_windows or cand.windows
                 chosen = next(
-                    ((a, b) for a, b in cand.windows if a <= step.arrival + step.waiting_time <= b),
-                    cand.windows[0],
+                    (shown[i] for i, (a, b) in enumerate(cand.windows) if a <= step.arrival + step.waiting_time <= b),
+                    shown[0],
                 )
                 window = (_at(day, chosen[0]), _at(day, chosen[1]))
             else:

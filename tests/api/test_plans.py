@@ -43,6 +43,8 @@ def test_windows_capacity_and_breaks_hold(planned):
             begin = dt.datetime.fromisoformat(stop["planned_arrival"])
             window = dt.datetime.fromisoformat(stop["window_start"]), dt.datetime.fromisoformat(stop["window_end"])
             assert window[0] <= begin <= window[1], stop
+            if stop["kind"] == "relay_point":  # the window shown is the opening hours: done before closing
+                assert begin + dt.timedelta(minutes=stop["service_minutes"]) <= window[1] + dt.timedelta(minutes=1)
         breaks = [s for s in rnd["stops"] if s["kind"] == "break"]
         assert len(breaks) == 1
         lunch = dt.datetime.fromisoformat(breaks[0]["planned_arrival"]).time()
