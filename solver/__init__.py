@@ -59,9 +59,12 @@ _BIG_PENALTY = 10**12
 def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
     """Plan the routes. Raises only :class:`ProblemError` (malformed input); an infeasible
     problem gives ``Status.INFEASIBLE`` with ``explanation`` and the culprits in ``unassigned``."""
-    from . import model  # imported lazily so that check/explain stay usable without OR-Tools
+    from . import model, portfolio  # imported lazily: check/explain stay usable without OR-Tools
 
     t0 = _time.monotonic()
+    # Wall-clock deadline of the search (shared with portfolio children): the whole call, model
+    # building included, should fit in time_limit_s; a little is kept for extracting the routes.
+    deadline = _time.time() + options.time_limit_s - min(0.5, 0.05 * options.time_limit_s)
     problem.validate()
 
     failures = precheck(problem)
@@ -82,7 +85,11 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
             f = failures[v.id]
             unassigned[i] = Unassigned(v.id, f.reason, f.detail)
 
-    raw = model.run(problem, modelled, allowed, options) if modelled else model.RawResult(True, [], [])
+    raw = (
+        portfolio.run(problem, modelled, allowed, options, deadline)
+        if modelled
+        else model.RawResult(True, [], [])
+    )
     if not raw.found:
         elapsed = _time.monotonic() - t0
         remaining = dataclasses.replace(options, time_limit_s=max(1.0, options.time_limit_s - elapsed))

@@ -1,4 +1,4 @@
-"""``python -m solver INSTANCE --time-limit SECONDS [--seed N] [--json]``: benchmark CLI."""
+"""``python -m solver INSTANCE --time-limit SECONDS [--seed N] [--workers W] [--json]``: benchmark CLI."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=10.0, help="seconds (default 10)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--solution-limit", type=int, default=None)
+    ap.add_argument(
+        "--workers", type=int, default=2, help="parallel searches, best plan kept (default 2; 1 = deterministic)"
+    )
     ap.add_argument("--json", action="store_true", help="print only the JSON result")
     args = ap.parse_args(argv)
 
@@ -23,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     problem = inst.problem
     solution = solve(
         problem,
-        SolveOptions(time_limit_s=args.time_limit, seed=args.seed, solution_limit=args.solution_limit),
+        SolveOptions(
+            time_limit_s=args.time_limit, seed=args.seed, solution_limit=args.solution_limit, workers=args.workers
+        ),
     )
     routes = [[int(s) for s in r.visit_ids] for r in solution.routes]
     out = {"routes": routes, "cost": round(solution.summary.cost / inst.scale, 6), "vehicles": len(routes)}

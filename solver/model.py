@@ -21,14 +21,20 @@ Time dimension: cumul at a visit = service start; transit(i, j) = service(i) + t
 slack = waiting (and break time). Routes are extracted as visit orders (plus OR-Tools' times)
 and re-timed in pure Python by ``schedule.py`` so arrivals are tight and waiting is explicit.
 
-Determinism: the routing search (first solution + guided local search) has no random seed in
-OR-Tools; it is deterministic for the same problem and options when a ``solution_limit`` stops it
-(a run stopped by the time limit alone depends on machine speed). ``SolveOptions.seed`` is
-therefore accepted but has no effect on the routing search.
+Search: with a ``solution_limit``, one plain search (first solution + guided local search); it
+has no random seed in OR-Tools and is deterministic for the same problem and options. Stopped by
+the time limit only (``deadline`` given), guided local search runs for the first 10 % of the
+time and ruin-and-recreate (``_ruin_and_recreate``) for the rest; for that, mandatory visits get
+a disjunction with a huge penalty (``_LNS_PENALTY``) so that a partly destroyed plan is a valid
+assignment. ``SolveOptions.seed`` only seeds the ruin choices. ``member`` > 0 selects a portfolio
+member's alternative configuration (``_alternative``, used by ``portfolio.py``).
 """
 
 from __future__ import annotations
 
+import os as _os
+import random as _random
+import time as _time
 from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -38,6 +44,9 @@ from .result import SolveOptions
 
 _FSS = routing_enums_pb2.FirstSolutionStrategy
 _LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+# Penalty of a mandatory visit while ruin-and-recreate is on (never worth dropping when servable).
+_LNS_PENALTY = 10**12
 
 # In ``RawRoute.visits``: an unloading stop at the vehicle's reload location.
 RELOAD = -1
@@ -60,6 +69,7 @@ class RawResult:
     found: bool
     routes: list[RawRoute]
     dropped: list[int]  # visit indices not served
+    objective: int = 0  # OR-Tools' objective value (arc costs + fixed costs + penalties)
 
 
 def _cost(dist: int, dur: int, per_km: int, per_hour: int) -> int:
@@ -79,17 +89,125 @@ def _first_solution(problem: Problem, options: SolveOptions) -> int:
     return _FSS.PATH_CHEAPEST_ARC
 
 
-def _search_parameters(problem: Problem, options: SolveOptions, reloads: bool):
+def _search_parameters(
+    problem: Problem, options: SolveOptions, reloads: bool, member: int = 0, time_limit_s: float | None = None
+):
+    """Search parameters of portfolio member ``member`` (0 = the default, single-worker search)."""
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = _first_solution(problem, options)
     params.local_search_metaheuristic = _LSM.GUIDED_LOCAL_SEARCH
-    limit_ms = max(1, int(options.time_limit_s * 1000))
+    if member:
+        _alternative(problem, options, params, member)
+    limit_s = options.time_limit_s if time_limit_s is None else time_limit_s
+    limit_ms = max(1, int(limit_s * 1000))
     params.time_limit.seconds = limit_ms // 1000
     params.time_limit.nanos = (limit_ms % 1000) * 1_000_000
     if options.solution_limit is not None:
         params.solution_limit = options.solution_limit
     params.log_search = options.log_search
     return params
+
+
+def _alternative(problem: Problem, options: SolveOptions, params, member: int) -> None:
+    """Portfolio members 1, 2, ...: differently configured searches (see ``portfolio.py``)."""
+    timed = any(v.windows for v in problem.visits) or any(v.breaks for v in problem.vehicles)
+    auto = (options.first_solution or "auto").upper() == "AUTO"
+    if auto and not timed and not problem.locked_sequences:
+        params.first_solution_strategy = _FSS.SAVINGS
+    elif auto:
+        params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
+
+
+def _routes_of(routing, assignment) -> list[list[int]]:
+    """Per vehicle, the indices visited (start and end excluded)."""
+    out = []
+    for k in range(routing.vehicles()):
+        route = []
+        index = assignment.Value(routing.NextVar(routing.Start(k)))
+        while not routing.IsEnd(index):
+            route.append(index)
+            index = assignment.Value(routing.NextVar(index))
+        out.append(route)
+    return out
+
+
+def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member):
+    """Iterated ruin-and-recreate around OR-Tools until ``deadline``: remove a cluster of served
+    visits (a random visit and its nearest served neighbours), let OR-Tools re-insert them and
+    run a greedy local search from there (``SolveFromAssignmentWithParameters``), accept by
+    record-to-record travel. Returns the best assignment found (``assignment`` if none better)."""
+    rng = _random.Random(options.seed * 1009 + member)
+    dist = problem.distances
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.CopyFrom(_search_parameters(problem, options, False, member, 1.0))
+    params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
+    params.local_search_metaheuristic = _LSM.GREEDY_DESCENT
+    params.solution_limit = 2**62
+    n_neighbors = int(_os.environ.get("SOLVER_LNS_NB", "0"))
+    if n_neighbors and n_vis > n_neighbors:  # local search moves only towards the nearest nodes
+        params.ls_operator_neighbors_ratio = n_neighbors / n_vis
+        params.ls_operator_min_neighbors = n_neighbors
+    solver = routing.solver()
+    best = solver.Assignment(assignment)
+    best_obj = assignment.ObjectiveValue()
+    cur_routes = _routes_of(routing, assignment)
+    cur_obj = best_obj
+    near: dict[int, list[int]] = {}
+    size = routing.Size()
+    nexts = [routing.NextVar(i) for i in range(size)]
+    t_start = _time.time()
+    span = max(1e-3, deadline - t_start)
+    thr0 = float(_os.environ.get("SOLVER_LNS_THR", "0.01"))
+    kmax = int(_os.environ.get("SOLVER_LNS_K", "15"))
+    iters = improved = 0
+    while True:
+        now = _time.time()
+        if now >= deadline - 0.02:
+            break
+        served = [manager.IndexToNode(i) for r in cur_routes for i in r]
+        served = [n for n in served if n < n_vis]
+        if len(served) < 3:
+            break
+        seed_node = rng.choice(served)
+        if seed_node not in near:
+            a = node_loc[seed_node]
+            near[seed_node] = sorted(range(n_vis), key=lambda j: dist[a][node_loc[j]])[: 4 * kmax]
+        served_set = set(served)
+        k = rng.randint(max(2, kmax // 3), kmax)
+        removed = set([n for n in near[seed_node] if n in served_set][:k])
+        partial = solver.Assignment()
+        on_route = set()
+        for k, r in enumerate(cur_routes):
+            chain = [routing.Start(k)] + [i for i in r if manager.IndexToNode(i) not in removed] + [routing.End(k)]
+            for a, b in zip(chain, chain[1:]):
+                partial.Add(nexts[a])
+                partial.SetValue(nexts[a], b)
+                on_route.add(a)
+        for i in range(size):  # everything else (the removed visits too) inactive: next = itself
+            if i not in on_route:
+                partial.Add(nexts[i])
+                partial.SetValue(nexts[i], i)
+        limit = min(2.0, deadline - now - 0.02)
+        params.time_limit.seconds = int(limit)
+        params.time_limit.nanos = int((limit - int(limit)) * 1e9)
+        sol = routing.SolveFromAssignmentWithParameters(partial, params)
+        iters += 1
+        if sol is None:
+            continue
+        obj = sol.ObjectiveValue()
+        progress = min(1.0, (_time.time() - t_start) / span)
+        if obj < best_obj:
+            best = solver.Assignment(sol)
+            best_obj = obj
+            improved += 1
+        if obj < cur_obj or obj <= best_obj * (1 + thr0 * (1 - progress)):
+            cur_routes = _routes_of(routing, sol)
+            cur_obj = obj
+    if options.log_search or _os.environ.get("SOLVER_LNS_LOG"):
+        import sys
+
+        print(f"lns member {member}: {iters} iterations, {improved} improvements, best {best_obj}", file=sys.stderr)
+    return best
 
 
 def _useless_last_reload(problem: Problem, v, last_visit: int) -> bool:
@@ -112,14 +230,29 @@ def run(
     allowed: dict[int, list[int]],
     options: SolveOptions,
     mandatory_penalty: int | None = None,
+    member: int = 0,
+    deadline: float | None = None,
 ) -> RawResult:
     """Solve the routing problem over the visits ``visit_idx`` (indices into problem.visits).
 
     ``allowed[i]`` lists the vehicle indices that may serve visit i. Mandatory visits get no
     disjunction unless ``mandatory_penalty`` is given (used for the "what would be dropped" re-solve).
+    ``member`` selects the portfolio member's search parameters; ``deadline`` (``time.time()``)
+    caps the search so that building the model counts against the time limit.
     """
     dur = problem.durations
     dist = problem.distances
+    # Ruin-and-recreate after the first part of the search (only when stopped by time: a run with a
+    # solution_limit stays the plain, deterministic search). It needs every visit optional (a huge
+    # penalty for mandatory ones) so that a partly destroyed plan is a valid assignment.
+    # Above ~400 visits each repair descent is too slow to pay off (X-n1001 at 60 s: +14.5 % with,
+    # +9.8 % without), so large problems keep the plain guided local search.
+    lns = (
+        deadline is not None
+        and options.solution_limit is None
+        and _os.environ.get("SOLVER_LNS", "1") != "0"
+        and len(visit_idx) <= int(_os.environ.get("SOLVER_LNS_MAX_N", "400"))
+    )
     # Only vehicles that can at least drive start -> end within their shift are modelled: OR-Tools
     # applies the time dimension to empty routes too, so a "dead" vehicle would make the whole
     # model infeasible. ``vehicle_of[k]`` maps model vehicle k to its index in problem.vehicles.
@@ -237,11 +370,11 @@ def run(
                 if w1.start - 1 >= w0.end + 1:
                     cumul.RemoveInterval(w0.end + 1, w1.start - 1)
         ok = [model_vehicle[k] for k in allowed[visit_idx[i]] if k in model_vehicle]
-        if v.penalty is None and mandatory_penalty is None:
+        if v.penalty is None and mandatory_penalty is None and not lns:
             routing.VehicleVar(index).SetValues(ok)
         else:
             routing.VehicleVar(index).SetValues([-1] + ok)
-            penalty = v.penalty if v.penalty is not None else mandatory_penalty
+            penalty = v.penalty if v.penalty is not None else (mandatory_penalty or _LNS_PENALTY)
             routing.AddDisjunction([index], penalty)
 
     for k, v in enumerate(vehicles):
@@ -285,10 +418,26 @@ def run(
                 solver.Add(order.CumulVar(a) + 1 <= order.CumulVar(b) + (1 - both) * (n_nodes + 2))
 
     # --- search --------------------------------------------------------------------------------
-    params = _search_parameters(problem, options, bool(reload_vehicle))
+    limit_s = options.time_limit_s
+    if deadline is not None:
+        limit_s = max(0.1 * limit_s, min(limit_s, deadline - _time.time()))
+    params = _search_parameters(problem, options, bool(reload_vehicle), member, limit_s)
+    if lns:  # the first part of the time for the plain search, the rest for ruin-and-recreate
+        frac = float(_os.environ.get("SOLVER_LNS_FRAC", "0.1"))
+        first_s = max(0.1, frac * max(0.0, deadline - _time.time()))
+        params = _search_parameters(problem, options, bool(reload_vehicle), member, min(limit_s, first_s))
     assignment = routing.SolveWithParameters(params)
+    if assignment is None and lns and deadline - _time.time() > 0.1:
+        # no first solution within the first part of the time: give it all the rest, no LNS
+        lns = False
+        params = _search_parameters(problem, options, bool(reload_vehicle), member, deadline - _time.time())
+        assignment = routing.SolveWithParameters(params)
     if assignment is None:
         return RawResult(False, [], list(visit_idx))
+    if lns:
+        assignment = _ruin_and_recreate(
+            routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member
+        )
 
     intervals_by_name = {}
     if break_vars:
@@ -324,4 +473,4 @@ def run(
         served.update(i for i in order_ if i != RELOAD)
         routes.append(RawRoute(vehicle_of[k], order_, start_time, starts_, end_time, brks))
     dropped = [i for i in visit_idx if i not in served]
-    return RawResult(True, routes, dropped)
+    return RawResult(True, routes, dropped, assignment.ObjectiveValue())

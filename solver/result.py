@@ -92,3 +92,7 @@ class SolveOptions:
     solution_limit: int | None = None
     first_solution: str = "auto"  # "auto" picks by problem type
     log_search: bool = False
+    # Number of searches run in parallel (a portfolio of differently configured OR-Tools searches,
+    # each in its own process; the best plan wins). 1 = a single in-process search (deterministic
+    # with ``solution_limit``). See ``solver/portfolio.py``.
+    workers: int = 1
