@@ -166,8 +166,11 @@ def nearest_relay_points(
     return [NearbyRelayPoint(by_key[site.key], metres, seconds) for site, metres, seconds in network.nearest(origin, sites, k)]
 
 
-def forecast_relay_points(rps: list[RelayPoint], *, now: dt.datetime) -> dict[int, FillForecast]:
-    """Each relay point's fill forecast from its reports (:mod:`dispatch.forecast`).
+def forecast_relay_points(
+    rps: list[RelayPoint], *, now: dt.datetime, only: set[int] | None = None
+) -> dict[int, FillForecast]:
+    """Each relay point's fill forecast from its reports (:mod:`dispatch.forecast`); with ``only``,
+    just those ids (the others still serve as peers for the cold-start prior).
 
     The prior is the relay point's own expected rate (``daily_rate_m3``, set by the coordinator) when
     known, else the rate of similar relay points; a few weeks of reports dominate either.
@@ -175,6 +178,8 @@ def forecast_relay_points(rps: list[RelayPoint], *, now: dt.datetime) -> dict[in
     peers = [Peer(rp.kind.value, rp.capacity_m3, rp.daily_rate_m3) for rp in rps if rp.daily_rate_m3 > 0]
     out: dict[int, FillForecast] = {}
     for rp in rps:
+        if only is not None and rp.id not in only:
+            continue
         prior = prior_from_peers(rp.kind.value, rp.capacity_m3, peers)
         if rp.daily_rate_m3 > 0:
             prior = Prior(rate_m3_per_day=rp.daily_rate_m3, rate_sd=0.5 * rp.daily_rate_m3,
@@ -190,5 +195,5 @@ def relay_point_forecast(relay_point_id: int, *, session: Session, today: dt.dat
     rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True))).all())
     if rp not in rps:
         rps.append(rp)
-    forecast = forecast_relay_points(rps, now=utcnow())[rp.id]
+    forecast = forecast_relay_points(rps, now=utcnow(), only={rp.id})[rp.id]
     return forecast.summary(today, horizon_days)
