@@ -7,11 +7,8 @@ Drivers, relay points, donors and manifests read French; English is given on req
 from __future__ import annotations
 
 import datetime as dt
-import json
-from functools import lru_cache
 from typing import Any
 
-from dispatch.settings import DATA_DIR
 
 LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
@@ -286,21 +283,6 @@ def format_m3(value: float | None, lang: str = DEFAULT_LANG) -> str:
         return ""
     out = f"{value:.1f}"
     return (out.replace(".", ",") if lang == "fr" else out) + " m³"
-
-
-@lru_cache(maxsize=1)
-def _rules_texts() -> dict[str, Any]:
-    path = DATA_DIR / "rules" / "default_rules.json"
-    try:
-        with path.open(encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
-def category_label(category: str, lang: str = DEFAULT_LANG) -> str:
-    labels = _rules_texts().get("category_labels", {})
-    return labels.get(category, {}).get(lang, category)
 
 
 def unassigned_reason(code: str, lang: str = DEFAULT_LANG) -> str:

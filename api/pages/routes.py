@@ -132,7 +132,7 @@ def donor_page(request: Request, session: SessionDep, settings: SettingsDep, net
             error = i18n.text("outside_area", lang)
     values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or ""}
     return render(request, "donor.html", lang=lang, nearby=nearby, position_error=error, values=values,
-                  categories=_categories(settings), category_label=i18n.category_label, result=None, errors=[])
+                  categories=_categories(settings), category_label=pickup_rules.rules_config(settings).label, result=None, errors=[])
 
 
 @router.get("/donner/adresses")
@@ -241,7 +241,7 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
     if isinstance(shown.get("date"), dt.date):
         shown["date"] = shown["date"].isoformat()
-    common = {"lang": lang, "values": shown, "categories": _categories(settings), "category_label": i18n.category_label,
+    common = {"lang": lang, "values": shown, "categories": _categories(settings), "category_label": pickup_rules.rules_config(settings).label,
               "nearby": None, "position_error": None}
     if errors:
         return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
