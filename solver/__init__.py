@@ -15,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 import time as _time
 
-from .check import check, recompute_cost
-from .explain import allowed_vehicles, cost_detail, precheck, sequence_vehicle
+from .check import balance_cost, check, recompute_cost, work_time, work_time_spread
+from .explain import allowed_vehicles, cost_detail, fits_capacity, precheck, sequence_vehicle
 from .problem import (
     UNREACHABLE,
+    Balance,
     Break,
     Problem,
     ProblemError,
@@ -32,6 +33,7 @@ from .schedule import build_route
 
 __all__ = [
     "UNREACHABLE",
+    "Balance",
     "Break",
     "Problem",
     "ProblemError",
@@ -46,10 +48,13 @@ __all__ = [
     "Unassigned",
     "Vehicle",
     "Visit",
+    "balance_cost",
     "check",
     "is_unreachable",
     "recompute_cost",
     "solve",
+    "work_time",
+    "work_time_spread",
 ]
 
 # Penalty given to mandatory visits in the "which ones would be dropped" re-solve.
@@ -74,7 +79,7 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
         i: [
             k
             for k in allowed_vehicles(problem, problem.visits[i], seq_vehicle)
-            if all(d <= c for d, c in zip(problem.visits[i].demand, problem.vehicles[k].capacity))
+            if fits_capacity(problem.visits[i], problem.vehicles[k])
         ]
         for i in modelled
     }
@@ -117,8 +122,9 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
 
     penalties = sum(problem.visits[i].penalty or 0 for i in unassigned)
     dims = problem.n_dims
+    balance = balance_cost(problem, routes)
     summary = Summary(
-        cost=sum(r.cost for r in routes) + penalties,
+        cost=sum(r.cost for r in routes) + penalties + balance,
         routes=len(routes),
         unassigned=len(unassigned_list),
         distance=sum(r.distance for r in routes),
@@ -127,6 +133,7 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
         waiting_time=sum(r.waiting_time for r in routes),
         load=tuple(sum(r.load[d] for r in routes) for d in range(dims)),
         solve_seconds=round(_time.monotonic() - t0, 3),
+        balance_cost=balance,
     )
     return Solution(status, summary, routes, unassigned_list, explanation)
 

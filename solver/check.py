@@ -7,6 +7,9 @@ between leaving one stop and arriving at the next, the time not spent on breaks 
 travel time; windows apply to the service start. A "reload" step is an unloading stop at the
 vehicle's ``reload_location``: timed like a visit (service = ``reload_service``), it empties the van
 (its load is all zeros) and counts against ``max_reloads``; ``Route.load`` is the total collected.
+A van starts with ``Vehicle.start_load`` on board (mid-day re-plan; zeros by default), which
+counts against its capacity until it unloads. With ``Problem.balance`` the fair-work term
+(:func:`balance_cost`) is part of the cost.
 """
 
 from __future__ import annotations
@@ -23,9 +26,40 @@ def _route_arc_cost(problem: Problem, v: Vehicle, locations: list[int]) -> int:
     return sum(_arc_cost(problem, v, a, b) for a, b in zip(locations, locations[1:]))
 
 
+def balance_cost(problem: Problem, routes) -> int:
+    """The fair-work term of ``problem.balance`` for these routes (0 without balancing):
+    ``span`` = coefficient x (latest end arrival - earliest departure over the routes);
+    ``soft_max`` = coefficient x Σ max(0, route working time - soft_max_work_time), where a
+    route's working time is its end arrival - its departure (recomputed from the steps)."""
+    b = problem.balance
+    routes = [r for r in routes if len(r.steps) >= 2]
+    if b is None or not routes or not b.coefficient:
+        return 0
+    if b.kind == "span":
+        return b.coefficient * (max(r.steps[-1].arrival for r in routes) - min(r.steps[0].arrival for r in routes))
+    limit = b.soft_max_work_time or 0
+    return b.coefficient * sum(max(0, work_time(r) - limit) for r in routes)
+
+
+def work_time(route) -> int:
+    """Working time of a route: from its departure to its return (end step arrival)."""
+    return route.steps[-1].arrival - route.steps[0].arrival
+
+
+def work_time_spread(solution: Solution, vehicle_ids=None) -> int:
+    """Longest minus shortest working time over the vehicles ``vehicle_ids`` (default: the used
+    ones); an unused vehicle works 0 s."""
+    times = {r.vehicle: work_time(r) for r in solution.routes if len(r.steps) >= 2}
+    ids = list(times) if vehicle_ids is None else list(vehicle_ids)
+    if not ids:
+        return 0
+    values = [times.get(i, 0) for i in ids]
+    return max(values) - min(values)
+
+
 def recompute_cost(problem: Problem, solution: Solution) -> int:
     """Arc costs of every route (+ fixed cost of each used vehicle) + penalties of the optional
-    visits that no route serves."""
+    visits that no route serves + the fair-work term (:func:`balance_cost`)."""
     vehicles = {v.id: v for v in problem.vehicles}
     total = 0
     served: set[str] = set()
@@ -37,7 +71,7 @@ def recompute_cost(problem: Problem, solution: Solution) -> int:
         total += v.fixed_cost + _route_arc_cost(problem, v, locs)
         served.update(s.id for s in route.steps if s.type == "visit" and s.id is not None)
     total += sum(vis.penalty for vis in problem.visits if vis.penalty is not None and vis.id not in served)
-    return total
+    return total + balance_cost(problem, solution.routes)
 
 
 def check(problem: Problem, solution: Solution) -> list[str]:
@@ -79,7 +113,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
         leg_start = depart  # when it left the last stop
         break_in_leg = 0
         loc = v.start
-        load = [0] * n_dims  # on board now
+        load = list(v.initial_load()) if len(v.initial_load()) == n_dims else [0] * n_dims  # on board now
         collected = [0] * n_dims  # over the whole route
         n_reloads = 0
         distance = 0
@@ -89,7 +123,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
         prev_distance = 0
         breaks_taken: dict[str, int] = {}
         if s0.load != tuple(load) or s0.distance != 0:
-            err(f"{where}: start step must have empty load and zero distance")
+            err(f"{where}: start step must have the start load {tuple(load)} and zero distance")
         n_visits = 0
         for pos, step in enumerate(steps[1:], start=1):
             sw = f"{where} step {pos} ({step.type} {step.id!r})"
@@ -268,6 +302,9 @@ def check(problem: Problem, solution: Solution) -> list[str]:
         err(f"summary cost {sm.cost}, recomputed {expected_cost}")
     if sm.routes != len(solution.routes):
         err(f"summary routes {sm.routes}, there are {len(solution.routes)}")
+    expected_balance = balance_cost(problem, solution.routes)
+    if sm.balance_cost != expected_balance:
+        err(f"summary balance cost {sm.balance_cost}, recomputed {expected_balance}")
     if sm.unassigned != len(solution.unassigned):
         err(f"summary unassigned {sm.unassigned}, there are {len(solution.unassigned)}")
     for name in ("distance", "duration", "service", "waiting_time"):

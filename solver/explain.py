@@ -12,9 +12,10 @@ The checks run in a fixed order and the first one that fails gives the reason:
 
 A visit that passes all of them alone but is still not served gets ``Reason.COST``.
 Breaks are not taken into account by these single-visit checks (they are necessary conditions).
-Reloading (``Vehicle.reload_location``) changes nothing here: one visit alone never needs an
-unloading trip, so CAPACITY still means its own demand exceeds every eligible capacity; a visit
-left out because the day's total does not fit even with reloads gets COST.
+Reloading (``Vehicle.reload_location``): one visit alone never needs an unloading trip except to
+empty a van that starts loaded, so CAPACITY means its demand exceeds every eligible capacity (less
+the ``start_load`` already on board, for vans that cannot unload); a visit left out because the
+day's total does not fit even with reloads gets COST.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ def allowed_vehicles(problem: Problem, visit: Visit, seq_vehicle: dict[str, str]
     ]
 
 
+def fits_capacity(visit: Visit, v: Vehicle) -> bool:
+    """Could ``v`` take ``visit`` alone, given what it already carries (``start_load``)? A van
+    that can unload (``reload_location``) may empty itself first."""
+    room = v.capacity if v.reload_location is not None else tuple(
+        c - x for c, x in zip(v.capacity, v.initial_load())
+    )
+    return all(d <= r for d, r in zip(visit.demand, room))
+
+
 def _fmt_skills(skills: frozenset[str]) -> str:
     return ", ".join(sorted(skills)) or "none"
 
@@ -87,13 +97,26 @@ def check_visit(problem: Problem, visit: Visit, seq_vehicle: dict[str, str] | No
     if not eligible:
         return Failure(Reason.SKILL, _skill_failure(problem, visit, seq_vehicle))
 
-    fits = [k for k in eligible if all(d <= c for d, c in zip(visit.demand, vehicles[k].capacity))]
+    fits = [k for k in eligible if fits_capacity(visit, vehicles[k])]
     if not fits:
         for dim, d in enumerate(visit.demand):
             largest = max(vehicles[k].capacity[dim] for k in eligible)
             if d > largest:
                 where = f" (dimension {dim})" if len(visit.demand) > 1 else ""
                 return Failure(Reason.CAPACITY, f"demand {d}{where} exceeds the largest eligible capacity {largest}")
+        if any(any(vehicles[k].start_load) for k in eligible):
+            def room(k: int) -> tuple[int, ...]:
+                return tuple(c - x for c, x in zip(vehicles[k].capacity, vehicles[k].initial_load()))
+
+            best = max(eligible, key=lambda k: (min(r - d for r, d in zip(room(k), visit.demand)), k))
+            v = vehicles[best]
+            return Failure(
+                Reason.CAPACITY,
+                f"demand {visit.demand} does not fit in the room left by the load already on board "
+                f"(vehicle {v.id!r}, the roomiest: capacity {v.capacity}, already carrying "
+                f"{v.initial_load()}, {room(best)} free"
+                + (", and it cannot unload)" if v.reload_location is None else ")"),
+            )
         return Failure(
             Reason.CAPACITY,
             f"demand {visit.demand} does not fit any eligible vehicle's capacity in every dimension",

@@ -9,9 +9,10 @@ by its own vehicle (VehicleVar in {-1, k}, disjunction with penalty 0, so it cos
 detour); its demand is -C_d in each capacity dimension d (C_d = the largest capacity) and the
 capacity dimensions get a slack of up to C_d, forced to 0 everywhere but at reload nodes: the load
 after a reload can be anything in [0, load before], and the search uses a reload only when the
-capacity makes it worth its detour. Arcs start -> reload and reload -> reload are removed
-(useless). Reload -> end is kept on purpose: a reload "parked" just before the end costs nothing
-when the van ends where it unloads, and from there a single relocate move can put a visit after
+capacity makes it worth its detour. Arcs reload -> reload are removed (useless), and so are
+start -> reload unless the van starts loaded (``Vehicle.start_load``: the capacity dimensions'
+start cumuls are fixed to it, so a van may unload before its first visit). Reload -> end is
+kept on purpose: a reload "parked" just before the end costs nothing when the van ends where it unloads, and from there a single relocate move can put a visit after
 it (without it, using a reload needs two simultaneous moves, which the local search never makes).
 Such a trailing reload is dropped from the extracted route when going straight home is no longer
 (distance and time). A reload node's time transit includes ``reload_service``, and breaks cannot
@@ -26,7 +27,10 @@ has no random seed in OR-Tools and is deterministic for the same problem and opt
 the time limit only (``deadline`` given), guided local search runs for the first 10 % of the
 time and ruin-and-recreate (``_ruin_and_recreate``) for the rest; for that, mandatory visits get
 a disjunction with a huge penalty (``_LNS_PENALTY``) so that a partly destroyed plan is a valid
-assignment. ``SolveOptions.seed`` only seeds the ruin choices. ``member`` > 0 selects a portfolio
+assignment. For simple models (``_fast_context``: capacity, one window per visit, shifts) the
+loop runs in pure Python (``insertion.search``: cluster or string ruins, cheapest-insertion
+recreate) and OR-Tools only polishes the best plan by a greedy descent every 2 s
+(``_python_lns``). ``SolveOptions.seed`` only seeds the ruin choices. ``member`` > 0 selects a portfolio
 member's alternative configuration (``_alternative``, used by ``portfolio.py``).
 """
 
@@ -39,6 +43,7 @@ from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from . import insertion as _insertion
 from .problem import Problem, ProblemError, is_unreachable
 from .result import SolveOptions
 
@@ -47,6 +52,19 @@ _LSM = routing_enums_pb2.LocalSearchMetaheuristic
 
 # Penalty of a mandatory visit while ruin-and-recreate is on (never worth dropping when servable).
 _LNS_PENALTY = 10**12
+
+# Local search operators left out of the ruin-and-recreate repair descent (see there).
+_BOOL_FALSE = 2  # OptionalBoolean.BOOL_FALSE
+_HEAVY_OPERATORS = tuple(
+    _os.environ.get(
+        "SOLVER_LNS_HEAVY",
+        "use_global_cheapest_insertion_path_lns,use_local_cheapest_insertion_path_lns,"
+        "use_relocate_path_global_cheapest_insertion_insert_unperformed,"
+        "use_global_cheapest_insertion_visit_types_lns,use_local_cheapest_insertion_visit_types_lns,"
+        "use_relocate_expensive_chain,use_make_chain_inactive,use_shortest_path_swap_active,"
+        "use_swap_active_chain,use_shortest_path_two_opt",
+    ).split(",")
+)
 
 # In ``RawRoute.visits``: an unloading stop at the vehicle's reload location.
 RELOAD = -1
@@ -131,7 +149,34 @@ def _routes_of(routing, assignment) -> list[list[int]]:
     return out
 
 
-def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member):
+class _Progress:
+    """The ``SolveOptions.progress`` hook: an at-solution callback reporting the best cost so far;
+    when the hook returns a truthy value the current search is finished and ``stopped`` is set."""
+
+    def __init__(self, routing, options: SolveOptions) -> None:
+        self.routing, self.hook, self.t0 = routing, options.progress, _time.monotonic()
+        self.best: int | None = None
+        self.solutions = 0
+        self.stopped = False
+        if self.hook is not None:
+            routing.AddAtSolutionCallback(self)
+
+    def __call__(self) -> None:
+        if self.stopped:
+            self.routing.solver().FinishCurrentSearch()
+            return
+        cost = int(self.routing.CostVar().Value())
+        self.solutions += 1
+        self.best = cost if self.best is None else min(self.best, cost)
+        info = {"best_cost": self.best, "cost": cost, "solutions": self.solutions,
+                "elapsed_s": round(_time.monotonic() - self.t0, 3)}
+        if self.hook(info):
+            self.stopped = True
+            self.routing.solver().FinishCurrentSearch()
+
+
+def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member,
+                       watch: _Progress | None = None, fast: _insertion.Context | None = None):
     """Iterated ruin-and-recreate around OR-Tools until ``deadline``: remove a cluster of served
     visits (a random visit and its nearest served neighbours), let OR-Tools re-insert them and
     run a greedy local search from there (``SolveFromAssignmentWithParameters``), accept by
@@ -143,6 +188,12 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
     params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = _LSM.GREEDY_DESCENT
     params.solution_limit = 2**62
+    if _os.environ.get("SOLVER_LNS_OPS", "all") == "light":
+        # The repair descent only needs the classic moves: proving a local optimum with OR-Tools'
+        # insertion-based LNS operators takes seconds per iteration on 200 visits.
+        ops = params.local_search_operators
+        for name in _HEAVY_OPERATORS:
+            setattr(ops, name, _BOOL_FALSE)
     n_neighbors = int(_os.environ.get("SOLVER_LNS_NB", "0"))
     if n_neighbors and n_vis > n_neighbors:  # local search moves only towards the nearest nodes
         params.ls_operator_neighbors_ratio = n_neighbors / n_vis
@@ -159,10 +210,18 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
     span = max(1e-3, deadline - t_start)
     thr0 = float(_os.environ.get("SOLVER_LNS_THR", "0.01"))
     kmax = int(_os.environ.get("SOLVER_LNS_K", "15"))
+    mode = _os.environ.get("SOLVER_LNS_MODE", "py")
+    if fast is not None and mode == "py":
+        # many more iterations than the OR-Tools repair: a tighter acceptance threshold measured better
+        thr_py = float(_os.environ.get("SOLVER_LNS_THR", "0.003"))
+        return _python_lns(routing, manager, assignment, problem, options, params, fast, n_vis, node_loc,
+                           deadline, rng, thr_py, kmax, watch)
+    if mode == "ort":
+        fast = None
     iters = improved = 0
     while True:
         now = _time.time()
-        if now >= deadline - 0.02:
+        if now >= deadline - 0.02 or (watch is not None and watch.stopped):
             break
         served = [manager.IndexToNode(i) for r in cur_routes for i in r]
         served = [n for n in served if n < n_vis]
@@ -175,10 +234,16 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
         served_set = set(served)
         k = rng.randint(max(2, kmax // 3), kmax)
         removed = set([n for n in near[seed_node] if n in served_set][:k])
+        kept = [[i for i in r if manager.IndexToNode(i) not in removed] for r in cur_routes]
+        if fast is not None:  # re-insert the removed visits in Python (cheapest positions)
+            nodes = _insertion.recreate(
+                fast, [[manager.IndexToNode(i) for i in r] for r in kept], sorted(removed), rng
+            )
+            kept = [[manager.NodeToIndex(n) for n in r] for r in nodes]
         partial = solver.Assignment()
         on_route = set()
-        for k, r in enumerate(cur_routes):
-            chain = [routing.Start(k)] + [i for i in r if manager.IndexToNode(i) not in removed] + [routing.End(k)]
+        for k, r in enumerate(kept):
+            chain = [routing.Start(k)] + r + [routing.End(k)]
             for a, b in zip(chain, chain[1:]):
                 partial.Add(nexts[a])
                 partial.SetValue(nexts[a], b)
@@ -208,6 +273,107 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
 
         print(f"lns member {member}: {iters} iterations, {improved} improvements, best {best_obj}", file=sys.stderr)
     return best
+
+
+def _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, node_loc, starts, ends,
+                  time_matrix, cost_mats, horizon, complex_arcs) -> _insertion.Context | None:
+    """The data of the Python re-insertion (``insertion.py``), or None when the model has more
+    than capacity, one window per visit and shifts (then OR-Tools re-inserts the visits itself)."""
+    if (
+        complex_arcs
+        or _os.environ.get("SOLVER_LNS_PY", "1") == "0"
+        or problem.locked_sequences
+        or any(v.breaks or v.max_work_time is not None for v in vehicles)
+        or any(len(v.windows) > 1 for v in visits)
+    ):
+        return None
+    k_of = {pk: k for pk, k in model_vehicle.items()}
+    if problem.balance is not None and problem.balance.coefficient:
+        return None
+    return _insertion.Context(
+        visit_idx=list(visit_idx),
+        time=time_matrix,
+        lo=[v.windows[0].start if v.windows else 0 for v in visits],
+        hi=[v.windows[0].end if v.windows else horizon for v in visits],
+        demand=[v.demand for v in visits],
+        allowed=[frozenset(k_of[pk] for pk in allowed[i] if pk in k_of) for i in visit_idx],
+        starts=starts,
+        ends=ends,
+        shift=[(v.shift.start, v.shift.end) for v in vehicles],
+        room=[tuple(c - x for c, x in zip(v.capacity, v.initial_load())) for v in vehicles],
+        fixed=[v.fixed_cost for v in vehicles],
+        cost=[cost_mats[(v.cost_per_km, v.cost_per_hour)] for v in vehicles],
+        dist_from_start=[
+            min(problem.distances[v.start][node_loc[i]] for v in vehicles) for i in range(len(visits))
+        ],
+    )
+
+
+def _nodes_assignment(routing, manager, routes: list[list[int]]):
+    """A complete assignment of the NextVars: ``routes`` (visit nodes per vehicle), every other
+    node inactive."""
+    partial = routing.solver().Assignment()
+    on_route = set()
+    for k, r in enumerate(routes):
+        chain = [routing.Start(k)] + [manager.NodeToIndex(n) for n in r] + [routing.End(k)]
+        for a, b in zip(chain, chain[1:]):
+            var = routing.NextVar(a)
+            partial.Add(var)
+            partial.SetValue(var, b)
+            on_route.add(a)
+    for i in range(routing.Size()):
+        if i not in on_route:
+            var = routing.NextVar(i)
+            partial.Add(var)
+            partial.SetValue(var, i)
+    return partial
+
+
+def _python_lns(routing, manager, assignment, problem, options, params, fast, n_vis, node_loc, deadline, rng,
+                thr0, kmax, watch):
+    """Ruin-and-recreate in pure Python (``insertion.search``) for simple models, the best plan
+    polished every 2 s by an OR-Tools greedy descent. Returns the best assignment."""
+    dist = problem.distances
+    best = {"assignment": routing.solver().Assignment(assignment), "cost": assignment.ObjectiveValue()}
+
+    def to_nodes(a) -> list[list[int]]:
+        return [[manager.IndexToNode(i) for i in r] for r in _routes_of(routing, a)]
+
+    def polish(routes: list[list[int]], limit: float | None = None):
+        left = deadline - _time.time() - 0.02
+        if left <= 0.01 or (watch is not None and watch.stopped):
+            return None
+        lim = min(left, 2.0 if limit is None else limit)
+        params.time_limit.seconds = int(lim)
+        params.time_limit.nanos = int((lim - int(lim)) * 1e9)
+        sol = routing.SolveFromAssignmentWithParameters(_nodes_assignment(routing, manager, routes), params)
+        if sol is None:
+            return None
+        obj = sol.ObjectiveValue()
+        if obj <= best["cost"]:
+            best["assignment"], best["cost"] = routing.solver().Assignment(sol), obj
+        return to_nodes(sol), obj
+
+    penalty = [v.penalty if v.penalty is not None else _LNS_PENALTY for v in (problem.visits[i] for i in fast.visit_idx)]
+    near = [
+        sorted(range(n_vis), key=lambda j, a=node_loc[u]: dist[a][node_loc[j]])[: 4 * kmax] for u in range(n_vis)
+    ]
+    reserve = min(1.5, 0.1 * max(0.0, deadline - _time.time()))
+    routes, cost, iters = _insertion.search(
+        fast, to_nodes(assignment), penalty, near, rng, deadline - reserve, polish, thr0, kmax,
+        should_stop=lambda: watch is not None and watch.stopped,
+        string_share=float(_os.environ.get("SOLVER_LNS_STRINGS", "0.5")),
+    )
+    if cost < best["cost"] or deadline - _time.time() > 0.2:  # the last descent, with the time left
+        polish(routes, deadline - _time.time())
+        if best["cost"] > cost:  # the descent failed: restore the plan as it is
+            params.solution_limit = 1
+            polish(routes, 1.0)
+    if options.log_search or _os.environ.get("SOLVER_LNS_LOG"):
+        import sys
+
+        print(f"python lns member: {iters} iterations, best {best['cost']}", file=sys.stderr)
+    return best["assignment"]
 
 
 def _useless_last_reload(problem: Problem, v, last_visit: int) -> bool:
@@ -287,6 +453,7 @@ def run(
 
     # --- arc costs: one transit matrix per distinct (cost_per_km, cost_per_hour) -------------
     cost_cb: dict[tuple[int, int], int] = {}
+    cost_mats: dict[tuple[int, int], list[list[int]]] = {}
     for k, v in enumerate(vehicles):
         key = (v.cost_per_km, v.cost_per_hour)
         if key not in cost_cb:
@@ -295,6 +462,7 @@ def run(
                 [_cost(dist[a][b], dur[a][b], km, hr) for b in node_loc] for a in node_loc
             ]
             cost_cb[key] = routing.RegisterTransitMatrix(matrix)
+            cost_mats[key] = matrix
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[key], k)
         if v.fixed_cost:
             routing.SetFixedCostOfVehicle(v.fixed_cost, k)
@@ -329,7 +497,8 @@ def run(
     for index, k in zip(reload_indices, reload_vehicle):
         routing.VehicleVar(index).SetValues([-1, k])
         routing.AddDisjunction([index], 0)
-        routing.NextVar(routing.Start(k)).RemoveValue(index)
+        if not any(vehicles[k].start_load):  # unloading first only helps a van that starts loaded
+            routing.NextVar(routing.Start(k)).RemoveValue(index)
         for other in reload_indices:
             if other != index:  # next == itself means "inactive"
                 routing.NextVar(index).RemoveValue(other)
@@ -341,9 +510,11 @@ def run(
         demand = [v.demand[d] for v in visits] + [0] * len(depots) + [-big] * len(reload_vehicle)
         cb = routing.RegisterUnaryTransitVector(demand)
         slack = big if reload_vehicle else 0
-        routing.AddDimensionWithVehicleCapacity(cb, slack, [v.capacity[d] for v in vehicles], True, f"load{d}")
+        routing.AddDimensionWithVehicleCapacity(cb, slack, [v.capacity[d] for v in vehicles], False, f"load{d}")
+        load_dim = routing.GetDimensionOrDie(f"load{d}")
+        for k, v in enumerate(vehicles):  # the load on board at departure (mid-day re-plan)
+            load_dim.CumulVar(routing.Start(k)).SetValue(v.initial_load()[d])
         if reload_vehicle:
-            load_dim = routing.GetDimensionOrDie(f"load{d}")
             for index in range(routing.Size()):
                 if index not in reload_set:
                     load_dim.SlackVar(index).SetValue(0)
@@ -384,6 +555,16 @@ def run(
             time.SetSpanUpperBoundForVehicle(v.max_work_time, k)
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(k)))
         routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(k)))
+
+    # --- fair work (Problem.balance): the same term as check.balance_cost ----------------------
+    balance = problem.balance
+    if balance is not None and balance.coefficient:
+        if balance.kind == "span":
+            time.SetGlobalSpanCostCoefficient(balance.coefficient)
+        else:
+            bound = pywrapcp.BoundCost(balance.soft_max_work_time or 0, balance.coefficient)
+            for k in range(n_veh):
+                time.SetSoftSpanUpperBoundForVehicle(bound, k)
 
     # --- breaks: performed iff the vehicle is used ---------------------------------------------
     node_visit_transit = [node_service[manager.IndexToNode(i)] for i in range(routing.Size())]
@@ -426,8 +607,9 @@ def run(
         frac = float(_os.environ.get("SOLVER_LNS_FRAC", "0.1"))
         first_s = max(0.1, frac * max(0.0, deadline - _time.time()))
         params = _search_parameters(problem, options, bool(reload_vehicle), member, min(limit_s, first_s))
+    watch = _Progress(routing, options)
     assignment = routing.SolveWithParameters(params)
-    if assignment is None and lns and deadline - _time.time() > 0.1:
+    if assignment is None and lns and deadline - _time.time() > 0.1 and not watch.stopped:
         # no first solution within the first part of the time: give it all the rest, no LNS
         lns = False
         params = _search_parameters(problem, options, bool(reload_vehicle), member, deadline - _time.time())
@@ -436,7 +618,9 @@ def run(
         return RawResult(False, [], list(visit_idx))
     if lns:
         assignment = _ruin_and_recreate(
-            routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member
+            routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member, watch,
+            _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, node_loc, starts, ends,
+                          time_matrix, cost_mats, horizon, bool(bad_locs or reload_vehicle)),
         )
 
     intervals_by_name = {}

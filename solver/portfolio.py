@@ -62,7 +62,7 @@ class _Child:
         self._proc = None
         try:
             payload = pickle.dumps(
-                (problem, visit_idx, allowed, dataclasses.replace(options, workers=1), member, deadline),
+                (problem, visit_idx, allowed, dataclasses.replace(options, workers=1, progress=None), member, deadline),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
             root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

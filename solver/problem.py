@@ -65,6 +65,14 @@ class Vehicle:
     reload_location: int | None = None
     reload_service: int = 0
     max_reloads: int = 3
+    # Mid-day re-plan: the load already on board when the route starts (at ``start``, at
+    # ``shift.start``), one amount per capacity dimension (each <= capacity); () = empty van.
+    # It counts against the capacity until the van unloads (a reload empties it).
+    start_load: tuple[int, ...] = ()
+
+    def initial_load(self) -> tuple[int, ...]:
+        """``start_load``, or zeros when it is empty."""
+        return self.start_load or tuple(0 for _ in self.capacity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,29 @@ class Visit:
     vehicle: str | None = None
 
 
+BALANCE_KINDS = ("span", "soft_max")
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """Fair work: an extra objective term that spreads working time across the crews.
+
+    * ``kind="span"``: ``coefficient`` x (latest return - earliest departure over the used
+      routes), in seconds: the day's global span (OR-Tools' global span cost). With crews that
+      start together, shortening the longest round is what lowers it, so the work is spread out.
+    * ``kind="soft_max"``: for every used route, ``coefficient`` x the seconds its working time
+      (``Route.duration``) exceeds ``soft_max_work_time`` (a soft version of ``max_work_time``).
+
+    ``coefficient`` is in cost units per second (the arc costs' units: with the default
+    ``cost_per_km=1000`` one unit is one metre). ``check.balance_cost`` recomputes the term; it is
+    part of ``Summary.cost`` (and ``Summary.balance_cost``).
+    """
+
+    kind: str = "span"
+    coefficient: int = 1
+    soft_max_work_time: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     durations: tuple[tuple[int, ...], ...]
@@ -91,6 +122,8 @@ class Problem:
     # Initial/locked order per vehicle id: visit ids in order (used as a hint
     # and, for visits listed in ``locked_sequences``, as a hard sequence).
     locked_sequences: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    # Fair work (optional): see :class:`Balance`. None = no balancing term.
+    balance: Balance | None = None
 
     @property
     def n_locations(self) -> int:
@@ -145,6 +178,15 @@ class Problem:
                 raise ProblemError(f"{where}: max_work_time must be positive")
             if min(v.fixed_cost, v.cost_per_km, v.cost_per_hour) < 0:
                 raise ProblemError(f"{where}: costs must be non-negative")
+            if v.start_load:
+                if len(v.start_load) != dims:
+                    raise ProblemError(
+                        f"{where}: start_load has {len(v.start_load)} dimensions, expected {dims}"
+                    )
+                if any(not isinstance(x, int) or x < 0 for x in v.start_load):
+                    raise ProblemError(f"{where}: start_load {v.start_load} must be non-negative integers")
+                if any(x > c for x, c in zip(v.start_load, v.capacity)):
+                    raise ProblemError(f"{where}: start_load {v.start_load} exceeds the capacity {v.capacity}")
             for b in v.breaks:
                 if b.duration < 0 or b.window.end < b.window.start:
                     raise ProblemError(f"{where}: break {b.id!r} has an empty window or negative duration")
@@ -174,6 +216,14 @@ class Problem:
                 raise ProblemError(f"{where}: negative penalty {visit.penalty}")
             if visit.vehicle is not None and visit.vehicle not in vids:
                 raise ProblemError(f"{where}: locked to unknown vehicle {visit.vehicle!r}")
+        if self.balance is not None:
+            b = self.balance
+            if b.kind not in BALANCE_KINDS:
+                raise ProblemError(f"balance.kind: {b.kind!r} is not one of {', '.join(BALANCE_KINDS)}")
+            if not isinstance(b.coefficient, int) or b.coefficient < 0:
+                raise ProblemError(f"balance.coefficient: {b.coefficient!r} must be a non-negative integer")
+            if b.kind == "soft_max" and (b.soft_max_work_time is None or b.soft_max_work_time < 0):
+                raise ProblemError("balance.soft_max_work_time: required (>= 0 seconds) with kind 'soft_max'")
         visit_ids = {v.id for v in self.visits}
         sequenced: set[str] = set()
         for vehicle_id, seq in self.locked_sequences:

@@ -3,7 +3,8 @@ reasons, and routes with arrival and load at every step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -72,6 +73,8 @@ class Summary:
     waiting_time: int
     load: tuple[int, ...]
     solve_seconds: float
+    # The fair-work term (``Problem.balance``) included in ``cost``; 0 without balancing.
+    balance_cost: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +99,8 @@ class SolveOptions:
     # each in its own process; the best plan wins). 1 = a single in-process search (deterministic
     # with ``solution_limit``). See ``solver/portfolio.py``.
     workers: int = 1
+    # Called at each improving solution of the (in-process) search with a dict: ``best_cost`` (lowest
+    # objective so far), ``cost`` (this solution's), ``solutions`` (count), ``elapsed_s``. Returning
+    # a truthy value stops the search early (the best solution so far is kept). Never sent to
+    # portfolio children or decomposition workers (not picklable in general).
+    progress: Callable[[dict], object] | None = field(default=None, compare=False, repr=False)

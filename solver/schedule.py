@@ -13,6 +13,7 @@ Step semantics (shared with ``check.py``, documented in ``solver/__init__.py``):
 * Vehicles with breaks are re-timed too (see :func:`tight_times_with_breaks`): each break stays
   in the leg (between two stops) OR-Tools chose for it and starts as early as its window allows.
 * The time window applies to the service start ``arrival + waiting_time``.
+* The start step's load is ``Vehicle.start_load`` (zeros by default): what is already on board.
 * A reload step (``visit_indices`` entry ``RELOAD`` = -1) is a stop at the vehicle's
   ``reload_location`` with service ``reload_service`` and no window; the van is emptied there, so
   its load (and that of the following steps until the next visit) is all zeros.
@@ -214,7 +215,7 @@ def build_route(
     brk = sorted((start, v.breaks[bi]) for bi, start in breaks)
     bpos = 0
     steps: list[Step] = []
-    load = [0] * len(v.capacity)  # on board
+    load = list(v.initial_load())  # on board (a mid-day re-plan may start loaded)
     collected = [0] * len(v.capacity)  # over the day
     distance = 0
     cost = v.fixed_cost

@@ -34,6 +34,11 @@ def _random(seed, reloads):
             )
             for v in p.vehicles
         )
+        # mid-day re-plans: some vans start partly or fully loaded
+        vehicles = tuple(
+            dataclasses.replace(v, start_load=(rng.randint(0, v.capacity[0]),)) if rng.random() < 0.5 else v
+            for v in vehicles
+        )
         p = dataclasses.replace(p, vehicles=vehicles)
     p.validate()
     return p

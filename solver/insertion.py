@@ -1,0 +1,266 @@
+"""The "recreate" half of ruin-and-recreate for simple models, in pure Python (no OR-Tools).
+
+Given the kept routes (visit nodes per vehicle) and the removed visits, put every removed visit
+back at its cheapest feasible position (capacity, one time window, shift), one after the other
+in a random order (SISR-style: random / largest demand / farthest from the start / closest),
+skipping each candidate position with a small "blink" probability. The result is a complete plan
+that ``model.py`` hands to OR-Tools for a short greedy descent: far fewer moves than letting the
+local search re-insert the visits one improving move at a time.
+
+Only used when the model has no breaks, reloads, locked sequences, work-time limits, several
+windows per visit or unreachable arcs (``model._simple_model``): there, capacity + a single window
++ the shift are the whole feasibility story, so the repaired plan is always a valid assignment. A
+visit with no feasible position stays out (the descent may still insert it).
+
+Time semantics are the model's: the time at a node is its service start; going from node a to b
+takes ``time[a][b]`` (service of a + travel); a node's time must lie in ``[lo, hi]``; waiting is free.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Context:
+    visit_idx: list[int]  # visit node -> index into problem.visits
+    time: list[list[int]]  # node x node: service(a) + travel(a, b)
+    lo: list[int]  # per visit node: window start (0 without a window)
+    hi: list[int]  # per visit node: window end (horizon without a window)
+    demand: list[tuple[int, ...]]  # per visit node
+    allowed: list[frozenset[int]]  # per visit node: model vehicles that may serve it
+    starts: list[int]  # per model vehicle: start node
+    ends: list[int]  # per model vehicle: end node
+    shift: list[tuple[int, int]]  # per model vehicle
+    room: list[tuple[int, ...]]  # per model vehicle: capacity - start load
+    fixed: list[int]  # per model vehicle: fixed cost
+    cost: list[list[list[int]]]  # per model vehicle: node x node arc cost
+    dist_from_start: list[int]  # per visit node: a distance used to sort (far / close)
+    # (vehicle, visits) -> route state (earliest / latest times, load), reused across iterations
+    cache: dict = field(default_factory=dict)
+
+
+class _RouteState:
+    __slots__ = ("k", "seq", "early", "late", "load")
+
+    def __init__(self, ctx: Context, k: int, visits: list[int]) -> None:
+        self.k = k
+        self.seq = [ctx.starts[k], *visits, ctx.ends[k]]
+        self.refresh(ctx)
+
+    def refresh(self, ctx: Context) -> None:
+        seq, t = self.seq, ctx.time
+        s0, s1 = ctx.shift[self.k]
+        m = len(seq)
+        early = [0] * m
+        early[0] = s0
+        for p in range(1, m - 1):
+            u = seq[p]
+            early[p] = max(ctx.lo[u], early[p - 1] + t[seq[p - 1]][u])
+        early[m - 1] = max(s0, early[m - 2] + t[seq[m - 2]][seq[m - 1]])
+        late = [0] * m
+        late[m - 1] = s1
+        for p in range(m - 2, 0, -1):
+            u = seq[p]
+            late[p] = min(ctx.hi[u], late[p + 1] - t[u][seq[p + 1]])
+        late[0] = min(s1, late[1] - t[seq[0]][seq[1]])
+        self.early, self.late = early, late
+        dims = len(ctx.room[self.k])
+        self.load = tuple(sum(ctx.demand[u][d] for u in seq[1:-1]) for d in range(dims))
+
+
+def recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random, blink: float = 0.01) -> list[list[int]]:
+    """Insert ``removed`` into ``routes`` (visit nodes per model vehicle, start/end excluded);
+    returns the new routes. Visits without a feasible position are left out."""
+    cache = ctx.cache
+    if len(cache) > 20_000:
+        cache.clear()
+
+    def state(k: int, visits: list[int]) -> _RouteState:
+        key = (k, tuple(visits))
+        st = cache.get(key)
+        if st is None:
+            st = cache[key] = _RouteState(ctx, k, visits)
+        return st
+
+    states = [state(k, r) for k, r in enumerate(routes)]
+    order = list(removed)
+    how = rng.random()
+    if how < 0.4:
+        rng.shuffle(order)
+    elif how < 0.8:
+        order.sort(key=lambda u: (-sum(ctx.demand[u]), rng.random()))
+    elif how < 0.95:
+        order.sort(key=lambda u: (-ctx.dist_from_start[u], rng.random()))
+    else:
+        order.sort(key=lambda u: (ctx.dist_from_start[u], rng.random()))
+    t = ctx.time
+    for u in order:
+        lo_u, hi_u, dem = ctx.lo[u], ctx.hi[u], ctx.demand[u]
+        best = None
+        best_delta = None
+        for st in states:
+            k = st.k
+            if k not in ctx.allowed[u]:
+                continue
+            room = ctx.room[k]
+            if any(a + b > r for a, b, r in zip(st.load, dem, room)):
+                continue
+            seq, early, late, c = st.seq, st.early, st.late, ctx.cost[k]
+            # an empty route costs nothing (not even start -> end): opening it costs the fixed cost
+            extra = ctx.fixed[k] + c[seq[0]][seq[1]] if len(seq) == 2 else 0
+            cu = c[u]
+            tu = t[u]
+            for p in range(len(seq) - 1):
+                a, b = seq[p], seq[p + 1]
+                delta = c[a][u] + cu[b] - c[a][b] + extra
+                if best_delta is not None and delta >= best_delta:
+                    continue
+                e = early[p] + t[a][u]
+                if e < lo_u:
+                    e = lo_u
+                if e > hi_u or e + tu[b] > late[p + 1]:
+                    continue
+                if blink and rng.random() < blink:
+                    continue
+                best, best_delta = (st, p), delta
+        if best is not None:  # states are shared through the cache: replace, never mutate
+            st, p = best
+            visits = st.seq[1:-1]
+            visits.insert(p, u)
+            states[st.k] = state(st.k, visits)
+    return [st.seq[1:-1] for st in states]
+
+
+def route_cost(ctx: Context, k: int, visits: list[int]) -> int:
+    """Arc costs + fixed cost of model vehicle ``k`` serving ``visits`` (0 for an empty route,
+    as in OR-Tools)."""
+    if not visits:
+        return 0
+    c = ctx.cost[k]
+    seq = [ctx.starts[k], *visits, ctx.ends[k]]
+    return ctx.fixed[k] + sum(c[a][b] for a, b in zip(seq, seq[1:]))
+
+
+def feasible(ctx: Context, k: int, visits: list[int]) -> bool:
+    """Capacity, windows and shift of one route (earliest schedule)."""
+    dims = len(ctx.room[k])
+    for d in range(dims):
+        if sum(ctx.demand[u][d] for u in visits) > ctx.room[k][d]:
+            return False
+    t = ctx.time
+    s0, s1 = ctx.shift[k]
+    prev, e = ctx.starts[k], s0
+    for u in visits:
+        e = max(ctx.lo[u], e + t[prev][u])
+        if e > ctx.hi[u]:
+            return False
+        prev = u
+    return max(s0, e + t[prev][ctx.ends[k]]) <= s1
+
+
+def _strings(routes: list[list[int]], near: list[int], k: int, rng: random.Random, lmax: int = 10) -> list[int]:
+    """SISR-style ruin (Christiaens & Vanden Berghe): walking the seed's nearest visits, remove
+    from each route met (once per route) a string of consecutive visits around that visit, until
+    about ``k`` visits are out."""
+    where = {u: (r, p) for r, route in enumerate(routes) for p, u in enumerate(route)}
+    done: set[int] = set()
+    removed: list[int] = []
+    for u in near:
+        if len(removed) >= k:
+            break
+        if u not in where or where[u][0] in done:
+            continue
+        r, p = where[u]
+        route = routes[r]
+        length = rng.randint(1, min(len(route), lmax, max(1, k - len(removed))))
+        first = rng.randint(max(0, p - length + 1), min(p, len(route) - length))
+        removed.extend(route[first : first + length])
+        done.add(r)
+    return removed
+
+
+def search(
+    ctx: Context,
+    routes: list[list[int]],
+    penalty: list[int],
+    near: list[list[int]],
+    rng: random.Random,
+    deadline: float,
+    polish,
+    thr0: float = 0.01,
+    kmax: int = 15,
+    polish_every: float = 2.0,
+    should_stop=None,
+    string_share: float = 0.5,
+) -> tuple[list[list[int]], int, int]:
+    """Ruin-and-recreate in pure Python: remove a cluster of served visits (a random one and its
+    nearest served neighbours ``near``), re-insert with :func:`recreate`, accept by
+    record-to-record travel (threshold ``thr0`` of the best, shrinking to 0). Every
+    ``polish_every`` seconds (and at the end) the best plan goes through ``polish(routes)`` (the
+    OR-Tools descent), which returns ``(routes, cost)`` or None. Costs are OR-Tools' objective:
+    route costs + ``penalty`` of every visit left out. Returns (best routes, cost, iterations)."""
+    import time as _t
+
+    n_vis = len(penalty)
+
+    def total(rs: list[list[int]]) -> int:
+        served = sum(len(r) for r in rs)
+        cost = sum(route_cost(ctx, k, r) for k, r in enumerate(rs))
+        if served < n_vis:
+            on = {u for r in rs for u in r}
+            cost += sum(penalty[u] for u in range(n_vis) if u not in on)
+        return cost
+
+    cur = [list(r) for r in routes]
+    cur_cost = total(cur)
+    best, best_cost = [list(r) for r in cur], cur_cost
+    t_start = _t.time()
+    span = max(1e-3, deadline - t_start)
+    next_polish = t_start + polish_every
+    polished_at = None  # best cost when last polished
+    iters = 0
+    while True:
+        now = _t.time()
+        if now >= deadline - 0.05 or (should_stop is not None and should_stop()):
+            break
+        if now >= next_polish and polished_at != best_cost:
+            res = polish(best)
+            polished_at = best_cost
+            if res is not None and res[1] <= best_cost:
+                best, best_cost = [list(r) for r in res[0]], res[1]
+                polished_at = best_cost
+                cur, cur_cost = [list(r) for r in best], best_cost
+            next_polish = _t.time() + polish_every
+            continue
+        served = [u for r in cur for u in r]
+        if len(served) < 3:
+            break
+        seed = rng.choice(served)
+        on = set(served)
+        k = rng.randint(max(2, kmax // 3), kmax)
+        if rng.random() < string_share:
+            removed = _strings(cur, near[seed], k, rng)
+        else:
+            removed = [u for u in near[seed] if u in on][:k]
+        gone = set(removed)
+        cand = [[u for u in r if u not in gone] for r in cur]
+        touched = [i for i, (a, b) in enumerate(zip(cur, cand)) if len(a) != len(b)]
+        if not all(feasible(ctx, i, cand[i]) for i in touched):
+            continue
+        # visits left out earlier get another chance
+        out = [u for u in range(n_vis) if u not in on] if len(served) < n_vis else []
+        cand = recreate(ctx, cand, removed + out, rng)
+        iters += 1
+        cost = total(cand)
+        progress = min(1.0, (_t.time() - t_start) / span)
+        if cost < best_cost:
+            best, best_cost = [list(r) for r in cand], cost
+        if cost < cur_cost or cost <= best_cost * (1 + thr0 * (1 - progress)):
+            cur, cur_cost = cand, cost
+    if polished_at != best_cost:
+        res = polish(best)
+        if res is not None and res[1] <= best_cost:
+            best, best_cost = [list(r) for r in res[0]], res[1]
+    return best, best_cost, iters
