@@ -1,0 +1,200 @@
+"""The coordinator's edits of a plan: versions (If-Match), lock/move/drop/insert, re-optimise, re-plan.
+
+Every edit names the plan version its author saw (``If-Match: "3"`` or ``"version": 3`` in the body);
+a stale version is answered 409 with the current version and the changes made since.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Id, NetworkDep, SessionDep, SettingsDep
+from api.errors import PROBLEM_JSON
+from api.schemas import DayOut
+from api.security import Role, StaffUser, require
+from dispatch import editing
+from dispatch.errors import Conflict, InvalidInput
+from dispatch.views import plan_view
+
+router = APIRouter(prefix="/api/v1/plans", tags=["plan editing"])
+
+Coordinator = Annotated[StaffUser, require(Role.COORDINATOR)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='the plan version you saw, e.g. "3"')]
+
+
+class _Versioned(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                description="the plan version you saw (or send If-Match)")
+
+
+class LockIn(_Versioned):
+    locked: bool = Field(default=True, description="true: keep this stop in its round and order at re-optimisation")
+
+
+class MoveIn(_Versioned):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 2, "round_id": 7, "position": 1}]})
+
+    round_id: int = Field(ge=1, le=2_147_483_647)
+    position: int | None = Field(default=None, ge=1, le=1000,
+                                 description="1-based rank among the round's visits; none: last")
+    force: bool = Field(default=False, description="apply even if a hard rule breaks (kept as round warnings)")
+
+
+class DropIn(_Versioned):
+    force: bool = Field(default=False, description="needed to drop a mandatory visit (recorded)")
+
+
+class InsertIn(_Versioned):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 2, "relay_point_id": 12}]})
+
+    relay_point_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    pickup_request_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    round_id: int | None = Field(default=None, ge=1, le=2_147_483_647, description="none: the cheapest round")
+    position: int | None = Field(default=None, ge=1, le=1000,
+                                 description="1-based rank among the round's visits; none: the cheapest feasible")
+    force: bool = False
+
+
+class ReoptimiseIn(_Versioned):
+    time_limit_s: float | None = Field(default=None, gt=0, le=editing.MAX_REOPTIMISE_S)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class VanPositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    round_id: int = Field(ge=1, le=2_147_483_647)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class ReplanIn(_Versioned):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"version": 3, "at": "11:30", "positions": [{"round_id": 7, "lat": 48.871, "lon": 2.377}]}]})
+
+    at: dt.time | None = Field(default=None, description="time of day to re-plan from; default: now (local time)")
+    positions: list[VanPositionIn] = Field(default_factory=list, max_length=100,
+                                           description="where vans are now; default: their last reported stop")
+    time_limit_s: float | None = Field(default=None, gt=0, le=editing.MAX_REOPTIMISE_S)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class ChangeOut(BaseModel):
+    version: int
+    at: dt.datetime
+    actor: str
+    op: str
+    detail: dict
+
+
+def _version(if_match: str | None, body: _Versioned | None) -> int | None:
+    if body is not None and body.version is not None:
+        return body.version
+    if if_match is None:
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or not 1 <= int(raw) <= 2_147_483_647:
+        raise InvalidInput(f'If-Match must be a plan version such as "3", got {if_match!r}',
+                                   field="If-Match")
+    return int(raw)
+
+
+def _problem(status: int, title: str, exc: InvalidInput | Conflict, **extra) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": exc.message, "field": exc.field,
+            **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install(app: FastAPI) -> None:
+    """Problem details of a stale version (409, with the changes since) and of a missing one (428)."""
+
+    @app.exception_handler(editing.StaleVersion)
+    async def _stale(_: Request, exc: editing.StaleVersion) -> JSONResponse:
+        return _problem(409, "Conflict", exc, current_version=exc.current_version, changes=exc.changes)
+
+    @app.exception_handler(editing.VersionRequired)
+    async def _required(_: Request, exc: editing.VersionRequired) -> JSONResponse:
+        return _problem(428, "Precondition required", exc)
+
+
+def _edit(response: Response, action: Callable[[], object]) -> DayOut:
+    plan = action()
+    response.headers["ETag"] = f'"{plan.version}"'
+    return DayOut.from_view(plan_view(plan))
+
+
+_RESPONSES = {
+    409: {"description": "stale version (with `current_version` and `changes` since), or a published plan"},
+    422: {"description": "the edit breaks a hard rule (named) and force was not given, or bad input"},
+    428: {"description": "no version given: send If-Match or `version`"},
+}
+
+
+@router.get("/{plan_id}/changes", summary="The plan's changes after version `since` (who, when, what)")
+def get_changes(plan_id: Id, session: SessionDep, _user: Coordinator,
+                since: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> list[ChangeOut]:
+    return [ChangeOut(**editing.change_dict(c)) for c in editing.changes_since(plan_id, since, session=session)]
+
+
+@router.post("/{plan_id}/stops/{stop_id}/lock", responses=_RESPONSES,
+             summary="Lock (or with locked=false unlock) a stop: it keeps its round and order at re-optimisation")
+def lock_stop(plan_id: Id, stop_id: Id, body: LockIn, response: Response, session: SessionDep,
+              user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    return _edit(response, lambda: editing.set_locked(plan_id, stop_id, body.locked, session=session,
+                                                      version=_version(if_match, body), actor=user.username))
+
+
+@router.post("/{plan_id}/stops/{stop_id}/move", responses=_RESPONSES,
+             summary="Move a stop to another round and/or position; the rounds are re-timed and checked")
+def move_stop(plan_id: Id, stop_id: Id, body: MoveIn, response: Response, session: SessionDep,
+              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    return _edit(response, lambda: editing.move_stop(
+        plan_id, stop_id, body.round_id, body.position, settings, network, session=session,
+        version=_version(if_match, body), actor=user.username, force=body.force))
+
+
+@router.post("/{plan_id}/stops/{stop_id}/drop", responses=_RESPONSES,
+             summary="Drop a stop: it goes to the unassigned list (reason `dropped`); mandatory ones need force")
+def drop_stop(plan_id: Id, stop_id: Id, body: DropIn, response: Response, session: SessionDep,
+              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    return _edit(response, lambda: editing.drop_stop(
+        plan_id, stop_id, settings, network, session=session, version=_version(if_match, body),
+        actor=user.username, force=body.force))
+
+
+@router.post("/{plan_id}/visits", responses=_RESPONSES,
+             summary="Insert a relay point or an accepted home pickup into a round (default: the cheapest place)")
+def insert_visit(plan_id: Id, body: InsertIn, response: Response, session: SessionDep, settings: SettingsDep,
+                 network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    return _edit(response, lambda: editing.insert_visit(
+        plan_id, settings, network, session=session, version=_version(if_match, body), actor=user.username,
+        relay_point_id=body.relay_point_id, pickup_request_id=body.pickup_request_id, round_id=body.round_id,
+        position=body.position, force=body.force))
+
+
+@router.post("/{plan_id}/reoptimise", responses=_RESPONSES,
+             summary="Re-solve a draft (synchronous, at most 30 s): locked stops keep round and order, dropped stay out")
+def reoptimise(plan_id: Id, body: ReoptimiseIn, response: Response, session: SessionDep, settings: SettingsDep,
+               network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    return _edit(response, lambda: editing.reoptimise(
+        plan_id, settings, network, session=session, version=_version(if_match, body), actor=user.username,
+        time_limit_s=body.time_limit_s, seed=body.seed))
+
+
+@router.post("/{plan_id}/replan", responses=_RESPONSES,
+             summary="Mid-day re-plan of a published plan from the vans' positions, time and loads")
+def replan(plan_id: Id, body: ReplanIn, response: Response, session: SessionDep, settings: SettingsDep,
+           network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    at_s = None if body.at is None else body.at.hour * 3600 + body.at.minute * 60 + body.at.second
+    positions = [editing.VanPosition(p.round_id, p.lat, p.lon) for p in body.positions]
+    return _edit(response, lambda: editing.replan(
+        plan_id, settings, network, session=session, version=_version(if_match, body), actor=user.username,
+        at_s=at_s, positions=positions, time_limit_s=body.time_limit_s, seed=body.seed))
