@@ -1,0 +1,346 @@
+#!/usr/bin/env python
+"""Load test (issue 8, item 6): relay-point reports and crew updates at a sustained rate while a day is planned.
+
+Starts the API itself (uvicorn, N workers, 127.0.0.1 only) over a fresh database, seeds the Paris demo,
+plans and publishes 2026-12-01, makes the crews' round links and the relay points' links, starts a
+planning job for 2026-12-02, then sends requests open-loop at ``--rate`` per second for ``--duration``
+seconds (each request is scheduled at t0 + i/rate, whatever the answers before it):
+
+* 35 % fill reports through the API (``POST /api/v1/relay-points/{id}/reports``, staff token),
+* 15 % relay-point page reports (``POST /p/{token}``, the form a shop uses),
+* 50 % crew updates (``POST /r/{token}/stops/{id}/events``), 1 in 20 a repeat of an earlier key.
+
+Prints throughput, latency percentiles (from the scheduled send time, so a server falling behind shows)
+and errors (status 0: transport error or timeout; -1: not sent because the server was more than 10 s behind);
+``--json`` prints one JSON object. Bounded: ``--max-requests`` and ``--duration`` (at most
+600 s), loopback only.
+
+    .venv/bin/python scripts/load_test.py --db sqlite --rate 200 --duration 60
+    .venv/bin/python scripts/load_test.py --db postgresql --url postgresql+psycopg://postgres@127.0.0.1/loadtest --reset
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+PLAN_DAY = dt.date(2026, 12, 1)
+GIVE_UP_S = 10.0  # a request due more than this long ago when a client thread is free is dropped
+JOB_DAY = dt.date(2026, 12, 2)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument("--url", help="PostgreSQL URL (postgresql+psycopg://user@127.0.0.1/db); its schema is replaced "
+                   "only with --reset")
+    p.add_argument("--reset", action="store_true", help="drop and recreate the PostgreSQL database's public schema")
+    p.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60, at most 600)")
+    p.add_argument("--max-requests", type=int, default=200_000, help="never send more than this")
+    p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    p.add_argument("--clients", type=int, default=64, help="client threads (default 64)")
+    p.add_argument("--plan-time-limit", type=float, default=10.0, help="time limit of the background planning job")
+    p.add_argument("--no-plan-job", action="store_true", help="no planning job during the load (for comparison)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    if not 0 < args.duration <= 600:
+        p.error("--duration must be in (0, 600] seconds")
+    if not 0 < args.rate <= 5000:
+        p.error("--rate must be in (0, 5000] requests per second")
+    if args.db == "postgresql" and not args.url:
+        p.error("--db postgresql needs --url")
+    return args
+
+
+def log(args, msg: str) -> None:
+    if not args.json:
+        print(msg, flush=True)
+
+
+def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
+    """Schema, demo data, a published plan for PLAN_DAY, links, a staff token."""
+    from sqlalchemy import select, text
+
+    from dispatch import links
+    from dispatch.db import engine_for, make_engine, session_scope, upgrade
+    from dispatch.demo import is_seeded, seed_demo
+    from dispatch.models import RelayPoint
+    from dispatch.network import get_network
+    from dispatch.planning import plan_day, publish_plan
+    from dispatch.settings import Settings
+
+    if reset and url.startswith("postgresql"):
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    settings = Settings(database_url=url, _env_file=None)
+    engine = engine_for(url)
+    with session_scope(engine) as s:
+        if is_seeded(session=s):
+            raise SystemExit("load_test: the database is not empty; use an empty one or --reset")
+        seed_demo(PLAN_DAY, session=s)
+    network = get_network(settings)
+    with session_scope(engine) as s:
+        plan = plan_day(PLAN_DAY, settings, network, session=s, time_limit_s=plan_time_limit)
+        publish_plan(plan.id, session=s, accept_unassigned=True)
+        rounds = []
+        for rnd in plan.rounds:
+            token, _ = links.round_link(rnd.id, session=s, settings=settings)
+            stops = [(st.id, st.kind.value, st.relay_point.capacity_m3 if st.relay_point else None)
+                     for st in rnd.stops]
+            rounds.append({"token": token, "stops": stops})
+        points = [{"id": rp.id, "token": links.create_relay_point_link(rp.id, session=s),
+                   "capacity": rp.capacity_m3}
+                  for rp in s.scalars(select(RelayPoint).order_by(RelayPoint.id)).all()]
+    staff_token = None
+    try:
+        from dispatch import auth
+    except ImportError:  # no authentication in this version: staff endpoints are open
+        auth = None
+    if auth is not None:
+        with session_scope(engine) as s:
+            user = auth.create_user(f"load-{secrets.token_hex(4)}", secrets.token_urlsafe(16), "admin", session=s)
+            staff_token, _ = auth.issue_token(user, session=s)
+    engine.dispose()
+    return {"rounds": rounds, "points": points, "staff_token": staff_token, "plan_id": plan.id}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, workers: int, env_extra: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, **env_extra, "DISPATCH_DATABASE_URL": url, "PYTHONPATH": str(REPO),
+           # the public rate limits protect against one abusive client; here every request comes from 127.0.0.1
+           "DISPATCH_RATE_LIMIT_PUBLIC_PER_MINUTE": str(10**9), "DISPATCH_RATE_LIMIT_LOGIN_PER_MINUTE": str(10**9)}
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--log-level", "info", "--no-access-log"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(base: str, proc: subprocess.Popen, workers: int, timeout: float = 120.0) -> None:
+    """Every worker has started (each worker's start-up marks jobs left running as interrupted, so the
+    planning job is started only once all are up), then /health answers."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    started = threading.Event()
+    tail: list[str] = []
+
+    def read_stderr() -> None:
+        count = 0
+        for line in proc.stderr:
+            tail[:] = (tail + [line])[-50:]
+            if "Application startup complete" in line:
+                count += 1
+                if count >= workers:
+                    started.set()
+
+    threading.Thread(target=read_stderr, daemon=True).start()
+    if not started.wait(timeout):
+        raise SystemExit(f"load_test: the server did not start: {''.join(tail)[-2000:]}")
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("load_test: the server exited")
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("load_test: the server did not answer /health in time")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+class Workload:
+    """The i-th request: which endpoint, which body. Deterministic for a seed."""
+
+    def __init__(self, world: dict, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.world = world
+        self.sent_keys: list[tuple[str, int, dict]] = []
+        self.lock = threading.Lock()
+        self.staff = {"Authorization": f"Bearer {world['staff_token']}"} if world["staff_token"] else {}
+
+    def next(self, i: int) -> tuple[str, str, dict]:
+        """(kind, path, httpx keyword arguments)."""
+        with self.lock:
+            r = self.rng.random()
+            if r < 0.35:
+                rp = self.rng.choice(self.world["points"])
+                return "api_report", f"/api/v1/relay-points/{rp['id']}/reports", {
+                    "json": {"level_pct": self.rng.randint(0, 100), "note": f"load {i}"}, "headers": self.staff}
+            if r < 0.50:
+                rp = self.rng.choice(self.world["points"])
+                form = {"action": "full"} if self.rng.random() < 0.2 else {"level": str(self.rng.choice((25, 50, 75)))}
+                return "page_report", f"/p/{rp['token']}", {"data": form}
+            if self.sent_keys and self.rng.random() < 0.05:  # a phone sending an update again
+                token, stop_id, body = self.rng.choice(self.sent_keys)
+                return "crew_repeat", f"/r/{token}/stops/{stop_id}/events", {"json": body}
+            rnd = self.rng.choice(self.world["rounds"])
+            stop_id, kind, capacity = self.rng.choice(rnd["stops"])
+            body = {"kind": "arrived", "idempotency_key": f"load-{i:09d}"}
+            if kind == "relay_point" and self.rng.random() < 0.5:
+                body |= {"kind": "collected", "collected_m3": round(self.rng.uniform(0, 2), 2),
+                         "remaining_m3": round(self.rng.uniform(0, capacity or 0), 2)}
+            self.sent_keys.append((rnd["token"], stop_id, body))
+            return "crew_update", f"/r/{rnd['token']}/stops/{stop_id}/events", {"json": body}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, int(round(q / 100 * (len(ordered) - 1)))))
+    return ordered[k]
+
+
+def drive(base: str, work: Workload, *, rate: float, duration: float, max_requests: int, clients: int) -> dict:
+    """Open-loop: request i is due at t0 + i/rate; latency counts from that due time."""
+    import httpx
+
+    total = min(max_requests, int(rate * duration))
+    local = threading.local()
+    results: list[tuple[str, int, float, float]] = []  # kind, status (0: transport error), latency s, lag s
+    results_lock = threading.Lock()
+    first_error: dict[str, str] = {}
+
+    def client() -> httpx.Client:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=base, timeout=30, follow_redirects=False,
+                                        limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+        return local.client
+
+    def one(i: int, due: float) -> None:
+        kind, path, kwargs = work.next(i)
+        start = time.perf_counter()
+        if start - due > GIVE_UP_S:  # the server is far behind: not sent, counted as an error (bounds the run)
+            with results_lock:
+                results.append((kind, -1, start - due, start - due))
+            return
+        try:
+            status = client().post(path, **kwargs).status_code
+        except httpx.HTTPError as exc:
+            status = 0
+            first_error.setdefault("error", f"{type(exc).__name__}: {exc}")
+        end = time.perf_counter()
+        with results_lock:
+            results.append((kind, status, end - due, start - due))
+
+    t0 = time.perf_counter() + 0.2
+    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="load") as pool:
+        for i in range(total):
+            due = t0 + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, i, due)
+    elapsed = time.perf_counter() - t0
+    ok = {200, 201, 303}
+    latencies = [lat for _, status, lat, _ in results if status in ok]
+    errors: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for kind, status, _, _ in results:
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+        if status not in ok:
+            errors[str(status)] = errors.get(str(status), 0) + 1
+    return {
+        "requests": len(results), "seconds": round(elapsed, 2),
+        "throughput_rps": round(len(results) / elapsed, 1) if elapsed else 0.0,
+        "target_rps": rate,
+        "latency_ms": {name: round(1000 * percentile(latencies, q), 1)
+                       for name, q in (("p50", 50), ("p95", 95), ("p99", 99))}
+        | {"max": round(1000 * max(latencies, default=0.0), 1),
+           "mean": round(1000 * statistics.fmean(latencies), 1) if latencies else 0.0},
+        "client_lag_ms_p99": round(1000 * percentile([lag for *_, lag in results], 99), 1),
+        "errors": sum(errors.values()), "errors_by_status": errors, "by_kind": by_kind,
+        "dropped_overload": errors.get("-1", 0),
+        "first_transport_error": first_error.get("error"),
+    }
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import httpx
+
+    tmp = tempfile.mkdtemp(prefix="load-test-")
+    url = args.url if args.db == "postgresql" else f"sqlite:///{tmp}/load.sqlite3"
+    secret = secrets.token_urlsafe(32)
+    os.environ["DISPATCH_SECRET_KEY"] = secret
+    log(args, f"preparing {args.db} database, demo day {PLAN_DAY} planned and published …")
+    world = prepare(url, reset=args.reset, plan_time_limit=min(args.plan_time_limit, 5.0))
+    proc, base = start_server(url, args.workers, {"DISPATCH_SECRET_KEY": secret,
+                                                   "DISPATCH_SOLVE_TIME_LIMIT_S": str(args.plan_time_limit)})
+    try:
+        wait_ready(base, proc, args.workers)
+        staff = {"Authorization": f"Bearer {world['staff_token']}"} if world["staff_token"] else {}
+        job_id = None
+        if not args.no_plan_job:
+            job = httpx.post(f"{base}/api/v1/plan-jobs", json={"date": JOB_DAY.isoformat(),
+                                                               "time_limit_s": args.plan_time_limit},
+                             headers=staff, timeout=60)
+            job_id = job.json()["job"]["id"] if job.status_code == 202 else f"not started ({job.status_code})"
+        log(args, f"server {base} ({args.workers} workers); planning job for {JOB_DAY}: "
+                  f"{job_id or 'none'}; {args.rate:g} requests/s for {args.duration:g} s …")
+        result = drive(base, Workload(world, args.seed), rate=args.rate, duration=args.duration,
+                       max_requests=args.max_requests, clients=args.clients)
+        job_status = None
+        if job_id and not job_id.startswith("not started"):
+            try:
+                job_status = httpx.get(f"{base}/api/v1/plan-jobs/{job_id}", headers=staff,
+                                       timeout=60).json().get("status")
+            except httpx.HTTPError as exc:
+                job_status = f"unknown ({type(exc).__name__})"
+    finally:
+        stop_server(proc)
+    result |= {"db": args.db, "workers": args.workers, "planning_job": job_status, "cpus": os.cpu_count(),
+               "load_average": [round(x, 2) for x in os.getloadavg()]}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        lat = result["latency_ms"]
+        print(f"{result['requests']} requests in {result['seconds']} s: {result['throughput_rps']} requests/s "
+              f"(target {args.rate:g}); latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, "
+              f"max {lat['max']} ms; errors {result['errors']} {result['errors_by_status'] or ''}; "
+              f"planning job {job_status}; load average {result['load_average']}")
+    return 0 if result["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
