@@ -9,9 +9,15 @@ from functools import partial
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, ratelimit
+from api.limits import BodySizeLimit
 from api.pages import routes as pages
-from api.routers import driver, health, jobs, manifests, pickups, plans, relay_points
+from api.pages import login as login_page
+from api.routers import auth as auth_routes
+from api.routers import data as data_routes
+from api.routers import webhooks as webhook_routes
+from api.routers import editing as editing_routes
+from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
 from dispatch import jobs as job_service
 from dispatch.db import engine_for, session_scope
 from dispatch.manifests import STATIC_DIR
@@ -37,7 +43,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             queued = []
     for job_id in queued:
         app.state.job_runner.submit(job_id)
+    # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/webhooks.py).
+    delivery = None
+    if settings.job_backend == "inprocess" and settings.webhook_delivery_interval_s > 0:
+        from dispatch.webhooks import DeliveryThread
+
+        delivery = DeliveryThread(engine_for(settings.database_url), settings,
+                                  interval_s=settings.webhook_delivery_interval_s)
+        delivery.start()
     yield
+    if delivery is not None:
+        delivery.stop()
     app.state.job_runner.shutdown()
 
 
@@ -56,10 +72,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     else:
         app.state.job_runner = job_service.InProcessRunner(partial(_run_job, settings=settings))
     errors.install(app)
+    ratelimit.install(app, settings)  # per-IP limits on public endpoints (api/ratelimit.py)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,  # 413 above DISPATCH_MAX_BODY_BYTES
+                       larger={"/api/v1/imports": getattr(settings, "import_max_bytes", 0) + 65536})
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
+    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (H3, dispatch/availability.py).
+    for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages):
+        app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
     for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):
         app.include_router(router)
+    # Staff sign-in, accounts and audit log (api/routers/auth.py, api/pages/login.py).
+    for router in (auth_routes.router, auth_routes.users, auth_routes.audit_router, login_page.router):
+        app.include_router(router)
+    # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
+    for router in (*data_routes.routers, webhook_routes.router):
+        app.include_router(router)
+    app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan (H2)
+    editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

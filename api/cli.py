@@ -172,6 +172,64 @@ def cmd_manifests(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """`dispatch import relay-points|pickups FILE`: all rows or none; every bad row is printed."""
+    from zoneinfo import ZoneInfo
+
+    from dispatch import imports
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.network import get_network
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    path = Path(args.file)
+    if not path.is_file():
+        raise DispatchError(f"{args.file!r} is not a file: give the CSV file to import")
+    data = path.read_bytes()
+    network = get_network(settings)
+    try:
+        with session_scope(engine_for(settings.database_url)) as session:
+            if args.what == "relay-points":
+                result = imports.import_relay_points(
+                    data, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m,
+                    max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=args.dry_run,
+                    update=args.update)
+            else:
+                today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+                result = imports.import_pickups(
+                    data, session=session, settings=settings, network=network, today=today,
+                    max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=args.dry_run)
+    except imports.ImportRejected as exc:
+        for error in exc.errors:
+            print(f"row {error['row']}, column {error['column'] or '-'}: {error['error']}", file=sys.stderr)
+        raise
+    verb = "would create" if result.dry_run else "created"
+    print(f"{path.name}: {result.rows} rows ({result.encoding}, separator {result.delimiter!r}): {verb} "
+          f"{result.created}, updated {result.updated}" + (" (dry run: nothing stored)" if result.dry_run else ""))
+    if result.ignored_columns:
+        print(f"ignored columns: {', '.join(result.ignored_columns)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`dispatch report --month YYYY-MM [--csv]`: the monthly report for funders."""
+    import json
+
+    from dispatch import reports
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        if args.csv:
+            sys.stdout.write(reports.monthly_report_csv(args.month, session=session).decode("utf-8"))
+        else:
+            print(json.dumps(reports.monthly_report(args.month, session=session), indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_roads_fetch(args: argparse.Namespace) -> int:
     from dispatch.roads import fetch_graph
 
@@ -192,6 +250,97 @@ def cmd_roads_info(args: argparse.Namespace) -> int:
     print(f"graph: {settings.graph_path or default_graph_path()}")
     print(f"routing nodes: {network.n}, bounding box: lat {south:.5f}-{north:.5f}, lon {west:.5f}-{east:.5f}")
     print(f"van speed factor: {settings.van_speed_factor}, fingerprint: {network.fingerprint[:16]}")
+    return 0
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number of days, at least 1")
+    return days
+
+
+def _read_new_password(args: argparse.Namespace) -> str:
+    """From stdin (--password-stdin: the first line) or asked twice without echo."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password (at least 10 characters): ")
+    if getpass.getpass("Same password again: ") != first:
+        raise DispatchError("the two passwords differ: run the command again")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """`dispatch user add USERNAME --role ROLE [--name N] [--password-stdin]`."""
+    from dispatch import auth
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    password = _read_new_password(args)
+    with session_scope(engine_for(settings.database_url)) as session:
+        user = auth.create_user(args.username, password, args.role, session=session, display_name=args.name or "")
+        print(f"created {user.role.value} {user.username!r} (id {user.id}); sign in with POST /api/v1/auth/token "
+              "or at /connexion")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from dispatch import auth
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        users = auth.list_users(session=session)
+        if not users:
+            print("no staff users yet: create the first admin with `dispatch user add NAME --role admin`")
+        for u in users:
+            print(f"{u.id:>4}  {u.username:<24} {u.role.value:<12} {'active' if u.active else 'inactive':<9} "
+                  f"{u.display_name}")
+    return 0
+
+
+def cmd_user_revoke(args: argparse.Namespace) -> int:
+    """`dispatch user revoke USERNAME`: every token of that user stops working now."""
+    from dispatch import auth
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        user = auth.get_user_by_name(args.username, session=session)
+        count = auth.revoke_all(user.id, session=session)
+    print(f"revoked {count} token(s) of {user.username!r}")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """`dispatch retention [--days N] [--dry-run]`: anonymise donors' details of old pickups."""
+    from zoneinfo import ZoneInfo
+
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.retention import anonymise_old_data
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    days = args.days or settings.retention_days
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    with session_scope(engine_for(settings.database_url)) as session:
+        result = anonymise_old_data(session=session, days=days, today=today, dry_run=args.dry_run)
+    verb = "would anonymise" if result.dry_run else "anonymised"
+    print(f"{verb} {result.pickups} pickup request(s) dated before {result.cutoff.isoformat()} ({days} days) "
+          f"and cleared {result.stop_event_notes} stop-event note(s)" + (" (dry run: nothing changed)"
+                                                                         if result.dry_run else ""))
     return 0
 
 
@@ -234,6 +383,35 @@ def build_parser() -> argparse.ArgumentParser:
     manifests.add_argument("--lang", choices=("fr", "en"), default="fr")
     manifests.add_argument("--base-url", help="address crews open (default: DISPATCH_BASE_URL)")
     manifests.set_defaults(func=cmd_manifests)
+
+    imp = sub.add_parser("import", help="import relay points or home pickups from a CSV file (all rows or none)")
+    imp.add_argument("what", choices=("relay-points", "pickups"))
+    imp.add_argument("file", help="CSV file (',' or ';', UTF-8 or Windows-1252); see docs/samples/")
+    imp.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    imp.add_argument("--update", action="store_true", help="relay points: update those whose code exists")
+    imp.set_defaults(func=cmd_import)
+
+    rep = sub.add_parser("report", help="the monthly report for funders (published plans and crews' reports)")
+    rep.add_argument("--month", required=True, help="YYYY-MM")
+    rep.add_argument("--csv", action="store_true", help="print CSV lines instead of JSON")
+    rep.set_defaults(func=cmd_report)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a staff account (the first one: --role admin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=("admin", "coordinator", "switchboard"))
+    add.add_argument("--name", help="display name, e.g. 'Marie Dupont'")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_user_add)
+    user.add_parser("list", help="list staff accounts").set_defaults(func=cmd_user_list)
+    revoke = user.add_parser("revoke", help="revoke every token of a staff member (signs them out everywhere)")
+    revoke.add_argument("username")
+    revoke.set_defaults(func=cmd_user_revoke)
+
+    retention = sub.add_parser("retention", help="anonymise donors' personal data of old pickup requests")
+    retention.add_argument("--days", type=_days, help="keep this many days (default: DISPATCH_RETENTION_DAYS, 365)")
+    retention.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
+    retention.set_defaults(func=cmd_retention)
 
     for name, func, text in (
         ("serve", cmd_serve, "serve the HTTP API"),

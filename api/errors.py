@@ -15,7 +15,7 @@ from dispatch.errors import DispatchError
 log = logging.getLogger("api")
 
 PROBLEM_JSON = "application/problem+json"
-TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 422: "Unprocessable content", 503: "Unavailable"}
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 429: "Too many requests", 404: "Not found", 409: "Conflict", 422: "Unprocessable content", 503: "Unavailable"}
 
 
 def problem(status: int, detail: str, *, field: str | None = None, errors: list | None = None,
@@ -40,7 +40,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _loc(tuple(e.get("loc", ()))), "reason": e.get("msg", "invalid"), "type": e.get("type")}
+            {"field": _loc(tuple(e.get("loc", ()))) or "body", "reason": e.get("msg", "invalid"), "type": e.get("type")}
+            if e.get("type") != "json_invalid" else  # loc is the character position: name the body instead
+            {"field": "body", "type": "json_invalid", "reason": f"not valid JSON ({(e.get('ctx') or {}).get('error', 'decode error')} "
+             f"at character {_loc(tuple(e.get('loc', ()))) or 0}); send a JSON object encoded in UTF-8"}
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field'] or 'body'}: {e['reason']}" for e in errors)
@@ -48,6 +51,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":  # FastAPI's words
+            return problem(400, "the request body could not be decoded: send JSON encoded in UTF-8", field="body")
         return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)

@@ -221,6 +221,16 @@ class PlanIn(BaseModel):
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 
+class PlanJobIn(PlanIn):
+    """A planning job: a day, optionally only some regions (``Depot.region``; default: all)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"date": "2026-12-01"}, {"date": "2026-12-01", "regions": ["north", "south"]}]})
+
+    regions: list[str] | None = Field(default=None, min_length=1, max_length=100,
+                                      description="plan only these regions (one Celery task each); default all")
+
+
 class StopOut(BaseModel):
     position: int
     kind: str
@@ -236,6 +246,8 @@ class StopOut(BaseModel):
     load_after_m3: float
     relay_point_id: int | None
     pickup_request_id: int | None
+    stop_id: int | None = Field(default=None, description="the stop's id, used by plan edits")
+    locked: bool = Field(default=False, description="kept in its round and order when the plan is re-optimised")
 
     @classmethod
     def from_view(cls, s: StopView) -> StopOut:
@@ -244,6 +256,7 @@ class StopOut(BaseModel):
             planned_arrival=s.planned_arrival, service_minutes=s.service_minutes, window_start=s.window_start,
             window_end=s.window_end, expected_m3=s.expected_m3, load_after_m3=s.load_after_m3,
             relay_point_id=s.relay_point_id, pickup_request_id=s.pickup_request_id,
+            stop_id=s.stop_id, locked=s.locked,
         )
 
 
@@ -258,13 +271,16 @@ class RoundOut(BaseModel):
     duration_minutes: int
     load_m3: float
     stops: list[StopOut]
+    status: str = Field(default="planned", description="planned, in_progress (first crew update) or done")
+    warnings: list[dict] = Field(default_factory=list,
+                                 description="hard rules broken by a forced edit: stop, rule, detail")
 
     @classmethod
     def from_view(cls, r: RoundView) -> RoundOut:
         return cls(
             id=r.id, van=r.van, van_capacity_m3=r.van_capacity_m3, crew=r.crew, start_at=r.start_at,
             end_at=r.end_at, distance_km=r.distance_km, duration_minutes=r.duration_minutes, load_m3=r.load_m3,
-            stops=[StopOut.from_view(s) for s in r.stops],
+            stops=[StopOut.from_view(s) for s in r.stops], status=r.status, warnings=list(r.warnings),
         )
 
 
@@ -292,6 +308,19 @@ class RelayPointDecisionOut(BaseModel):
     p_full_within_horizon: float
     next_visit_day: dt.date | None
     expected_full_date: dt.date | None
+    reason_code: str | None = Field(default=None, description="availability: paused, closed, no_visit_day, "
+                                    "weekly_limit (None: the forecast decided)")
+    reason_fr: str | None = Field(default=None, description="the availability reason in French")
+
+
+class VanOutOut(BaseModel):
+    van_id: int
+    van: str
+    crew_id: int | None
+    crew: str | None
+    reason: Literal["inactive", "maintenance", "no_crew"]
+    detail: str
+    detail_fr: str
 
 
 class DayOut(BaseModel):
@@ -310,6 +339,8 @@ class DayOut(BaseModel):
     rounds: list[RoundOut]
     unassigned: list[UnassignedOut]
     relay_points: list[RelayPointDecisionOut]
+    vans_out: list[VanOutOut] = Field(default_factory=list, description="vans not used that day and why")
+    version: int = Field(default=1, description="the plan's version: send it back with every edit (If-Match)")
 
     @classmethod
     def from_view(cls, v: DayView) -> DayOut:
@@ -321,6 +352,8 @@ class DayOut(BaseModel):
             rounds=[RoundOut.from_view(r) for r in v.rounds],
             unassigned=[UnassignedOut.from_view(u) for u in v.unassigned],
             relay_points=[RelayPointDecisionOut(**d) for d in v.relay_point_decisions],
+            vans_out=[VanOutOut(**o) for o in v.vans_out],
+            version=v.version,
         )
 
 
@@ -337,6 +370,10 @@ class JobOut(BaseModel):
     best_cost: int | None
     error: str | None
     plan: DayOut | None
+    # Scale (H6): the regions planned (None: all) and live progress while running: best cost so far,
+    # improving solutions found, solver seconds, per region.
+    regions: list[str] | None = None
+    progress: dict | None = None
 
     @classmethod
     def from_orm_obj(cls, job, plan: DayOut | None) -> JobOut:
@@ -350,4 +387,107 @@ class JobOut(BaseModel):
             id=job.id, date=job.date, status=job.status.value, phase=job.phase, time_limit_s=job.time_limit_s,
             created_at=job.created_at, started_at=job.started_at, finished_at=end, elapsed_s=elapsed,
             best_cost=job.best_cost, error=job.error, plan=plan,
+            regions=getattr(job, "regions", None), progress=getattr(job, "progress", None),
         )
+
+
+# --- Data exchange: imports, monthly report, webhooks (H4) ---
+
+
+class ImportColumnOut(BaseModel):
+    name: str
+    required: bool
+    description: str
+    aliases: list[str] = Field(description="other accepted header names (French, accents and case ignored)")
+
+
+class ImportOut(BaseModel):
+    kind: Literal["relay_points", "pickups"]
+    dry_run: bool = Field(description="true: checked only, nothing stored")
+    rows: int
+    created: int
+    updated: int
+    encoding: str = Field(description="how the file was decoded: utf-8, utf-8-sig (BOM), utf-16, cp1252, latin-1")
+    delimiter: str
+    ignored_columns: list[str] = Field(description="header columns that are not documented (not imported)")
+    refs: list[str] = Field(description="pickups: the references of the requests created")
+
+
+class ReportVolumeRow(BaseModel):
+    m3: float
+    reported_m3: float = Field(description="collected m³ as reported by crews")
+    planned_m3: float = Field(description="expected m³ of planned stops with no outcome reported")
+    stops: int
+
+
+class ReportArrondissementRow(ReportVolumeRow):
+    arrondissement: str = Field(description="75001-75020, or a neighbouring commune's postcode")
+
+
+class ReportKindRow(ReportVolumeRow):
+    kind: str = Field(description="the relay point's kind, or home_pickup")
+
+
+class MonthlyReportOut(BaseModel):
+    month: str
+    published_plans: int
+    days: list[dt.date]
+    rounds: int
+    volume_m3: dict[str, float] = Field(description="total, reported and planned parts")
+    volume_by_arrondissement: list[ReportArrondissementRow]
+    volume_by_kind: list[ReportKindRow]
+    km_driven: dict[str, float | str]
+    crew_hours: dict[str, float | str]
+    relay_point_visits: dict[str, int | str]
+    pickups: dict[str, int | str]
+    missed_reasons: dict[str, int]
+    sources: dict[str, str]
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"url": "https://example.org/hooks/amistock", "events": ["plan.published", "pickup.scheduled"],
+         "description": "SMS reminders to donors"}]})
+
+    url: str = Field(min_length=1, max_length=2000, description="http(s) URL receiving JSON POSTs")
+    events: list[Literal["plan.published", "pickup.scheduled", "relay_point.visit_planned"]] = Field(
+        min_length=1, max_length=3)
+    description: str | None = Field(default=None, max_length=200)
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    description: str | None
+    active: bool
+    created_at: dt.datetime
+
+    @classmethod
+    def from_orm_obj(cls, sub) -> WebhookOut:
+        return cls(id=sub.id, url=sub.url, events=list(sub.events or []), description=sub.description,
+                   active=sub.active, created_at=sub.created_at)
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str = Field(description="signs every delivery (HMAC-SHA256); shown only once: keep it now")
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: int
+    event: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_attempt_at: dt.datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: dt.datetime | None
+    payload: dict
+
+    @classmethod
+    def from_orm_obj(cls, d) -> WebhookDeliveryOut:
+        return cls(id=d.id, event=d.event, status=d.status.value, attempts=d.attempts,
+                   next_attempt_at=d.next_attempt_at, last_attempt_at=d.last_attempt_at,
+                   last_status_code=d.last_status_code, last_error=d.last_error, delivered_at=d.delivered_at,
+                   payload=d.payload)

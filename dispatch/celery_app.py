@@ -7,11 +7,15 @@ worker with the same settings (database URL, road graph) as the API:
         .venv/bin/celery -A dispatch.celery_app worker --concurrency 2
 
 Each task runs :func:`dispatch.jobs.run_job`, exactly as the in-process runner does, so a job's plan and
-its success are stored together whatever machine runs it.
+its success are stored together whatever machine runs it. A day with several regions is fanned out:
+one ``dispatch.solve_region`` task per region (a Celery chord), so several workers share the day, then
+``dispatch.finish_regions`` merges the regions' solutions and stores the plan in one transaction.
 """
 
 from __future__ import annotations
 
+import base64
+import pickle
 from functools import lru_cache
 
 from celery import Celery
@@ -19,6 +23,9 @@ from celery import Celery
 from dispatch.settings import Settings, get_settings
 
 TASK_NAME = "dispatch.plan_job"
+WEBHOOK_TASK_NAME = "dispatch.deliver_webhooks"  # the webhook outbox (H4)
+REGION_TASK = "dispatch.solve_region"  # one region of a multi-region job
+FINISH_TASK = "dispatch.finish_regions"  # merges the regions' solutions and stores the day's plan
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -38,10 +45,80 @@ def make_celery(settings: Settings) -> Celery:
         from dispatch.jobs import run_job
         from dispatch.network import get_network
 
-        run_job(job_id, engine=engine_for(settings.database_url), settings=settings, network=get_network(settings))
+        def fan_out(job_id: str, parts: list, limit: float, seed: int | None) -> bool:
+            # One task per region (a chord): several workers share the day; the last one stores it.
+            from celery import chord
+
+            shared = [p.without_problem() for p in parts]
+            chord(
+                solve_region.s(job_id, _pack(p), limit, seed) for p in parts
+            )(finish_regions.s(job_id, _pack(shared), limit))
+            return True
+
+        run_job(job_id, engine=engine_for(settings.database_url), settings=settings, network=get_network(settings),
+                fan_out=fan_out)
         return job_id
 
+    @app.task(name=REGION_TASK)
+    def solve_region(job_id: str, part: str, limit: float, seed: int | None) -> str:
+        """Solve one region of a job; returns the packed Solution, or the packed exception."""
+        from dispatch.db import engine_for
+        from dispatch.jobs import solve_job_part
+
+        try:
+            solution = solve_job_part(job_id, _unpack(part), engine=engine_for(settings.database_url),
+                                      settings=settings, time_limit_s=limit, seed=seed)
+            return _pack(solution)
+        except Exception as exc:  # noqa: BLE001 - reported to finish_regions, which records it
+            from dispatch.errors import DispatchError
+            from dispatch.jobs import _Cancelled
+
+            kind = "cancelled" if isinstance(exc, _Cancelled) else "domain" if isinstance(exc, DispatchError) else "internal"
+            return _pack({"error": kind, "type": type(exc).__name__, "message": getattr(exc, "message", str(exc))})
+
+    @app.task(name=FINISH_TASK)
+    def finish_regions(results: list[str], job_id: str, parts: str, limit: float) -> str:
+        from dispatch.db import engine_for
+        from dispatch.jobs import _record_failure, finish_job
+
+        engine = engine_for(settings.database_url)
+        solutions = [_unpack(r) for r in results]
+        failed = [s for s in solutions if isinstance(s, dict)]
+        if failed:
+            from dispatch.errors import DispatchError
+            from dispatch.jobs import _Cancelled
+
+            first = failed[0]
+            exc: Exception = (_Cancelled() if first["error"] == "cancelled" else DispatchError(first["message"])
+                              if first["error"] == "domain" else type(first["type"], (Exception,), {})())
+            _record_failure(engine, job_id, exc)
+        else:
+            finish_job(job_id, _unpack(parts), solutions, engine=engine, time_limit_s=limit)
+        return job_id
+
+    @app.task(name=WEBHOOK_TASK_NAME)
+    def deliver_webhooks() -> dict:
+        """Deliver the due webhook events of the outbox (dispatch/webhooks.py); scheduled by celery beat."""
+        from dispatch.db import engine_for, session_scope
+        from dispatch.webhooks import deliver_with_settings
+
+        with session_scope(engine_for(settings.database_url)) as session:
+            return deliver_with_settings(session=session, settings=settings).to_dict()
+
+    if settings.webhook_delivery_interval_s > 0:
+        app.conf.beat_schedule = {
+            "deliver-webhooks": {"task": WEBHOOK_TASK_NAME, "schedule": settings.webhook_delivery_interval_s},
+        }
     return app
+
+
+def _pack(obj) -> str:
+    """Problems and solutions between workers: pickled (the broker is trusted like the database)."""
+    return base64.b64encode(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
+
+
+def _unpack(text: str):
+    return pickle.loads(base64.b64decode(text))  # noqa: S301 - written by _pack on our own workers
 
 
 @lru_cache(maxsize=1)
@@ -61,15 +138,33 @@ class CeleryRunner:
 
     def __init__(self, settings: Settings) -> None:
         self._app = make_celery(settings)
+        self._settings = settings
         self._results: dict = {}
 
     def submit(self, job_id: str) -> None:
         self._results[job_id] = self._app.send_task(TASK_NAME, args=[job_id])
 
     def wait(self, job_id: str, timeout: float | None = None) -> None:
+        import time
+
+        started = time.monotonic()
         result = self._results.get(job_id)
         if result is not None:
             result.get(timeout=timeout, propagate=True)
+        # A multi-region job's task returns once its regions are handed out: wait for the job itself.
+        from dispatch.db import engine_for, session_scope
+        from dispatch.jobs import ACTIVE
+        from dispatch.models import PlanJob
+
+        engine = engine_for(self._settings.database_url)
+        while True:
+            with session_scope(engine) as session:
+                job = session.get(PlanJob, job_id)
+                if job is None or job.status not in ACTIVE:
+                    return
+            if timeout is not None and time.monotonic() - started > timeout:
+                raise TimeoutError(f"planning job {job_id} still running after {timeout} s")
+            time.sleep(0.2)
 
     def shutdown(self) -> None:
         self._app.close()

@@ -57,6 +57,8 @@ class HorizonInput:
     insertion_cost_m: float | None = None
     reported_full: bool = False
     name: str = ""
+    # Dates it cannot be visited although open that weekday (closures: host away, holidays, works).
+    closed_dates: frozenset[dt.date] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,13 @@ def decide(
         cap = f.capacity_m3
         noon = dt.datetime.combine(today, dt.time(12))
         fill = 1.0 if (f.full or pt.reported_full) else f.expected_stock_at(noon) / cap
-        nxt = next((d for d in ahead if d.weekday() in pt.open_weekdays), None)
+        nxt = next((d for d in ahead if d.weekday() in pt.open_weekdays and d not in pt.closed_dates), None)
         # Probability of overflowing before the next visit: full by midday of that day.
         p_next = f.p_full_at(dt.datetime.combine(nxt, dt.time(12))) if nxt else 1.0
         p_h = f.p_full_by(horizon_end)
         full_date = f.expected_full_date()
         closed_between = [
-            d for d in ahead[: ahead.index(nxt)] if d.weekday() not in pt.open_weekdays
+            d for d in ahead[: ahead.index(nxt)] if d.weekday() not in pt.open_weekdays or d in pt.closed_dates
         ] if nxt else []
 
         def make(decision: str, penalty: int | None, reason: str) -> HorizonDecision:

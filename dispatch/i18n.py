@@ -41,6 +41,19 @@ def negotiate(lang: str | None = None, accept_language: str | None = None) -> st
 
 
 MESSAGES: dict[str, dict[str, str]] = {
+    # donor tracking page /suivi (H3, dispatch/availability.py)
+    "track_title": {"fr": "Suivre mon enlèvement", "en": "Track my pickup"},
+    "track_intro": {"fr": "Saisissez la référence reçue lors de votre demande (PU-…) et les 4 derniers chiffres "
+                          "de votre téléphone.",
+                    "en": "Enter the reference you received with your request (PU-…) and the last 4 digits of "
+                          "your phone number."},
+    "track_ref": {"fr": "Référence", "en": "Reference"},
+    "track_phone_last4": {"fr": "4 derniers chiffres du téléphone", "en": "Last 4 digits of your phone"},
+    "track_submit": {"fr": "Voir le suivi", "en": "Show status"},
+    "track_not_found": {"fr": "Aucune demande ne correspond à cette référence et à ces chiffres. Vérifiez-les.",
+                        "en": "No request matches this reference and these digits. Please check them."},
+    "track_status": {"fr": "État de votre demande", "en": "Your request"},
+    "track_history": {"fr": "Historique", "en": "History"},
     # generic
     "app_name": {"fr": "Emmaüs Défi — Amistock", "en": "Emmaüs Défi — Amistock"},
     "error_title": {"fr": "Oups", "en": "Oops"},
@@ -53,6 +66,20 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "en": "Something went wrong. Please try again shortly."},
     "back_home": {"fr": "Retour", "en": "Back"},
     "language_switch": {"fr": "English", "en": "Français"},
+    # staff sign-in (/connexion)
+    "login_title": {"fr": "Connexion de l'équipe", "en": "Staff sign-in"},
+    "login_intro": {"fr": "Réservé à la coordination et au standard d'Emmaüs Défi.",
+                    "en": "For Emmaüs Défi coordination and switchboard staff."},
+    "login_username": {"fr": "Identifiant", "en": "Username"},
+    "login_password": {"fr": "Mot de passe", "en": "Password"},
+    "login_submit": {"fr": "Se connecter", "en": "Sign in"},
+    "login_failed": {"fr": "Identifiant ou mot de passe incorrect.", "en": "Unknown username or wrong password."},
+    "login_required": {"fr": "Connectez-vous pour continuer.", "en": "Please sign in to continue."},
+    "logout": {"fr": "Se déconnecter", "en": "Sign out"},
+    "logged_out": {"fr": "Vous êtes déconnecté.", "en": "You are signed out."},
+    "error_401": {"fr": "Connectez-vous pour voir cette page.", "en": "Please sign in to see this page."},
+    "error_429": {"fr": "Trop de demandes. Réessayez dans une minute.",
+                  "en": "Too many requests. Please try again in a minute."},
     # kinds
     "kind_relay_point": {"fr": "Amistock (point relais)", "en": "Amistock (relay point)"},
     "kind_pickup": {"fr": "Enlèvement à domicile", "en": "Home pickup"},

@@ -94,6 +94,9 @@ class Depot(Base):
     address: Mapped[str] = mapped_column(String(300))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
+    # Multi-depot (migration 0010): the planning region of this depot; None = the "default" region.
+    # A relay point or pickup belongs to the region of its nearest depot (dispatch/scale.py).
+    region: Mapped[str | None] = mapped_column(String(60), index=True)
 
 
 class RelayPoint(Base):
@@ -124,8 +127,15 @@ class RelayPoint(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     stock_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Availability (migration 0008): a paused relay point is not visited; the host's constraints.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    no_visit_weekdays: Mapped[list[Any] | None] = mapped_column(JSON, default=list)  # Monday = 0
+    max_visits_per_week: Mapped[int | None] = mapped_column(Integer)  # per ISO week; None: no limit
 
     reports: Mapped[list[StockReport]] = relationship(back_populates="relay_point", order_by="StockReport.id")
+    closures: Mapped[list[RelayPointClosure]] = relationship(
+        viewonly=True, order_by="RelayPointClosure.start_date")  # H3: dispatch/availability.py
 
     @property
     def fill_ratio(self) -> float:
@@ -174,6 +184,7 @@ class PickupRequest(Base):
     overridden_by: Mapped[str | None] = mapped_column(String(100))
     override_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reschedule_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # after missed visits
 
 
 class Van(Base):
@@ -227,6 +238,10 @@ class Plan(Base):
     explanation: Mapped[str | None] = mapped_column(Text)
     # Per relay point: the rolling-horizon decision (mandatory / optional / skip), its reason and risk.
     relay_point_decisions: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Optimistic concurrency (migration 0007): +1 on every change (edit, re-optimise, publish, re-plan).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Vans and crews not used that day and why (maintenance, absence, no crew): see dispatch/availability.py.
+    vans_out: Mapped[list[Any] | None] = mapped_column(JSON)
 
     rounds: Mapped[list[Round]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="Round.id"
@@ -249,6 +264,9 @@ class Round(Base):
     distance_m: Mapped[int] = mapped_column(Integer)
     duration_s: Mapped[int] = mapped_column(Integer)
     load_m3: Mapped[float] = mapped_column(Float)
+    # Plan editing (migration 0007): planned -> in_progress -> done; hard-rule violations kept by force.
+    status: Mapped[str] = mapped_column(String(20), default="planned", server_default="planned")
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON)
 
     plan: Mapped[Plan] = relationship(back_populates="rounds")
     van: Mapped[Van] = relationship()
@@ -276,6 +294,8 @@ class Stop(Base):
     expected_m3: Mapped[float] = mapped_column(Float, default=0.0)
     load_after_m3: Mapped[float] = mapped_column(Float, default=0.0)
     distance_from_start_m: Mapped[int] = mapped_column(Integer, default=0)
+    # Plan editing (migration 0007): a locked stop keeps its round and order when the plan is re-optimised.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     round: Mapped[Round] = relationship(back_populates="stops")
     relay_point: Mapped[RelayPoint | None] = relationship()
@@ -325,6 +345,10 @@ class PlanJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Scale (migration 0010): the regions to plan (None: all), and live progress while running
+    # ({"elapsed_s", "best_cost", "solutions", "region", "regions_done", "regions_total"}).
+    regions: Mapped[list[Any] | None] = mapped_column(JSON)
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # --- Driver route sheets and relay-point links (appended by the pages/manifests work; migration 0002) ---
@@ -371,3 +395,184 @@ class RelayPointLink(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     relay_point: Mapped[RelayPoint] = relationship()
+
+
+# --- Availability calendars and the pickup lifecycle (H3; migration 0008, dispatch/availability.py) ---
+
+
+class RelayPointClosure(Base):
+    """A relay point closed from ``start_date`` to ``end_date`` inclusive (host absent, holidays, works)."""
+
+    __tablename__ = "relay_point_closure"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relay_point_id: Mapped[int] = mapped_column(ForeignKey("relay_point.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class VanUnavailability(Base):
+    """A van out of service from ``start_date`` to ``end_date`` inclusive (maintenance, breakdown)."""
+
+    __tablename__ = "van_unavailability"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    van_id: Mapped[int] = mapped_column(ForeignKey("van.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CrewUnavailability(Base):
+    """A crew absent from ``start_date`` to ``end_date`` inclusive (leave, sickness, training)."""
+
+    __tablename__ = "crew_unavailability"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crew.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PickupEvent(Base):
+    """One step of a home pickup's life: requested, accepted, refused, scheduled, collected, missed..."""
+
+    __tablename__ = "pickup_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pickup_request_id: Mapped[int] = mapped_column(ForeignKey("pickup_request.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[PickupStatus] = mapped_column(_enum(PickupStatus))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    slot: Mapped[Slot | None] = mapped_column(_enum(Slot))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Staff accounts, API tokens and the audit log (H1 auth; migration 0006, dispatch/auth.py, dispatch/audit.py) ---
+
+
+class StaffRole(str, enum.Enum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    SWITCHBOARD = "switchboard"
+
+
+class StaffAccount(Base):
+    """A staff member who signs in (coordination, switchboard, administration). Passwords: scrypt hashes."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """An opaque bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[StaffAccount] = relationship()
+
+
+class AuditLog(Base):
+    """One successful state-changing staff request, written in the same transaction as the change."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    username: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int] = mapped_column(Integer)
+    entity: Mapped[str | None] = mapped_column(String(60))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- Data exchange: webhook subscriptions and their outbox (H4; migration 0009) ---
+
+
+class WebhookDeliveryStatus(str, enum.Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the maximum number of attempts
+
+
+class WebhookSubscription(Base):
+    """A receiver of events (``plan.published`` ...). ``secret`` signs each body (HMAC-SHA256)."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    secret: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """The outbox: one event for one subscription, written in the same transaction as the change."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(
+        _enum(WebhookDeliveryStatus), default=WebhookDeliveryStatus.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    subscription: Mapped[WebhookSubscription] = relationship()
+
+
+# --- Plan editing: versions and the change log (H2; migration 0007, dispatch/editing.py) ---
+
+
+class PlanChange(Base):
+    """One change to a plan: written with the change, so a client holding an old version learns what changed."""
+
+    __tablename__ = "plan_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the plan's version after this change
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    op: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import rules
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import PickupRequest, PickupStatus, Slot, Van
+from dispatch.models import PickupEvent, PickupRequest, PickupStatus, Slot, Van
 from dispatch.settings import Settings
 
 SLOT_WINDOWS_S = {Slot.MORNING: (8 * 3600, 12 * 3600), Slot.AFTERNOON: (13 * 3600, 16 * 3600)}
@@ -132,6 +132,12 @@ def create_pickup(
     )
     session.add(record)
     session.flush()
+    # The request's history (dispatch/availability.py): received, then the rules' decision.
+    session.add(PickupEvent(pickup_request_id=record.id, status=PickupStatus.REQUESTED, date=record.date,
+                            slot=record.slot, detail=None))
+    session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
+                            detail=record.status_reason))
+    session.flush()
     return record, decision
 
 
@@ -153,6 +159,8 @@ def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session) 
     record.status = PickupStatus.ACCEPTED
     record.decision = decision.to_dict()
     record.overridden_by, record.override_reason = by.strip(), reason.strip()
+    session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
+                            detail=f"refusal overridden by {record.overridden_by}"))
     session.flush()
     return record
 

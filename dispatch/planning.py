@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import solver
+from dispatch import regions as regions_mod
+from dispatch import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import (
     Crew,
@@ -90,6 +93,9 @@ class DayProblem:
     travel_factor: float = 1.0
     sites: list = field(default_factory=list)
     decisions: dict[str, HorizonDecision] = field(default_factory=dict)
+    # H3 availability: vans not used today and why; French text and code of the availability decisions.
+    vans_out: list[dict] = field(default_factory=list)
+    decision_notes: dict[str, dict] = field(default_factory=dict)
 
 
 def _relay_candidates(
@@ -139,8 +145,9 @@ def _horizon(
         detour = min((distances[a][j] + distances[j][a] for a in anchors if a != j), default=None)
         rp = relay_points[cand.key]
         points.append(HorizonInput(
-            key=cand.key, forecast=forecasts[cand.key], open_weekdays=open_weekdays(rp.opening_hours or []),
+            key=cand.key, forecast=forecasts[cand.key], open_weekdays=availability.visit_weekdays(rp),
             insertion_cost_m=detour, reported_full=rp.full, name=rp.name,
+            closed_dates=availability.closed_dates(rp, day),  # H3: closures and no-visit weekdays ahead
         ))
     decisions = decide(day, points, horizon_days=settings.horizon_days, penalty_m=settings.relay_point_penalty_m,
                        min_fill_ratio=settings.min_fill_ratio)
@@ -177,23 +184,52 @@ def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) ->
     return out
 
 
-def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session) -> DayProblem:
-    """Turn the database state for ``day`` into a solver problem."""
+def build_day(
+    day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session,
+    regions: Collection[str] | None = None,
+) -> DayProblem:
+    """Turn the database state for ``day`` into a solver problem.
+
+    Every van starts and ends at its own depot. With ``regions``, only those regions' depots, their
+    vans and crews, and the visits nearest to their depots (see ``dispatch/regions.py``)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
     depot = session.scalars(select(Depot).order_by(Depot.id)).first()
     if depot is None:
         raise NotFound("no depot is configured: run `dispatch seed-demo` or create one", field="depot")
-    crews = session.scalars(
-        select(Crew).join(Van, Crew.van_id == Van.id)
-        .where(Crew.active.is_(True), Van.active.is_(True)).order_by(Crew.id)
-    ).all()
+    # --- availability (H3, dispatch/availability.py): absent crews, vans in maintenance or without crew ---
+    crews, vans_out = availability.fleet_for_day(day, session=session)
     if not crews:
-        raise NotFound("no active crew with an active van: nothing can be planned", field="crews")
+        raise NotFound("no active crew with an active, available van on " + day.isoformat() + ": nothing can be "
+                       "planned (" + "; ".join(v["detail"] for v in vans_out) + ")", field="crews")
+    # --- end availability ---
+    # --- multi-depot and regions (H6, dispatch/regions.py) ---
+    depots_all = regions_mod.all_depots(session=session)
+    if regions is not None:
+        crews = [c for c in crews if regions_mod.region_of_depot(c.van.depot) in regions]
+        if not crews:
+            raise NotFound(f"no active crew with an active van in region(s) {', '.join(sorted(regions))}: "
+                           "give one of its depots a van and a crew, or plan the other regions only", field="regions")
+    # Matrix index 0 is the first depot with vans today; the other vans' depots come after the visits.
+    depot = session.get(Depot, min(c.van.depot_id for c in crews))
+    # --- end multi-depot ---
 
     relay, excluded, forecasts, relay_points = _relay_candidates(day, settings, session=session)
+    # --- availability (H3): paused, closed, the host's no-visit weekday or weekly maximum: not visited ---
+    blocks = {f"rp:{i}": b for i, b in availability.relay_point_blocks(
+        day, [relay_points[c.key] for c in relay], session=session).items()}
+    excluded += [Excluded(c.key, c.kind, c.record_id, c.mandatory, blocks[c.key].code, blocks[c.key].en)
+                 for c in relay if c.key in blocks]
+    relay = [c for c in relay if c.key not in blocks]
+    blocked_decisions = availability.blocked_decisions(day, blocks, relay_points, forecasts,
+                                                       horizon_days=settings.horizon_days)
+    # --- end availability ---
     candidates = relay + _pickup_candidates(day, settings, session=session)
+    if regions is not None:  # H6: a visit belongs to the region of its nearest depot
+        candidates = [c for c in candidates if regions_mod.in_regions(c.lat, c.lon, depots_all, regions)]
+        excluded = [e for e in excluded if e.candidate_key not in relay_points or regions_mod.in_regions(
+            relay_points[e.candidate_key].lat, relay_points[e.candidate_key].lon, depots_all, regions)]
 
     started = time.perf_counter()
     depot_site = network.snap("depot", depot.lat, depot.lon, max_distance_m=settings.max_snap_distance_m)
@@ -212,11 +248,16 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
             continue
         sites.append(site)
         kept.append(cand)
+    extra_depots = sorted({c.van.depot for c in crews if c.van.depot_id != depot.id}, key=lambda d: d.id)  # H6
+    sites += [network.snap(f"depot:{d.id}", d.lat, d.lon, max_distance_m=settings.max_snap_distance_m)
+              for d in extra_depots]
     matrices = network.matrices(sites)
     matrix_seconds = time.perf_counter() - started
     # Which relay points today: the forecast over the horizon decides, with the detour each would cost.
     chosen, decisions = _horizon(day, settings, kept, matrices.distances, forecasts, relay_points)
+    decisions.update(blocked_decisions)  # H3: relay points not visitable today, with why
     index = [0] + [i + 1 for i, cand in enumerate(kept) if cand.key in {c.key for c in chosen}]
+    index += [len(kept) + 1 + j for j in range(len(extra_depots))]  # H6: the other depots, last
     sites = [sites[i] for i in index]
     durations = [[matrices.durations[a][b] for b in index] for a in index]
     distances = [[matrices.distances[a][b] for b in index] for a in index]
@@ -226,6 +267,7 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
         min(c.shift_start_min for c in crews) * 60, max(c.shift_end_min for c in crews) * 60
     )
 
+    depot_loc = {depot.id: 0} | {d.id: len(kept) + 1 + j for j, d in enumerate(extra_depots)}  # H6
     visits = tuple(
         solver.Visit(
             id=cand.key,
@@ -246,10 +288,10 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
         vehicles[vid] = VehicleInfo(van=van, crew=crew)
         solver_vehicles.append(
             solver.Vehicle(
-                id=vid, start=0, end=0,
+                id=vid, start=depot_loc[van.depot_id], end=depot_loc[van.depot_id],  # its own depot (H6)
                 capacity=(round(van.capacity_m3 * LITRES_PER_M3),),
                 shift=solver.TimeWindow(crew.shift_start_min * 60, crew.shift_end_min * 60),
-                reload_location=0 if settings.max_unloads else None,
+                reload_location=depot_loc[van.depot_id] if settings.max_unloads else None,
                 reload_service=settings.unload_service_s,
                 max_reloads=settings.max_unloads,
                 breaks=(
@@ -269,6 +311,7 @@ def build_day(day: dt.date, settings: Settings, network: RoadNetwork, *, session
         day=day, depot=depot, problem=problem, candidates={c.key: c for c in kept},
         vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds, travel_factor=travel_factor,
         sites=sites, decisions=decisions,
+        vans_out=vans_out, decision_notes={k: {"reason_code": b.code, "reason_fr": b.fr} for k, b in blocks.items()},
     )
 
 
@@ -337,6 +380,7 @@ def _decisions_record(dp: DayProblem, solution: solver.Solution) -> list[dict]:
             "p_full_within_horizon": round(d.p_full_within_horizon, 3),
             "next_visit_day": d.next_visit_day.isoformat() if d.next_visit_day else None,
             "expected_full_date": d.expected_full_date.isoformat() if d.expected_full_date else None,
+            **dp.decision_notes.get(key, {}),  # H3: reason_code and reason_fr of availability decisions
         })
     return out
 
@@ -359,6 +403,7 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
         load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
         solver_status=solution.status.value, explanation=solution.explanation or None,
         relay_point_decisions=_decisions_record(dp, solution),
+        vans_out=dp.vans_out,  # H3
     )
     session.add(plan)
     for route in solution.routes:
@@ -406,6 +451,8 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
             if pu_id is not None:
                 pu = session.get(PickupRequest, pu_id)
                 pu.status = PickupStatus.SCHEDULED
+                availability.record_pickup_event(pu, session=session, dedupe=True,
+                                                 detail=f"planned in a round (plan of {day.isoformat()})")  # H3
     for un in solution.unassigned:
         cand = dp.candidates[un.id]
         plan.unassigned.append(
@@ -441,7 +488,8 @@ def latest_plan(day: dt.date, *, session: Session) -> Plan | None:
 
 
 
-def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = False) -> Plan:
+def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = False,
+                 actor: str = "unknown") -> Plan:
     """Freeze a draft: it becomes the day's plan that crews receive. A published plan is not re-planned.
 
     A plan that leaves mandatory visits out is published only with ``accept_unassigned`` (the
@@ -456,5 +504,12 @@ def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = Fa
             "re-plan with more vans or crews, or publish with accept_unassigned=true"
         )
     plan.status = PlanStatus.PUBLISHED
-    session.flush()
+    # Plan editing (H2): publishing is a change of the plan: new version, logged.
+    from dispatch.editing import record_change
+
+    record_change(plan, "publish", actor, {"accept_unassigned": accept_unassigned}, session=session)
+    # Webhooks (outbox): queued in this same transaction, delivered after the commit.
+    from dispatch import webhooks
+
+    webhooks.plan_published(plan, session=session)
     return plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.errors import InvalidInput, NotFound
@@ -90,10 +90,17 @@ def report_fill(
         relay_point=rp, reported_at=when, source=source, level_pct=level_pct, stock_m3=stock, full=is_full, note=note
     )
     session.add(report)
-    rp.stock_m3 = stock
-    rp.full = is_full
-    rp.stock_updated_at = when
     session.flush()
+    # The newest report by time sets the current stock, whatever the commit order of concurrent reports:
+    # a conditional UPDATE, evaluated under the row's write lock (PostgreSQL re-checks it after waiting).
+    session.execute(
+        update(RelayPoint)
+        .where(RelayPoint.id == rp.id,
+               or_(RelayPoint.stock_updated_at.is_(None), RelayPoint.stock_updated_at <= when))
+        .values(stock_m3=stock, full=is_full, stock_updated_at=when)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(rp, ["stock_m3", "full", "stock_updated_at"])
     return report
 
 
@@ -151,9 +158,14 @@ def nearest_relay_points(
         raise InvalidInput(
             f"({lat:.5f}, {lon:.5f}) is outside the served area (Paris): give a position in Paris", field="lat"
         )
-    origin = network.snap("origin", lat, lon, max_distance_m=max_snap_distance_m)
+    try:
+        origin = network.snap("origin", lat, lon, max_distance_m=max_snap_distance_m)
+    except InvalidInput as exc:
+        raise InvalidInput(f"({lat:.5f}, {lon:.5f}) is not near a street: {exc.message}", field="lat") from None
     open_points = session.scalars(
-        select(RelayPoint).where(RelayPoint.active.is_(True), RelayPoint.full.is_(False)).order_by(RelayPoint.id)
+        select(RelayPoint).where(RelayPoint.active.is_(True), RelayPoint.full.is_(False),
+                                 RelayPoint.paused.is_(False))  # a paused one takes no donations (H3)
+        .order_by(RelayPoint.id)
     ).all()
     by_key: dict[str, RelayPoint] = {}
     sites = []

@@ -58,6 +58,22 @@ class Settings(BaseSettings):
     # Multi-trip: a full van goes back to the depot to unload, then out again.
     unload_service_s: int = Field(default=1200, ge=0)
     max_unloads: int = Field(default=3, ge=0, le=10)
+    # Staff sign-in (dispatch/auth.py): lifetime of a bearer token; donor data kept this many days;
+    # requests per minute and client IP on public endpoints and on the login endpoint.
+    token_ttl_minutes: int = Field(default=600, ge=1, le=60 * 24 * 90)
+    retention_days: int = Field(default=365, ge=1)
+    rate_limit_public_per_minute: int = Field(default=60, ge=1)
+    rate_limit_login_per_minute: int = Field(default=10, ge=1)
+    # Reliability: a request body larger than this is refused with 413 (api/limits.py).
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Data exchange (dispatch/imports.py, dispatch/webhooks.py): CSV import limits; webhook delivery
+    # (the API's delivery thread wakes every interval; 0 disables it), retries with exponential backoff.
+    import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    import_max_rows: int = Field(default=5000, ge=1)
+    webhook_delivery_interval_s: float = Field(default=5.0, ge=0)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_backoff_s: float = Field(default=30.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
     @field_validator("graph_path", "rules_file")
     @classmethod

@@ -32,6 +32,9 @@ class StopView:
     pickup_request_id: int | None
     access_notes: str | None
     contact: str | None
+    # Plan editing (H2): the stop's id (edits name it) and whether it is locked for re-optimisation.
+    stop_id: int | None = None
+    locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class RoundView:
     duration_minutes: int
     load_m3: float
     stops: tuple[StopView, ...]
+    # Plan editing (H2): planned / in_progress / done, and the rules a forced edit broke.
+    status: str = "planned"
+    warnings: tuple[dict, ...] = ()
 
     @property
     def visits(self) -> tuple[StopView, ...]:
@@ -77,6 +83,9 @@ class DayView:
     unassigned: tuple[UnassignedView, ...]
     # Why each relay point is or is not visited today (rolling-horizon decisions), plain dicts.
     relay_point_decisions: tuple[dict, ...] = ()
+    # Vans not used that day and why (maintenance, absent crew...): dispatch/availability.py.
+    vans_out: tuple[dict, ...] = ()
+    version: int = 1  # plan editing (H2): optimistic concurrency
 
     @property
     def stop_count(self) -> int:
@@ -121,6 +130,7 @@ def _stop_view(stop: Stop) -> StopView:
         window_start=stop.window_start, window_end=stop.window_end, expected_m3=round(stop.expected_m3, 2),
         load_after_m3=round(stop.load_after_m3, 2), relay_point_id=stop.relay_point_id,
         pickup_request_id=stop.pickup_request_id, access_notes=notes, contact=contact,
+        stop_id=stop.id, locked=bool(stop.locked),
     )
 
 
@@ -144,6 +154,7 @@ def plan_view(plan: Plan) -> DayView:
             start_at=r.start_at, end_at=r.end_at, distance_km=round(r.distance_m / 1000, 1),
             duration_minutes=round(r.duration_s / 60), load_m3=round(r.load_m3, 2),
             stops=tuple(_stop_view(s) for s in r.stops),
+            status=r.status or "planned", warnings=tuple(r.warnings or ()),
         )
         for r in plan.rounds
     )
@@ -153,6 +164,8 @@ def plan_view(plan: Plan) -> DayView:
         matrix_seconds=plan.matrix_seconds, rounds=rounds,
         unassigned=tuple(_unassigned_view(u) for u in plan.unassigned),
         relay_point_decisions=tuple(plan.relay_point_decisions or ()),
+        vans_out=tuple(plan.vans_out or ()),
+        version=plan.version or 1,
     )
 
 
@@ -184,6 +197,8 @@ def format_summary(view: DayView) -> str:
             f"  Relay points open today: {counts['mandatory']} must be visited, {counts['optional']} worth a visit "
             f"if it fits, {counts['skip']} not needed (forecast over the next collection days)"
         )
+    for out in view.vans_out:  # H3: vans not used today (maintenance, absent crew...)
+        lines.append(f"  Not used: {out['detail']}")
     if view.explanation:
         lines.append(f"  Infeasible: {view.explanation}")
     lines.append(f"  Unassigned: {len(view.unassigned)}")

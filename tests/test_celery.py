@@ -73,7 +73,10 @@ def test_a_job_planned_by_a_celery_worker_equals_the_in_process_plan(seeded_file
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:
-        with TestClient(create_app(settings)) as client:
+        from tests.api.conftest import make_staff
+
+        _, token = make_staff(make_engine(settings.database_url), "coordinator")
+        with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
             r = client.post("/api/v1/plan-jobs", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 60})
             assert r.status_code == 202, r.text
             job_id = r.json()["job"]["id"]
@@ -93,3 +96,96 @@ def test_a_job_planned_by_a_celery_worker_equals_the_in_process_plan(seeded_file
     local_rounds = [[st.name for st in r.stops] for r in view.rounds]
     assert remote_rounds == local_rounds
     assert job["plan"]["distance_km"] == view.distance_km
+
+
+MULTI_BROKER = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def two_region_files(tmp_path):
+    """Two identical two-depot, two-region demo databases: one for the workers, one planned in-process."""
+    from dispatch.db import make_engine, session_scope, upgrade
+    from dispatch.demo import seed_demo
+    from tests.api.conftest import PLAN_DAY
+    from tests.test_scale import add_south_depot
+
+    a = tmp_path / "workers.sqlite3"
+    url = f"sqlite:///{a}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        seed_demo(PLAN_DAY, session=s)
+        add_south_depot(s)
+    engine.dispose()
+    b = tmp_path / "inprocess.sqlite3"
+    shutil.copy(a, b)
+    return a, b
+
+
+def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_region_files, paris_network,
+                                                                             tmp_path):
+    """One task per region (a chord) on two real workers; merged and stored: the same plan as in-process."""
+    try:
+        import redis
+
+        redis.Redis.from_url(MULTI_BROKER, socket_connect_timeout=2).ping()
+    except Exception:  # noqa: BLE001
+        pytest.skip(f"no Redis at {MULTI_BROKER}: start one (redis-server) to run the Celery test")
+    from dispatch.db import make_engine, session_scope
+    from dispatch.jobs import create_job
+    from dispatch.models import JobStatus, Plan, PlanJob
+    from dispatch.scale import plan_regions
+    from dispatch.settings import Settings
+    from dispatch.celery_app import CeleryRunner
+    from tests.api.conftest import PLAN_DAY
+
+    worker_db, inprocess_db = two_region_files
+    queue = f"dispatch-test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DISPATCH_DATABASE_URL": f"sqlite:///{worker_db}", "DISPATCH_JOB_BACKEND": "celery",
+           "DISPATCH_CELERY_BROKER_URL": MULTI_BROKER, "DISPATCH_CELERY_QUEUE": queue,
+           "DISPATCH_SOLVE_SOLUTION_LIMIT": "30", "DISPATCH_SECRET_KEY": "test"}
+    env.pop("DISPATCH_GRAPH_PATH", None)
+    settings = Settings(database_url=env["DISPATCH_DATABASE_URL"], job_backend="celery",
+                        celery_broker_url=MULTI_BROKER, celery_queue=queue, solve_solution_limit=30, _env_file=None)
+    celery = Path(sys.executable).parent / "celery"
+    workers = [
+        subprocess.Popen(
+            [str(celery), "-A", "dispatch.celery_app", "worker", "--pool", "solo", "-Q", queue, "-n", f"w{i}@%h",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )
+        for i in range(2)
+    ]
+    engine = make_engine(settings.database_url)
+    runner = CeleryRunner(settings)
+    try:
+        with session_scope(engine) as s:
+            job_id = create_job(PLAN_DAY, session=s, time_limit_s=60).id
+        runner.submit(job_id)
+        runner.wait(job_id, timeout=300)
+    finally:
+        runner.shutdown()
+        for w in workers:
+            os.killpg(w.pid, signal.SIGTERM)
+        outputs = [w.communicate(timeout=60)[0] for w in workers]
+    with session_scope(engine) as s:
+        job = s.get(PlanJob, job_id)
+        assert job.status is JobStatus.SUCCEEDED, (job.error, [o[-2000:] for o in outputs])
+        assert job.progress["regions_total"] == 2 and all(r["done"] for r in job.progress["regions"].values())
+        plan = s.get(Plan, job.plan_id)
+        remote = ([(r.van.name, [(st.kind.value, st.relay_point_id, st.pickup_request_id) for st in r.stops])
+                   for r in plan.rounds], plan.cost, plan.distance_m,
+                  sorted((u.relay_point_id or 0, u.pickup_request_id or 0, u.reason) for u in plan.unassigned))
+        assert {r.van.depot.region for r in plan.rounds} == {"north", "south"}
+    engine.dispose()
+
+    local = Settings(database_url=f"sqlite:///{inprocess_db}", solve_solution_limit=30, _env_file=None)
+    engine = make_engine(local.database_url)
+    with session_scope(engine) as s:
+        plan = plan_regions(PLAN_DAY, local, paris_network, session=s, time_limit_s=60)
+        here = ([(r.van.name, [(st.kind.value, st.relay_point_id, st.pickup_request_id) for st in r.stops])
+                 for r in plan.rounds], plan.cost, plan.distance_m,
+                sorted((u.relay_point_id or 0, u.pickup_request_id or 0, u.reason) for u in plan.unassigned))
+    engine.dispose()
+    assert remote == here

@@ -102,7 +102,10 @@ def test_pdf_endpoints_and_poster(planned, session, paris_network, settings, mon
 
     session.commit()  # the app reads through its own sessions
     monkeypatch.setattr(api.deps, "get_network", lambda _settings: paris_network)
-    with TestClient(create_app(settings)) as client:
+    from tests.api.conftest import make_staff
+
+    _, token = make_staff(session.get_bind(), "coordinator")
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
         rid = planned.rounds[0].id
         r = client.get(f"/api/v1/rounds/{rid}/manifest.pdf?lang=en")
         assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"

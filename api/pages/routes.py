@@ -8,13 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Annotated, Any
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
+from api.ratelimit import rate_limited
+from api.security import Role, public, require
 from dispatch import driver, i18n, links, planning
 from dispatch import pickups as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput
@@ -25,8 +29,10 @@ from dispatch.relay_points import nearest_relay_points
 from dispatch.views import day_view
 from dispatch.workdays import next_collection_day
 
-router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False)
-staff_pages = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"])
+# Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
+router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
+staff_pages = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"],
+                        dependencies=[require(Role.COORDINATOR)])
 
 # ------------------------------------------------------------------ crew route sheet
 
@@ -58,11 +64,15 @@ def relay_point_page(token: str, request: Request, session: SessionDep,
                   levels=driver.RELAY_LEVELS, message=message)
 
 
-@router.post("/p/{token}", response_class=HTMLResponse)
+@router.post("/p/{token}", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 async def relay_point_report(token: str, request: Request, session: SessionDep) -> Any:
-    rp = links.relay_point_from_token(token, session=session)
     form = await request.form()
-    lang = page_lang(request)
+    # The database work runs in the thread pool: waiting for a lock in the event loop would stall every request.
+    return await run_in_threadpool(_relay_point_report, token, dict(form), page_lang(request), session)
+
+
+def _relay_point_report(token: str, form: dict, lang: str, session) -> Any:
+    rp = links.relay_point_from_token(token, session=session)
     action = str(form.get("action") or "")
     if action == "full":
         result = driver.flag_relay_point(rp.id, session=session, full=True)
@@ -117,7 +127,7 @@ def _rule_context(settings, network, session):
     return pickup_rules.rule_context(session=session, settings=settings, network=network, today=_today(settings))
 
 
-@router.get("/donner", response_class=HTMLResponse)
+@router.get("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 def donor_page(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
                lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
                lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
@@ -135,7 +145,7 @@ def donor_page(request: Request, session: SessionDep, settings: SettingsDep, net
                   categories=_categories(settings), category_label=pickup_rules.rules_config(settings).label, result=None, errors=[])
 
 
-@router.get("/donner/adresses")
+@router.get("/donner/adresses")  # not limited: the form asks it at each keystroke (a local, cheap search)
 def donor_addresses(q: Annotated[str, Query(max_length=200)] = "") -> JSONResponse:
     return JSONResponse([{"label": a.label, "postcode": a.postcode, "lat": a.lat, "lon": a.lon}
                          for a in search_addresses(q)])
@@ -197,7 +207,7 @@ def _pickup_input(values: dict[str, Any]) -> pickup_rules.PickupInput:
     )
 
 
-@router.post("/donner/verifier")
+@router.post("/donner/verifier", dependencies=[rate_limited("public")])
 async def donor_check(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> JSONResponse:
     """Live check of the collection rules while the donor fills the form (nothing is stored)."""
     lang = page_lang(request)
@@ -230,7 +240,7 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
                          "reasons": [r.message(lang) for r in shown]})
 
 
-@router.post("/donner", response_class=HTMLResponse)
+@router.post("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 async def donor_request(request: Request, session: SessionDep, settings: SettingsDep,
                         network: NetworkDep) -> HTMLResponse:
     lang = page_lang(request)
@@ -247,8 +257,8 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
         return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
     ctx = _rule_context(settings, network, session)
     req = _pickup_input(values)
-    record, decision = pickup_rules.create_pickup(req, config=pickup_rules.rules_config(settings), ctx=ctx,
-                                                  session=session)
+    record, decision = await run_in_threadpool(  # a write: it may wait for a lock, never in the event loop
+        partial(pickup_rules.create_pickup, req, config=pickup_rules.rules_config(settings), ctx=ctx, session=session))
     result = {
         "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
         "reasons": decision.messages(lang),

@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, SessionDep, SettingsDep
 from api.errors import problem
+from api.security import Role, public, require
 from dispatch import driver, i18n, links
 
-router = APIRouter(tags=["route sheet"])
-staff = APIRouter(prefix="/api/v1", tags=["staff"])
+# The crews' sheet authenticates by its signed link; the staff endpoints that make links need a coordinator.
+router = APIRouter(tags=["route sheet"], dependencies=[public()])
+staff = APIRouter(prefix="/api/v1", tags=["staff"], dependencies=[require(Role.COORDINATOR)])
 
 
 class StopEventIn(BaseModel):

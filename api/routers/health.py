@@ -4,8 +4,9 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from api.deps import SessionDep
+from api.security import public
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[public()])
 
 
 @router.get("/health", summary="Liveness and database check")

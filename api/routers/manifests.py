@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
+from api.security import Role, require
 from dispatch import i18n, links, manifests
 from dispatch.links import LinkInvalid
 
-router = APIRouter(prefix="/api/v1", tags=["manifests"])
+router = APIRouter(prefix="/api/v1", tags=["manifests"], dependencies=[require(Role.COORDINATOR)])
 PDF = {"content": {"application/pdf": {}}, "description": "A4 PDF"}
 
 

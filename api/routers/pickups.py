@@ -4,14 +4,23 @@ import datetime as dt
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi.responses import HTMLResponse
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
+from api.pages.common import HTMLErrorRoute, render
+from api.ratelimit import rate_limited
+from api.schemas_availability import PickupEventOut, SlotOfferOut, TrackingOut
+from dispatch import availability
+from dispatch.errors import NotFound
+from dispatch.slots import offer_slots
+from api.security import Role, public, require
 from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch import pickups as service
 from dispatch.models import PickupStatus, Slot
 
-router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"])
+router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"],
+                   dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)])
 
 
 @router.post(
@@ -61,3 +70,73 @@ def list_pickups(
 @router.get("/{pickup_id}", summary="One home-pickup request and its status")
 def get_pickup(pickup_id: Id, session: SessionDep) -> PickupOut:
     return PickupOut.from_orm_obj(service.get_pickup(pickup_id, session=session))
+
+
+# --- Pickup lifecycle: history, donor tracking, slot offers (H3, dispatch/availability.py, dispatch/slots.py) ---
+
+
+@router.get("/{pickup_id}/events", summary="A request's history: requested, accepted, scheduled, missed...")
+def pickup_events(pickup_id: Id, session: SessionDep) -> list[PickupEventOut]:
+    service.get_pickup(pickup_id, session=session)
+    return [PickupEventOut(at=e.at, status=e.status.value, date=e.date, slot=e.slot.value if e.slot else None,
+                           detail=e.detail) for e in availability.pickup_history(pickup_id, session=session)]
+
+
+tracking = APIRouter(prefix="/api/v1/pickups", tags=["home pickups"])
+
+
+@tracking.get(
+    "/track/{ref}", dependencies=[public(), rate_limited("public")],
+    summary="A donor's view of a request: date, slot, status (French and English text)",
+    description="Public. `phone_last4` must be the last 4 digits of the phone given with the request; wrong "
+    "digits get the same 404 as an unknown reference. No name, address or phone is returned.",
+)
+def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep,
+          phone_last4: Annotated[str, Query(pattern=r"^[0-9]{4}$")]) -> TrackingOut:
+    pu = availability.find_for_tracking(ref, phone_last4, session=session)
+    return TrackingOut(**availability.tracking_view(pu, session=session))
+
+
+slots = APIRouter(prefix="/api/v1/pickup-slots", tags=["home pickups"])
+
+
+@slots.get(
+    "", dependencies=[public(), rate_limited("public")],
+    summary="Bookable home-pickup slots, checked by trial insertion into the day's plan",
+    description="For each collection day from `from` (default: today) for `days` days and each slot: the "
+    "collection rules first; then, if the day already has a plan (draft or published), the cheapest feasible "
+    "insertion of the visit into one of its rounds (capacity, the slot's window, the other stops' windows, the "
+    "lunch break, the shift) with its extra minutes and km; without a plan, `checked: rules_only`. Public (the "
+    "donor page uses it) and rate-limited.",
+)
+def pickup_slots(
+    session: SessionDep, settings: SettingsDep, network: NetworkDep,
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[48.8722])],
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[2.3770])],
+    volume_m3: Annotated[float, Query(gt=0, le=100, examples=[3.0])],
+    from_: Annotated[dt.date | None, Query(alias="from")] = None,
+    days: Annotated[int, Query(ge=1, le=31)] = 7,
+) -> list[SlotOfferOut]:
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    offers = offer_slots(lat, lon, volume_m3, from_ or today, days, session=session, settings=settings,
+                         network=network, today=today)
+    return [SlotOfferOut(**vars(o)) for o in offers]
+
+
+pages = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False)
+
+
+@pages.get("/suivi", response_class=HTMLResponse, dependencies=[public()])
+def tracking_page(request: Request) -> HTMLResponse:
+    return render(request, "tracking.html", track=None, not_found=False, ref="")
+
+
+@pages.post("/suivi", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
+def tracking_lookup(request: Request, session: SessionDep, ref: Annotated[str, Form(max_length=40)] = "",
+                    tel: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
+    try:
+        pu = availability.find_for_tracking(ref, tel, session=session)
+    except NotFound:
+        return render(request, "tracking.html", status_code=404, track=None, not_found=True, ref=ref.strip()[:40])
+    return render(request, "tracking.html", track=availability.tracking_view(pu, session=session), not_found=False,
+                  ref=pu.ref)

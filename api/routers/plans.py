@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
+from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redact_day, require
 from dispatch.geometry import round_geojson
 from api.schemas import DayOut, PlanIn
 from dispatch import planning
@@ -14,7 +17,7 @@ from dispatch.views import day_view, plan_view
 router = APIRouter(prefix="/api/v1", tags=["planning"])
 
 
-@router.post("/plans", status_code=status.HTTP_201_CREATED,
+@router.post("/plans", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
              summary="Plan a day's rounds (replaces that day's draft) and return the plan")
 def create_plan(body: PlanIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> DayOut:
     plan = planning.plan_day(body.date, settings, network, session=session, time_limit_s=body.time_limit_s,
@@ -22,27 +25,42 @@ def create_plan(body: PlanIn, session: SessionDep, settings: SettingsDep, networ
     return DayOut.from_view(plan_view(plan))
 
 
-@router.get("/plans/{plan_id}", summary="One plan with its rounds and unassigned visits")
-def get_plan(plan_id: Id, session: SessionDep) -> DayOut:
-    return DayOut.from_view(plan_view(planning.get_plan(plan_id, session=session)))
-
-
-@router.post("/plans/{plan_id}/publish", summary="Publish a draft plan: it is frozen and sent to the crews")
-def publish_plan(plan_id: Id, session: SessionDep, accept_unassigned: bool = False) -> DayOut:
-    plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned)
+@router.get("/plans/{plan_id}", summary="One plan with its rounds and unassigned visits",
+            dependencies=[require(Role.COORDINATOR)])
+def get_plan(plan_id: Id, session: SessionDep, response: Response) -> DayOut:
+    plan = planning.get_plan(plan_id, session=session)
+    response.headers["ETag"] = f'"{plan.version}"'  # the version to send back with edits (If-Match)
     return DayOut.from_view(plan_view(plan))
 
 
-@router.get("/rounds", summary="The rounds of a day: van, crew, ordered stops, and unassigned visits with reasons")
-def get_rounds(date: dt.date, session: SessionDep) -> DayOut:
+@router.post("/plans/{plan_id}/publish", summary="Publish a draft plan: it is frozen and sent to the crews",
+             responses={409: {"description": "already published, mandatory visits left out, or a stale If-Match"}})
+def publish_plan(plan_id: Id, session: SessionDep, response: Response,
+                 user: Annotated[StaffUser, require(Role.COORDINATOR)], accept_unassigned: bool = False,
+                 if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> DayOut:
+    if if_match is not None:  # optional here: publishing a version other than the one seen is refused (409)
+        from api.routers.editing import _version
+        from dispatch.editing import open_plan
+
+        open_plan(plan_id, _version(if_match, None), session=session, draft=None)
+    plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned,
+                                 actor=user.username)
+    response.headers["ETag"] = f'"{plan.version}"'
+    return DayOut.from_view(plan_view(plan))
+
+
+@router.get("/rounds", summary="The rounds of a day: van, crew, ordered stops, and unassigned visits with reasons",
+            description="Open to everyone; without a staff token, home-pickup stops show only their postcode.")
+def get_rounds(date: dt.date, session: SessionDep, staff: OptionalStaff) -> DayOut:
     view = day_view(date, session=session)
     if view is None:
         raise NotFound(f"no plan for {date.isoformat()}: POST /api/v1/plans with that date first", field="date")
-    return DayOut.from_view(view)
+    day = DayOut.from_view(view)
+    return day if staff is not None else redact_day(day, pickup_postcodes(day, session=session))
 
 
 @router.get(
-    "/rounds/{round_id}/geometry",
+    "/rounds/{round_id}/geometry", dependencies=[require(Role.COORDINATOR)],
     summary="GeoJSON of a round: street-level legs (km, minutes) and numbered stops",
     response_model=dict,
 )

@@ -4,17 +4,22 @@ import datetime as dt
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
+from api.ratelimit import rate_limited
+from api.security import Role, public, require
 from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
+from api.schemas_availability import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
+from dispatch import availability
 from dispatch import relay_points as service
 from dispatch.models import ReportSource
 
 router = APIRouter(prefix="/api/v1/relay-points", tags=["relay points"])
 
 
-@router.get("", summary="List relay points with their current stock")
+@router.get("", summary="List relay points with their current stock",
+            dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)])
 def list_relay_points(
     session: SessionDep,
     active: bool | None = None,
@@ -27,7 +32,7 @@ def list_relay_points(
 
 
 @router.get(
-    "/nearest",
+    "/nearest", dependencies=[public(), rate_limited("public")],
     summary="The nearest open relay points by road distance (full ones are left out)",
     description="Distances are along the street network from the snapped position; the walking time assumes "
     "1.2 m/s. A position outside Paris is refused with 422.",
@@ -50,12 +55,12 @@ def nearest(
     ]
 
 
-@router.get("/{relay_point_id}", summary="One relay point")
+@router.get("/{relay_point_id}", summary="One relay point", dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)])
 def get_relay_point(relay_point_id: Id, session: SessionDep) -> RelayPointOut:
     return RelayPointOut.from_orm_obj(service.get_relay_point(relay_point_id, session=session))
 
 
-@router.get("/{relay_point_id}/forecast",
+@router.get("/{relay_point_id}/forecast", dependencies=[require(Role.COORDINATOR)],
             summary="Fill forecast: rate with weekday effects and uncertainty, expected full date, p(full) by day")
 def get_forecast(relay_point_id: Id, session: SessionDep, settings: SettingsDep,
                  days: Annotated[int, Query(ge=1, le=30)] = 7) -> ForecastOut:
@@ -63,7 +68,7 @@ def get_forecast(relay_point_id: Id, session: SessionDep, settings: SettingsDep,
     return ForecastOut(**service.relay_point_forecast(relay_point_id, session=session, today=today, horizon_days=days))
 
 
-@router.post("/{relay_point_id}/reports", status_code=status.HTTP_201_CREATED,
+@router.post("/{relay_point_id}/reports", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
              summary="Report a relay point's fill level, stock in m³, or that it is full")
 def post_report(relay_point_id: Id, body: FillReportIn, session: SessionDep) -> FillReportOut:
     report = service.report_fill(
@@ -73,9 +78,61 @@ def post_report(relay_point_id: Id, body: FillReportIn, session: SessionDep) -> 
     return FillReportOut.from_orm_obj(report)
 
 
-@router.get("/{relay_point_id}/reports", summary="Fill-report history, newest first")
+@router.get("/{relay_point_id}/reports", summary="Fill-report history, newest first",
+            dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)])
 def list_reports(
-    relay_point_id: Id, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    relay_point_id: Id, session: SessionDep, response: Response, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[FillReportOut]:
-    rp = service.get_relay_point(relay_point_id, session=session)
-    return [FillReportOut.from_orm_obj(r) for r in reversed(rp.reports)][:limit]
+    """Paged with ``limit`` and ``offset``; the total number of reports is in the ``X-Total-Count`` header."""
+    items, total = availability.list_reports(relay_point_id, session=session, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [FillReportOut.from_orm_obj(r) for r in items]
+
+
+# --- Creating and editing relay points, closures (H3, dispatch/availability.py) ---
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
+             summary="Add a relay point",
+             description="409 when the code is already used, or a relay point of the same name is within 10 m.")
+def create_relay_point(body: RelayPointIn, session: SessionDep) -> RelayPointAdminOut:
+    values = body.model_dump()
+    values["opening_hours"] = [o.model_dump() for o in body.opening_hours]
+    return RelayPointAdminOut.from_orm_obj(availability.create_relay_point(values, session=session))
+
+
+@router.get("/{relay_point_id}/settings", dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)],
+            summary="A relay point with its availability settings (pause, host constraints, contact)")
+def get_relay_point_settings(relay_point_id: Id, session: SessionDep) -> RelayPointAdminOut:
+    return RelayPointAdminOut.from_orm_obj(service.get_relay_point(relay_point_id, session=session))
+
+
+@router.patch("/{relay_point_id}", dependencies=[require(Role.COORDINATOR)],
+              summary="Change a relay point (only the fields sent): pause with a reason, capacity, opening hours, "
+              "access notes, contact, host constraints")
+def update_relay_point(relay_point_id: Id, body: RelayPointPatch, session: SessionDep) -> RelayPointAdminOut:
+    changes = body.model_dump(exclude_unset=True)
+    if body.opening_hours is not None:
+        changes["opening_hours"] = [o.model_dump() for o in body.opening_hours]
+    return RelayPointAdminOut.from_orm_obj(availability.update_relay_point(relay_point_id, changes, session=session))
+
+
+@router.get("/{relay_point_id}/closures", dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)],
+            summary="A relay point's closures (host absences, holidays, works)")
+def list_closures(relay_point_id: Id, session: SessionDep) -> list[DateRangeOut]:
+    return [DateRangeOut.from_orm_obj(c) for c in availability.list_closures(relay_point_id, session=session)]
+
+
+@router.post("/{relay_point_id}/closures", status_code=status.HTTP_201_CREATED,
+             dependencies=[require(Role.COORDINATOR)],
+             summary="Close a relay point from start_date to end_date inclusive: it is not visited then")
+def add_closure(relay_point_id: Id, body: DateRangeIn, session: SessionDep) -> DateRangeOut:
+    return DateRangeOut.from_orm_obj(availability.add_closure(relay_point_id, body.start_date, body.end_date,
+                                                              body.reason, session=session))
+
+
+@router.delete("/{relay_point_id}/closures/{closure_id}", status_code=status.HTTP_204_NO_CONTENT,
+               dependencies=[require(Role.COORDINATOR)], summary="Remove a closure")
+def delete_closure(relay_point_id: Id, closure_id: Id, session: SessionDep) -> None:
+    availability.delete_closure(relay_point_id, closure_id, session=session)

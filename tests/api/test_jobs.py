@@ -38,7 +38,9 @@ def test_a_failing_job_is_recorded_and_stores_nothing(client, db_engine, monkeyp
     def explode(*args, **kwargs):
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr(dispatch.jobs, "plan_day", explode)
+    import dispatch.scale
+
+    monkeypatch.setattr(dispatch.scale, "solve_part", explode)
     job_id, _ = _start(client)
     client.app.state.job_runner.wait(job_id, timeout=60)
     job = client.get(f"/api/v1/plan-jobs/{job_id}").json()

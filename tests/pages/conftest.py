@@ -27,6 +27,8 @@ class LiveServer:
     engine: object
     settings: object
     posts: list[str] = field(default_factory=list)  # paths of every POST the app received
+    staff_username: str = "coordination"  # a coordinator, for the /jour pages (sign in at /connexion)
+    staff_password: str = "coordination password"
 
 
 class _CountingApp:
@@ -58,6 +60,9 @@ def live_server(paris_network, tmp_path_factory) -> Iterator[LiveServer]:
     with session_scope(engine_for(url)) as s:
         seed_demo(DAY, session=s)
         build_plan(s)
+        from dispatch.auth import create_user
+
+        create_user(LiveServer.staff_username, LiveServer.staff_password, "coordinator", session=s)
     mp = pytest.MonkeyPatch()
     mp.setenv("DISPATCH_SECRET_KEY", "pages-test-secret")
     mp.setattr(dispatch.network, "get_network", lambda _settings: paris_network)

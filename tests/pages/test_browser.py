@@ -176,6 +176,14 @@ def test_coordinator_day_page(live_server, browser) -> None:
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 1100, "height": 1400, "deviceScaleFactor": 1, "mobile": False})
     browser.get(f"{live_server.url}/jour/2026-12-01")
+    # not signed in: the sign-in page first, then back to the day
+    _wait(browser, lambda d: "/connexion" in d.current_url)
+    assert "Connexion" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.find_element(By.ID, "username").send_keys(live_server.staff_username)
+    browser.find_element(By.ID, "password").send_keys(live_server.staff_password)
+    browser.find_element(By.ID, "login-button").click()
+    _wait(browser, lambda d: d.current_url.endswith("/jour/2026-12-01"))
+    assert browser.get_cookie("dispatch_session")["httpOnly"] is True
     assert "Journée du mardi 1er décembre 2026" in browser.find_element(By.TAG_NAME, "h1").text
     svg = browser.find_element(By.CSS_SELECTOR, "svg.daymap")
     assert len(svg.find_elements(By.TAG_NAME, "polyline")) >= 5

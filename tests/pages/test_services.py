@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from dispatch import driver, i18n, links
+from dispatch import availability, driver, i18n, links
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import PickupStatus, PlanStatus, RelayPoint, ReportSource, StockReport, StopEvent, StopKind
 from tests.pages.plan_data import DAY, build_plan
@@ -79,7 +79,11 @@ def test_stop_events_are_idempotent_and_update_stock_and_pickups(session, plan) 
     assert len(reports) == 1
     driver.record_stop_event(rnd.id, pickup.id, "missed", session=session, idempotency_key="key-0002",
                              reason="absent", note="personne")
-    assert pickup.pickup_request.status is PickupStatus.MISSED
+    # Missed, then automatically re-scheduled on a later collection day (dispatch/availability.py).
+    missed_day = rnd.plan.date
+    assert pickup.pickup_request.status is PickupStatus.ACCEPTED and pickup.pickup_request.date > missed_day
+    assert PickupStatus.MISSED in {e.status for e in availability.pickup_history(pickup.pickup_request_id,
+                                                                                 session=session)}
     with pytest.raises(Conflict):
         driver.record_stop_event(rnd.id, pickup.id, "arrived", session=session, idempotency_key="key-0001")
     with pytest.raises(InvalidInput):
