@@ -15,7 +15,7 @@ from dispatch.errors import DispatchError
 log = logging.getLogger("api")
 
 PROBLEM_JSON = "application/problem+json"
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 429: "Too many requests", 404: "Not found", 409: "Conflict", 422: "Unprocessable content", 503: "Unavailable"}
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 429: "Too many requests", 404: "Not found", 409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content", 503: "Unavailable"}
 
 
 def problem(status: int, detail: str, *, field: str | None = None, errors: list | None = None,

@@ -33,7 +33,7 @@ from dispatch.models import (
     Van,
     utcnow,
 )
-from dispatch.forecast import FillForecast, open_weekdays
+from dispatch.forecast import FillForecast
 from dispatch.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
 from dispatch.pickups import SLOT_WINDOWS_S
 from dispatch.relay_points import forecast_relay_points, opening_windows

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
 from api.ratelimit import rate_limited
-from api.security import Role, public, require
+from api.security import Role, StaffUser, public, require
 from dispatch import driver, i18n, links, planning
 from dispatch import pickups as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput
@@ -308,11 +308,12 @@ def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settin
 
 @staff_pages.post("/jour/{day}/publier")
 def coordinator_publish(day: dt.date, request: Request, session: SessionDep, plan_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+                        user: Annotated[StaffUser, require(Role.COORDINATOR)],
                         accept_unassigned: Annotated[bool, Form()] = False) -> RedirectResponse:
     plan = planning.get_plan(plan_id, session=session)
     if plan.date != day:
         raise InvalidInput(f"plan {plan_id} is not the plan of {day.isoformat()}", field="plan_id")
-    planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned)
+    planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned, actor=user.username)
     lang = page_lang(request)
     return RedirectResponse(f"/jour/{day.isoformat()}?ok=published" + ("&lang=en" if lang == "en" else ""),
                             status_code=303)
