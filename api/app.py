@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        larger={"/api/v1/imports": getattr(settings, "import_max_bytes", 0) + 65536})
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
-    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (H3, dispatch/availability.py).
+    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/availability.py).
     for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
-    app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan (H2)
+    app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -370,7 +370,7 @@ class JobOut(BaseModel):
     best_cost: int | None
     error: str | None
     plan: DayOut | None
-    # Scale (H6): the regions planned (None: all) and live progress while running: best cost so far,
+    # Scale: the regions planned (None: all) and live progress while running: best cost so far,
     # improving solutions found, solver seconds, per region.
     regions: list[str] | None = None
     progress: dict | None = None
@@ -391,7 +391,7 @@ class JobOut(BaseModel):
         )
 
 
-# --- Data exchange: imports, monthly report, webhooks (H4) ---
+# --- Data exchange: imports, monthly report, webhooks ---
 
 
 class ImportColumnOut(BaseModel):

@@ -23,7 +23,7 @@ from celery import Celery
 from dispatch.settings import Settings, get_settings
 
 TASK_NAME = "dispatch.plan_job"
-WEBHOOK_TASK_NAME = "dispatch.deliver_webhooks"  # the webhook outbox (H4)
+WEBHOOK_TASK_NAME = "dispatch.deliver_webhooks"  # the webhook outbox
 REGION_TASK = "dispatch.solve_region"  # one region of a multi-region job
 FINISH_TASK = "dispatch.finish_regions"  # merges the regions' solutions and stores the day's plan
 

@@ -146,14 +146,14 @@ def record_stop_event(
             stop.pickup_request.status = PickupStatus.COLLECTED
             stop.pickup_request.status_reason = None
             availability.record_pickup_event(stop.pickup_request, session=session, at=event.recorded_at,
-                                             detail=f"collected {collected_m3:g} m³")  # H3: pickup history
+                                             detail=f"collected {collected_m3:g} m³")  # pickup history
     elif event_kind is StopEventKind.MISSED and stop.pickup_request is not None:
         stop.pickup_request.status = PickupStatus.MISSED
         stop.pickup_request.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
-        # H3: history, then automatic re-scheduling on the next possible collection day (same slot if possible).
+        # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
         availability.pickup_missed(stop.pickup_request, session=session, reason=reason)
     session.flush()
-    from dispatch.editing import update_round_status  # H2: planned -> in_progress -> done
+    from dispatch.editing import update_round_status  # planned -> in_progress -> done
 
     update_round_status(stop.round, session=session)
     return _result(event, False)

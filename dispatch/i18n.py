@@ -41,7 +41,7 @@ def negotiate(lang: str | None = None, accept_language: str | None = None) -> st
 
 
 MESSAGES: dict[str, dict[str, str]] = {
-    # donor tracking page /suivi (H3, dispatch/availability.py)
+    # donor tracking page /suivi (dispatch/availability.py)
     "track_title": {"fr": "Suivre mon enlèvement", "en": "Track my pickup"},
     "track_intro": {"fr": "Saisissez la référence reçue lors de votre demande (PU-…) et les 4 derniers chiffres "
                           "de votre téléphone.",

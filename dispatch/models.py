@@ -135,7 +135,7 @@ class RelayPoint(Base):
 
     reports: Mapped[list[StockReport]] = relationship(back_populates="relay_point", order_by="StockReport.id")
     closures: Mapped[list[RelayPointClosure]] = relationship(
-        viewonly=True, order_by="RelayPointClosure.start_date")  # H3: dispatch/availability.py
+        viewonly=True, order_by="RelayPointClosure.start_date")  # dispatch/availability.py
 
     @property
     def fill_ratio(self) -> float:
@@ -397,7 +397,7 @@ class RelayPointLink(Base):
     relay_point: Mapped[RelayPoint] = relationship()
 
 
-# --- Availability calendars and the pickup lifecycle (H3; migration 0008, dispatch/availability.py) ---
+# --- Availability calendars and the pickup lifecycle (migration 0008, dispatch/availability.py) ---
 
 
 class RelayPointClosure(Base):
@@ -456,7 +456,7 @@ class PickupEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-# --- Staff accounts, API tokens and the audit log (H1 auth; migration 0006, dispatch/auth.py, dispatch/audit.py) ---
+# --- Staff accounts, API tokens and the audit log (migration 0006, dispatch/auth.py, dispatch/audit.py) ---
 
 
 class StaffRole(str, enum.Enum):
@@ -513,7 +513,7 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-# --- Data exchange: webhook subscriptions and their outbox (H4; migration 0009) ---
+# --- Data exchange: webhook subscriptions and their outbox (migration 0009) ---
 
 
 class WebhookDeliveryStatus(str, enum.Enum):
@@ -561,7 +561,7 @@ class WebhookDelivery(Base):
     subscription: Mapped[WebhookSubscription] = relationship()
 
 
-# --- Plan editing: versions and the change log (H2; migration 0007, dispatch/editing.py) ---
+# --- Plan editing: versions and the change log (migration 0007, dispatch/editing.py) ---
 
 
 class PlanChange(Base):

@@ -93,7 +93,7 @@ class DayProblem:
     travel_factor: float = 1.0
     sites: list = field(default_factory=list)
     decisions: dict[str, HorizonDecision] = field(default_factory=dict)
-    # H3 availability: vans not used today and why; French text and code of the availability decisions.
+    # availability: vans not used today and why; French text and code of the availability decisions.
     vans_out: list[dict] = field(default_factory=list)
     decision_notes: dict[str, dict] = field(default_factory=dict)
 
@@ -147,7 +147,7 @@ def _horizon(
         points.append(HorizonInput(
             key=cand.key, forecast=forecasts[cand.key], open_weekdays=availability.visit_weekdays(rp),
             insertion_cost_m=detour, reported_full=rp.full, name=rp.name,
-            closed_dates=availability.closed_dates(rp, day),  # H3: closures and no-visit weekdays ahead
+            closed_dates=availability.closed_dates(rp, day),  # closures and no-visit weekdays ahead
         ))
     decisions = decide(day, points, horizon_days=settings.horizon_days, penalty_m=settings.relay_point_penalty_m,
                        min_fill_ratio=settings.min_fill_ratio)
@@ -198,13 +198,13 @@ def build_day(
     depot = session.scalars(select(Depot).order_by(Depot.id)).first()
     if depot is None:
         raise NotFound("no depot is configured: run `dispatch seed-demo` or create one", field="depot")
-    # --- availability (H3, dispatch/availability.py): absent crews, vans in maintenance or without crew ---
+    # --- availability (dispatch/availability.py): absent crews, vans in maintenance or without crew ---
     crews, vans_out = availability.fleet_for_day(day, session=session)
     if not crews:
         raise NotFound("no active crew with an active, available van on " + day.isoformat() + ": nothing can be "
                        "planned (" + "; ".join(v["detail"] for v in vans_out) + ")", field="crews")
     # --- end availability ---
-    # --- multi-depot and regions (H6, dispatch/regions.py) ---
+    # --- multi-depot and regions (dispatch/regions.py) ---
     depots_all = regions_mod.all_depots(session=session)
     if regions is not None:
         crews = [c for c in crews if regions_mod.region_of_depot(c.van.depot) in regions]
@@ -216,7 +216,7 @@ def build_day(
     # --- end multi-depot ---
 
     relay, excluded, forecasts, relay_points = _relay_candidates(day, settings, session=session)
-    # --- availability (H3): paused, closed, the host's no-visit weekday or weekly maximum: not visited ---
+    # --- availability: paused, closed, the host's no-visit weekday or weekly maximum: not visited ---
     blocks = {f"rp:{i}": b for i, b in availability.relay_point_blocks(
         day, [relay_points[c.key] for c in relay], session=session).items()}
     excluded += [Excluded(c.key, c.kind, c.record_id, c.mandatory, blocks[c.key].code, blocks[c.key].en)
@@ -226,7 +226,7 @@ def build_day(
                                                        horizon_days=settings.horizon_days)
     # --- end availability ---
     candidates = relay + _pickup_candidates(day, settings, session=session)
-    if regions is not None:  # H6: a visit belongs to the region of its nearest depot
+    if regions is not None:  # a visit belongs to the region of its nearest depot
         candidates = [c for c in candidates if regions_mod.in_regions(c.lat, c.lon, depots_all, regions)]
         excluded = [e for e in excluded if e.candidate_key not in relay_points or regions_mod.in_regions(
             relay_points[e.candidate_key].lat, relay_points[e.candidate_key].lon, depots_all, regions)]
@@ -248,16 +248,16 @@ def build_day(
             continue
         sites.append(site)
         kept.append(cand)
-    extra_depots = sorted({c.van.depot for c in crews if c.van.depot_id != depot.id}, key=lambda d: d.id)  # H6
+    extra_depots = sorted({c.van.depot for c in crews if c.van.depot_id != depot.id}, key=lambda d: d.id)
     sites += [network.snap(f"depot:{d.id}", d.lat, d.lon, max_distance_m=settings.max_snap_distance_m)
               for d in extra_depots]
     matrices = network.matrices(sites)
     matrix_seconds = time.perf_counter() - started
     # Which relay points today: the forecast over the horizon decides, with the detour each would cost.
     chosen, decisions = _horizon(day, settings, kept, matrices.distances, forecasts, relay_points)
-    decisions.update(blocked_decisions)  # H3: relay points not visitable today, with why
+    decisions.update(blocked_decisions)  # relay points not visitable today, with why
     index = [0] + [i + 1 for i, cand in enumerate(kept) if cand.key in {c.key for c in chosen}]
-    index += [len(kept) + 1 + j for j in range(len(extra_depots))]  # H6: the other depots, last
+    index += [len(kept) + 1 + j for j in range(len(extra_depots))]  # the other depots, last
     sites = [sites[i] for i in index]
     durations = [[matrices.durations[a][b] for b in index] for a in index]
     distances = [[matrices.distances[a][b] for b in index] for a in index]
@@ -267,7 +267,7 @@ def build_day(
         min(c.shift_start_min for c in crews) * 60, max(c.shift_end_min for c in crews) * 60
     )
 
-    depot_loc = {depot.id: 0} | {d.id: len(kept) + 1 + j for j, d in enumerate(extra_depots)}  # H6
+    depot_loc = {depot.id: 0} | {d.id: len(kept) + 1 + j for j, d in enumerate(extra_depots)}
     visits = tuple(
         solver.Visit(
             id=cand.key,
@@ -288,7 +288,7 @@ def build_day(
         vehicles[vid] = VehicleInfo(van=van, crew=crew)
         solver_vehicles.append(
             solver.Vehicle(
-                id=vid, start=depot_loc[van.depot_id], end=depot_loc[van.depot_id],  # its own depot (H6)
+                id=vid, start=depot_loc[van.depot_id], end=depot_loc[van.depot_id],  # its own depot
                 capacity=(round(van.capacity_m3 * LITRES_PER_M3),),
                 shift=solver.TimeWindow(crew.shift_start_min * 60, crew.shift_end_min * 60),
                 reload_location=depot_loc[van.depot_id] if settings.max_unloads else None,
@@ -380,7 +380,7 @@ def _decisions_record(dp: DayProblem, solution: solver.Solution) -> list[dict]:
             "p_full_within_horizon": round(d.p_full_within_horizon, 3),
             "next_visit_day": d.next_visit_day.isoformat() if d.next_visit_day else None,
             "expected_full_date": d.expected_full_date.isoformat() if d.expected_full_date else None,
-            **dp.decision_notes.get(key, {}),  # H3: reason_code and reason_fr of availability decisions
+            **dp.decision_notes.get(key, {}),  # reason_code and reason_fr of availability decisions
         })
     return out
 
@@ -403,7 +403,7 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
         load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
         solver_status=solution.status.value, explanation=solution.explanation or None,
         relay_point_decisions=_decisions_record(dp, solution),
-        vans_out=dp.vans_out,  # H3
+        vans_out=dp.vans_out,
     )
     session.add(plan)
     for route in solution.routes:
@@ -452,7 +452,7 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
                 pu = session.get(PickupRequest, pu_id)
                 pu.status = PickupStatus.SCHEDULED
                 availability.record_pickup_event(pu, session=session, dedupe=True,
-                                                 detail=f"planned in a round (plan of {day.isoformat()})")  # H3
+                                                 detail=f"planned in a round (plan of {day.isoformat()})")
     for un in solution.unassigned:
         cand = dp.candidates[un.id]
         plan.unassigned.append(
@@ -504,7 +504,7 @@ def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = Fa
             "re-plan with more vans or crews, or publish with accept_unassigned=true"
         )
     plan.status = PlanStatus.PUBLISHED
-    # Plan editing (H2): publishing is a change of the plan: new version, logged.
+    # Plan editing: publishing is a change of the plan: new version, logged.
     from dispatch.editing import record_change
 
     record_change(plan, "publish", actor, {"accept_unassigned": accept_unassigned}, session=session)

@@ -164,7 +164,7 @@ def nearest_relay_points(
         raise InvalidInput(f"({lat:.5f}, {lon:.5f}) is not near a street: {exc.message}", field="lat") from None
     open_points = session.scalars(
         select(RelayPoint).where(RelayPoint.active.is_(True), RelayPoint.full.is_(False),
-                                 RelayPoint.paused.is_(False))  # a paused one takes no donations (H3)
+                                 RelayPoint.paused.is_(False))  # a paused one takes no donations
         .order_by(RelayPoint.id)
     ).all()
     by_key: dict[str, RelayPoint] = {}

@@ -32,7 +32,7 @@ class StopView:
     pickup_request_id: int | None
     access_notes: str | None
     contact: str | None
-    # Plan editing (H2): the stop's id (edits name it) and whether it is locked for re-optimisation.
+    # Plan editing: the stop's id (edits name it) and whether it is locked for re-optimisation.
     stop_id: int | None = None
     locked: bool = False
 
@@ -49,7 +49,7 @@ class RoundView:
     duration_minutes: int
     load_m3: float
     stops: tuple[StopView, ...]
-    # Plan editing (H2): planned / in_progress / done, and the rules a forced edit broke.
+    # Plan editing: planned / in_progress / done, and the rules a forced edit broke.
     status: str = "planned"
     warnings: tuple[dict, ...] = ()
 
@@ -85,7 +85,7 @@ class DayView:
     relay_point_decisions: tuple[dict, ...] = ()
     # Vans not used that day and why (maintenance, absent crew...): dispatch/availability.py.
     vans_out: tuple[dict, ...] = ()
-    version: int = 1  # plan editing (H2): optimistic concurrency
+    version: int = 1  # plan editing: optimistic concurrency
 
     @property
     def stop_count(self) -> int:
@@ -197,7 +197,7 @@ def format_summary(view: DayView) -> str:
             f"  Relay points open today: {counts['mandatory']} must be visited, {counts['optional']} worth a visit "
             f"if it fits, {counts['skip']} not needed (forecast over the next collection days)"
         )
-    for out in view.vans_out:  # H3: vans not used today (maintenance, absent crew...)
+    for out in view.vans_out:  # vans not used today (maintenance, absent crew...)
         lines.append(f"  Not used: {out['detail']}")
     if view.explanation:
         lines.append(f"  Infeasible: {view.explanation}")

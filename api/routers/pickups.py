@@ -72,7 +72,7 @@ def get_pickup(pickup_id: Id, session: SessionDep) -> PickupOut:
     return PickupOut.from_orm_obj(service.get_pickup(pickup_id, session=session))
 
 
-# --- Pickup lifecycle: history, donor tracking, slot offers (H3, dispatch/availability.py, dispatch/slots.py) ---
+# --- Pickup lifecycle: history, donor tracking, slot offers (dispatch/availability.py, dispatch/slots.py) ---
 
 
 @router.get("/{pickup_id}/events", summary="A request's history: requested, accepted, scheduled, missed...")

@@ -90,7 +90,7 @@ def list_reports(
     return [FillReportOut.from_orm_obj(r) for r in items]
 
 
-# --- Creating and editing relay points, closures (H3, dispatch/availability.py) ---
+# --- Creating and editing relay points, closures (dispatch/availability.py) ---
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
