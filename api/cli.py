@@ -430,8 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous_graph = os.environ.get("DISPATCH_GRAPH_PATH")
     if args.graph:
-        os.environ["DISPATCH_GRAPH_PATH"] = args.graph  # read when settings are first loaded, below
+        os.environ["DISPATCH_GRAPH_PATH"] = args.graph  # read when settings are loaded by the command
     try:
         return args.func(args)
     except DispatchError as exc:
@@ -439,6 +440,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:  # the command's graph does not outlive it (main() is also called in-process)
+        if args.graph:
+            if previous_graph is None:
+                os.environ.pop("DISPATCH_GRAPH_PATH", None)
+            else:
+                os.environ["DISPATCH_GRAPH_PATH"] = previous_graph
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -88,4 +88,6 @@ def paris_network():
 def settings(migrated_url: str):
     from dispatch.settings import Settings
 
-    return Settings(database_url=migrated_url, solve_time_limit_s=3, _env_file=None)
+    # No webhook delivery thread in the apps tests start: it would deliver other tests' outboxes
+    # (tests/test_webhooks.py runs the thread and the Celery task itself).
+    return Settings(database_url=migrated_url, solve_time_limit_s=3, webhook_delivery_interval_s=0, _env_file=None)

@@ -101,7 +101,7 @@ def test_parallel_fill_reports_are_all_kept_and_the_newest_wins(live) -> None:
     assert sorted(h["note"] for h in history if (h["note"] or "").startswith("parallel-")) == \
         sorted(f"parallel-{i}" for i in range(N_REPORTS))
     job = _finish_job(live, job_id)
-    assert job["status"] == "succeeded", job
+    assert job["status"] == "succeeded", (job.get("error"), job)
     with session_scope(live["engine"]) as s:
         point = s.get(RelayPoint, rp)
         reports = s.scalars(select(StockReport).where(StockReport.relay_point_id == rp,
@@ -143,7 +143,7 @@ def test_parallel_crew_updates_none_lost_and_repeats_applied_once(live) -> None:
         assert pair[0].json()["event_id"] == pair[1].json()["event_id"]
         assert sorted(r.json()["repeated"] for r in pair) == [False, True]
     job = _finish_job(live, job_id)
-    assert job["status"] == "succeeded", job
+    assert job["status"] == "succeeded", (job.get("error"), job)
     with session_scope(live["engine"]) as s:
         events = s.scalars(select(StopEvent)).all()
         assert sorted(e.stop_id for e in events) == sorted(stop_id for stop_id, _ in updates)  # one each

@@ -23,9 +23,12 @@ def _session(live_server):
 
 
 def _wait(driver, condition, timeout=15):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+    # A form post reloads the page: an element found just before the reload is stale; look again.
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
 
 
 def _queue_length(driver, token) -> int:
