@@ -39,7 +39,7 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
     )
 
-    @app.task(name=TASK_NAME)
+    @app.task(name=TASK_NAME, shared=False)  # not shared: a shared task would leak into later apps built with other settings
     def plan_job(job_id: str) -> str:
         from dispatch.db import engine_for
         from dispatch.jobs import run_job
@@ -59,7 +59,7 @@ def make_celery(settings: Settings) -> Celery:
                 fan_out=fan_out)
         return job_id
 
-    @app.task(name=REGION_TASK)
+    @app.task(name=REGION_TASK, shared=False)
     def solve_region(job_id: str, part: str, limit: float, seed: int | None) -> str:
         """Solve one region of a job; returns the packed Solution, or the packed exception."""
         from dispatch.db import engine_for
@@ -76,7 +76,7 @@ def make_celery(settings: Settings) -> Celery:
             kind = "cancelled" if isinstance(exc, _Cancelled) else "domain" if isinstance(exc, DispatchError) else "internal"
             return _pack({"error": kind, "type": type(exc).__name__, "message": getattr(exc, "message", str(exc))})
 
-    @app.task(name=FINISH_TASK)
+    @app.task(name=FINISH_TASK, shared=False)
     def finish_regions(results: list[str], job_id: str, parts: str, limit: float) -> str:
         from dispatch.db import engine_for
         from dispatch.jobs import _record_failure, finish_job
@@ -96,7 +96,7 @@ def make_celery(settings: Settings) -> Celery:
             finish_job(job_id, _unpack(parts), solutions, engine=engine, time_limit_s=limit)
         return job_id
 
-    @app.task(name=WEBHOOK_TASK_NAME)
+    @app.task(name=WEBHOOK_TASK_NAME, shared=False)
     def deliver_webhooks() -> dict:
         """Deliver the due webhook events of the outbox (dispatch/webhooks.py); scheduled by celery beat."""
         from dispatch.db import engine_for, session_scope
