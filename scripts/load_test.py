@@ -51,7 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--url", help="PostgreSQL URL (postgresql+psycopg://user@127.0.0.1/db); its schema is replaced "
                    "only with --reset")
-    p.add_argument("--reset", action="store_true", help="drop and recreate the PostgreSQL database's public schema")
+    p.add_argument("--reset", action="store_true", help="create the PostgreSQL database if missing, then drop and recreate its public schema")
     p.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60, at most 600)")
     p.add_argument("--max-requests", type=int, default=200_000, help="never send more than this")
@@ -89,6 +89,7 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
     from dispatch.settings import Settings
 
     if reset and url.startswith("postgresql"):
+        _create_database_if_missing(url)
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -125,6 +126,20 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
             staff_token, _ = auth.issue_token(user, session=s)
     engine.dispose()
     return {"rounds": rounds, "points": points, "staff_token": staff_token, "plan_id": plan.id}
+
+
+def _create_database_if_missing(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}) is None:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def free_port() -> int:
