@@ -20,6 +20,7 @@ from api.routers import editing as editing_routes
 from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
 from dispatch import jobs as job_service
 from dispatch.db import engine_for, session_scope
+from dispatch.job_process import ProcessRunner
 from dispatch.manifests import STATIC_DIR
 from dispatch.network import get_network
 from dispatch.settings import Settings, get_settings
@@ -69,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from dispatch.celery_app import CeleryRunner
 
         app.state.job_runner = CeleryRunner(settings)
+    elif settings.job_isolation == "process":  # the embedded default: a child process, lower priority
+        app.state.job_runner = ProcessRunner(partial(_run_job, settings=settings),
+                                             database_url=settings.database_url, nice=settings.job_nice)
     else:
         app.state.job_runner = job_service.InProcessRunner(partial(_run_job, settings=settings))
     errors.install(app)

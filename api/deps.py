@@ -14,7 +14,7 @@ from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:  # async: no thread-pool hop for a lookup
     return request.app.state.settings
 
 

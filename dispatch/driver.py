@@ -17,6 +17,7 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.i18n import MISSED_REASONS
 from dispatch.models import (
     PickupStatus,
+    Plan,
     PlanStatus,
     RelayPoint,
     ReportSource,
@@ -94,10 +95,13 @@ def record_stop_event(
         event_kind = StopEventKind(kind)
     except ValueError:
         raise InvalidInput(f"kind must be arrived, collected or missed, got {kind!r}", field="kind") from None
-    stop = session.get(Stop, stop_id)
-    if stop is None or stop.round_id != round_id:
+    # the stop and its plan's status in one query (a crew's phone sends many updates)
+    row = session.execute(select(Stop, Plan.status).join(Round, Stop.round_id == Round.id)
+                          .join(Plan, Round.plan_id == Plan.id).where(Stop.id == stop_id)).first()
+    if row is None or row[0].round_id != round_id:
         raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
-    if stop.round.plan.status is not PlanStatus.PUBLISHED:
+    stop, plan_status = row
+    if plan_status is not PlanStatus.PUBLISHED:
         raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
     if stop.kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
         raise InvalidInput("only a relay point or a home pickup can be collected or missed", field="kind")
@@ -155,7 +159,7 @@ def record_stop_event(
     session.flush()
     from dispatch.editing import update_round_status  # planned -> in_progress -> done
 
-    update_round_status(stop.round, session=session)
+    update_round_status(stop.round, session=session, has_event=True)
     return _result(event, False)
 
 

@@ -970,21 +970,23 @@ def _outcomes(stop_ids: list[int], *, session: Session) -> dict[int, StopEvent]:
     if not stop_ids:
         return {}
     events = session.scalars(
-        select(StopEvent).where(StopEvent.stop_id.in_(stop_ids)).order_by(StopEvent.recorded_at, StopEvent.id)
+        select(StopEvent).where(StopEvent.stop_id.in_(stop_ids), StopEvent.kind != StopEventKind.ARRIVED)
+        .order_by(StopEvent.recorded_at, StopEvent.id)
     ).all()
-    out: dict[int, StopEvent] = {}
-    for ev in events:
-        if ev.kind is not StopEventKind.ARRIVED:
-            out[ev.stop_id] = ev
-    return out
+    return {ev.stop_id: ev for ev in events}
 
 
-def update_round_status(rnd: Round, *, session: Session) -> str:
-    """planned (no update yet) -> in_progress (first update) -> done (every visit collected or missed)."""
-    ids = [s.id for s in rnd.stops]
-    visits = [s.id for s in rnd.stops if s.kind in VISIT_KINDS]
-    any_event = bool(ids) and session.scalar(select(StopEvent.id).where(StopEvent.stop_id.in_(ids)).limit(1))
-    outcomes = _outcomes(visits, session=session)
+def update_round_status(rnd: Round, *, session: Session, has_event: bool = False) -> str:
+    """planned (no update yet) -> in_progress (first update) -> done (every visit collected or missed).
+    ``has_event``: the caller has just recorded an update of this round."""
+    stops = session.execute(select(Stop.id, Stop.kind).where(Stop.round_id == rnd.id)).all()
+    ids = [i for i, _ in stops]
+    visits = [i for i, kind in stops if kind in VISIT_KINDS]
+    any_event = has_event or (bool(ids) and session.scalar(
+        select(StopEvent.id).where(StopEvent.stop_id.in_(ids)).limit(1)))
+    # which visits have an outcome (ids only: a busy round has many "arrived" and repeated updates)
+    outcomes = set(session.scalars(select(StopEvent.stop_id).distinct().where(
+        StopEvent.stop_id.in_(visits), StopEvent.kind != StopEventKind.ARRIVED))) if visits else set()
     if visits and all(i in outcomes for i in visits):
         status = ROUND_DONE
     elif any_event:

@@ -145,9 +145,12 @@ def revoke_relay_point_links(relay_point_id: int, *, session: Session) -> int:
 def relay_point_from_token(token: str, *, session: Session) -> RelayPoint:
     if not token or len(token) > 200:
         raise LinkInvalid("this link is not valid", field="token")
-    link = session.scalars(select(RelayPointLink).where(RelayPointLink.token_hash == _hash(token))).first()
-    if link is None:
+    # the link and its relay point in one query: a shop's page is opened and posted often
+    row = session.execute(select(RelayPointLink.revoked_at, RelayPoint)
+                          .join(RelayPoint, RelayPoint.id == RelayPointLink.relay_point_id)
+                          .where(RelayPointLink.token_hash == _hash(token)).limit(1)).first()
+    if row is None:
         raise LinkInvalid("this link is not valid", field="token")
-    if link.revoked_at is not None:
+    if row.revoked_at is not None:
         raise LinkInvalid("this link has been revoked: ask Emmaüs Défi for the new one", field="token")
-    return link.relay_point
+    return row.RelayPoint

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     # Planning jobs: "inprocess" (a thread of the API, the embedded default) or "celery" (workers).
     job_backend: Literal["inprocess", "celery"] = "inprocess"
+    # In-process jobs run in a child process ("process": a solve never stalls the API's requests) at this
+    # lower CPU priority (nice), or in a thread of the API ("thread": tests that replace parts of the planner).
+    job_isolation: Literal["process", "thread"] = "process"
+    job_nice: int = Field(default=10, ge=0, le=19)
     celery_broker_url: str = "redis://127.0.0.1:6379/0"
     celery_result_backend: str | None = None  # default: the broker
     celery_queue: str = "dispatch"

@@ -22,6 +22,7 @@ and errors (status 0: transport error or timeout; -1: not sent because the serve
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import os
@@ -35,8 +36,8 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -56,7 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60, at most 600)")
     p.add_argument("--max-requests", type=int, default=200_000, help="never send more than this")
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
-    p.add_argument("--clients", type=int, default=64, help="client threads (default 64)")
+    p.add_argument("--clients", type=int, default=64, help="keep-alive client connections (default 64)")
     p.add_argument("--plan-time-limit", type=float, default=10.0, help="time limit of the background planning job")
     p.add_argument("--no-plan-job", action="store_true", help="no planning job during the load (for comparison)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -246,47 +247,116 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: a client light enough that, on the same small
+    machine, it does not take the CPU the server is being measured with (httpx costs ~1 ms per request)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, *, json_body=None, form=None, headers: dict | None = None) -> int:
+        if json_body is not None:
+            body, ctype = json.dumps(json_body).encode(), "application/json"
+        else:
+            body, ctype = urlencode(form or {}).encode(), "application/x-www-form-urlencoded"
+        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Type: {ctype}",
+                f"Content-Length: {len(body)}"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
+        for attempt in (0, 1):  # a keep-alive connection the server closed meanwhile is opened again once
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+                await self.writer.drain()
+                return await self._response()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _response(self) -> int:
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        length, chunked, close = 0, False, False
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value:
+                chunked = True
+            elif name == "connection" and value == "close":
+                close = True
+        if chunked:
+            while (size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)):
+                await self.reader.readexactly(size + 2)
+            await self.reader.readuntil(b"\r\n")
+        elif length:
+            await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 def drive(base: str, work: Workload, *, rate: float, duration: float, max_requests: int, clients: int) -> dict:
-    """Open-loop: request i is due at t0 + i/rate; latency counts from that due time."""
-    import httpx
+    """Open-loop: request i is due at t0 + i/rate; latency counts from that due time. ``clients``
+    keep-alive connections; a request waits for a free one (that wait counts in its latency)."""
+    return asyncio.run(_drive(base, work, rate=rate, duration=duration, max_requests=max_requests,
+                              clients=clients))
 
+
+async def _drive(base: str, work: Workload, *, rate: float, duration: float, max_requests: int,
+                 clients: int) -> dict:
+    parts = urlsplit(base)
+    pool: asyncio.Queue[_Connection] = asyncio.Queue()
+    for _ in range(clients):
+        pool.put_nowait(_Connection(parts.hostname, parts.port))
     total = min(max_requests, int(rate * duration))
-    local = threading.local()
     results: list[tuple[str, int, float, float]] = []  # kind, status (0: transport error), latency s, lag s
-    results_lock = threading.Lock()
     first_error: dict[str, str] = {}
+    loop = asyncio.get_running_loop()
 
-    def client() -> httpx.Client:
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=base, timeout=30, follow_redirects=False,
-                                        limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
-        return local.client
-
-    def one(i: int, due: float) -> None:
+    async def one(i: int, due: float) -> None:
         kind, path, kwargs = work.next(i)
-        start = time.perf_counter()
-        if start - due > GIVE_UP_S:  # the server is far behind: not sent, counted as an error (bounds the run)
-            with results_lock:
-                results.append((kind, -1, start - due, start - due))
-            return
+        conn = await pool.get()
+        start = loop.time()
         try:
-            status = client().post(path, **kwargs).status_code
-        except httpx.HTTPError as exc:
-            status = 0
-            first_error.setdefault("error", f"{type(exc).__name__}: {exc}")
-        end = time.perf_counter()
-        with results_lock:
-            results.append((kind, status, end - due, start - due))
+            if start - due > GIVE_UP_S:  # the server is far behind: not sent, counted as an error (bounds the run)
+                results.append((kind, -1, start - due, start - due))
+                return
+            try:
+                status = await asyncio.wait_for(
+                    conn.post(path, json_body=kwargs.get("json"), form=kwargs.get("data"),
+                              headers=kwargs.get("headers")), timeout=30)
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+                conn.close()
+                status = 0
+                first_error.setdefault("error", f"{type(exc).__name__}: {exc}")
+            results.append((kind, status, loop.time() - due, start - due))
+        finally:
+            pool.put_nowait(conn)
 
-    t0 = time.perf_counter() + 0.2
-    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="load") as pool:
-        for i in range(total):
-            due = t0 + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(one, i, due)
-    elapsed = time.perf_counter() - t0
+    cpu0 = time.process_time()
+    t0 = loop.time() + 0.2
+    tasks = []
+    for i in range(total):
+        due = t0 + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(i, due)))
+    await asyncio.gather(*tasks)
+    elapsed = loop.time() - t0
+    client_cpu = time.process_time() - cpu0
+    while not pool.empty():
+        pool.get_nowait().close()
     ok = {200, 201, 303}
     latencies = [lat for _, status, lat, _ in results if status in ok]
     errors: dict[str, int] = {}
@@ -305,8 +375,13 @@ def drive(base: str, work: Workload, *, rate: float, duration: float, max_reques
            "mean": round(1000 * statistics.fmean(latencies), 1) if latencies else 0.0},
         "client_lag_ms_p99": round(1000 * percentile([lag for *_, lag in results], 99), 1),
         "errors": sum(errors.values()), "errors_by_status": errors, "by_kind": by_kind,
+        "latency_ms_by_kind": {kind: {"p50": round(1000 * percentile(lats, 50), 1),
+                                      "p99": round(1000 * percentile(lats, 99), 1)}
+                               for kind in sorted(by_kind)
+                               if (lats := [lat for k, st, lat, _ in results if k == kind and st in ok])},
         "dropped_overload": errors.get("-1", 0),
         "first_transport_error": first_error.get("error"),
+        "client_cpu_ms_per_request": round(1000 * client_cpu / len(results), 3) if results else 0.0,
     }
 
 

@@ -31,6 +31,7 @@ def serve(app) -> Iterator[str]:
 
 
 def fast_settings(settings, **changes):
-    """Test settings with the public rate limits out of the way (they have their own tests)."""
+    """Test settings with the public rate limits out of the way (they have their own tests), and jobs in a
+    thread (where the tests' replacement road network is seen)."""
     return settings.model_copy(update={"rate_limit_public_per_minute": 10**9, "rate_limit_login_per_minute": 10**9,
-                                       **changes})
+                                       "job_isolation": "thread", **changes})

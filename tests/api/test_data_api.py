@@ -21,7 +21,8 @@ def settings(migrated_url: str):
     """The shared test settings, without the background webhook delivery (the tests look at the outbox)."""
     from dispatch.settings import Settings
 
-    return Settings(database_url=migrated_url, solve_time_limit_s=3, webhook_delivery_interval_s=0, _env_file=None)
+    return Settings(database_url=migrated_url, solve_time_limit_s=3, webhook_delivery_interval_s=0,
+                    job_isolation="thread", _env_file=None)
 
 
 def _upload(client, path: str, data: bytes, name: str = "file.csv", content_type: str = "text/csv", **params):

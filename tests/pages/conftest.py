@@ -67,7 +67,7 @@ def live_server(paris_network, tmp_path_factory) -> Iterator[LiveServer]:
     mp.setenv("DISPATCH_SECRET_KEY", "pages-test-secret")
     mp.setattr(dispatch.network, "get_network", lambda _settings: paris_network)
     mp.setattr(api.deps, "get_network", lambda _settings: paris_network)
-    settings = Settings(database_url=url, solve_time_limit_s=2, _env_file=None)
+    settings = Settings(database_url=url, solve_time_limit_s=2, job_isolation="thread", _env_file=None)
     posts: list[str] = []
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
