@@ -247,6 +247,7 @@ class _Interval:
     y: float  # observed increment (or its lower bound when censored)
     censored: bool
     t_end: dt.datetime
+    r_var: float = 0.0  # reading variance of the two ends (eyeballed reports; measured collections)
 
 
 def _intervals(
@@ -257,26 +258,31 @@ def _intervals(
     anchor: tuple[dt.datetime, float, float] | None = None  # at, stock, sd
     state: tuple[dt.datetime, float, float, bool] | None = None
     drop = max(0.25 * capacity, 3 * reading_sd)
+    measured_sd = 0.02 * capacity
     for o in sorted(obs, key=lambda o: o.at):
         if o.full:
             if anchor is not None and o.at > anchor[0]:
-                out.append(_Interval(exposure(anchor[0], o.at), capacity - anchor[1], True, o.at))
+                out.append(_Interval(exposure(anchor[0], o.at), capacity - anchor[1], True, o.at,
+                                     anchor[2] ** 2))
             anchor = None  # donations are turned away while full: the stock is no longer known
             state = (o.at, capacity, 0.0, True)
         elif o.stock_m3 is not None:
             level = min(max(o.stock_m3, 0.0), capacity)
+            # what the driver loaded is measured; a host's level report is eyeballed
+            sd_end = measured_sd if o.reset_to_m3 is not None else reading_sd
             if anchor is not None and o.at > anchor[0]:
                 y = level - anchor[1]
                 if y < -drop and o.reset_to_m3 is None:
                     pass  # much lower than before and no collection recorded: an unrecorded collection
                 else:
-                    out.append(_Interval(exposure(anchor[0], o.at), y, level >= capacity - 1e-9, o.at))
+                    out.append(_Interval(exposure(anchor[0], o.at), y, level >= capacity - 1e-9, o.at,
+                                         anchor[2] ** 2 + sd_end**2))
             if level >= capacity - 1e-9:
                 anchor = None
                 state = (o.at, capacity, 0.0, True)
             else:
-                anchor = (o.at, level, reading_sd)
-                state = (o.at, level, reading_sd, False)
+                anchor = (o.at, level, sd_end)
+                state = (o.at, level, sd_end, False)
         if o.reset_to_m3 is not None:
             rest = min(max(o.reset_to_m3, 0.0), capacity)
             anchor = (o.at, rest, 0.02 * capacity)
@@ -329,10 +335,11 @@ def estimate(
             X[k, 1:] = iv.e[opened]
         y_obs = np.array([iv.y for iv in intervals])
         cens = np.array([iv.censored for iv in intervals])
+        r_var = np.array([iv.r_var for iv in intervals])
         w_rob = np.ones(n)
         for _ in range(iterations):
             mu = X @ theta
-            sigma2 = 2 * reading_sd**2 + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
+            sigma2 = r_var + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
             sigma = np.sqrt(sigma2)
             y = y_obs.copy()
             if cens.any():  # E[Y | Y >= bound] under N(mu, sigma²)
@@ -350,7 +357,7 @@ def estimate(
         n_out = int((w_rob < 0.999).sum())
         # Over-dispersion: inflate the uncertainty when residuals are larger than the noise model says.
         mu = X @ theta
-        sigma2 = 2 * reading_sd**2 + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
+        sigma2 = r_var + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
         unc = ~cens
         if unc.sum() > p:
             s2 = float(np.sum(w_rob[unc] * (y_obs[unc] - mu[unc]) ** 2 / sigma2[unc]) / (unc.sum() - p))
@@ -371,6 +378,8 @@ def estimate(
     rate_sd = math.sqrt(max(float(c @ cov @ c), 0.0))
     factors = tuple(float(x / rate) if rate > 0 else float(g[d]) for d, x in enumerate(lam))
 
+    if state is not None and not state[3]:
+        state = _filtered_state(observations, capacity_m3, reading_sd, lam, rate_sd, dispersion_m3) or state
     if state is None:
         at = now or dt.datetime.combine(dt.date.today(), dt.time())
         state = (at, 0.0, 0.25 * capacity_m3, False)
@@ -382,6 +391,43 @@ def estimate(
         stock_m3=stock, stock_sd=stock_sd, full=full, dispersion_m3=dispersion_m3, n_intervals=n,
         n_outliers=n_out, cold_start=n == 0, rate_sd_by_day=tuple(float(x) for x in lam_sd),
     )
+
+
+def _filtered_state(
+    obs: Sequence[Observation], capacity: float, reading_sd: float, lam: np.ndarray, rate_sd: float,
+    dispersion_m3: float,
+) -> tuple[dt.datetime, float, float, bool] | None:
+    """The last known state, combining each fill report with what the estimated rates predicted since
+    the previous one (a one-dimensional Kalman filter on the stock), instead of trusting the last
+    eyeballed report alone: a level report seen three days after a measured collection mostly refines
+    the prediction from the collection. A collection (the driver's measured ``reset_to_m3``) and a
+    "full" call restart it."""
+    state: tuple[dt.datetime, float, float, bool] | None = None
+    r_var = reading_sd**2
+    for o in sorted(obs, key=lambda o: o.at):
+        if o.full:
+            state = (o.at, capacity, 0.0, True)
+        elif o.stock_m3 is not None:
+            level = min(max(o.stock_m3, 0.0), capacity)
+            if level >= capacity - 1e-9 or state is None or state[3] or o.at <= state[0] or o.reset_to_m3 is not None:
+                mean, var = level, r_var
+            else:
+                e = exposure(state[0], o.at)
+                inc = float(e @ lam)
+                p_mean = min(capacity, state[1] + inc)
+                p_var = state[2] ** 2 + dispersion_m3 * inc + (float(e.sum()) * rate_sd) ** 2
+                if level < p_mean - max(0.25 * capacity, 3 * reading_sd):
+                    mean, var = level, r_var  # much lower: an unrecorded collection
+                else:
+                    k = p_var / (p_var + r_var)
+                    mean, var = p_mean + k * (level - p_mean), (1 - k) * p_var
+            if mean >= capacity - 1e-9:
+                state = (o.at, capacity, 0.0, True)
+            else:
+                state = (o.at, mean, math.sqrt(var), False)
+        if o.reset_to_m3 is not None:
+            state = (o.at, min(max(o.reset_to_m3, 0.0), capacity), 0.02 * capacity, False)
+    return state
 
 
 # ---- priors from similar relay points --------------------------------------------------------
@@ -410,9 +456,11 @@ def prior_from_peers(
     capacity times the median rate per m³ of capacity of the peers; its sd is wide: the spread of the
     peers' rates per m³ (at least 50 % of the mean), so a few weeks of data dominate it.
     """
-    same = [p for p in peers if p.kind == kind and p.capacity_m3 > 0]
+    # a peer filling more than 100 times its capacity a day (a capacity typed as 1e-300) tells nothing
+    usable = [p for p in peers if p.capacity_m3 > 0 and 0 <= p.rate_m3_per_day / p.capacity_m3 <= 100]
+    same = [p for p in usable if p.kind == kind]
     band = [p for p in same if 0.5 * capacity_m3 <= p.capacity_m3 <= 2.0 * capacity_m3]
-    chosen = band if len(band) >= 3 else same if len(same) >= 3 else [p for p in peers if p.capacity_m3 > 0]
+    chosen = band if len(band) >= 3 else same if len(same) >= 3 else usable
     if chosen:
         per_m3 = np.array([p.rate_m3_per_day / p.capacity_m3 for p in chosen])
         mid = float(np.median(per_m3))

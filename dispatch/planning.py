@@ -135,22 +135,22 @@ def _horizon(
     relay_points: dict[str, RelayPoint],
 ) -> tuple[list[Candidate], dict[str, HorizonDecision]]:
     """Apply the rolling-horizon rule: which relay points are mandatory, optional (with what penalty) or
-    not needed today. ``distances`` is the road matrix of the depot (index 0) and ``kept`` (1..n)."""
-    anchors = [0] + [i + 1 for i, c in enumerate(kept) if c.kind is StopKind.PICKUP or c.mandatory]
+    not needed today. ``distances`` is the road matrix of the depot (index 0) and ``kept`` (1..n); the rule
+    works out each relay point's detour from the depot, the day's home pickups and the relay points that
+    must be visited anyway."""
+    anchors = [0] + [i + 1 for i, c in enumerate(kept) if c.kind is StopKind.PICKUP]
     points = []
     for i, cand in enumerate(kept):
         if cand.kind is not StopKind.RELAY_POINT:
             continue
-        j = i + 1
-        detour = min((distances[a][j] + distances[j][a] for a in anchors if a != j), default=None)
         rp = relay_points[cand.key]
         points.append(HorizonInput(
             key=cand.key, forecast=forecasts[cand.key], open_weekdays=availability.visit_weekdays(rp),
-            insertion_cost_m=detour, reported_full=rp.full, name=rp.name,
+            reported_full=rp.full, name=rp.name, site=i + 1,
             closed_dates=availability.closed_dates(rp, day),  # closures and no-visit weekdays ahead
         ))
     decisions = decide(day, points, horizon_days=settings.horizon_days, penalty_m=settings.relay_point_penalty_m,
-                       min_fill_ratio=settings.min_fill_ratio)
+                       min_fill_ratio=settings.min_fill_ratio, distances=distances, anchor_sites=anchors)
     out = []
     for cand in kept:
         d = decisions.get(cand.key)

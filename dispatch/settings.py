@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     # Rolling horizon: look this many collection days ahead when choosing today's relay points.
     horizon_days: int = Field(default=5, ge=1, le=20)
-    # Below this expected fill, a relay point not at risk of overflowing is not needed today.
+    # Below this expected fill, a relay point not at risk of overflowing is not needed today: it is only
+    # topped up if a van passes by (optional, with a small penalty).
     min_fill_ratio: float = Field(default=0.65, ge=0, le=1)
     # Penalty (in metres of driving) for leaving a relay point at 100 % fill unvisited.
     relay_point_penalty_m: int = Field(default=25_000, ge=0)

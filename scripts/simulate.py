@@ -287,17 +287,14 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
                     if fixed_day[i] == wd and wd in w.open_days[i]:
                         plan[i] = (True, None, forecasts[i].expected_stock_at(noon))
             else:
-                def inputs(costs):
-                    return [HorizonInput(str(i), forecasts[i], w.open_days[i], costs.get(i), calls[i])
-                            for i in range(n)]
-                first = decide(day, inputs({}), horizon_days=cfg.horizon_days)
-                cand = [int(key) for key, d in first.items() if d.decision in (MANDATORY, OPTIONAL)]
-                others = [0] + [1 + i for i in cand] + [p[1] for p in pickups]
-                costs = {}
-                for i in cand:
-                    loc = 1 + i
-                    costs[i] = min(w.distances[a][loc] + w.distances[loc][a] for a in others if a != loc)
-                final = decide(day, inputs(costs), horizon_days=cfg.horizon_days)
+                # As the planner (dispatch/planning.py): the horizon rule gets the road matrix, the depot and
+                # the day's home pickups, and works out each relay point's detour itself.
+                final = decide(
+                    day,
+                    [HorizonInput(str(i), forecasts[i], w.open_days[i], reported_full=calls[i], site=1 + i)
+                     for i in range(n)],
+                    horizon_days=cfg.horizon_days, distances=w.distances, anchor_sites=[0] + [p[1] for p in pickups],
+                )
                 for key, d in final.items():
                     i = int(key)
                     if d.decision == MANDATORY:

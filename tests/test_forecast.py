@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -122,6 +123,17 @@ def test_cold_start_uses_similar_relay_points() -> None:
     assert learnt.sd < f.sd
 
 
+def test_cold_start_ignores_a_peer_with_an_absurd_capacity() -> None:
+    # a capacity typed as 5e-324 made the peers' spread infinite and every cold-start forecast NaN
+    peers = [Peer("library", 2.0, 0.2), Peer("library", 2.5, 0.25), Peer("library", 1.5, 0.15),
+             Peer("library", 5e-324, 0.2)]
+    prior = prior_from_peers("library", 2.0, peers)
+    assert prior.rate_m3_per_day == pytest.approx(0.2)
+    assert math.isfinite(prior.rate_sd)
+    f = estimate([], 2.0, prior, open_days=OPEN, now=START)
+    assert math.isfinite(f.rate_m3_per_day) and math.isfinite(f.sd)
+
+
 def test_p_full_is_monotone_and_the_full_date_consistent() -> None:
     obs = [Observation(START, stock_m3=0.0), Observation(START + dt.timedelta(days=7), stock_m3=0.7)]
     f = estimate(obs, 2.0, Prior(0.1, 0.1), open_days=OPEN)
@@ -147,3 +159,17 @@ def test_summary_is_plain_data() -> None:
     s = f.summary(START.date(), 5)
     assert set(s) >= {"rate_m3_per_day", "rate_sd", "weekday_factors", "expected_full_date", "p_full_by"}
     assert len(s["p_full_by"]) == 5
+
+
+
+def test_an_eyeballed_report_refines_the_prediction_from_a_measured_collection() -> None:
+    """Measured collections pin the rate (0.2 m³/day); a host then says "40 %" of 2 m³ three days after a
+    collection left it empty, where about 0.6 m³ was expected: the stock is taken between the two, with
+    less uncertainty than the report alone (sd 8 % of the capacity), not at the report's face value."""
+    obs = [Observation(START + dt.timedelta(days=7 * w, hours=10), stock_m3=1.4 if w else 0.0, reset_to_m3=0.0)
+           for w in range(4)]
+    obs.append(Observation(START + dt.timedelta(days=24, hours=10), stock_m3=0.8))
+    f = estimate(obs, 2.0, WEAK_PRIOR, open_days=range(7))
+    assert f.rate_m3_per_day == pytest.approx(0.2, rel=0.1)
+    assert 0.62 < f.stock_m3 < 0.78
+    assert f.stock_sd < 0.08 * 2.0

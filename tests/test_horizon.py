@@ -52,6 +52,16 @@ def test_low_fill_is_skipped_with_a_reason() -> None:
     assert d.p_full_within_horizon < 0.05
 
 
+def test_mandatory_only_when_overflow_is_likely_before_the_next_visit() -> None:
+    # 1.45 of 2 m³ at 0.35 m³/day, open tomorrow: p(full by tomorrow noon) is about 0.6: a strong risk,
+    # worth a large penalty, but the next possible visit comes first -> optional, not mandatory
+    d = decide(MON, [HorizonInput("a", forecast(1.45, 0.35, sd=0.05), WEEKDAYS, insertion_cost_m=4000)])["a"]
+    assert 0.5 < d.p_full_before_next_visit < 0.8
+    assert d.decision == OPTIONAL and d.penalty > 3000
+    d = decide(MON, [HorizonInput("a", forecast(1.6, 0.35, sd=0.05), WEEKDAYS, insertion_cost_m=4000)])["a"]
+    assert d.decision == MANDATORY and d.p_full_before_next_visit >= 0.8
+
+
 def test_reported_full_is_mandatory() -> None:
     d = decide(MON, [HorizonInput("rp:3", forecast(2.0, 0.1, full=True), WEEKDAYS)])["rp:3"]
     assert d.decision == MANDATORY and "reported full" in d.reason
@@ -72,7 +82,9 @@ def test_penalty_grows_with_risk_and_cheap_top_ups_are_worth_their_detour() -> N
     cheap = decide(MON, [HorizonInput("a", forecast(1.22, 0.02), WEEKDAYS, insertion_cost_m=900)])["a"]
     assert cheap.decision == OPTIONAL and cheap.penalty >= 1080 and "cheap to add today" in cheap.reason
     dear = decide(MON, [HorizonInput("a", forecast(1.22, 0.02), WEEKDAYS, insertion_cost_m=5000)])["a"]
-    assert dear.decision == SKIP  # 61 % full, no risk, not cheap: wait
+    # 61 % full, no risk, not cheap: not needed, only a top-up worth a few hundred metres if a van passes by
+    assert dear.decision == OPTIONAL and dear.penalty < 1000 and "a top-up only if a van passes by" in dear.reason
+    assert "not needed today" in dear.reason
 
 
 def test_horizon_length_matters() -> None:
@@ -82,3 +94,29 @@ def test_horizon_length_matters() -> None:
     long = decide(MON, [pt], horizon_days=10)["a"]
     assert short.p_full_within_horizon < 0.05 < 0.9 < long.p_full_within_horizon
     assert long.penalty > short.penalty
+
+
+def test_detours_from_the_road_matrix_count_only_visits_that_happen_anyway() -> None:
+    # sites: 0 depot, 1 a relay point due today, 2 its neighbour (600 m away), 3 a neighbour of 4, which is
+    # merely optional: 3 is not cheap to add just because 4 might be visited.
+    d = [
+        [0, 8000, 8200, 9000, 9100],
+        [8000, 0, 300, 5000, 5000],
+        [8200, 300, 0, 5000, 5000],
+        [9000, 5000, 5000, 0, 250],
+        [9100, 5000, 5000, 250, 0],
+    ]
+    pts = [
+        HorizonInput("due", forecast(1.9, 0.3), WEEKDAYS, site=1),
+        HorizonInput("next", forecast(1.22, 0.02), WEEKDAYS, site=2, insertion_cost_m=99_999),
+        HorizonInput("lone", forecast(1.22, 0.02), WEEKDAYS, site=3),
+        HorizonInput("opt", forecast(1.5, 0.1), WEEKDAYS, site=4),
+    ]
+    out = decide(MON, pts, distances=d, anchor_sites=[0])
+    assert out["due"].decision == MANDATORY
+    assert out["next"].decision == OPTIONAL and "cheap to add today" in out["next"].reason
+    assert "detour about 0.6 km" in out["next"].reason  # from the mandatory neighbour, not the given 100 km
+    assert out["opt"].decision == OPTIONAL
+    # 61 % full, no risk, 10 km from anything visited anyway: only a top-up, worth much less than its detour
+    assert out["lone"].decision == OPTIONAL and out["lone"].penalty < 1000
+    assert "detour about 10.0 km" in out["lone"].reason and "a top-up only if a van passes by" in out["lone"].reason
