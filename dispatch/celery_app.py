@@ -56,7 +56,7 @@ def make_celery(settings: Settings) -> Celery:
             return True
 
         run_job(job_id, engine=engine_for(settings.database_url), settings=settings, network=get_network(settings),
-                fan_out=fan_out)
+                fan_out=fan_out, reclaim_running=True)  # a redelivered job: its first worker died
         return job_id
 
     @app.task(name=REGION_TASK, shared=False)

@@ -9,6 +9,8 @@
   an edit that breaks a hard rule is refused naming the stop and the rule, unless forced, in which
   case the violations are kept on the round (``Round.warnings``).
 * **Re-optimise** a draft keeping locked stops in their round and order, dropped visits out.
+  It and the re-plan come in three steps (read at a version, solve with no transaction open, write
+  only if the plan is still at that version) so that the API runs them as jobs (dispatch/jobs.py).
 * **Round status** (planned -> in_progress -> done) follows the crews' updates.
 * **Mid-day re-plan** of a published plan from each van's position, time and load.
 
@@ -21,6 +23,7 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -57,7 +60,7 @@ from dispatch.settings import Settings
 VISIT_KINDS = (StopKind.RELAY_POINT, StopKind.PICKUP)
 # Reasons given before solving: the visit could not be modelled at all (not retried by re-optimisation).
 EXCLUDED_REASONS = ("closed", "site_too_far")
-MAX_REOPTIMISE_S = 30.0
+MAX_REOPTIMISE_S = 300.0  # re-optimisation and re-plan run as jobs (dispatch/jobs.py)
 _MANDATORY_PENALTY = 10**9  # a mandatory visit's price when the search must be allowed to leave it out
 ROUND_PLANNED, ROUND_IN_PROGRESS, ROUND_DONE = "planned", "in_progress", "done"
 
@@ -95,12 +98,14 @@ def changes_since(plan_id: int, since: int, *, session: Session) -> list[PlanCha
     ).all())
 
 
-def open_plan(plan_id: int, version: int | None, *, session: Session, draft: bool | None = True) -> Plan:
-    """The plan, locked for this transaction, checked to be at ``version``.
+def open_plan(plan_id: int, version: int | None, *, session: Session, draft: bool | None = True,
+              lock: bool = True) -> Plan:
+    """The plan, locked for this transaction (unless ``lock=False``: a job reading it before its
+    solve), checked to be at ``version``.
 
     ``draft=True``: only a draft may be edited; ``False``: only a published plan; None: either.
     """
-    plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
+    plan = session.get(Plan, plan_id, with_for_update=lock, populate_existing=True)
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist", field="plan_id")
     if version is None:
@@ -821,10 +826,11 @@ def insert_visit(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
 # ------------------------------------------------------------------ re-optimise a draft
 
 
-def _solve(problem: solver.Problem, settings: Settings, limit: float, seed: int | None) -> solver.Solution:
+def _solve(problem: solver.Problem, settings: Settings, limit: float, seed: int | None, *,
+           progress: Callable[[dict], object] | None = None) -> solver.Solution:
     """Solve; a search that serves nothing (no solution found in time) changes nothing: 422."""
     options = solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
-                                  solution_limit=settings.solve_solution_limit)
+                                  solution_limit=settings.solve_solution_limit, progress=progress)
     solution = solver.solve(problem, options)
     if problem.visits and not solution.routes:
         # Nothing found in time (an overloaded day): let the search leave mandatory visits out, at a
@@ -847,7 +853,7 @@ def _solve(problem: solver.Problem, settings: Settings, limit: float, seed: int 
     if problem.visits and not solution.routes:
         raise Infeasible(
             f"no round could be built within {limit:g} s ({solution.explanation or 'no solution found'}); "
-            "the plan is unchanged: retry with a longer time_limit_s (at most 30 s)",
+            f"the plan is unchanged: retry with a longer time_limit_s (at most {MAX_REOPTIMISE_S:g} s)",
             field="time_limit_s",
         )
     return solution
@@ -936,30 +942,124 @@ def _retry_candidates(plan: Plan, settings: Settings, *, session: Session, exclu
     return [c for c in out if c.windows]
 
 
-def reoptimise(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session, version: int | None,
-               actor: str, time_limit_s: float | None = None, seed: int | None = None) -> Plan:
-    """Re-solve a draft: the visits of its rounds stay in (locked ones in their round and order),
-    dropped visits stay out, mandatory ones the solver had left out are tried again."""
-    plan = open_plan(plan_id, version, session=session)
-    limit = min(MAX_REOPTIMISE_S, time_limit_s or min(settings.solve_time_limit_s, 10.0))
+@dataclass
+class Prepared:
+    """A re-optimisation or mid-day re-plan read from the plan at ``version``, ready to be solved
+    without the database (``ctx`` holds the solver problem; its ORM objects are re-bound when stored).
+
+    The three steps (:func:`prepare_reoptimise` / :func:`prepare_replan`, :func:`solve_prepared`,
+    :func:`store_prepared`) let a job read, solve with no transaction open, then write in one
+    transaction, only if the plan is still at ``version``."""
+
+    op: str  # "reoptimise" | "replan"
+    plan_id: int
+    version: int
+    ctx: Context
+    limit: float
+    seed: int | None
+    # The re-plan only: round id -> ids of the stops kept as they are, the metres already driven,
+    # the litres on board; the stops that had an outcome (collected / missed) when it was read.
+    detail: dict[str, Any] = field(default_factory=dict)
+    kept: dict[int, list[int]] = field(default_factory=dict)
+    offsets: dict[int, int] = field(default_factory=dict)
+    outcomes: frozenset[int] = frozenset()
+
+
+def edit_time_limit(settings: Settings, time_limit_s: float | None) -> float:
+    if time_limit_s is not None and not 0 < time_limit_s <= MAX_REOPTIMISE_S:
+        raise InvalidInput(f"time_limit_s must be more than 0 and at most {MAX_REOPTIMISE_S:g} s",
+                           field="time_limit_s")
+    return min(MAX_REOPTIMISE_S, time_limit_s or min(settings.solve_time_limit_s, 10.0))
+
+
+def prepare_reoptimise(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session,
+                       version: int | None, time_limit_s: float | None = None, seed: int | None = None,
+                       lock: bool = True) -> Prepared:
+    """Read a draft at ``version`` as a solver problem: the visits of its rounds (locked ones in their
+    round and order), mandatory ones the solver had left out; dropped visits stay out."""
+    plan = open_plan(plan_id, version, session=session, lock=lock)
+    limit = edit_time_limit(settings, time_limit_s)
     in_rounds = {stop_key(s) for r in plan.rounds for s in r.stops if s.kind in VISIT_KINDS}
     retry = _retry_candidates(plan, settings, session=session, exclude=in_rounds)
     ctx = build_context(plan, settings, network, session=session, extra=retry)
     rounds = [r for r in plan.rounds if r.crew_id is not None]
-    problem = _locked(ctx, plan, rounds)
-    ctx.problem = problem
-    solution = _solve(problem, settings, limit, seed)
+    ctx.problem = _locked(ctx, plan, rounds)
     before = {s.id: (s.round_id, s.position) for r in rounds for s in r.stops if s.kind in VISIT_KINDS}
-    _store_solution(ctx, solution, {f"crew:{r.crew_id}": r for r in rounds}, session=session)
-    plan.time_limit_s = limit
+    return Prepared("reoptimise", plan.id, plan.version, ctx, limit, seed,
+                    detail={"before": before, "draft": True})
+
+
+def solve_prepared(prep: Prepared, settings: Settings, *,
+                   progress: Callable[[dict], object] | None = None) -> solver.Solution:
+    """Solve (no database needed). ``progress`` is the solver's callback (a truthy answer stops it)."""
+    return _solve(prep.ctx.problem, settings, prep.limit, prep.seed, progress=progress)
+
+
+def _rebind(prep: Prepared, plan: Plan, *, session: Session) -> Context:
+    ctx = prep.ctx
+    ctx.plan = plan
+    ctx.crews = {vid: session.get(Crew, int(vid.split(":")[1])) for vid in ctx.crews}
+    missing = [vid for vid, crew in ctx.crews.items() if crew is None or crew.van is None]
+    if missing:
+        raise Conflict(f"crew {missing[0].split(':')[1]} was removed while the {prep.op} ran; nothing was "
+                       f"written: start it again", field="crews")
+    return ctx
+
+
+def store_prepared(prep: Prepared, solution: solver.Solution, *, session: Session, actor: str) -> Plan:
+    """Write a solved re-optimisation or re-plan into the plan, in the caller's transaction, only if
+    the plan is still at the version it was read at (else :class:`StaleVersion`: nothing is written)."""
+    draft = prep.op == "reoptimise"
+    plan = open_plan(prep.plan_id, prep.version, session=session, draft=draft)
+    ctx = _rebind(prep, plan, session=session)
+    rounds = [r for r in plan.rounds if r.crew_id is not None]
+    rounds_by_vid = {f"crew:{r.crew_id}": r for r in rounds}
+    if draft:
+        before = prep.detail["before"]
+        _store_solution(ctx, solution, rounds_by_vid, session=session)
+        plan.time_limit_s = prep.limit
+        _sync(plan, session=session)
+        moved = sum(1 for r in plan.rounds for s in r.stops
+                    if s.id in before and before[s.id] != (s.round_id, s.position))
+        record_change(plan, "reoptimise", actor, {
+            "time_limit_s": prep.limit, "stops_moved": moved,
+            "locked": sum(len(seq) for _, seq in ctx.problem.locked_sequences),
+            "unassigned": [u.id for u in solution.unassigned], "solver_status": solution.status.value,
+            "distance_m": plan.distance_m,
+        }, session=session)
+        return plan
+    # A re-plan: crews may have reported stops while it was solved (that does not change the version).
+    visit_ids = [s.id for r in rounds for s in r.stops if s.kind in VISIT_KINDS]
+    now_done = frozenset(_outcomes(visit_ids, session=session))
+    if now_done != prep.outcomes:
+        news = sorted(now_done - prep.outcomes) or sorted(prep.outcomes - now_done)
+        raise Conflict(
+            f"crews reported {len(news)} stop(s) of plan {plan.id} (stop {news[0]}) while the re-plan was "
+            f"computed; nothing was written: start the re-plan again", field="plan_id")
+    stops = {s.id: s for r in rounds for s in r.stops}
+    done = {r.id: [stops[i] for i in prep.kept.get(r.id, ()) if i in stops] for r in rounds}
+    keep = {f"crew:{r.crew_id}": done[r.id] for r in rounds}
+    offsets = {f"crew:{r.crew_id}": prep.offsets.get(r.id, 0) for r in rounds}
+    _store_solution(ctx, solution, rounds_by_vid, session=session, keep=keep, offsets=offsets)
+    for rnd in rounds:
+        if not any(route.vehicle == f"crew:{rnd.crew_id}" for route in solution.routes) and done[rnd.id]:
+            _trim_to(rnd, done[rnd.id], session=session)
+        update_round_status(rnd, session=session)
     _sync(plan, session=session)
-    moved = sum(1 for r in plan.rounds for s in r.stops if s.id in before and before[s.id] != (s.round_id, s.position))
-    record_change(plan, "reoptimise", actor, {
-        "time_limit_s": limit, "stops_moved": moved, "locked": sum(len(seq) for _, seq in problem.locked_sequences),
-        "unassigned": [u.id for u in solution.unassigned], "solver_status": solution.status.value,
-        "distance_m": plan.distance_m,
+    record_change(plan, "replan", actor, {
+        **prep.detail, "unassigned": [u.id for u in solution.unassigned], "solver_status": solution.status.value,
     }, session=session)
     return plan
+
+
+def reoptimise(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session, version: int | None,
+               actor: str, time_limit_s: float | None = None, seed: int | None = None) -> Plan:
+    """Re-solve a draft in this transaction (the API runs it as a job: dispatch/jobs.py): the visits of
+    its rounds stay in (locked ones in their round and order), dropped visits stay out, mandatory ones
+    the solver had left out are tried again."""
+    prep = prepare_reoptimise(plan_id, settings, network, session=session, version=version,
+                              time_limit_s=time_limit_s, seed=seed)
+    return store_prepared(prep, solve_prepared(prep, settings), session=session, actor=actor)
 
 
 # ------------------------------------------------------------------ round status from the crews' updates
@@ -1016,22 +1116,43 @@ def now_seconds(settings: Settings) -> int:
     return now.hour * 3600 + now.minute * 60 + now.second
 
 
-def replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session, version: int | None,
-           actor: str, at_s: int | None = None, positions: list[VanPosition] = (),
-           time_limit_s: float | None = None, seed: int | None = None) -> Plan:
-    """Re-plan the rest of a published day from ``at_s`` (seconds after midnight, default now).
+def check_positions(positions: list[VanPosition], rounds: set[int], plan_id: int, settings: Settings,
+                    network: RoadNetwork) -> None:
+    """Each position names a round of the plan and lies on the road network (else 404 / 422 naming it)."""
+    for i, p in enumerate(positions):
+        if p.round_id not in rounds:
+            raise NotFound(f"round {p.round_id} is not a round of plan {plan_id}", field=f"positions.{i}.round_id")
+        try:
+            network.snap(f"start:{p.round_id}", p.lat, p.lon, max_distance_m=settings.max_snap_distance_m)
+        except (SiteTooFar, SiteUnreachable, InvalidInput) as exc:
+            raise InvalidInput(f"a van position is off the road network: {getattr(exc, 'message', exc)}",
+                               field="positions") from None
 
-    Collected or missed stops stay as they are. A van that has started leaves from its given position
-    (or its last done stop) at ``at_s`` carrying what it collected since its last unloading
-    (``Vehicle.start_load``); a van whose crew has not started leaves the depot at its shift start
-    (or ``at_s`` if later). Its remaining visits, relay points now reported full and accepted pickups
-    of the day not yet in a round are re-optimised; stops kept keep their ids.
-    """
+
+def check_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session,
+                 version: int | None, at_s: int | None, positions: list[VanPosition] = (),
+                 time_limit_s: float | None = None) -> Plan:
+    """What a re-plan request can be refused for before it is started: the version (428 / 409), a draft,
+    a bad time, a round or a position that is not right (the job then only fails on a conflict)."""
     plan = open_plan(plan_id, version, session=session, draft=False)
+    if at_s is not None and not 0 <= at_s < 24 * 3600:
+        raise InvalidInput("at must be a time of day", field="at")
+    edit_time_limit(settings, time_limit_s)
+    check_positions(list(positions), {r.id for r in plan.rounds if r.crew_id is not None}, plan.id, settings,
+                    network)
+    return plan
+
+
+def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session,
+                   version: int | None, at_s: int | None = None, positions: list[VanPosition] = (),
+                   time_limit_s: float | None = None, seed: int | None = None, lock: bool = True) -> Prepared:
+    """Read a published plan at ``version`` as the solver problem of the rest of the day from ``at_s``
+    (see :func:`replan`)."""
+    plan = open_plan(plan_id, version, session=session, draft=False, lock=lock)
     at_s = now_seconds(settings) if at_s is None else at_s
     if not 0 <= at_s < 24 * 3600:
         raise InvalidInput("at must be a time of day", field="at")
-    limit = min(MAX_REOPTIMISE_S, time_limit_s or min(settings.solve_time_limit_s, 10.0))
+    limit = edit_time_limit(settings, time_limit_s)
     rounds = [r for r in plan.rounds if r.crew_id is not None]
     by_round = {r.id: r for r in rounds}
     given: dict[int, tuple[float, float]] = {}
@@ -1044,9 +1165,11 @@ def replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: S
     sites: dict[str, tuple[float, float]] = {}  # "start:<round id>" -> where a started van is now
     loads: dict[int, int] = {}
     remaining: set[str] = set()
+    outcome_ids: set[int] = set()
     for rnd in rounds:
         visits = [s for s in rnd.stops if s.kind in VISIT_KINDS]
         outcomes = _outcomes([s.id for s in visits], session=session)
+        outcome_ids.update(outcomes)
         done_visits = [s for s in visits if s.id in outcomes]
         last = max((s.position for s in done_visits), default=0)
         kept = [s for s in rnd.stops if s.position <= last and (s.kind not in VISIT_KINDS or s.id in outcomes)]
@@ -1102,25 +1225,35 @@ def replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: S
         vehicles.append(v)
     ctx.problem = dataclasses.replace(ctx.problem, vehicles=tuple(vehicles))
     ctx.problem = _locked(ctx, plan, rounds, skip={s.id for ks in done.values() for s in ks})
-    solution = _solve(ctx.problem, settings, limit, seed)
-    rounds_by_vid = {f"crew:{r.crew_id}": r for r in rounds}
-    keep = {f"crew:{r.crew_id}": done[r.id] for r in rounds}
-    offsets = {f"crew:{r.crew_id}": max((s.distance_from_start_m for s in done[r.id]), default=0) for r in rounds}
-    # The kept stops stay; remove the not-done stops that come before them from their positions first.
-    _store_solution(ctx, solution, rounds_by_vid, session=session, keep=keep, offsets=offsets)
-    for rnd in rounds:
-        if not any(route.vehicle == f"crew:{rnd.crew_id}" for route in solution.routes) and done[rnd.id]:
-            _trim_to(rnd, done[rnd.id], session=session)
-        update_round_status(rnd, session=session)
-    _sync(plan, session=session)
-    record_change(plan, "replan", actor, {
+    detail = {
         "at": f"{at_s // 3600:02d}:{at_s % 3600 // 60:02d}",
         "positions": [dataclasses.asdict(p) for p in positions],
         "start_loads_m3": {str(r.id): loads[r.id] / LITRES_PER_M3 for r in rounds if loads[r.id]},
-        "new_visits": [c.key for c in extra], "unassigned": [u.id for u in solution.unassigned],
-        "solver_status": solution.status.value,
-    }, session=session)
-    return plan
+        "new_visits": [c.key for c in extra],
+    }
+    return Prepared(
+        "replan", plan.id, plan.version, ctx, limit, seed, detail=detail,
+        kept={rid: [s.id for s in ks] for rid, ks in done.items()},
+        offsets={rid: max((s.distance_from_start_m for s in ks), default=0) for rid, ks in done.items()},
+        outcomes=frozenset(outcome_ids),
+    )
+
+
+def replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session, version: int | None,
+           actor: str, at_s: int | None = None, positions: list[VanPosition] = (),
+           time_limit_s: float | None = None, seed: int | None = None) -> Plan:
+    """Re-plan the rest of a published day from ``at_s`` (seconds after midnight, default now), in this
+    transaction (the API runs it as a job: dispatch/jobs.py).
+
+    Collected or missed stops stay as they are. A van that has started leaves from its given position
+    (or its last done stop) at ``at_s`` carrying what it collected since its last unloading
+    (``Vehicle.start_load``); a van whose crew has not started leaves the depot at its shift start
+    (or ``at_s`` if later). Its remaining visits, relay points now reported full and accepted pickups
+    of the day not yet in a round are re-optimised; stops kept keep their ids.
+    """
+    prep = prepare_replan(plan_id, settings, network, session=session, version=version, at_s=at_s,
+                          positions=positions, time_limit_s=time_limit_s, seed=seed)
+    return store_prepared(prep, solve_prepared(prep, settings), session=session, actor=actor)
 
 
 def _trim_to(rnd: Round, keep: list[Stop], *, session: Session) -> None:

@@ -239,6 +239,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "published_ok": {"fr": "Plan publié.", "en": "Plan published."},
     "planned_ok": {"fr": "Journée planifiée.", "en": "Day planned."},
     "time_limit": {"fr": "Temps de calcul (s)", "en": "Time limit (s)"},
+    # coordinator day view: vans and crews not available that day (dispatch/availability.py)
+    "vans_out_title": {"fr": "Camions et équipes indisponibles", "en": "Vans and crews unavailable"},
+    "vans_out_none": {"fr": "Tous les camions et leurs équipes sont disponibles ce jour-là.",
+                      "en": "Every van and its crew is available that day."},
+    "vans_out_since_plan": {"fr": "indisponible depuis le calcul du plan : re-planifiez",
+                            "en": "unavailable since the plan was made: re-plan"},
+    "vans_out_back": {"fr": "de nouveau disponible depuis le calcul du plan", "en": "available again since the plan was made"},
+    "van_out_inactive": {"fr": "hors service", "en": "out of service"},
+    "van_out_maintenance": {"fr": "entretien / indisponible", "en": "maintenance / unavailable"},
+    "van_out_no_crew": {"fr": "pas d'équipe disponible", "en": "no crew available"},
+    # donor page: slots still open (checked against the days' plans, dispatch/slots.py)
+    "alternatives_title": {"fr": "Créneaux où nous pouvons encore passer :",
+                           "en": "Slots where we can still come:"},
+    "alternatives_none": {"fr": "Aucun créneau libre dans les prochaines semaines : appelez-nous.",
+                          "en": "No slot free in the coming weeks: please call us."},
+    "alternative_choose": {"fr": "Choisir ce créneau", "en": "Choose this slot"},
 }
 
 UNASSIGNED_REASONS = {

@@ -4,6 +4,13 @@
 plans and stores the result in ONE transaction, so a job that fails or whose worker dies leaves
 no half-written plan. The embedded default runs jobs in a thread of the API process
 (:class:`InProcessRunner`); the same ``run_job`` can run on other workers.
+
+Jobs have a ``kind``: ``plan`` (plan a day), ``reoptimise`` (re-solve a draft) and ``replan`` (mid-day
+re-plan of a published plan), the last two from :func:`create_edit_job`. An edit job remembers the plan
+version it was asked on; it reads the plan, solves with no transaction open, and writes only if the plan
+is still at that version: if someone edited it meanwhile, the job fails with the conflict (who changed
+what, in ``progress["conflict"]``) and writes nothing. Every runner (thread, child process, Celery) calls
+``run_job``, which runs either kind.
 """
 
 from __future__ import annotations
@@ -11,13 +18,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.db import session_scope
@@ -31,6 +40,19 @@ from dispatch.workdays import why_not_collection_day
 log = logging.getLogger("dispatch.jobs")
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+PLAN_KIND = "plan"
+EDIT_KINDS = ("reoptimise", "replan")
+_KIND_TEXT = {"plan": "planning", "reoptimise": "re-optimisation", "replan": "re-plan"}
+
+
+def _check_no_active_job(day: dt.date, *, session: Session) -> None:
+    """One job at a time per day: a planning job replaces the draft an edit job would write, and two
+    edit jobs of one plan would conflict anyway."""
+    active = session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))).first()
+    if active is not None:
+        what = _KIND_TEXT.get(active.kind or PLAN_KIND, active.kind)
+        raise Conflict(f"a {what} job for {day.isoformat()} is already {active.status.value} (job {active.id}): "
+                       f"wait for it or cancel it (DELETE /api/v1/plan-jobs/{active.id})")
 
 
 def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int | None = None,
@@ -40,11 +62,24 @@ def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
     regions = check_regions(regions, session=session)
-    active = session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))).first()
-    if active is not None:
-        raise Conflict(f"a planning job for {day.isoformat()} is already {active.status.value} (job {active.id})")
-    job = PlanJob(id=uuid.uuid4().hex, date=day, status=JobStatus.QUEUED, phase="queued",
+    _check_no_active_job(day, session=session)
+    job = PlanJob(id=uuid.uuid4().hex, kind=PLAN_KIND, date=day, status=JobStatus.QUEUED, phase="queued",
                   time_limit_s=time_limit_s, seed=seed, regions=regions)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, seed: int | None,
+                    actor: str, params: dict | None = None) -> PlanJob:
+    """Record a re-optimisation or re-plan of ``plan`` (already checked at the version the client sent:
+    :func:`dispatch.editing.open_plan`); the job will write only onto that version."""
+    if kind not in EDIT_KINDS:
+        raise InvalidInput(f"unknown job kind {kind!r}: one of {', '.join(EDIT_KINDS)}", field="kind")
+    _check_no_active_job(plan.date, session=session)
+    job = PlanJob(id=uuid.uuid4().hex, kind=kind, date=plan.date, status=JobStatus.QUEUED, phase="queued",
+                  time_limit_s=time_limit_s, seed=seed, plan_id=plan.id, plan_version=plan.version,
+                  params={"actor": actor, **(params or {})})
     session.add(job)
     session.flush()
     return job
@@ -80,7 +115,7 @@ def _set(engine: Engine, job_id: str, **values) -> PlanJob | None:
 
 def run_job(
     job_id: str, *, engine: Engine, settings: Settings, network: RoadNetwork,
-    fan_out: Callable[[str, list, float, int | None], bool] | None = None,
+    fan_out: Callable[[str, list, float, int | None], bool] | None = None, reclaim_running: bool = False,
 ) -> None:
     """Execute one job. Never raises: the outcome is recorded on the job.
 
@@ -90,14 +125,26 @@ def run_job(
     their tasks then call :func:`solve_job_part` and :func:`finish_job`."""
     from dispatch import scale
 
+    # Claim the job in one conditional UPDATE, so that two processes handed the same job (every API
+    # worker resubmits the queued jobs when it starts) never both run it. RUNNING is claimed again only
+    # with ``reclaim_running`` (Celery): the broker redelivered a job whose worker died; nothing of it
+    # was stored.
+    claimable = ACTIVE if reclaim_running else (JobStatus.QUEUED,)
     with session_scope(engine) as session:
-        job = session.get(PlanJob, job_id)
-        # RUNNING again: the broker redelivered a job whose worker died; nothing of it was stored.
-        if job is None or job.status not in ACTIVE:
+        claimed = session.execute(
+            update(PlanJob).where(PlanJob.id == job_id, PlanJob.status.in_(claimable))
+            .values(status=JobStatus.RUNNING, phase="building", started_at=utcnow(),
+                    progress={"phase": "building"}, worker=worker_id())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
             return
-        job.status, job.phase, job.started_at = JobStatus.RUNNING, "building", utcnow()
-        job.progress = {"phase": "building"}
+        job = session.get(PlanJob, job_id)
         day, limit, seed, regions = job.date, job.time_limit_s, job.seed, job.regions
+        kind = job.kind or PLAN_KIND
+    if kind != PLAN_KIND:
+        _run_edit_job(job_id, kind, engine=engine, settings=settings, network=network)
+        return
     try:
         with session_scope(engine) as session:  # reads only: no lock is held during the solve
             parts = scale.prepare(day, settings, network, session=session, regions=regions)
@@ -113,6 +160,69 @@ def run_job(
         _record_failure(engine, job_id, exc)
         return
     finish_job(job_id, parts, solutions, engine=engine, time_limit_s=limit)
+
+
+def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings, network: RoadNetwork) -> None:
+    """A re-optimisation or re-plan: read the plan at the job's version (no lock kept), solve with live
+    progress, then in ONE transaction check the plan is still at that version and write it with the
+    job's success. Never raises (the outcome is on the job)."""
+    from dispatch import editing
+
+    try:
+        with session_scope(engine) as session:  # reads only: no lock is held during the solve
+            job = session.get(PlanJob, job_id)
+            params = dict(job.params or {})
+            plan_id, version, limit, seed = job.plan_id, job.plan_version, job.time_limit_s, job.seed
+            if plan_id is None:
+                raise NotFound("the plan of this job was deleted (replaced by a new plan of the day?); "
+                               "nothing was written", field="plan_id")
+            if kind == "reoptimise":
+                prep = editing.prepare_reoptimise(plan_id, settings, network, session=session, version=version,
+                                                  time_limit_s=limit, seed=seed, lock=False)
+            else:
+                positions = [editing.VanPosition(**p) for p in params.get("positions") or ()]
+                prep = editing.prepare_replan(plan_id, settings, network, session=session, version=version,
+                                              at_s=params.get("at_s"), positions=positions, time_limit_s=limit,
+                                              seed=seed, lock=False)
+        if _cancel_requested(engine, job_id):
+            raise _Cancelled()
+        _set(engine, job_id, phase="solving",
+             progress={"phase": "solving", "regions_total": 1, "regions_done": 0, "regions": {}})
+        reporter = _Reporter(engine, job_id, "plan")
+        solution = editing.solve_prepared(prep, settings, progress=reporter)
+        if reporter.cancelled:
+            raise _Cancelled()
+        reporter.done(solution.summary.cost)
+        _set(engine, job_id, phase="storing")
+        with session_scope(engine) as session:
+            job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
+            if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
+                raise _Cancelled()
+            plan = editing.store_prepared(prep, solution, session=session, actor=params.get("actor") or "unknown")
+            progress = dict(job.progress or {})
+            progress.update(phase="done", best_cost=plan.cost, version=plan.version)
+            job.status, job.phase = JobStatus.SUCCEEDED, "done"
+            job.best_cost, job.finished_at, job.progress = plan.cost, utcnow(), progress
+    except editing.StaleVersion as exc:
+        _record_conflict(engine, job_id, kind, exc)
+    except BaseException as exc:  # noqa: BLE001 - recorded, never lost
+        _record_failure(engine, job_id, exc)
+
+
+def _record_conflict(engine: Engine, job_id: str, kind: str, exc) -> None:
+    """Someone edited the plan while the job ran: nothing was written; say who changed what."""
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id)
+        if job is None:
+            return
+        who = "; ".join(f"version {c['version']}: {c['op']} by {c['actor']}" for c in exc.changes) or "unknown"
+        job.status, job.phase, job.finished_at = JobStatus.FAILED, "failed", utcnow()
+        job.error = (f"conflict: plan {job.plan_id} was changed while the {_KIND_TEXT.get(kind, kind)} ran "
+                     f"(it started from version {job.plan_version}, the plan is now at version "
+                     f"{exc.current_version}: {who}); nothing was written: reload the plan and start again "
+                     f"from version {exc.current_version}")
+        job.progress = {**(job.progress or {}), "phase": "failed",
+                        "conflict": {"current_version": exc.current_version, "changes": exc.changes}}
 
 
 class _Reporter:
@@ -220,10 +330,43 @@ class _Cancelled(Exception):
     pass
 
 
+def worker_id() -> str:
+    """This process, as recorded on the jobs it runs: ``host:pid``."""
+    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by another user
+        return True
+    return True
+
+
+def _interrupted(job: PlanJob, now: dt.datetime) -> bool:
+    """Whether a running job's process is gone. A job of a process on this host is interrupted when that
+    process no longer exists (or is this one, just started); a job with no recorded process, or of another
+    host, when it started more than twice its time limit plus 10 minutes ago (no solve lasts that long)."""
+    started = job.started_at or job.created_at
+    if started is not None and now - started > dt.timedelta(seconds=2 * (job.time_limit_s or 0) + 600):
+        return True
+    host, _, pid = (job.worker or "").rpartition(":")
+    if not host or not pid.isdigit():  # no process recorded (a job from before migration 0012)
+        return True
+    if host != socket.gethostname()[:100]:
+        return False
+    return int(pid) == os.getpid() or not _process_alive(int(pid))
+
+
 def recover_interrupted(*, session: Session) -> int:
     """At start-up: jobs left running by a process that died are marked failed (no plan was stored
-    for them: planning commits the plan and the job's success together). Queued ones stay queued."""
-    jobs = session.scalars(select(PlanJob).where(PlanJob.status == JobStatus.RUNNING)).all()
+    for them: planning commits the plan and the job's success together). Jobs another live process is
+    running (several API workers share the database) are left alone; queued ones stay queued."""
+    now = utcnow()
+    jobs = [job for job in session.scalars(select(PlanJob).where(PlanJob.status == JobStatus.RUNNING)).all()
+            if _interrupted(job, now)]
     for job in jobs:
         job.status, job.phase, job.finished_at = JobStatus.FAILED, "failed", utcnow()
         job.error = "interrupted: the worker stopped before the plan was stored; start the job again"

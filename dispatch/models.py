@@ -349,6 +349,14 @@ class PlanJob(Base):
     # ({"elapsed_s", "best_cost", "solutions", "region", "regions_done", "regions_total"}).
     regions: Mapped[list[Any] | None] = mapped_column(JSON)
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Edit jobs (migration 0011): "plan" (plan a day), "reoptimise" (a draft), "replan" (mid-day, published);
+    # an edit job's plan is ``plan_id`` and it writes only onto ``plan_version``; ``params``: actor, at_s, positions.
+    kind: Mapped[str] = mapped_column(String(20), default="plan", server_default="plan")
+    plan_version: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The process running the job, "host:pid" (migration 0012): a starting API worker fails a running job
+    # only when that process is gone (see dispatch.jobs.recover_interrupted).
+    worker: Mapped[str | None] = mapped_column(String(120))
 
 
 # --- Driver route sheets and relay-point links (appended by the pages/manifests work; migration 0002) ---

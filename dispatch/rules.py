@@ -9,7 +9,8 @@ capacity, required donor details, what the switchboard may override) live in a J
 ``params`` and a polite message in French or English (:meth:`RuleReason.message`). A message is
 rendered from ``code`` and ``params`` alone, so a stored decision can be shown again later without
 the configuration. :func:`override` lets switchboard staff accept a refused request with a recorded
-reason; :func:`next_slots` proposes the next bookable (date, slot) pairs.
+reason; :func:`next_slots` proposes the next bookable (date, slot) pairs (checked against the days'
+plans by trial insertion when the caller passes ``RuleContext.slot_fits``).
 
 Pure: no database, no network, nothing read or created at import. The caller computes what needs
 the database or the road graph and passes it in :class:`RuleContext`.
@@ -57,12 +58,14 @@ REASON_FIELDS: dict[str, str] = {
     "day_full": "date",
     "slot_full": "slot",
     "slot_unknown": "slot",
+    "no_room_in_plan": "slot",
     "missing_detail": "",
 }
 REASON_CODES: tuple[str, ...] = tuple(REASON_FIELDS)
 
 # Reasons after which the decision proposes other (date, slot) pairs.
-_DATE_CODES = frozenset({"date_not_collection_day", "date_too_soon", "date_too_far", "day_full", "slot_full", "slot_unknown"})
+_DATE_CODES = frozenset({"date_not_collection_day", "date_too_soon", "date_too_far", "day_full", "slot_full", "slot_unknown",
+                         "no_room_in_plan"})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -337,13 +340,16 @@ class RuleContext:
 
     ``booked[(date, slot)]`` counts the pickups already accepted or scheduled on that slot, not
     counting the request being evaluated. ``in_graph_area(lat, lon)`` tells whether a position can
-    be reached on the road network.
+    be reached on the road network. ``slot_fits(date, slot)``, when given, tells whether the request's
+    visit still fits that day's plan (trial insertion, :class:`dispatch.slots.SlotFit`): alternatives
+    are offered only where it does.
     """
 
     today: dt.date
     largest_van_m3: float
     in_graph_area: Callable[[float, float], bool]
     booked: Mapping[tuple[dt.date, Any], int] = dataclasses.field(default_factory=dict)
+    slot_fits: Callable[[dt.date, str], bool] | None = None
 
     def __post_init__(self) -> None:
         per_slot: dict[tuple[dt.date, str], int] = {}
@@ -576,6 +582,12 @@ def evaluate(request: RuleRequest, config: RulesConfig, ctx: RuleContext) -> Rul
         booked_slot, capacity = ctx.booked_slot(day, slot), config.slot_capacity[slot]
         if booked_slot >= capacity:
             refuse("slot_full", date=day.isoformat(), slot=slot, booked=booked_slot, capacity=capacity)
+    # The day is already planned: the visit must still fit one of its rounds (trial insertion), else the
+    # crews would be promised a pickup they cannot make. Checked only when nothing else (volume, zone,
+    # position, calendar) refused the request already.
+    if ctx.slot_fits is not None and slot in SLOTS and not reasons:
+        if not ctx.slot_fits(day, slot):
+            refuse("no_room_in_plan", date=day.isoformat(), slot=slot)
 
     # Donor details.
     for detail in config.required_details:
@@ -633,7 +645,8 @@ def next_slots(config: RulesConfig, ctx: RuleContext, *, from_day: dt.date, coun
     """The next bookable (date, slot) pairs from ``from_day`` on (inclusive), in order.
 
     A pair is bookable when the day is a collection day, respects the lead time and the horizon,
-    and neither the day nor the slot is full.
+    neither the day nor the slot is full, and (with ``ctx.slot_fits``) the visit still fits the day's
+    plan by trial insertion (a day with no plan yet is judged by this calendar alone).
     """
     found: list[tuple[dt.date, str]] = []
     day = max(from_day, earliest_date(config, ctx.today))
@@ -641,7 +654,8 @@ def next_slots(config: RulesConfig, ctx: RuleContext, *, from_day: dt.date, coun
     while day <= last and len(found) < count:
         if is_collection_day(day) and ctx.booked_day(day) < config.daily_capacity:
             for slot in SLOTS:
-                if ctx.booked_slot(day, slot) < config.slot_capacity[slot] and len(found) < count:
+                if (ctx.booked_slot(day, slot) < config.slot_capacity[slot] and len(found) < count
+                        and (ctx.slot_fits is None or ctx.slot_fits(day, slot))):
                     found.append((day, slot))
         day += dt.timedelta(days=1)
     return found
@@ -877,6 +891,17 @@ def _msg_slot_unknown(p: dict, lang: str) -> str:
     return f"There is no “{p['slot']}” slot: please choose morning or afternoon."
 
 
+def _msg_no_room_in_plan(p: dict, lang: str) -> str:
+    day, slot = _date(p["date"], lang), p["slot"]
+    if lang == "fr":
+        name = _SLOT_FR.get(slot, f"« {slot} »")
+        return (f"Les tournées du {day} sont déjà prévues et l'enlèvement n'y trouve plus de place sur le créneau "
+                f"{name} : merci de choisir un autre créneau.")
+    name = _SLOT_EN.get(slot, slot)
+    return (f"The rounds of {day} are already planned and the pickup no longer fits them in the {name} slot: "
+            "please choose another slot.")
+
+
 def _ordinal_floor(floor: Any, lang: str) -> str:
     if lang == "fr":
         return "1er" if floor == 1 else f"{floor}e"
@@ -930,6 +955,7 @@ _MESSAGES: dict[str, Callable[[dict, str], str]] = {
     "day_full": _msg_day_full,
     "slot_full": _msg_slot_full,
     "slot_unknown": _msg_slot_unknown,
+    "no_room_in_plan": _msg_no_room_in_plan,
     "missing_detail": _msg_missing_detail,
 }
 assert set(_MESSAGES) == set(REASON_FIELDS), "every reason code needs a message"

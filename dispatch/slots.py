@@ -9,12 +9,16 @@ every position of every round, re-timed on the road matrix of the sites involved
 factor as planning). The answer gives the extra minutes and kilometres of that insertion. Without a
 plan the day is judged by the rules only (``checked: "rules_only"``).
 
+:class:`SlotFit` answers the same question for one (day, slot); the rules use it (``RuleContext.slot_fits``)
+so that the alternatives offered with a refused request are offers of this kind too.
+
 Nothing is stored. Timing semantics follow ``solver/schedule.py``: service starts within its window, a
 break is taken within its window during the leg it is in (driving and the break may interleave).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -22,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import rules
-from dispatch.errors import InvalidInput
+from dispatch.errors import DispatchError, InvalidInput
 from dispatch.models import Plan, PlanStatus, Round, Slot, StopKind
 from dispatch.pickups import SLOT_WINDOWS_S, booked_slots, largest_van_m3, rules_config
 from dispatch.roads import RoadNetwork
@@ -274,15 +278,66 @@ def offer_slots(
             if plan is None:
                 out.append(SlotOffer(day, slot, True, "rules_only"))
                 continue
-            ins = best_insertion(plan, lat, lon, volume_m3, SLOT_WINDOWS_S[Slot(slot)], service,
-                                 settings=settings, network=network)
-            if ins.feasible:
-                out.append(SlotOffer(day, slot, True, "insertion", extra_minutes=round(ins.extra_s / 60, 1),
-                                     extra_km=round(ins.extra_m / 1000, 2), plan_id=plan.id, round_id=ins.round_id))
-            else:
-                whys = sorted((ins.failures or {}).items(), key=lambda kv: -kv[1])
-                text = "; ".join(_FAILURE_TEXT.get(k, k) for k, _ in whys[:3])
-                out.append(SlotOffer(day, slot, False, "insertion", "no_room_in_plan",
-                                     f"the visit fits in no round of plan {plan.id}: {text}", plan_id=plan.id))
+            out.append(_insertion_offer(plan, day, slot, lat, lon, volume_m3, service, settings=settings,
+                                        network=network))
         day += dt.timedelta(days=1)
     return out
+
+
+def _insertion_offer(plan: Plan, day: dt.date, slot: str, lat: float, lon: float, volume_m3: float, service: int,
+                     *, settings: Settings, network: RoadNetwork) -> SlotOffer:
+    ins = best_insertion(plan, lat, lon, volume_m3, SLOT_WINDOWS_S[Slot(slot)], service,
+                         settings=settings, network=network)
+    if ins.feasible:
+        return SlotOffer(day, slot, True, "insertion", extra_minutes=round(ins.extra_s / 60, 1),
+                         extra_km=round(ins.extra_m / 1000, 2), plan_id=plan.id, round_id=ins.round_id)
+    whys = sorted((ins.failures or {}).items(), key=lambda kv: -kv[1])
+    text = "; ".join(_FAILURE_TEXT.get(k, k) for k, _ in whys[:3])
+    return SlotOffer(day, slot, False, "insertion", "no_room_in_plan",
+                     f"the visit fits in no round of plan {plan.id}: {text}", plan_id=plan.id)
+
+
+class SlotFit:
+    """``fits(day, slot)``: does a new home pickup (position, volume) still fit that day's plan?
+
+    Checked by trial insertion into the day's plan (published, else latest draft) exactly as
+    :func:`offer_slots` does; a day with no plan yet is judged by the rules' calendar alone (True).
+    A position that cannot be placed on the road network fits no planned day. Answers are cached per
+    (day, slot); nothing is stored. Given to the rules as ``RuleContext.slot_fits`` so that the
+    alternatives offered with a refusal are real offers, not calendar guesses.
+    """
+
+    def __init__(self, lat: float, lon: float, volume_m3: float, *, session: Session, settings: Settings,
+                 network: RoadNetwork) -> None:
+        self.lat, self.lon, self.volume_m3 = lat, lon, volume_m3
+        self.session, self.settings, self.network = session, settings, network
+        self.service = settings.pickup_service_fixed_s + round(settings.pickup_service_per_m3_s * max(volume_m3, 0))
+        self._plans: dict[dt.date, Plan | None] = {}
+        self.offers: dict[tuple[dt.date, str], SlotOffer] = {}
+
+    def offer(self, day: dt.date, slot: str) -> SlotOffer:
+        key = (day, str(getattr(slot, "value", slot)))
+        if key not in self.offers:
+            if day not in self._plans:
+                self._plans[day] = day_plan(day, session=self.session)
+            plan = self._plans[day]
+            if plan is None:
+                self.offers[key] = SlotOffer(day, key[1], True, "rules_only")
+            else:
+                try:
+                    self.offers[key] = _insertion_offer(plan, day, key[1], self.lat, self.lon, self.volume_m3,
+                                                        self.service, settings=self.settings, network=self.network)
+                except (DispatchError, ValueError):  # the position is off the map: no room can be shown
+                    self.offers[key] = SlotOffer(day, key[1], False, "insertion", "position_off_network",
+                                                 "the position is not on the road network", plan_id=plan.id)
+        return self.offers[key]
+
+    def __call__(self, day: dt.date, slot: str) -> bool:
+        return self.offer(day, slot).available
+
+
+def with_trial_insertion(ctx: rules.RuleContext, lat: float, lon: float, volume_m3: float, *, session: Session,
+                         settings: Settings, network: RoadNetwork) -> rules.RuleContext:
+    """The rules' context whose alternatives are checked by trial insertion (:class:`SlotFit`)."""
+    return dataclasses.replace(ctx, slot_fits=SlotFit(lat, lon, volume_m3, session=session, settings=settings,
+                                                      network=network))

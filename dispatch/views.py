@@ -169,6 +169,49 @@ def plan_view(plan: Plan) -> DayView:
     )
 
 
+@dataclass(frozen=True)
+class VanOutView:
+    """A van not used on a day and why (``reason``: inactive / maintenance / no_crew), in both languages.
+    ``since_plan``: out by the calendars now but used by the day's plan (re-plan); ``back``: listed by
+    the plan but available again now."""
+
+    van_id: int | None
+    van: str
+    crew: str | None
+    reason: str
+    detail: str
+    detail_fr: str
+    since_plan: bool = False
+    back: bool = False
+
+    def text(self, lang: str) -> str:
+        return self.detail_fr if lang == "fr" else self.detail
+
+
+def _van_out(entry: dict, **flags: bool) -> VanOutView:
+    detail = entry.get("detail") or entry.get("reason") or ""
+    return VanOutView(van_id=entry.get("van_id"), van=entry.get("van") or "?", crew=entry.get("crew"),
+                      reason=entry.get("reason") or "inactive", detail=detail,
+                      detail_fr=entry.get("detail_fr") or detail, **flags)
+
+
+def day_vans_out(day: dt.date, view: DayView | None, *, session: Session) -> tuple[VanOutView, ...]:
+    """The vans (and their crews) not available on ``day`` and why: those the day's plan left out
+    (``Plan.vans_out``) and those the calendars put out now (maintenance, absences, inactive) — a
+    change since the plan is flagged, so the coordinator knows to re-plan."""
+    from dispatch.availability import fleet_for_day
+
+    _, now_out = fleet_for_day(day, session=session)
+    now = {o.get("van_id"): o for o in now_out}
+    if view is None:
+        return tuple(_van_out(o) for o in now_out)
+    planned = {o.get("van_id"): o for o in view.vans_out}
+    out = [_van_out(now.get(vid, o), back=vid not in now) for vid, o in planned.items()]
+    used = {r.van for r in view.rounds if r.visits}
+    out += [_van_out(o, since_plan=o.get("van") in used) for vid, o in now.items() if vid not in planned]
+    return tuple(out)
+
+
 def day_view(day: dt.date, *, session: Session) -> DayView | None:
     plan = latest_plan(day, session=session)
     return plan_view(plan) if plan is not None else None

@@ -83,10 +83,20 @@ def test_a_job_planned_by_a_celery_worker_equals_the_in_process_plan(seeded_file
             # The API process runs no job itself: the worker does, then the result is read back.
             client.app.state.job_runner.wait(job_id, timeout=240)
             job = client.get(f"/api/v1/plan-jobs/{job_id}").json()
+            # Re-optimising the draft is a job too, run by the same worker, written onto version 1 only.
+            edit = None
+            if job["status"] == "succeeded":
+                r = client.post(f"/api/v1/plans/{job['plan']['plan_id']}/reoptimise",
+                                json={"version": 1, "time_limit_s": 5})
+                assert r.status_code == 202, r.text
+                client.app.state.job_runner.wait(r.json()["job"]["id"], timeout=240)
+                edit = client.get(r.json()["poll"]).json()
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         output = worker.communicate(timeout=60)[0]
     assert job["status"] == "succeeded", (job, output[-2000:])
+    assert edit["kind"] == "reoptimise" and edit["status"] == "succeeded", (edit, output[-2000:])
+    assert edit["plan"]["version"] == 2
 
     local = Settings(database_url=f"sqlite:///{inprocess_db}", solve_solution_limit=40, _env_file=None)
     engine = make_engine(local.database_url)

@@ -414,3 +414,35 @@ def test_two_writers_from_the_same_version_one_wins(db_engine, fast, paris_netwo
         assert outcome["second"] in (("stale", 2, ["alice"]), "busy")
     with session_scope(db_engine) as s:
         assert [(c.version, c.actor) for c in editing.changes_since(plan_id, 0, session=s)] == [(2, "alice")]
+
+
+def test_a_prepared_reoptimisation_is_not_stored_onto_a_newer_version(session, fast, paris_network, plan):
+    """The job's steps: read at a version, solve, store; an edit in between makes the store refuse and
+    write nothing (the caller's transaction is then rolled back by the job)."""
+    prep = editing.prepare_reoptimise(plan.id, fast, paris_network, session=session, version=1, time_limit_s=2,
+                                      lock=False)
+    solution = editing.solve_prepared(prep, fast)
+    stop = visits(rounds_with_visits(plan)[0])[0]
+    editing.set_locked(plan.id, stop.id, True, session=session, version=1, actor="bob")
+    before = {s.id: (s.round_id, s.position) for r in plan.rounds for s in r.stops}
+    with pytest.raises(editing.StaleVersion) as info:
+        editing.store_prepared(prep, solution, session=session, actor="alice")
+    assert info.value.current_version == 2 and [c["actor"] for c in info.value.changes] == ["bob"]
+    assert {s.id: (s.round_id, s.position) for r in plan.rounds for s in r.stops} == before
+    assert plan.version == 2
+
+
+def test_a_replan_is_not_stored_if_crews_reported_while_it_was_solved(session, fast, paris_network, plan):
+    publish_plan(plan.id, session=session)
+    rnd = max(rounds_with_visits(plan), key=lambda r: len(visits(r)))
+    first, second = visits(rnd)[:2]
+    record_stop_event(rnd.id, first.id, "collected", session=session, idempotency_key="k-replan-0", collected_m3=1.0)
+    prep = editing.prepare_replan(plan.id, fast, paris_network, session=session, version=plan.version,
+                                  at_s=11 * 3600, time_limit_s=2, lock=False)
+    assert prep.kept[rnd.id] and first.id in prep.kept[rnd.id]
+    solution = editing.solve_prepared(prep, fast)
+    record_stop_event(rnd.id, second.id, "collected", session=session, idempotency_key="k-replan-1",
+                      collected_m3=1.0)
+    with pytest.raises(Conflict, match="crews reported 1 stop"):
+        editing.store_prepared(prep, solution, session=session, actor="alice")
+    assert plan.version == 2  # published, not re-planned

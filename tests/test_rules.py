@@ -186,6 +186,31 @@ def test_rules_table(rules, name, changes, today, config_changes, expected):
         json.dumps(reason.to_dict())  # params are plain JSON
 
 
+def test_a_planned_day_the_visit_no_longer_fits_is_refused_with_the_slots_that_fit(rules):
+    """With ``slot_fits`` (trial insertion into the days' plans), a request is refused when its own slot no
+    longer fits the day's rounds; the alternatives are only slots that fit. Without it, the calendar decides."""
+    thursday = D(2025, 6, 5)
+    asked = []
+
+    def fits(day: dt.date, slot: str) -> bool:
+        asked.append((day, slot))
+        return day != thursday  # Thursday's rounds are full, every other day has room
+
+    decision = evaluate(base_request(), rules, context(slot_fits=fits))
+    assert decision.codes == ["no_room_in_plan"] and decision.overridable
+    assert decision.reasons[0].field == "slot"
+    assert "déjà prévues" in decision.reasons[0].message("fr")
+    assert decision.alternatives and all(day != thursday for day, _ in decision.alternatives)
+    assert (thursday, "morning") in asked
+    # the afternoon of a day with room is accepted; without trial insertion the calendar alone accepts Thursday
+    assert evaluate(base_request(date=D(2025, 6, 11)), rules, context(slot_fits=fits)).accepted
+    assert evaluate(base_request(), rules, context()).accepted
+    # another refusal comes first: the plan is not asked about a request already refused
+    asked.clear()
+    decision = evaluate(base_request(volume_m3=1.0), rules, context(slot_fits=fits))
+    assert decision.codes == ["volume_below_minimum"] and (thursday, "morning") not in asked
+
+
 def test_reasons_name_the_field_and_the_numbers(rules):
     decision = evaluate(
         base_request(volume_m3=1.5, floor=3, has_lift=None, phone="", date=D(2025, 6, 7)), rules, context()
@@ -471,6 +496,7 @@ EXAMPLES: dict[str, list[dict]] = {
     "slot_full": [{"date": "2025-06-07", "slot": "morning", "booked": 8, "capacity": 8},
                   {"date": "2025-06-07", "slot": "afternoon", "booked": 0, "capacity": 0}],
     "slot_unknown": [{"slot": "evening", "known": ["morning", "afternoon"]}],
+    "no_room_in_plan": [{"date": "2025-06-05", "slot": "morning"}, {"date": "2025-06-05", "slot": "afternoon"}],
     "missing_detail": [{"detail": d} for d in ("phone", "floor", "has_lift", "access_code", "categories", "postcode")]
     + [{"detail": "has_lift", "floor": 1}, {"detail": "has_lift", "floor": 3}],
 }

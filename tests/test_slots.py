@@ -134,3 +134,29 @@ def test_a_far_away_start_date_is_refused_not_crashed(anon_client):  # noqa: F81
     r = anon_client.get("/api/v1/pickup-slots", params={"lat": DONOR[0], "lon": DONOR[1], "volume_m3": 3,
                                                        "from": "9999-12-30", "days": 31})
     assert r.status_code == 422 and r.json()["field"] == "from"
+
+
+def test_alternatives_are_only_slots_that_still_fit_the_days_plans(demo, settings, paris_network):
+    """The rules' calendar would offer Wednesday (nothing booked there), but Wednesday's plan has its van
+    nearly full: the alternatives checked by trial insertion skip it; Thursday (no plan yet) stays."""
+    from dispatch import rules
+    from dispatch.pickups import rules_config
+
+    rnd = _one_round_plan(demo, WED, load_m3=0.0)
+    rnd.stops[0].expected_m3 = rnd.van.capacity_m3 - 1
+    demo.flush()
+    config = rules_config(settings)
+    ctx = rules.RuleContext(today=TODAY, largest_van_m3=20.0, in_graph_area=lambda *_: True)
+    calendar = rules.next_slots(config, ctx, from_day=WED, count=4)
+    assert calendar[:2] == [(WED, "morning"), (WED, "afternoon")]  # what the calendar alone would offer
+    checked = slots.with_trial_insertion(ctx, *DONOR, 3.0, session=demo, settings=settings, network=paris_network)
+    offered = rules.next_slots(config, checked, from_day=WED, count=4)
+    assert offered == [(THU, "morning"), (THU, "afternoon"), (FRI, "morning"), (FRI, "afternoon")]
+    assert checked.slot_fits.offer(WED, "morning").reason == "no_room_in_plan"
+    assert checked.slot_fits.offer(THU, "morning").checked == "rules_only"
+    # A small donation still fits Wednesday's van: offered there.
+    small = slots.with_trial_insertion(ctx, *DONOR, 0.5, session=demo, settings=settings, network=paris_network)
+    assert rules.next_slots(config, small, from_day=WED, count=1) == [(WED, "morning")]
+    # A position off the map fits no planned day, and nothing is raised.
+    off = slots.with_trial_insertion(ctx, 48.70, 2.10, 0.5, session=demo, settings=settings, network=paris_network)
+    assert rules.next_slots(config, off, from_day=WED, count=1) == [(THU, "morning")]

@@ -26,7 +26,8 @@ from dispatch.geometry import round_geojson
 from dispatch.maps import day_map_svg, round_colour, search_addresses
 from dispatch.models import Slot
 from dispatch.relay_points import nearest_relay_points
-from dispatch.views import day_view
+from dispatch.slots import offer_slots, with_trial_insertion
+from dispatch.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
@@ -123,8 +124,32 @@ def _float(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _rule_context(settings, network, session):
-    return pickup_rules.rule_context(session=session, settings=settings, network=network, today=_today(settings))
+def _rule_context(settings, network, session, *, lat: float | None = None, lon: float | None = None,
+                  volume_m3: float | None = None):
+    """The rules' context; with the donation's position and volume, the slots it offers instead of a
+    refused one are checked by trial insertion into the days' plans (dispatch/slots.py), not guessed."""
+    ctx = pickup_rules.rule_context(session=session, settings=settings, network=network, today=_today(settings))
+    if lat is None or lon is None or volume_m3 is None or volume_m3 <= 0:
+        return ctx
+    return with_trial_insertion(ctx, lat, lon, volume_m3, session=session, settings=settings, network=network)
+
+
+def _alternatives(decision, lang: str) -> list[dict[str, str]]:
+    return [{"date": d.isoformat(), "slot": s, "label": f"{i18n.format_date(d, lang)} — {i18n.text('slot_' + s, lang)}"}
+            for d, s in decision.alternatives]
+
+
+def _first_open_slot(lat: float, lon: float, *, session, settings, network) -> dict[str, str] | None:
+    """The first (date, slot) from today on where a small donation still fits, by trial insertion into
+    the days' plans (the rules' calendar for days not planned yet): what the form proposes."""
+    config = pickup_rules.rules_config(settings)
+    try:
+        offers = offer_slots(lat, lon, max(config.min_volume_m3, 0.1), _today(settings), 21, session=session,
+                             settings=settings, network=network, today=_today(settings))
+    except DispatchError:
+        return None
+    first = next((o for o in offers if o.available), None)
+    return {"date": first.date.isoformat(), "slot": first.slot} if first else None
 
 
 @router.get("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
@@ -141,6 +166,8 @@ def donor_page(request: Request, session: SessionDep, settings: SettingsDep, net
         except DispatchError:
             error = i18n.text("outside_area", lang)
     values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or ""}
+    if nearby is not None:  # the date proposed is the first slot that still fits the days' plans
+        values |= _first_open_slot(lat, lon, session=session, settings=settings, network=network) or {}
     return render(request, "donor.html", lang=lang, nearby=nearby, position_error=error, values=values,
                   categories=_categories(settings), category_label=pickup_rules.rules_config(settings).label, result=None, errors=[])
 
@@ -220,10 +247,12 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
     values, errors = _parse_pickup(data, lang, partial=True)
     if errors:
         return JSONResponse({"ok": False, "reasons": errors, "complete": False}, status_code=422)
-    ctx = _rule_context(settings, network, session)
-    filled = dict(values)
     known = {"volume": values["volume_m3"] is not None, "date": values["date"] is not None,
              "position": values["lat"] is not None and values["lon"] is not None}
+    ctx = _rule_context(settings, network, session, lat=values["lat"], lon=values["lon"],
+                        volume_m3=values["volume_m3"]) if known["volume"] and known["position"] else \
+        _rule_context(settings, network, session)
+    filled = dict(values)
     config = pickup_rules.rules_config(settings)
     filled["volume_m3"] = values["volume_m3"] if known["volume"] else config.min_volume_m3
     filled["date"] = values["date"] or next_collection_day(ctx.today + dt.timedelta(days=1))
@@ -236,8 +265,11 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
     unknown_fields = ({"volume_m3"} if not known["volume"] else set()) | ({"date"} if not known["date"] else set()) \
         | ({"position", "postcode"} if not known["position"] else set())
     shown = [r for r in decision.reasons if r.field not in unknown_fields and r.code != "missing_detail"]
+    # Slots offered instead (checked against the days' plans) once the position and volume are known.
+    offered = _alternatives(decision, lang) if known["volume"] and known["position"] and any(
+        r.field in ("date", "slot") for r in shown) else []
     return JSONResponse({"ok": not shown, "complete": all(known.values()), "codes": [r.code for r in shown],
-                         "reasons": [r.message(lang) for r in shown]})
+                         "reasons": [r.message(lang) for r in shown], "alternatives": offered})
 
 
 @router.post("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
@@ -255,13 +287,16 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
               "nearby": None, "position_error": None}
     if errors:
         return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
-    ctx = _rule_context(settings, network, session)
+    ctx = _rule_context(settings, network, session, lat=values["lat"], lon=values["lon"],
+                        volume_m3=values["volume_m3"])
     req = _pickup_input(values)
     record, decision = await run_in_threadpool(  # a write: it may wait for a lock, never in the event loop
         partial(pickup_rules.create_pickup, req, config=pickup_rules.rules_config(settings), ctx=ctx, session=session))
     result = {
         "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
         "reasons": decision.messages(lang),
+        "date_refused": any(r.field in ("date", "slot") for r in decision.reasons),
+        "alternatives": _alternatives(decision, lang),
     }
     nearby = None if decision.accepted else _nearest(req.lat, req.lon, session=session, network=network,
                                                      settings=settings)
@@ -294,7 +329,8 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
     message = {"published": i18n.text("published_ok", lang), "planned": i18n.text("planned_ok", lang)}.get(ok or "")
     return render(request, "day.html", lang=lang, day=day, view=view, svg=svg, round_links=round_links,
                   colours=[round_colour(i) for i in range(len(view.rounds) if view else 0)], message=message,
-                  suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s)
+                  suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s,
+                  vans_out=day_vans_out(day, view, session=session))
 
 
 @staff_pages.post("/jour/{day}/planifier")

@@ -1,7 +1,8 @@
 """The coordinator's edits of a plan: versions (If-Match), lock/move/drop/insert, re-optimise, re-plan.
 
 Every edit names the plan version its author saw (``If-Match: "3"`` or ``"version": 3`` in the body);
-a stale version is answered 409 with the current version and the changes made since.
+a stale version is answered 409 with the current version and the changes made since. Re-optimise and
+re-plan start a job (202, polled at ``/api/v1/plan-jobs/{id}``) that writes only onto that version.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.errors import PROBLEM_JSON
-from api.schemas import DayOut
+from api.routers import jobs as job_routes
+from api.schemas import DayOut, Instant, JobAccepted
 from api.security import Role, StaffUser, require
-from dispatch import editing
+from dispatch import editing, jobs
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.views import plan_view
 
@@ -89,7 +91,7 @@ class ReplanIn(_Versioned):
 
 class ChangeOut(BaseModel):
     version: int
-    at: dt.datetime
+    at: Instant
     actor: str
     op: str
     detail: dict
@@ -180,21 +182,40 @@ def insert_visit(plan_id: Id, body: InsertIn, response: Response, session: Sessi
         position=body.position, force=body.force))
 
 
-@router.post("/{plan_id}/reoptimise", responses=_RESPONSES,
-             summary="Re-solve a draft (synchronous, at most 30 s): locked stops keep round and order, dropped stay out")
-def reoptimise(plan_id: Id, body: ReoptimiseIn, response: Response, session: SessionDep, settings: SettingsDep,
-               network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
-    return _edit(response, lambda: editing.reoptimise(
-        plan_id, settings, network, session=session, version=_version(if_match, body), actor=user.username,
-        time_limit_s=body.time_limit_s, seed=body.seed))
+_JOB_RESPONSES = {
+    202: {"description": "the job: poll `GET /api/v1/plan-jobs/{id}` (also in `Location`) until it has succeeded "
+                         "(then its `plan`) or failed (`error`; `conflict` when the plan was edited meanwhile: "
+                         "nothing was written)"},
+    409: {"description": "stale version (with `current_version` and `changes` since), a plan of the wrong status, "
+                         "or another job of that day still running"},
+    422: {"description": "bad input, naming the field"},
+    428: {"description": "no version given: send If-Match or `version`"},
+}
 
 
-@router.post("/{plan_id}/replan", responses=_RESPONSES,
-             summary="Mid-day re-plan of a published plan from the vans' positions, time and loads")
-def replan(plan_id: Id, body: ReplanIn, response: Response, session: SessionDep, settings: SettingsDep,
-           network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
-    at_s = None if body.at is None else body.at.hour * 3600 + body.at.minute * 60 + body.at.second
+@router.post("/{plan_id}/reoptimise", responses=_JOB_RESPONSES, status_code=202,
+             summary="Start re-solving a draft as a job: locked stops keep round and order, dropped visits stay out")
+def reoptimise(plan_id: Id, body: ReoptimiseIn, request: Request, response: Response, background: BackgroundTasks,
+               session: SessionDep, settings: SettingsDep, user: Coordinator,
+               if_match: IfMatch = None) -> JobAccepted:
+    plan = editing.open_plan(plan_id, _version(if_match, body), session=session)
+    job = jobs.create_edit_job("reoptimise", plan, session=session, actor=user.username, seed=body.seed,
+                               time_limit_s=editing.edit_time_limit(settings, body.time_limit_s))
+    return job_routes.accepted(job, request, response, background)
+
+
+@router.post("/{plan_id}/replan", responses=_JOB_RESPONSES, status_code=202,
+             summary="Start a mid-day re-plan of a published plan as a job, from the vans' positions, time and loads")
+def replan(plan_id: Id, body: ReplanIn, request: Request, response: Response, background: BackgroundTasks,
+           session: SessionDep, settings: SettingsDep, network: NetworkDep, user: Coordinator,
+           if_match: IfMatch = None) -> JobAccepted:
+    # "now" is fixed when asked, not when a worker gets to it.
+    at_s = editing.now_seconds(settings) if body.at is None else (
+        body.at.hour * 3600 + body.at.minute * 60 + body.at.second)
     positions = [editing.VanPosition(p.round_id, p.lat, p.lon) for p in body.positions]
-    return _edit(response, lambda: editing.replan(
-        plan_id, settings, network, session=session, version=_version(if_match, body), actor=user.username,
-        at_s=at_s, positions=positions, time_limit_s=body.time_limit_s, seed=body.seed))
+    plan = editing.check_replan(plan_id, settings, network, session=session, version=_version(if_match, body),
+                                at_s=at_s, positions=positions, time_limit_s=body.time_limit_s)
+    job = jobs.create_edit_job("replan", plan, session=session, actor=user.username, seed=body.seed,
+                               time_limit_s=editing.edit_time_limit(settings, body.time_limit_s),
+                               params={"at_s": at_s, "positions": [vars(p) for p in positions]})
+    return job_routes.accepted(job, request, response, background)

@@ -13,7 +13,7 @@ from api.ratelimit import rate_limited
 from api.schemas_availability import PickupEventOut, SlotOfferOut, TrackingOut
 from dispatch import availability
 from dispatch.errors import NotFound
-from dispatch.slots import offer_slots
+from dispatch.slots import offer_slots, with_trial_insertion
 from api.security import Role, public, require
 from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch import pickups as service
@@ -27,7 +27,9 @@ router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"],
     "", status_code=status.HTTP_201_CREATED,
     summary="Request a home pickup; the collection rules accept or refuse it",
     description="The request is always stored. `status` is `accepted` or `refused`; "
-    "a refusal lists every reason in `reasons`.",
+    "a refusal lists every reason in `reasons`; when the date or slot was refused, `alternatives` are the next "
+    "slots where the visit still fits the day's plan by trial insertion (the rules' calendar alone for days "
+    "not planned yet).",
 )
 def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> PickupOut:
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
@@ -37,10 +39,11 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
         categories=tuple(body.categories), floor=body.floor, has_lift=body.has_lift,
         access_code=body.access_code, notes=body.notes,
     )
-    record, _ = service.create_pickup(
-        request, config=service.rules_config(settings), session=session,
-        ctx=service.rule_context(session=session, settings=settings, network=network, today=today),
-    )
+    # The alternatives offered with a refusal are checked by trial insertion into the days' plans.
+    ctx = with_trial_insertion(service.rule_context(session=session, settings=settings, network=network, today=today),
+                               body.lat, body.lon, body.volume_m3, session=session, settings=settings,
+                               network=network)
+    record, _ = service.create_pickup(request, config=service.rules_config(settings), session=session, ctx=ctx)
     return PickupOut.from_orm_obj(record)
 
 

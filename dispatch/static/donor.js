@@ -72,6 +72,29 @@
           ul.className = "reasons";
           (d.reasons || []).forEach(function (t) { var li = document.createElement("li"); li.textContent = t; ul.appendChild(li); });
           live.appendChild(ul);
+          // Slots that still fit the days' plans (trial insertion, server side): one tap fills date and slot.
+          if (d.alternatives && d.alternatives.length) {
+            var p = document.createElement("p");
+            p.textContent = script.dataset.alternatives;
+            live.appendChild(p);
+            var alts = document.createElement("ul");
+            d.alternatives.forEach(function (a) {
+              var li = document.createElement("li");
+              var b = document.createElement("button");
+              b.type = "button";
+              b.className = "btn";
+              b.textContent = a.label;
+              b.title = script.dataset.choose;
+              b.addEventListener("click", function () {
+                pickup.elements.date.value = a.date;
+                pickup.elements.slot.value = a.slot;
+                check();
+              });
+              li.appendChild(b);
+              alts.appendChild(li);
+            });
+            live.appendChild(alts);
+          }
         }).catch(function () {});
     }, 250);
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import PLAN_DAY
+from tests.api.test_jobs import finished_job
 
 VISITS = ("relay_point", "pickup")
 
@@ -109,9 +110,13 @@ def test_reoptimise_and_publish_freeze_then_replan(client, draft):
     rid = _rounds(draft)[0]["id"]
     client.post(f"/api/v1/plans/{pid}/stops/{stop['stop_id']}/lock", json={"version": 1})
     r = client.post(f"/api/v1/plans/{pid}/reoptimise", json={"version": 2, "time_limit_s": 3})
-    assert r.status_code == 200, r.text
-    assert r.json()["version"] == 3
-    rnd = next(x for x in r.json()["rounds"] if x["id"] == rid)
+    started = r.json()["job"]
+    assert started["kind"] == "reoptimise" and started["plan_id"] == pid and started["plan_version"] == 2
+    assert started["status"] in ("queued", "running", "succeeded") and started["links"]["self"] == r.json()["poll"]
+    job = finished_job(client, r)
+    assert job["status"] == "succeeded", job
+    assert job["plan"]["version"] == 3 and job["progress"]["version"] == 3
+    rnd = next(x for x in job["plan"]["rounds"] if x["id"] == rid)
     assert any(s["stop_id"] == stop["stop_id"] and s["locked"] for s in rnd["stops"])
     r = client.post(f"/api/v1/plans/{pid}/publish", headers={"If-Match": '"2"'})
     assert r.status_code == 409 and r.json()["current_version"] == 3
@@ -121,11 +126,14 @@ def test_reoptimise_and_publish_freeze_then_replan(client, draft):
     assert r.json()["version"] == 4
     r = client.post(f"/api/v1/plans/{pid}/stops/{stop['stop_id']}/drop", json={"version": 4, "force": True})
     assert r.status_code == 409 and "re-plan instead" in r.json()["detail"]
+    r = client.post(f"/api/v1/plans/{pid}/reoptimise", json={"version": 4})
+    assert r.status_code == 409 and r.json()["field"] == "plan_id"  # a published plan is re-planned
     r = client.post(f"/api/v1/plans/{pid}/replan", json={"version": 4, "at": "10:30", "time_limit_s": 4,
                                                           "positions": [{"round_id": rid, "lat": 48.87,
                                                                          "lon": 2.37}]})
-    assert r.status_code == 200, r.text
-    day = r.json()
+    job = finished_job(client, r)
+    assert job["kind"] == "replan" and job["status"] == "succeeded", job
+    day = job["plan"]
     assert day["version"] == 5 and day["status"] == "published"
     rnd = next(x for x in day["rounds"] if x["id"] == rid)
     assert all(s["planned_arrival"] >= f"{PLAN_DAY.isoformat()}T10:30:00" for s in _visits(rnd))
@@ -134,6 +142,90 @@ def test_reoptimise_and_publish_freeze_then_replan(client, draft):
     assert bad.status_code == 422 and bad.json()["field"] == "positions"
     assert [c["op"] for c in client.get(f"/api/v1/plans/{pid}/changes").json()] == [
         "lock", "reoptimise", "publish", "replan"]
+
+
+def test_a_job_whose_plan_was_edited_meanwhile_fails_and_writes_nothing(client, draft, db_engine, monkeypatch):
+    """Another coordinator locks a stop while the re-optimisation is being solved: the job must not
+    overwrite that edit; it fails naming the conflict, and the plan is exactly as the other left it."""
+    from dispatch import editing
+    from dispatch.db import session_scope
+
+    pid = draft["plan_id"]
+    other_stop = _visits(_rounds(draft)[-1])[0]["stop_id"]
+    real_solve = editing.solve_prepared
+
+    def solve_while_someone_edits(prep, settings, **kwargs):
+        solution = real_solve(prep, settings, **kwargs)
+        with session_scope(db_engine) as s:  # a concurrent edit, committed before the job stores
+            editing.set_locked(pid, other_stop, True, session=s, version=1, actor="bob")
+        return solution
+
+    monkeypatch.setattr(editing, "solve_prepared", solve_while_someone_edits)
+    before = client.get(f"/api/v1/plans/{pid}").json()
+    job = finished_job(client, client.post(f"/api/v1/plans/{pid}/reoptimise", json={"time_limit_s": 2},
+                                           headers={"If-Match": '"1"'}))
+    assert job["status"] == "failed" and job["plan"] is None
+    assert job["error"].startswith("conflict:") and "nothing was written" in job["error"]
+    assert "lock by bob" in job["error"]
+    assert job["conflict"]["current_version"] == 2
+    assert [(c["op"], c["actor"]) for c in job["conflict"]["changes"]] == [("lock", "bob")]
+    after = client.get(f"/api/v1/plans/{pid}").json()
+    assert after["version"] == 2
+    assert [c["op"] for c in client.get(f"/api/v1/plans/{pid}/changes").json()] == ["lock"]
+
+    def placed(day):
+        return sorted((r["id"], s["stop_id"], s["position"], s["planned_arrival"]) for r in day["rounds"]
+                      for s in r["stops"])
+
+    assert placed(after) == placed(before)  # only bob's lock: not a stop moved by the job
+
+
+def test_a_running_edit_job_is_cancelled_and_writes_nothing(client, draft, db_engine, monkeypatch):
+    from dispatch import editing, jobs
+    from dispatch.db import session_scope
+
+    pid = draft["plan_id"]
+    real_solve = editing.solve_prepared
+
+    def cancelled_during_the_solve(prep, settings, **kwargs):
+        with session_scope(db_engine) as s:
+            job = s.query(jobs.PlanJob).filter_by(plan_id=pid, kind="reoptimise").one()
+            assert job.status.value == "running"
+            jobs.cancel_job(job.id, session=s)
+        return real_solve(prep, settings, **kwargs)
+
+    monkeypatch.setattr(editing, "solve_prepared", cancelled_during_the_solve)
+    job = finished_job(client, client.post(f"/api/v1/plans/{pid}/reoptimise", json={"version": 1,
+                                                                                     "time_limit_s": 2}))
+    assert job["status"] == "cancelled" and job["plan"] is None
+    assert client.get(f"/api/v1/plans/{pid}").json()["version"] == 1
+    assert client.get(f"/api/v1/plans/{pid}/changes").json() == []
+
+
+def test_edit_jobs_check_the_version_before_starting(client, draft, db_engine):
+    pid = draft["plan_id"]
+    r = client.post(f"/api/v1/plans/{pid}/reoptimise", json={"time_limit_s": 2})
+    assert r.status_code == 428 and r.json()["field"] == "version"
+    stop = _visits(_rounds(draft)[0])[0]
+    client.post(f"/api/v1/plans/{pid}/stops/{stop['stop_id']}/lock", json={"version": 1})
+    r = client.post(f"/api/v1/plans/{pid}/reoptimise", json={"version": 1})
+    assert r.status_code == 409 and r.json()["current_version"] == 2
+    assert [c["op"] for c in r.json()["changes"]] == ["lock"]
+    assert client.get("/api/v1/plan-jobs/nope").status_code == 404
+    # One job of the day at a time: another is refused while one is queued (never handed to a runner here).
+    from dispatch import jobs
+    from dispatch.db import session_scope
+    from dispatch.models import Plan
+
+    with session_scope(db_engine) as s:
+        queued = jobs.create_edit_job("reoptimise", s.get(Plan, pid), session=s, time_limit_s=1, seed=None,
+                                      actor="x")
+        queued_id = queued.id
+    r = client.post(f"/api/v1/plans/{pid}/reoptimise", json={"version": 2})
+    assert r.status_code == 409 and "re-optimisation job" in r.json()["detail"] and queued_id in r.json()["detail"]
+    r = client.post("/api/v1/plan-jobs", json={"date": PLAN_DAY.isoformat()})
+    assert r.status_code == 409 and "already queued" in r.json()["detail"]
+    assert client.delete(f"/api/v1/plan-jobs/{queued_id}").json()["status"] == "cancelled"
 
 
 def test_bad_edits_are_4xx_naming_the_field(client, draft):
@@ -151,7 +243,7 @@ def test_bad_edits_are_4xx_naming_the_field(client, draft):
         (f"/api/v1/plans/{pid}/visits", {"version": 1, "relay_point_id": 999999}, 404, "relay_point_id"),
         (f"/api/v1/plans/{pid}/visits", {"version": 1, "relay_point_id": stop["relay_point_id"] or 1,
                                          "pickup_request_id": 1}, 422, "relay_point_id"),
-        (f"/api/v1/plans/{pid}/reoptimise", {"version": 1, "time_limit_s": 31}, 422, "time_limit_s"),
+        (f"/api/v1/plans/{pid}/reoptimise", {"version": 1, "time_limit_s": 301}, 422, "time_limit_s"),
         (f"/api/v1/plans/{pid}/replan", {"version": 1}, 409, "plan_id"),  # a draft is edited, not re-planned
         ("/api/v1/plans/999999/reoptimise", {"version": 1}, 404, "plan_id"),
     ]

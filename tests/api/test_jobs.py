@@ -9,6 +9,17 @@ from dispatch.models import JobStatus, Plan, PlanJob
 from tests.api.conftest import PLAN_DAY
 
 
+def finished_job(client, started, timeout: float = 120) -> dict:
+    """A job started by ``started`` (a 202 response), once the runner has finished it (bounded wait)."""
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job"]["id"]
+    assert started.headers["location"] == started.json()["poll"] == f"/api/v1/plan-jobs/{job_id}"
+    client.app.state.job_runner.wait(job_id, timeout=timeout)
+    r = client.get(f"/api/v1/plan-jobs/{job_id}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def _start(client, **body):
     r = client.post("/api/v1/plan-jobs", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 2, **body})
     assert r.status_code == 202, r.text
@@ -74,3 +85,55 @@ def test_one_active_job_per_day(client, db_engine):
         create_job(PLAN_DAY, session=s, time_limit_s=1)
     r = client.post("/api/v1/plan-jobs", json={"date": PLAN_DAY.isoformat()})
     assert r.status_code == 409 and "already queued" in r.json()["detail"]
+
+
+def test_a_starting_worker_fails_only_the_jobs_of_dead_processes(client, db_engine):
+    """Several API workers share the database: one starting up must not fail a job another live one runs."""
+    import datetime as dt
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from dispatch.jobs import recover_interrupted
+    from dispatch.models import utcnow
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid no longer exists
+    host, now = socket.gethostname()[:100], utcnow()
+    cases = {  # job id -> (worker, started, expected to be failed)
+        "a" * 32: (f"{host}:{os.getppid()}", now, False),  # a live process of this host: still running
+        "b" * 32: (f"{host}:{gone.pid}", now, True),  # its process is gone
+        "c" * 32: (None, now, True),  # no process recorded
+        "d" * 32: ("another-host:12", now, False),  # another machine's, recent: left alone
+        "e" * 32: ("another-host:12", now - dt.timedelta(minutes=30), True),  # far beyond 2 x limit + 10 min
+    }
+    with session_scope(db_engine) as s:
+        for i, (job_id, (worker, started, _)) in enumerate(cases.items()):
+            s.add(PlanJob(id=job_id, date=PLAN_DAY.replace(day=1 + i), status=JobStatus.RUNNING, phase="solving",
+                          time_limit_s=60, worker=worker, started_at=started))
+    with session_scope(db_engine) as s:
+        assert recover_interrupted(session=s) == sum(failed for *_, failed in cases.values())
+    for job_id, (_, _, failed) in cases.items():
+        job = client.get(f"/api/v1/plan-jobs/{job_id}").json()
+        assert job["status"] == ("failed" if failed else "running"), (job_id, job)
+
+
+def test_a_job_handed_to_two_runners_runs_once(client, db_engine, monkeypatch):
+    """Every API worker resubmits the queued jobs when it starts: only the first claim runs the job."""
+    import dispatch.scale
+    from dispatch.jobs import create_job, run_job
+    from dispatch.network import get_network
+
+    with session_scope(db_engine) as s:
+        job_id = create_job(PLAN_DAY, session=s, time_limit_s=1, seed=1).id
+        s.execute(PlanJob.__table__.update().where(PlanJob.id == job_id)
+                  .values(status=JobStatus.RUNNING, worker="another-worker:1"))  # claimed by another worker
+    prepared = []
+    monkeypatch.setattr(dispatch.scale, "prepare", lambda *a, **k: prepared.append(a) or [])
+    settings = client.app.state.settings
+    run_job(job_id, engine=db_engine, settings=settings, network=get_network(settings))
+    assert prepared == []  # not run a second time
+    with session_scope(db_engine) as s:
+        job = s.get(PlanJob, job_id)
+        assert job.status is JobStatus.RUNNING and job.worker == "another-worker:1"

@@ -109,3 +109,43 @@ def test_malformed_requests_name_the_field(client, override, field):
     assert r.status_code == 422
     assert r.json()["field"] == field
     assert client.get("/api/v1/pickup-requests", params={"date": _future_day().isoformat()}).json() == []
+
+
+def test_refusal_alternatives_skip_a_planned_day_whose_vans_are_full(client, db_engine):
+    """The earliest bookable day has a plan whose only van is nearly full: the rules' calendar would offer
+    it first, the answer does not (checked by trial insertion); days without a plan are still offered."""
+    from sqlalchemy import select
+
+    from dispatch import rules
+    from dispatch.db import session_scope
+    from dispatch.models import Crew, Plan, PlanStatus, RelayPoint, Round, Stop, StopKind, Van
+    from dispatch.pickups import rule_context, rules_config
+
+    settings = client.app.state.settings
+    config = rules_config(settings)
+    with session_scope(db_engine) as s:  # the first (date, slot) the rules' calendar offers (bookings counted)
+        ctx = rule_context(session=s, settings=settings, network=None, today=dt.date.today())
+        earliest = rules.next_slots(config, ctx, from_day=ctx.today, count=1)[0][0]
+    with session_scope(db_engine) as s:
+        van = s.scalars(select(Van).order_by(Van.capacity_m3, Van.id)).first()
+        crew = s.scalars(select(Crew).where(Crew.van_id == van.id)).first()
+        rp = s.scalars(select(RelayPoint).order_by(RelayPoint.id)).first()
+        start = dt.datetime.combine(earliest, dt.time(8))
+        plan = Plan(date=earliest, status=PlanStatus.DRAFT)
+        rnd = Round(plan=plan, van=van, crew=crew, start_at=start, end_at=start + dt.timedelta(hours=1),
+                    distance_m=5000, duration_s=3600, load_m3=van.capacity_m3 - 1)
+        rnd.stops.append(Stop(position=1, kind=StopKind.RELAY_POINT, relay_point_id=rp.id,
+                              planned_arrival=start + dt.timedelta(minutes=20), service_s=600,
+                              window_start=dt.datetime.combine(earliest, dt.time(7)),
+                              window_end=dt.datetime.combine(earliest, dt.time(20)),
+                              expected_m3=van.capacity_m3 - 1, load_after_m3=van.capacity_m3 - 1))
+        s.add(plan)
+    body = client.post("/api/v1/pickup-requests", json=_body(date="2020-01-02")).json()
+    assert body["status"] == "refused" and [r["code"] for r in body["reasons"]] == ["date_too_soon"]
+    offered = [(a["date"], a["slot"]) for a in body["alternatives"]]
+    assert offered and all(d != earliest.isoformat() for d, _ in offered)
+    assert offered[0][0] > earliest.isoformat()
+    # The same donation offered by the slots endpoint agrees: no room on that day.
+    slots = client.get("/api/v1/pickup-slots", params={"lat": 48.8721, "lon": 2.3770, "volume_m3": 3.5,
+                                                       "from": earliest.isoformat(), "days": 1}).json()
+    assert slots and all(not o["available"] and o["reason"] == "no_room_in_plan" for o in slots)

@@ -138,3 +138,43 @@ def test_pickup_evaluation_uses_the_association_rules() -> None:
                               "date_not_collection_day"]
     assert "dimanche" in decision.messages("fr")[-1] and "Sunday" in decision.messages("en")[-1]
     assert StopKind.BREAK.value == "break"
+
+
+def test_day_page_shows_vans_out_and_why_in_french_and_english(session, plan) -> None:
+    """The plan left a van out for maintenance; since then the crew of the van the plan uses has been
+    declared absent: both are listed with why, the second flagged (re-plan), in French and English."""
+    from dispatch.manifests import render_html
+    from dispatch.models import Crew, Van
+    from dispatch.views import day_vans_out, plan_view
+
+    used = plan.rounds[0].van
+    other = session.scalars(select(Van).where(Van.id != used.id).order_by(Van.id)).first()
+    availability.add_unavailability("van", other.id, DAY, DAY, "vidange et freins", session=session)
+    _, out_at_planning = availability.fleet_for_day(DAY, session=session)
+    plan.vans_out = out_at_planning  # what planning stores
+    crew = session.scalars(select(Crew).where(Crew.van_id == used.id)).first()
+    availability.add_unavailability("crew", crew.id, DAY, DAY + dt.timedelta(days=2), "arrêt maladie",
+                                    session=session)
+    session.flush()
+    view = plan_view(plan)
+    vans_out = day_vans_out(DAY, view, session=session)
+    by_van = {o.van: o for o in vans_out}
+    assert by_van[other.name].reason == "maintenance" and not by_van[other.name].since_plan
+    assert by_van[used.name].reason == "no_crew" and by_van[used.name].since_plan
+    assert "arrêt maladie" in by_van[used.name].text("fr") and "absent" in by_van[used.name].text("en")
+    common = dict(day=DAY, view=view, svg="", round_links={}, colours=["#000"], message=None, suffix="",
+                  time_limit=10, vans_out=vans_out)
+    fr = render_html("day.html", lang="fr", **common)
+    assert "Camions et équipes indisponibles" in fr and "entretien / indisponible" in fr
+    assert f"camion {other.name} indisponible du 01/12/2026 au 01/12/2026 (vidange et freins)" in fr
+    assert "re-planifiez" in fr and f"l&#39;équipe {crew.name} est absente" in fr
+    en = render_html("day.html", lang="en", **{**common, "suffix": "?lang=en"})
+    assert "Vans and crews unavailable" in en and "maintenance / unavailable" in en and "no crew available" in en
+    assert f"van {other.name} is unavailable from 2026-12-01 to 2026-12-01 (vidange et freins)" in en
+    assert "since the plan was made: re-plan" in en
+    # A day with every van available says so; a day without a plan reads the calendars.
+    later = DAY + dt.timedelta(days=7)
+    assert day_vans_out(later, None, session=session) == ()
+    assert "Tous les camions" in render_html("day.html", lang="fr", **{**common, "day": later, "view": None,
+                                                                          "vans_out": ()})
+    assert [o.van for o in day_vans_out(DAY + dt.timedelta(days=1), None, session=session)] == [used.name]
