@@ -96,4 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.document(app)  # every error a route can answer, as problem+json, in /openapi.json
     return app

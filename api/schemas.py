@@ -5,10 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from dispatch.models import PickupRequest, RelayPoint, StockReport
 from dispatch.views import DayView, RoundView, StopView, UnassignedView
+
+
+def _instant_json(value: dt.datetime) -> str:
+    """A moment in time with its offset (RFC 3339): the database keeps naive UTC, so naive means UTC."""
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+# A moment (when something was recorded, created, sent): UTC with its offset, e.g. "2026-11-28T20:00:48.44Z".
+Instant = Annotated[dt.datetime, PlainSerializer(_instant_json, return_type=str, when_used="json"),
+                    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-28T20:00:48Z"]},
+                                   mode="serialization")]
+# A planned time of a round: the association's local wall-clock time (DISPATCH_TIMEZONE), without an offset.
+LocalDateTime = Annotated[dt.datetime, WithJsonSchema({
+    "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+    "description": "local time of the association (DISPATCH_TIMEZONE, Europe/Paris), without an offset",
+    "examples": ["2026-12-01T08:00:00"]}, mode="serialization")]
 
 
 class Problem(BaseModel):
@@ -46,7 +63,7 @@ class RelayPointOut(BaseModel):
     active: bool
     opening_hours: list[OpeningHours]
     access_notes: str | None
-    stock_updated_at: dt.datetime | None
+    stock_updated_at: Instant | None
 
     @classmethod
     def from_orm_obj(cls, rp: RelayPoint) -> RelayPointOut:
@@ -113,7 +130,7 @@ class FillReportIn(BaseModel):
 class FillReportOut(BaseModel):
     id: int
     relay_point_id: int
-    reported_at: dt.datetime
+    reported_at: Instant
     source: str
     level_pct: float | None
     stock_m3: float
@@ -177,7 +194,9 @@ class PickupOut(BaseModel):
     ref: str
     status: str
     reasons: list[ReasonOut] = Field(description="every reason of a refusal (kept after an override)")
-    alternatives: list[SlotOut] = Field(description="bookable slots to offer when the date or slot was refused")
+    alternatives: list[SlotOut] = Field(description="bookable slots to offer when the date or slot was refused: "
+                                        "checked by trial insertion into the days' plans (calendar only for "
+                                        "days not planned yet)")
     overridden_by: str | None
     override_reason: str | None
     date: dt.date
@@ -238,10 +257,10 @@ class StopOut(BaseModel):
     address: str | None
     lat: float | None
     lon: float | None
-    planned_arrival: dt.datetime
+    planned_arrival: LocalDateTime
     service_minutes: int
-    window_start: dt.datetime | None
-    window_end: dt.datetime | None
+    window_start: LocalDateTime | None
+    window_end: LocalDateTime | None
     expected_m3: float
     load_after_m3: float
     relay_point_id: int | None
@@ -265,8 +284,8 @@ class RoundOut(BaseModel):
     van: str
     van_capacity_m3: float
     crew: str | None
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: LocalDateTime
+    end_at: LocalDateTime
     distance_km: float
     duration_minutes: int
     load_m3: float
@@ -363,9 +382,9 @@ class JobOut(BaseModel):
     status: str
     phase: str
     time_limit_s: float
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: Instant
+    started_at: Instant | None
+    finished_at: Instant | None
     elapsed_s: float | None
     best_cost: int | None
     error: str | None
@@ -374,6 +393,13 @@ class JobOut(BaseModel):
     # improving solutions found, solver seconds, per region.
     regions: list[str] | None = None
     progress: dict | None = None
+    # Edit jobs: `plan` (plan a day), `reoptimise` (a draft), `replan` (mid-day re-plan of a published plan).
+    kind: str = Field(default="plan", description="plan | reoptimise | replan")
+    plan_id: int | None = Field(default=None, description="the plan an edit job works on (or the plan made)")
+    plan_version: int | None = Field(default=None, description="the version an edit job writes onto, and only onto")
+    conflict: dict | None = Field(default=None, description="a failed edit job: the plan's `current_version` and "
+                                  "the `changes` made meanwhile (nothing was written)")
+    links: dict[str, str] = Field(default_factory=dict, description="`self` (poll), `cancel` (DELETE), `plan`")
 
     @classmethod
     def from_orm_obj(cls, job, plan: DayOut | None) -> JobOut:
@@ -383,12 +409,27 @@ class JobOut(BaseModel):
             from dispatch.models import utcnow
 
             elapsed = round(((end or utcnow()) - job.started_at).total_seconds(), 2)
+        progress = getattr(job, "progress", None)
+        poll = f"/api/v1/plan-jobs/{job.id}"
+        links = {"self": poll, "cancel": poll}
+        if job.plan_id is not None:
+            links["plan"] = f"/api/v1/plans/{job.plan_id}"
         return cls(
             id=job.id, date=job.date, status=job.status.value, phase=job.phase, time_limit_s=job.time_limit_s,
             created_at=job.created_at, started_at=job.started_at, finished_at=end, elapsed_s=elapsed,
             best_cost=job.best_cost, error=job.error, plan=plan,
-            regions=getattr(job, "regions", None), progress=getattr(job, "progress", None),
+            regions=getattr(job, "regions", None), progress=progress,
+            kind=getattr(job, "kind", None) or "plan", plan_id=job.plan_id,
+            plan_version=getattr(job, "plan_version", None),
+            conflict=(progress or {}).get("conflict"), links=links,
         )
+
+
+class JobAccepted(BaseModel):
+    """The answer to a job's start (202): the job, and where to poll it (also in ``Location``)."""
+
+    job: JobOut
+    poll: str
 
 
 # --- Data exchange: imports, monthly report, webhooks ---
@@ -461,7 +502,7 @@ class WebhookOut(BaseModel):
     events: list[str]
     description: str | None
     active: bool
-    created_at: dt.datetime
+    created_at: Instant
 
     @classmethod
     def from_orm_obj(cls, sub) -> WebhookOut:
@@ -478,11 +519,11 @@ class WebhookDeliveryOut(BaseModel):
     event: str
     status: str
     attempts: int
-    next_attempt_at: dt.datetime
-    last_attempt_at: dt.datetime | None
+    next_attempt_at: Instant
+    last_attempt_at: Instant | None
     last_status_code: int | None
     last_error: str | None
-    delivered_at: dt.datetime | None
+    delivered_at: Instant | None
     payload: dict
 
     @classmethod

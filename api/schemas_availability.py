@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import OpeningHours, RelayPointOut
-from dispatch.availability import minutes_hhmm
+from api.schemas import Instant, OpeningHours, RelayPointOut
+from dispatch.availability import MIN_RELAY_CAPACITY_M3, MIN_VAN_CAPACITY_M3, minutes_hhmm
 from dispatch.models import Crew, RelayPoint, Van
 
 Weekday = Annotated[int, Field(ge=0, le=6)]
@@ -46,7 +46,7 @@ class RelayPointPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     address: str | None = Field(default=None, min_length=3, max_length=300)
     postcode: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
-    capacity_m3: float | None = Field(default=None, gt=0, le=100)
+    capacity_m3: float | None = Field(default=None, ge=MIN_RELAY_CAPACITY_M3, le=100)
     daily_rate_m3: float | None = Field(default=None, ge=0, le=100)
     opening_hours: list[OpeningHours] | None = None
     access_notes: str | None = Field(default=None, max_length=2000)
@@ -74,7 +74,7 @@ class RelayPointIn(BaseModel):
     arrondissement: int | None = Field(default=None, ge=1, le=20)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    capacity_m3: float = Field(gt=0, le=100)
+    capacity_m3: float = Field(ge=MIN_RELAY_CAPACITY_M3, le=100)
     daily_rate_m3: float = Field(default=0.1, ge=0, le=100)
     opening_hours: list[OpeningHours] = Field(default_factory=list)
     access_notes: str | None = Field(default=None, max_length=2000)
@@ -100,7 +100,7 @@ class DateRangeOut(BaseModel):
     start_date: dt.date
     end_date: dt.date
     reason: str
-    created_at: dt.datetime
+    created_at: Instant
 
     @classmethod
     def from_orm_obj(cls, r) -> DateRangeOut:
@@ -113,7 +113,7 @@ class VanIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     plate: str | None = Field(default=None, max_length=20)
-    capacity_m3: float = Field(gt=0, le=100)
+    capacity_m3: float = Field(ge=MIN_VAN_CAPACITY_M3, le=100)
     depot_id: int | None = Field(default=None, ge=1, le=2_147_483_647, description="default: the first depot")
     skills: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(default_factory=list, max_length=20)
     active: bool = True
@@ -124,7 +124,7 @@ class VanPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     plate: str | None = Field(default=None, max_length=20)
-    capacity_m3: float | None = Field(default=None, gt=0, le=100)
+    capacity_m3: float | None = Field(default=None, ge=MIN_VAN_CAPACITY_M3, le=100)
     depot_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     skills: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(default=None, max_length=20)
     active: bool | None = None
@@ -196,7 +196,7 @@ class CrewOut(BaseModel):
 
 
 class TrackingEventOut(BaseModel):
-    at: dt.datetime
+    at: Instant
     status: str
     date: dt.date | None
     slot: str | None
@@ -218,7 +218,7 @@ class TrackingOut(BaseModel):
 
 
 class PickupEventOut(BaseModel):
-    at: dt.datetime
+    at: Instant
     status: str
     date: dt.date | None
     slot: str | None

@@ -114,6 +114,11 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 # ---------------------------------------------------------------------------------------- relay points
 
+# Smallest capacities that make sense: a relay point lends at least a few crates (50 l), a van holds at
+# least half a cubic metre. Smaller values are typing mistakes (0.0001 for 1) and break rate estimates.
+MIN_RELAY_CAPACITY_M3 = 0.05
+MIN_VAN_CAPACITY_M3 = 0.5
+
 RELAY_POINT_FIELDS = (
     "name", "address", "postcode", "arrondissement", "capacity_m3", "daily_rate_m3", "opening_hours",
     "contact_name", "contact_phone", "access_notes", "no_visit_weekdays", "max_visits_per_week",
@@ -123,8 +128,8 @@ RELAY_POINT_FIELDS = (
 
 def _clean_relay_fields(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
-    if "capacity_m3" in out and (out["capacity_m3"] is None or out["capacity_m3"] <= 0):
-        raise InvalidInput("capacity_m3 must be positive", field="capacity_m3")
+    if "capacity_m3" in out and (out["capacity_m3"] is None or out["capacity_m3"] < MIN_RELAY_CAPACITY_M3):
+        raise InvalidInput(f"capacity_m3 must be at least {MIN_RELAY_CAPACITY_M3:g} m³", field="capacity_m3")
     if "daily_rate_m3" in out and (out["daily_rate_m3"] is None or out["daily_rate_m3"] < 0):
         raise InvalidInput("daily_rate_m3 must not be negative", field="daily_rate_m3")
     if "opening_hours" in out:
@@ -413,8 +418,8 @@ def _apply_van(van: Van, values: dict[str, Any], *, session: Session) -> None:
     if "name" in values:
         van.name = _unique_name(Van, values["name"], van.id, session=session, what="van")
     if "capacity_m3" in values:
-        if values["capacity_m3"] is None or values["capacity_m3"] <= 0:
-            raise InvalidInput("capacity_m3 must be positive", field="capacity_m3")
+        if values["capacity_m3"] is None or values["capacity_m3"] < MIN_VAN_CAPACITY_M3:
+            raise InvalidInput(f"capacity_m3 must be at least {MIN_VAN_CAPACITY_M3:g} m³", field="capacity_m3")
         van.capacity_m3 = values["capacity_m3"]
     if "depot_id" in values:
         if values["depot_id"] is None:

@@ -90,6 +90,8 @@ def record_stop_event(
     if existing is not None:
         if existing.stop_id != stop_id:
             raise Conflict("this idempotency_key was already used for another stop", field="idempotency_key")
+        if existing.stop.round_id != round_id:  # a link answers only for its own round's stops
+            raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
         return _result(existing, True)
     try:
         event_kind = StopEventKind(kind)

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import rules
+from dispatch.availability import MIN_RELAY_CAPACITY_M3
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.models import (
     PickupRequest,
@@ -90,7 +91,7 @@ RELAY_POINT_COLUMNS: tuple[Column, ...] = (
     Column("postcode", True, "5-digit postcode, e.g. 75019", ("code_postal", "cp")),
     Column("lat", True, "latitude in decimal degrees (WGS84), '.' or ',' as decimal mark", ("latitude",)),
     Column("lon", True, "longitude in decimal degrees (WGS84)", ("lng", "longitude")),
-    Column("capacity_m3", True, "capacity in m³, more than 0 and at most 50", ("capacite_m3",)),
+    Column("capacity_m3", True, f"capacity in m³, at least {MIN_RELAY_CAPACITY_M3:g} and at most 50", ("capacite_m3",)),
     Column("opening_hours", True, "e.g. 'Mo-Fr 10:00-12:30 14:00-19:00 | Sa 10:00-13:00' "
                                   "(days Mo Tu We Th Fr Sa Su or lu ma me je ve sa di; entries separated by '|')",
            ("horaires",)),
@@ -477,7 +478,7 @@ def _relay_values(check: _RowChecker) -> dict[str, Any]:
     check.in_range("lon", lon, -180, 180)
     v["lat"], v["lon"] = lat, lon
     cap = check.get("capacity_m3", _number, required=True)
-    check.in_range("capacity_m3", cap, 0, 50, low_open=True)
+    check.in_range("capacity_m3", cap, MIN_RELAY_CAPACITY_M3, 50)
     v["capacity_m3"] = cap
     v["opening_hours"] = check.get("opening_hours", parse_opening_hours, required=True)
     arr = check.get("arrondissement", _int)

@@ -102,6 +102,10 @@ CASES = [
     Case("report id not a number", "POST", "/api/v1/relay-points/abc/reports", 422, "relay_point_id",
          ("integer",), {"full": True}),
     Case("relay point unknown", "GET", "/api/v1/relay-points/999999", 404, "relay_point_id", ("does not exist",)),
+    Case("relay point capacity absurdly small", "PATCH", "/api/v1/relay-points/{rp}", 422, "capacity_m3",
+         ("greater than or equal to 0.05",), {"capacity_m3": 5e-324}),
+    Case("van capacity absurdly small", "POST", "/api/v1/vans", 422, "capacity_m3",
+         ("greater than or equal to 0.5",), {"name": "Camion X", "capacity_m3": 0.001}),
     Case("reports of unknown relay point", "GET", "/api/v1/relay-points/999999/reports", 404, "relay_point_id"),
     Case("forecast days absurd", "GET", "/api/v1/relay-points/{rp}/forecast?days=10000", 422, "days"),
     Case("list limit zero", "GET", "/api/v1/relay-points?limit=0", 422, "limit"),
@@ -450,3 +454,78 @@ def test_injection_strings_are_printed_as_text_in_the_pdfs(client, world, inject
     poster = client.get(f"/api/v1/relay-points/{world['rp']}/poster.pdf", params={"token": world["rp_token"]})
     assert poster.status_code == 200
     assert "<script>alert(1)</script>" in " ".join(_pdf_text(poster.content).split())
+
+
+# ------------------------------------------------------------------ what the fuzzer found (tests/test_fuzz.py)
+
+
+def test_timestamps_carry_their_offset_and_planned_times_are_local(client, world) -> None:  # noqa: F811
+    """Moments were sent as naive UTC ("2026-11-28T20:00:48"), which RFC 3339 date-time (the schema) refuses and
+    a client reads as its own local time; they now end with "Z". Planned times stay local wall-clock times."""
+    import re
+
+    assert client.post(f"/api/v1/relay-points/{world['rp']}/reports", json={"level_pct": 40}).status_code == 201
+    moments = [client.get(f"/api/v1/relay-points/{world['rp']}/reports").json()[0]["reported_at"],
+               client.get(f"/api/v1/relay-points/{world['rp']}").json()["stock_updated_at"],
+               client.get("/api/v1/auth/me").json()["created_at"],
+               client.get("/api/v1/audit", params={"limit": 1}).json()[0]["at"]]
+    for moment in moments:
+        assert moment.endswith("Z"), moments
+        parsed = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        assert parsed.utcoffset() == dt.timedelta(0)
+        assert abs(parsed - dt.datetime.now(dt.UTC)) < dt.timedelta(hours=1)  # UTC, not local time
+    plan = client.get(f"/api/v1/plans/{world['plan']}").json()
+    start = plan["rounds"][0]["start_at"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?", start), start
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schema["FillReportOut"]["properties"]["reported_at"]["format"] == "date-time"
+    assert "pattern" in schema["RoundOut"]["properties"]["start_at"]
+
+
+def test_every_error_an_operation_answers_is_declared_as_problem_json(client, world, api_app) -> None:  # noqa: F811
+    """The schema declared 422 only (as FastAPI's own JSON): 401, 403, 404, 409, 413, 429, 503 and the rest are
+    problem+json, declared on the operations that can answer them (api/errors.py:document)."""
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    operations = {(m.upper(), p): op for p, ops in schema["paths"].items() for m, op in ops.items()}
+    for (method, path), op in operations.items():
+        errors = {int(code): r for code, r in op["responses"].items() if int(code) >= 400}
+        assert 503 in errors, (method, path)
+        assert all(r["content"] == problem and r["description"] for r in errors.values()), (method, path, errors)
+        if op.get("security"):
+            assert 401 in errors and "WWW-Authenticate" in errors[401]["headers"], (method, path)
+        if "{" in path:
+            assert 404 in errors, (method, path)
+        if "requestBody" in op:
+            assert {400, 413, 422} <= set(errors), (method, path)
+    assert "403" in operations[("GET", "/api/v1/audit")]["responses"]  # a role may be refused
+    assert "403" not in operations[("GET", "/api/v1/rounds")]["responses"]  # open to all; a bad token is 401
+    assert {"401", "429"} <= set(operations[("POST", "/api/v1/auth/token")]["responses"])
+    assert "403" in operations[("POST", "/r/{token}/stops/{stop_id}/events")]["responses"]  # a bad crew link
+    # and what the API answers is what the schema says: a validation error and a missing resource
+    for response in (client.post(f"/api/v1/relay-points/{world['rp']}/reports", json={"level_pct": "x"}),
+                     client.get("/api/v1/vans/999999")):
+        assert response.headers["content-type"] == "application/problem+json"
+        assert {"title", "status", "detail"} <= set(response.json())
+
+
+def test_a_crew_link_cannot_replay_another_rounds_update(client, world, seeded) -> None:  # noqa: F811
+    from dispatch import links
+    from dispatch.db import session_scope
+    from dispatch.models import Round
+
+    with session_scope(seeded) as s:
+        first = s.get(Round, world["round"])
+        other = Round(plan=first.plan, van=first.van, crew=first.crew, start_at=first.start_at, end_at=first.end_at,
+                      distance_m=0, duration_s=0, load_m3=0.0)
+        s.add(other)
+        s.flush()
+        other_token = links.round_link(other.id, session=s)[0]
+    update = {"kind": "arrived", "idempotency_key": "phone-of-round-one-0001"}
+    r = client.post(f"/r/{world['token']}/stops/{world['stop']}/events", json=update)
+    assert r.status_code == 201, r.text
+    # another crew's link, the same stop and key: the stop is not one of its round
+    r = client.post(f"/r/{other_token}/stops/{world['stop']}/events", json=update)
+    assert r.status_code == 404, (r.status_code, r.text)
+

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, SessionDep, SettingsDep
 from api.ratelimit import rate_limited
+from api.schemas import Instant
 from api.security import NotAuthenticated, Role, StaffUser, note, public, require
 from dispatch import audit
 from dispatch import auth as service
@@ -36,7 +37,7 @@ class UserOut(BaseModel):
     display_name: str
     role: str
     active: bool
-    created_at: dt.datetime
+    created_at: Instant
 
     @classmethod
     def from_orm_obj(cls, u: StaffAccount) -> UserOut:
@@ -73,7 +74,7 @@ class RevokedOut(BaseModel):
 
 class AuditOut(BaseModel):
     id: int
-    at: dt.datetime
+    at: Instant
     user_id: int | None
     username: str
     role: str
@@ -90,6 +91,7 @@ class AuditOut(BaseModel):
 
 
 @router.post("/token", dependencies=[public(), rate_limited("login")],
+             responses={401: {"description": "unknown username or wrong password, or an inactive account"}},
              summary="Sign in: username and password (form fields, OAuth2 password flow) give a bearer token")
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
           settings: SettingsDep) -> TokenOut:

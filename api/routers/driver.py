@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, SessionDep, SettingsDep
 from api.errors import problem
+from api.schemas import Instant
 from api.security import Role, public, require
 from dispatch import driver, i18n, links
 
@@ -39,7 +40,7 @@ class StopEventOut(BaseModel):
     collected_m3: float | None
     remaining_m3: float | None
     reason: str | None
-    recorded_at: dt.datetime
+    recorded_at: Instant
     repeated: bool = Field(description="true when this idempotency_key was already recorded (nothing changed)")
 
 
