@@ -58,13 +58,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-requests", type=int, default=200_000, help="never send more than this")
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     p.add_argument("--clients", type=int, default=64, help="keep-alive client connections (default 64)")
-    p.add_argument("--plan-time-limit", type=float, default=10.0, help="time limit of the background planning job")
+    p.add_argument("--plan-time-limit", type=float, default=None,
+                   help="time limit of the background planning job (default: the load's duration, so the solve "
+                        "runs all along)")
     p.add_argument("--no-plan-job", action="store_true", help="no planning job during the load (for comparison)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if not 0 < args.duration <= 600:
         p.error("--duration must be in (0, 600] seconds")
+    if args.plan_time_limit is None:
+        args.plan_time_limit = args.duration
+    if not 0 < args.plan_time_limit <= 3600:
+        p.error("--plan-time-limit must be in (0, 3600] seconds")
     if not 0 < args.rate <= 5000:
         p.error("--rate must be in (0, 5000] requests per second")
     if args.db == "postgresql" and not args.url:
