@@ -136,6 +136,11 @@ def _alternative(problem: Problem, options: SolveOptions, params, member: int) -
         params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
 
 
+def _served(routing, manager, assignment, n_vis: int) -> int:
+    """How many visits (not unloading stops) an assignment serves."""
+    return sum(1 for r in _routes_of(routing, assignment) for i in r if manager.IndexToNode(i) < n_vis)
+
+
 def _routes_of(routing, assignment) -> list[list[int]]:
     """Per vehicle, the indices visited (start and end excluded)."""
     out = []
@@ -605,12 +610,19 @@ def run(
     params = _search_parameters(problem, options, bool(reload_vehicle), member, limit_s)
     if lns:  # the first part of the time for the plain search, the rest for ruin-and-recreate
         frac = float(_os.environ.get("SOLVER_LNS_FRAC", "0.1"))
-        first_s = max(0.1, frac * max(0.0, deadline - _time.time()))
+        remaining = max(0.0, deadline - _time.time())
+        # a short solve (or a slow machine) needs its first solution before anything else: up to a second,
+        # or half the time, for the plain search
+        first_s = max(0.1, frac * remaining, min(0.5 * remaining, 1.0))
         params = _search_parameters(problem, options, bool(reload_vehicle), member, min(limit_s, first_s))
     watch = _Progress(routing, options)
     assignment = routing.SolveWithParameters(params)
-    if assignment is None and lns and deadline - _time.time() > 0.1 and not watch.stopped:
-        # no first solution within the first part of the time: give it all the rest, no LNS
+    if lns and deadline - _time.time() > 0.1 and not watch.stopped and (
+        assignment is None or _served(routing, manager, assignment, n_vis) < min(3, n_vis)
+    ):
+        # No first solution within the first part of the time, or one cut short (the construction stopped
+        # by the time limit leaves the rest of the visits out, and ruin-and-recreate needs served visits to
+        # work on): give the plain search all the rest, no LNS.
         lns = False
         params = _search_parameters(problem, options, bool(reload_vehicle), member, deadline - _time.time())
         assignment = routing.SolveWithParameters(params)
