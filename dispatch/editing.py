@@ -177,7 +177,7 @@ def _relay_candidate(rp: RelayPoint, day: dt.date, settings: Settings, *, mandat
         expected = rp.capacity_m3 if rp.full else min(
             rp.capacity_m3, forecast_relay_points([rp], now=utcnow())[rp.id].expected_stock(day))
     if service is None:
-        service = settings.relay_service_fixed_s + round(settings.relay_service_per_m3_s * expected)
+        service = settings.relay_service_s(expected)
     open_today = rp.active and not getattr(rp, "paused", False)
     usable = [w for w in opening_windows(rp, day) if w.close_s - service >= w.open_s] if open_today else []
     return Candidate(
@@ -189,7 +189,7 @@ def _relay_candidate(rp: RelayPoint, day: dt.date, settings: Settings, *, mandat
 
 def _pickup_candidate(pu: PickupRequest, settings: Settings, *, service: int | None = None) -> Candidate:
     if service is None:
-        service = settings.pickup_service_fixed_s + round(settings.pickup_service_per_m3_s * pu.volume_m3)
+        service = settings.pickup_service_s(pu.volume_m3)
     return Candidate(
         key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
         lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,

@@ -330,9 +330,13 @@ class _Cancelled(Exception):
     pass
 
 
+def _host() -> str:
+    return socket.gethostname()[:100]  # the column holds 120 characters with the pid
+
+
 def worker_id() -> str:
     """This process, as recorded on the jobs it runs: ``host:pid``."""
-    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+    return f"{_host()}:{os.getpid()}"
 
 
 def _process_alive(pid: int) -> bool:
@@ -355,7 +359,7 @@ def _interrupted(job: PlanJob, now: dt.datetime) -> bool:
     host, _, pid = (job.worker or "").rpartition(":")
     if not host or not pid.isdigit():  # no process recorded (a job from before migration 0012)
         return True
-    if host != socket.gethostname()[:100]:
+    if host != _host():
         return False
     return int(pid) == os.getpid() or not _process_alive(int(pid))
 

@@ -110,7 +110,7 @@ def _relay_candidates(
     for rp in rps:
         forecast = forecasts[rp.id]
         expected = rp.capacity_m3 if rp.full else min(rp.capacity_m3, forecast.expected_stock(day))
-        service = settings.relay_service_fixed_s + round(settings.relay_service_per_m3_s * expected)
+        service = settings.relay_service_s(expected)
         usable = [w for w in opening_windows(rp, day) if w.close_s - service >= w.open_s]
         windows = tuple((w.open_s, w.close_s - service) for w in usable)
         key = f"rp:{rp.id}"
@@ -172,7 +172,7 @@ def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) ->
     ).all()
     out = []
     for pu in pickups:
-        service = settings.pickup_service_fixed_s + round(settings.pickup_service_per_m3_s * pu.volume_m3)
+        service = settings.pickup_service_s(pu.volume_m3)
         start, end = SLOT_WINDOWS_S[pu.slot]
         out.append(
             Candidate(

@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(default=30.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
+    def relay_service_s(self, volume_m3: float) -> int:
+        """Service time at a relay point collecting ``volume_m3``."""
+        return self.relay_service_fixed_s + round(self.relay_service_per_m3_s * volume_m3)
+
+    def pickup_service_s(self, volume_m3: float) -> int:
+        """Service time of a home pickup of ``volume_m3``."""
+        return self.pickup_service_fixed_s + round(self.pickup_service_per_m3_s * volume_m3)
+
     @field_validator("graph_path", "rules_file")
     @classmethod
     def _graph_exists(cls, value: Path | None) -> Path | None:

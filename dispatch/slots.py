@@ -10,7 +10,8 @@ factor as planning). The answer gives the extra minutes and kilometres of that i
 plan the day is judged by the rules only (``checked: "rules_only"``).
 
 :class:`SlotFit` answers the same question for one (day, slot); the rules use it (``RuleContext.slot_fits``)
-so that the alternatives offered with a refused request are offers of this kind too.
+for the requested slot itself (``no_room_in_plan``) and so that the alternatives offered with a refused
+request are offers of this kind too.
 
 Nothing is stored. Timing semantics follow ``solver/schedule.py``: service starts within its window, a
 break is taken within its window during the leg it is in (driving and the break may interleave).
@@ -249,7 +250,7 @@ def offer_slots(
                                booked=booked_slots(session=session, start=start, end=end))
     earliest, latest = rules.earliest_date(config, today), rules.latest_date(config, today)
     biggest = largest_van_m3(session=session)
-    service = settings.pickup_service_fixed_s + round(settings.pickup_service_per_m3_s * volume_m3)
+    service = settings.pickup_service_s(volume_m3)
     out: list[SlotOffer] = []
     day = start
     while day <= end:
@@ -303,15 +304,15 @@ class SlotFit:
     Checked by trial insertion into the day's plan (published, else latest draft) exactly as
     :func:`offer_slots` does; a day with no plan yet is judged by the rules' calendar alone (True).
     A position that cannot be placed on the road network fits no planned day. Answers are cached per
-    (day, slot); nothing is stored. Given to the rules as ``RuleContext.slot_fits`` so that the
-    alternatives offered with a refusal are real offers, not calendar guesses.
+    (day, slot); nothing is stored. Given to the rules as ``RuleContext.slot_fits``: the requested slot and
+    the alternatives offered with a refusal are then real offers, not calendar guesses.
     """
 
     def __init__(self, lat: float, lon: float, volume_m3: float, *, session: Session, settings: Settings,
                  network: RoadNetwork) -> None:
         self.lat, self.lon, self.volume_m3 = lat, lon, volume_m3
         self.session, self.settings, self.network = session, settings, network
-        self.service = settings.pickup_service_fixed_s + round(settings.pickup_service_per_m3_s * max(volume_m3, 0))
+        self.service = settings.pickup_service_s(max(volume_m3, 0))
         self._plans: dict[dt.date, Plan | None] = {}
         self.offers: dict[tuple[dt.date, str], SlotOffer] = {}
 
@@ -338,6 +339,6 @@ class SlotFit:
 
 def with_trial_insertion(ctx: rules.RuleContext, lat: float, lon: float, volume_m3: float, *, session: Session,
                          settings: Settings, network: RoadNetwork) -> rules.RuleContext:
-    """The rules' context whose alternatives are checked by trial insertion (:class:`SlotFit`)."""
+    """The rules' context whose requested slot and alternatives are checked by trial insertion (:class:`SlotFit`)."""
     return dataclasses.replace(ctx, slot_fits=SlotFit(lat, lon, volume_m3, session=session, settings=settings,
                                                       network=network))

@@ -39,7 +39,8 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
         categories=tuple(body.categories), floor=body.floor, has_lift=body.has_lift,
         access_code=body.access_code, notes=body.notes,
     )
-    # The alternatives offered with a refusal are checked by trial insertion into the days' plans.
+    # The requested slot and the alternatives offered with a refusal are checked by trial insertion into the
+    # days' plans.
     ctx = with_trial_insertion(service.rule_context(session=session, settings=settings, network=network, today=today),
                                body.lat, body.lon, body.volume_m3, session=session, settings=settings,
                                network=network)
