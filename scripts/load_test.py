@@ -2,8 +2,8 @@
 """Load test (issue 8, item 6): relay-point reports and crew updates at a sustained rate while a day is planned.
 
 Starts the API itself (uvicorn, N workers, 127.0.0.1 only) over a fresh database, seeds the Paris demo,
-plans and publishes 2026-12-01, makes the crews' round links and the relay points' links, starts a
-planning job for 2026-12-02, then sends requests open-loop at ``--rate`` per second for ``--duration``
+plans and publishes the next collection day, makes the crews' round links and the relay points' links, starts a
+planning job for the collection day after, then sends requests open-loop at ``--rate`` per second for ``--duration``
 seconds (each request is scheduled at t0 + i/rate, whatever the answers before it):
 
 * 35 % fill reports through the API (``POST /api/v1/relay-points/{id}/reports``, staff token),
@@ -42,9 +42,21 @@ from urllib.parse import urlencode, urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-PLAN_DAY = dt.date(2026, 12, 1)
 GIVE_UP_S = 10.0  # a request due more than this long ago when a client thread is free is dropped
-JOB_DAY = dt.date(2026, 12, 2)
+
+
+def load_days() -> tuple[dt.date, dt.date]:
+    """(the published day the crews update, the day the planning job plans): the next two collection days
+    after today in Paris, so that the crews' round links (valid until the end of their day) are live."""
+    from zoneinfo import ZoneInfo
+
+    from dispatch.workdays import next_collection_day
+
+    plan_day = next_collection_day(dt.datetime.now(ZoneInfo("Europe/Paris")).date())
+    return plan_day, next_collection_day(plan_day)
+
+
+PLAN_DAY, JOB_DAY = load_days()
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -6,7 +6,9 @@ Database tests run on a temporary SQLite file, or on DISPATCH_TEST_DATABASE_URL 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,22 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001
     for item in items:
         if "db_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+
+
+# The day most in-process tests plan and publish (the demo's pickups are on it).
+DEMO_DAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def _crew_links_on_the_demo_day(monkeypatch):
+    """Crews use their round links on their day: in this process the links' clock starts at 07:00 (Paris) on
+    DEMO_DAY and runs from there, so tests of that day's rounds keep working once the real date has passed
+    (a link expires at noon the day after its round). Expiry itself is tested with explicit times
+    (tests/pages/test_services.py), and on the real clock by the fuzz test's server (another process)."""
+    import dispatch.links
+
+    origin, start = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC), time.monotonic()
+    monkeypatch.setattr(dispatch.links, "_now", lambda: origin + dt.timedelta(seconds=time.monotonic() - start))
 
 
 def _reset_database(url: str) -> None:

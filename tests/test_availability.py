@@ -161,22 +161,39 @@ def test_bad_calendar_and_opening_hours_are_refused(demo):
     assert exc.value.field == "pause_reason"
 
 
+def _quiet_tuesday() -> dt.date:
+    """A Tuesday at least 3 days ahead of today whose next two weeks hold no public holiday: the forecast
+    looks ahead from the real clock, so this test plans a day ahead of it."""
+    from dispatch.workdays import french_public_holidays
+
+    day = dt.date.today() + dt.timedelta(days=3)
+    while True:
+        day += dt.timedelta(days=(1 - day.weekday()) % 7)
+        fortnight = [day + dt.timedelta(days=i) for i in range(14)]
+        holidays = set(french_public_holidays(day.year)) | set(french_public_holidays(day.year + 1))
+        if not holidays & set(fortnight):
+            return day
+        day += dt.timedelta(days=7)
+
+
 def test_a_closure_ahead_moves_the_next_visit_and_can_make_today_mandatory(demo, settings, paris_network):
+    from dispatch.horizon import fmt_day
     from dispatch.models import ReportSource
     from dispatch.relay_points import report_fill
 
+    tuesday = _quiet_tuesday()
+    wednesday, saturday_after, monday_after = (tuesday + dt.timedelta(days=n) for n in (1, 11, 13))
     rp = next(rp for rp in demo.scalars(select(RelayPoint).order_by(RelayPoint.id)).all()
               if {0, 1, 2, 3, 4, 5} <= {d for o in rp.opening_hours for d in o["days"]})
     report_fill(rp.id, session=demo, source=ReportSource.STAFF, level_pct=55)
     key = f"rp:{rp.id}"
-    before = build_day(DAY, settings, paris_network, session=demo).decisions[key]
-    assert before.next_visit_day == WEDNESDAY
-    availability.add_closure(rp.id, WEDNESDAY, dt.date(2026, 12, 12), "travaux", session=demo)  # to Saturday
-    after = build_day(DAY, settings, paris_network, session=demo).decisions[key]
-    assert after.next_visit_day == dt.date(2026, 12, 14)  # the Monday after
-    assert "closed on Wed 2 Dec" in after.reason
+    before = build_day(tuesday, settings, paris_network, session=demo).decisions[key]
+    assert before.next_visit_day == wednesday
+    availability.add_closure(rp.id, wednesday, saturday_after, "travaux", session=demo)
+    after = build_day(tuesday, settings, paris_network, session=demo).decisions[key]
+    assert after.next_visit_day == monday_after
+    assert f"closed on {fmt_day(wednesday)}" in after.reason
     assert after.p_full_before_next_visit > before.p_full_before_next_visit
     assert after.decision == "mandatory", after.reason
 
 
-WEDNESDAY = DAY + dt.timedelta(days=1)

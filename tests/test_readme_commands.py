@@ -14,6 +14,12 @@ import pytest
 
 from tests.conftest import REPO
 
+
+def _default_day():
+    from api.cli import _default_day as default_day
+
+    return default_day()
+
 pytestmark = pytest.mark.slow
 
 
@@ -44,7 +50,7 @@ def _env() -> dict[str, str]:
 def test_run_plans_the_day_and_serves_it(clone):
     port = _free_port()
     proc = subprocess.Popen(
-        ["./scripts/run", "--date", "2026-12-01", "--port", str(port), "--time-limit", "5"],
+        ["./scripts/run", "--port", str(port), "--time-limit", "5"],  # the README's command: the next collection day
         cwd=clone, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
@@ -59,7 +65,7 @@ def test_run_plans_the_day_and_serves_it(clone):
         assert "serving the API" in text, text
         assert "rounds," in text and "stops," in text and "km" in text and "Unassigned:" in text, text
         # The CLI listens before it prints the address: the first request is served.
-        r = httpx.get(f"http://127.0.0.1:{port}/api/v1/rounds", params={"date": "2026-12-01"}, timeout=60)
+        r = httpx.get(f"http://127.0.0.1:{port}/api/v1/rounds", params={"date": _default_day().isoformat()}, timeout=60)
         assert r.status_code == 200, r.text
         day = r.json()
         assert day["rounds_count"] >= 2
@@ -68,7 +74,7 @@ def test_run_plans_the_day_and_serves_it(clone):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     # Second run on the same clone: the database is not re-seeded, the plan is redone, nothing is served.
-    again = subprocess.run(["./scripts/run", "--date", "2026-12-01", "--no-serve", "--time-limit", "2"],
+    again = subprocess.run(["./scripts/run", "--date", _default_day().isoformat(), "--no-serve", "--time-limit", "2"],
                            cwd=clone, env=_env(), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "not seeding" in again.stdout and "Plan " in again.stdout

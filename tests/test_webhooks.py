@@ -18,7 +18,8 @@ from dispatch.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubsc
 from dispatch.planning import publish_plan
 from tests.plan_factory import build_plan
 
-T0 = dt.datetime(2026, 12, 1, 6, 0)
+# The deliveries' clock: a day after the import (deliveries are created at the real time, then are due).
+T0 = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=1)
 
 
 class Receiver:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 
 import pytest
 from fastapi.testclient import TestClient
 
-PLAN_DAY = dt.date(2026, 12, 1)  # a Tuesday
+from tests.conftest import DEMO_DAY
+
+PLAN_DAY = DEMO_DAY  # a Tuesday
 TEST_PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from dispatch import availability, driver, i18n, links
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.models import PickupStatus, PlanStatus, RelayPoint, ReportSource, StockReport, StopEvent, StopKind
+from dispatch.models import PickupStatus, PlanStatus, RelayPoint, ReportSource, StockReport, StopEvent, StopKind, utcnow
 from tests.pages.plan_data import DAY, build_plan
 
 KEY = b"test-key"
@@ -105,7 +105,7 @@ def test_draft_plan_stops_cannot_be_updated(session, plan) -> None:
 
 def test_relay_point_full_flag_is_not_repeated_within_ten_minutes(session, plan) -> None:
     rp = plan.rounds[0].stops[0].relay_point
-    now = dt.datetime(2026, 12, 1, 9, 0)
+    now = utcnow()  # after the demo's own reports: the newest report by time sets the stock
     first = driver.flag_relay_point(rp.id, session=session, full=True, now=now)
     second = driver.flag_relay_point(rp.id, session=session, full=True, now=now + dt.timedelta(minutes=9))
     assert not first.duplicate and second.duplicate and second.report_id == first.report_id
