@@ -79,11 +79,11 @@ def authenticate_request(request: Request, session: Session, bearer: str | None)
     token, via_cookie = _token_from(request, bearer)
     if token is None:
         return None
-    account = auth_service.resolve_token(token, session=session)
-    if account is None:
+    holder = auth_service.token_holder(token, session=session)
+    if holder is None:
         raise NotAuthenticated("the token is unknown, expired or revoked: sign in again (POST /api/v1/auth/token)")
-    user = StaffUser(id=account.id, username=account.username, role=Role(account.role.value),
-                     display_name=account.display_name, via_cookie=via_cookie)
+    user = StaffUser(id=holder.user_id, username=holder.username, role=Role(holder.role.value),
+                     display_name=holder.display_name, via_cookie=via_cookie)
     request.state.staff_user = user
     request.state.staff_token = token
     return user

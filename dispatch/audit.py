@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import AuditLog, utcnow
@@ -39,14 +39,13 @@ def scrub_path(path: str) -> str:
 
 def record(*, session: Session, user_id: int | None, username: str, role: str, method: str, path: str,
            status_code: int, entity: str | None = None, entity_id: str | int | None = None,
-           detail: dict[str, Any] | None = None, at: dt.datetime | None = None) -> AuditLog:
-    entry = AuditLog(at=at or utcnow(), user_id=user_id, username=username, role=role, method=method.upper(),
-                     path=scrub_path(path), status_code=status_code, entity=entity,
-                     entity_id=None if entity_id is None else str(entity_id)[:64],
-                     detail=scrub(detail) if detail else None)
-    session.add(entry)
-    session.flush()
-    return entry
+           detail: dict[str, Any] | None = None, at: dt.datetime | None = None) -> int:
+    """Store one entry (one INSERT: every change a staff member makes writes one); returns its id."""
+    return session.execute(insert(AuditLog).values(
+        at=at or utcnow(), user_id=user_id, username=username, role=role, method=method.upper(),
+        path=scrub_path(path), status_code=status_code, entity=entity,
+        entity_id=None if entity_id is None else str(entity_id)[:64], detail=scrub(detail) if detail else None,
+    ).returning(AuditLog.id)).scalar_one()
 
 
 def list_entries(*, session: Session, since: dt.datetime | None = None, username: str | None = None,

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -251,6 +252,39 @@ def find_token(token: str, *, session: Session) -> ApiToken | None:
         record.last_used_at = now  # at most one write a minute per token
         session.flush()
     return record
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a valid bearer token belongs to (what every staff request needs to know)."""
+    user_id: int
+    username: str
+    display_name: str
+    role: StaffRole
+
+
+def token_holder(token: str, *, session: Session) -> TokenHolder | None:
+    """The staff member behind a valid token (not expired, not revoked, active user), else None.
+
+    The same checks as :func:`find_token`, in one column query and no ORM objects: every staff request
+    comes through here. ``last_used_at`` is written at most once a minute per token."""
+    if not token or len(token) > 200:
+        return None
+    row = session.execute(
+        select(ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at, StaffAccount.id,
+               StaffAccount.username, StaffAccount.display_name, StaffAccount.role, StaffAccount.active)
+        .join(StaffAccount, StaffAccount.id == ApiToken.user_id).where(ApiToken.token_hash == token_hash(token))
+    ).first()
+    now = _now()
+    if row is None:
+        return None
+    token_id, expires_at, revoked_at, last_used_at, user_id, username, display_name, role, active = row
+    if revoked_at is not None or expires_at <= now or not active:
+        return None
+    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                        .execution_options(synchronize_session=False))
+    return TokenHolder(user_id, username, display_name, role)
 
 
 def resolve_token(token: str, *, session: Session) -> StaffAccount | None:

@@ -9,13 +9,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.i18n import MISSED_REASONS
+from dispatch.links import LinkInvalid
 from dispatch.models import (
+    PickupRequest,
     PickupStatus,
     Plan,
     PlanStatus,
@@ -53,16 +54,49 @@ class EventResult:
     repeated: bool  # True when this idempotency key was already recorded: nothing was changed
 
 
-def _result(ev: StopEvent, repeated: bool) -> EventResult:
-    return EventResult(ev.id, ev.stop_id, ev.kind.value, ev.collected_m3, ev.remaining_m3, ev.reason,
-                       ev.recorded_at, repeated)
-
-
 def _check_key(key: str) -> str:
     key = (key or "").strip()
     if not 8 <= len(key) <= 80 or not all(c.isalnum() or c in "-_" for c in key):
         raise InvalidInput("idempotency_key must be 8-80 letters, digits, '-' or '_'", field="idempotency_key")
     return key
+
+
+def _existing_event(session: Session, key: str):
+    """(the stored event's result, its stop's round id) for an idempotency key already used, else None
+    (columns, not ORM objects: this runs for every update a crew sends)."""
+    row = session.execute(
+        select(StopEvent.id, StopEvent.stop_id, StopEvent.kind, StopEvent.collected_m3, StopEvent.remaining_m3,
+               StopEvent.reason, StopEvent.recorded_at, Stop.round_id)
+        .join(Stop, Stop.id == StopEvent.stop_id).where(StopEvent.idempotency_key == key)
+    ).first()
+    if row is None:
+        return None
+    event_id, stop_id, kind, collected, remaining, reason, recorded_at, round_id = row
+    return EventResult(event_id, stop_id, kind.value, collected, remaining, reason, recorded_at, True), round_id
+
+
+def _repeat(found, stop_id: int, round_id: int) -> EventResult:
+    existing, existing_round = found
+    if existing.stop_id != stop_id:
+        raise Conflict("this idempotency_key was already used for another stop", field="idempotency_key")
+    if existing_round != round_id:  # a link answers only for its own round's stops
+        raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
+    return existing
+
+
+def _insert_once(session: Session, values: dict) -> int | None:
+    """INSERT the event unless its idempotency key is already stored (then None): one statement, no
+    savepoint, and two phones racing with the same key cannot both store it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - the two supported databases
+        raise NotImplementedError(dialect)
+    statement = (dialect_insert(StopEvent).values(**values)
+                 .on_conflict_do_nothing(index_elements=[StopEvent.idempotency_key]).returning(StopEvent.id))
+    return session.execute(statement).scalar()
 
 
 def record_stop_event(
@@ -84,28 +118,35 @@ def record_stop_event(
       (a StockReport with source ``driver``); at a home pickup, the request becomes ``collected``.
     * ``missed``: a home pickup becomes ``missed`` with the reason.
     A repeat of the same key returns the first result and changes nothing.
+
+    Crews' phones send most of the requests of a busy morning, so this path is written for few statements:
+    the stop, its round's and plan's status and its relay point's capacity in one query, the event in one
+    INSERT that skips a key already stored, and the round's status worked out only when it can change.
     """
     key = _check_key(idempotency_key)
-    existing = session.scalars(select(StopEvent).where(StopEvent.idempotency_key == key)).first()
-    if existing is not None:
-        if existing.stop_id != stop_id:
-            raise Conflict("this idempotency_key was already used for another stop", field="idempotency_key")
-        if existing.stop.round_id != round_id:  # a link answers only for its own round's stops
-            raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
-        return _result(existing, True)
+    found = _existing_event(session, key)
+    if found is not None:
+        return _repeat(found, stop_id, round_id)
     try:
         event_kind = StopEventKind(kind)
     except ValueError:
         raise InvalidInput(f"kind must be arrived, collected or missed, got {kind!r}", field="kind") from None
-    # the stop and its plan's status in one query (a crew's phone sends many updates)
-    row = session.execute(select(Stop, Plan.status).join(Round, Stop.round_id == Round.id)
-                          .join(Plan, Round.plan_id == Plan.id).where(Stop.id == stop_id)).first()
-    if row is None or row[0].round_id != round_id:
+    row = session.execute(
+        select(Stop.kind, Stop.round_id, Stop.relay_point_id, Stop.pickup_request_id, Plan.status, Round.status,
+               RelayPoint.capacity_m3)
+        .join(Round, Stop.round_id == Round.id).join(Plan, Round.plan_id == Plan.id)
+        .outerjoin(RelayPoint, RelayPoint.id == Stop.relay_point_id)
+        .where(Stop.id == stop_id)
+    ).first()
+    if row is None or row.round_id != round_id:
+        if session.get(Round, round_id) is None:  # the draft the link belonged to was replaced
+            raise LinkInvalid("this round no longer exists (the day was re-planned): ask for a new link",
+                              field="token")
         raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
-    stop, plan_status = row
+    stop_kind, _, relay_point_id, pickup_id, plan_status, round_status, capacity = row
     if plan_status is not PlanStatus.PUBLISHED:
         raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
-    if stop.kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
+    if stop_kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
         raise InvalidInput("only a relay point or a home pickup can be collected or missed", field="kind")
     if event_kind is StopEventKind.COLLECTED:
         if collected_m3 is None:
@@ -115,11 +156,9 @@ def record_stop_event(
         if remaining_m3 is not None:
             if remaining_m3 < 0:
                 raise InvalidInput("remaining_m3 must not be negative", field="remaining_m3")
-            if stop.relay_point is not None and remaining_m3 > stop.relay_point.capacity_m3:
-                raise InvalidInput(
-                    f"remaining_m3 exceeds the relay point's capacity ({stop.relay_point.capacity_m3:g} m³)",
-                    field="remaining_m3",
-                )
+            if capacity is not None and remaining_m3 > capacity:
+                raise InvalidInput(f"remaining_m3 exceeds the relay point's capacity ({capacity:g} m³)",
+                                   field="remaining_m3")
     else:
         collected_m3, remaining_m3 = None, None
     if event_kind is StopEventKind.MISSED:
@@ -130,39 +169,40 @@ def record_stop_event(
     if note is not None:
         note = note.strip()[:1000] or None
 
-    event = StopEvent(stop_id=stop.id, kind=event_kind, collected_m3=collected_m3, remaining_m3=remaining_m3,
-                      reason=reason, note=note, idempotency_key=key, recorded_at=at or utcnow())
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:
-        # The same update arrived twice at once: the other request stored it first.
-        existing = session.scalars(select(StopEvent).where(StopEvent.idempotency_key == key)).first()
-        if existing is None or existing.stop_id != stop_id:
-            raise
-        return _result(existing, True)
+    recorded_at = at or utcnow()
+    event_id = _insert_once(session, {
+        "stop_id": stop_id, "kind": event_kind, "collected_m3": collected_m3, "remaining_m3": remaining_m3,
+        "reason": reason, "note": note, "idempotency_key": key, "recorded_at": recorded_at})
+    if event_id is None:  # the same update arrived twice at once: the other request stored it first
+        found = _existing_event(session, key)
+        if found is None:  # pragma: no cover - stored, then gone within this transaction
+            raise Conflict("this update could not be recorded: send it again", field="idempotency_key")
+        return _repeat(found, stop_id, round_id)
+    result = EventResult(event_id, stop_id, event_kind.value, collected_m3, remaining_m3, reason, recorded_at,
+                         False)
 
-    if event_kind is StopEventKind.COLLECTED:
-        if stop.kind is StopKind.RELAY_POINT and stop.relay_point_id is not None:
-            report_fill(stop.relay_point_id, session=session, source=ReportSource.DRIVER,
-                        stock_m3=remaining_m3 or 0.0, note=f"collected {collected_m3:g} m³ (stop {stop.id})",
-                        at=event.recorded_at)
-        elif stop.pickup_request is not None:
-            stop.pickup_request.status = PickupStatus.COLLECTED
-            stop.pickup_request.status_reason = None
-            availability.record_pickup_event(stop.pickup_request, session=session, at=event.recorded_at,
+    if event_kind is StopEventKind.COLLECTED and stop_kind is StopKind.RELAY_POINT and relay_point_id is not None:
+        report_fill(relay_point_id, session=session, source=ReportSource.DRIVER, stock_m3=remaining_m3 or 0.0,
+                    note=f"collected {collected_m3:g} m³ (stop {stop_id})", at=recorded_at)
+    elif pickup_id is not None and event_kind is not StopEventKind.ARRIVED:
+        pickup = session.get(PickupRequest, pickup_id)
+        if event_kind is StopEventKind.COLLECTED:
+            pickup.status = PickupStatus.COLLECTED
+            pickup.status_reason = None
+            availability.record_pickup_event(pickup, session=session, at=recorded_at,
                                              detail=f"collected {collected_m3:g} m³")  # pickup history
-    elif event_kind is StopEventKind.MISSED and stop.pickup_request is not None:
-        stop.pickup_request.status = PickupStatus.MISSED
-        stop.pickup_request.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
-        # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
-        availability.pickup_missed(stop.pickup_request, session=session, reason=reason)
+        else:
+            pickup.status = PickupStatus.MISSED
+            pickup.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
+            # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
+            availability.pickup_missed(pickup, session=session, reason=reason)
     session.flush()
-    from dispatch.editing import update_round_status  # planned -> in_progress -> done
+    # planned -> in_progress -> done: an arrival cannot finish a round already under way
+    from dispatch.editing import ROUND_IN_PROGRESS, update_round_status
 
-    update_round_status(stop.round, session=session, has_event=True)
-    return _result(event, False)
+    if event_kind is not StopEventKind.ARRIVED or round_status != ROUND_IN_PROGRESS:
+        update_round_status(session.get(Round, round_id), session=session, has_event=True)
+    return result
 
 
 # ------------------------------------------------------------------ route sheet

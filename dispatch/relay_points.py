@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.forecast import (
@@ -56,7 +57,10 @@ def report_fill(
 
     Exactly one of ``level_pct``, ``stock_m3`` or ``full=True`` must be given.
     """
-    rp = get_relay_point(relay_point_id, session=session)
+    # the capacity only (a column, not the whole row): fill reports are most of a busy morning's requests
+    capacity = session.scalar(select(RelayPoint.capacity_m3).where(RelayPoint.id == relay_point_id))
+    if capacity is None:
+        raise NotFound(f"relay point {relay_point_id} does not exist", field="relay_point_id")
     given = [name for name, value in (("level_pct", level_pct), ("stock_m3", stock_m3)) if value is not None]
     if full:
         given.append("full")
@@ -69,38 +73,40 @@ def report_fill(
     if level_pct is not None:
         if not 0 <= level_pct <= 100:
             raise InvalidInput(f"level_pct must be between 0 and 100, got {level_pct}", field="level_pct")
-        stock = rp.capacity_m3 * level_pct / 100
+        stock = capacity * level_pct / 100
         is_full = level_pct >= 100
     elif stock_m3 is not None:
         if stock_m3 < 0:
             raise InvalidInput(f"stock_m3 must not be negative, got {stock_m3}", field="stock_m3")
-        if stock_m3 > rp.capacity_m3:
+        if stock_m3 > capacity:
             raise InvalidInput(
-                f"stock_m3 {stock_m3} exceeds the relay point's capacity of {rp.capacity_m3} m³; "
+                f"stock_m3 {stock_m3} exceeds the relay point's capacity of {capacity} m³; "
                 "report full=true if it is full",
                 field="stock_m3",
             )
         stock = stock_m3
-        is_full = stock_m3 >= rp.capacity_m3
+        is_full = stock_m3 >= capacity
     else:
-        stock = rp.capacity_m3
+        stock = capacity
         is_full = True
     when = at or utcnow()
-    report = StockReport(
-        relay_point=rp, reported_at=when, source=source, level_pct=level_pct, stock_m3=stock, full=is_full, note=note
-    )
-    session.add(report)
-    session.flush()
+    values = dict(relay_point_id=relay_point_id, reported_at=when, source=source, level_pct=level_pct, stock_m3=stock,
+                  full=is_full, note=note)
+    # One INSERT, not a unit-of-work flush: fill reports are most of a busy morning's writes.
+    report_id = session.execute(insert(StockReport).values(**values).returning(StockReport.id)).scalar_one()
+    report = StockReport(id=report_id, **values)  # what was stored (not attached to the session)
     # The newest report by time sets the current stock, whatever the commit order of concurrent reports:
     # a conditional UPDATE, evaluated under the row's write lock (PostgreSQL re-checks it after waiting).
     session.execute(
         update(RelayPoint)
-        .where(RelayPoint.id == rp.id,
+        .where(RelayPoint.id == relay_point_id,
                or_(RelayPoint.stock_updated_at.is_(None), RelayPoint.stock_updated_at <= when))
         .values(stock_m3=stock, full=is_full, stock_updated_at=when)
         .execution_options(synchronize_session=False)
     )
-    session.expire(rp, ["stock_m3", "full", "stock_updated_at"])
+    rp = session.identity_map.get(identity_key(RelayPoint, relay_point_id))  # a copy this session holds
+    if rp is not None:
+        session.expire(rp, ["stock_m3", "full", "stock_updated_at"] + (["reports"] if "reports" in rp.__dict__ else []))
     return report
 
 

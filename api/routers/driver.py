@@ -53,10 +53,10 @@ class StopEventOut(BaseModel):
 def post_stop_event(token: str, stop_id: Id, body: StopEventIn, request: Request, response: Response,
                     session: SessionDep, settings: SettingsDep) -> StopEventOut:
     lang = i18n.negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
-    rnd = links.round_from_token(token, session=session, settings=settings)
+    round_id = links.round_id_from_token(token, settings=settings)  # the service checks the round exists
     try:
         result = driver.record_stop_event(
-            rnd.id, stop_id, body.kind, session=session, idempotency_key=body.idempotency_key,
+            round_id, stop_id, body.kind, session=session, idempotency_key=body.idempotency_key,
             collected_m3=body.collected_m3, remaining_m3=body.remaining_m3, reason=body.reason, note=body.note,
         )
     except driver.PlanNotPublished:
