@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# A pooled PostgreSQL connection idle for longer than this is pinged before use (a restarted or restarting
+# server, a firewall that dropped it); one used more recently is not (a ping is a round trip per request).
+PING_IF_IDLE_S = 5.0
 
 
 def make_engine(url: str) -> Engine:
@@ -33,7 +38,24 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    ping = engine.dialect.do_ping
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record) -> None:
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        idle_from = record.info.get("idle_from")
+        if idle_from is None or time.monotonic() - idle_from < PING_IF_IDLE_S:
+            return
+        try:
+            ping(dbapi_connection)
+        except Exception as exc:  # the pool drops this connection and takes a new one
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+
+    return engine
 
 
 @lru_cache(maxsize=8)

@@ -184,6 +184,46 @@ print("finished", flush=True)
 """
 
 
+def test_a_pooled_connection_dropped_while_idle_is_replaced_not_failed(db_engine, migrated_url, monkeypatch) -> None:
+    """The server drops a pooled connection (restart, idle timeout): a connection idle for longer than
+    PING_IF_IDLE_S is pinged at checkout and replaced, so the next request does not fail. One used within that
+    time is not pinged (a round trip per request saved): the same drop then fails that request once."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server connections to drop")
+    import sqlalchemy.exc
+
+    import dispatch.db
+    from dispatch.db import make_engine
+
+    engine = make_engine(migrated_url)  # its own pool
+
+    def pooled_backend() -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    def drop(pid: int) -> None:
+        with db_engine.connect() as admin:
+            assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar()
+            for _ in range(200):  # until the server has ended it
+                if admin.exec_driver_sql(f"SELECT count(*) FROM pg_stat_activity WHERE pid = {int(pid)}").scalar() == 0:
+                    break
+                admin.exec_driver_sql("SELECT pg_sleep(0.01)")
+
+    try:
+        monkeypatch.setattr(dispatch.db, "PING_IF_IDLE_S", 0.0)  # every checkout counts as idle: pinged
+        first = pooled_backend()
+        drop(first)
+        assert pooled_backend() != first  # replaced at checkout, no error
+        monkeypatch.setattr(dispatch.db, "PING_IF_IDLE_S", 3600.0)  # recently used: not pinged
+        second = pooled_backend()
+        drop(second)
+        with pytest.raises(sqlalchemy.exc.OperationalError):
+            pooled_backend()
+        assert pooled_backend() != second  # the pool dropped it: the next request works
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.slow
 def test_a_job_whose_worker_dies_is_marked_failed_and_stores_nothing(db_engine, settings, migrated_url,
                                                                       paris_network, monkeypatch) -> None:
