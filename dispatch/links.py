@@ -107,16 +107,16 @@ def round_link(round_id: int, *, session: Session, settings=None, key: bytes | N
     return make_round_token(rnd.id, expires, key or secret_key(settings)), expires
 
 
-def round_id_from_token(token: str, *, settings=None, key: bytes | None = None) -> int:
+def round_id_from_token(token: str, *, settings=None, key: bytes | None = None,
+                        now: dt.datetime | None = None) -> int:
     """The round id a valid round link names (signature and expiry checked, no database read: whether the
     round still exists is checked by the caller's own query)."""
-    return read_round_token(token, key or secret_key(settings))
+    return read_round_token(token, key or secret_key(settings), now=now)
 
 
 def round_from_token(token: str, *, session: Session, settings=None, key: bytes | None = None,
                      now: dt.datetime | None = None) -> Round:
-    round_id = read_round_token(token, key or secret_key(settings), now=now)
-    rnd = session.get(Round, round_id)
+    rnd = session.get(Round, round_id_from_token(token, settings=settings, key=key, now=now))
     if rnd is None:  # the draft it belonged to was replaced
         raise LinkInvalid("this round no longer exists (the day was re-planned): ask for a new link", field="token")
     return rnd

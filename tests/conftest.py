@@ -37,7 +37,7 @@ def _crew_links_on_the_demo_day(monkeypatch):
     (tests/pages/test_services.py), and on the real clock by the fuzz test's server (another process)."""
     import dispatch.links
 
-    origin, start = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC), time.monotonic()
+    origin, start = dt.datetime.combine(DEMO_DAY, dt.time(6), tzinfo=dt.UTC), time.monotonic()  # 07:00 Paris
     monkeypatch.setattr(dispatch.links, "_now", lambda: origin + dt.timedelta(seconds=time.monotonic() - start))
 
 

@@ -13,13 +13,8 @@ import sys
 import httpx
 import pytest
 
+from api.cli import _default_day  # the day ./scripts/run plans without --date
 from tests.conftest import REPO
-
-
-def _default_day():
-    from api.cli import _default_day as default_day
-
-    return default_day()
 
 pytestmark = pytest.mark.slow
 
