@@ -123,7 +123,20 @@ def _unpack(text: str):
 
 @lru_cache(maxsize=1)
 def _worker_app() -> Celery:
-    return make_celery(get_settings())
+    settings = get_settings()
+    app = make_celery(settings)
+
+    def preload(**_: object) -> None:
+        # The road graph is loaded when the worker starts (before it logs "ready"), not by its first
+        # job; prefork children inherit it.
+        from dispatch.network import get_network
+
+        get_network(settings)
+
+    from celery.signals import worker_init
+
+    worker_init.connect(preload, weak=False)
+    return app
 
 
 def __getattr__(name: str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -99,12 +99,15 @@ class DayProblem:
 
 
 def _relay_candidates(
-    day: dt.date, settings: Settings, *, session: Session
+    day: dt.date, settings: Settings, *, session: Session, keep: Callable[[RelayPoint], bool] | None = None,
 ) -> tuple[list[Candidate], list[Excluded], dict[str, FillForecast], dict[str, RelayPoint]]:
-    """Every active relay point open on ``day``, with its forecast stock; the horizon rule decides later."""
+    """Every active relay point open on ``day`` (those ``keep`` accepts), with its forecast stock; the
+    horizon rule decides later."""
     candidates: list[Candidate] = []
     excluded: list[Excluded] = []
     rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all())
+    if keep is not None:  # one region of many: only its relay points are forecast
+        rps = [rp for rp in rps if keep(rp)]
     forecasts = forecast_relay_points(rps, now=utcnow())
     by_key = {f"rp:{rp.id}": rp for rp in rps}
     for rp in rps:
@@ -215,7 +218,10 @@ def build_day(
     depot = session.get(Depot, min(c.van.depot_id for c in crews))
     # --- end multi-depot ---
 
-    relay, excluded, forecasts, relay_points = _relay_candidates(day, settings, session=session)
+    relay, excluded, forecasts, relay_points = _relay_candidates(
+        day, settings, session=session,
+        keep=None if regions is None else lambda rp: regions_mod.in_regions(rp.lat, rp.lon, depots_all, regions),
+    )
     # --- availability: paused, closed, the host's no-visit weekday or weekly maximum: not visited ---
     blocks = {f"rp:{i}": b for i, b in availability.relay_point_blocks(
         day, [relay_points[c.key] for c in relay], session=session).items()}

@@ -199,3 +199,23 @@ def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_
                 sorted((u.relay_point_id or 0, u.pickup_request_id or 0, u.reason) for u in plan.unassigned))
     engine.dispose()
     assert remote == here
+
+
+def test_a_worker_loads_the_road_graph_when_it_starts_not_at_its_first_job(monkeypatch):
+    """`celery -A dispatch.celery_app worker` loads the graph before it reports ready (worker_init)."""
+    from celery.signals import worker_init
+
+    import dispatch.celery_app as celery_app
+    import dispatch.network as network
+
+    loaded = []
+    monkeypatch.setattr(network, "get_network", lambda settings: loaded.append(settings.graph_path))
+    celery_app._worker_app.cache_clear()
+    try:
+        app = celery_app.app  # what `-A dispatch.celery_app` looks up
+        assert loaded == []  # nothing is loaded at import or when the app is built
+        worker_init.send(sender=None)
+        assert len(loaded) == 1
+        assert app.conf.task_acks_late
+    finally:
+        celery_app._worker_app.cache_clear()
