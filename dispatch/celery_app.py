@@ -45,14 +45,12 @@ def make_celery(settings: Settings) -> Celery:
         from dispatch.jobs import run_job
         from dispatch.network import get_network
 
-        def fan_out(job_id: str, parts: list, limit: float, seed: int | None) -> bool:
-            # One task per region (a chord): several workers share the day; the last one stores it.
+        def fan_out(job_id: str, regions: list[str], limit: float, seed: int | None) -> bool:
+            # One task per region (a chord): several workers share the day, each building its own
+            # region's problem (road matrices included); the last one stores the merged plan.
             from celery import chord
 
-            shared = [p.without_problem() for p in parts]
-            chord(
-                solve_region.s(job_id, _pack(p), limit, seed) for p in parts
-            )(finish_regions.s(job_id, _pack(shared), limit))
+            chord(solve_region.s(job_id, region, limit, seed) for region in regions)(finish_regions.s(job_id, limit))
             return True
 
         run_job(job_id, engine=engine_for(settings.database_url), settings=settings, network=get_network(settings),
@@ -60,15 +58,16 @@ def make_celery(settings: Settings) -> Celery:
         return job_id
 
     @app.task(name=REGION_TASK, shared=False)
-    def solve_region(job_id: str, part: str, limit: float, seed: int | None) -> str:
-        """Solve one region of a job; returns the packed Solution, or the packed exception."""
+    def solve_region(job_id: str, region: str, limit: float, seed: int | None) -> str:
+        """Build and solve one region of a job; returns the packed (part, solution), or the packed exception."""
         from dispatch.db import engine_for
-        from dispatch.jobs import solve_job_part
+        from dispatch.jobs import build_and_solve_region
+        from dispatch.network import get_network
 
         try:
-            solution = solve_job_part(job_id, _unpack(part), engine=engine_for(settings.database_url),
-                                      settings=settings, time_limit_s=limit, seed=seed)
-            return _pack(solution)
+            return _pack(build_and_solve_region(job_id, region, engine=engine_for(settings.database_url),
+                                                settings=settings, network=get_network(settings),
+                                                time_limit_s=limit, seed=seed))
         except Exception as exc:  # noqa: BLE001 - reported to finish_regions, which records it
             from dispatch.errors import DispatchError
             from dispatch.jobs import _Cancelled
@@ -77,13 +76,13 @@ def make_celery(settings: Settings) -> Celery:
             return _pack({"error": kind, "type": type(exc).__name__, "message": getattr(exc, "message", str(exc))})
 
     @app.task(name=FINISH_TASK, shared=False)
-    def finish_regions(results: list[str], job_id: str, parts: str, limit: float) -> str:
+    def finish_regions(results: list[str], job_id: str, limit: float) -> str:
         from dispatch.db import engine_for
         from dispatch.jobs import _record_failure, finish_job
 
         engine = engine_for(settings.database_url)
-        solutions = [_unpack(r) for r in results]
-        failed = [s for s in solutions if isinstance(s, dict)]
+        outcomes = [_unpack(r) for r in results]
+        failed = [o for o in outcomes if isinstance(o, dict)]
         if failed:
             from dispatch.errors import DispatchError
             from dispatch.jobs import _Cancelled
@@ -93,7 +92,8 @@ def make_celery(settings: Settings) -> Celery:
                               if first["error"] == "domain" else type(first["type"], (Exception,), {})())
             _record_failure(engine, job_id, exc)
         else:
-            finish_job(job_id, _unpack(parts), solutions, engine=engine, time_limit_s=limit)
+            finish_job(job_id, [part for part, _ in outcomes], [solution for _, solution in outcomes],
+                       engine=engine, time_limit_s=limit)
         return job_id
 
     @app.task(name=WEBHOOK_TASK_NAME, shared=False)

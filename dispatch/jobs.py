@@ -115,14 +115,14 @@ def _set(engine: Engine, job_id: str, **values) -> PlanJob | None:
 
 def run_job(
     job_id: str, *, engine: Engine, settings: Settings, network: RoadNetwork,
-    fan_out: Callable[[str, list, float, int | None], bool] | None = None, reclaim_running: bool = False,
+    fan_out: Callable[[str, list[str], float, int | None], bool] | None = None, reclaim_running: bool = False,
 ) -> None:
     """Execute one job. Never raises: the outcome is recorded on the job.
 
     Phases: ``building`` (database, road matrices), ``solving`` (region by region; live progress at
-    most once a second), ``storing``. With ``fan_out`` (Celery) and several regions, the regions are
-    handed to ``fan_out(job_id, parts, limit, seed)``, which returns True once it has taken them:
-    their tasks then call :func:`solve_job_part` and :func:`finish_job`."""
+    most once a second), ``storing``. With ``fan_out`` (Celery) and several regions, the region names are
+    handed to ``fan_out(job_id, names, limit, seed)``, which returns True once it has taken them:
+    their tasks then call :func:`build_and_solve_region` and :func:`finish_job`."""
     from dispatch import scale
 
     # Claim the job in one conditional UPDATE, so that two processes handed the same job (every API
@@ -146,14 +146,20 @@ def run_job(
         _run_edit_job(job_id, kind, engine=engine, settings=settings, network=network)
         return
     try:
+        if fan_out is not None:
+            with session_scope(engine) as session:
+                names = scale.region_names(day, session=session, regions=regions)
+            if len(names) > 1:  # each region's task builds its own problem, then solves it
+                _set(engine, job_id, phase="solving",
+                     progress={"phase": "solving", "regions_total": len(names), "regions_done": 0, "regions": {}})
+                if fan_out(job_id, names, limit, seed):
+                    return
         with session_scope(engine) as session:  # reads only: no lock is held during the solve
             parts = scale.prepare(day, settings, network, session=session, regions=regions)
         if _cancel_requested(engine, job_id):
             raise _Cancelled()
         _set(engine, job_id, phase="solving",
              progress={"phase": "solving", "regions_total": len(parts), "regions_done": 0, "regions": {}})
-        if fan_out is not None and len(parts) > 1 and fan_out(job_id, parts, limit, seed):
-            return
         solutions = [solve_job_part(job_id, part, engine=engine, settings=settings, time_limit_s=limit, seed=seed)
                      for part in parts]
     except BaseException as exc:  # noqa: BLE001 - recorded, never lost
@@ -286,6 +292,24 @@ def solve_job_part(job_id: str, part, *, engine: Engine, settings: Settings, tim
         raise _Cancelled()
     reporter.done(solution.summary.cost)
     return solution
+
+
+def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings: Settings, network: RoadNetwork,
+                           time_limit_s: float, seed: int | None):
+    """One region of a fanned-out job (a Celery task): build its problem from the database (reads
+    only), solve it with live progress; returns ``(part without its problem, solution)`` for
+    :func:`finish_job`. Raises ``_Cancelled`` if the job was cancelled, domain errors as they are."""
+    from dispatch import scale
+
+    if _cancel_requested(engine, job_id):
+        raise _Cancelled()
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id)
+        if job is None:
+            raise _Cancelled()
+        part = scale.prepare_region(job.date, settings, network, region, session=session)
+    return part.without_problem(), solve_job_part(job_id, part, engine=engine, settings=settings,
+                                                  time_limit_s=time_limit_s, seed=seed)
 
 
 def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, time_limit_s: float) -> None:

@@ -82,6 +82,19 @@ def prepare(
     return [_part(r, build_day(day, settings, network, session=session, regions={r})) for r in (wanted or known)]
 
 
+def region_names(day: dt.date, *, session: Session, regions: Collection[str] | None = None) -> list[str]:
+    """The regions a job on ``day`` plans: ``regions`` (checked) or every region (raises like ``prepare``)."""
+    _ensure_not_published(day, session=session)
+    wanted = regions_mod.check_regions(regions, session=session)
+    return list(wanted or regions_mod.list_regions(session=session))
+
+
+def prepare_region(day: dt.date, settings: Settings, network: RoadNetwork, region: str, *, session: Session) -> Part:
+    """One region's part, exactly as ``prepare`` builds it for a day of several regions (a Celery
+    worker builds its own region: the road matrices of the regions are computed in parallel too)."""
+    return _part(region, build_day(day, settings, network, session=session, regions={region}))
+
+
 def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> solver.SolveOptions:
     return solver.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
                                solution_limit=settings.solve_solution_limit)

@@ -54,7 +54,6 @@ def next_weekday(weekday: int, today: dt.date) -> dt.date:
 
 def seed_federation(url: str, day: dt.date, regions: int, vans: int, seed: int) -> dict:
     """A fresh database holding ``regions`` demo-sized collection groups around Paris."""
-    from sqlalchemy import text  # noqa: F401 - the engine's dialect is loaded here
 
     from dispatch.db import make_engine, session_scope, upgrade
     from dispatch.demo import FLEET, load_demo

@@ -132,15 +132,81 @@ def two_region_files(tmp_path):
     return a, b
 
 
-def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_region_files, paris_network,
-                                                                             tmp_path):
-    """One task per region (a chord) on two real workers; merged and stored: the same plan as in-process."""
+def _multi_redis_up() -> None:
     try:
         import redis
 
         redis.Redis.from_url(MULTI_BROKER, socket_connect_timeout=2).ping()
     except Exception:  # noqa: BLE001
         pytest.skip(f"no Redis at {MULTI_BROKER}: start one (redis-server) to run the Celery test")
+
+
+def _start_workers(n: int, env: dict, queue: str, cwd: Path) -> list[subprocess.Popen]:
+    celery = Path(sys.executable).parent / "celery"
+    return [
+        subprocess.Popen(
+            [str(celery), "-A", "dispatch.celery_app", "worker", "--pool", "solo", "-Q", queue, "-n", f"w{i}@%h",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )
+        for i in range(n)
+    ]
+
+
+def _multi_env(db: Path, queue: str) -> dict:
+    env = {**os.environ, "DISPATCH_DATABASE_URL": f"sqlite:///{db}", "DISPATCH_JOB_BACKEND": "celery",
+           "DISPATCH_CELERY_BROKER_URL": MULTI_BROKER, "DISPATCH_CELERY_QUEUE": queue,
+           "DISPATCH_SOLVE_SOLUTION_LIMIT": "30", "DISPATCH_SECRET_KEY": "test"}
+    env.pop("DISPATCH_GRAPH_PATH", None)
+    return env
+
+
+def test_a_region_that_cannot_be_built_fails_the_whole_job_with_its_reason(two_region_files, tmp_path):
+    """Each worker builds its own region: one that fails (no crew) fails the job, and nothing is stored."""
+    _multi_redis_up()
+    from sqlalchemy import func, select
+
+    from dispatch.celery_app import CeleryRunner
+    from dispatch.db import make_engine, session_scope
+    from dispatch.jobs import create_job
+    from dispatch.models import Crew, Depot, JobStatus, Plan, PlanJob, Van
+    from dispatch.settings import Settings
+    from tests.api.conftest import PLAN_DAY
+
+    worker_db, _ = two_region_files
+    engine = make_engine(f"sqlite:///{worker_db}")
+    with session_scope(engine) as s:  # the south depot keeps its vans, but none has a crew any more
+        south = s.scalars(select(Depot).where(Depot.region == "south")).one()
+        for crew in s.scalars(select(Crew).join(Van, Crew.van_id == Van.id).where(Van.depot_id == south.id)):
+            crew.van_id = None
+    queue = f"dispatch-test-{uuid.uuid4().hex[:8]}"
+    settings = Settings(database_url=f"sqlite:///{worker_db}", job_backend="celery", celery_broker_url=MULTI_BROKER,
+                        celery_queue=queue, solve_solution_limit=30, _env_file=None)
+    workers = _start_workers(2, _multi_env(worker_db, queue), queue, tmp_path)
+    runner = CeleryRunner(settings)
+    try:
+        with session_scope(engine) as s:
+            job_id = create_job(PLAN_DAY, session=s, time_limit_s=60).id
+        runner.submit(job_id)
+        runner.wait(job_id, timeout=300)
+    finally:
+        runner.shutdown()
+        for w in workers:
+            os.killpg(w.pid, signal.SIGTERM)
+        outputs = [w.communicate(timeout=60)[0] for w in workers]
+    with session_scope(engine) as s:
+        job = s.get(PlanJob, job_id)
+        assert job.status is JobStatus.FAILED, (job.status, [o[-2000:] for o in outputs])
+        assert "south" in job.error and "crew" in job.error, job.error
+        assert job.plan_id is None and s.scalar(select(func.count()).select_from(Plan)) == 0
+    engine.dispose()
+
+
+def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_region_files, paris_network,
+                                                                             tmp_path):
+    """One task per region (a chord) on two real workers; merged and stored: the same plan as in-process."""
+    _multi_redis_up()
     from dispatch.db import make_engine, session_scope
     from dispatch.jobs import create_job
     from dispatch.models import JobStatus, Plan, PlanJob
@@ -151,22 +217,10 @@ def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_
 
     worker_db, inprocess_db = two_region_files
     queue = f"dispatch-test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DISPATCH_DATABASE_URL": f"sqlite:///{worker_db}", "DISPATCH_JOB_BACKEND": "celery",
-           "DISPATCH_CELERY_BROKER_URL": MULTI_BROKER, "DISPATCH_CELERY_QUEUE": queue,
-           "DISPATCH_SOLVE_SOLUTION_LIMIT": "30", "DISPATCH_SECRET_KEY": "test"}
-    env.pop("DISPATCH_GRAPH_PATH", None)
+    env = _multi_env(worker_db, queue)
     settings = Settings(database_url=env["DISPATCH_DATABASE_URL"], job_backend="celery",
                         celery_broker_url=MULTI_BROKER, celery_queue=queue, solve_solution_limit=30, _env_file=None)
-    celery = Path(sys.executable).parent / "celery"
-    workers = [
-        subprocess.Popen(
-            [str(celery), "-A", "dispatch.celery_app", "worker", "--pool", "solo", "-Q", queue, "-n", f"w{i}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
-            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True,
-        )
-        for i in range(2)
-    ]
+    workers = _start_workers(2, env, queue, tmp_path)
     engine = make_engine(settings.database_url)
     runner = CeleryRunner(settings)
     try:
