@@ -25,6 +25,7 @@ class Instance:
     name: str
     problem: Problem
     scale: int  # divide costs by this to get instance units
+    coordinates: tuple[tuple[float, float], ...] = ()  # (x, y) per location, as in the file
 
 
 def _as_int_list(values) -> list:
@@ -55,7 +56,8 @@ def solomon_problem(data: dict, name: str = "") -> Instance:
         )
         for i in range(1, n)
     )
-    return Instance(name, Problem(durations=dist, distances=dist, vehicles=vehicles, visits=visits), 10)
+    return Instance(name, Problem(durations=dist, distances=dist, vehicles=vehicles, visits=visits), 10,
+                    tuple((float(x), float(y)) for x, y in coords))
 
 
 def cvrp_problem(data: dict, name: str = "") -> Instance:
@@ -76,7 +78,7 @@ def cvrp_problem(data: dict, name: str = "") -> Instance:
         for k in range(n_vehicles)
     )
     visits = tuple(Visit(id=str(i), location=i, demand=(demand[i],)) for i in customers)
-    return Instance(name, Problem(durations=dist, distances=dist, vehicles=vehicles, visits=visits), 1)
+    return Instance(name, Problem(durations=dist, distances=dist, vehicles=vehicles, visits=visits), 1, tuple(coords))
 
 
 def read(path: str) -> Instance:
