@@ -162,28 +162,19 @@ def _multi_env(db: Path, queue: str) -> dict:
     return env
 
 
-def test_a_region_that_cannot_be_built_fails_the_whole_job_with_its_reason(two_region_files, tmp_path):
-    """Each worker builds its own region: one that fails (no crew) fails the job, and nothing is stored."""
-    _multi_redis_up()
-    from sqlalchemy import func, select
-
+def _run_on_workers(db: Path, n_workers: int, tmp_path: Path) -> tuple[str, list[str]]:
+    """Plan the demo day as a job on ``n_workers`` real workers; returns the job id and their output."""
     from dispatch.celery_app import CeleryRunner
     from dispatch.db import make_engine, session_scope
     from dispatch.jobs import create_job
-    from dispatch.models import Crew, Depot, JobStatus, Plan, PlanJob, Van
     from dispatch.settings import Settings
     from tests.api.conftest import PLAN_DAY
 
-    worker_db, _ = two_region_files
-    engine = make_engine(f"sqlite:///{worker_db}")
-    with session_scope(engine) as s:  # the south depot keeps its vans, but none has a crew any more
-        south = s.scalars(select(Depot).where(Depot.region == "south")).one()
-        for crew in s.scalars(select(Crew).join(Van, Crew.van_id == Van.id).where(Van.depot_id == south.id)):
-            crew.van_id = None
     queue = f"dispatch-test-{uuid.uuid4().hex[:8]}"
-    settings = Settings(database_url=f"sqlite:///{worker_db}", job_backend="celery", celery_broker_url=MULTI_BROKER,
+    settings = Settings(database_url=f"sqlite:///{db}", job_backend="celery", celery_broker_url=MULTI_BROKER,
                         celery_queue=queue, solve_solution_limit=30, _env_file=None)
-    workers = _start_workers(2, _multi_env(worker_db, queue), queue, tmp_path)
+    workers = _start_workers(n_workers, _multi_env(db, queue), queue, tmp_path)
+    engine = make_engine(settings.database_url)
     runner = CeleryRunner(settings)
     try:
         with session_scope(engine) as s:
@@ -195,6 +186,25 @@ def test_a_region_that_cannot_be_built_fails_the_whole_job_with_its_reason(two_r
         for w in workers:
             os.killpg(w.pid, signal.SIGTERM)
         outputs = [w.communicate(timeout=60)[0] for w in workers]
+        engine.dispose()
+    return job_id, outputs
+
+
+def test_a_region_that_cannot_be_built_fails_the_whole_job_with_its_reason(two_region_files, tmp_path):
+    """Each worker builds its own region: one that fails (no crew) fails the job, and nothing is stored."""
+    _multi_redis_up()
+    from sqlalchemy import func, select
+
+    from dispatch.db import make_engine, session_scope
+    from dispatch.models import Crew, Depot, JobStatus, Plan, PlanJob, Van
+
+    worker_db, _ = two_region_files
+    engine = make_engine(f"sqlite:///{worker_db}")
+    with session_scope(engine) as s:  # the south depot keeps its vans, but none has a crew any more
+        south = s.scalars(select(Depot).where(Depot.region == "south")).one()
+        for crew in s.scalars(select(Crew).join(Van, Crew.van_id == Van.id).where(Van.depot_id == south.id)):
+            crew.van_id = None
+    job_id, outputs = _run_on_workers(worker_db, 2, tmp_path)
     with session_scope(engine) as s:
         job = s.get(PlanJob, job_id)
         assert job.status is JobStatus.FAILED, (job.status, [o[-2000:] for o in outputs])
@@ -208,31 +218,14 @@ def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_
     """One task per region (a chord) on two real workers; merged and stored: the same plan as in-process."""
     _multi_redis_up()
     from dispatch.db import make_engine, session_scope
-    from dispatch.jobs import create_job
     from dispatch.models import JobStatus, Plan, PlanJob
     from dispatch.scale import plan_regions
     from dispatch.settings import Settings
-    from dispatch.celery_app import CeleryRunner
     from tests.api.conftest import PLAN_DAY
 
     worker_db, inprocess_db = two_region_files
-    queue = f"dispatch-test-{uuid.uuid4().hex[:8]}"
-    env = _multi_env(worker_db, queue)
-    settings = Settings(database_url=env["DISPATCH_DATABASE_URL"], job_backend="celery",
-                        celery_broker_url=MULTI_BROKER, celery_queue=queue, solve_solution_limit=30, _env_file=None)
-    workers = _start_workers(2, env, queue, tmp_path)
-    engine = make_engine(settings.database_url)
-    runner = CeleryRunner(settings)
-    try:
-        with session_scope(engine) as s:
-            job_id = create_job(PLAN_DAY, session=s, time_limit_s=60).id
-        runner.submit(job_id)
-        runner.wait(job_id, timeout=300)
-    finally:
-        runner.shutdown()
-        for w in workers:
-            os.killpg(w.pid, signal.SIGTERM)
-        outputs = [w.communicate(timeout=60)[0] for w in workers]
+    job_id, outputs = _run_on_workers(worker_db, 2, tmp_path)
+    engine = make_engine(f"sqlite:///{worker_db}")
     with session_scope(engine) as s:
         job = s.get(PlanJob, job_id)
         assert job.status is JobStatus.SUCCEEDED, (job.error, [o[-2000:] for o in outputs])
