@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -44,6 +45,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             queued = []
     for job_id in queued:
         app.state.job_runner.submit(job_id)
+    if settings.gc_freeze:
+        # What is alive now (app, routes, schemas, ORM mappers) lives as long as the worker: moved out of
+        # the collector's generations, it is no longer walked by every full collection.
+        gc.collect()
+        gc.freeze()
     # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/webhooks.py).
     delivery = None
     if settings.job_backend == "inprocess" and settings.webhook_delivery_interval_s > 0:
@@ -53,6 +59,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                                   interval_s=settings.webhook_delivery_interval_s)
         delivery.start()
     yield
+    if settings.gc_freeze:
+        gc.unfreeze()  # collectable again (several apps in one process: tests, reloads)
     if delivery is not None:
         delivery.stop()
     app.state.job_runner.shutdown()

@@ -17,6 +17,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 REPO = Path(__file__).resolve().parent.parent
+# A full collection of the test process (road graphs loaded) takes seconds: apps started by the tests
+# don't freeze their objects (tests/api/test_app_gc.py checks that setting on its own).
+os.environ.setdefault("DISPATCH_GC_FREEZE", "0")
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001
