@@ -54,11 +54,9 @@ def next_weekday(weekday: int, today: dt.date) -> dt.date:
 
 def seed_federation(url: str, day: dt.date, regions: int, vans: int, seed: int) -> dict:
     """A fresh database holding ``regions`` demo-sized collection groups around Paris."""
-
     from dispatch.db import make_engine, session_scope, upgrade
-    from dispatch.demo import FLEET, load_demo
-    from dispatch.models import (Crew, Depot, PickupRequest, PickupStatus, RelayPoint, RelayPointKind,
-                                 ReportSource, Slot, StockReport, Van, utcnow)
+    from dispatch.demo import FLEET, add_pickup, add_relay_point, load_demo
+    from dispatch.models import Crew, Depot, Van, utcnow
     from dispatch.network import get_network
     from dispatch.settings import Settings
 
@@ -84,31 +82,18 @@ def seed_federation(url: str, day: dt.date, regions: int, vans: int, seed: int) 
             depot = Depot(name=name, address=f"{name}, Paris", lat=lat, lon=lon, region=region)
             s.add(depot)
             places = iter(spots[region])
-            for i, item in enumerate(demo["relay_points"]):
+            for item in demo["relay_points"]:
                 plat, plon = next(places)
-                rp = RelayPoint(
-                    code=f"R{r}-{item['code']}", name=f"{item['name']} ({region})", kind=RelayPointKind(item["kind"]),
-                    address=item["address"], postcode=item["postcode"], arrondissement=item.get("arrondissement"),
-                    lat=plat, lon=plon, capacity_m3=item["capacity_m3"], stock_m3=item["stock_m3"], full=item["full"],
-                    daily_rate_m3=item["daily_rate_m3"], opening_hours=item["opening_hours"], active=True,
-                    stock_updated_at=now,
-                )
-                s.add(rp)
-                s.add(StockReport(relay_point=rp, reported_at=now, source=ReportSource.STAFF, stock_m3=rp.stock_m3,
-                                  full=rp.full, note="bench: initial stock"))
+                add_relay_point(item, session=s, now=now, note="bench: initial stock", code=f"R{r}-{item['code']}",
+                                name=f"{item['name']} ({region})", lat=plat, lon=plon)
             for k in range(vans):
-                van_name, plate, capacity, skills, crew_name, members = FLEET[k % len(FLEET)]
+                van_name, _, capacity, skills, crew_name, members = FLEET[k % len(FLEET)]
                 van = Van(name=f"{van_name} {region} {k}", plate=None, capacity_m3=capacity, depot=depot, skills=skills)
                 s.add(van)
                 s.add(Crew(name=f"{crew_name} {region} {k}", members=members, van=van))
-            for i, item in enumerate(demo["pickups"]):
+            for item in demo["pickups"]:
                 plat, plon = next(places)
-                s.add(PickupRequest(
-                    ref=f"R{r}-{item['ref']}"[:40], donor_name=item["donor_name"], phone=item["phone"],
-                    address=item["address"], postcode=item["postcode"], lat=plat, lon=plon,
-                    volume_m3=item["volume_m3"], categories=item["categories"], date=day, slot=Slot(item["slot"]),
-                    floor=item.get("floor"), has_lift=item.get("has_lift"), status=PickupStatus.ACCEPTED,
-                ))
+                add_pickup(item, day, session=s, ref=f"R{r}-{item['ref']}"[:40], lat=plat, lon=plon)
     engine.dispose()
     return {"regions": [d[0] for d in depots], "relay_points_per_region": len(demo["relay_points"]),
             "pickups_per_region": len(demo["pickups"]), "vans_per_region": vans}
