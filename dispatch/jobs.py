@@ -301,11 +301,9 @@ def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings
     :func:`finish_job`. Raises ``_Cancelled`` if the job was cancelled, domain errors as they are."""
     from dispatch import scale
 
-    if _cancel_requested(engine, job_id):
-        raise _Cancelled()
     with session_scope(engine) as session:
         job = session.get(PlanJob, job_id)
-        if job is None:
+        if job is None or job.cancel_requested or job.status is not JobStatus.RUNNING:  # as _cancel_requested
             raise _Cancelled()
         part = scale.prepare_region(job.date, settings, network, region, session=session)
     return part.without_problem(), solve_job_part(job_id, part, engine=engine, settings=settings,
