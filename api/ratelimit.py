@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
@@ -69,24 +70,26 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _signed_in_staff(request: Request, session: Any) -> bool:
+async def _signed_in_staff(request: Request, session: Any) -> bool:
     """Staff entering requests for donors (the switchboard, one office IP) are not counted as the public."""
     from api.security import SESSION_COOKIE
     from dispatch.auth import resolve_token
 
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
-    return bool(token) and resolve_token(token, session=session) is not None
+    if not token:  # the public: no database lookup, no thread-pool hop
+        return False
+    return await to_thread.run_sync(lambda: resolve_token(token, session=session) is not None)
 
 
 def rate_limited(bucket: str = "public") -> Any:
     """Dependency: count this request against ``bucket`` for the client's IP; 429 with Retry-After when over.
     On the ``public`` bucket, signed-in staff are not counted."""
-    def _check(request: Request, session: Annotated[Session, Depends(get_session, scope="function")]) -> None:
+    async def _check(request: Request, session: Annotated[Session, Depends(get_session, scope="function")]) -> None:
         limiters = getattr(request.app.state, "rate_limiters", None)
         if not limiters:
             return
-        if bucket == "public" and _signed_in_staff(request, session):
+        if bucket == "public" and await _signed_in_staff(request, session):
             return
         wait = limiters[bucket].hit(f"{bucket}:{client_ip(request)}")
         if wait:

@@ -12,23 +12,24 @@ The caller is identified by ``Authorization: Bearer <token>`` (``POST /api/v1/au
 HTML pages, by the ``dispatch_session`` cookie set by ``/connexion``. Missing, unknown, expired or revoked:
 401 with ``WWW-Authenticate: Bearer``; a role that is not allowed: 403. Every successful state-changing request
 (POST, PUT, PATCH, DELETE) made through ``require`` is written to the audit log in the request's own
-transaction (the dependency closes before the request session commits). ``require`` attaches the allowed roles
-to its dependency function (``.roles``), so tests and tools can read who may call a route.
+transaction (queued with ``api.deps.before_commit``: it runs just before the request session commits).
+``require`` attaches the allowed roles to its dependency function (``.roles``), so tests and tools can read who
+may call a route.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from anyio import to_thread
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from api.deps import get_session
+from api.deps import before_commit, get_session
 from dispatch import audit
 from dispatch import auth as auth_service
 
@@ -136,9 +137,11 @@ def require(*roles: Role) -> Any:
     if allowed in _REQUIRE_CACHE:  # one function per role set: FastAPI runs it once per request
         return _REQUIRE_CACHE[allowed]
 
-    def _require(request: Request, response: Response, session: _SessionDep,
-                 bearer: Annotated[str | None, Depends(bearer_scheme)]) -> Iterator[StaffUser]:
-        user = authenticate_request(request, session, bearer)
+    # Async: the token lookup is the only blocking work (one thread-pool hop); the audit entry is queued to run
+    # in the hop that commits the request's transaction.
+    async def _require(request: Request, response: Response, session: _SessionDep,
+                       bearer: Annotated[str | None, Depends(bearer_scheme)]) -> StaffUser:
+        user = await _authenticate(request, session, bearer)
         if user is None:
             raise NotAuthenticated("sign in first: send 'Authorization: Bearer <token>' "
                                    "(get a token from POST /api/v1/auth/token)")
@@ -147,10 +150,10 @@ def require(*roles: Role) -> Any:
             raise HTTPException(403, detail=f"your role ({user.role.value}) may not do this: it needs {names}")
         if user.via_cookie and request.method in UNSAFE_METHODS and not _same_origin(request):
             raise HTTPException(403, detail="cross-site request refused: use the application's own pages")
-        yield user
-        # Reached only when the endpoint returned normally; still inside the request's transaction.
+        # Written in the request's transaction just before it commits, only if the endpoint returned normally.
         if request.method in UNSAFE_METHODS:
-            _record(request, response, session, user)
+            before_commit(request, lambda: _record(request, response, session, user))
+        return user
 
     _require.roles = allowed  # type: ignore[attr-defined]
     _require.__name__ = "require_" + "_".join(sorted(r.value for r in allowed))
@@ -159,9 +162,16 @@ def require(*roles: Role) -> Any:
     return dependency
 
 
-def _optional_staff(request: Request, session: _SessionDep,
-                    bearer: Annotated[str | None, Depends(bearer_scheme)]) -> StaffUser | None:
-    return authenticate_request(request, session, bearer)
+async def _authenticate(request: Request, session: Session, bearer: str | None) -> StaffUser | None:
+    """``authenticate_request`` without a thread-pool hop when the request carries no credentials."""
+    if _token_from(request, bearer)[0] is None:
+        return None
+    return await to_thread.run_sync(authenticate_request, request, session, bearer)
+
+
+async def _optional_staff(request: Request, session: _SessionDep,
+                          bearer: Annotated[str | None, Depends(bearer_scheme)]) -> StaffUser | None:
+    return await _authenticate(request, session, bearer)
 
 
 _optional_staff.optional = True  # type: ignore[attr-defined]
@@ -170,7 +180,7 @@ _optional_staff.optional = True  # type: ignore[attr-defined]
 OptionalStaff = Annotated[StaffUser | None, Depends(_optional_staff)]
 
 
-def _public() -> None:
+async def _public() -> None:  # async: no thread-pool hop
     return None
 
 

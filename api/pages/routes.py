@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from api.deps import NetworkDep, SessionDep, SettingsDep
+from api.deps import NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
 from api.ratelimit import rate_limited
 from api.security import Role, StaffUser, public, require
@@ -68,8 +68,10 @@ def relay_point_page(token: str, request: Request, session: SessionDep,
 @router.post("/p/{token}", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 async def relay_point_report(token: str, request: Request, session: SessionDep) -> Any:
     form = await request.form()
-    # The database work runs in the thread pool: waiting for a lock in the event loop would stall every request.
-    return await run_in_threadpool(_relay_point_report, token, dict(form), page_lang(request), session)
+    # The database work and its commit run in one thread-pool hop: waiting for a lock in the event loop would
+    # stall every request, and a lock held until the loop gets round to the commit would stall the next report.
+    lang = page_lang(request)
+    return await in_unit_of_work(request, lambda: _relay_point_report(token, dict(form), lang, session))
 
 
 def _relay_point_report(token: str, form: dict, lang: str, session) -> Any:

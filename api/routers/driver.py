@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Id, SessionDep, SettingsDep
+from api.deps import Id, SessionDep, SettingsDep, in_unit_of_work
 from api.errors import problem
 from api.schemas import Instant
 from api.security import Role, public, require
@@ -50,15 +51,17 @@ class StopEventOut(BaseModel):
     description="Only stops of a published plan (409 otherwise). A repeat with the same idempotency_key "
     "answers 200 with the first result and changes nothing.",
 )
-def post_stop_event(token: str, stop_id: Id, body: StopEventIn, request: Request, response: Response,
-                    session: SessionDep, settings: SettingsDep) -> StopEventOut:
+async def post_stop_event(token: str, stop_id: Id, body: StopEventIn, request: Request, response: Response,
+                          session: SessionDep, settings: SettingsDep) -> StopEventOut:
+    # The hottest endpoint (every crew's every stop): async, the work and its commit in one thread-pool hop.
     lang = i18n.negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
     round_id = links.round_id_from_token(token, settings=settings)  # the service checks the round exists
     try:
-        result = driver.record_stop_event(
-            round_id, stop_id, body.kind, session=session, idempotency_key=body.idempotency_key,
-            collected_m3=body.collected_m3, remaining_m3=body.remaining_m3, reason=body.reason, note=body.note,
-        )
+        result = await in_unit_of_work(request, partial(
+            driver.record_stop_event, round_id, stop_id, body.kind, session=session,
+            idempotency_key=body.idempotency_key, collected_m3=body.collected_m3, remaining_m3=body.remaining_m3,
+            reason=body.reason, note=body.note,
+        ))
     except driver.PlanNotPublished:
         return problem(409, i18n.text("not_published", lang), field="plan")  # type: ignore[return-value]
     if result.repeated:

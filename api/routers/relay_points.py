@@ -4,9 +4,9 @@ import datetime as dt
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import Id, NetworkDep, SessionDep, SettingsDep
+from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.ratelimit import rate_limited
 from api.security import Role, public, require
 from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
@@ -70,12 +70,15 @@ def get_forecast(relay_point_id: Id, session: SessionDep, settings: SettingsDep,
 
 @router.post("/{relay_point_id}/reports", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
              summary="Report a relay point's fill level, stock in m³, or that it is full")
-def post_report(relay_point_id: Id, body: FillReportIn, session: SessionDep) -> FillReportOut:
-    report = service.report_fill(
-        relay_point_id, session=session, source=ReportSource.RELAY_POINT, level_pct=body.level_pct,
-        stock_m3=body.stock_m3, full=body.full, note=body.note,
-    )
-    return FillReportOut.from_orm_obj(report)
+async def post_report(relay_point_id: Id, body: FillReportIn, request: Request, session: SessionDep) -> FillReportOut:
+    def work() -> FillReportOut:  # a hot endpoint: the work and its commit in one thread-pool hop
+        report = service.report_fill(
+            relay_point_id, session=session, source=ReportSource.RELAY_POINT, level_pct=body.level_pct,
+            stock_m3=body.stock_m3, full=body.full, note=body.note,
+        )
+        return FillReportOut.from_orm_obj(report)
+
+    return await in_unit_of_work(request, work)
 
 
 @router.get("/{relay_point_id}/reports", summary="Fill-report history, newest first",
