@@ -178,6 +178,68 @@ def test_changes_are_audited_with_the_user_in_the_same_transaction(client, clien
     assert switchboard.get(f"/api/v1/pickup-requests/{second['id']}").json()["status"] == "refused"
 
 
+def test_a_fill_report_and_its_audit_entry_are_committed_together_in_the_endpoints_own_hop(
+        client, client_as, api_app, monkeypatch):
+    """POST .../reports ends its unit of work itself (api.deps.in_unit_of_work): the audit entry queued by
+    require() is written in that same transaction, and neither is kept when either fails."""
+    coordinator = client_as("coordinator", "chloe")
+    rp_id = client.get("/api/v1/relay-points").json()["items"][0]["id"]
+    path = f"/api/v1/relay-points/{rp_id}/reports"
+
+    def stored() -> int:
+        return int(client.get(path).headers["X-Total-Count"])
+
+    before = stored()
+    assert coordinator.post(path, json={"level_pct": 40}).status_code == 201
+    assert coordinator.post("/api/v1/relay-points/999999/reports", json={"level_pct": 40}).status_code == 404
+    entries = client.get("/api/v1/audit", params={"user": "chloe"}).json()
+    assert [(e["method"], e["path"], e["status_code"]) for e in entries] == [("POST", path, 201)]
+    assert entries[0]["entity"] == "relay_point" and entries[0]["entity_id"] == str(rp_id)
+    assert stored() == before + 1
+    import dispatch.audit
+
+    def broken(**_):
+        raise RuntimeError("audit store down")
+
+    failing = TestClient(api_app, raise_server_exceptions=False, headers=dict(coordinator.headers))
+    monkeypatch.setattr(dispatch.audit, "record", broken)
+    assert failing.post(path, json={"level_pct": 60}).status_code == 500
+    monkeypatch.undo()
+    assert stored() == before + 1  # the report was rolled back with the audit entry that failed
+
+
+def test_a_token_another_request_is_stamping_is_not_waited_for(db_engine):
+    """last_used_at is written at most once a minute; when the minute is up, the requests in flight with the
+    token do not queue on its row lock (PostgreSQL: SKIP LOCKED), they leave the write to the one holding it."""
+    from sqlalchemy import text, update
+
+    from dispatch.db import session_factory, session_scope
+    from dispatch.models import ApiToken, utcnow
+
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite has one writer at a time)")
+    _, token = make_staff(db_engine, "coordinator")
+    stale = utcnow() - dt.timedelta(minutes=5)
+    with session_scope(db_engine) as s:
+        s.execute(update(ApiToken).values(last_used_at=stale))
+    holder = session_factory(db_engine)()  # another request, stamping the token right now
+    other = session_factory(db_engine)()
+    try:
+        holder.execute(select(ApiToken.id).with_for_update())
+        other.execute(text("SET LOCAL lock_timeout = '2s'"))  # waiting for the lock would fail the test
+        assert auth.token_holder(token, session=other) is not None
+        other.commit()
+    finally:
+        holder.rollback()
+        holder.close()
+        other.close()
+    with session_scope(db_engine) as s:
+        assert s.scalar(select(ApiToken.last_used_at)) == stale  # left to the holder, which gave up here
+        assert auth.token_holder(token, session=s) is not None  # nobody holds it now: stamped
+    with session_scope(db_engine) as s:
+        assert s.scalar(select(ApiToken.last_used_at)) > utcnow() - dt.timedelta(minutes=1)
+
+
 def test_plan_publish_by_a_coordinator_is_audited(client, client_as):
     coordinator = client_as("coordinator", "claire")
     plan = coordinator.post("/api/v1/plans", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 1, "seed": 1})
