@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dispatch import availability
@@ -54,6 +54,23 @@ class EventResult:
     repeated: bool  # True when this idempotency key was already recorded: nothing was changed
 
 
+# The crew-update statements, built once: crews' phones send most of a busy morning's requests, and building a
+# statement (and its cache key) costs more CPU than running it.
+_EVENT_BY_KEY = (
+    select(StopEvent.id, StopEvent.stop_id, StopEvent.kind, StopEvent.collected_m3, StopEvent.remaining_m3,
+           StopEvent.reason, StopEvent.recorded_at, Stop.round_id)
+    .join(Stop, Stop.id == StopEvent.stop_id).where(StopEvent.idempotency_key == bindparam("key"))
+)
+_STOP_FOR_EVENT = (
+    select(Stop.kind, Stop.round_id, Stop.relay_point_id, Stop.pickup_request_id, Plan.status, Round.status,
+           RelayPoint.capacity_m3)
+    .join(Round, Stop.round_id == Round.id).join(Plan, Round.plan_id == Plan.id)
+    .outerjoin(RelayPoint, RelayPoint.id == Stop.relay_point_id)
+    .where(Stop.id == bindparam("stop_id"))
+)
+_INSERT_EVENT: dict[str, object] = {}  # per dialect, built at first use
+
+
 def _check_key(key: str) -> str:
     key = (key or "").strip()
     if not 8 <= len(key) <= 80 or not all(c.isalnum() or c in "-_" for c in key):
@@ -64,11 +81,7 @@ def _check_key(key: str) -> str:
 def _existing_event(session: Session, key: str):
     """(the stored event's result, its stop's round id) for an idempotency key already used, else None
     (columns, not ORM objects: this runs for every update a crew sends)."""
-    row = session.execute(
-        select(StopEvent.id, StopEvent.stop_id, StopEvent.kind, StopEvent.collected_m3, StopEvent.remaining_m3,
-               StopEvent.reason, StopEvent.recorded_at, Stop.round_id)
-        .join(Stop, Stop.id == StopEvent.stop_id).where(StopEvent.idempotency_key == key)
-    ).first()
+    row = session.execute(_EVENT_BY_KEY, {"key": key}).first()
     if row is None:
         return None
     event_id, stop_id, kind, collected, remaining, reason, recorded_at, round_id = row
@@ -88,15 +101,19 @@ def _insert_once(session: Session, values: dict) -> int | None:
     """INSERT the event unless its idempotency key is already stored (then None): one statement, no
     savepoint, and two phones racing with the same key cannot both store it."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - the two supported databases
-        raise NotImplementedError(dialect)
-    statement = (dialect_insert(StopEvent).values(**values)
-                 .on_conflict_do_nothing(index_elements=[StopEvent.idempotency_key]).returning(StopEvent.id))
-    return session.execute(statement).scalar()
+    statement = _INSERT_EVENT.get(dialect)
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:  # pragma: no cover - the two supported databases
+            raise NotImplementedError(dialect)
+        table = StopEvent.__table__
+        statement = _INSERT_EVENT[dialect] = (
+            dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
+            .returning(table.c.id))
+    return session.execute(statement, values).scalar()
 
 
 def record_stop_event(
@@ -131,13 +148,7 @@ def record_stop_event(
         event_kind = StopEventKind(kind)
     except ValueError:
         raise InvalidInput(f"kind must be arrived, collected or missed, got {kind!r}", field="kind") from None
-    row = session.execute(
-        select(Stop.kind, Stop.round_id, Stop.relay_point_id, Stop.pickup_request_id, Plan.status, Round.status,
-               RelayPoint.capacity_m3)
-        .join(Round, Stop.round_id == Round.id).join(Plan, Round.plan_id == Plan.id)
-        .outerjoin(RelayPoint, RelayPoint.id == Stop.relay_point_id)
-        .where(Stop.id == stop_id)
-    ).first()
+    row = session.execute(_STOP_FOR_EVENT, {"stop_id": stop_id}).first()
     if row is None or row.round_id != round_id:
         if session.get(Round, round_id) is None:  # the draft the link belonged to was replaced
             raise LinkInvalid("this round no longer exists (the day was re-planned): ask for a new link",
@@ -285,6 +296,15 @@ class FlagResult:
     duplicate: bool  # the same report was made less than 10 minutes ago: acknowledged, not stored again
 
 
+# Built once: the page a relay point reports from is one of the busiest endpoints.
+_RECENT_FLAG = (
+    select(StockReport.id, StockReport.full, StockReport.level_pct)
+    .where(StockReport.relay_point_id == bindparam("rp_id"), StockReport.source == ReportSource.RELAY_POINT,
+           StockReport.reported_at >= bindparam("since"))
+    .order_by(StockReport.id.desc()).limit(1)
+)
+
+
 def flag_relay_point(relay_point_id: int, *, session: Session, level_pct: int | None = None, full: bool = False,
                      now: dt.datetime | None = None) -> FlagResult:
     """A relay point says it is full, or gives its level (25/50/75/100 %), from its link.
@@ -296,12 +316,7 @@ def flag_relay_point(relay_point_id: int, *, session: Session, level_pct: int | 
     if level_pct not in RELAY_LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(map(str, RELAY_LEVELS))} %", field="level_pct")
     now = now or utcnow()
-    recent = session.scalars(
-        select(StockReport)
-        .where(StockReport.relay_point_id == relay_point_id, StockReport.source == ReportSource.RELAY_POINT,
-               StockReport.reported_at >= now - DUPLICATE_WINDOW)
-        .order_by(StockReport.id.desc())
-    ).first()
+    recent = session.execute(_RECENT_FLAG, {"rp_id": relay_point_id, "since": now - DUPLICATE_WINDOW}).first()
     is_full = level_pct >= 100
     if recent is not None and (recent.full if is_full else (not recent.full and recent.level_pct == level_pct)):
         return FlagResult(recent.id, level_pct, is_full, True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -1076,17 +1076,22 @@ def _outcomes(stop_ids: list[int], *, session: Session) -> dict[int, StopEvent]:
     return {ev.stop_id: ev for ev in events}
 
 
+# Built once: this runs for most crew updates (building a statement costs more CPU than running it).
+_ROUND_STOPS = select(Stop.id, Stop.kind).where(Stop.round_id == bindparam("round_id"))
+_ANY_EVENT = select(StopEvent.id).where(StopEvent.stop_id.in_(bindparam("ids", expanding=True))).limit(1)
+_OUTCOMES = select(StopEvent.stop_id).distinct().where(StopEvent.stop_id.in_(bindparam("ids", expanding=True)),
+                                                       StopEvent.kind != StopEventKind.ARRIVED)
+
+
 def update_round_status(rnd: Round, *, session: Session, has_event: bool = False) -> str:
     """planned (no update yet) -> in_progress (first update) -> done (every visit collected or missed).
     ``has_event``: the caller has just recorded an update of this round."""
-    stops = session.execute(select(Stop.id, Stop.kind).where(Stop.round_id == rnd.id)).all()
+    stops = session.execute(_ROUND_STOPS, {"round_id": rnd.id}).all()
     ids = [i for i, _ in stops]
     visits = [i for i, kind in stops if kind in VISIT_KINDS]
-    any_event = has_event or (bool(ids) and session.scalar(
-        select(StopEvent.id).where(StopEvent.stop_id.in_(ids)).limit(1)))
+    any_event = has_event or (bool(ids) and session.execute(_ANY_EVENT, {"ids": ids}).scalar())
     # which visits have an outcome (ids only: a busy round has many "arrived" and repeated updates)
-    outcomes = set(session.scalars(select(StopEvent.stop_id).distinct().where(
-        StopEvent.stop_id.in_(visits), StopEvent.kind != StopEventKind.ARRIVED))) if visits else set()
+    outcomes = set(session.execute(_OUTCOMES, {"ids": visits}).scalars()) if visits else set()
     if visits and all(i in outcomes for i in visits):
         status = ROUND_DONE
     elif any_event:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -42,6 +42,18 @@ def list_relay_points(
     return list(items), total
 
 
+# The fill-report statements, built once: reports and crew updates are most of a busy morning's requests, and
+# building a statement (and its cache key) costs more CPU than running it. Core statements on the tables: the
+# report is returned as a plain StockReport, the relay point's copy in the session (if any) is expired below.
+_RP, _REPORT = RelayPoint.__table__, StockReport.__table__
+_CAPACITY = select(_RP.c.capacity_m3).where(_RP.c.id == bindparam("rp_id"))  # one column, not the whole row
+_INSERT_REPORT = _REPORT.insert().returning(_REPORT.c.id)
+_SET_STOCK = (_RP.update()
+              .where(_RP.c.id == bindparam("rp_id"),
+                     or_(_RP.c.stock_updated_at.is_(None), _RP.c.stock_updated_at <= bindparam("when")))
+              .values(stock_m3=bindparam("stock"), full=bindparam("is_full"), stock_updated_at=bindparam("when")))
+
+
 def report_fill(
     relay_point_id: int,
     *,
@@ -57,8 +69,7 @@ def report_fill(
 
     Exactly one of ``level_pct``, ``stock_m3`` or ``full=True`` must be given.
     """
-    # the capacity only (a column, not the whole row): fill reports are most of a busy morning's requests
-    capacity = session.scalar(select(RelayPoint.capacity_m3).where(RelayPoint.id == relay_point_id))
+    capacity = session.execute(_CAPACITY, {"rp_id": relay_point_id}).scalar()
     if capacity is None:
         raise NotFound(f"relay point {relay_point_id} does not exist", field="relay_point_id")
     given = [name for name, value in (("level_pct", level_pct), ("stock_m3", stock_m3)) if value is not None]
@@ -93,17 +104,11 @@ def report_fill(
     values = dict(relay_point_id=relay_point_id, reported_at=when, source=source, level_pct=level_pct, stock_m3=stock,
                   full=is_full, note=note)
     # One INSERT, not a unit-of-work flush: fill reports are most of a busy morning's writes.
-    report_id = session.execute(insert(StockReport).values(**values).returning(StockReport.id)).scalar_one()
+    report_id = session.execute(_INSERT_REPORT, values).scalar_one()
     report = StockReport(id=report_id, **values)  # what was stored (not attached to the session)
     # The newest report by time sets the current stock, whatever the commit order of concurrent reports:
     # a conditional UPDATE, evaluated under the row's write lock (PostgreSQL re-checks it after waiting).
-    session.execute(
-        update(RelayPoint)
-        .where(RelayPoint.id == relay_point_id,
-               or_(RelayPoint.stock_updated_at.is_(None), RelayPoint.stock_updated_at <= when))
-        .values(stock_m3=stock, full=is_full, stock_updated_at=when)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_SET_STOCK, {"rp_id": relay_point_id, "stock": stock, "is_full": is_full, "when": when})
     rp = session.identity_map.get(identity_key(RelayPoint, relay_point_id))  # a copy this session holds
     if rp is not None:
         session.expire(rp, ["stock_m3", "full", "stock_updated_at"] + (["reports"] if "reports" in rp.__dict__ else []))
