@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.job_runner = CeleryRunner(settings)
     elif settings.job_isolation == "process":  # the embedded default: a child process, lower priority
         app.state.job_runner = ProcessRunner(partial(_run_job, settings=settings),
-                                             database_url=settings.database_url, nice=settings.job_nice)
+                                             database_url=settings.database_url, nice=settings.job_nice,
+                                             sched_idle=settings.job_sched_idle)
     else:
         app.state.job_runner = job_service.InProcessRunner(partial(_run_job, settings=settings))
     errors.install(app)

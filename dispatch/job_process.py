@@ -33,11 +33,16 @@ DIED = ("the planning process stopped unexpectedly (killed or out of memory) bef
         "nothing was changed: start the job again")
 
 
-def _child_init(nice: int) -> None:
+def _child_init(nice: int, sched_idle: bool = False) -> None:
     if nice > 0:
         try:
             os.nice(nice)
         except OSError:  # pragma: no cover - not allowed here: run at the same priority
+            pass
+    if sched_idle and hasattr(os, "sched_setscheduler"):  # Linux: only CPU time no other task wants
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError:  # pragma: no cover - refused here: the nice value alone applies
             pass
 
 
@@ -46,10 +51,12 @@ class ProcessRunner:
     a ``functools.partial`` of one) and record the job's outcome itself, as :func:`dispatch.jobs.run_job`
     does."""
 
-    def __init__(self, run: Callable[[str], None], *, database_url: str, nice: int = 10) -> None:
+    def __init__(self, run: Callable[[str], None], *, database_url: str, nice: int = 10,
+                 sched_idle: bool = False) -> None:
         self._run = run
         self._database_url = database_url
         self._nice = nice
+        self._sched_idle = sched_idle
         self._executor: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future] = {}
         self._settled: dict[str, threading.Event] = {}  # set once a job's outcome is final
@@ -61,7 +68,7 @@ class ProcessRunner:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_child_init, initargs=(self._nice,))
+                    initializer=_child_init, initargs=(self._nice, self._sched_idle))
             executor = self._executor
             future = executor.submit(self._run, job_id)
             self._futures[job_id] = future

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # lower CPU priority (nice), or in a thread of the API ("thread": tests that replace parts of the planner).
     job_isolation: Literal["process", "thread"] = "process"
     job_nice: int = Field(default=10, ge=0, le=19)
+    # On Linux the child also runs under the SCHED_IDLE policy: it only gets CPU time no request wants (a nice
+    # value alone still leaves it a share of a busy core, which shows in the requests' slowest answers).
+    job_sched_idle: bool = True
     # Freeze the objects alive once an API worker has started (gc.freeze): the garbage collector's full
     # passes then skip them and stay short, instead of stalling every request for ~0.1 s now and then.
     gc_freeze: bool = True

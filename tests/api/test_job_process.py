@@ -36,6 +36,8 @@ def test_a_job_is_planned_in_a_lower_priority_child_process(seeded, settings):
         child = runner.child_pid()
         assert child is not None and child != os.getpid()
         assert os.getpriority(os.PRIO_PROCESS, child) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+        if hasattr(os, "sched_getscheduler"):  # Linux: and only the CPU time requests leave (the default)
+            assert os.sched_getscheduler(child) == os.SCHED_IDLE
         job = client.get(f"/api/v1/plan-jobs/{job_id}").json()
         assert job["status"] == "succeeded", job
         rounds = client.get("/api/v1/rounds", params={"date": PLAN_DAY.isoformat()}).json()
@@ -87,3 +89,17 @@ def test_a_killed_child_fails_its_job_and_the_next_job_runs_in_a_new_one(db_engi
         assert runner.child_pid() not in (None, first_child)
     finally:
         runner.shutdown()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="scheduling policies are Linux-only")
+@pytest.mark.parametrize("sched_idle", [True, False])
+def test_the_planning_child_runs_under_sched_idle_only_when_asked(sched_idle):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dispatch.job_process import _child_init
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init,
+                             initargs=(0, sched_idle)) as pool:
+        policy = pool.submit(os.sched_getscheduler, 0).result(timeout=60)
+    assert policy == (os.SCHED_IDLE if sched_idle else os.sched_getscheduler(0))
