@@ -4,7 +4,8 @@
 Starts the API itself (uvicorn, N workers, 127.0.0.1 only) over a fresh database, seeds the Paris demo,
 plans and publishes the next collection day, makes the crews' round links and the relay points' links, starts a
 planning job for the collection day after, then sends requests open-loop at ``--rate`` per second for ``--duration``
-seconds (each request is scheduled at t0 + i/rate, whatever the answers before it):
+seconds after a ``--warmup`` at the same rate (each request is scheduled at t0 + i/rate, whatever the answers
+before it):
 
 * 35 % fill reports through the API (``POST /api/v1/relay-points/{id}/reports``, staff token),
 * 15 % relay-point page reports (``POST /p/{token}``, the form a shop uses),
@@ -12,7 +13,8 @@ seconds (each request is scheduled at t0 + i/rate, whatever the answers before i
 
 Prints throughput, latency percentiles (from the scheduled send time, so a server falling behind shows)
 and errors (status 0: transport error or timeout; -1: not sent because the server was more than 10 s behind);
-``--json`` prints one JSON object. Bounded: ``--max-requests`` and ``--duration`` (at most
+``--json`` prints one JSON object; ``--trace`` writes every request's timing to a CSV file. The warm-up's
+answers (a just-started server opening its connections) are summed up apart, not mixed into the figures. Bounded: ``--max-requests`` and ``--duration`` (at most
 600 s), loopback only.
 
     .venv/bin/python scripts/load_test.py --db sqlite --rate 200 --duration 60
@@ -67,6 +69,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--reset", action="store_true", help="create the PostgreSQL database if missing, then drop and recreate its public schema")
     p.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60, at most 600)")
+    p.add_argument("--warmup", type=float, default=5.0,
+                   help="seconds at the same rate before the measured --duration, summed up apart under 'warmup' "
+                        "(a freshly started server opens its database connections and prepares its statements "
+                        "then; default 5, 0 for none)")
     p.add_argument("--max-requests", type=int, default=200_000, help="never send more than this")
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     p.add_argument("--clients", type=int, default=64, help="keep-alive client connections (default 64)")
@@ -75,12 +81,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "runs all along)")
     p.add_argument("--no-plan-job", action="store_true", help="no planning job during the load (for comparison)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--trace", metavar="CSV", help="write one line per request (due time, kind, status, latency, "
+                   "client lag) to this file")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if not 0 < args.duration <= 600:
         p.error("--duration must be in (0, 600] seconds")
+    if not 0 <= args.warmup <= 60:
+        p.error("--warmup must be in [0, 60] seconds")
     if args.plan_time_limit is None:
-        args.plan_time_limit = args.duration
+        args.plan_time_limit = args.duration + args.warmup
     if not 0 < args.plan_time_limit <= 3600:
         p.error("--plan-time-limit must be in (0, 3600] seconds")
     if not 0 < args.rate <= 5000:
@@ -323,21 +333,28 @@ class _Connection:
         self.reader = self.writer = None
 
 
-def drive(base: str, work: Workload, *, rate: float, duration: float, max_requests: int, clients: int) -> dict:
+def drive(base: str, work: Workload, *, rate: float, duration: float, max_requests: int, clients: int,
+          trace: str | None = None, warmup: float = 0.0) -> dict:
     """Open-loop: request i is due at t0 + i/rate; latency counts from that due time. ``clients``
-    keep-alive connections; a request waits for a free one (that wait counts in its latency)."""
+    keep-alive connections; a request waits for a free one (that wait counts in its latency).
+    ``trace``: a CSV file, one line per request (due time from the start, kind, status, latency, client lag),
+    to see whether slow answers come in bursts. ``warmup``: seconds sent at the same rate first, whose answers
+    are summed up apart (``warmup`` in the result) and left out of the figures."""
     return asyncio.run(_drive(base, work, rate=rate, duration=duration, max_requests=max_requests,
-                              clients=clients))
+                              clients=clients, trace=trace, warmup=warmup))
 
 
 async def _drive(base: str, work: Workload, *, rate: float, duration: float, max_requests: int,
-                 clients: int) -> dict:
+                 clients: int, trace: str | None = None, warmup: float = 0.0) -> dict:
     parts = urlsplit(base)
     pool: asyncio.Queue[_Connection] = asyncio.Queue()
     for _ in range(clients):
         pool.put_nowait(_Connection(parts.hostname, parts.port))
     total = min(max_requests, int(rate * duration))
+    n_warm = int(rate * warmup)
     results: list[tuple[str, int, float, float]] = []  # kind, status (0: transport error), latency s, lag s
+    dues: list[float] = []  # the due time of each result, for --trace
+    warm: list[bool] = []  # whether each result belongs to the warm-up
     first_error: dict[str, str] = {}
     loop = asyncio.get_running_loop()
 
@@ -348,6 +365,8 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
         try:
             if start - due > GIVE_UP_S:  # the server is far behind: not sent, counted as an error (bounds the run)
                 results.append((kind, -1, start - due, start - due))
+                dues.append(due)
+                warm.append(i < n_warm)
                 return
             try:
                 status = await asyncio.wait_for(
@@ -358,24 +377,43 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
                 status = 0
                 first_error.setdefault("error", f"{type(exc).__name__}: {exc}")
             results.append((kind, status, loop.time() - due, start - due))
+            dues.append(due)
+            warm.append(i < n_warm)
         finally:
             pool.put_nowait(conn)
 
     cpu0 = time.process_time()
     t0 = loop.time() + 0.2
     tasks = []
-    for i in range(total):
+    for i in range(n_warm + total):
+        if i == n_warm:
+            cpu0 = time.process_time()
         due = t0 + i / rate
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.ensure_future(one(i, due)))
     await asyncio.gather(*tasks)
-    elapsed = loop.time() - t0
+    elapsed = loop.time() - t0 - n_warm / rate
     client_cpu = time.process_time() - cpu0
     while not pool.empty():
         pool.get_nowait().close()
+    if trace:
+        with open(trace, "w", encoding="utf-8") as out:
+            unix_t0 = time.time() - (loop.time() - t0)  # to line the trace up with other records
+            out.write("due_s,kind,status,latency_ms,client_lag_ms,due_unix,warmup\n")
+            for due, (kind, status, lat, lag), w in sorted(zip(dues, results, warm)):
+                out.write(f"{due - t0:.4f},{kind},{status},{1000 * lat:.2f},{1000 * lag:.2f},"
+                          f"{unix_t0 + due - t0:.3f},{int(w)}\n")
     ok = {200, 201, 303}
+    warm_results = [r for r, w in zip(results, warm) if w]
+    results = [r for r, w in zip(results, warm) if not w]
+    warm_latencies = [lat for _, status, lat, _ in warm_results if status in ok]
+    warm_summary = {"seconds": warmup, "requests": len(warm_results),
+                    "errors": sum(status not in ok for _, status, _, _ in warm_results),
+                    "latency_ms": {"p50": round(1000 * percentile(warm_latencies, 50), 1),
+                                   "p99": round(1000 * percentile(warm_latencies, 99), 1),
+                                   "max": round(1000 * max(warm_latencies, default=0.0), 1)}}
     latencies = [lat for _, status, lat, _ in results if status in ok]
     errors: dict[str, int] = {}
     by_kind: dict[str, int] = {}
@@ -400,7 +438,24 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
         "dropped_overload": errors.get("-1", 0),
         "first_transport_error": first_error.get("error"),
         "client_cpu_ms_per_request": round(1000 * client_cpu / len(results), 3) if results else 0.0,
+        "warmup": warm_summary,
     }
+
+
+def _quiet_collector() -> None:
+    """Keep the client's garbage collector from pausing the sending loop.
+
+    ``prepare`` planned a day, so this process holds the road network (millions of objects) and SQLAlchemy's
+    machinery: a full collection while sending walked all of it, a ~0.4 s pause of the client about 12 s
+    into every run (every request due meanwhile was sent late, then all at once). Drop the network and move
+    what is left out of the collector's reach."""
+    import gc
+
+    from dispatch import network
+
+    network._load.cache_clear()
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv=None) -> int:
@@ -413,6 +468,7 @@ def main(argv=None) -> int:
     os.environ["DISPATCH_SECRET_KEY"] = secret
     log(args, f"preparing {args.db} database, demo day {PLAN_DAY} planned and published …")
     world = prepare(url, reset=args.reset, plan_time_limit=min(args.plan_time_limit, 5.0))
+    _quiet_collector()
     proc, base = start_server(url, args.workers, {"DISPATCH_SECRET_KEY": secret,
                                                    "DISPATCH_SOLVE_TIME_LIMIT_S": str(args.plan_time_limit)})
     try:
@@ -427,7 +483,8 @@ def main(argv=None) -> int:
         log(args, f"server {base} ({args.workers} workers); planning job for {JOB_DAY}: "
                   f"{job_id or 'none'}; {args.rate:g} requests/s for {args.duration:g} s …")
         result = drive(base, Workload(world, args.seed), rate=args.rate, duration=args.duration,
-                       max_requests=args.max_requests, clients=args.clients)
+                       max_requests=args.max_requests, clients=args.clients, trace=args.trace,
+                       warmup=args.warmup)
         job_status = None
         if job_id and not job_id.startswith("not started"):
             try:
@@ -447,7 +504,12 @@ def main(argv=None) -> int:
               f"(target {args.rate:g}); latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, "
               f"max {lat['max']} ms; errors {result['errors']} {result['errors_by_status'] or ''}; "
               f"planning job {job_status}; load average {result['load_average']}")
-    return 0 if result["errors"] == 0 else 1
+        warm = result["warmup"]
+        if warm["requests"]:
+            print(f"warm-up before that ({warm['seconds']:g} s, not counted above): {warm['requests']} requests, "
+                  f"p50 {warm['latency_ms']['p50']} ms, p99 {warm['latency_ms']['p99']} ms, "
+                  f"max {warm['latency_ms']['max']} ms, errors {warm['errors']}")
+    return 0 if result["errors"] == 0 and result["warmup"]["errors"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ def test_load_script_reports_throughput_latency_and_no_error(tmp_path) -> None:
         env.pop(name, None)
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "load_test.py"), "--db", "sqlite", "--rate", "15", "--duration", "2",
-         "--workers", "1", "--plan-time-limit", "1", "--max-requests", "25", "--json"],
+         "--workers", "1", "--plan-time-limit", "1", "--max-requests", "25", "--warmup", "1",
+         "--trace", str(tmp_path / "trace.csv"), "--json"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
@@ -33,3 +34,14 @@ def test_load_script_reports_throughput_latency_and_no_error(tmp_path) -> None:
     assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert out["throughput_rps"] > 0 and out["db"] == "sqlite"
     assert out["planning_job"] in ("queued", "running", "succeeded")
+    # the warm-up (1 s at 15/s) is sent first and summed up apart, not in the figures above
+    assert out["warmup"]["requests"] == 15 and out["warmup"]["errors"] == 0
+    assert out["warmup"]["latency_ms"]["max"] > 0
+    # the trace: one line per request, in due order, warm-up first
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "trace.csv").open(encoding="utf-8")))
+    assert [r["warmup"] for r in rows] == ["1"] * 15 + ["0"] * 25
+    dues = [float(r["due_s"]) for r in rows]
+    assert dues == sorted(dues) and dues[15] == pytest.approx(1.0)
+    assert all(r["status"] in ("200", "201", "303") and float(r["latency_ms"]) > 0 for r in rows)
