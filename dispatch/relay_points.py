@@ -43,10 +43,12 @@ def list_relay_points(
 
 
 # The fill-report statements, built once: reports and crew updates are most of a busy morning's requests, and
-# building a statement (and its cache key) costs more CPU than running it. Core statements on the tables: the
-# report is returned as a plain StockReport, the relay point's copy in the session (if any) is expired below.
+# building a statement (and its cache key) costs more CPU than running it. The first is an ORM select (one
+# column, not the whole row), so the session flushes pending changes before it, as before; the writes are Core
+# statements on the tables: the report is returned as a plain StockReport, the relay point's copy in the session
+# (if any) is expired below.
 _RP, _REPORT = RelayPoint.__table__, StockReport.__table__
-_CAPACITY = select(_RP.c.capacity_m3).where(_RP.c.id == bindparam("rp_id"))  # one column, not the whole row
+_CAPACITY = select(RelayPoint.capacity_m3).where(RelayPoint.id == bindparam("rp_id"))
 _INSERT_REPORT = _REPORT.insert().returning(_REPORT.c.id)
 _SET_STOCK = (_RP.update()
               .where(_RP.c.id == bindparam("rp_id"),
