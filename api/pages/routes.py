@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Annotated, Any
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
@@ -249,6 +248,12 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
     values, errors = _parse_pickup(data, lang, partial=True)
     if errors:
         return JSONResponse({"ok": False, "reasons": errors, "complete": False}, status_code=422)
+    # The rules read the database and try insertions into the days' plans: in the thread pool, not the event
+    # loop (this check runs as donors type).
+    return await run_in_threadpool(_donor_check, values, lang, session=session, settings=settings, network=network)
+
+
+def _donor_check(values: dict[str, Any], lang: str, *, session, settings, network) -> JSONResponse:
     known = {"volume": values["volume_m3"] is not None, "date": values["date"] is not None,
              "position": values["lat"] is not None and values["lon"] is not None}
     ctx = _rule_context(settings, network, session, lat=values["lat"], lon=values["lon"],
@@ -289,19 +294,26 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
               "nearby": None, "position_error": None}
     if errors:
         return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
-    ctx = _rule_context(settings, network, session, lat=values["lat"], lon=values["lon"],
-                        volume_m3=values["volume_m3"])
     req = _pickup_input(values)
-    record, decision = await run_in_threadpool(  # a write: it may wait for a lock, never in the event loop
-        partial(pickup_rules.create_pickup, req, config=pickup_rules.rules_config(settings), ctx=ctx, session=session))
-    result = {
-        "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
-        "reasons": decision.messages(lang),
-        "date_refused": any(r.field in ("date", "slot") for r in decision.reasons),
-        "alternatives": _alternatives(decision, lang),
-    }
-    nearby = None if decision.accepted else _nearest(req.lat, req.lon, session=session, network=network,
-                                                     settings=settings)
+
+    def work() -> tuple[Any, dict[str, Any], list | None]:
+        # The rules read the database and try insertions into the days' plans, then the request is stored (it
+        # may wait for a lock): all of it in one thread-pool hop with the commit, never in the event loop.
+        ctx = _rule_context(settings, network, session, lat=values["lat"], lon=values["lon"],
+                            volume_m3=values["volume_m3"])
+        record, decision = pickup_rules.create_pickup(req, config=pickup_rules.rules_config(settings), ctx=ctx,
+                                                      session=session)
+        result = {
+            "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
+            "reasons": decision.messages(lang),
+            "date_refused": any(r.field in ("date", "slot") for r in decision.reasons),
+            "alternatives": _alternatives(decision, lang),
+        }
+        nearby = None if decision.accepted else _nearest(req.lat, req.lon, session=session, network=network,
+                                                         settings=settings)
+        return decision, result, nearby
+
+    decision, result, nearby = await in_unit_of_work(request, work)
     common["nearby"] = nearby
     if decision.accepted:  # a fresh form: the same donation is not sent twice by mistake
         common["values"] = _donor_defaults(settings) | {"lat": req.lat, "lon": req.lon, "address": ""}
