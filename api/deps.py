@@ -30,22 +30,25 @@ class _UnitOfWork:
         self.done = False
 
     def finish(self, exc: BaseException | None = None) -> None:
-        """Commit (after the ``before_commit`` work), or roll back when ``exc`` is given; close. Blocking."""
+        """Commit (after the ``before_commit`` work), or roll back when ``exc`` is given; close. Blocking.
+        Raises what fails here (a ``before_commit`` work, the commit), never ``exc`` itself."""
         if self.done:
             return
         self.done = True
-        if exc is None:
-            try:
-                for work in self.before_commit:
-                    work()
-            except BaseException as failed:
-                exc = failed
-            else:
-                self.scope.__exit__(None, None, None)  # commit (a failed commit rolls back and raises)
-                return
-        # session_scope rolls back, closes and re-raises; __exit__ returns False for that same exception.
-        if not self.scope.__exit__(type(exc), exc, exc.__traceback__):
-            raise exc
+        if exc is not None:
+            self._rollback(exc)
+            return
+        try:
+            for work in self.before_commit:
+                work()
+        except BaseException as failed:
+            self._rollback(failed)
+            raise
+        self.scope.__exit__(None, None, None)  # commit (a failed commit rolls back and raises)
+
+    def _rollback(self, exc: BaseException) -> None:
+        # session_scope rolls back, closes and re-raises ``exc``, which __exit__ reports by returning False.
+        self.scope.__exit__(type(exc), exc, exc.__traceback__)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -84,7 +87,7 @@ async def in_unit_of_work(request: Request, work: Callable[[], T]) -> T:
         try:
             result = work()
         except BaseException as exc:
-            uow.finish(exc)  # re-raises exc
+            uow.finish(exc)  # rolls back
             raise
         uow.finish()
         return result

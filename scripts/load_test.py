@@ -14,8 +14,8 @@ before it):
 Prints throughput, latency percentiles (from the scheduled send time, so a server falling behind shows)
 and errors (status 0: transport error or timeout; -1: not sent because the server was more than 10 s behind);
 ``--json`` prints one JSON object; ``--trace`` writes every request's timing to a CSV file. The warm-up's
-answers (a just-started server opening its connections) are summed up apart, not mixed into the figures. Bounded: ``--max-requests`` and ``--duration`` (at most
-600 s), loopback only.
+answers (a just-started server opening its connections) are summed up apart, not mixed into the figures.
+Bounded: ``--max-requests`` and ``--duration`` (at most 600 s), loopback only.
 
     .venv/bin/python scripts/load_test.py --db sqlite --rate 200 --duration 60
     .venv/bin/python scripts/load_test.py --db postgresql --url postgresql+psycopg://postgres@127.0.0.1/loadtest --reset
@@ -353,8 +353,7 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
     total = min(max_requests, int(rate * duration))
     n_warm = int(rate * warmup)
     results: list[tuple[str, int, float, float]] = []  # kind, status (0: transport error), latency s, lag s
-    dues: list[float] = []  # the due time of each result, for --trace
-    warm: list[bool] = []  # whether each result belongs to the warm-up
+    numbers: list[int] = []  # each result's request number i: due at t0 + i/rate, warm-up when i < n_warm
     first_error: dict[str, str] = {}
     loop = asyncio.get_running_loop()
 
@@ -365,8 +364,7 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
         try:
             if start - due > GIVE_UP_S:  # the server is far behind: not sent, counted as an error (bounds the run)
                 results.append((kind, -1, start - due, start - due))
-                dues.append(due)
-                warm.append(i < n_warm)
+                numbers.append(i)
                 return
             try:
                 status = await asyncio.wait_for(
@@ -377,8 +375,7 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
                 status = 0
                 first_error.setdefault("error", f"{type(exc).__name__}: {exc}")
             results.append((kind, status, loop.time() - due, start - due))
-            dues.append(due)
-            warm.append(i < n_warm)
+            numbers.append(i)
         finally:
             pool.put_nowait(conn)
 
@@ -402,12 +399,12 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
         with open(trace, "w", encoding="utf-8") as out:
             unix_t0 = time.time() - (loop.time() - t0)  # to line the trace up with other records
             out.write("due_s,kind,status,latency_ms,client_lag_ms,due_unix,warmup\n")
-            for due, (kind, status, lat, lag), w in sorted(zip(dues, results, warm)):
-                out.write(f"{due - t0:.4f},{kind},{status},{1000 * lat:.2f},{1000 * lag:.2f},"
-                          f"{unix_t0 + due - t0:.3f},{int(w)}\n")
+            for i, (kind, status, lat, lag) in sorted(zip(numbers, results)):
+                out.write(f"{i / rate:.4f},{kind},{status},{1000 * lat:.2f},{1000 * lag:.2f},"
+                          f"{unix_t0 + i / rate:.3f},{int(i < n_warm)}\n")
     ok = {200, 201, 303}
-    warm_results = [r for r, w in zip(results, warm) if w]
-    results = [r for r, w in zip(results, warm) if not w]
+    warm_results = [r for i, r in zip(numbers, results) if i < n_warm]
+    results = [r for i, r in zip(numbers, results) if i >= n_warm]
     warm_latencies = [lat for _, status, lat, _ in warm_results if status in ok]
     warm_summary = {"seconds": warmup, "requests": len(warm_results),
                     "errors": sum(status not in ok for _, status, _, _ in warm_results),
