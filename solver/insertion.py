@@ -42,7 +42,7 @@ class Context:
 
 
 class _RouteState:
-    __slots__ = ("k", "seq", "early", "late", "load")
+    __slots__ = ("k", "seq", "early", "late", "load", "arcs", "cost")
 
     def __init__(self, ctx: Context, k: int, visits: list[int]) -> None:
         self.k = k
@@ -68,23 +68,36 @@ class _RouteState:
         self.early, self.late = early, late
         dims = len(ctx.room[self.k])
         self.load = tuple(sum(ctx.demand[u][d] for u in seq[1:-1]) for d in range(dims))
+        c = ctx.cost[self.k]
+        self.arcs = [c[a][b] for a, b in zip(seq, seq[1:])]  # arc cost after each position
+        # what the route costs in the objective (0 when empty, as in OR-Tools)
+        self.cost = ctx.fixed[self.k] + sum(self.arcs) if m > 2 else 0
 
 
-def recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random, blink: float = 0.01) -> list[list[int]]:
+def _state(ctx: Context, k: int, visits: list[int]) -> _RouteState:
+    """The (cached) state of model vehicle ``k`` serving ``visits``; states are shared through the
+    cache: replace, never mutate."""
+    key = (k, tuple(visits))
+    st = ctx.cache.get(key)
+    if st is None:
+        st = ctx.cache[key] = _RouteState(ctx, k, visits)
+    return st
+
+
+def recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random, blink: float = 0.01,
+             near: list[list[int]] | None = None) -> list[list[int]]:
     """Insert ``removed`` into ``routes`` (visit nodes per model vehicle, start/end excluded);
-    returns the new routes. Visits without a feasible position are left out."""
-    cache = ctx.cache
-    if len(cache) > 20_000:
-        cache.clear()
+    returns the new routes. Visits without a feasible position are left out. With ``near`` (per
+    visit node, its nearest visit nodes), a visit is first tried only in the routes serving one of
+    them (and the empty ones), and in every route only when none of those has room for it."""
+    return [st.seq[1:-1] for st in _recreate(ctx, routes, removed, rng, blink, near)]
 
-    def state(k: int, visits: list[int]) -> _RouteState:
-        key = (k, tuple(visits))
-        st = cache.get(key)
-        if st is None:
-            st = cache[key] = _RouteState(ctx, k, visits)
-        return st
 
-    states = [state(k, r) for k, r in enumerate(routes)]
+def _recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random,
+              blink: float = 0.01, near: list[list[int]] | None = None) -> list[_RouteState]:
+    if len(ctx.cache) > 20_000:
+        ctx.cache.clear()
+    states = [_state(ctx, k, r) for k, r in enumerate(routes)]
     order = list(removed)
     how = rng.random()
     if how < 0.4:
@@ -95,42 +108,78 @@ def recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: ran
         order.sort(key=lambda u: (-ctx.dist_from_start[u], rng.random()))
     else:
         order.sort(key=lambda u: (ctx.dist_from_start[u], rng.random()))
-    t = ctx.time
+    one_dim = all(len(r) == 1 for r in ctx.room)
+    route_of = {v: st.k for st in states for v in st.seq[1:-1]} if near is not None else None
     for u in order:
-        lo_u, hi_u, dem = ctx.lo[u], ctx.hi[u], ctx.demand[u]
-        best = None
-        best_delta = None
-        for st in states:
-            k = st.k
-            if k not in ctx.allowed[u]:
-                continue
-            room = ctx.room[k]
-            if any(a + b > r for a, b, r in zip(st.load, dem, room)):
-                continue
-            seq, early, late, c = st.seq, st.early, st.late, ctx.cost[k]
-            # an empty route costs nothing (not even start -> end): opening it costs the fixed cost
-            extra = ctx.fixed[k] + c[seq[0]][seq[1]] if len(seq) == 2 else 0
-            cu = c[u]
-            tu = t[u]
-            for p in range(len(seq) - 1):
-                a, b = seq[p], seq[p + 1]
-                delta = c[a][u] + cu[b] - c[a][b] + extra
-                if best_delta is not None and delta >= best_delta:
-                    continue
-                e = early[p] + t[a][u]
-                if e < lo_u:
-                    e = lo_u
-                if e > hi_u or e + tu[b] > late[p + 1]:
-                    continue
-                if blink and rng.random() < blink:
-                    continue
-                best, best_delta = (st, p), delta
-        if best is not None:  # states are shared through the cache: replace, never mutate
+        if route_of is None:
+            best = _cheapest(ctx, states, u, rng, blink, one_dim)
+        else:
+            ks = {route_of[v] for v in near[u] if v in route_of}
+            ks.update(st.k for st in states if len(st.seq) == 2)
+            best = _cheapest(ctx, [states[k] for k in sorted(ks)], u, rng, blink, one_dim)
+            if best is None and len(ks) < len(states):
+                best = _cheapest(ctx, [st for st in states if st.k not in ks], u, rng, blink, one_dim)
+        if best is not None:
             st, p = best
             visits = st.seq[1:-1]
             visits.insert(p, u)
-            states[st.k] = state(st.k, visits)
-    return [st.seq[1:-1] for st in states]
+            states[st.k] = _state(ctx, st.k, visits)
+            if route_of is not None:
+                route_of[u] = st.k
+    return states
+
+
+def _cheapest(ctx: Context, states: list[_RouteState], u: int, rng: random.Random, blink: float,
+              one_dim: bool) -> tuple[_RouteState, int] | None:
+    """The cheapest feasible position of visit ``u`` in ``states`` (each position skipped with
+    probability ``blink``): (route state, position after which to insert) or None."""
+    t = ctx.time
+    lo_u, hi_u, dem = ctx.lo[u], ctx.hi[u], ctx.demand[u]
+    allowed = ctx.allowed[u]
+    tu = t[u]
+    best = None
+    best_delta = None
+    for st in states:
+        k = st.k
+        if k not in allowed:
+            continue
+        room = ctx.room[k]
+        if one_dim:
+            if st.load[0] + dem[0] > room[0]:
+                continue
+        elif any(a + b > r for a, b, r in zip(st.load, dem, room)):
+            continue
+        seq, early, late, c = st.seq, st.early, st.late, ctx.cost[k]
+        cu = c[u]
+        if len(seq) == 2:  # an empty route costs nothing (not even start -> end): opening it costs the fixed cost
+            a, b = seq
+            delta = c[a][u] + cu[b] + ctx.fixed[k]
+            if best_delta is not None and delta >= best_delta:
+                continue
+            e = max(early[0] + t[a][u], lo_u)
+            if e <= hi_u and e + tu[b] <= late[1] and not (blink and rng.random() < blink):
+                best, best_delta = (st, 0), delta
+            continue
+        # every position's extra cost at once, then the positions tried cheapest first: the first
+        # feasible one (not blinked) is this route's best
+        deltas = [c[a][u] + cu[b] - arc for a, b, arc in zip(seq, seq[1:], st.arcs)]
+        if best_delta is None:
+            cand = sorted((d, p) for p, d in enumerate(deltas))
+        else:
+            bound = best_delta
+            cand = sorted((d, p) for p, d in enumerate(deltas) if d < bound)
+        for delta, p in cand:
+            a = seq[p]
+            e = early[p] + t[a][u]
+            if e < lo_u:
+                e = lo_u
+            if e > hi_u or e + tu[seq[p + 1]] > late[p + 1]:
+                continue
+            if blink and rng.random() < blink:
+                continue
+            best, best_delta = (st, p), delta
+            break
+    return best
 
 
 def route_cost(ctx: Context, k: int, visits: list[int]) -> int:
@@ -194,6 +243,7 @@ def search(
     polish_every: float = 2.0,
     should_stop=None,
     string_share: float = 0.5,
+    granular: int = 0,
 ) -> tuple[list[list[int]], int, int]:
     """Ruin-and-recreate in pure Python: remove a cluster of served visits (a random one and its
     nearest served neighbours ``near``), re-insert with :func:`recreate`, accept by
@@ -207,12 +257,13 @@ def search(
 
     def total(rs: list[list[int]]) -> int:
         served = sum(len(r) for r in rs)
-        cost = sum(route_cost(ctx, k, r) for k, r in enumerate(rs))
+        cost = sum(_state(ctx, k, r).cost for k, r in enumerate(rs))
         if served < n_vis:
             on = {u for r in rs for u in r}
             cost += sum(penalty[u] for u in range(n_vis) if u not in on)
         return cost
 
+    near_g = [nb[:granular] for nb in near] if granular else None
     cur = [list(r) for r in routes]
     cur_cost = total(cur)
     best, best_cost = [list(r) for r in cur], cur_cost
@@ -251,7 +302,7 @@ def search(
             continue
         # visits left out earlier get another chance
         out = [u for u in range(n_vis) if u not in on] if len(served) < n_vis else []
-        cand = recreate(ctx, cand, removed + out, rng)
+        cand = recreate(ctx, cand, removed + out, rng, near=near_g)
         iters += 1
         cost = total(cand)
         progress = min(1.0, (_t.time() - t_start) / span)
