@@ -3,7 +3,8 @@
 Given the kept routes (visit nodes per vehicle) and the removed visits, put every removed visit
 back at its cheapest feasible position (capacity, one time window, shift), one after the other
 in a random order (SISR-style: random / largest demand / farthest from the start / closest),
-skipping each candidate position with a small "blink" probability. The result is a complete plan
+skipping each candidate position with a small "blink" probability; optionally (``near``) looking
+first only in the routes that serve one of the visit's nearest visits. The result is a complete plan
 that ``model.py`` hands to OR-Tools for a short greedy descent: far fewer moves than letting the
 local search re-insert the visits one improving move at a time.
 
@@ -249,7 +250,9 @@ def search(
     nearest served neighbours ``near``), re-insert with :func:`recreate`, accept by
     record-to-record travel (threshold ``thr0`` of the best, shrinking to 0). Every
     ``polish_every`` seconds (and at the end) the best plan goes through ``polish(routes)`` (the
-    OR-Tools descent), which returns ``(routes, cost)`` or None. Costs are OR-Tools' objective:
+    OR-Tools descent), which returns ``(routes, cost)`` or None. With ``granular`` > 0 a removed
+    visit is first tried in the routes of its ``granular`` nearest visits (:func:`recreate`'s
+    ``near``). Costs are OR-Tools' objective:
     route costs + ``penalty`` of every visit left out. Returns (best routes, cost, iterations)."""
     import time as _t
 
