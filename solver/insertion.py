@@ -183,16 +183,6 @@ def _cheapest(ctx: Context, states: list[_RouteState], u: int, rng: random.Rando
     return best
 
 
-def route_cost(ctx: Context, k: int, visits: list[int]) -> int:
-    """Arc costs + fixed cost of model vehicle ``k`` serving ``visits`` (0 for an empty route,
-    as in OR-Tools)."""
-    if not visits:
-        return 0
-    c = ctx.cost[k]
-    seq = [ctx.starts[k], *visits, ctx.ends[k]]
-    return ctx.fixed[k] + sum(c[a][b] for a, b in zip(seq, seq[1:]))
-
-
 def feasible(ctx: Context, k: int, visits: list[int]) -> bool:
     """Capacity, windows and shift of one route (earliest schedule)."""
     dims = len(ctx.room[k])

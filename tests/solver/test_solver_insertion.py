@@ -44,39 +44,17 @@ def _context(rng: random.Random, n_vis: int, n_veh: int) -> insertion.Context:
     )
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_recreate_inserts_at_the_cheapest_feasible_position(seed):
-    rng = random.Random(seed)
-    ctx = _context(rng, n_vis=7, n_veh=2)
-    # a feasible starting plan: greedy, visit by visit, anywhere feasible
-    routes: list[list[int]] = [[], []]
-    for u in range(6):
-        for k, p in itertools.product(range(2), range(7)):
-            if k in ctx.allowed[u] and p <= len(routes[k]):
-                cand = routes[k][:p] + [u] + routes[k][p:]
-                if insertion.feasible(ctx, k, cand):
-                    routes[k] = cand
-                    break
-    u = 6
-    out = insertion.recreate(ctx, routes, [u], random.Random(0), blink=0.0)
-    before = sum(insertion.route_cost(ctx, k, r) for k, r in enumerate(routes))
-    options = [
-        sum(insertion.route_cost(ctx, j, routes[j][:p] + [u] + routes[j][p:] if j == k else routes[j]) for j in range(2))
-        for k in range(2)
-        if k in ctx.allowed[u]
-        for p in range(len(routes[k]) + 1)
-        if insertion.feasible(ctx, k, routes[k][:p] + [u] + routes[k][p:])
-    ]
-    assert all(insertion.feasible(ctx, k, r) for k, r in enumerate(out))
-    after = sum(insertion.route_cost(ctx, k, r) for k, r in enumerate(out))
-    if options:
-        assert after == min(options)
-        assert sorted(x for r in out for x in r) == sorted([*(x for r in routes for x in r), u])
-    else:
-        assert out == routes and after == before
+def _route_cost(ctx: insertion.Context, k: int, visits: list[int]) -> int:
+    """Arc costs + fixed cost of model vehicle ``k`` serving ``visits`` (0 for an empty route, as in
+    OR-Tools), computed from the definition."""
+    if not visits:
+        return 0
+    seq = [ctx.starts[k], *visits, ctx.ends[k]]
+    return ctx.fixed[k] + sum(ctx.cost[k][a][b] for a, b in zip(seq, seq[1:]))
 
 
 def _greedy_plan(ctx: insertion.Context, n_routes: int, visits) -> list[list[int]]:
+    """A feasible starting plan: visit by visit, at the first feasible position."""
     routes: list[list[int]] = [[] for _ in range(n_routes)]
     for u in visits:
         for k, p in itertools.product(range(n_routes), range(len(visits) + 1)):
@@ -86,6 +64,30 @@ def _greedy_plan(ctx: insertion.Context, n_routes: int, visits) -> list[list[int
                     routes[k] = cand
                     break
     return routes
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_recreate_inserts_at_the_cheapest_feasible_position(seed):
+    rng = random.Random(seed)
+    ctx = _context(rng, n_vis=7, n_veh=2)
+    routes = _greedy_plan(ctx, 2, range(6))
+    u = 6
+    out = insertion.recreate(ctx, routes, [u], random.Random(0), blink=0.0)
+    before = sum(_route_cost(ctx, k, r) for k, r in enumerate(routes))
+    options = [
+        sum(_route_cost(ctx, j, routes[j][:p] + [u] + routes[j][p:] if j == k else routes[j]) for j in range(2))
+        for k in range(2)
+        if k in ctx.allowed[u]
+        for p in range(len(routes[k]) + 1)
+        if insertion.feasible(ctx, k, routes[k][:p] + [u] + routes[k][p:])
+    ]
+    assert all(insertion.feasible(ctx, k, r) for k, r in enumerate(out))
+    after = sum(_route_cost(ctx, k, r) for k, r in enumerate(out))
+    if options:
+        assert after == min(options)
+        assert sorted(x for r in out for x in r) == sorted([*(x for r in routes for x in r), u])
+    else:
+        assert out == routes and after == before
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -103,7 +105,7 @@ def test_recreate_with_neighbours_tries_their_routes_first_then_all(seed):
 
     def cheapest(ks):
         costs = [
-            sum(insertion.route_cost(ctx, j, routes[j][:p] + [u] + routes[j][p:] if j == k else routes[j])
+            sum(_route_cost(ctx, j, routes[j][:p] + [u] + routes[j][p:] if j == k else routes[j])
                 for j in range(4))
             for k in ks
             if k in ctx.allowed[u]
@@ -116,7 +118,7 @@ def test_recreate_with_neighbours_tries_their_routes_first_then_all(seed):
     expected = cheapest(first)
     if expected is None:
         expected = cheapest(range(4))
-    after = sum(insertion.route_cost(ctx, k, r) for k, r in enumerate(out))
+    after = sum(_route_cost(ctx, k, r) for k, r in enumerate(out))
     if expected is None:
         assert out == routes
     else:
