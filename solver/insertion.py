@@ -111,12 +111,13 @@ def _recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: ra
         order.sort(key=lambda u: (ctx.dist_from_start[u], rng.random()))
     one_dim = all(len(r) == 1 for r in ctx.room)
     route_of = {v: st.k for st in states for v in st.seq[1:-1]} if near is not None else None
+    empty = {st.k for st in states if len(st.seq) == 2}
     for u in order:
         if route_of is None:
             best = _cheapest(ctx, states, u, rng, blink, one_dim)
         else:
             ks = {route_of[v] for v in near[u] if v in route_of}
-            ks.update(st.k for st in states if len(st.seq) == 2)
+            ks |= empty
             best = _cheapest(ctx, [states[k] for k in sorted(ks)], u, rng, blink, one_dim)
             if best is None and len(ks) < len(states):
                 best = _cheapest(ctx, [st for st in states if st.k not in ks], u, rng, blink, one_dim)
@@ -125,6 +126,7 @@ def _recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: ra
             visits = st.seq[1:-1]
             visits.insert(p, u)
             states[st.k] = _state(ctx, st.k, visits)
+            empty.discard(st.k)
             if route_of is not None:
                 route_of[u] = st.k
     return states
