@@ -20,6 +20,7 @@ takes ``time[a][b]`` (service of a + travel); a node's time must lie in ``[lo, h
 from __future__ import annotations
 
 import random
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 
@@ -163,14 +164,22 @@ def _cheapest(ctx: Context, states: list[_RouteState], u: int, rng: random.Rando
             if e <= hi_u and e + tu[b] <= late[1] and not (blink and rng.random() < blink):
                 best, best_delta = (st, 0), delta
             continue
-        # every position's extra cost at once, then the positions tried cheapest first: the first
-        # feasible one (not blinked) is this route's best
-        deltas = [c[a][u] + cu[b] - arc for a, b, arc in zip(seq, seq[1:], st.arcs)]
+        # Only the positions p with early[p] <= hi_u and late[p + 1] >= lo_u can take u (both
+        # lists are non-decreasing along the route: bisect), which leaves a few with tight windows.
+        # Their extra costs at once, then tried cheapest first: the first feasible one (not
+        # blinked) is this route's best.
+        p0 = bisect_left(late, lo_u, 1) - 1
+        p1 = min(bisect_right(early, hi_u), len(seq) - 1)
+        if p0 >= p1:
+            continue
+        arcs = st.arcs
         if best_delta is None:
-            cand = sorted((d, p) for p, d in enumerate(deltas))
+            cand = sorted((c[seq[p]][u] + cu[seq[p + 1]] - arcs[p], p) for p in range(p0, p1))
         else:
             bound = best_delta
-            cand = sorted((d, p) for p, d in enumerate(deltas) if d < bound)
+            cand = sorted(
+                (d, p) for p in range(p0, p1) if (d := c[seq[p]][u] + cu[seq[p + 1]] - arcs[p]) < bound
+            )
         for delta, p in cand:
             a = seq[p]
             e = early[p] + t[a][u]
