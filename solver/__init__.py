@@ -71,6 +71,7 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
     # building included, should fit in time_limit_s; a little is kept for extracting the routes.
     deadline = _time.time() + options.time_limit_s - min(0.5, 0.05 * options.time_limit_s)
     problem.validate()
+    _check_initial(problem, options)
 
     failures = precheck(problem)
     seq_vehicle = sequence_vehicle(problem)
@@ -137,3 +138,22 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
     )
     return Solution(status, summary, routes, unassigned_list, explanation)
 
+
+def _check_initial(problem: Problem, options: SolveOptions) -> None:
+    """``options.initial_routes`` names vehicles and visits of ``problem``, each at most once."""
+    vehicles = {v.id for v in problem.vehicles}
+    visits = {v.id for v in problem.visits}
+    seen_vehicles: set[str] = set()
+    seen_visits: set[str] = set()
+    for vehicle_id, seq in options.initial_routes:
+        if vehicle_id not in vehicles:
+            raise ProblemError(f"options.initial_routes: vehicle {vehicle_id!r} is not in the problem")
+        if vehicle_id in seen_vehicles:
+            raise ProblemError(f"options.initial_routes: vehicle {vehicle_id!r} is listed twice")
+        seen_vehicles.add(vehicle_id)
+        for visit_id in seq:
+            if visit_id not in visits:
+                raise ProblemError(f"options.initial_routes: visit {visit_id!r} (vehicle {vehicle_id!r}) is not in the problem")
+            if visit_id in seen_visits:
+                raise ProblemError(f"options.initial_routes: visit {visit_id!r} is in more than one place")
+            seen_visits.add(visit_id)

@@ -22,7 +22,8 @@ computes them on the road graph), and the sites' ``coordinates`` -- so 5,000 vis
    limit, split over the waves of ``workers`` clusters.
 4. **Repair across borders.** Neighbouring clusters (adjacent sectors or medoid clusters of a depot,
    and, with coordinates, the closest clusters of neighbouring depots) are re-solved together, their two vehicle sets and all their visits (unassigned ones too): even pairs
-   first, then odd pairs, each round in parallel; a pair's new plan is kept only if it serves more
+   first, then odd pairs, each round in parallel, each pair's search starting from its clusters'
+   current routes (``SolveOptions.initial_routes``); a pair's new plan is kept only if it serves more
    mandatory visits or costs less. The rest of the time limit goes there.
 
 With a ``solution_limit`` every sub-solve is the deterministic single search, and results are
@@ -143,8 +144,10 @@ def solve_decomposed(
                                               sorted(ca.visits + cb.visits), matrix, template))
             left = max(0.0, deadline - _time.monotonic() - 0.5)
             per = max(1.0, left / (len(rounds) - r) / max(1, math.ceil(len(batch) / workers)))
-            results = _run_all([(p, dataclasses.replace(sub_options, time_limit_s=per)) for p, _ in pair_jobs],
-                               workers)
+            # each pair starts from its two clusters' current routes (a warm start): never worse
+            starts = [_plan(clusters[a], clusters[b]) for a, b in batch]
+            results = _run_all([(p, dataclasses.replace(sub_options, time_limit_s=per, initial_routes=start))
+                                for (p, _), start in zip(pair_jobs, starts)], workers)
             for (a, b), (p, locs), sol in zip(batch, pair_jobs, results):
                 ca, cb = clusters[a], clusters[b]
                 if _score(sol, p) < (ca.score[0] + cb.score[0], ca.score[1] + cb.score[1]):
@@ -522,6 +525,11 @@ def _split(ca: _Cluster, cb: _Cluster, sol: Solution, locs: list[int], visits, m
     cb.visits = sorted(index[x] for r in cb.routes for x in r.visit_ids)
     cb_cost = sum(r.cost for r in cb.routes)
     ca.score, cb.score = (missing, sol.summary.cost - cb_cost), (0, cb_cost)
+
+
+def _plan(*clusters: _Cluster) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The clusters' current routes as a warm start (``SolveOptions.initial_routes``)."""
+    return tuple((r.vehicle, r.visit_ids) for c in clusters for r in c.routes)
 
 
 def _globalise(route: Route, locs: list[int]) -> Route:

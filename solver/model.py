@@ -390,6 +390,25 @@ def _python_lns(routing, manager, assignment, problem, options, params, fast, n_
     return best["assignment"]
 
 
+def _initial_assignment(routing, manager, problem: Problem, options: SolveOptions, params, visit_idx, vehicles):
+    """``options.initial_routes`` as an assignment of the model, or None (none given, or not a
+    feasible plan of this model: then the search builds its own first solution)."""
+    if not options.initial_routes:
+        return None
+    node_of = {problem.visits[i].id: n for n, i in enumerate(visit_idx)}
+    k_of = {v.id: k for k, v in enumerate(vehicles)}
+    routes: list[list[int]] = [[] for _ in vehicles]
+    for vehicle_id, seq in options.initial_routes:
+        nodes = [node_of[x] for x in seq if x in node_of]
+        if vehicle_id not in k_of:  # a vehicle that cannot even drive home is not modelled
+            if nodes:
+                return None
+            continue
+        routes[k_of[vehicle_id]] = [manager.NodeToIndex(n) for n in nodes]
+    routing.CloseModelWithParameters(params)
+    return routing.ReadAssignmentFromRoutes(routes, True)
+
+
 def _useless_last_reload(problem: Problem, v, last_visit: int) -> bool:
     """A reload right before the end is useless if going straight home is no longer."""
     a, r, e = problem.visits[last_visit].location, v.reload_location, v.end
@@ -625,7 +644,14 @@ def run(
         first_s = max(0.1, frac * remaining, min(0.5 * remaining, 1.0))
         params = _search_parameters(problem, options, bool(reload_vehicle), member, min(limit_s, first_s))
     watch = _Progress(routing, options)
-    assignment = routing.SolveWithParameters(params)
+    initial = _initial_assignment(routing, manager, problem, options, params, visit_idx, vehicles)
+    if initial is None:
+        assignment = routing.SolveWithParameters(params)
+    elif lns:  # ruin-and-recreate starts from the given plan
+        assignment = initial
+    else:
+        params = _search_parameters(problem, options, bool(reload_vehicle), member, limit_s)
+        assignment = routing.SolveFromAssignmentWithParameters(initial, params) or initial
     if lns and deadline - _time.time() > 0.1 and not watch.stopped and (
         assignment is None or _served(routing, manager, assignment, n_vis) < min(3, n_vis)
     ):

@@ -104,3 +104,9 @@ class SolveOptions:
     # a truthy value stops the search early (the best solution so far is kept). Never sent to
     # portfolio children or decomposition workers (not picklable in general).
     progress: Callable[[dict], object] | None = field(default=None, compare=False, repr=False)
+    # A plan to start from (a warm start): per vehicle id, its visit ids in order. The search
+    # begins from it instead of building a first solution, so the result is never worse than this
+    # plan when it is feasible; when it is not (a broken window, a vehicle a visit may not use...)
+    # the search starts from scratch as usual. Vehicles not listed start empty; visits not listed
+    # start unassigned. Ids must exist in the problem (``solve`` raises ProblemError otherwise).
+    initial_routes: tuple[tuple[str, tuple[str, ...]], ...] = ()
