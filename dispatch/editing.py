@@ -827,10 +827,13 @@ def insert_visit(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
 
 
 def _solve(problem: solver.Problem, settings: Settings, limit: float, seed: int | None, *,
-           progress: Callable[[dict], object] | None = None) -> solver.Solution:
-    """Solve; a search that serves nothing (no solution found in time) changes nothing: 422."""
+           progress: Callable[[dict], object] | None = None,
+           initial: tuple[tuple[str, tuple[str | None, ...]], ...] = ()) -> solver.Solution:
+    """Solve (from the ``initial`` plan when given: see ``solver.SolveOptions.initial_routes``); a
+    search that serves nothing (no solution found in time) changes nothing: 422."""
     options = solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
-                                  solution_limit=settings.solve_solution_limit, progress=progress)
+                                  solution_limit=settings.solve_solution_limit, progress=progress,
+                                  initial_routes=initial)
     solution = solver.solve(problem, options)
     if problem.visits and not solution.routes:
         # Nothing found in time (an overloaded day): let the search leave mandatory visits out, at a
@@ -963,6 +966,9 @@ class Prepared:
     kept: dict[int, list[int]] = field(default_factory=dict)
     offsets: dict[int, int] = field(default_factory=dict)
     outcomes: frozenset[int] = frozenset()
+    # The re-optimisation only: the draft's rounds as the solver's starting plan (vehicle id, visit
+    # ids in order), so that re-optimising never ends with a plan the solver scores worse than the draft.
+    initial: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
 
 
 def edit_time_limit(settings: Settings, time_limit_s: float | None) -> float:
@@ -986,13 +992,37 @@ def prepare_reoptimise(plan_id: int, settings: Settings, network: RoadNetwork, *
     ctx.problem = _locked(ctx, plan, rounds)
     before = {s.id: (s.round_id, s.position) for r in rounds for s in r.stops if s.kind in VISIT_KINDS}
     return Prepared("reoptimise", plan.id, plan.version, ctx, limit, seed,
-                    detail={"before": before, "draft": True})
+                    detail={"before": before, "draft": True}, initial=_draft_routes(ctx, rounds))
+
+
+def _draft_routes(ctx: Context, rounds: list[Round]) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
+    """The rounds' visits in order (None: an unloading stop), per solver vehicle, as far as the
+    problem has them."""
+    vehicles = {v.id for v in ctx.problem.vehicles}
+    visits = {v.id for v in ctx.problem.visits}
+    seen: set[str] = set()
+    out = []
+    for rnd in rounds:
+        vid = f"crew:{rnd.crew_id}"
+        if vid not in vehicles or vid in {v for v, _ in out}:
+            continue
+        keys: list[str | None] = []
+        for s in rnd.stops:
+            if s.kind is StopKind.UNLOAD:
+                keys.append(None)  # the van goes back to the depot to unload
+                continue
+            key = stop_key(s) if s.kind in VISIT_KINDS else None
+            if key in visits and key not in seen:
+                seen.add(key)
+                keys.append(key)
+        out.append((vid, tuple(keys)))
+    return tuple(out)
 
 
 def solve_prepared(prep: Prepared, settings: Settings, *,
                    progress: Callable[[dict], object] | None = None) -> solver.Solution:
     """Solve (no database needed). ``progress`` is the solver's callback (a truthy answer stops it)."""
-    return _solve(prep.ctx.problem, settings, prep.limit, prep.seed, progress=progress)
+    return _solve(prep.ctx.problem, settings, prep.limit, prep.seed, progress=progress, initial=prep.initial)
 
 
 def _rebind(prep: Prepared, plan: Plan, *, session: Session) -> Context:

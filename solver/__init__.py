@@ -152,6 +152,8 @@ def _check_initial(problem: Problem, options: SolveOptions) -> None:
             raise ProblemError(f"options.initial_routes: vehicle {vehicle_id!r} is listed twice")
         seen_vehicles.add(vehicle_id)
         for visit_id in seq:
+            if visit_id is None:  # an unloading stop
+                continue
             if visit_id not in visits:
                 raise ProblemError(f"options.initial_routes: visit {visit_id!r} (vehicle {vehicle_id!r}) is not in the problem")
             if visit_id in seen_visits:

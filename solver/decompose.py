@@ -529,7 +529,7 @@ def _split(ca: _Cluster, cb: _Cluster, sol: Solution, locs: list[int], visits, m
 
 def _plan(*clusters: _Cluster) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The clusters' current routes as a warm start (``SolveOptions.initial_routes``)."""
-    return tuple((r.vehicle, r.visit_ids) for c in clusters for r in c.routes)
+    return tuple((r.vehicle, r.plan_ids) for c in clusters for r in c.routes)
 
 
 def _globalise(route: Route, locs: list[int]) -> Route:

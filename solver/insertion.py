@@ -23,6 +23,8 @@ import random
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+_INF = float("inf")
+
 
 @dataclass
 class Context:
@@ -142,7 +144,7 @@ def _cheapest(ctx: Context, states: list[_RouteState], u: int, rng: random.Rando
     allowed = ctx.allowed[u]
     tu = t[u]
     best = None
-    best_delta = None
+    bound = _INF  # the extra cost of the best position so far
     for st in states:
         k = st.k
         if k not in allowed:
@@ -158,39 +160,33 @@ def _cheapest(ctx: Context, states: list[_RouteState], u: int, rng: random.Rando
         if len(seq) == 2:  # an empty route costs nothing (not even start -> end): opening it costs the fixed cost
             a, b = seq
             delta = c[a][u] + cu[b] + ctx.fixed[k]
-            if best_delta is not None and delta >= best_delta:
+            if delta >= bound:
                 continue
             e = max(early[0] + t[a][u], lo_u)
             if e <= hi_u and e + tu[b] <= late[1] and not (blink and rng.random() < blink):
-                best, best_delta = (st, 0), delta
+                best, bound = (st, 0), delta
             continue
         # Only the positions p with early[p] <= hi_u and late[p + 1] >= lo_u can take u (both
         # lists are non-decreasing along the route: bisect), which leaves a few with tight windows.
-        # Their extra costs at once, then tried cheapest first: the first feasible one (not
-        # blinked) is this route's best.
+        # Each one cheaper than the best so far is checked (time) and, if feasible and not
+        # blinked, becomes the best: the cheapest position whose blink did not fire.
         p0 = bisect_left(late, lo_u, 1) - 1
         p1 = min(bisect_right(early, hi_u), len(seq) - 1)
-        if p0 >= p1:
-            continue
         arcs = st.arcs
-        if best_delta is None:
-            cand = sorted((c[seq[p]][u] + cu[seq[p + 1]] - arcs[p], p) for p in range(p0, p1))
-        else:
-            bound = best_delta
-            cand = sorted(
-                (d, p) for p in range(p0, p1) if (d := c[seq[p]][u] + cu[seq[p + 1]] - arcs[p]) < bound
-            )
-        for delta, p in cand:
+        for p in range(p0, p1):
             a = seq[p]
+            b = seq[p + 1]
+            delta = c[a][u] + cu[b] - arcs[p]
+            if delta >= bound:
+                continue
             e = early[p] + t[a][u]
             if e < lo_u:
                 e = lo_u
-            if e > hi_u or e + tu[seq[p + 1]] > late[p + 1]:
+            if e > hi_u or e + tu[b] > late[p + 1]:
                 continue
             if blink and rng.random() < blink:
                 continue
-            best, best_delta = (st, p), delta
-            break
+            best, bound = (st, p), delta
     return best
 
 

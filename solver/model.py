@@ -390,21 +390,34 @@ def _python_lns(routing, manager, assignment, problem, options, params, fast, n_
     return best["assignment"]
 
 
-def _initial_assignment(routing, manager, problem: Problem, options: SolveOptions, params, visit_idx, vehicles):
+def _initial_assignment(routing, manager, problem: Problem, options: SolveOptions, params, visit_idx, vehicles,
+                        first_reload: int, reload_vehicle: list[int]):
     """``options.initial_routes`` as an assignment of the model, or None (none given, or not a
     feasible plan of this model: then the search builds its own first solution)."""
     if not options.initial_routes:
         return None
     node_of = {problem.visits[i].id: n for n, i in enumerate(visit_idx)}
     k_of = {v.id: k for k, v in enumerate(vehicles)}
+    reloads: dict[int, list[int]] = {}  # model vehicle -> its unloading nodes, in order
+    for j, k in enumerate(reload_vehicle):
+        reloads.setdefault(k, []).append(first_reload + j)
     routes: list[list[int]] = [[] for _ in vehicles]
     for vehicle_id, seq in options.initial_routes:
-        nodes = [node_of[x] for x in seq if x in node_of]
-        if vehicle_id not in k_of:  # a vehicle that cannot even drive home is not modelled
-            if nodes:
+        k = k_of.get(vehicle_id)
+        if k is None:  # a vehicle that cannot even drive home is not modelled
+            if any(x in node_of for x in seq):
                 return None
             continue
-        routes[k_of[vehicle_id]] = [manager.NodeToIndex(n) for n in nodes]
+        free = list(reloads.get(k, ()))
+        nodes = []
+        for x in seq:
+            if x is None:  # an unloading stop: the vehicle's next unloading node
+                if not free:
+                    return None
+                nodes.append(free.pop(0))
+            elif x in node_of:  # (visits the precheck left out are not modelled)
+                nodes.append(node_of[x])
+        routes[k] = [manager.NodeToIndex(n) for n in nodes]
     routing.CloseModelWithParameters(params)
     return routing.ReadAssignmentFromRoutes(routes, True)
 
@@ -644,7 +657,8 @@ def run(
         first_s = max(0.1, frac * remaining, min(0.5 * remaining, 1.0))
         params = _search_parameters(problem, options, bool(reload_vehicle), member, min(limit_s, first_s))
     watch = _Progress(routing, options)
-    initial = _initial_assignment(routing, manager, problem, options, params, visit_idx, vehicles)
+    initial = _initial_assignment(routing, manager, problem, options, params, visit_idx, vehicles,
+                                  first_reload, reload_vehicle)
     if initial is None:
         assignment = routing.SolveWithParameters(params)
     elif lns:  # ruin-and-recreate starts from the given plan

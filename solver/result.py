@@ -54,6 +54,11 @@ class Route:
     def visit_ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.steps if s.type == "visit" and s.id is not None)
 
+    @property
+    def plan_ids(self) -> tuple[str | None, ...]:
+        """The visit ids in order with None for each unloading stop (``SolveOptions.initial_routes``)."""
+        return tuple(s.id if s.type == "visit" else None for s in self.steps if s.type in ("visit", "reload"))
+
 
 @dataclass(frozen=True, slots=True)
 class Unassigned:
@@ -104,9 +109,11 @@ class SolveOptions:
     # a truthy value stops the search early (the best solution so far is kept). Never sent to
     # portfolio children or decomposition workers (not picklable in general).
     progress: Callable[[dict], object] | None = field(default=None, compare=False, repr=False)
-    # A plan to start from (a warm start): per vehicle id, its visit ids in order. The search
-    # begins from it instead of building a first solution, so the result is never worse than this
-    # plan when it is feasible; when it is not (a broken window, a vehicle a visit may not use...)
-    # the search starts from scratch as usual. Vehicles not listed start empty; visits not listed
-    # start unassigned. Ids must exist in the problem (``solve`` raises ProblemError otherwise).
-    initial_routes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # A plan to start from (a warm start): per vehicle id, its visit ids in order, None for an
+    # unloading stop (``Vehicle.reload_location``). The search begins from it instead of building a
+    # first solution, so the result is never worse than this plan when it is feasible; when it is
+    # not (a broken window, a vehicle a visit may not use, more unloading stops than allowed...) the
+    # search starts from scratch as usual. Vehicles not listed start empty; visits not listed start
+    # unassigned. Ids must exist in the problem (``solve`` raises ProblemError otherwise).
+    # ``Route.plan_ids`` gives a solution's routes in this form.
+    initial_routes: tuple[tuple[str, tuple[str | None, ...]], ...] = ()

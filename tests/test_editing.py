@@ -279,6 +279,18 @@ def test_reoptimise_keeps_locked_stops_and_dropped_visits_out(session, fast, par
     assert stored_solution_errors(plan, fast, paris_network, session=session) == []
 
 
+def test_reoptimise_starts_from_the_draft_so_it_never_scores_worse(session, fast, paris_network, plan):
+    # One solution only: without the draft as its starting plan the search would return its own first
+    # solution, which is worse than the draft found with 40.
+    first_only = fast.model_copy(update={"solve_solution_limit": 1})
+    cost, distance = plan.cost, plan.distance_m
+    editing.reoptimise(plan.id, first_only, paris_network, session=session, version=plan.version, actor="bob",
+                       time_limit_s=3)
+    assert plan.cost <= cost
+    assert plan.distance_m <= distance
+    assert stored_solution_errors(plan, fast, paris_network, session=session) == []
+
+
 def test_round_status_follows_the_crews_updates(session, plan):
     publish_plan(plan.id, session=session)
     rnd = rounds_with_visits(plan)[0]

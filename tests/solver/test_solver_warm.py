@@ -3,6 +3,7 @@ is never worse than it; an infeasible plan is ignored; ids that do not exist are
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -23,8 +24,8 @@ def _problem(seed: int):
     return problem(d, vehicles, visits)
 
 
-def _plan(solution) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((r.vehicle, r.visit_ids) for r in solution.routes)
+def _plan(solution) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
+    return tuple((r.vehicle, r.plan_ids) for r in solution.routes)
 
 
 def _first_and_better(seed: int):
@@ -52,6 +53,30 @@ def test_ruin_and_recreate_starts_from_the_given_plan_too():
     warm = solve(p, SolveOptions(time_limit_s=0.5, initial_routes=_plan(better)))
     assert check(p, warm) == []
     assert warm.summary.cost <= better.summary.cost
+
+
+def _unloading(seed: int):
+    """The same visits for two vans that must go back to unload (capacity 20 for ~80 of demand)."""
+    p = _problem(seed)
+    vans = tuple(dataclasses.replace(v, reload_location=0, reload_service=5, max_reloads=4) for v in p.vehicles[:2])
+    return dataclasses.replace(p, vehicles=vans)
+
+
+def test_a_plan_with_unloading_stops_is_a_starting_plan_too():
+    p = _unloading(3)
+    first = solve(p, SolveOptions(time_limit_s=5.0, solution_limit=1))
+    better = solve(p, SolveOptions(time_limit_s=5.0, solution_limit=100))
+    assert check(p, better) == [] and better.summary.cost < first.summary.cost
+    plan = _plan(better)
+    assert any(x is None for _, seq in plan for x in seq)  # the plan unloads
+    warm = solve(p, SolveOptions(time_limit_s=5.0, solution_limit=1, initial_routes=plan))
+    assert check(p, warm) == []
+    assert warm.summary.cost <= better.summary.cost
+    # more unloading stops than a van may make: not a plan of this problem, the search starts afresh
+    van, seq = plan[0]
+    too_many = ((van, seq + (None,) * 5),) + plan[1:]
+    afresh = solve(p, SolveOptions(time_limit_s=5.0, solution_limit=1, initial_routes=too_many))
+    assert check(p, afresh) == [] and afresh.summary.cost == first.summary.cost
 
 
 def test_an_infeasible_plan_is_ignored():
