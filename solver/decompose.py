@@ -527,7 +527,7 @@ def _split(ca: _Cluster, cb: _Cluster, sol: Solution, locs: list[int], visits, m
     ca.score, cb.score = (missing, sol.summary.cost - cb_cost), (0, cb_cost)
 
 
-def _plan(*clusters: _Cluster) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _plan(*clusters: _Cluster) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
     """The clusters' current routes as a warm start (``SolveOptions.initial_routes``)."""
     return tuple((r.vehicle, r.plan_ids) for c in clusters for r in c.routes)
 

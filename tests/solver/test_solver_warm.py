@@ -48,7 +48,8 @@ def test_the_search_starts_from_the_given_plan(seed):
     assert len(warm.unassigned) <= len(better.unassigned)
 
 
-def test_ruin_and_recreate_starts_from_the_given_plan_too():
+def test_a_time_limited_search_from_the_plan_is_valid_and_no_worse():
+    # (ruin-and-recreate starts from the plan: the search mode used outside tests)
     p, first, better = _first_and_better(3)
     warm = solve(p, SolveOptions(time_limit_s=0.5, initial_routes=_plan(better)))
     assert check(p, warm) == []
