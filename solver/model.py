@@ -663,8 +663,7 @@ def run(
         assignment = routing.SolveWithParameters(params)
     elif lns:  # ruin-and-recreate starts from the given plan
         assignment = initial
-    else:
-        params = _search_parameters(problem, options, bool(reload_vehicle), member, limit_s)
+    else:  # (params: the whole time, as without a plan)
         assignment = routing.SolveFromAssignmentWithParameters(initial, params) or initial
     if lns and deadline - _time.time() > 0.1 and not watch.stopped and (
         assignment is None or _served(routing, manager, assignment, n_vis) < min(3, n_vis)
