@@ -1004,8 +1004,9 @@ def _draft_routes(ctx: Context, rounds: list[Round]) -> tuple[tuple[str, tuple[s
     out = []
     for rnd in rounds:
         vid = f"crew:{rnd.crew_id}"
-        if vid not in vehicles or vid in {v for v, _ in out}:
+        if vid not in vehicles:
             continue
+        vehicles.discard(vid)  # one route per vehicle
         keys: list[str | None] = []
         for s in rnd.stops:
             if s.kind is StopKind.UNLOAD:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 
 import pytest
 from solver_testlib import ROOT  # noqa: F401  (puts the repo on sys.path)
@@ -104,5 +105,5 @@ def test_unknown_or_repeated_ids_are_refused(plan, message):
     p = _problem(3)
     names = {"v0": p.vehicles[0].id, "x0": p.visits[0].id}
     plan = tuple((vid.format(**names), tuple(x.format(**names) for x in seq)) for vid, seq in plan)
-    with pytest.raises(ProblemError, match=message.format(**names).replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ProblemError, match=re.escape(message.format(**names))):
         solve(p, SolveOptions(time_limit_s=1.0, solution_limit=1, initial_routes=plan))
