@@ -14,6 +14,21 @@ LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
 
 
+def slot_hours(slot: str, lang: str) -> str:
+    """A slot's hours as people write them: "8 h – 12 h" in French, "8:00–12:00" in English."""
+    from dispatch.models import SLOT_WINDOWS_S, Slot
+
+    start, end = SLOT_WINDOWS_S[Slot(slot)]
+    if lang == "fr":
+        return f"{_fr_hour(start)} – {_fr_hour(end)}"
+    return f"{start // 3600}:{start % 3600 // 60:02d}–{end // 3600}:{end % 3600 // 60:02d}"
+
+
+def _fr_hour(seconds: int) -> str:
+    h, m = seconds // 3600, seconds % 3600 // 60
+    return f"{h} h {m:02d}" if m else f"{h} h"
+
+
 def negotiate(lang: str | None = None, accept_language: str | None = None) -> str:
     """``lang`` if supported, else the best of Accept-Language among fr/en, else French."""
     if lang:
@@ -202,8 +217,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "categories": {"fr": "Objets", "en": "Items"},
     "pickup_date": {"fr": "Date souhaitée", "en": "Preferred date"},
     "slot": {"fr": "Créneau", "en": "Slot"},
-    "slot_morning": {"fr": "Matin (8 h – 12 h)", "en": "Morning (8:00–12:00)"},
-    "slot_afternoon": {"fr": "Après-midi (13 h – 16 h)", "en": "Afternoon (13:00–16:00)"},
+    "slot_morning": {"fr": "Matin ({hours})", "en": "Morning ({hours})"},
+    "slot_afternoon": {"fr": "Après-midi ({hours})", "en": "Afternoon ({hours})"},
     "floor": {"fr": "Étage", "en": "Floor"},
     "has_lift": {"fr": "Ascenseur", "en": "Lift"},
     "access_code": {"fr": "Code d'accès", "en": "Door code"},
@@ -287,6 +302,8 @@ def text(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     if entry is None:
         return key
     value = entry.get(lang) or entry[DEFAULT_LANG]
+    if key.startswith("slot_") and "hours" not in params:  # the hours come from the one table of slots
+        params = {**params, "hours": slot_hours(key.removeprefix("slot_"), lang)}
     return value.format(**params) if params else value
 
 

@@ -123,8 +123,7 @@ def _horizon(
             reported_full=rp.full, name=rp.name, site=i + 1,
             closed_dates=availability.closed_dates(rp, day),  # closures and no-visit weekdays ahead
         ))
-    decisions = decide(day, points, horizon_days=settings.horizon_days, penalty_m=settings.relay_point_penalty_m,
-                       min_fill_ratio=settings.min_fill_ratio, distances=distances, anchor_sites=anchors)
+    decisions = decide(day, points, **settings.horizon_rule(), distances=distances, anchor_sites=anchors)
     out = []
     for cand in kept:
         d = decisions.get(cand.key)
