@@ -33,6 +33,7 @@ from dispatch.models import (
     utcnow,
 )
 from dispatch.planning import problem as builder
+from dispatch.planning import week
 from dispatch.planning.forecast import FillForecast
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
 from dispatch.planning.problem import LITRES_PER_M3, Candidate
@@ -90,7 +91,12 @@ def _relay_candidates(
     rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all())
     if keep is not None:  # one region of many: only its relay points are forecast
         rps = [rp for rp in rps if keep(rp)]
+    by_id = {rp.id: rp for rp in rps}
     forecasts = forecast_relay_points(rps, now=utcnow())
+    # Emptied on an earlier day of the week by a plan not carried out yet: counted as emptied then.
+    for rp_id, date in week.planned_visits_before(day, session=session).items():
+        if rp_id in forecasts and not by_id[rp_id].full:
+            forecasts[rp_id] = week.forecast_after_visit(forecasts[rp_id], date)
     by_key = {f"rp:{rp.id}": rp for rp in rps}
     for rp in rps:
         cand = builder.relay_candidate(rp, day, settings, mandatory=rp.full, forecast=forecasts[rp.id])
