@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, render
 from api.ratelimit import rate_limited
-from api.schemas_availability import PickupEventOut, SlotOfferOut, TrackingOut
+from api.schemas.fleet import PickupEventOut, SlotOfferOut, TrackingOut
 from dispatch.fleet import availability
 from dispatch.errors import NotFound
 from dispatch.pickups.slots import offer_slots, with_trial_insertion

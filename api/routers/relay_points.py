@@ -10,7 +10,7 @@ from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.ratelimit import rate_limited
 from api.security import Role, public, require
 from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
-from api.schemas_availability import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
+from api.schemas.fleet import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
 from dispatch.fleet import availability
 from dispatch.relay_points import points as service
 from dispatch.models import ReportSource
