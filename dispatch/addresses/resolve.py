@@ -1,0 +1,111 @@
+"""Choosing the geocoder from the settings, and turning an address typed alone into a position we can serve.
+
+:func:`resolve_address` accepts an address only when it is found (score at least ``geocoder_min_score``, with its
+house number), matches the postcode given, lies in the served zone (the road network's area) and near enough
+to a street for a van (``address_max_road_distance_m``). Otherwise it raises
+:class:`~dispatch.errors.InvalidInput` (field ``address``) saying why and what to type instead; it stores
+nothing, so the caller stores nothing half-way.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from dispatch.addresses.http_ban import BanHttpGeocoder
+from dispatch.addresses.matches import AddressMatch, Geocoder
+from dispatch.addresses.normalize import parse_query, repetition
+from dispatch.addresses.offline import OfflineGeocoder
+from dispatch.errors import InvalidInput
+from dispatch.settings import Settings
+
+MAX_ADDRESS_CHARS = 200
+EXAMPLE = "e.g. '12 rue de Belleville 75020'"
+
+
+@lru_cache(maxsize=8)
+def _geocoder(kind: str, path: str, url: str | None, timeout_s: float, retries: int) -> Geocoder:
+    if kind == "http":
+        if not url:
+            raise InvalidInput("DISPATCH_GEOCODER=http needs DISPATCH_GEOCODER_URL (the BAN API server's address)",
+                               field="geocoder_url")
+        return BanHttpGeocoder(url, timeout_s=timeout_s, retries=retries)
+    return OfflineGeocoder(Path(path))
+
+
+def get_geocoder(settings: Settings) -> Geocoder:
+    """The geocoder the settings name (one per distinct configuration; cheap to call per request)."""
+    return _geocoder(settings.geocoder, str(settings.address_index_file()), settings.geocoder_url,
+                     settings.geocoder_timeout_s, settings.geocoder_retries)
+
+
+def _refuse(message: str) -> InvalidInput:
+    return InvalidInput(message, field="address")
+
+
+def check_query(text: str) -> str:
+    """The address text, stripped; refused when empty or too long to be an address."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise _refuse(f"the address is empty: type a house number and a street, {EXAMPLE}")
+    if len(text) > MAX_ADDRESS_CHARS:
+        raise _refuse(f"the address is {len(text)} characters long: an address has at most {MAX_ADDRESS_CHARS} "
+                      f"(type only the number, street and postcode, {EXAMPLE})")
+    return text
+
+
+def _number_of(match: AddressMatch) -> tuple[str, str]:
+    """("12", "bis") from "12 bis", "12bis" or "12 B"."""
+    found = re.match(r"^\s*0*(\d+)\s*(.*)$", match.housenumber or "")
+    return (found.group(1), repetition(found.group(2))) if found else ("", "")
+
+
+def find_address(text: str, *, geocoder: Geocoder, settings: Settings, postcode: str | None = None) -> AddressMatch:
+    """The one address ``text`` (plus an optional separate ``postcode``) stands for, or a clear refusal."""
+    text = check_query(text)
+    query = parse_query(text)
+    postcode = (postcode or "").strip() or query.postcode
+    if not query.words:
+        what = "only a postcode" if query.postcode else "only numbers"
+        raise _refuse(f"'{text}' is {what}: type the house number and the street too, {EXAMPLE}")
+    covers = getattr(geocoder, "covers_postcode", None)
+    if postcode and covers is not None and not covers(postcode):
+        raise _refuse(f"the postcode {postcode} is outside the served zone: no address of the index has it "
+                      "(the collection network serves Paris, 75001-75020)")
+    full = text if not postcode or postcode in text else f"{text} {postcode}"
+    found = geocoder.search(full, limit=3)
+    if not found or found[0].score < settings.geocoder_min_score:
+        closest = f" The closest match is '{found[0].label}'." if found else ""
+        raise _refuse(f"no address matches '{text}': check the number and the street's name, or choose one of the "
+                      f"suggestions.{closest}")
+    best = found[0]
+    if best.housenumber is None or query.number is None:
+        raise _refuse(f"'{text}' names a street ({best.label}) but no house number: add it, {EXAMPLE}")
+    if _number_of(best) != (query.number, query.rep):
+        wanted = f"{query.number} {query.rep}".strip()
+        raise _refuse(f"number {wanted} of {best.street} ({best.postcode}) is not in the address base; the nearest "
+                      f"known address is '{best.label}'. Check the number, or choose a suggestion")
+    if postcode and best.postcode != postcode:
+        raise _refuse(f"'{text}' was found as '{best.label}', whose postcode is {best.postcode}, not {postcode}: "
+                      "check the postcode")
+    return best
+
+
+def check_served(match: AddressMatch, *, network, settings: Settings) -> None:
+    """Refuse an address outside the road network's area, or too far from any street for a van."""
+    if not network.contains(match.lat, match.lon):
+        raise _refuse(f"'{match.label}' is outside the served zone: the collection network covers Paris only")
+    try:
+        network.snap("address", match.lat, match.lon, max_distance_m=settings.address_max_road_distance_m)
+    except InvalidInput:
+        raise _refuse(f"'{match.label}' is more than {settings.address_max_road_distance_m:g} m from any street a "
+                      "van can use (a river, a park or a railway?): give an address on a street") from None
+
+
+def resolve_address(text: str, *, settings: Settings, network, postcode: str | None = None,
+                    geocoder: Geocoder | None = None) -> AddressMatch:
+    """Find the address and check it is served; the match gives the position, normalised label and postcode."""
+    match = find_address(text, geocoder=geocoder or get_geocoder(settings), settings=settings, postcode=postcode)
+    check_served(match, network=network, settings=settings)
+    return match
