@@ -14,6 +14,7 @@ from api import errors, ratelimit
 from api.limits import BodySizeLimit
 from api.pages import routes as pages
 from api.pages import login as login_page
+from api.routers import addresses as address_routes
 from api.routers import auth as auth_routes
 from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
+    app.include_router(address_routes.router)  # address search (geocoding), public and rate-limited
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

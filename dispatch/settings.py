@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     geocoder_retries: int = Field(default=2, ge=0, le=10)
     # An address typed alone (no lat/lon) is accepted from this score (0-1) and within this distance of a street.
     geocoder_min_score: float = Field(default=0.6, ge=0, le=1)
-    address_max_road_distance_m: float = Field(default=150.0, gt=0)
+    address_max_road_distance_m: float = Field(default=250.0, gt=0)
     rate_limit_addresses_per_minute: int = Field(default=300, ge=1)
 
     def address_index_file(self) -> Path:
