@@ -129,7 +129,7 @@ def test_bad_addresses_are_refused_and_nothing_is_stored(client, seeded, address
 
 
 @pytest.mark.parametrize("address, needle", [
-    ("", "empty"), ("75020", "only a postcode"), ("12 rue de la République 69002 Lyon", "69002 is outside"),
+    ("", "at least 3 characters"), ("75020", "only a postcode"), ("12 rue de la République 69002 Lyon", "69002 is outside"),
     ("297 rue des Pyrénées", "nearest known address is '296 Rue des Pyrénées"), ("rue des Pyrénées", "house number"),
 ])
 def test_refusals_say_why(client, address, needle):
