@@ -3,7 +3,7 @@
 :func:`resolve_address` accepts an address only when it is found (score at least ``geocoder_min_score``, with its
 house number), matches the postcode given, lies in the served zone (the road network's area) and near enough
 to a street for a van (``address_max_road_distance_m``). Otherwise it raises
-:class:`~dispatch.errors.InvalidInput` (field ``address``) saying why and what to type instead; it stores
+an :class:`~dispatch.addresses.refusals.AddressRefused` (422, field ``address``) saying why and what to type instead; it stores
 nothing, so the caller stores nothing half-way.
 """
 
@@ -17,11 +17,11 @@ from dispatch.addresses.http_ban import BanHttpGeocoder
 from dispatch.addresses.matches import AddressMatch, Geocoder
 from dispatch.addresses.normalize import parse_query, repetition
 from dispatch.addresses.offline import OfflineGeocoder
+from dispatch.addresses.refusals import AddressRefused
 from dispatch.errors import InvalidInput
 from dispatch.settings import Settings
 
 MAX_ADDRESS_CHARS = 200
-EXAMPLE = "e.g. '12 rue de Belleville 75020'"
 
 
 @lru_cache(maxsize=8)
@@ -40,18 +40,13 @@ def get_geocoder(settings: Settings) -> Geocoder:
                      settings.geocoder_timeout_s, settings.geocoder_retries)
 
 
-def _refuse(message: str) -> InvalidInput:
-    return InvalidInput(message, field="address")
-
-
 def check_query(text: str) -> str:
     """The address text, stripped; refused when empty or too long to be an address."""
     text = " ".join((text or "").split())
     if not text:
-        raise _refuse(f"the address is empty: type a house number and a street, {EXAMPLE}")
+        raise AddressRefused("empty")
     if len(text) > MAX_ADDRESS_CHARS:
-        raise _refuse(f"the address is {len(text)} characters long: an address has at most {MAX_ADDRESS_CHARS} "
-                      f"(type only the number, street and postcode, {EXAMPLE})")
+        raise AddressRefused("too_long", length=len(text), max=MAX_ADDRESS_CHARS)
     return text
 
 
@@ -67,40 +62,35 @@ def find_address(text: str, *, geocoder: Geocoder, settings: Settings, postcode:
     query = parse_query(text)
     postcode = (postcode or "").strip() or query.postcode
     if not query.words:
-        what = "only a postcode" if query.postcode else "only numbers"
-        raise _refuse(f"'{text}' is {what}: type the house number and the street too, {EXAMPLE}")
+        raise AddressRefused("only_postcode" if query.postcode else "only_numbers", text=text)
     covers = getattr(geocoder, "covers_postcode", None)
     if postcode and covers is not None and not covers(postcode):
-        raise _refuse(f"the postcode {postcode} is outside the served zone: no address of the index has it "
-                      "(the collection network serves Paris, 75001-75020)")
+        raise AddressRefused("postcode_not_served", postcode=postcode)
     full = text if not postcode or postcode in text else f"{text} {postcode}"
     found = geocoder.search(full, limit=3)
     if not found or found[0].score < settings.geocoder_min_score:
         closest = f" The closest match is '{found[0].label}'." if found else ""
-        raise _refuse(f"no address matches '{text}': check the number and the street's name, or choose one of the "
-                      f"suggestions.{closest}")
+        raise AddressRefused("not_found", text=text, closest=closest)
     best = found[0]
     if best.housenumber is None or query.number is None:
-        raise _refuse(f"'{text}' names a street ({best.label}) but no house number: add it, {EXAMPLE}")
+        raise AddressRefused("no_number", text=text, label=best.label)
     if _number_of(best) != (query.number, query.rep):
-        wanted = f"{query.number} {query.rep}".strip()
-        raise _refuse(f"number {wanted} of {best.street} ({best.postcode}) is not in the address base; the nearest "
-                      f"known address is '{best.label}'. Check the number, or choose a suggestion")
+        raise AddressRefused("number_unknown", number=f"{query.number} {query.rep}".strip(), street=best.street,
+                             postcode=best.postcode, label=best.label)
     if postcode and best.postcode != postcode:
-        raise _refuse(f"'{text}' was found as '{best.label}', whose postcode is {best.postcode}, not {postcode}: "
-                      "check the postcode")
+        raise AddressRefused("postcode_mismatch", text=text, label=best.label, found=best.postcode,
+                             postcode=postcode)
     return best
 
 
 def check_served(match: AddressMatch, *, network, settings: Settings) -> None:
     """Refuse an address outside the road network's area, or too far from any street for a van."""
     if not network.contains(match.lat, match.lon):
-        raise _refuse(f"'{match.label}' is outside the served zone: the collection network covers Paris only")
+        raise AddressRefused("outside_zone", label=match.label)
     try:
         network.snap("address", match.lat, match.lon, max_distance_m=settings.address_max_road_distance_m)
     except InvalidInput:
-        raise _refuse(f"'{match.label}' is more than {settings.address_max_road_distance_m:g} m from any street a "
-                      "van can use (a river, a park or a railway?): give an address on a street") from None
+        raise AddressRefused("off_road", label=match.label, max_m=f"{settings.address_max_road_distance_m:g}") from None
 
 
 def resolve_address(text: str, *, settings: Settings, network, postcode: str | None = None,
