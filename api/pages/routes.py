@@ -20,9 +20,11 @@ from api.ratelimit import rate_limited
 from api.security import Role, StaffUser, public, require
 from dispatch import driver, i18n, links, planning
 from dispatch import pickups as pickup_rules
-from dispatch.errors import DispatchError, InvalidInput
+from dispatch.errors import DispatchError, InvalidInput, Unavailable
 from dispatch.geometry import round_geojson
-from dispatch.maps import day_map_svg, round_colour, search_addresses
+from dispatch.addresses.refusals import AddressRefused, unavailable_text
+from dispatch.addresses.resolve import get_geocoder, resolve_address
+from dispatch.maps import day_map_svg, round_colour
 from dispatch.models import Slot
 from dispatch.relay_points import nearest_relay_points
 from dispatch.slots import offer_slots, with_trial_insertion
@@ -173,10 +175,12 @@ def donor_page(request: Request, session: SessionDep, settings: SettingsDep, net
                   categories=_categories(settings), category_label=pickup_rules.rules_config(settings).label, result=None, errors=[])
 
 
-@router.get("/donner/adresses")  # not limited: the form asks it at each keystroke (a local, cheap search)
-def donor_addresses(q: Annotated[str, Query(max_length=200)] = "") -> JSONResponse:
+@router.get("/donner/adresses", dependencies=[rate_limited("addresses")])  # the form uses /api/v1/addresses
+def donor_addresses(settings: SettingsDep, q: Annotated[str, Query(max_length=200)] = "") -> JSONResponse:
+    if not q.strip():
+        return JSONResponse([])
     return JSONResponse([{"label": a.label, "postcode": a.postcode, "lat": a.lat, "lon": a.lon}
-                         for a in search_addresses(q)])
+                         for a in get_geocoder(settings).search(q, limit=8)])
 
 
 def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[dict[str, Any], list[str]]:
@@ -208,16 +212,20 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
         except ValueError:
             errors.append(_("field_invalid", field=_("pickup_date")))
     if not partial:
-        for name, label in (("donor_name", "donor_name"), ("phone", "phone"), ("address", "address"),
-                            ("postcode", "postcode")):
+        for name, label in (("donor_name", "donor_name"), ("phone", "phone"), ("address", "address")):
             if not values[name]:
                 errors.append(_("field_required", field=_(label)))
         if values["volume_m3"] is None or values["volume_m3"] <= 0:
             errors.append(_("field_invalid", field=_("volume_m3")))
         if values["date"] is None and raw_date == "":
             errors.append(_("field_required", field=_("pickup_date")))
-        if values["lat"] is None or values["lon"] is None or not (-90 <= values["lat"] <= 90 and -180 <= values["lon"] <= 180):
+        if values["lat"] is None or values["lon"] is None:  # the address is looked up (_resolve_address)
+            if not values["address"]:
+                errors.append(_("position_needed"))
+        elif not (-90 <= values["lat"] <= 90 and -180 <= values["lon"] <= 180):
             errors.append(_("position_needed"))
+        elif not values["postcode"]:
+            errors.append(_("field_required", field=_("postcode")))
     if values["slot"] and values["slot"] not in ("morning", "afternoon"):
         errors.append(_("field_invalid", field=_("slot")))
     elif not values["slot"] and not partial:
@@ -279,6 +287,20 @@ def _donor_check(values: dict[str, Any], lang: str, *, session, settings, networ
                          "reasons": [r.message(lang) for r in shown], "alternatives": offered})
 
 
+def _resolve_address(values: dict[str, Any], lang: str, *, settings, network) -> list[str]:
+    """An address typed without choosing a suggestion: looked up; ``values`` get its position, normalised label
+    and postcode, or the reason it cannot be used is returned (in the donor's language)."""
+    try:
+        found = resolve_address(values["address"], settings=settings, network=network,
+                                postcode=values["postcode"] or None)
+    except AddressRefused as exc:
+        return [exc.text(lang)]
+    except Unavailable:
+        return [unavailable_text(lang)]
+    values.update(lat=found.lat, lon=found.lon, address=found.label, postcode=found.postcode)
+    return []
+
+
 @router.post("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 async def donor_request(request: Request, session: SessionDep, settings: SettingsDep,
                         network: NetworkDep) -> HTMLResponse:
@@ -292,6 +314,8 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
         shown["date"] = shown["date"].isoformat()
     common = {"lang": lang, "values": shown, "categories": _categories(settings), "category_label": pickup_rules.rules_config(settings).label,
               "nearby": None, "position_error": None}
+    if not errors and (values["lat"] is None or values["lon"] is None):
+        errors = await run_in_threadpool(_resolve_address, values, lang, settings=settings, network=network)
     if errors:
         return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
     req = _pickup_input(values)

@@ -62,3 +62,13 @@ class AddressRefused(InvalidInput):
         entry = TEXTS[self.code]
         lang = lang if lang in entry else "fr"
         return entry[lang].format(example=EXAMPLE[lang], **{"closest": ""} | self.params)
+
+
+UNAVAILABLE = {"en": "address search is unavailable for the moment: try again shortly, or use your position",
+               "fr": "La recherche d'adresse est momentanément indisponible : réessayez dans un instant ou utilisez "
+                     "votre position."}
+
+
+def unavailable_text(lang: str = "fr") -> str:
+    """What a person reads when the geocoder cannot answer (the address server is down)."""
+    return UNAVAILABLE.get(lang, UNAVAILABLE["fr"])
