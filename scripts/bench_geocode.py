@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dispatch.addresses.ban_csv import AddressRecord  # noqa: E402
-from dispatch.addresses.index import AddressIndex  # noqa: E402
+from dispatch.addresses.ban_csv import AddressRecord
+from dispatch.addresses.index import AddressIndex
 
 TYPES = ["Rue", "Rue", "Rue", "Avenue", "Boulevard", "Place", "Impasse", "Passage", "Quai", "Villa", "Square",
          "Rue du Faubourg", "Allée", "Cité"]

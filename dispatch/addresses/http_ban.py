@@ -62,7 +62,7 @@ class BanHttpGeocoder:
                     raise InvalidInput(f"the address server refused the query (HTTP {exc.code}): "
                                        f"{_message(exc)}", field="q") from None
                 problem = f"HTTP {exc.code} from {self.base_url}"
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 problem = f"{self.base_url} did not answer within {self.timeout_s:g} s"
             except urllib.error.URLError as exc:
                 reason = exc.reason

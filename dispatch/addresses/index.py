@@ -11,7 +11,8 @@ house number:
 - street types ("rue", "avenue") weigh little, stop words ("de", "la") nothing; a word naming the commune
   ("paris") counts as found; a postcode that differs from the street's lowers its score;
 - score = 0.8 x share of the typed words found + 0.2 x share of the street's words typed, times the house-number
-  factor (exact 1, nearest existing number 0.75, suffix not found 0.9).
+  factor (exact 1, nearest existing number 0.75, suffix not found 0.9), halved when only street types were typed
+  ("12 rue": every street fits, none is a confident match).
 
 Reverse lookups use a grid of ~220 m cells.
 """
@@ -27,7 +28,15 @@ from collections.abc import Iterable
 
 from dispatch.addresses.ban_csv import AddressRecord
 from dispatch.addresses.matches import AddressMatch, make_label
-from dispatch.addresses.normalize import STOP_WORDS, STREET_TYPES, city_name, fold, parse_query, repetition, street_tokens
+from dispatch.addresses.normalize import (
+    STOP_WORDS,
+    STREET_TYPES,
+    city_name,
+    fold,
+    parse_query,
+    repetition,
+    street_tokens,
+)
 
 MAX_PREFIX_TOKENS = 400
 TYPE_WEIGHT = 0.3
@@ -121,7 +130,7 @@ class AddressIndex:
 
     @staticmethod
     def _cell(lat: float, lon: float) -> tuple[int, int]:
-        return int(math.floor(lat / CELL_LAT)), int(math.floor(lon / CELL_LON))
+        return math.floor(lat / CELL_LAT), math.floor(lon / CELL_LON)
 
     # ------------------------------------------------------------------ search
 
@@ -165,7 +174,9 @@ class AddressIndex:
                         best[sid] = weight
             per_word.append((weights[i], best, self._city_streets(w)))
         # Streets are found by their telling words; street types and the commune's name only add to them.
-        strong = [best for weight, best, _ in per_word if weight == 1.0] or [best for _, best, _ in per_word]
+        strong = [best for weight, best, _ in per_word if weight == 1.0]
+        vague = not strong  # only street types ("rue", "12 av"): any street fits, none is a confident match
+        strong = strong or [best for _, best, _ in per_word]
         found: set[int] = set().union(*strong) if strong else set()
         total_weight = sum(weights.values())
         n_strong = max(1, sum(1 for weight, _, _ in per_word if weight == 1.0))
@@ -177,7 +188,7 @@ class AddressIndex:
                 got += weight * value
                 telling += weight == 1.0 and sid in best
             share_typed = telling / min(n_strong, self.street_size[sid])
-            scores[sid] = 0.8 * got / total_weight + 0.2 * min(1.0, share_typed)
+            scores[sid] = (0.8 * got / total_weight + 0.2 * min(1.0, share_typed)) * (0.5 if vague else 1.0)
         return scores
 
     def search(self, query: str, *, limit: int = 5, lat: float | None = None,

@@ -102,6 +102,7 @@ BAD_ADDRESSES = [
     ("297 rue des Pyrénées", "number not known"),
     ("rue des Pyrénées", "no house number"),
     ("zzzz qqqq", "not found"),
+    ("12 rue", "only a street type"),
 ]
 
 

@@ -29,7 +29,7 @@ class BanServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 url = urlparse(self.path)
                 owner.requests.append((url.path, {k: v[0] for k, v in parse_qs(url.query).items()}))
                 status, body, delay = owner.replies.pop(0) if owner.replies else (200, _collection(), 0)
