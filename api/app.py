@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -51,6 +52,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the collector's generations, it is no longer walked by every full collection.
         gc.collect()
         gc.freeze()
+    if settings.geocoder == "offline":  # the address index is read in the background: the first search is quick
+        from dispatch.addresses.resolve import warm_up
+
+        threading.Thread(target=warm_up, args=(settings,), name="address-index", daemon=True).start()
     # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/webhooks.py).
     delivery = None
     if settings.job_backend == "inprocess" and settings.webhook_delivery_interval_s > 0:

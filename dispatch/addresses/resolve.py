@@ -9,6 +9,7 @@ nothing, so the caller stores nothing half-way.
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -18,9 +19,10 @@ from dispatch.addresses.matches import AddressMatch, Geocoder
 from dispatch.addresses.normalize import parse_query, repetition
 from dispatch.addresses.offline import OfflineGeocoder
 from dispatch.addresses.refusals import AddressRefused
-from dispatch.errors import InvalidInput
+from dispatch.errors import DispatchError, InvalidInput
 from dispatch.settings import Settings
 
+log = logging.getLogger(__name__)
 MAX_ADDRESS_CHARS = 200
 
 
@@ -48,6 +50,16 @@ def check_query(text: str) -> str:
     if len(text) > MAX_ADDRESS_CHARS:
         raise AddressRefused("too_long", length=len(text), max=MAX_ADDRESS_CHARS)
     return text
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the offline address index now (the API's start, in a thread) rather than at the first search."""
+    geocoder = get_geocoder(settings)
+    try:
+        if isinstance(geocoder, OfflineGeocoder):
+            geocoder.index()
+    except DispatchError as exc:
+        log.warning("address index not loaded at start: %s", exc.message)
 
 
 def _number_of(match: AddressMatch) -> tuple[str, str]:

@@ -61,6 +61,7 @@ def test_import_gz_then_search(tmp_path, index_path, capsys):
 def test_reimport_is_idempotent_and_merges(tmp_path, index_path, capsys):
     source = _write(tmp_path / "a.csv", ROWS)
     assert main(["addresses", "import", str(source)]) == 0
+    assert OfflineGeocoder(index_path).search("12 rue de belleville")[0].lat == pytest.approx(48.87236)
     first = index_path.read_bytes()
     assert main(["addresses", "import", str(source)]) == 0
     assert "0 new, 0 updated, 3 unchanged" in capsys.readouterr().out
@@ -69,6 +70,8 @@ def test_reimport_is_idempotent_and_merges(tmp_path, index_path, capsys):
                                        _row("75119_0001_00006", "6", "Rue Archereau", "75019", 48.8905, 2.3795)])
     assert main(["addresses", "import", str(moved)]) == 0
     assert "1 new, 1 updated, 0 unchanged; the index holds 4 addresses" in capsys.readouterr().out
+    # A running service sees the new index at its next search (reloaded when the file changes).
+    assert OfflineGeocoder(index_path).search("12 rue de belleville")[0].lat == pytest.approx(48.9)
     assert main(["addresses", "import", str(moved), "--replace"]) == 0
     assert "the index holds 2 addresses" in capsys.readouterr().out
 
