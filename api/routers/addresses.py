@@ -15,7 +15,9 @@ from pydantic import BaseModel, Field
 from api.deps import SettingsDep
 from api.ratelimit import rate_limited
 from api.security import public
+from dispatch.addresses.refusals import AddressRefused
 from dispatch.addresses.resolve import MAX_ADDRESS_CHARS, check_query, get_geocoder
+from dispatch.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"], dependencies=[public(), rate_limited("addresses")])
 
@@ -49,7 +51,10 @@ async def search_addresses(
     lat: Annotated[float | None, Query(ge=-90, le=90, description="favour addresses near here")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
 ) -> AddressResults:
-    text = check_query(q)
+    try:
+        text = check_query(q)
+    except AddressRefused as exc:  # the same reason, about this endpoint's parameter
+        raise InvalidInput(exc.message, field="q") from None
     found = await run_in_threadpool(get_geocoder(settings).search, text, limit=limit, lat=lat, lon=lon)
     return AddressResults(results=[AddressOut(**m.to_dict()) for m in found])
 

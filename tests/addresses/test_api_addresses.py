@@ -56,7 +56,8 @@ def test_reverse_finds_the_nearest_address(anon_client):
 
 
 @pytest.mark.parametrize("params, field, needle", [
-    ({"q": ""}, "address", "empty"),
+    ({"q": ""}, "q", "empty"),
+    ({"q": "   "}, "q", "empty"),
     ({"q": "x" * 500}, "q", "200"),
     ({}, "q", "required"),
     ({"q": "rue", "limit": 0}, "limit", "greater"),
@@ -150,3 +151,22 @@ def test_relay_point_created_from_an_address_alone(client):
 def test_half_a_position_is_refused(client):
     r = client.post("/api/v1/pickup-requests", json=_pickup(lat=48.87))
     assert r.status_code == 422 and "both lat and lon" in r.json()["detail"]
+
+
+NASTY = ["\x00", "𝕏" * 60, "12" * 100, "-'-", "ǅ ß ﬁ", "😀 rue", "%00%ff", "12 12 12 12", "bis ter", "r r r r r",
+         "'; DROP TABLE addresses; --", "a" * 200, " ".join(["bd"] * 60), "0", "00000 00000", "ééééé"]
+
+
+@pytest.mark.parametrize("q", NASTY)
+def test_odd_queries_never_fail(anon_client, q):
+    r = anon_client.get("/api/v1/addresses", params={"q": q, "limit": 20})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert all(set(m) == CONTRACT_KEYS and 0 <= m["score"] <= 1 for m in r.json()["results"])
+
+
+def test_openapi_documents_the_address_endpoints(anon_client):
+    paths = anon_client.get("/openapi.json").json()["paths"]
+    search = paths["/api/v1/addresses"]["get"]
+    assert {"200", "422", "429", "503"} <= set(search["responses"])
+    assert "/api/v1/addresses/reverse" in paths
