@@ -6,6 +6,7 @@ Errors become a friendly page in the visitor's language with the right status (H
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ from dispatch.relay_points import nearest_relay_points
 from dispatch.slots import offer_slots, with_trial_insertion
 from dispatch.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
+
+log = logging.getLogger(__name__)
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
@@ -155,20 +158,34 @@ def _first_open_slot(lat: float, lon: float, *, session, settings, network) -> d
     return {"date": first.date.isoformat(), "slot": first.slot} if first else None
 
 
+def _locate(text: str, lang: str, settings) -> tuple[float | None, float | None, str, str | None, str | None]:
+    """The best address for ``text``: (lat, lon, label, postcode, None), or (None, None, text, None, why not)."""
+    try:
+        found = get_geocoder(settings).search(text, limit=1)
+    except DispatchError as exc:  # the address server is down, or refused the query
+        log.warning("address search failed on the donor page: %s", exc.message)
+        return None, None, text, None, unavailable_text(lang)
+    if not found or found[0].score < settings.geocoder_min_score:
+        return None, None, text, None, i18n.text("address_none", lang)
+    return found[0].lat, found[0].lon, found[0].label, found[0].postcode, None
+
+
 @router.get("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 def donor_page(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
                lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
                lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
                adresse: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
     lang = page_lang(request)
-    nearby, error = None, None
+    nearby, error, postcode = None, None, None
+    if (lat is None or lon is None) and adresse and adresse.strip():  # "where are you?" sent with an address
+        lat, lon, adresse, postcode, error = _locate(adresse, lang, settings)
     if lat is not None and lon is not None:
         try:
             nearby = nearest_relay_points(lat, lon, 3, session=session, network=network,
                                           max_snap_distance_m=settings.max_snap_distance_m)
         except DispatchError:
             error = i18n.text("outside_area", lang)
-    values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or ""}
+    values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or "", "postcode": postcode}
     if nearby is not None:  # the date proposed is the first slot that still fits the days' plans
         values |= _first_open_slot(lat, lon, session=session, settings=settings, network=network) or {}
     return render(request, "donor.html", lang=lang, nearby=nearby, position_error=error, values=values,

@@ -170,3 +170,12 @@ def test_openapi_documents_the_address_endpoints(anon_client):
     search = paths["/api/v1/addresses"]["get"]
     assert {"200", "422", "429", "503"} <= set(search["responses"])
     assert "/api/v1/addresses/reverse" in paths
+
+
+def test_donor_page_locates_a_typed_address(anon_client):
+    page = anon_client.get("/donner", params={"adresse": "6 r archereau"})
+    assert page.status_code == 200
+    assert "Amistocks les plus proches" in page.text and 'value="6 Rue Archereau 75019 Paris"' in page.text
+    assert 'name="lat" value="48.8905"' in page.text and 'value="75019"' in page.text
+    lost = anon_client.get("/donner", params={"adresse": "zzzz qqqq"})
+    assert lost.status_code == 200 and "Aucune adresse trouvée" in lost.text
