@@ -42,6 +42,8 @@ TEXTS: dict[str, dict[str, str]] = {
                                 "the postcode",
                           "fr": "« {text} » correspond à « {label} », dont le code postal est {found} et non "
                                 "{postcode} : vérifiez le code postal."},
+    "ambiguous": {"en": "'{text}' matches several addresses ({labels}): add the postcode",
+                  "fr": "« {text} » correspond à plusieurs adresses ({labels}) : ajoutez le code postal."},
     "outside_zone": {"en": "'{label}' is outside the served zone: the collection network covers Paris only",
                      "fr": "« {label} » est en dehors de la zone desservie : nos collectes couvrent Paris."},
     "off_road": {"en": "'{label}' is more than {max_m} m from any street a van can use (a river, a park or a "

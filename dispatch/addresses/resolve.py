@@ -89,6 +89,9 @@ def find_address(text: str, *, geocoder: Geocoder, settings: Settings, postcode:
     if _number_of(best) != (query.number, query.rep):
         raise AddressRefused("number_unknown", number=f"{query.number} {query.rep}".strip(), street=best.street,
                              postcode=best.postcode, label=best.label)
+    twins = [m.label for m in found if m.score >= best.score - 0.01 and _number_of(m) == _number_of(best)]
+    if len(twins) > 1 and not postcode:
+        raise AddressRefused("ambiguous", text=text, labels=", ".join(twins))
     if postcode and best.postcode != postcode:
         raise AddressRefused("postcode_mismatch", text=text, label=best.label, found=best.postcode,
                              postcode=postcode)

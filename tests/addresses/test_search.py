@@ -95,3 +95,21 @@ def test_reverse_nearest_first_and_nothing_far_away(index):
     near = index.reverse(48.8724 + 12e-5, 2.3769, limit=2)
     assert near[0].label == "12 Rue de Belleville 75020 Paris" and near[0].score > near[1].score
     assert index.reverse(48.80, 2.20) == []
+
+
+def test_resolution_refuses_an_ambiguous_address_and_takes_the_postcode(index):
+    from dispatch.addresses.refusals import AddressRefused
+    from dispatch.addresses.resolve import find_address
+    from dispatch.settings import Settings
+
+    class Geocoder:  # the index behind the geocoder interface
+        search = staticmethod(index.search)
+        reverse = staticmethod(index.reverse)
+
+    settings = Settings(_env_file=None)
+    with pytest.raises(AddressRefused, match="matches several addresses") as refused:
+        find_address("12 rue de belleville", geocoder=Geocoder(), settings=settings)
+    assert "75019" in refused.value.message and "75020" in refused.value.message
+    assert "ajoutez le code postal" in refused.value.text("fr")
+    found = find_address("12 rue de belleville", geocoder=Geocoder(), settings=settings, postcode="75019")
+    assert found.label == "12 Rue de Belleville 75019 Paris"
