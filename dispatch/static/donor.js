@@ -21,8 +21,16 @@
   }
   var fromAddress = false;  // the position is the chosen address's (not the device's or typed coordinates)
   function choose(a) {  // an address chosen among the suggestions: its position, label and postcode
+    var input = pickup.elements.address;
+    if (!a.housenumber) {  // a street: the donor still types the number in front of it
+      input.value = " " + a.label;
+      input.focus();
+      input.setSelectionRange(0, 0);
+      found.textContent = script.dataset.number;
+      return;
+    }
     fromAddress = true;
-    pickup.elements.address.value = a.label;
+    input.value = a.label;
     pickup.elements.postcode.value = a.postcode;
     found.textContent = script.dataset.chosen + " " + a.label;
     setPosition(a.lat, a.lon);
@@ -60,7 +68,7 @@
       wait = setTimeout(function () {
         var mine = ++asked;
         fetch("/api/v1/addresses?limit=6&q=" + encodeURIComponent(q), { headers: { "Accept": "application/json" } })
-          .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+          .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
           .then(function (d) { if (mine === asked) show(d.results || []); })
           .catch(function () { close(); });
       }, 200);

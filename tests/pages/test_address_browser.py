@@ -88,3 +88,24 @@ def test_an_address_typed_without_a_choice_is_looked_up(live_server, phone) -> N
     with _session(live_server) as s:
         names = set(s.scalars(select(PickupRequest.donor_name)).all())
         assert "Paul Sans-Choix" in names and "Zoé Lyonnaise" not in names
+
+
+def test_choosing_a_street_asks_for_the_number(live_server, phone) -> None:
+    from selenium.webdriver.common.by import By
+
+    phone.get(f"{live_server.url}/donner")
+    field = phone.find_element(By.ID, "address")
+    field.send_keys("r de l orillon")
+    street = _wait(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
+                                     if b.text == "Rue de l'Orillon 75011 Paris"])[0]
+    street.click()
+    assert "Ajoutez le numéro" in phone.find_element(By.ID, "address-found").text
+    form = phone.find_element(By.ID, "pickup")
+    assert form.find_element(By.NAME, "lat").get_attribute("value") == ""  # no position for a street
+    field.send_keys("19 bis")  # typed in front of the street's name
+    assert field.get_attribute("value") == "19 bis Rue de l'Orillon 75011 Paris"
+    option = _wait(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
+                                     if b.text == "19 bis Rue de l'Orillon 75011 Paris"])[0]
+    option.click()
+    assert form.find_element(By.NAME, "lat").get_attribute("value") != ""
+    assert "19 bis Rue de l'Orillon" in phone.find_element(By.ID, "address-found").text
