@@ -190,6 +190,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "address_none": {"fr": "Aucune adresse trouvée : vérifiez le numéro et le nom de la rue.",
                      "en": "No address found: check the number and the street's name."},
     "address_chosen": {"fr": "Adresse retenue :", "en": "Address chosen:"},
+    "address_nearest": {"fr": "Adresse la plus proche de votre position (vérifiez-la) :",
+                        "en": "Address nearest to your position (check it):"},
     "address_add_number": {"fr": "Ajoutez le numéro devant le nom de la rue.",
                            "en": "Add the house number in front of the street's name."},
     "address_example": {"fr": "ex. 12 rue de Belleville 75020", "en": "e.g. 12 rue de Belleville 75020"},

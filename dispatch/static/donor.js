@@ -98,6 +98,17 @@
     navigator.geolocation.getCurrentPosition(function (p) {
       fromAddress = false;
       setPosition(p.coords.latitude, p.coords.longitude);
+      // The nearest address (GET /api/v1/addresses/reverse) fills an empty address field, to be checked.
+      if (pickup.elements.address.value) return;
+      fetch("/api/v1/addresses/reverse?lat=" + p.coords.latitude + "&lon=" + p.coords.longitude)
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (d) {
+          var a = (d.results || [])[0];
+          if (!a || pickup.elements.address.value) return;
+          pickup.elements.address.value = a.label;
+          pickup.elements.postcode.value = a.postcode;
+          found.textContent = script.dataset.nearest + " " + a.label;
+        }).catch(function () {});
     });
   });
   [latIn, lonIn].forEach(function (el) {

@@ -109,3 +109,21 @@ def test_choosing_a_street_asks_for_the_number(live_server, phone) -> None:
     option.click()
     assert form.find_element(By.NAME, "lat").get_attribute("value") != ""
     assert "19 bis Rue de l'Orillon" in phone.find_element(By.ID, "address-found").text
+
+
+def test_geolocation_fills_the_nearest_address(live_server, phone) -> None:
+    from selenium.webdriver.common.by import By
+
+    phone.get(f"{live_server.url}/donner")
+    phone.execute_cdp_cmd("Browser.grantPermissions", {"origin": live_server.url, "permissions": ["geolocation"]})
+    phone.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 48.89051, "longitude": 2.37952,
+                                                               "accuracy": 10})
+    try:
+        phone.find_element(By.ID, "geolocate").click()
+        form = phone.find_element(By.ID, "pickup")
+        _wait(phone, lambda d: form.find_element(By.NAME, "address").get_attribute("value") == "6 Rue Archereau 75019 Paris")
+        assert form.find_element(By.NAME, "postcode").get_attribute("value") == "75019"
+        assert form.find_element(By.NAME, "lat").get_attribute("value") == "48.890510"  # the device's position
+        assert "vérifiez-la" in phone.find_element(By.ID, "address-found").text
+    finally:
+        phone.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
