@@ -122,3 +122,13 @@ def test_the_extract_is_rebuilt_identically(tmp_path):
     subprocess.run([sys.executable, str(repo / "scripts" / "build_address_extract.py"), "--out", str(out)],
                    check=True, capture_output=True)
     assert out.read_bytes() == (repo / "dispatch" / "data" / "addresses" / "adresses-demo.csv").read_bytes()
+
+
+def test_search_command_and_a_file_with_a_bom(tmp_path, index_path, capsys):
+    assert main(["addresses", "search", "6 r archereau", "--limit", "1"]) == 0  # the bundled extract: no index yet
+    assert "6 Rue Archereau 75019 Paris  (48.890500, 2.379500)" in capsys.readouterr().out
+    source = tmp_path / "bom.csv"
+    source.write_bytes("\ufeff".encode() + (";".join(BAN_COLUMNS) + "\n" + ROWS[0] + "\n").encode())
+    assert main(["addresses", "import", str(source)]) == 0
+    assert main(["addresses", "search", "12 r de belleville"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("1.00  12 Rue de Belleville 75020 Paris")
