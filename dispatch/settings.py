@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     def pickup_service_s(self, volume_m3: float) -> int:
         """Service time of a home pickup of ``volume_m3``."""
         return self.pickup_service_fixed_s + round(self.pickup_service_per_m3_s * volume_m3)
+
+    @model_validator(mode="after")
+    def _geocoder_needs_url(self) -> Settings:
+        if self.geocoder == "http" and not self.geocoder_url:
+            raise ValueError("DISPATCH_GEOCODER=http needs DISPATCH_GEOCODER_URL (the BAN API server's base URL), "
+                             "or set DISPATCH_GEOCODER=offline")
+        return self
 
     @field_validator("geocoder_url")
     @classmethod

@@ -19,7 +19,7 @@ from dispatch.addresses.matches import AddressMatch, Geocoder
 from dispatch.addresses.normalize import parse_query, repetition
 from dispatch.addresses.offline import OfflineGeocoder
 from dispatch.addresses.refusals import AddressRefused
-from dispatch.errors import DispatchError, InvalidInput
+from dispatch.errors import DispatchError, InvalidInput, Unavailable
 from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,7 @@ MAX_ADDRESS_CHARS = 200
 def _geocoder(kind: str, path: str, url: str | None, timeout_s: float, retries: int) -> Geocoder:
     if kind == "http":
         if not url:
-            raise InvalidInput("DISPATCH_GEOCODER=http needs DISPATCH_GEOCODER_URL (the BAN API server's address)",
-                               field="geocoder_url")
+            raise Unavailable("DISPATCH_GEOCODER=http needs DISPATCH_GEOCODER_URL (the BAN API server's address)")
         return BanHttpGeocoder(url, timeout_s=timeout_s, retries=retries)
     return OfflineGeocoder(Path(path))
 

@@ -157,3 +157,14 @@ def test_the_api_uses_the_http_geocoder_when_set(ban, api_app, client):
         assert [p["ref"] for p in client.get("/api/v1/pickup-requests").json() if not p["ref"].startswith("ENL-")] == []
     finally:
         api_app.state.settings = settings
+
+
+def test_http_geocoder_needs_its_url():
+    from pydantic import ValidationError
+
+    from dispatch.settings import Settings
+
+    with pytest.raises(ValidationError, match="DISPATCH_GEOCODER=http needs DISPATCH_GEOCODER_URL"):
+        Settings(geocoder="http", _env_file=None)
+    with pytest.raises(ValidationError, match="not an http"):
+        Settings(geocoder="http", geocoder_url="ftp://x", _env_file=None)
