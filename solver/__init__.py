@@ -30,6 +30,7 @@ from .problem import (
 )
 from .result import Reason, Route, Solution, SolveOptions, Status, Step, Summary, Unassigned
 from .schedule import build_route
+from .search_params import SearchParams
 
 __all__ = [
     "UNREACHABLE",
@@ -39,6 +40,7 @@ __all__ = [
     "ProblemError",
     "Reason",
     "Route",
+    "SearchParams",
     "Solution",
     "SolveOptions",
     "Status",

@@ -1,4 +1,7 @@
-"""``python -m solver INSTANCE --time-limit SECONDS [--seed N] [--workers W] [--json]``: benchmark CLI.
+"""``python -m solver INSTANCE --time-limit SECONDS [--seed N] [--workers W] [--search-params FILE] [--json]``.
+
+The benchmark CLI. ``--search-params`` reads a JSON / TOML file of ``SearchParams`` fields to change
+(search tuning experiments; the defaults are the shipped settings).
 
 Instances above ``--decompose-above`` customers (default 500, e.g. X-n1001) are solved by decomposition
 (``solver.decompose``: angular sectors around the depot of about ``--cluster-size`` customers, solved in
@@ -11,7 +14,7 @@ import argparse
 import json
 import sys
 
-from . import SolveOptions, check, solve
+from . import ProblemError, SearchParams, SolveOptions, check, solve
 from .decompose import solve_large
 from .instances import read
 
@@ -34,15 +37,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decompose-above", type=int, default=500, metavar="N",
                     help="solve instances of more than N customers by decomposition (default 500)")
     ap.add_argument("--cluster-size", type=int, default=100, help="customers per sector when decomposing")
+    ap.add_argument("--search-params", metavar="FILE", default=None,
+                    help="JSON or TOML file of SearchParams fields to change (search tuning experiments)")
     ap.add_argument("--json", action="store_true", help="print only the JSON result")
     args = ap.parse_args(argv)
     if args.time_limit <= 0 or args.workers < 1 or args.cluster_size < 2:
         ap.error("--time-limit must be positive, --workers at least 1 and --cluster-size at least 2")
 
+    try:
+        search = SearchParams() if args.search_params is None else SearchParams.from_file(args.search_params)
+    except ProblemError as exc:
+        ap.error(f"--search-params: {exc}")
     inst = read(args.instance)
     problem = inst.problem
     options = SolveOptions(
-        time_limit_s=args.time_limit, seed=args.seed, solution_limit=args.solution_limit, workers=args.workers
+        time_limit_s=args.time_limit, seed=args.seed, solution_limit=args.solution_limit, workers=args.workers,
+        search=search,
     )
     decompose = len(problem.visits) > args.decompose_above and bool(inst.coordinates)
     if decompose:

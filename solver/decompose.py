@@ -416,12 +416,12 @@ class _Child:
     no re-import of the caller's ``__main__``, works inside daemonic Celery workers) solving one
     sub-problem after another: length-prefixed pickles on its stdin and stdout."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: bool = False) -> None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env)
+                                     stderr=None if log else subprocess.DEVNULL, env=env)
 
     def solve(self, job: tuple[Problem, SolveOptions]) -> Solution:
         if self.proc is not None:
@@ -482,7 +482,8 @@ def _run_all(jobs: list[tuple[Problem, SolveOptions]], workers: int) -> list[Sol
     def work() -> None:
         child = None
         try:
-            child = _Child()
+            options = jobs[0][1]  # (the search tuning travels with each job's options)
+            child = _Child(log=options.log_search or options.search.log)
         except Exception:  # noqa: BLE001 - no child: solve in this thread
             child = None
         try:

@@ -6,8 +6,8 @@ finds a better plan. Member 0 (the default search) runs in this process; members
 processes started with ``subprocess`` (``python -c ...``: no ``fork`` of a possibly threaded parent,
 no re-import of the caller's ``__main__`` as with multiprocessing's "spawn", and it works inside
 daemonic worker processes). The problem goes to the child pickled on stdin, the ``RawResult`` comes
-back pickled on stdout. Every member gets the same wall-clock deadline, so start-up and model
-building count against the time limit.
+back pickled on stdout (the options carry the search tuning, ``SearchParams``). Every member gets
+the same wall-clock deadline, so start-up and model building count against the time limit.
 
 The best result is the one with the lowest objective (arc + fixed costs + penalties of dropped
 visits), then the fewest dropped visits; ties go to member 0. If a child fails for any reason its
@@ -72,7 +72,7 @@ class _Child:
                 [sys.executable, "-c", _CHILD],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=None if options.log_search else subprocess.DEVNULL,
+                stderr=None if options.log_search or options.search.log else subprocess.DEVNULL,
                 env=env,
             )
         except Exception:  # noqa: BLE001 - a failed member is simply ignored

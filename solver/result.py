@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .search_params import SearchParams
+
 
 class Status(str, Enum):
     SOLVED = "solved"  # a feasible solution was found (may have unassigned optional visits)
@@ -117,3 +119,6 @@ class SolveOptions:
     # unassigned. Ids must exist in the problem (``solve`` raises ProblemError otherwise).
     # ``Route.plan_ids`` gives a solution's routes in this form.
     initial_routes: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
+    # Tuning of the ruin-and-recreate search (``search_params.py``; the defaults are the shipped
+    # settings). Sent with the options to portfolio members and decomposition workers.
+    search: SearchParams = SearchParams()
