@@ -4,8 +4,8 @@
   publish, re-plan); each change is written to ``plan_change`` (who, when, what). An edit names the
   version its author saw: a stale one raises :class:`StaleVersion` carrying the changes made since.
 * **Edits on a draft**: lock / unlock a stop, move it, drop it, insert a visit (at a position or at the
-  cheapest feasible one). The affected rounds are re-timed with the solver's own timing code
-  (``solver.schedule``) over the road matrix of the sites involved, and checked by ``solver.check``;
+  cheapest feasible one). The affected rounds are re-timed by the solver's plan mode
+  (``solver.plan_route``) over the road matrix of the sites involved, which names the rules broken;
   an edit that breaks a hard rule is refused naming the stop and the rule, unless forced, in which
   case the violations are kept on the round (``Round.warnings``).
 * **Re-optimise** a draft keeping locked stops in their round and order, dropped visits out.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +30,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import solver
-from solver.schedule import RELOAD, build_route, tight_times, tight_times_with_breaks
 from dispatch.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatch.models import (
     Crew,
@@ -333,19 +331,9 @@ class Timed:
     order: list[str | None]  # visit keys, None = unloading at the depot
 
 
-_RULES = (
-    ("outside every window", "time_window"),
-    ("after the shift end", "shift_end"),
-    ("max_work_time", "shift_end"),
-    ("exceeds capacity", "capacity"),
-    ("needs skills", "skill"),
-    ("break", "break"),
-)
-_STEP = re.compile(r"step \d+ \((\w+) '([^']*)'\)")
-
-
-def _rule(message: str) -> str:
-    return next((rule for text, rule in _RULES if text in message), "schedule")
+# Violation causes (``solver.CAUSES``) as the rules a round breaks; any other cause is "schedule".
+_RULES = {"time_window": "time_window", "shift_end": "shift_end", "max_work_time": "shift_end",
+          "capacity": "capacity", "skill": "skill", "break": "break"}
 
 
 def _normalise(ctx: Context, v: solver.Vehicle, order: list[str | None]) -> list[str | None]:
@@ -374,101 +362,36 @@ def _normalise(ctx: Context, v: solver.Vehicle, order: list[str | None]) -> list
     return out
 
 
-def _relaxed(problem: solver.Problem, k: int) -> solver.Problem:
-    """Windows that never close (the van waits for the opening, may be late), a long shift, any load."""
-    big = 10 * 24 * 3600
-    v = problem.vehicles[k]
-    rv = dataclasses.replace(
-        v, shift=solver.TimeWindow(v.shift.start, big), capacity=tuple(10**9 for _ in v.capacity),
-        breaks=tuple(dataclasses.replace(b, window=solver.TimeWindow(b.window.start, big)) for b in v.breaks),
-        max_work_time=None,
-    )
-    visits = tuple(
-        dataclasses.replace(vis, windows=(solver.TimeWindow(vis.windows[0].start, big),)) if vis.windows else vis
-        for vis in problem.visits
-    )
-    vehicles = problem.vehicles[:k] + (rv,) + problem.vehicles[k + 1:]
-    return dataclasses.replace(problem, vehicles=vehicles, visits=visits)
-
-
-def _time(problem: solver.Problem, k: int, indices: list[int], legs: list[int]) -> solver.Route | None:
-    """The tightest schedule of ``indices`` with the break in the best of ``legs`` (None: none fits)."""
-    v = problem.vehicles[k]
-    stops = [problem.visits[i] if i != RELOAD else _ReloadStop(v.reload_location, v.reload_service)
-             for i in indices]
-    n = len(stops)
-    if not v.breaks or n == 0:
-        res = tight_times(problem, v, stops, v.shift.start)
-        if res is None:
-            return None
-        depart, starts, end = res
-        return build_route(problem, k, indices, depart, starts, end, [])
-    best = None
-    for leg in legs:
-        fake_starts = [10 * (j + 1) for j in range(n)]
-        res = tight_times_with_breaks(problem, v, stops, v.shift.start, fake_starts, [(0, 10 * leg + 5)])
-        if res is not None and (best is None or res[2] < best[2]):
-            best = res
-    if best is None:
-        return None
-    depart, starts, end, brk = best
-    return build_route(problem, k, indices, depart, starts, end, brk)
-
-
-@dataclass(frozen=True)
-class _ReloadStop:
-    location: int
-    service: int
-    windows: tuple = ()
-
-
 def schedule(ctx: Context, vid: str, order: list[str | None], *, break_leg: int | None = None) -> Timed:
     """Time the round of vehicle ``vid`` visiting ``order`` (keys; None = unload) and check it.
 
     Unloading stops are made consistent (:func:`_normalise`); the lunch break is placed in the leg
     that ends the day earliest (``break_leg``, where it was, is kept for reference only). A feasible
     schedule has no violations; otherwise the schedule is built with windows, shift and capacity
-    relaxed and ``solver.check`` names every rule it breaks.
+    relaxed and ``solver.plan_route`` names every rule it breaks.
     """
     problem = ctx.problem
     k = ctx.vehicle_index(vid)
     v = problem.vehicles[k]
     order = _normalise(ctx, v, order)
-    indices = [RELOAD if key is None else ctx.visit_index(key) for key in order]
-    n = len(indices)
-    legs = list(range(n + 1))
-    route = _time(problem, k, indices, legs)
-    if route is None:
-        route = _time(_relaxed(problem, k), k, indices, legs)
-        assert route is not None  # nothing can fail once windows, shift and capacity are relaxed
-    violations = _violations(ctx, k, route, order)
-    return Timed(route, violations, order)
+    planned = solver.plan_route(problem, vid, order)
+    return Timed(planned.route, _violations(ctx, planned.violations, order), order)
 
 
-def _violations(ctx: Context, k: int, route: solver.Route, order: list[str | None]) -> list[dict[str, Any]]:
-    problem = ctx.problem
-    keys = {key for key in order if key is not None}
-    sub = dataclasses.replace(problem, vehicles=(problem.vehicles[k],),
-                              visits=tuple(vis for vis in problem.visits if vis.id in keys), locked_sequences=())
-    summary = solver.Summary(cost=route.cost, routes=1, unassigned=0, distance=route.distance,
-                             duration=route.duration, service=route.service, waiting_time=route.waiting_time,
-                             load=route.load, solve_seconds=0.0)
-    errors = solver.check(sub, solver.Solution(solver.Status.SOLVED, summary, (route,), ()))
+def _violations(ctx: Context, errors: tuple[solver.Violation, ...], order: list[str | None]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for key in order:
         if key is not None and not ctx.candidates[key].windows:
             out.append({"visit": key, "stop": ctx.names.get(key, key), "rule": "closed",
                         "detail": f"{ctx.names.get(key, key)} is closed on {ctx.plan.date.isoformat()}"})
-    for msg in errors:
-        if msg.startswith("summary"):
+    for error in errors:
+        if error.cause == "summary":
             continue
-        m = _STEP.search(msg)
-        visit = m.group(2) if m and m.group(1) == "visit" else None
-        rule = _rule(msg)
+        visit, rule = error.visit, _RULES.get(error.cause, "schedule")
         if rule == "time_window" and visit and not ctx.candidates[visit].windows:
             continue  # already said: closed that day
         out.append({"visit": visit, "stop": ctx.names.get(visit, "lunch break" if rule == "break" else "round"),
-                    "rule": rule, "detail": msg})
+                    "rule": rule, "detail": error.detail})
     return out
 
 

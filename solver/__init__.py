@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import time as _time
 
-from .check import balance_cost, check, recompute_cost, work_time, work_time_spread
+from .check import CAUSES, Violation, balance_cost, check, recompute_cost, work_time, work_time_spread
 from .explain import allowed_vehicles, cost_detail, fits_capacity, precheck, sequence_vehicle
 from .problem import (
     UNREACHABLE,
@@ -29,14 +29,17 @@ from .problem import (
     is_unreachable,
 )
 from .result import Reason, Route, Solution, SolveOptions, Status, Step, Summary, Unassigned
+from .plan import PlannedRoute, plan_route
 from .schedule import build_route
 from .search_params import SearchParams
 
 __all__ = [
+    "CAUSES",
     "UNREACHABLE",
     "Balance",
     "Break",
     "Problem",
+    "PlannedRoute",
     "ProblemError",
     "Reason",
     "Route",
@@ -49,10 +52,12 @@ __all__ = [
     "TimeWindow",
     "Unassigned",
     "Vehicle",
+    "Violation",
     "Visit",
     "balance_cost",
     "check",
     "is_unreachable",
+    "plan_route",
     "recompute_cost",
     "solve",
     "work_time",

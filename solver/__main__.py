@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{inst.name}: status {solution.status.value}, cost {out['cost']}, vehicles {len(routes)}, "
             f"unassigned {len(solution.unassigned)}, {solution.summary.solve_seconds} s, "
             f"{'decomposition into sectors' if decompose else 'one search'}, "
-            f"checker: {'ok' if not violations else violations}",
+            f"checker: {'ok' if not violations else '; '.join(map(str, violations))}",
             file=sys.stderr,
         )
     return 0 if not violations and solution.status.value == "solved" else 1
