@@ -807,7 +807,7 @@ def _store_solution(ctx: Context, solution: solver.Solution, rounds_by_vid: dict
         used.add(route.vehicle)
         write_round(ctx, rnd, route, pool, session=session, keep=keep.get(route.vehicle, []),
                     distance_offset=(offsets or {}).get(route.vehicle, 0))
-    for key, stop in pool.items():  # visits no longer in any round
+    for stop in pool.values():  # visits no longer in any round
         if stop.round is not None and stop in stop.round.stops:
             stop.round.stops.remove(stop)
         session.delete(stop)

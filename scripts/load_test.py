@@ -370,7 +370,7 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
                 status = await asyncio.wait_for(
                     conn.post(path, json_body=kwargs.get("json"), form=kwargs.get("data"),
                               headers=kwargs.get("headers")), timeout=30)
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 conn.close()
                 status = 0
                 first_error.setdefault("error", f"{type(exc).__name__}: {exc}")

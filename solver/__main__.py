@@ -34,11 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--workers", type=int, default=2, help="parallel searches, best plan kept (default 2; 1 = deterministic)"
     )
-    ap.add_argument("--decompose-above", type=int, default=500, metavar="N",
-                    help="solve instances of more than N customers by decomposition (default 500)")
+    ap.add_argument(
+        "--decompose-above",
+        type=int,
+        default=500,
+        metavar="N",
+        help="solve instances of more than N customers by decomposition (default 500)",
+    )
     ap.add_argument("--cluster-size", type=int, default=100, help="customers per sector when decomposing")
-    ap.add_argument("--search-params", metavar="FILE", default=None,
-                    help="JSON or TOML file of SearchParams fields to change (search tuning experiments)")
+    ap.add_argument(
+        "--search-params",
+        metavar="FILE",
+        default=None,
+        help="JSON or TOML file of SearchParams fields to change (search tuning experiments)",
+    )
     ap.add_argument("--json", action="store_true", help="print only the JSON result")
     args = ap.parse_args(argv)
     if args.time_limit <= 0 or args.workers < 1 or args.cluster_size < 2:
@@ -51,13 +60,21 @@ def main(argv: list[str] | None = None) -> int:
     inst = read(args.instance)
     problem = inst.problem
     options = SolveOptions(
-        time_limit_s=args.time_limit, seed=args.seed, solution_limit=args.solution_limit, workers=args.workers,
+        time_limit_s=args.time_limit,
+        seed=args.seed,
+        solution_limit=args.solution_limit,
+        workers=args.workers,
         search=search,
     )
     decompose = len(problem.visits) > args.decompose_above and bool(inst.coordinates)
     if decompose:
-        solution = solve_large(problem, options, coordinates=tuple(map(_as_lat_lon, inst.coordinates)),
-                               cluster_size=args.cluster_size, workers=args.workers)
+        solution = solve_large(
+            problem,
+            options,
+            coordinates=tuple(map(_as_lat_lon, inst.coordinates)),
+            cluster_size=args.cluster_size,
+            workers=args.workers,
+        )
     else:
         solution = solve(problem, options)
     routes = [[int(s) for s in r.visit_ids] for r in solution.routes]

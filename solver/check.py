@@ -18,10 +18,11 @@ plain-English ``detail`` (also ``str(violation)``) naming the route, step and nu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .problem import Problem, Vehicle
-from .result import Solution, Status
+from .result import Route, Solution, Status
 
 # Violation causes: what rule a plan breaks, or which of its recorded figures is wrong.
 CAUSES = {
@@ -68,27 +69,27 @@ def _route_arc_cost(problem: Problem, v: Vehicle, locations: list[int]) -> int:
     return sum(_arc_cost(problem, v, a, b) for a, b in zip(locations, locations[1:]))
 
 
-def balance_cost(problem: Problem, routes) -> int:
+def balance_cost(problem: Problem, routes: Iterable[Route]) -> int:
     """The fair-work term of ``problem.balance`` for these routes (0 without balancing):
     ``span`` = coefficient x (latest end arrival - earliest departure over the routes);
     ``soft_max`` = coefficient x Σ max(0, route working time - soft_max_work_time), where a
     route's working time is its end arrival - its departure (recomputed from the steps)."""
     b = problem.balance
-    routes = [r for r in routes if len(r.steps) >= 2]
-    if b is None or not routes or not b.coefficient:
+    used = [r for r in routes if len(r.steps) >= 2]
+    if b is None or not used or not b.coefficient:
         return 0
     if b.kind == "span":
-        return b.coefficient * (max(r.steps[-1].arrival for r in routes) - min(r.steps[0].arrival for r in routes))
+        return b.coefficient * (max(r.steps[-1].arrival for r in used) - min(r.steps[0].arrival for r in used))
     limit = b.soft_max_work_time or 0
-    return b.coefficient * sum(max(0, work_time(r) - limit) for r in routes)
+    return b.coefficient * sum(max(0, work_time(r) - limit) for r in used)
 
 
-def work_time(route) -> int:
+def work_time(route: Route) -> int:
     """Working time of a route: from its departure to its return (end step arrival)."""
     return route.steps[-1].arrival - route.steps[0].arrival
 
 
-def work_time_spread(solution: Solution, vehicle_ids=None) -> int:
+def work_time_spread(solution: Solution, vehicle_ids: Iterable[str] | None = None) -> int:
     """Longest minus shortest working time over the vehicles ``vehicle_ids`` (default: the used
     ones); an unused vehicle works 0 s."""
     times = {r.vehicle: work_time(r) for r in solution.routes if len(r.steps) >= 2}
@@ -122,6 +123,7 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
 
     def err(cause: str, detail: str, vehicle: str | None = None, visit: str | None = None) -> None:
         errors.append(Violation(cause, vehicle, visit, detail))
+
     vehicles = {v.id: v for v in problem.vehicles}
     visits = {v.id: v for v in problem.visits}
     dur, dist = problem.durations, problem.distances
@@ -152,7 +154,9 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
         s0 = steps[0]
         depart = s0.arrival + s0.waiting_time + s0.service
         if s0.arrival < v.shift.start:
-            err("shift_start", f"{where}: leaves at {s0.arrival}, before the shift start {v.shift.start}", route.vehicle)
+            err(
+                "shift_start", f"{where}: leaves at {s0.arrival}, before the shift start {v.shift.start}", route.vehicle
+            )
         t = depart  # time the van is free again
         leg_start = depart  # when it left the last stop
         break_in_leg = 0
@@ -167,7 +171,11 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
         prev_distance = 0
         breaks_taken: dict[str, int] = {}
         if s0.load != tuple(load) or s0.distance != 0:
-            err("inconsistent", f"{where}: start step must have the start load {tuple(load)} and zero distance", route.vehicle)
+            err(
+                "inconsistent",
+                f"{where}: start step must have the start load {tuple(load)} and zero distance",
+                route.vehicle,
+            )
         n_visits = 0
         for pos, step in enumerate(steps[1:], start=1):
             sw = f"{where} step {pos} ({step.type} {step.id!r})"
@@ -183,9 +191,19 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
                     continue
                 breaks_taken[b.id] = breaks_taken.get(b.id, 0) + 1
                 if step.arrival < t and b.duration > 0:  # a zero-length break is an instant
-                    err("break", f"{sw}: break starts at {step.arrival}, before the previous step ends at {t}", route.vehicle, sv)
+                    err(
+                        "break",
+                        f"{sw}: break starts at {step.arrival}, before the previous step ends at {t}",
+                        route.vehicle,
+                        sv,
+                    )
                 if not b.window.contains(begin):
-                    err("break", f"{sw}: break starts at {begin}, outside its window [{b.window.start}, {b.window.end}]", route.vehicle, sv)
+                    err(
+                        "break",
+                        f"{sw}: break starts at {begin}, outside its window [{b.window.start}, {b.window.end}]",
+                        route.vehicle,
+                        sv,
+                    )
                 if step.service != b.duration:
                     err("break", f"{sw}: break lasts {step.service}, must last {b.duration}", route.vehicle, sv)
                 if step.location is not None:
@@ -208,7 +226,12 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
                 continue
             travel = dur[loc][nloc]
             if step.arrival < t:
-                err("timing", f"{sw}: arrives at {step.arrival}, before the previous step/break ends at {t}", route.vehicle, sv)
+                err(
+                    "timing",
+                    f"{sw}: arrives at {step.arrival}, before the previous step/break ends at {t}",
+                    route.vehicle,
+                    sv,
+                )
             if step.arrival - leg_start - break_in_leg < travel:
                 err(
                     "timing",
@@ -220,14 +243,27 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
             distance += dist[loc][nloc]
             arc_cost += _arc_cost(problem, v, loc, nloc)
             if step.distance != distance:
-                err("inconsistent", f"{sw}: cumulative distance {step.distance}, recomputed {distance}", route.vehicle, sv)
+                err(
+                    "inconsistent",
+                    f"{sw}: cumulative distance {step.distance}, recomputed {distance}",
+                    route.vehicle,
+                    sv,
+                )
             if step.type == "end":
                 if begin > v.shift.end:
                     err("shift_end", f"{sw}: back at {begin}, after the shift end {v.shift.end}", route.vehicle, sv)
                 if v.max_work_time is not None and begin - depart > v.max_work_time:
-                    err("max_work_time", f"{where}: works {begin - depart} s, more than max_work_time {v.max_work_time}", route.vehicle)
+                    err(
+                        "max_work_time",
+                        f"{where}: works {begin - depart} s, more than max_work_time {v.max_work_time}",
+                        route.vehicle,
+                    )
                 if route.duration != begin - depart:
-                    err("inconsistent", f"{where}: duration {route.duration}, recomputed {begin - depart}", route.vehicle)
+                    err(
+                        "inconsistent",
+                        f"{where}: duration {route.duration}, recomputed {begin - depart}",
+                        route.vehicle,
+                    )
                 if step.load != tuple(load):
                     err("inconsistent", f"{sw}: load {step.load} should be {tuple(load)}", route.vehicle, sv)
                 loc = nloc
@@ -235,15 +271,30 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
             if step.type == "reload":
                 n_reloads += 1
                 if v.reload_location is None:
-                    err("reload", f"{sw}: vehicle {v.id!r} has no reloading (reload_location is None)", route.vehicle, sv)
+                    err(
+                        "reload",
+                        f"{sw}: vehicle {v.id!r} has no reloading (reload_location is None)",
+                        route.vehicle,
+                        sv,
+                    )
                 elif nloc != v.reload_location:
-                    err("reload", f"{sw}: reload at location {nloc}, the vehicle unloads at {v.reload_location}", route.vehicle, sv)
+                    err(
+                        "reload",
+                        f"{sw}: reload at location {nloc}, the vehicle unloads at {v.reload_location}",
+                        route.vehicle,
+                        sv,
+                    )
                 if step.service != v.reload_service:
                     err("reload", f"{sw}: reload lasts {step.service}, must last {v.reload_service}", route.vehicle, sv)
                 service_total += step.service
                 load = [0] * n_dims
                 if step.load != tuple(load):
-                    err("inconsistent", f"{sw}: load {step.load} should be {tuple(load)} (the van is emptied)", route.vehicle, sv)
+                    err(
+                        "inconsistent",
+                        f"{sw}: load {step.load} should be {tuple(load)} (the van is emptied)",
+                        route.vehicle,
+                        sv,
+                    )
                 loc = nloc
                 t = begin + step.service
                 leg_start = t
@@ -259,7 +310,12 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
                 prev_distance = distance
                 continue
             if visit.id in served:
-                err("duplicate", f"visit {visit.id!r} is served twice (by {served[visit.id]!r} and {route.vehicle!r})", route.vehicle, visit.id)
+                err(
+                    "duplicate",
+                    f"visit {visit.id!r} is served twice (by {served[visit.id]!r} and {route.vehicle!r})",
+                    route.vehicle,
+                    visit.id,
+                )
             served[visit.id] = route.vehicle
             position[visit.id] = pos
             if nloc != visit.location:
@@ -270,7 +326,12 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
                 wins = ", ".join(f"[{w.start}, {w.end}]" for w in visit.windows)
                 err("time_window", f"{sw}: service starts at {begin}, outside every window {wins}", route.vehicle, sv)
             if not visit.skills <= v.skills:
-                err("skill", f"{sw}: needs skills {sorted(visit.skills)}, vehicle has {sorted(v.skills)}", route.vehicle, sv)
+                err(
+                    "skill",
+                    f"{sw}: needs skills {sorted(visit.skills)}, vehicle has {sorted(v.skills)}",
+                    route.vehicle,
+                    sv,
+                )
             if visit.vehicle is not None and visit.vehicle != v.id:
                 err("vehicle_lock", f"{sw}: locked to vehicle {visit.vehicle!r}", route.vehicle, sv)
             load = [a + b for a, b in zip(load, visit.demand)]
@@ -300,9 +361,15 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
         if route.service != service_total:
             err("inconsistent", f"{where}: service {route.service}, recomputed {service_total}", route.vehicle)
         if route.waiting_time != waiting_total:
-            err("inconsistent", f"{where}: waiting time {route.waiting_time}, recomputed {waiting_total}", route.vehicle)
+            err(
+                "inconsistent", f"{where}: waiting time {route.waiting_time}, recomputed {waiting_total}", route.vehicle
+            )
         if route.load != tuple(collected):
-            err("inconsistent", f"{where}: load {route.load}, recomputed total collected {tuple(collected)}", route.vehicle)
+            err(
+                "inconsistent",
+                f"{where}: load {route.load}, recomputed total collected {tuple(collected)}",
+                route.vehicle,
+            )
         if route.cost != arc_cost + v.fixed_cost:
             err("inconsistent", f"{where}: cost {route.cost}, recomputed {arc_cost + v.fixed_cost}", route.vehicle)
 
@@ -313,10 +380,20 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
             if vid not in served:
                 continue
             if served[vid] != vehicle_id:
-                err("precedence", f"locked sequence of {vehicle_id!r}: visit {vid!r} is served by {served[vid]!r}", vehicle_id, vid)
+                err(
+                    "precedence",
+                    f"locked sequence of {vehicle_id!r}: visit {vid!r} is served by {served[vid]!r}",
+                    vehicle_id,
+                    vid,
+                )
                 continue
             if last is not None and position[vid] <= position[last]:
-                err("precedence", f"locked sequence of {vehicle_id!r}: visit {vid!r} comes before {last!r}", vehicle_id, vid)
+                err(
+                    "precedence",
+                    f"locked sequence of {vehicle_id!r}: visit {vid!r} comes before {last!r}",
+                    vehicle_id,
+                    vid,
+                )
             last = vid
 
     # unassigned bookkeeping
@@ -328,7 +405,12 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
             err("duplicate", f"unassigned: visit {u.id!r} listed twice", visit=u.id)
         reported.add(u.id)
         if u.id in served:
-            err("duplicate", f"visit {u.id!r} is both served (by {served[u.id]!r}) and listed unassigned", served[u.id], u.id)
+            err(
+                "duplicate",
+                f"visit {u.id!r} is both served (by {served[u.id]!r}) and listed unassigned",
+                served[u.id],
+                u.id,
+            )
     missing_mandatory = []
     for vis in problem.visits:
         if vis.id in served:

@@ -46,19 +46,13 @@ def allowed_vehicles(problem: Problem, visit: Visit, seq_vehicle: dict[str, str]
     if seq_vehicle is None:
         seq_vehicle = sequence_vehicle(problem)
     locked = {visit.vehicle, seq_vehicle.get(visit.id)} - {None}
-    return [
-        k
-        for k, v in enumerate(problem.vehicles)
-        if visit.skills <= v.skills and (not locked or locked == {v.id})
-    ]
+    return [k for k, v in enumerate(problem.vehicles) if visit.skills <= v.skills and (not locked or locked == {v.id})]
 
 
 def fits_capacity(visit: Visit, v: Vehicle) -> bool:
     """Could ``v`` take ``visit`` alone, given what it already carries (``start_load``)? A van
     that can unload (``reload_location``) may empty itself first."""
-    room = v.capacity if v.reload_location is not None else tuple(
-        c - x for c, x in zip(v.capacity, v.initial_load())
-    )
+    room = v.capacity if v.reload_location is not None else tuple(c - x for c, x in zip(v.capacity, v.initial_load()))
     return all(d <= r for d, r in zip(visit.demand, room))
 
 
@@ -105,6 +99,7 @@ def check_visit(problem: Problem, visit: Visit, seq_vehicle: dict[str, str] | No
                 where = f" (dimension {dim})" if len(visit.demand) > 1 else ""
                 return Failure(Reason.CAPACITY, f"demand {d}{where} exceeds the largest eligible capacity {largest}")
         if any(any(vehicles[k].start_load) for k in eligible):
+
             def room(k: int) -> tuple[int, ...]:
                 return tuple(c - x for c, x in zip(vehicles[k].capacity, vehicles[k].initial_load()))
 

@@ -94,13 +94,13 @@ def _first_solution(problem: Problem, options: SolveOptions) -> int:
         return value
     timed = any(v.windows for v in problem.visits) or any(v.breaks for v in problem.vehicles)
     if timed or problem.locked_sequences:
-        return _FSS.PARALLEL_CHEAPEST_INSERTION
-    return _FSS.PATH_CHEAPEST_ARC
+        return int(_FSS.PARALLEL_CHEAPEST_INSERTION)
+    return int(_FSS.PATH_CHEAPEST_ARC)
 
 
 def _search_parameters(
     problem: Problem, options: SolveOptions, reloads: bool, member: int = 0, time_limit_s: float | None = None
-):
+) -> Any:
     """Search parameters of portfolio member ``member`` (0 = the default, single-worker search)."""
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = _first_solution(problem, options)
@@ -117,7 +117,7 @@ def _search_parameters(
     return params
 
 
-def _alternative(problem: Problem, options: SolveOptions, params, member: int) -> None:
+def _alternative(problem: Problem, options: SolveOptions, params: Any, member: int) -> None:
     """Portfolio members 1, 2, ...: differently configured searches (see ``portfolio.py``)."""
     timed = any(v.windows for v in problem.visits) or any(v.breaks for v in problem.vehicles)
     auto = (options.first_solution or "auto").upper() == "AUTO"
@@ -127,12 +127,12 @@ def _alternative(problem: Problem, options: SolveOptions, params, member: int) -
         params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
 
 
-def _served(routing, manager, assignment, n_vis: int) -> int:
+def _served(routing: Any, manager: Any, assignment: Any, n_vis: int) -> int:
     """How many visits (not unloading stops) an assignment serves."""
     return sum(1 for r in _routes_of(routing, assignment) for i in r if manager.IndexToNode(i) < n_vis)
 
 
-def _routes_of(routing, assignment) -> list[list[int]]:
+def _routes_of(routing: Any, assignment: Any) -> list[list[int]]:
     """Per vehicle, the indices visited (start and end excluded)."""
     out = []
     for k in range(routing.vehicles()):
@@ -149,7 +149,7 @@ class _Progress:
     """The ``SolveOptions.progress`` hook: an at-solution callback reporting the best cost so far;
     when the hook returns a truthy value the current search is finished and ``stopped`` is set."""
 
-    def __init__(self, routing, options: SolveOptions) -> None:
+    def __init__(self, routing: Any, options: SolveOptions) -> None:
         self.routing, self.hook, self.t0 = routing, options.progress, _time.monotonic()
         self.best: int | None = None
         self.solutions = 0
@@ -164,15 +164,30 @@ class _Progress:
         cost = int(self.routing.CostVar().Value())
         self.solutions += 1
         self.best = cost if self.best is None else min(self.best, cost)
-        info = {"best_cost": self.best, "cost": cost, "solutions": self.solutions,
-                "elapsed_s": round(_time.monotonic() - self.t0, 3)}
-        if self.hook(info):
+        info = {
+            "best_cost": self.best,
+            "cost": cost,
+            "solutions": self.solutions,
+            "elapsed_s": round(_time.monotonic() - self.t0, 3),
+        }
+        if self.hook is not None and self.hook(info):
             self.stopped = True
             self.routing.solver().FinishCurrentSearch()
 
 
-def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member,
-                       watch: _Progress | None = None, fast: _insertion.Context | None = None):
+def _ruin_and_recreate(
+    routing: Any,
+    manager: Any,
+    assignment: Any,
+    problem: Problem,
+    options: SolveOptions,
+    n_vis: int,
+    node_loc: list[int],
+    deadline: float,
+    member: int,
+    watch: _Progress | None = None,
+    fast: _insertion.Context | None = None,
+) -> Any:
     """Iterated ruin-and-recreate around OR-Tools until ``deadline``: remove a cluster of served
     visits (a random visit and its nearest served neighbours), let OR-Tools re-insert them and
     run a greedy local search from there (``SolveFromAssignmentWithParameters``), accept by
@@ -217,8 +232,22 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
         timed = any(problem.visits[i].windows for i in fast.visit_idx)
         thrs = search.python_thresholds(timed)
         thr_py = thrs[member % len(thrs)]
-        return _python_lns(routing, manager, assignment, problem, options, params, fast, n_vis, node_loc,
-                           deadline, rng, thr_py, kmax, watch)
+        return _python_lns(
+            routing,
+            manager,
+            assignment,
+            problem,
+            options,
+            params,
+            fast,
+            n_vis,
+            node_loc,
+            deadline,
+            rng,
+            thr_py,
+            kmax,
+            watch,
+        )
     if search.repair == "ort":
         fast = None
     iters = improved = 0
@@ -239,9 +268,7 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
         removed = set([n for n in near[seed_node] if n in served_set][:k])
         kept = [[i for i in r if manager.IndexToNode(i) not in removed] for r in cur_routes]
         if fast is not None:  # re-insert the removed visits in Python (cheapest positions)
-            nodes = _insertion.recreate(
-                fast, [[manager.IndexToNode(i) for i in r] for r in kept], sorted(removed), rng
-            )
+            nodes = _insertion.recreate(fast, [[manager.IndexToNode(i) for i in r] for r in kept], sorted(removed), rng)
             kept = [[manager.NodeToIndex(n) for n in r] for r in nodes]
         partial = solver.Assignment()
         on_route = set()
@@ -272,13 +299,21 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
             cur_routes = _routes_of(routing, sol)
             cur_obj = obj
     if options.log_search or search.log:
-        print(f"lns member {member}: {iters} iterations, {improved} improvements, best {best_obj} "
-              f"(ruin size {kmax}, threshold {thr0})", file=_sys.stderr)
+        print(
+            f"lns member {member}: {iters} iterations, {improved} improvements, best {best_obj} "
+            f"(ruin size {kmax}, threshold {thr0})",
+            file=_sys.stderr,
+        )
     return best
 
 
-def _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, node_loc, starts, ends,
-                  time_matrix, cost_mats, horizon, complex_arcs) -> _insertion.Context | None:
+# Issue 21 is reworking _fast_context: it is formatted once that has landed.
+# fmt: off
+def _fast_context(
+    problem: Problem, vehicles: list[Vehicle], visits: list[Visit], visit_idx: list[int], allowed: dict[int, list[int]],
+    model_vehicle: dict[int, int], node_loc: list[int], starts: list[int], ends: list[int], time_matrix: list[list[int]],
+    cost_mats: dict[tuple[int, int], list[list[int]]], horizon: int, complex_arcs: bool,
+) -> _insertion.Context | None:
     """The data of the Python re-insertion (``insertion.py``), or None when the model has more
     than capacity, one window per visit and shifts (then OR-Tools re-inserts the visits itself)."""
     if (
@@ -308,9 +343,10 @@ def _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, 
             min(problem.distances[v.start][node_loc[i]] for v in vehicles) for i in range(len(visits))
         ],
     )
+# fmt: on
 
 
-def _nodes_assignment(routing, manager, routes: list[list[int]]):
+def _nodes_assignment(routing: Any, manager: Any, routes: list[list[int]]) -> Any:
     """A complete assignment of the NextVars: ``routes`` (visit nodes per vehicle), every other
     node inactive."""
     partial = routing.solver().Assignment()
@@ -330,17 +366,31 @@ def _nodes_assignment(routing, manager, routes: list[list[int]]):
     return partial
 
 
-def _python_lns(routing, manager, assignment, problem, options, params, fast, n_vis, node_loc, deadline, rng,
-                thr0, kmax, watch):
+def _python_lns(
+    routing: Any,
+    manager: Any,
+    assignment: Any,
+    problem: Problem,
+    options: SolveOptions,
+    params: Any,
+    fast: _insertion.Context,
+    n_vis: int,
+    node_loc: list[int],
+    deadline: float,
+    rng: _random.Random,
+    thr0: float,
+    kmax: int,
+    watch: _Progress | None,
+) -> Any:
     """Ruin-and-recreate in pure Python (``insertion.search``) for simple models, the best plan
     polished every 2 s by an OR-Tools greedy descent. Returns the best assignment."""
     dist = problem.distances
     best = {"assignment": routing.solver().Assignment(assignment), "cost": assignment.ObjectiveValue()}
 
-    def to_nodes(a) -> list[list[int]]:
+    def to_nodes(a: Any) -> list[list[int]]:
         return [[manager.IndexToNode(i) for i in r] for r in _routes_of(routing, a)]
 
-    def polish(routes: list[list[int]], limit: float | None = None):
+    def polish(routes: list[list[int]], limit: float | None = None) -> tuple[list[list[int]], int] | None:
         left = deadline - _time.time() - 0.02
         if left <= 0.01 or (watch is not None and watch.stopped):
             return None
@@ -355,13 +405,21 @@ def _python_lns(routing, manager, assignment, problem, options, params, fast, n_
             best["assignment"], best["cost"] = routing.solver().Assignment(sol), obj
         return to_nodes(sol), obj
 
-    penalty = [v.penalty if v.penalty is not None else _LNS_PENALTY for v in (problem.visits[i] for i in fast.visit_idx)]
-    near = [
-        sorted(range(n_vis), key=lambda j, a=node_loc[u]: dist[a][node_loc[j]])[: 4 * kmax] for u in range(n_vis)
+    penalty = [
+        v.penalty if v.penalty is not None else _LNS_PENALTY for v in (problem.visits[i] for i in fast.visit_idx)
     ]
+    near = [sorted(range(n_vis), key=lambda j: dist[node_loc[u]][node_loc[j]])[: 4 * kmax] for u in range(n_vis)]
     reserve = min(1.5, 0.1 * max(0.0, deadline - _time.time()))
     routes, cost, iters = _insertion.search(
-        fast, to_nodes(assignment), penalty, near, rng, deadline - reserve, polish, thr0, kmax,
+        fast,
+        to_nodes(assignment),
+        penalty,
+        near,
+        rng,
+        deadline - reserve,
+        polish,
+        thr0,
+        kmax,
         should_stop=lambda: watch is not None and watch.stopped,
         string_share=options.search.string_share,
         granular=options.search.granular,
@@ -372,13 +430,24 @@ def _python_lns(routing, manager, assignment, problem, options, params, fast, n_
             params.solution_limit = 1
             polish(routes, 1.0)
     if options.log_search or options.search.log:
-        print(f"python lns: {iters} iterations, best {best['cost']} (ruin size {kmax}, threshold {thr0})",
-              file=_sys.stderr)
+        print(
+            f"python lns: {iters} iterations, best {best['cost']} (ruin size {kmax}, threshold {thr0})",
+            file=_sys.stderr,
+        )
     return best["assignment"]
 
 
-def _initial_assignment(routing, manager, problem: Problem, options: SolveOptions, params, visit_idx, vehicles,
-                        first_reload: int, reload_vehicle: list[int]):
+def _initial_assignment(
+    routing: Any,
+    manager: Any,
+    problem: Problem,
+    options: SolveOptions,
+    params: Any,
+    visit_idx: list[int],
+    vehicles: list[Vehicle],
+    first_reload: int,
+    reload_vehicle: list[int],
+) -> Any:
     """``options.initial_routes`` as an assignment of the model, or None (none given, or not a
     feasible plan of this model: then the search builds its own first solution)."""
     if not options.initial_routes:
@@ -390,12 +459,12 @@ def _initial_assignment(routing, manager, problem: Problem, options: SolveOption
         reloads.setdefault(k, []).append(first_reload + j)
     routes: list[list[int]] = [[] for _ in vehicles]
     for vehicle_id, seq in options.initial_routes:
-        k = k_of.get(vehicle_id)
-        if k is None:  # a vehicle that cannot even drive home is not modelled
+        mk = k_of.get(vehicle_id)
+        if mk is None:  # a vehicle that cannot even drive home is not modelled
             if any(x in node_of for x in seq):
                 return None
             continue
-        free = list(reloads.get(k, ()))
+        free = list(reloads.get(mk, ()))
         nodes = []
         for x in seq:
             if x is None:  # an unloading stop: the vehicle's next unloading node
@@ -404,18 +473,19 @@ def _initial_assignment(routing, manager, problem: Problem, options: SolveOption
                 nodes.append(free.pop(0))
             elif x in node_of:  # (visits the precheck left out are not modelled)
                 nodes.append(node_of[x])
-        routes[k] = [manager.NodeToIndex(n) for n in nodes]
+        routes[mk] = [manager.NodeToIndex(n) for n in nodes]
     routing.CloseModelWithParameters(params)
     return routing.ReadAssignmentFromRoutes(routes, True)
 
 
-def _useless_last_reload(problem: Problem, v, last_visit: int) -> bool:
+def _useless_last_reload(problem: Problem, v: Vehicle, last_visit: int) -> bool:
     """A reload right before the end is useless if going straight home is no longer."""
     a, r, e = problem.visits[last_visit].location, v.reload_location, v.end
+    assert r is not None  # (only asked about a vehicle that unloads)
     return all(m[a][e] <= m[a][r] + m[r][e] for m in (problem.distances, problem.durations))
 
 
-def _can_drive_home(problem: Problem, v) -> bool:
+def _can_drive_home(problem: Problem, v: Vehicle) -> bool:
     """Can the vehicle drive straight from its start to its end within its shift / work time?"""
     d = problem.durations[v.start][v.end]
     if v.start != v.end and (is_unreachable(d) or is_unreachable(problem.distances[v.start][v.end])):
@@ -525,10 +595,21 @@ def _build(
     ends = [depot_node[v.end] for v in vehicles]
     manager = pywrapcp.RoutingIndexManager(len(node_loc), len(vehicles), starts, ends)
     m = _Model(
-        problem=problem, visit_idx=visit_idx, allowed=allowed, vehicle_of=vehicle_of,
-        model_vehicle={pk: k for k, pk in enumerate(vehicle_of)}, vehicles=vehicles, visits=visits,
-        node_loc=node_loc, node_service=node_service, first_reload=first_reload, reload_vehicle=reload_vehicle,
-        starts=starts, ends=ends, manager=manager, routing=pywrapcp.RoutingModel(manager),
+        problem=problem,
+        visit_idx=visit_idx,
+        allowed=allowed,
+        vehicle_of=vehicle_of,
+        model_vehicle={pk: k for k, pk in enumerate(vehicle_of)},
+        vehicles=vehicles,
+        visits=visits,
+        node_loc=node_loc,
+        node_service=node_service,
+        first_reload=first_reload,
+        reload_vehicle=reload_vehicle,
+        starts=starts,
+        ends=ends,
+        manager=manager,
+        routing=pywrapcp.RoutingModel(manager),
     )
     _add_arc_costs(m)
     _forbid_unreachable(m)
@@ -659,11 +740,11 @@ def _add_time(m: _Model, mandatory_penalty: int | None, lns: bool) -> None:
             routing.VehicleVar(index).SetValues([-1] + ok)
             penalty = v.penalty if v.penalty is not None else (mandatory_penalty or _LNS_PENALTY)
             routing.AddDisjunction([index], penalty)
-    for k, v in enumerate(vehicles):
-        time.CumulVar(routing.Start(k)).SetRange(v.shift.start, v.shift.end)
-        time.CumulVar(routing.End(k)).SetRange(v.shift.start, v.shift.end)
-        if v.max_work_time is not None:
-            time.SetSpanUpperBoundForVehicle(v.max_work_time, k)
+    for k, vehicle in enumerate(vehicles):
+        time.CumulVar(routing.Start(k)).SetRange(vehicle.shift.start, vehicle.shift.end)
+        time.CumulVar(routing.End(k)).SetRange(vehicle.shift.start, vehicle.shift.end)
+        if vehicle.max_work_time is not None:
+            time.SetSpanUpperBoundForVehicle(vehicle.max_work_time, k)
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(k)))
         routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(k)))
 
@@ -689,7 +770,7 @@ def _add_breaks(m: _Model) -> None:
     for k, v in enumerate(m.vehicles):
         if not v.breaks:
             continue
-        intervals = []
+        intervals: list[Any] = []
         for b in v.breaks:
             iv = solver.FixedDurationIntervalVar(
                 b.window.start, b.window.end, b.duration, True, f"break {k} {len(intervals)}"
@@ -738,16 +819,21 @@ def _search(m: _Model, options: SolveOptions, member: int, deadline: float | Non
         first_s = max(0.1, options.search.first_fraction * remaining, min(0.5 * remaining, 1.0))
         params = _search_parameters(problem, options, reloads, member, min(limit_s, first_s))
     watch = _Progress(routing, options)
-    initial = _initial_assignment(routing, manager, problem, options, params, m.visit_idx, m.vehicles,
-                                  m.first_reload, m.reload_vehicle)
+    initial = _initial_assignment(
+        routing, manager, problem, options, params, m.visit_idx, m.vehicles, m.first_reload, m.reload_vehicle
+    )
     if initial is None:
         assignment = routing.SolveWithParameters(params)
     elif lns:  # ruin-and-recreate starts from the given plan
         assignment = initial
     else:  # (params: the whole time, as without a plan)
         assignment = routing.SolveFromAssignmentWithParameters(initial, params) or initial
-    if lns and deadline is not None and deadline - _time.time() > 0.1 and not watch.stopped and (
-        assignment is None or _served(routing, manager, assignment, m.n_vis) < min(3, m.n_vis)
+    if (
+        lns
+        and deadline is not None
+        and deadline - _time.time() > 0.1
+        and not watch.stopped
+        and (assignment is None or _served(routing, manager, assignment, m.n_vis) < min(3, m.n_vis))
     ):
         # No first solution within the first part of the time, or one cut short (the construction stopped
         # by the time limit leaves the rest of the visits out, and ruin-and-recreate needs served visits to
@@ -760,11 +846,24 @@ def _search(m: _Model, options: SolveOptions, member: int, deadline: float | Non
     assert deadline is not None
     fast = None
     if options.search.python_insertion:
-        fast = _fast_context(problem, m.vehicles, m.visits, m.visit_idx, m.allowed, m.model_vehicle, m.node_loc,
-                             m.starts, m.ends, m.time_matrix, m.cost_mats, m.horizon,
-                             m.complex_arcs or bool(m.reload_vehicle))
-    return _ruin_and_recreate(routing, manager, assignment, problem, options, m.n_vis, m.node_loc, deadline,
-                              member, watch, fast)
+        fast = _fast_context(
+            problem,
+            m.vehicles,
+            m.visits,
+            m.visit_idx,
+            m.allowed,
+            m.model_vehicle,
+            m.node_loc,
+            m.starts,
+            m.ends,
+            m.time_matrix,
+            m.cost_mats,
+            m.horizon,
+            m.complex_arcs or bool(m.reload_vehicle),
+        )
+    return _ruin_and_recreate(
+        routing, manager, assignment, problem, options, m.n_vis, m.node_loc, deadline, member, watch, fast
+    )
 
 
 def _extract(m: _Model, assignment: Any) -> RawResult:

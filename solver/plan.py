@@ -88,9 +88,11 @@ def _timed(problem: Problem, k: int, indices: list[int]) -> Route | None:
     for bi in range(len(v.breaks)):
         best, best_leg = None, 0
         for leg in range(n + 1):
-            res = tight_times_with_breaks(problem, v, stops, v.shift.start, fake_starts, placed + [(bi, 10 * leg + 5)])
-            if res is not None and (best is None or res[2] < best[2]):
-                best, best_leg = res, leg
+            timed = tight_times_with_breaks(
+                problem, v, stops, v.shift.start, fake_starts, placed + [(bi, 10 * leg + 5)]
+            )
+            if timed is not None and (best is None or timed[2] < best[2]):
+                best, best_leg = timed, leg
         if best is None:
             return None
         placed.append((bi, 10 * best_leg + 5))
@@ -128,7 +130,14 @@ def _violations(problem: Problem, k: int, route: Route, ids: set[str]) -> list[V
         balance=None,
     )
     summary = Summary(
-        cost=route.cost, routes=1, unassigned=0, distance=route.distance, duration=route.duration,
-        service=route.service, waiting_time=route.waiting_time, load=route.load, solve_seconds=0.0,
+        cost=route.cost,
+        routes=1,
+        unassigned=0,
+        distance=route.distance,
+        duration=route.duration,
+        service=route.service,
+        waiting_time=route.waiting_time,
+        load=route.load,
+        solve_seconds=0.0,
     )
     return check(sub, Solution(Status.SOLVED, summary, (route,), ()))

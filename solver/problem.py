@@ -167,9 +167,7 @@ class Problem:
             if v.shift.end < v.shift.start or v.shift.start < 0:
                 raise ProblemError(f"{where}: shift ends ({v.shift.end}) before it starts ({v.shift.start})")
             if v.reload_location is not None and not 0 <= v.reload_location < n:
-                raise ProblemError(
-                    f"{where}: reload location {v.reload_location} is outside the matrix (0..{n - 1})"
-                )
+                raise ProblemError(f"{where}: reload location {v.reload_location} is outside the matrix (0..{n - 1})")
             if v.reload_service < 0:
                 raise ProblemError(f"{where}: negative reload_service {v.reload_service}")
             if v.max_reloads < 0:
@@ -180,9 +178,7 @@ class Problem:
                 raise ProblemError(f"{where}: costs must be non-negative")
             if v.start_load:
                 if len(v.start_load) != dims:
-                    raise ProblemError(
-                        f"{where}: start_load has {len(v.start_load)} dimensions, expected {dims}"
-                    )
+                    raise ProblemError(f"{where}: start_load has {len(v.start_load)} dimensions, expected {dims}")
                 if any(not isinstance(x, int) or x < 0 for x in v.start_load):
                     raise ProblemError(f"{where}: start_load {v.start_load} must be non-negative integers")
                 if any(x > c for x, c in zip(v.start_load, v.capacity)):
@@ -217,12 +213,12 @@ class Problem:
             if visit.vehicle is not None and visit.vehicle not in vids:
                 raise ProblemError(f"{where}: locked to unknown vehicle {visit.vehicle!r}")
         if self.balance is not None:
-            b = self.balance
-            if b.kind not in BALANCE_KINDS:
-                raise ProblemError(f"balance.kind: {b.kind!r} is not one of {', '.join(BALANCE_KINDS)}")
-            if not isinstance(b.coefficient, int) or b.coefficient < 0:
-                raise ProblemError(f"balance.coefficient: {b.coefficient!r} must be a non-negative integer")
-            if b.kind == "soft_max" and (b.soft_max_work_time is None or b.soft_max_work_time < 0):
+            bal = self.balance
+            if bal.kind not in BALANCE_KINDS:
+                raise ProblemError(f"balance.kind: {bal.kind!r} is not one of {', '.join(BALANCE_KINDS)}")
+            if not isinstance(bal.coefficient, int) or bal.coefficient < 0:
+                raise ProblemError(f"balance.coefficient: {bal.coefficient!r} must be a non-negative integer")
+            if bal.kind == "soft_max" and (bal.soft_max_work_time is None or bal.soft_max_work_time < 0):
                 raise ProblemError("balance.soft_max_work_time: required (>= 0 seconds) with kind 'soft_max'")
         visit_ids = {v.id for v in self.visits}
         sequenced: set[str] = set()
@@ -233,5 +229,7 @@ class Problem:
                 if vid not in visit_ids:
                     raise ProblemError(f"locked sequence of {vehicle_id!r}: unknown visit {vid!r}")
                 if vid in sequenced:
-                    raise ProblemError(f"locked sequence of {vehicle_id!r}: visit {vid!r} appears in more than one place")
+                    raise ProblemError(
+                        f"locked sequence of {vehicle_id!r}: visit {vid!r} appears in more than one place"
+                    )
                 sequenced.add(vid)

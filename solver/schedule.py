@@ -64,7 +64,9 @@ def _window_start(visit: Visit | _Reload, t: int) -> int | None:
     return None
 
 
-def earliest_times(problem: Problem, v: Vehicle, visits: list[Visit | _Reload], depart: int) -> tuple[list[int], int] | None:
+def earliest_times(
+    problem: Problem, v: Vehicle, visits: list[Visit | _Reload], depart: int
+) -> tuple[list[int], int] | None:
     """Earliest service starts for ``visits`` in order leaving at ``depart``; None if a window is missed."""
     dur = problem.durations
     t, loc = depart, v.start

@@ -109,7 +109,7 @@ class SearchParams:
             raise ProblemError(
                 f"search parameters: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**values)
 
     @classmethod

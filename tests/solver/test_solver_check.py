@@ -242,9 +242,7 @@ def test_summary_cost_wrong(base):
 def test_penalty_counted_in_recomputed_cost(base):
     p, s = base
     # drop the optional visit from its route and report it: cost must include its penalty
-    for ri, r in enumerate(s.routes):
-        if "opt" in r.visit_ids:
-            break
+    ri = next(i for i, r in enumerate(s.routes) if "opt" in r.visit_ids)
     steps = [st for st in s.routes[ri].steps if st.id != "opt"]
     bad = _replace_route(s, ri, steps=tuple(steps))
     bad = dataclasses.replace(bad, unassigned=(Unassigned("opt", Reason.COST, "x"),))
