@@ -18,47 +18,14 @@ plain-English ``detail`` (also ``str(violation)``) naming the route, step and nu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from .problem import Problem, Vehicle
-from .result import Route, Solution, Status
+from .problem import Break, Problem, Vehicle, Visit
+from .result import Route, Solution, Status, Step
+from .violations import CAUSES, Violation
 
-# Violation causes: what rule a plan breaks, or which of its recorded figures is wrong.
-CAUSES = {
-    "time_window": "a service starts outside every window of its visit",
-    "capacity": "the load on board exceeds the vehicle's capacity",
-    "shift_start": "the vehicle leaves before its shift starts",
-    "shift_end": "the vehicle is back after its shift ends",
-    "max_work_time": "the route lasts longer than the vehicle's max_work_time",
-    "skill": "the vehicle lacks a skill the visit needs",
-    "vehicle_lock": "the visit is locked to another vehicle",
-    "break": "a break is missing, taken twice, outside its window, of the wrong length or overlapping",
-    "reload": "an unloading stop the vehicle cannot make (none allowed, wrong place or length, too many)",
-    "timing": "a step is reached sooner than travel (and breaks) allow, or has a negative wait",
-    "precedence": "a locked sequence is served out of order or by another vehicle",
-    "route": "a route's shape is wrong (start / end steps and locations, step types, locations)",
-    "unknown": "an id that the problem does not have (vehicle, visit)",
-    "duplicate": "a vehicle with two routes, or a visit served or listed twice",
-    "missing": "a visit neither served nor listed unassigned",
-    "status": "the status disagrees with the mandatory visits served",
-    "inconsistent": "a figure recorded on a step or route differs from its recomputation",
-    "summary": "a summary figure differs from the routes' total",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One thing wrong with a solution: ``cause`` (a key of :data:`CAUSES`), the vehicle and
-    visit ids concerned (None when it is not about one), and the plain-English ``detail``."""
-
-    cause: str
-    vehicle: str | None
-    visit: str | None
-    detail: str
-
-    def __str__(self) -> str:
-        return self.detail
+__all__ = ["CAUSES", "Violation", "balance_cost", "check", "recompute_cost", "work_time", "work_time_spread"]
 
 
 def _arc_cost(problem: Problem, v: Vehicle, a: int, b: int) -> int:
@@ -117,6 +84,9 @@ def recompute_cost(problem: Problem, solution: Solution) -> int:
     return total + balance_cost(problem, solution.routes)
 
 
+Err = Callable[..., None]  # err(cause, detail, vehicle=None, visit=None)
+
+
 def check(problem: Problem, solution: Solution) -> list[Violation]:
     """Every violation found (see :class:`Violation`); [] means the solution is feasible and consistent."""
     errors: list[Violation] = []
@@ -126,13 +96,9 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
 
     vehicles = {v.id: v for v in problem.vehicles}
     visits = {v.id: v for v in problem.visits}
-    dur, dist = problem.durations, problem.distances
-    n_dims = problem.n_dims
-
     served: dict[str, str] = {}  # visit id -> vehicle id
     position: dict[str, int] = {}  # visit id -> position in its route
     seen_vehicles: set[str] = set()
-
     for route in solution.routes:
         v = vehicles.get(route.vehicle)
         where = f"route of {route.vehicle!r}"
@@ -142,250 +108,253 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
         if route.vehicle in seen_vehicles:
             err("duplicate", f"{where}: vehicle has more than one route", route.vehicle)
         seen_vehicles.add(route.vehicle)
+        _RouteWalk(problem, visits, v, route, err, served, position).run()
+    _check_sequences(problem, served, position, err)
+    _check_bookkeeping(problem, solution, served, err)
+    _check_summary(problem, solution, err)
+    return errors
+
+
+@dataclass
+class _RouteWalk:
+    """Walks one route's steps, re-deriving times, loads, distances and costs."""
+
+    problem: Problem
+    visits: dict[str, Visit]
+    v: Vehicle
+    route: Route
+    err: Err
+    served: dict[str, str]
+    position: dict[str, int]
+    where: str = ""
+    depart: int = 0
+    t: int = 0  # time the van is free again
+    leg_start: int = 0  # when it left the last stop
+    break_in_leg: int = 0
+    loc: int = 0
+    load: list[int] = field(default_factory=list)  # on board now
+    collected: list[int] = field(default_factory=list)  # over the whole route
+    n_reloads: int = 0
+    n_visits: int = 0
+    distance: int = 0
+    prev_distance: int = 0
+    arc_cost: int = 0
+    service_total: int = 0
+    waiting_total: int = 0
+    breaks_taken: dict[str, int] = field(default_factory=dict)
+
+    def run(self) -> None:
+        if not self._start():
+            return
+        for pos, step in enumerate(self.route.steps[1:], start=1):
+            self._step(pos, step)
+        self._totals()
+
+    def _start(self) -> bool:
+        """The route's shape and its start step; False when the steps cannot be walked."""
+        err, v, route, n_dims = self.err, self.v, self.route, self.problem.n_dims
+        where = self.where = f"route of {route.vehicle!r}"
         steps = route.steps
         if len(steps) < 2 or steps[0].type != "start" or steps[-1].type != "end":
             err("route", f"{where}: must begin with a start step and finish with an end step", route.vehicle)
-            continue
+            return False
         if steps[0].location != v.start:
             err("route", f"{where}: starts at location {steps[0].location}, vehicle starts at {v.start}", route.vehicle)
         if steps[-1].location != v.end:
             err("route", f"{where}: ends at location {steps[-1].location}, vehicle ends at {v.end}", route.vehicle)
-
         s0 = steps[0]
-        depart = s0.arrival + s0.waiting_time + s0.service
+        self.depart = self.t = self.leg_start = s0.arrival + s0.waiting_time + s0.service
         if s0.arrival < v.shift.start:
             err(
                 "shift_start", f"{where}: leaves at {s0.arrival}, before the shift start {v.shift.start}", route.vehicle
             )
-        t = depart  # time the van is free again
-        leg_start = depart  # when it left the last stop
-        break_in_leg = 0
-        loc = v.start
-        load = list(v.initial_load()) if len(v.initial_load()) == n_dims else [0] * n_dims  # on board now
-        collected = [0] * n_dims  # over the whole route
-        n_reloads = 0
-        distance = 0
-        arc_cost = 0
-        service_total = 0
-        waiting_total = s0.waiting_time
-        prev_distance = 0
-        breaks_taken: dict[str, int] = {}
-        if s0.load != tuple(load) or s0.distance != 0:
+        self.loc = v.start
+        self.load = list(v.initial_load()) if len(v.initial_load()) == n_dims else [0] * n_dims
+        self.collected = [0] * n_dims
+        self.waiting_total = s0.waiting_time
+        if s0.load != tuple(self.load) or s0.distance != 0:
             err(
                 "inconsistent",
-                f"{where}: start step must have the start load {tuple(load)} and zero distance",
+                f"{where}: start step must have the start load {tuple(self.load)} and zero distance",
                 route.vehicle,
             )
-        n_visits = 0
-        for pos, step in enumerate(steps[1:], start=1):
-            sw = f"{where} step {pos} ({step.type} {step.id!r})"
-            sv = step.id if step.type == "visit" else None  # the visit concerned, if any
-            if step.waiting_time < 0:
-                err("timing", f"{sw}: negative waiting time {step.waiting_time}", route.vehicle, sv)
-            begin = step.arrival + step.waiting_time
-            waiting_total += step.waiting_time
-            if step.type == "break":
-                b = next((b for b in v.breaks if b.id == step.id), None)
-                if b is None:
-                    err("break", f"{sw}: vehicle has no break {step.id!r}", route.vehicle, sv)
-                    continue
-                breaks_taken[b.id] = breaks_taken.get(b.id, 0) + 1
-                if step.arrival < t and b.duration > 0:  # a zero-length break is an instant
-                    err(
-                        "break",
-                        f"{sw}: break starts at {step.arrival}, before the previous step ends at {t}",
-                        route.vehicle,
-                        sv,
-                    )
-                if not b.window.contains(begin):
-                    err(
-                        "break",
-                        f"{sw}: break starts at {begin}, outside its window [{b.window.start}, {b.window.end}]",
-                        route.vehicle,
-                        sv,
-                    )
-                if step.service != b.duration:
-                    err("break", f"{sw}: break lasts {step.service}, must last {b.duration}", route.vehicle, sv)
-                if step.location is not None:
-                    err("break", f"{sw}: a break step has no location", route.vehicle, sv)
-                if step.distance != prev_distance:
-                    err("inconsistent", f"{sw}: distance {step.distance} should be {prev_distance}", route.vehicle, sv)
-                if step.load != tuple(load):
-                    err("inconsistent", f"{sw}: load {step.load} should be {tuple(load)}", route.vehicle, sv)
-                t = max(t, begin + b.duration)
-                break_in_leg += b.duration
-                continue
-            if step.type not in ("visit", "reload", "end"):
-                err("route", f"{sw}: unexpected step type {step.type!r}", route.vehicle, sv)
-                continue
-            if step.type == "end" and pos != len(steps) - 1:
-                err("route", f"{sw}: end step before the last step", route.vehicle, sv)
-            nloc = step.location
-            if nloc is None or not 0 <= nloc < problem.n_locations:
-                err("route", f"{sw}: invalid location {nloc}", route.vehicle, sv)
-                continue
-            travel = dur[loc][nloc]
-            if step.arrival < t:
-                err(
-                    "timing",
-                    f"{sw}: arrives at {step.arrival}, before the previous step/break ends at {t}",
-                    route.vehicle,
-                    sv,
-                )
-            if step.arrival - leg_start - break_in_leg < travel:
-                err(
-                    "timing",
-                    f"{sw}: arrives at {step.arrival}, but leaving at {leg_start} with {break_in_leg} s of breaks "
-                    f"and {travel} s of travel it cannot arrive before {leg_start + break_in_leg + travel}",
-                    route.vehicle,
-                    sv,
-                )
-            distance += dist[loc][nloc]
-            arc_cost += _arc_cost(problem, v, loc, nloc)
-            if step.distance != distance:
-                err(
-                    "inconsistent",
-                    f"{sw}: cumulative distance {step.distance}, recomputed {distance}",
-                    route.vehicle,
-                    sv,
-                )
-            if step.type == "end":
-                if begin > v.shift.end:
-                    err("shift_end", f"{sw}: back at {begin}, after the shift end {v.shift.end}", route.vehicle, sv)
-                if v.max_work_time is not None and begin - depart > v.max_work_time:
-                    err(
-                        "max_work_time",
-                        f"{where}: works {begin - depart} s, more than max_work_time {v.max_work_time}",
-                        route.vehicle,
-                    )
-                if route.duration != begin - depart:
-                    err(
-                        "inconsistent",
-                        f"{where}: duration {route.duration}, recomputed {begin - depart}",
-                        route.vehicle,
-                    )
-                if step.load != tuple(load):
-                    err("inconsistent", f"{sw}: load {step.load} should be {tuple(load)}", route.vehicle, sv)
-                loc = nloc
-                continue
-            if step.type == "reload":
-                n_reloads += 1
-                if v.reload_location is None:
-                    err(
-                        "reload",
-                        f"{sw}: vehicle {v.id!r} has no reloading (reload_location is None)",
-                        route.vehicle,
-                        sv,
-                    )
-                elif nloc != v.reload_location:
-                    err(
-                        "reload",
-                        f"{sw}: reload at location {nloc}, the vehicle unloads at {v.reload_location}",
-                        route.vehicle,
-                        sv,
-                    )
-                if step.service != v.reload_service:
-                    err("reload", f"{sw}: reload lasts {step.service}, must last {v.reload_service}", route.vehicle, sv)
-                service_total += step.service
-                load = [0] * n_dims
-                if step.load != tuple(load):
-                    err(
-                        "inconsistent",
-                        f"{sw}: load {step.load} should be {tuple(load)} (the van is emptied)",
-                        route.vehicle,
-                        sv,
-                    )
-                loc = nloc
-                t = begin + step.service
-                leg_start = t
-                break_in_leg = 0
-                prev_distance = distance
-                continue
-            # a visit
-            n_visits += 1
-            visit = visits.get(step.id) if step.id is not None else None
-            if visit is None:
-                err("unknown", f"{sw}: unknown visit", route.vehicle, sv)
-                loc, t, leg_start, break_in_leg = nloc, begin + step.service, begin + step.service, 0
-                prev_distance = distance
-                continue
-            if visit.id in served:
-                err(
-                    "duplicate",
-                    f"visit {visit.id!r} is served twice (by {served[visit.id]!r} and {route.vehicle!r})",
-                    route.vehicle,
-                    visit.id,
-                )
-            served[visit.id] = route.vehicle
-            position[visit.id] = pos
-            if nloc != visit.location:
-                err("inconsistent", f"{sw}: at location {nloc}, the visit is at {visit.location}", route.vehicle, sv)
-            if step.service != visit.service:
-                err("inconsistent", f"{sw}: service {step.service}, the visit needs {visit.service}", route.vehicle, sv)
-            if visit.windows and not any(w.contains(begin) for w in visit.windows):
-                wins = ", ".join(f"[{w.start}, {w.end}]" for w in visit.windows)
-                err("time_window", f"{sw}: service starts at {begin}, outside every window {wins}", route.vehicle, sv)
-            if not visit.skills <= v.skills:
-                err(
-                    "skill",
-                    f"{sw}: needs skills {sorted(visit.skills)}, vehicle has {sorted(v.skills)}",
-                    route.vehicle,
-                    sv,
-                )
-            if visit.vehicle is not None and visit.vehicle != v.id:
-                err("vehicle_lock", f"{sw}: locked to vehicle {visit.vehicle!r}", route.vehicle, sv)
-            load = [a + b for a, b in zip(load, visit.demand)]
-            collected = [a + b for a, b in zip(collected, visit.demand)]
-            if any(a > c for a, c in zip(load, v.capacity)):
-                err("capacity", f"{sw}: load {tuple(load)} exceeds capacity {v.capacity}", route.vehicle, sv)
-            if step.load != tuple(load):
-                err("inconsistent", f"{sw}: load {step.load} should be {tuple(load)}", route.vehicle, sv)
-            service_total += visit.service
-            loc = nloc
-            t = begin + step.service
-            leg_start = t
-            break_in_leg = 0
-            prev_distance = distance
+        return True
 
-        if v.reload_location is not None and n_reloads > v.max_reloads:
-            err("reload", f"{where}: {n_reloads} reloads, more than max_reloads {v.max_reloads}", route.vehicle)
-        if n_visits:
+    def _step(self, pos: int, step: Step) -> None:
+        err, route = self.err, self.route
+        sw = f"{self.where} step {pos} ({step.type} {step.id!r})"
+        sv = step.id if step.type == "visit" else None  # the visit concerned, if any
+        if step.waiting_time < 0:
+            err("timing", f"{sw}: negative waiting time {step.waiting_time}", route.vehicle, sv)
+        begin = step.arrival + step.waiting_time
+        self.waiting_total += step.waiting_time
+        if step.type == "break":
+            self._break(step, sw, begin)
+            return
+        if step.type not in ("visit", "reload", "end"):
+            err("route", f"{sw}: unexpected step type {step.type!r}", route.vehicle, sv)
+            return
+        if step.type == "end" and pos != len(route.steps) - 1:
+            err("route", f"{sw}: end step before the last step", route.vehicle, sv)
+        nloc = step.location
+        if nloc is None or not 0 <= nloc < self.problem.n_locations:
+            err("route", f"{sw}: invalid location {nloc}", route.vehicle, sv)
+            return
+        self._travel(step, sw, sv, nloc)
+        if step.type == "end":
+            self._end(step, sw, begin)
+        elif step.type == "reload":
+            self._reload(step, sw, begin, nloc)
+        else:
+            self._visit(pos, step, sw, begin, nloc)
+
+    def _break(self, step: Step, sw: str, begin: int) -> None:
+        err, vid = self.err, self.route.vehicle
+        b: Break | None = next((b for b in self.v.breaks if b.id == step.id), None)
+        if b is None:
+            err("break", f"{sw}: vehicle has no break {step.id!r}", vid)
+            return
+        self.breaks_taken[b.id] = self.breaks_taken.get(b.id, 0) + 1
+        if step.arrival < self.t and b.duration > 0:  # a zero-length break is an instant
+            err("break", f"{sw}: break starts at {step.arrival}, before the previous step ends at {self.t}", vid)
+        if not b.window.contains(begin):
+            err("break", f"{sw}: break starts at {begin}, outside its window [{b.window.start}, {b.window.end}]", vid)
+        if step.service != b.duration:
+            err("break", f"{sw}: break lasts {step.service}, must last {b.duration}", vid)
+        if step.location is not None:
+            err("break", f"{sw}: a break step has no location", vid)
+        if step.distance != self.prev_distance:
+            err("inconsistent", f"{sw}: distance {step.distance} should be {self.prev_distance}", vid)
+        if step.load != tuple(self.load):
+            err("inconsistent", f"{sw}: load {step.load} should be {tuple(self.load)}", vid)
+        self.t = max(self.t, begin + b.duration)
+        self.break_in_leg += b.duration
+
+    def _travel(self, step: Step, sw: str, sv: str | None, nloc: int) -> None:
+        """Arrival after the travel (and breaks) from the last stop; distance and arc cost."""
+        err, vid, loc = self.err, self.route.vehicle, self.loc
+        travel = self.problem.durations[loc][nloc]
+        if step.arrival < self.t:
+            err("timing", f"{sw}: arrives at {step.arrival}, before the previous step/break ends at {self.t}", vid, sv)
+        earliest = self.leg_start + self.break_in_leg + travel
+        if step.arrival < earliest:
+            err(
+                "timing",
+                f"{sw}: arrives at {step.arrival}, but leaving at {self.leg_start} with {self.break_in_leg} s of "
+                f"breaks and {travel} s of travel it cannot arrive before {earliest}",
+                vid,
+                sv,
+            )
+        self.distance += self.problem.distances[loc][nloc]
+        self.arc_cost += _arc_cost(self.problem, self.v, loc, nloc)
+        if step.distance != self.distance:
+            err("inconsistent", f"{sw}: cumulative distance {step.distance}, recomputed {self.distance}", vid, sv)
+
+    def _leave(self, nloc: int, free_at: int) -> None:
+        """The van leaves the stop at ``nloc`` at ``free_at``: a new leg starts."""
+        self.loc, self.t, self.leg_start, self.break_in_leg = nloc, free_at, free_at, 0
+        self.prev_distance = self.distance
+
+    def _end(self, step: Step, sw: str, begin: int) -> None:
+        err, v, where, vid = self.err, self.v, self.where, self.route.vehicle
+        worked = begin - self.depart
+        if begin > v.shift.end:
+            err("shift_end", f"{sw}: back at {begin}, after the shift end {v.shift.end}", vid)
+        if v.max_work_time is not None and worked > v.max_work_time:
+            err("max_work_time", f"{where}: works {worked} s, more than max_work_time {v.max_work_time}", vid)
+        if self.route.duration != worked:
+            err("inconsistent", f"{where}: duration {self.route.duration}, recomputed {worked}", vid)
+        if step.load != tuple(self.load):
+            err("inconsistent", f"{sw}: load {step.load} should be {tuple(self.load)}", vid)
+        self.loc = step.location if step.location is not None else self.loc
+
+    def _reload(self, step: Step, sw: str, begin: int, nloc: int) -> None:
+        err, v, vid = self.err, self.v, self.route.vehicle
+        self.n_reloads += 1
+        if v.reload_location is None:
+            err("reload", f"{sw}: vehicle {v.id!r} has no reloading (reload_location is None)", vid)
+        elif nloc != v.reload_location:
+            err("reload", f"{sw}: reload at location {nloc}, the vehicle unloads at {v.reload_location}", vid)
+        if step.service != v.reload_service:
+            err("reload", f"{sw}: reload lasts {step.service}, must last {v.reload_service}", vid)
+        self.service_total += step.service
+        self.load = [0] * self.problem.n_dims
+        if step.load != tuple(self.load):
+            err("inconsistent", f"{sw}: load {step.load} should be {tuple(self.load)} (the van is emptied)", vid)
+        self._leave(nloc, begin + step.service)
+
+    def _visit(self, pos: int, step: Step, sw: str, begin: int, nloc: int) -> None:
+        err, v, vid, sv = self.err, self.v, self.route.vehicle, step.id
+        self.n_visits += 1
+        visit = self.visits.get(step.id) if step.id is not None else None
+        if visit is None:
+            err("unknown", f"{sw}: unknown visit", vid, sv)
+            self._leave(nloc, begin + step.service)
+            return
+        if visit.id in self.served:
+            err(
+                "duplicate",
+                f"visit {visit.id!r} is served twice (by {self.served[visit.id]!r} and {vid!r})",
+                vid,
+                visit.id,
+            )
+        self.served[visit.id] = vid
+        self.position[visit.id] = pos
+        if nloc != visit.location:
+            err("inconsistent", f"{sw}: at location {nloc}, the visit is at {visit.location}", vid, sv)
+        if step.service != visit.service:
+            err("inconsistent", f"{sw}: service {step.service}, the visit needs {visit.service}", vid, sv)
+        if visit.windows and not any(w.contains(begin) for w in visit.windows):
+            wins = ", ".join(f"[{w.start}, {w.end}]" for w in visit.windows)
+            err("time_window", f"{sw}: service starts at {begin}, outside every window {wins}", vid, sv)
+        if not visit.skills <= v.skills:
+            err("skill", f"{sw}: needs skills {sorted(visit.skills)}, vehicle has {sorted(v.skills)}", vid, sv)
+        if visit.vehicle is not None and visit.vehicle != v.id:
+            err("vehicle_lock", f"{sw}: locked to vehicle {visit.vehicle!r}", vid, sv)
+        self.load = [a + b for a, b in zip(self.load, visit.demand)]
+        self.collected = [a + b for a, b in zip(self.collected, visit.demand)]
+        if any(a > c for a, c in zip(self.load, v.capacity)):
+            err("capacity", f"{sw}: load {tuple(self.load)} exceeds capacity {v.capacity}", vid, sv)
+        if step.load != tuple(self.load):
+            err("inconsistent", f"{sw}: load {step.load} should be {tuple(self.load)}", vid, sv)
+        self.service_total += visit.service
+        self._leave(nloc, begin + step.service)
+
+    def _totals(self) -> None:
+        """Breaks and unloading trips over the day; the route's recorded totals."""
+        err, v, route, where, vid = self.err, self.v, self.route, self.where, self.route.vehicle
+        if v.reload_location is not None and self.n_reloads > v.max_reloads:
+            err("reload", f"{where}: {self.n_reloads} reloads, more than max_reloads {v.max_reloads}", vid)
+        if self.n_visits:
             for b in v.breaks:
-                c = breaks_taken.get(b.id, 0)
+                c = self.breaks_taken.get(b.id, 0)
                 if c == 0:
-                    err("break", f"{where}: break {b.id!r} is not taken", route.vehicle)
+                    err("break", f"{where}: break {b.id!r} is not taken", vid)
                 elif c > 1:
-                    err("break", f"{where}: break {b.id!r} taken {c} times", route.vehicle)
-        if route.distance != distance:
-            err("inconsistent", f"{where}: distance {route.distance}, recomputed {distance}", route.vehicle)
-        if route.service != service_total:
-            err("inconsistent", f"{where}: service {route.service}, recomputed {service_total}", route.vehicle)
-        if route.waiting_time != waiting_total:
-            err(
-                "inconsistent", f"{where}: waiting time {route.waiting_time}, recomputed {waiting_total}", route.vehicle
-            )
-        if route.load != tuple(collected):
-            err(
-                "inconsistent",
-                f"{where}: load {route.load}, recomputed total collected {tuple(collected)}",
-                route.vehicle,
-            )
-        if route.cost != arc_cost + v.fixed_cost:
-            err("inconsistent", f"{where}: cost {route.cost}, recomputed {arc_cost + v.fixed_cost}", route.vehicle)
+                    err("break", f"{where}: break {b.id!r} taken {c} times", vid)
+        if route.distance != self.distance:
+            err("inconsistent", f"{where}: distance {route.distance}, recomputed {self.distance}", vid)
+        if route.service != self.service_total:
+            err("inconsistent", f"{where}: service {route.service}, recomputed {self.service_total}", vid)
+        if route.waiting_time != self.waiting_total:
+            err("inconsistent", f"{where}: waiting time {route.waiting_time}, recomputed {self.waiting_total}", vid)
+        if route.load != tuple(self.collected):
+            err("inconsistent", f"{where}: load {route.load}, recomputed total collected {tuple(self.collected)}", vid)
+        cost = self.arc_cost + v.fixed_cost
+        if route.cost != cost:
+            err("inconsistent", f"{where}: cost {route.cost}, recomputed {cost}", vid)
 
-    # locked sequences
+
+def _check_sequences(problem: Problem, served: dict[str, str], position: dict[str, int], err: Err) -> None:
+    """Locked sequences: served by their vehicle, in their order."""
     for vehicle_id, seq in problem.locked_sequences:
         last = None
         for vid in seq:
             if vid not in served:
                 continue
             if served[vid] != vehicle_id:
-                err(
-                    "precedence",
-                    f"locked sequence of {vehicle_id!r}: visit {vid!r} is served by {served[vid]!r}",
-                    vehicle_id,
-                    vid,
-                )
+                detail = f"locked sequence of {vehicle_id!r}: visit {vid!r} is served by {served[vid]!r}"
+                err("precedence", detail, vehicle_id, vid)
                 continue
             if last is not None and position[vid] <= position[last]:
                 err(
@@ -396,21 +365,20 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
                 )
             last = vid
 
-    # unassigned bookkeeping
+
+def _check_bookkeeping(problem: Problem, solution: Solution, served: dict[str, str], err: Err) -> None:
+    """Every visit served or listed unassigned, once; the status agrees with the mandatory visits."""
+    visit_ids = {v.id for v in problem.visits}
     reported: set[str] = set()
     for u in solution.unassigned:
-        if u.id not in visits:
+        if u.id not in visit_ids:
             err("unknown", f"unassigned: unknown visit {u.id!r}", visit=u.id)
         if u.id in reported:
             err("duplicate", f"unassigned: visit {u.id!r} listed twice", visit=u.id)
         reported.add(u.id)
         if u.id in served:
-            err(
-                "duplicate",
-                f"visit {u.id!r} is both served (by {served[u.id]!r}) and listed unassigned",
-                served[u.id],
-                u.id,
-            )
+            detail = f"visit {u.id!r} is both served (by {served[u.id]!r}) and listed unassigned"
+            err("duplicate", detail, served[u.id], u.id)
     missing_mandatory = []
     for vis in problem.visits:
         if vis.id in served:
@@ -425,8 +393,10 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
     if not missing_mandatory and solution.status == Status.INFEASIBLE:
         err("status", "status infeasible but every mandatory visit is served")
 
-    # summary
-    sm = solution.summary
+
+def _check_summary(problem: Problem, solution: Solution, err: Err) -> None:
+    """The summary adds up the routes (cost recomputed, fair-work term included)."""
+    sm, n_dims = solution.summary, problem.n_dims
     expected_cost = recompute_cost(problem, solution)
     if sm.cost != expected_cost:
         err("summary", f"summary cost {sm.cost}, recomputed {expected_cost}")
@@ -444,4 +414,3 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
     total_load = tuple(sum(r.load[d] for r in solution.routes if len(r.load) == n_dims) for d in range(n_dims))
     if sm.load != total_load:
         err("summary", f"summary load {sm.load}, routes add up to {total_load}")
-    return errors

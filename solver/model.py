@@ -191,37 +191,11 @@ def _ruin_and_recreate(
     """Iterated ruin-and-recreate around OR-Tools until ``deadline``: remove a cluster of served
     visits (a random visit and its nearest served neighbours), let OR-Tools re-insert them and
     run a greedy local search from there (``SolveFromAssignmentWithParameters``), accept by
-    record-to-record travel. Returns the best assignment found (``assignment`` if none better)."""
+    record-to-record travel. Returns the best assignment found (``assignment`` if none better).
+    Simple models (``fast`` given) run the loop in Python (``_python_lns``)."""
     rng = _random.Random(options.seed * 1009 + member)
-    dist = problem.distances
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.CopyFrom(_search_parameters(problem, options, False, member, 1.0))
-    params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = _LSM.GREEDY_DESCENT
-    params.solution_limit = 2**62
+    params = _repair_parameters(problem, options, member, n_vis)
     search = options.search
-    if search.repair_operators == "light":
-        # The repair descent only needs the classic moves: proving a local optimum with OR-Tools'
-        # insertion-based LNS operators takes seconds per iteration on 200 visits.
-        ops = params.local_search_operators
-        for name in search.heavy_operators:
-            setattr(ops, name, _BOOL_FALSE)
-    n_neighbors = search.repair_neighbors
-    if n_neighbors and n_vis > n_neighbors:  # local search moves only towards the nearest nodes
-        params.ls_operator_neighbors_ratio = n_neighbors / n_vis
-        params.ls_operator_min_neighbors = n_neighbors
-    solver = routing.solver()
-    best = solver.Assignment(assignment)
-    best_obj = assignment.ObjectiveValue()
-    cur_routes = _routes_of(routing, assignment)
-    cur_obj = best_obj
-    near: dict[int, list[int]] = {}
-    size = routing.Size()
-    nexts = [routing.NextVar(i) for i in range(size)]
-    t_start = _time.time()
-    span = max(1e-3, deadline - t_start)
-    thr0 = search.ortools_threshold
-    kmax = search.ruin_size
     if fast is not None and search.repair == "py":
         # Many more iterations than the OR-Tools repair, and a wider threshold. With time windows,
         # 0.3 % of the best (the first setting) let every seed end in the same local optimum on R2 /
@@ -245,11 +219,67 @@ def _ruin_and_recreate(
             deadline,
             rng,
             thr_py,
-            kmax,
+            search.ruin_size,
             watch,
         )
     if search.repair == "ort":
         fast = None
+    return _ortools_lns(
+        routing, manager, assignment, problem, options, params, n_vis, node_loc, deadline, member, rng, watch, fast
+    )
+
+
+def _repair_parameters(problem: Problem, options: SolveOptions, member: int, n_vis: int) -> Any:
+    """Search parameters of the repair descents: cheapest insertion, then a greedy descent."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.CopyFrom(_search_parameters(problem, options, False, member, 1.0))
+    params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
+    params.local_search_metaheuristic = _LSM.GREEDY_DESCENT
+    params.solution_limit = 2**62
+    search = options.search
+    if search.repair_operators == "light":
+        # The repair descent only needs the classic moves: proving a local optimum with OR-Tools'
+        # insertion-based LNS operators takes seconds per iteration on 200 visits.
+        ops = params.local_search_operators
+        for name in search.heavy_operators:
+            setattr(ops, name, _BOOL_FALSE)
+    n_neighbors = search.repair_neighbors
+    if n_neighbors and n_vis > n_neighbors:  # local search moves only towards the nearest nodes
+        params.ls_operator_neighbors_ratio = n_neighbors / n_vis
+        params.ls_operator_min_neighbors = n_neighbors
+    return params
+
+
+def _ortools_lns(
+    routing: Any,
+    manager: Any,
+    assignment: Any,
+    problem: Problem,
+    options: SolveOptions,
+    params: Any,
+    n_vis: int,
+    node_loc: list[int],
+    deadline: float,
+    member: int,
+    rng: _random.Random,
+    watch: _Progress | None,
+    fast: _insertion.Context | None,
+) -> Any:
+    """The ruin-and-recreate loop with OR-Tools' repair (after a Python re-insertion when ``fast``)."""
+    dist = problem.distances
+    search = options.search
+    solver = routing.solver()
+    best = solver.Assignment(assignment)
+    best_obj = assignment.ObjectiveValue()
+    cur_routes = _routes_of(routing, assignment)
+    cur_obj = best_obj
+    near: dict[int, list[int]] = {}
+    size = routing.Size()
+    nexts = [routing.NextVar(i) for i in range(size)]
+    t_start = _time.time()
+    span = max(1e-3, deadline - t_start)
+    thr0 = search.ortools_threshold
+    kmax = search.ruin_size
     iters = improved = 0
     while True:
         now = _time.time()
