@@ -122,3 +122,20 @@ def test_portfolio_children_receive_the_params(capfd):
     assert "lns member 1: " in err and "(ruin size 5, threshold 0.01)" in err
     assert "lns member 1: 0 iterations" not in err
     assert "python lns" not in err
+
+
+def test_decomposition_workers_receive_the_params(capfd):
+    from solver import decompose
+
+    p = _simple_problem()
+    options = SolveOptions(time_limit_s=1.0, search=SearchParams(log=True, repair="ort", ruin_size=5))
+    worker = decompose._Child(log=True)  # one persistent worker process of solve_large
+    try:
+        s = worker.solve((p, options))
+        assert worker.proc is not None  # solved over there (a failed worker falls back to this process)
+    finally:
+        worker.close()
+    assert check(p, s) == []
+    err = capfd.readouterr().err
+    assert "lns member 0: " in err and "(ruin size 5, threshold 0.01)" in err
+    assert "python lns" not in err
