@@ -229,6 +229,24 @@ def _ruin_and_recreate(
     )
 
 
+def _indices_assignment(routing: Any, nexts: list[Any], routes: list[list[int]]) -> Any:
+    """A complete assignment of the NextVars ``nexts``: ``routes`` (indices per vehicle), every
+    other index (the removed visits too) inactive: next = itself."""
+    partial = routing.solver().Assignment()
+    on_route = set()
+    for k, r in enumerate(routes):
+        chain = [routing.Start(k)] + r + [routing.End(k)]
+        for a, b in zip(chain, chain[1:]):
+            partial.Add(nexts[a])
+            partial.SetValue(nexts[a], b)
+            on_route.add(a)
+    for i in range(len(nexts)):
+        if i not in on_route:
+            partial.Add(nexts[i])
+            partial.SetValue(nexts[i], i)
+    return partial
+
+
 def _repair_parameters(problem: Problem, options: SolveOptions, member: int, n_vis: int) -> Any:
     """Search parameters of the repair descents: cheapest insertion, then a greedy descent."""
     params = pywrapcp.DefaultRoutingSearchParameters()
@@ -300,18 +318,7 @@ def _ortools_lns(
         if fast is not None:  # re-insert the removed visits in Python (cheapest positions)
             nodes = _insertion.recreate(fast, [[manager.IndexToNode(i) for i in r] for r in kept], sorted(removed), rng)
             kept = [[manager.NodeToIndex(n) for n in r] for r in nodes]
-        partial = solver.Assignment()
-        on_route = set()
-        for k, r in enumerate(kept):
-            chain = [routing.Start(k)] + r + [routing.End(k)]
-            for a, b in zip(chain, chain[1:]):
-                partial.Add(nexts[a])
-                partial.SetValue(nexts[a], b)
-                on_route.add(a)
-        for i in range(size):  # everything else (the removed visits too) inactive: next = itself
-            if i not in on_route:
-                partial.Add(nexts[i])
-                partial.SetValue(nexts[i], i)
+        partial = _indices_assignment(routing, nexts, kept)
         limit = min(2.0, deadline - now - 0.02)
         params.time_limit.seconds = int(limit)
         params.time_limit.nanos = int((limit - int(limit)) * 1e9)
