@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_s: float = Field(default=30.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Webhooks reach outside addresses only (dispatch/exchange/webhook_targets.py); these comma-separated
+    # lists name the inside receivers allowed all the same: exact host names, and CIDR networks
+    # (e.g. "10.20.0.0/16", "127.0.0.1/32" for a receiver on this machine). Empty by default.
+    webhook_allow_hosts: str = ""
+    webhook_allow_networks: str = ""
 
     def relay_service_s(self, volume_m3: float) -> int:
         """Service time at a relay point collecting ``volume_m3``."""
@@ -93,6 +98,20 @@ class Settings(BaseSettings):
     def pickup_service_s(self, volume_m3: float) -> int:
         """Service time of a home pickup of ``volume_m3``."""
         return self.pickup_service_fixed_s + round(self.pickup_service_per_m3_s * volume_m3)
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{item.strip()!r} is not a network: write e.g. 10.20.0.0/16 "
+                                     "(DISPATCH_WEBHOOK_ALLOW_NETWORKS, comma-separated)") from None
+        return value
 
     @field_validator("graph_path", "rules_file")
     @classmethod
