@@ -67,8 +67,11 @@ def _token_from(request: Request, bearer: str | None) -> tuple[str | None, bool]
     return (cookie, True) if cookie else (None, False)
 
 
-def _same_origin(request: Request) -> bool:
-    """A cookie-authenticated change must come from our own pages (CSRF): Origin/Referer, when sent, match."""
+def same_origin(request: Request) -> bool:
+    """A cookie-authenticated change (and the sign-in form, against login CSRF) must come from our own pages:
+    Origin/Referer, when sent, match this host, and the browser does not call the request cross-site."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
         return source is None
@@ -148,7 +151,7 @@ def require(*roles: Role) -> Any:
         if user.role not in allowed:
             names = " or ".join(sorted(r.value for r in allowed))
             raise HTTPException(403, detail=f"your role ({user.role.value}) may not do this: it needs {names}")
-        if user.via_cookie and request.method in UNSAFE_METHODS and not _same_origin(request):
+        if user.via_cookie and request.method in UNSAFE_METHODS and not same_origin(request):
             raise HTTPException(403, detail="cross-site request refused: use the application's own pages")
         # Written in the request's transaction just before it commits, only if the endpoint returned normally.
         if request.method in UNSAFE_METHODS:

@@ -6,6 +6,7 @@ rules' decision), so nothing a donor or the switchboard entered is lost.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import rules
 from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.exchange.fields import check_pickup_text
 from dispatch.models import PickupEvent, PickupRequest, PickupStatus, Slot, Van
 from dispatch.settings import Settings
 
@@ -106,11 +108,17 @@ def largest_van_m3(*, session: Session) -> float:
 
 def create_pickup(
     request: PickupInput, *, config: rules.RulesConfig, ctx: rules.RuleContext, session: Session,
-    ref: str | None = None,
+    ref: str | None = None, channel: str | None = None, guard: list[rules.RuleReason] | None = None,
 ) -> tuple[PickupRequest, rules.RuleDecision]:
-    """Store the request with the rules' decision: accepted, or refused with every reason."""
+    """Store the request with the rules' decision: accepted, or refused with every reason. ``guard``: the
+    online abuse guard's reasons (dispatch/access/booking_guard.py), added to the rules' ones."""
+    check_pickup_text(request)
     decision = evaluate(request, config=config, ctx=ctx)
+    if guard:
+        decision = dataclasses.replace(decision, accepted=False, reasons=[*decision.reasons, *guard],
+                                       alternatives=[])
     record = PickupRequest(
+        channel=channel,
         ref=ref or _new_ref(session),
         donor_name=request.donor_name,
         phone=request.phone,

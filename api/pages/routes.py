@@ -16,11 +16,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.deps import NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
-from api.ratelimit import rate_limited
+from api.ratelimit import limit_key, rate_limited
 from api.security import Role, StaffUser, public, require
 from dispatch import driver, i18n, links, planning
 from dispatch import pickups as pickup_rules
+from dispatch.access import booking_guard
 from dispatch.errors import DispatchError, InvalidInput
+from dispatch.exchange.fields import pickup_field_problems
 from dispatch.geometry import round_geojson
 from dispatch.maps import day_map_svg, round_colour, search_addresses
 from dispatch.models import Slot
@@ -218,6 +220,8 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
             errors.append(_("field_required", field=_("pickup_date")))
         if values["lat"] is None or values["lon"] is None or not (-90 <= values["lat"] <= 90 and -180 <= values["lon"] <= 180):
             errors.append(_("position_needed"))
+    # The same field rules as the JSON API and the CSV imports (dispatch/exchange/fields.py).
+    errors.extend(_("field_invalid", field=_(name)) for name in pickup_field_problems(values))
     if values["slot"] and values["slot"] not in ("morning", "afternoon"):
         errors.append(_("field_invalid", field=_("slot")))
     elif not values["slot"] and not partial:
@@ -241,7 +245,7 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
     lang = page_lang(request)
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # malformed, or nested deeper than the parser goes: a 4xx, never 500
         data = None
     if not isinstance(data, dict):
         return JSONResponse({"ok": False, "reasons": [i18n.text("error_422", lang)]}, status_code=422)
@@ -287,6 +291,9 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     data: dict[str, Any] = {k: form.get(k) for k in form.keys()}
     data["categories"] = form.getlist("categories")
     values, errors = _parse_pickup(data, lang, partial=False)
+    phone_digits = "".join(c for c in values["phone"] if c.isdigit())
+    if phone_digits:  # per phone number as well as per address (api/ratelimit.py)
+        limit_key(request, phone_digits)
     shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
     if isinstance(shown.get("date"), dt.date):
         shown["date"] = shown["date"].isoformat()
@@ -301,8 +308,10 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
         # may wait for a lock): all of it in one thread-pool hop with the commit, never in the event loop.
         ctx = _rule_context(settings, network, session, lat=values["lat"], lon=values["lon"],
                             volume_m3=values["volume_m3"])
+        # The abuse guard of the online booking: open requests per phone, a daily cap the switchboard releases.
+        guard = booking_guard.reasons_for(req.phone, session=session, settings=settings, today=ctx.today)
         record, decision = pickup_rules.create_pickup(req, config=pickup_rules.rules_config(settings), ctx=ctx,
-                                                      session=session)
+                                                      session=session, channel=booking_guard.ONLINE, guard=guard)
         result = {
             "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
             "reasons": decision.messages(lang),

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, render
-from api.ratelimit import rate_limited
+from api.ratelimit import limit_key, rate_limited
 from api.schemas_availability import PickupEventOut, SlotOfferOut, TrackingOut
 from dispatch import availability
 from dispatch.errors import NotFound
@@ -95,8 +95,9 @@ tracking = APIRouter(prefix="/api/v1/pickups", tags=["home pickups"])
     description="Public. `phone_last4` must be the last 4 digits of the phone given with the request; wrong "
     "digits get the same 404 as an unknown reference. No name, address or phone is returned.",
 )
-def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep,
+def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep, request: Request,
           phone_last4: Annotated[str, Query(pattern=r"^[0-9]{4}$")]) -> TrackingOut:
+    limit_key(request, "track:" + ref.strip().upper())  # 4 digits are guessed per reference, from any address
     pu = availability.find_for_tracking(ref, phone_last4, session=session)
     return TrackingOut(**availability.tracking_view(pu, session=session))
 
@@ -138,6 +139,7 @@ def tracking_page(request: Request) -> HTMLResponse:
 @pages.post("/suivi", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
 def tracking_lookup(request: Request, session: SessionDep, ref: Annotated[str, Form(max_length=40)] = "",
                     tel: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
+    limit_key(request, "track:" + ref.strip().upper())
     try:
         pu = availability.find_for_tracking(ref, tel, session=session)
     except NotFound:

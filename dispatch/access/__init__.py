@@ -1,0 +1,1 @@
+"""Access: staff sign-in, its guards, audit, retention."""
