@@ -213,7 +213,7 @@ def roles_of(dependant: Any) -> frozenset[Role] | None:
 def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
     """A day's rounds without donors' personal details: a home-pickup stop keeps its postcode (``postcodes``:
     pickup request id -> postcode) and a position rounded to about 1 km; its name, street address, phone,
-    access code and notes are not shown."""
+    access code and notes are not shown; nor are staff usernames (who dropped a visit)."""
     def hidden(s: Any) -> Any:
         return s.model_copy(update={"name": "home pickup", "address": postcodes.get(s.pickup_request_id),
                                     "lat": None if s.lat is None else round(s.lat, 2),
@@ -221,7 +221,10 @@ def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
 
     rounds = [rnd.model_copy(update={"stops": [hidden(s) if s.kind == "pickup" else s for s in rnd.stops]})
               for rnd in day.rounds]
-    unassigned = [u.model_copy(update={"name": "home pickup"}) if u.kind == "pickup" else u for u in day.unassigned]
+    # No staff name either: "dropped by <username>" becomes "dropped by the coordination".
+    unassigned = [u.model_copy(update={"name": "home pickup"} if u.kind == "pickup" else {}) for u in day.unassigned]
+    unassigned = [u.model_copy(update={"detail": "dropped by the coordination"}) if u.reason == "dropped" else u
+                  for u in unassigned]
     return day.model_copy(update={"rounds": rounds, "unassigned": unassigned})
 
 

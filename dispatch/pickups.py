@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import rules
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.exchange.fields import check_pickup_text
+from dispatch.exchange.fields import check_pickup_text, check_text
 from dispatch.models import PickupEvent, PickupRequest, PickupStatus, Slot, Van
 from dispatch.settings import Settings
 
@@ -153,12 +153,16 @@ def decision_of(record: PickupRequest) -> rules.RuleDecision | None:
     return rules.RuleDecision.from_dict(record.decision) if record.decision else None
 
 
-def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session) -> PickupRequest:
-    """Switchboard staff accept a refused request anyway, with a recorded reason.
+def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session,
+                     note: str | None = None) -> PickupRequest:
+    """Switchboard staff accept a refused request anyway, with a recorded reason. ``by``: the signed-in
+    account (never client text); ``note``: free text kept with the reason.
 
     Some refusals cannot be overridden (hazardous products, a van too small, a Sunday...): the error
     names them.
     """
+    check_text("reason", reason, multiline=True)
+    check_text("note", note)
     record = get_pickup(pickup_id, session=session)
     decision = decision_of(record)
     if record.status is not PickupStatus.REFUSED or decision is None:
@@ -166,7 +170,8 @@ def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session) 
     decision = rules.override(decision, by=by, reason=reason)
     record.status = PickupStatus.ACCEPTED
     record.decision = decision.to_dict()
-    record.overridden_by, record.override_reason = by.strip(), reason.strip()
+    record.overridden_by = by.strip()
+    record.override_reason = reason.strip() + (f" (note: {note.strip()})" if note and note.strip() else "")
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
                             detail=f"refusal overridden by {record.overridden_by}"))
     session.flush()

@@ -6,6 +6,7 @@ Errors become a friendly page in the visitor's language with the right status (H
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -239,13 +240,17 @@ def _pickup_input(values: dict[str, Any]) -> pickup_rules.PickupInput:
     )
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 @router.post("/donner/verifier", dependencies=[rate_limited("public")])
 async def donor_check(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> JSONResponse:
     """Live check of the collection rules while the donor fills the form (nothing is stored)."""
     lang = page_lang(request)
-    try:
-        data = await request.json()
-    except (ValueError, RecursionError):  # malformed, or nested deeper than the parser goes: a 4xx, never 500
+    try:  # strict JSON (no NaN/Infinity, like the API); malformed or nested too deep: a 4xx, never a 500
+        data = json.loads(await request.body(), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
         return JSONResponse({"ok": False, "reasons": [i18n.text("error_422", lang)]}, status_code=422)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.security import Role, require
 from dispatch import i18n, links, manifests
+from dispatch.exchange.fields import safe_filename
 from dispatch.links import LinkInvalid
 
 router = APIRouter(prefix="/api/v1", tags=["manifests"], dependencies=[require(Role.COORDINATOR)])
@@ -21,8 +22,10 @@ def _lang(request: Request, lang: str | None) -> str:
 
 
 def _pdf(data: bytes, filename: str) -> Response:
+    """The file name is built from safe characters only (a relay code stored before the checks may hold any)."""
+    name = safe_filename(filename.removesuffix(".pdf"), "document") + ".pdf"
     return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @router.get("/rounds/{round_id}/manifest.pdf", response_class=Response, responses={200: PDF},

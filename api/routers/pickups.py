@@ -14,7 +14,7 @@ from api.schemas_availability import PickupEventOut, SlotOfferOut, TrackingOut
 from dispatch import availability
 from dispatch.errors import NotFound
 from dispatch.slots import offer_slots, with_trial_insertion
-from api.security import Role, public, require
+from api.security import Role, StaffUser, public, require
 from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch import pickups as service
 from dispatch.models import PickupStatus, Slot
@@ -52,10 +52,14 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
     "/{pickup_id}/override",
     summary="Accept a refused request anyway, with a recorded reason (switchboard)",
     description="Some refusals cannot be overridden (e.g. hazardous products, a volume larger than every van, "
-    "a Sunday): the answer names them.",
+    "a Sunday): the answer names them. `overridden_by` is the signed-in account; `note` is kept beside the reason.",
 )
-def override(pickup_id: Id, body: OverrideIn, session: SessionDep) -> PickupOut:
-    record = service.override_refusal(pickup_id, by=body.by, reason=body.reason, session=session)
+def override(pickup_id: Id, body: OverrideIn, session: SessionDep,
+             user: Annotated[StaffUser, require(Role.SWITCHBOARD, Role.COORDINATOR)]) -> PickupOut:
+    # Who overrides is the signed-in account; what the client typed (note, the old "by") stays as a note.
+    notes = [n.strip() for n in (body.note, body.by) if n and n.strip()]
+    record = service.override_refusal(pickup_id, by=user.username, reason=body.reason, session=session,
+                                      note=" / ".join(notes) or None)
     return PickupOut.from_orm_obj(record)
 
 

@@ -53,6 +53,21 @@ def neutralise(text: Any) -> Any:
                    else c for c in text)
 
 
+def for_display(text: str) -> str:
+    """``text`` without control and invisible characters, keeping line breaks and tabs (pages, PDFs)."""
+    if not any(c in _INVISIBLE or (unicodedata.category(c) in ("Cc", "Cs") and c not in _MULTILINE_OK)
+               for c in text):
+        return text
+    return "".join(c for c in text if not (c in _INVISIBLE or (unicodedata.category(c) in ("Cc", "Cs")
+                                                                and c not in _MULTILINE_OK)))
+
+
+def safe_filename(text: str, default: str = "file") -> str:
+    """A file name for a ``Content-Disposition`` header: ASCII letters, digits, ``.``, ``-`` and ``_`` only."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text or "").strip("._")[:100]
+    return cleaned or default
+
+
 def phone_problem(phone: str | None) -> str | None:
     if phone is None:
         return None
