@@ -20,6 +20,7 @@ may call a route.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -223,9 +224,14 @@ def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
               for rnd in day.rounds]
     # No staff name either: "dropped by <username>" becomes "dropped by the coordination".
     unassigned = [u.model_copy(update={"name": "home pickup"} if u.kind == "pickup" else {}) for u in day.unassigned]
-    unassigned = [u.model_copy(update={"detail": "dropped by the coordination"}) if u.reason == "dropped" else u
-                  for u in unassigned]
-    return day.model_copy(update={"rounds": rounds, "unassigned": unassigned})
+    unassigned = [u.model_copy(update={"detail": _NAMED.sub(_ANONYMOUS, u.detail or "")}) for u in unassigned]
+    explanation = _NAMED.sub(_ANONYMOUS, day.explanation) if day.explanation else day.explanation
+    return day.model_copy(update={"rounds": rounds, "unassigned": unassigned, "explanation": explanation})
+
+
+#: "dropped by <username>" in the texts of a plan (dispatch/editing.py): staff names are not public.
+_NAMED = re.compile(r"\bdropped by [^\s(),;:]+")
+_ANONYMOUS = "dropped by the coordination"
 
 
 def pickup_postcodes(day: Any, *, session: Session) -> dict[int, str]:

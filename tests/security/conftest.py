@@ -25,11 +25,11 @@ def app_with(seeded, settings, paris_network, monkeypatch):  # noqa: F811
 
     def make(**changes):
         app = create_app(settings.model_copy(update={**OPEN, **changes}))
-        client = TestClient(app)
-        client.__enter__()
-        started.append(client)
+        running = TestClient(app)
+        running.__enter__()  # the app's lifespan runs until the test ends
+        started.append(running)
         return app
 
     yield make
-    for client in started:
-        client.__exit__(None, None, None)
+    for running in started:
+        running.__exit__(None, None, None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
