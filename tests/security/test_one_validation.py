@@ -155,3 +155,13 @@ def test_export_then_import_of_relay_points_changes_nothing(client, db_engine):
         rp = s.get(RelayPoint, rp_id)
         assert (rp.name, rp.contact_phone, rp.contact_name) == ("=Point test", "+33 1 44 52 29 19", "-Accueil-")
     assert client.get("/api/v1/exports/relay-points.csv").content == before.content
+
+
+def test_a_pickup_file_written_by_an_export_keeps_its_values(client, db_engine):
+    """A phone or a name the exports protected with a quote is imported without the quote."""
+    data = _csv_row(phone="'+33 6 12 34 56 78", donor_name="'=Dupont", notes="'-fragile-")
+    r = client.post("/api/v1/imports/pickups", files={"file": ("p.csv", data, "text/csv")})
+    assert r.status_code == 200, r.text
+    with session_scope(db_engine) as s:
+        stored = s.scalars(select(PickupRequest).where(PickupRequest.ref == r.json()["refs"][0])).one()
+        assert (stored.phone, stored.donor_name, stored.notes) == ("+33 6 12 34 56 78", "=Dupont", "-fragile-")
