@@ -117,12 +117,17 @@ def test_a_bad_code_stored_before_the_checks_does_not_break_the_poster(client, d
     assert all(c.isascii() and (c.isalnum() or c in '._-; ="') for c in disposition)
 
 
-def test_stored_control_and_bidi_characters_never_reach_pages_or_pdfs(client, db_engine):
+def test_stored_control_and_bidi_characters_never_reach_pages_or_pdfs(client, anon_client, db_engine):
     from dispatch.manifests import render_html
 
     with session_scope(db_engine) as s:
         rp = s.scalars(select(RelayPoint).order_by(RelayPoint.id)).first()
-        rp.name = "Libra\x00irie \u202eesrever"
+        rp.name = "Libra\x07irie \u202eesrever"  # (PostgreSQL stores no NUL at all)
+        rp_id = rp.id
+    link = client.post(f"/api/v1/relay-points/{rp_id}/link").json()
+    page = anon_client.get("/p/" + link["url"].rsplit("/p/", 1)[1])
+    assert page.status_code == 200 and "Librairie esrever" in page.text
+    assert "\x07" not in page.text and "\u202e" not in page.text
     html = render_html("tracking.html", lang="fr", track=None, not_found=True, ref="AB\x00\u202eC")
     assert "\x00" not in html and "\u202e" not in html and "ABC" in html
     page = client.get("/api/v1/relay-points", params={"limit": 500}).json()  # JSON keeps the stored text
