@@ -621,6 +621,7 @@ STATUS_TEXT = {
     "collected": {"fr": "Dons collectés. Merci !", "en": "Donation collected. Thank you!"},
     "missed": {"fr": "Nous n'avons pas pu passer ; nous allons vous recontacter.",
                "en": "We could not collect your donation; we will contact you."},
+    "cancelled": {"fr": "Enlèvement annulé.", "en": "Pickup cancelled."},
 }
 SLOT_TEXT = {"morning": {"fr": "le matin (8 h – 12 h)", "en": "in the morning (8:00–12:00)"},
              "afternoon": {"fr": "l'après-midi (13 h – 16 h)", "en": "in the afternoon (13:00–16:00)"}}

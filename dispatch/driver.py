@@ -15,6 +15,7 @@ from dispatch import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.i18n import MISSED_REASONS
 from dispatch.links import LinkInvalid
+from dispatch.messages import triggers as messages
 from dispatch.models import (
     PickupRequest,
     PickupStatus,
@@ -206,8 +207,12 @@ def record_stop_event(
             pickup.status = PickupStatus.MISSED
             pickup.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
             # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
+            missed_day = pickup.date
             availability.pickup_missed(pickup, session=session, reason=reason)
+            messages.pickup_missed(pickup, missed_day, session=session)  # the donor learns the new date
     session.flush()
+    if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"
+        messages.crew_moved_on(round_id, stop_id, session=session, at=recorded_at)
     # planned -> in_progress -> done: an arrival cannot finish a round already under way
     from dispatch.editing import ROUND_IN_PROGRESS, update_round_status
 

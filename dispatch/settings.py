@@ -85,6 +85,21 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_s: float = Field(default=30.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Donor messages (dispatch/messages/): e-mail over SMTP, SMS through an HTTP gateway. A channel left unset
+    # is not used (its messages are marked "skipped"). Delivery: a thread of the API every interval (0
+    # disables it), or `dispatch messages deliver`; retries with exponential backoff, then "failed".
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "Emmaus Defi Amistock <ne-pas-repondre@amistock.example>"
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: SecretStr | None = None
+    messages_delivery_interval_s: float = Field(default=10.0, ge=0)
+    messages_max_attempts: int = Field(default=8, ge=1, le=50)
+    messages_backoff_s: float = Field(default=60.0, gt=0)
+    messages_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
     def relay_service_s(self, volume_m3: float) -> int:
         """Service time at a relay point collecting ``volume_m3``."""
