@@ -58,7 +58,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = DeliveryThread(engine_for(settings.database_url), settings,
                                   interval_s=settings.webhook_delivery_interval_s)
         delivery.start()
+    # Donor messages (dispatch/messages/): delivered by a thread of the API when a channel is configured.
+    messages = None
+    if (settings.job_backend == "inprocess" and settings.messages_delivery_interval_s > 0
+            and (settings.smtp_host or settings.sms_gateway_url)):
+        from dispatch.messages.outbox import MessageThread
+
+        messages = MessageThread(engine_for(settings.database_url), settings,
+                                 interval_s=settings.messages_delivery_interval_s)
+        messages.start()
     yield
+    if messages is not None:
+        messages.stop()
     if settings.gc_freeze:
         gc.unfreeze()  # collectable again (several apps in one process: tests, reloads)
     if delivery is not None:

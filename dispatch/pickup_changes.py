@@ -66,7 +66,7 @@ def cancel_pickup(pu: PickupRequest, settings: Settings, network: RoadNetwork, *
     pu.status = PickupStatus.CANCELLED
     pu.status_reason = f"cancelled by {actor}" + (f": {why}" if why else "")
     availability.record_pickup_event(pu, session=session, detail=pu.status_reason)
-    messages.pickup_cancelled(pu, session=session, settings=settings)
+    messages.pickup_cancelled(pu, session=session)
     session.flush()
     return plans
 
@@ -106,7 +106,7 @@ def reschedule_pickup(pu: PickupRequest, day: dt.date, slot: Slot | str, setting
     pu.status_reason = (f"moved by {actor} from {old[0].isoformat()} {old[1]} to {day.isoformat()} {slot.value}"
                         + (f": {why}" if why else ""))
     availability.record_pickup_event(pu, session=session, detail=pu.status_reason)
-    messages.pickup_rescheduled(pu, session=session, settings=settings)
+    messages.pickup_rescheduled(pu, session=session)
     session.flush()
     return plans
 

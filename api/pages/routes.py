@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,8 @@ from dispatch.relay_points import nearest_relay_points
 from dispatch.slots import offer_slots, with_trial_insertion
 from dispatch.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
@@ -197,6 +200,10 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
         except ValueError:
             errors.append(_("field_invalid", field=_("floor")))
     values["has_lift"] = str(data.get("has_lift") or "").lower() in ("1", "true", "on", "yes", "oui")
+    values["email"] = str(data.get("email") or "").strip()[:200]
+    if values["email"] and not _EMAIL.match(values["email"]):
+        errors.append(_("field_invalid", field=_("email")))
+    values["messages_opt_out"] = str(data.get("no_messages") or "").lower() in ("1", "true", "on", "yes", "oui")
     values["slot"] = str(data.get("slot") or "")
     cats = data.get("categories") or []
     values["categories"] = [str(c) for c in (cats if isinstance(cats, list) else [cats])][:20]
@@ -232,6 +239,8 @@ def _pickup_input(values: dict[str, Any]) -> pickup_rules.PickupInput:
         date=values["date"], slot=Slot(values["slot"]), categories=tuple(values["categories"]),
         floor=values["floor"], has_lift=values["has_lift"] if values["floor"] else None,
         access_code=values["access_code"] or None, notes=values["notes"] or None,
+        email=values.get("email") or None, lang=values.get("lang", "fr"),
+        messages_opt_out=bool(values.get("messages_opt_out")),
     )
 
 
@@ -287,6 +296,7 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     data: dict[str, Any] = {k: form.get(k) for k in form.keys()}
     data["categories"] = form.getlist("categories")
     values, errors = _parse_pickup(data, lang, partial=False)
+    values["lang"] = lang  # the donor's messages come in the page's language
     shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
     if isinstance(shown.get("date"), dt.date):
         shown["date"] = shown["date"].isoformat()

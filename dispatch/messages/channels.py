@@ -43,6 +43,11 @@ def configured(channel: str, settings: Settings) -> str | None:
     return f"unknown channel {channel!r}"
 
 
+def text_of(message: DonorMessage, settings: Settings) -> str:
+    """The body as the donor reads it: the server's public address put into its links."""
+    return message.body.replace("{base_url}", settings.base_url.rstrip("/"))
+
+
 def _email(message: DonorMessage, settings: Settings) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = settings.smtp_sender
@@ -52,7 +57,7 @@ def _email(message: DonorMessage, settings: Settings) -> EmailMessage:
     domain = settings.smtp_sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
     mail["Message-ID"] = f"<donor-message-{message.id}@{domain}>"
     mail["Content-Language"] = message.lang
-    mail.set_content(message.body)
+    mail.set_content(text_of(message, settings))
     return mail
 
 
@@ -70,7 +75,7 @@ def send_email(message: DonorMessage, settings: Settings) -> None:
 
 
 def send_sms(message: DonorMessage, settings: Settings) -> None:
-    body = json.dumps({"id": message.id, "to": message.recipient, "text": message.body, "lang": message.lang},
+    body = json.dumps({"id": message.id, "to": message.recipient, "text": text_of(message, settings), "lang": message.lang},
                       ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "amistock-dispatch-sms/1",
                "Idempotency-Key": f"donor-message-{message.id}"}

@@ -53,16 +53,11 @@ def contacts(pu: PickupRequest) -> list[tuple[str, str]]:
     return out
 
 
-def _base_url(settings: Settings | None) -> str:
-    if settings is None:
-        from dispatch.settings import get_settings
-
-        settings = get_settings()
-    return settings.base_url
+#: Stands for the server's public address in a stored text; the channel puts ``DISPATCH_BASE_URL`` there.
+BASE_URL = "{base_url}"
 
 
-def queue(pu: PickupRequest, kind: str, *, session: Session, key: str, settings: Settings | None = None,
-          day: dt.date | None = None, slot: str | None = None, start: dt.datetime | None = None,
+def queue(pu: PickupRequest, kind: str, *, session: Session, key: str, day: dt.date | None = None, slot: str | None = None, start: dt.datetime | None = None,
           end: dt.datetime | None = None, at: dt.datetime | None = None,
           now: dt.datetime | None = None) -> list[DonorMessage]:
     """Queue message ``kind`` to the donor of ``pu`` on each of their channels, once per ``key``."""
@@ -71,7 +66,7 @@ def queue(pu: PickupRequest, kind: str, *, session: Session, key: str, settings:
     reach = contacts(pu)
     if not reach:
         return []
-    subject, body = texts.render(kind, pu.lang or "fr", ref=pu.ref, base_url=_base_url(settings), day=day,
+    subject, body = texts.render(kind, pu.lang or "fr", ref=pu.ref, base_url=BASE_URL, day=day,
                                  slot=slot, start=start, end=end, at=at)
     when = now or utcnow()
     added = []

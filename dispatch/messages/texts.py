@@ -70,7 +70,7 @@ def render(kind: str, lang: str, *, ref: str, base_url: str, day: dt.date | None
            at: dt.datetime | None = None) -> tuple[str, str]:
     """(subject, body) of a message of ``kind`` in ``lang`` ("fr" or "en")."""
     lang = lang if lang in ("fr", "en") else "fr"
-    url = base_url.rstrip("/")
+    url = base_url.rstrip("/") if base_url != "{base_url}" else base_url
     body_key = "missed_no_date" if kind == "missed" and day is None else kind
     values = {"ref": ref, "url": url, "date": format_date(day, lang) if day else "",
               "slot": SLOTS.get(slot or "", {}).get(lang, ""),

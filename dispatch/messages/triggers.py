@@ -54,26 +54,26 @@ def _last_event_id(pu: PickupRequest, session: Session) -> int:
                           .order_by(PickupEvent.id.desc()).limit(1)) or 0
 
 
-def pickup_accepted(pu: PickupRequest, *, session: Session, settings: Settings | None = None) -> None:
+def pickup_accepted(pu: PickupRequest, *, session: Session) -> None:
     if pu.status is PickupStatus.ACCEPTED:
-        queue(pu, "accepted", session=session, settings=settings, key=f"{pu.date}:{pu.slot.value}", day=pu.date,
+        queue(pu, "accepted", session=session, key=f"{pu.date}:{pu.slot.value}", day=pu.date,
               slot=pu.slot.value)
 
 
-def pickup_rescheduled(pu: PickupRequest, *, session: Session, settings: Settings | None = None) -> None:
-    queue(pu, "rescheduled", session=session, settings=settings, key=f"e{_last_event_id(pu, session)}",
+def pickup_rescheduled(pu: PickupRequest, *, session: Session) -> None:
+    queue(pu, "rescheduled", session=session, key=f"e{_last_event_id(pu, session)}",
           day=pu.date, slot=pu.slot.value)
 
 
-def pickup_cancelled(pu: PickupRequest, *, session: Session, settings: Settings | None = None) -> None:
-    queue(pu, "cancelled", session=session, settings=settings, key=f"e{_last_event_id(pu, session)}", day=pu.date)
+def pickup_cancelled(pu: PickupRequest, *, session: Session) -> None:
+    queue(pu, "cancelled", session=session, key=f"e{_last_event_id(pu, session)}", day=pu.date)
 
 
 def pickup_missed(pu: PickupRequest, missed_day: dt.date, *, session: Session,
                   settings: Settings | None = None) -> None:
     """After :func:`dispatch.availability.pickup_missed`: the new date, or that we will call."""
     moved = pu.status is PickupStatus.ACCEPTED and pu.date != missed_day
-    queue(pu, "missed", session=session, settings=settings, key=str(missed_day),
+    queue(pu, "missed", session=session, key=str(missed_day),
           day=pu.date if moved else None, slot=pu.slot.value if moved else None)
 
 
@@ -85,15 +85,18 @@ def _round_to(moment: dt.datetime, *, up: bool) -> dt.datetime:
 
 def visit_window(stop: Stop, rnd: Round) -> tuple[dt.datetime, dt.datetime]:
     """The window told to the donor: planned time ± (30 min + 10 % of the round's elapsed time), rounded to
-    5 minutes, within the visit's slot when the slot allows it."""
+    5 minutes; slid (same width) to stay within the visit's slot, cut only when the slot is narrower."""
     elapsed = max(stop.planned_arrival - rnd.start_at, dt.timedelta())
     margin = BASE_MARGIN + elapsed * UNCERTAINTY_SHARE
     start = _round_to(stop.planned_arrival - margin, up=False)
     end = _round_to(stop.planned_arrival + margin, up=True)
-    if stop.window_start is not None and stop.window_start <= stop.planned_arrival:
-        start = max(start, stop.window_start)
-    if stop.window_end is not None and stop.window_end >= stop.planned_arrival:
-        end = min(end, stop.window_end)
+    width = end - start
+    low = stop.window_start if stop.window_start is not None and stop.window_start <= stop.planned_arrival else None
+    high = stop.window_end if stop.window_end is not None and stop.window_end >= stop.planned_arrival else None
+    if low is not None and start < low:  # slid inside the slot, keeping its width
+        start, end = low, low + width
+    if high is not None and end > high:
+        start, end = max(high - width, low or high - width), high
     return start, end
 
 
@@ -119,7 +122,7 @@ def queue_visit_windows(*, session: Session, settings: Settings, now: dt.datetim
                 if plan.date == here.date() and stop.planned_arrival < here + dt.timedelta(hours=1):
                     continue
                 start, end = visit_window(stop, rnd)
-                if queue(pu, "visit_window", session=session, settings=settings, key=str(plan.date),
+                if queue(pu, "visit_window", session=session, key=str(plan.date),
                          day=plan.date, start=start, end=end, now=now):
                     told += 1
     return told
@@ -147,5 +150,5 @@ def crew_moved_on(round_id: int, stop_id: int, *, session: Session, at: dt.datet
     drive = max(nxt.planned_arrival - dt.timedelta(seconds=nxt.waiting_s) - departure, dt.timedelta())
     here = local_now(_settings(settings), at)
     expected = _round_to(max(here + drive, here), up=True)
-    queue(pu, "on_the_way", session=session, settings=settings, key=str(rnd.plan.date), day=rnd.plan.date,
+    queue(pu, "on_the_way", session=session, key=str(rnd.plan.date), day=rnd.plan.date,
           at=expected, now=at)
