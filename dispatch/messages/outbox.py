@@ -115,7 +115,8 @@ def deliver_pending(*, session: Session, settings: Settings, send: Sender = chan
         query = query.with_for_update(skip_locked=True, of=DonorMessage)
     stats = DeliveryStats()
     for message in session.scalars(query).all():
-        why_not = channels.configured(message.channel, settings)
+        why_not = channels.configured(message.channel, settings) if message.recipient else \
+            "the donor's contact was removed (data retention)"
         if why_not is not None:
             message.status, message.last_error = DonorMessageStatus.SKIPPED, why_not
             stats.skipped += 1

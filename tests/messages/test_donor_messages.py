@@ -206,3 +206,40 @@ def test_on_our_way_missed_and_cancelled_messages(db_engine, msettings, paris_ne
     from dispatch.i18n import format_date
 
     assert f"Nouvelle date : {format_date(new_date, 'fr')}" in missed
+
+
+def test_the_cli_delivers_the_outbox(tmp_path, monkeypatch, capsys, smtp, paris_network):
+    from api.cli import main
+    from dispatch.db import engine_for, upgrade
+    from dispatch.settings import Settings, get_settings
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    for name, value in (("DATABASE_URL", url), ("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", str(smtp.port)),
+                        ("SMTP_STARTTLS", "false")):
+        monkeypatch.setenv(f"DISPATCH_{name}", value)
+    get_settings.cache_clear()
+    try:
+        upgrade(url)
+        settings = Settings(database_url=url, _env_file=None)
+        with session_scope(engine_for(url)) as s:
+            seed_demo(DAY, session=s)
+            _book(s, settings, paris_network)
+        assert main(["messages", "deliver"]) == 0
+        out = capsys.readouterr().out
+        assert "1 sent" in out and "1 skipped" in out  # e-mail sent; no SMS gateway configured
+        assert len(smtp.messages) == 1
+    finally:
+        get_settings.cache_clear()
+
+
+def test_retention_clears_the_donors_e_mail_and_where_messages_went(db_engine, msettings, paris_network):
+    from dispatch.retention import anonymise_old_data
+
+    with session_scope(db_engine) as s:
+        seed_demo(DAY, session=s)
+        pu = _book(s, msettings, paris_network)
+        assert {m.recipient for m in outbox.messages_of(pu.id, session=s)} == {"donatrice@example.org",
+                                                                                "+33612345678"}
+        anonymise_old_data(session=s, days=1, today=pu.date + dt.timedelta(days=5))
+        assert pu.email is None
+        assert {m.recipient for m in outbox.messages_of(pu.id, session=s)} == {""}
