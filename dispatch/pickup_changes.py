@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import availability, editing, rules
@@ -117,6 +117,8 @@ def previous_requests(phone: str, *, session: Session, limit: int = 20) -> list[
     if len(digits) < 6:
         raise InvalidInput("give at least 6 digits of the phone number", field="phone")
     tail = digits[-9:]  # 06 12 34 56 78 and +33 6 12 34 56 78 end the same
-    rows = session.scalars(select(PickupRequest).where(PickupRequest.phone.like(f"%{tail[-4:]}"))
-                           .order_by(PickupRequest.date.desc(), PickupRequest.id.desc()).limit(500)).all()
-    return [p for p in rows if "".join(c for c in p.phone if c.isdigit()).endswith(tail)][:limit]
+    bare = PickupRequest.phone
+    for sep in (" ", ".", "-", "(", ")"):
+        bare = func.replace(bare, sep, "")
+    return list(session.scalars(select(PickupRequest).where(bare.like(f"%{tail}"))
+                                .order_by(PickupRequest.date.desc(), PickupRequest.id.desc()).limit(limit)).all())
