@@ -18,6 +18,7 @@ from api.routers import auth as auth_routes
 from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
+from api.pages import switchboard as switchboard_page
 from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
 from dispatch import jobs as job_service
 from dispatch.db import engine_for, session_scope
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
+    app.include_router(switchboard_page.router)  # the switchboard page /standard (api/pages/switchboard.py)
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
