@@ -120,7 +120,7 @@
       list.innerHTML = "";
       var free = res.ok ? res.data.filter(function (o) { return o.available; }) : [];
       if (!free.length) { list.appendChild(el("li", {"class": "muted"}, T.sb_slots_none)); return; }
-      free.slice(0, 10).forEach(function (o) {
+      free.slice(0, 8).forEach(function (o) {
         var li = el("li"), b = el("button", {type: "button", "class": "btn", "data-date": o.date, "data-slot": o.slot},
                                   fmtDate(o.date) + " — " + slotLabel(o.slot));
         if (o.date === p.date && o.slot === p.slot) b.classList.add("chosen");
