@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None  # trust this CA (PEM) for STARTTLS, e.g. an internal relay; default: the system's
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_sender: str = "Emmaus Defi Amistock <ne-pas-repondre@amistock.example>"
@@ -109,11 +110,11 @@ class Settings(BaseSettings):
         """Service time of a home pickup of ``volume_m3``."""
         return self.pickup_service_fixed_s + round(self.pickup_service_per_m3_s * volume_m3)
 
-    @field_validator("graph_path", "rules_file")
+    @field_validator("graph_path", "rules_file", "smtp_ca_file")
     @classmethod
     def _graph_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.exists():
-            raise ValueError(f"file {value} does not exist (check DISPATCH_GRAPH_PATH / DISPATCH_RULES_FILE)")
+            raise ValueError(f"file {value} does not exist (check DISPATCH_GRAPH_PATH / DISPATCH_RULES_FILE / DISPATCH_SMTP_CA_FILE)")
         return value
 
 

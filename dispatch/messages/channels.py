@@ -1,6 +1,7 @@
 """The two ways a donor message leaves: e-mail over SMTP and SMS through an HTTP gateway.
 
-* E-mail: ``DISPATCH_SMTP_HOST``/``_PORT``, STARTTLS (``DISPATCH_SMTP_STARTTLS``, on by default),
+* E-mail: ``DISPATCH_SMTP_HOST``/``_PORT``, STARTTLS (``DISPATCH_SMTP_STARTTLS``, on by default; the server's
+  certificate is checked against the system's CAs or ``DISPATCH_SMTP_CA_FILE``),
   optional credentials (``DISPATCH_SMTP_USERNAME``/``_PASSWORD``) and the sender (``DISPATCH_SMTP_SENDER``).
   Each e-mail has a stable ``Message-ID`` (``<donor-message-ID@host>``) so that a receiving system can tell
   a resend from a new message.
@@ -65,7 +66,8 @@ def send_email(message: DonorMessage, settings: Settings) -> None:
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.messages_timeout_s) as smtp:
             if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                cafile = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+                smtp.starttls(context=ssl.create_default_context(cafile=cafile))
             if settings.smtp_username:
                 password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
                 smtp.login(settings.smtp_username, password)

@@ -20,10 +20,12 @@ def free_port() -> int:
 class SmtpServer:
     """aiosmtpd on a fixed port; ``messages`` holds each e-mail received (email.message.EmailMessage)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, tls_context=None, login: tuple[str, str] | None = None) -> None:
         self.port = port
         self.messages: list = []
+        self.logins: list[str] = []  # who signed in (with STARTTLS and AUTH)
         self._controller = None
+        self._tls, self._login = tls_context, login
 
     def start(self) -> SmtpServer:
         from aiosmtpd.controller import Controller
@@ -36,7 +38,20 @@ class SmtpServer:
                 outer.messages.append(mail)
                 return "250 OK"
 
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        extra = {}
+        if self._tls is not None:
+            extra = {"tls_context": self._tls, "require_starttls": True}
+        if self._login is not None:
+            from aiosmtpd.smtp import AuthResult
+
+            def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ARG001
+                ok = (auth_data.login.decode(), auth_data.password.decode()) == self._login
+                if ok:
+                    self.logins.append(auth_data.login.decode())
+                return AuthResult(success=ok)
+
+            extra |= {"authenticator": authenticator, "auth_required": True}
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **extra)
         self._controller.start()
         return self
 

@@ -243,3 +243,44 @@ def test_retention_clears_the_donors_e_mail_and_where_messages_went(db_engine, m
         anonymise_old_data(session=s, days=1, today=pu.date + dt.timedelta(days=5))
         assert pu.email is None
         assert {m.recipient for m in outbox.messages_of(pu.id, session=s)} == {""}
+
+
+@pytest.fixture
+def tls_smtp(tmp_path):
+    """An SMTP server that requires STARTTLS and a login, with a certificate made for 127.0.0.1."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the STARTTLS test makes its certificate with openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = SmtpServer(free_port(), tls_context=context, login=("amistock", "mot de passe")).start()
+    yield server, cert
+    server.stop()
+
+
+def test_starttls_and_login_then_a_wrong_password_is_retried_not_lost(db_engine, msettings, paris_network, tls_smtp):
+    from pydantic import SecretStr
+
+    server, cert = tls_smtp
+    secure = msettings.model_copy(update={"smtp_port": server.port, "smtp_starttls": True, "smtp_ca_file": cert,
+                                          "smtp_username": "amistock", "smtp_password": SecretStr("wrong"),
+                                          "sms_gateway_url": None, "messages_timeout_s": 3.0})
+    with session_scope(db_engine) as s:
+        seed_demo(DAY, session=s)
+        _book(s, secure, paris_network)
+    t = utcnow() + dt.timedelta(minutes=1)
+    assert outbox.run(db_engine, secure, clock=lambda: t).retrying == 1
+    assert server.messages == []
+    with session_scope(db_engine) as s:
+        error = s.scalars(select(DonorMessage).where(DonorMessage.channel == "email")).one().last_error
+        assert error.startswith(f"SMTP 127.0.0.1:{server.port}: SMTP")  # the refused login, kept to be read
+    fixed = secure.model_copy(update={"smtp_password": SecretStr("mot de passe")})
+    assert outbox.run(db_engine, fixed, clock=lambda: t + dt.timedelta(hours=1)).sent == 1
+    assert server.logins == ["amistock"] and len(server.messages) == 1
