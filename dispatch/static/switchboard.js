@@ -180,7 +180,7 @@
     });
   }
   function historyItem(p) {
-    var li = el("li", {"data-ref": p.ref, "data-status": p.status});
+    var li = el("li", {"data-ref": p.ref, "data-status": p.status, "data-date": p.date, "data-slot": p.slot});
     li.appendChild(el("b", {}, p.ref));
     li.appendChild(document.createTextNode(" — " + fmtDate(p.date) + ", " + slotLabel(p.slot) + " — "
       + (T.status[p.status] || p.status) + " — " + p.volume_m3 + " m³ — " + p.address));

@@ -210,6 +210,17 @@ def test_the_switchboard_takes_a_call_in_one_screen(donor_server, browser) -> No
     ARTIFACTS.mkdir(exist_ok=True)
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(ARTIFACTS / "switchboard.png"))
+    before = (item.get_attribute("data-date"), item.get_attribute("data-slot"))
+    item.find_element(By.CSS_SELECTOR, "[data-action='move']").click()
+    target = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}'] select"))
+    chosen = target.find_elements(By.TAG_NAME, "option")[-1]
+    new_date, new_slot = chosen.get_attribute("value").split("|")
+    chosen.click()
+    browser.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}'] [data-action='move-ok']").click()
+    moved = f"#history li[data-ref='{ref}'][data-date='{new_date}'][data-slot='{new_slot}']"
+    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, moved))
+    assert (new_date, new_slot) != before
+    item = browser.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}']")
     item.find_element(By.CSS_SELECTOR, "[data-action='cancel']").click()
     browser.switch_to.alert.accept()
     _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}']")
