@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dispatch.messages.outbox import queue
@@ -131,24 +131,31 @@ def queue_visit_windows(*, session: Session, settings: Settings, now: dt.datetim
 def crew_moved_on(round_id: int, stop_id: int, *, session: Session, at: dt.datetime,
                   settings: Settings | None = None) -> None:
     """The crew reported the outcome of ``stop_id``: the next visit of its round, when it is a home pickup
-    not visited yet, is told "on our way" with an expected time."""
-    rnd = session.get(Round, round_id)
-    done = next((s for s in rnd.stops if s.id == stop_id), None)
+    not visited yet, is told "on our way" with an expected time. Column queries only: this runs for crew
+    updates, the busiest requests of a morning."""
+    done = session.execute(_DONE_STOP, {"stop_id": stop_id}).first()
     if done is None:
         return
-    following = [s for s in rnd.stops if s.position > done.position
-                 and s.kind in (StopKind.RELAY_POINT, StopKind.PICKUP)]
-    if not following or following[0].kind is not StopKind.PICKUP:
+    nxt = session.execute(_NEXT_VISIT, {"round_id": round_id, "position": done.position}).first()
+    if nxt is None or nxt.kind is not StopKind.PICKUP or nxt.pickup_request_id is None:
         return
-    nxt = following[0]
-    pu = nxt.pickup_request
-    reported = session.scalar(select(StopEvent.id).where(StopEvent.stop_id == nxt.id,
-                                                         StopEvent.kind != StopEventKind.ARRIVED).limit(1))
-    if pu is None or reported is not None or pu.status is not PickupStatus.SCHEDULED:
+    if session.execute(_REPORTED, {"stop_id": nxt.id}).first() is not None:
+        return
+    pu = session.get(PickupRequest, nxt.pickup_request_id)
+    if pu is None or pu.status is not PickupStatus.SCHEDULED:
         return
     departure = done.planned_arrival + dt.timedelta(seconds=done.service_s)
     drive = max(nxt.planned_arrival - dt.timedelta(seconds=nxt.waiting_s) - departure, dt.timedelta())
     here = local_now(_settings(settings), at)
-    expected = _round_to(max(here + drive, here), up=True)
-    queue(pu, "on_the_way", session=session, key=str(rnd.plan.date), day=rnd.plan.date,
+    expected = _round_to(here + drive, up=True)
+    queue(pu, "on_the_way", session=session, key=str(done.planned_arrival.date()), day=done.planned_arrival.date(),
           at=expected, now=at)
+
+
+_DONE_STOP = select(Stop.position, Stop.planned_arrival, Stop.service_s).where(Stop.id == bindparam("stop_id"))
+_NEXT_VISIT = (select(Stop.id, Stop.kind, Stop.pickup_request_id, Stop.planned_arrival, Stop.waiting_s)
+               .where(Stop.round_id == bindparam("round_id"), Stop.position > bindparam("position"),
+                      Stop.kind.in_([StopKind.RELAY_POINT, StopKind.PICKUP]))
+               .order_by(Stop.position).limit(1))
+_REPORTED = select(StopEvent.id).where(StopEvent.stop_id == bindparam("stop_id"),
+                                       StopEvent.kind != StopEventKind.ARRIVED).limit(1)
