@@ -197,7 +197,7 @@ def tracking_cancel(request: Request, session: SessionDep, settings: SettingsDep
     lang = page_lang(request)
     if confirm != "oui":
         return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
-                         error=i18n.text("track_cancel_confirm", lang))
+                         error=i18n.text("track_cancel_unconfirmed", lang))
     pickup_changes.cancel_pickup(pu, settings, network, session=session, actor="donor (suivi)")
     return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel,
                      message=i18n.text("track_cancelled_ok", lang))
@@ -216,7 +216,7 @@ def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, 
         day, slot = dt.date.fromisoformat(creneau.split("|")[0]), creneau.split("|")[1]
     except (ValueError, IndexError):
         return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
-                         error=i18n.text("track_move_to", lang) + " ?")
+                         error=i18n.text("track_move_invalid", lang))
     try:
         with session.begin_nested():  # a refusal leaves the request exactly as it was
             pickup_changes.reschedule_pickup(pu, day, slot, settings, network, session=session,

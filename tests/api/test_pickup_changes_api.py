@@ -79,7 +79,7 @@ def test_the_donor_cancels_from_the_tracking_page_after_confirming(anon_client, 
     page = anon_client.post("/suivi", data={"ref": ref, "tel": last4})
     assert page.status_code == 200 and 'id="cancel"' in page.text and 'id="move"' in page.text
     unconfirmed = anon_client.post("/suivi/annuler", data={"ref": ref, "tel": last4})
-    assert unconfirmed.status_code == 422 and "Je confirme" in unconfirmed.text
+    assert unconfirmed.status_code == 422 and "Cochez « Je confirme" in unconfirmed.text
     with session_scope(db_engine) as s:
         assert s.scalars(select(PickupRequest).where(PickupRequest.ref == ref)).one().status.value == "accepted"
     done = anon_client.post("/suivi/annuler", data={"ref": ref, "tel": last4, "confirm": "oui"})
@@ -100,4 +100,5 @@ def test_the_donor_moves_from_the_tracking_page_to_an_offered_slot(anon_client, 
         pu = s.scalars(select(PickupRequest).where(PickupRequest.ref == ref)).one()
         assert (pu.date.isoformat(), pu.slot.value, pu.status.value) == (day, slot, "accepted")
     bad = anon_client.post("/suivi/deplacer", data={"ref": ref, "tel": last4, "creneau": "2026-13-40|x"})
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and "Choose a new slot in the list." not in bad.text  # French: no ?lang=en
+    assert "Choisissez un nouveau créneau" in bad.text
