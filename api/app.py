@@ -14,17 +14,19 @@ from api import errors, ratelimit
 from api.limits import BodySizeLimit
 from api.pages import routes as pages
 from api.pages import login as login_page
+from api.pages import week as week_page
+from api.routers import week as week_routes
 from api.routers import auth as auth_routes
 from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
 from api.pages import switchboard as switchboard_page
 from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
-from dispatch import jobs as job_service
+from dispatch.jobs import runner as job_service
 from dispatch.db import engine_for, session_scope
-from dispatch.job_process import ProcessRunner
-from dispatch.manifests import STATIC_DIR
-from dispatch.network import get_network
+from dispatch.jobs.process import ProcessRunner
+from dispatch.documents.manifests import STATIC_DIR
+from dispatch.roads.cache import get_network
 from dispatch.settings import Settings, get_settings
 
 
@@ -51,10 +53,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the collector's generations, it is no longer walked by every full collection.
         gc.collect()
         gc.freeze()
-    # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/webhooks.py).
+    # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/exchange/webhooks.py).
     delivery = None
     if settings.job_backend == "inprocess" and settings.webhook_delivery_interval_s > 0:
-        from dispatch.webhooks import DeliveryThread
+        from dispatch.exchange.webhooks import DeliveryThread
 
         delivery = DeliveryThread(engine_for(settings.database_url), settings,
                                   interval_s=settings.webhook_delivery_interval_s)
@@ -63,7 +65,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     messages = None
     if (settings.job_backend == "inprocess" and settings.messages_delivery_interval_s > 0
             and (settings.smtp_host or settings.sms_gateway_url)):
-        from dispatch.messages.outbox import MessageThread
+        from dispatch.messages.worker import MessageThread
 
         messages = MessageThread(engine_for(settings.database_url), settings,
                                  interval_s=settings.messages_delivery_interval_s)
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     if settings.job_backend == "celery":
-        from dispatch.celery_app import CeleryRunner
+        from dispatch.jobs.celery_app import CeleryRunner
 
         app.state.job_runner = CeleryRunner(settings)
     elif settings.job_isolation == "process":  # the embedded default: a child process, lower priority
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        larger={"/api/v1/imports": getattr(settings, "import_max_bytes", 0) + 65536})
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
-    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/availability.py).
+    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/fleet/availability.py).
     for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(switchboard_page.router)  # the switchboard page /standard (api/pages/switchboard.py)
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
+    app.include_router(week_routes.router)  # the week ahead (api/routers/week.py)
+    app.include_router(week_page.router)  # its page, /semaine (api/pages/week.py)
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.document(app)  # every error a route can answer, as problem+json, in /openapi.json

@@ -93,10 +93,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: bool) -> None:
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.network import get_network
-    from dispatch.planning import plan_day
+    from dispatch.roads.cache import get_network
+    from dispatch.planning.day import plan_day
     from dispatch.settings import get_settings
-    from dispatch.views import format_summary, plan_view
+    from dispatch.planning.views import format_summary, plan_view
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -110,6 +110,41 @@ def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: boo
         print(DayOut.from_view(view).model_dump_json(indent=2))
     else:
         print(format_summary(view))
+
+
+def cmd_week(args: argparse.Namespace) -> int:
+    """The week ahead: each day's visits, load per van-day, overloaded days and their fixes."""
+    import json
+
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.planning.week import week_ahead, week_dict
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        data = week_dict(week_ahead(args.start or dt.date.today(), settings, session=session, days=args.days))
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    for d in data["days"]:
+        flag = "  OVERLOADED" if d["overloaded"] else ""
+        print(f"{d['date']} ({d['source']}): {len(d['visits'])} relay points + {d['pickups']} pickups, "
+              f"{d['load_m3']:.1f} m³ for {d['vans']} vans ({d['m3_per_van']:.1f} m³ a van, capacity "
+              f"{d['capacity_m3']:.1f} m³ / {d['capacity_stops']} stops){flag}")
+        for fix in d["fixes"]:
+            print("    fix: " + _fix_text(fix))
+    for t in data["twice"]:
+        print(f"note: {t['name']} is planned on {t['dates'][0]} and {t['dates'][1]}")
+    return 0
+
+
+def _fix_text(fix: dict) -> str:
+    if fix["kind"] == "van":
+        return f"bring back van {fix['van']} ({fix['reason']})"
+    if fix["kind"] == "saturday":
+        return f"add a Saturday round on {fix['date']}"
+    return f"move {', '.join(fix['visits'])} to {fix['to']}"
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -158,8 +193,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_manifests(args: argparse.Namespace) -> int:
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.manifests import write_day_manifests
-    from dispatch.network import get_network
+    from dispatch.documents.manifests import write_day_manifests
+    from dispatch.roads.cache import get_network
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -176,9 +211,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     """`dispatch import relay-points|pickups FILE`: all rows or none; every bad row is printed."""
     from zoneinfo import ZoneInfo
 
-    from dispatch import imports
+    from dispatch.exchange import imports
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.network import get_network
+    from dispatch.roads.cache import get_network
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -216,7 +251,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """`dispatch report --month YYYY-MM [--csv]`: the monthly report for funders."""
     import json
 
-    from dispatch import reports
+    from dispatch.exchange import reports
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -240,7 +275,7 @@ def cmd_roads_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_roads_info(args: argparse.Namespace) -> int:
-    from dispatch.network import get_network
+    from dispatch.roads.cache import get_network
     from dispatch.roads import default_graph_path
     from dispatch.settings import get_settings
 
@@ -277,7 +312,7 @@ def _read_new_password(args: argparse.Namespace) -> str:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     """`dispatch user add USERNAME --role ROLE [--name N] [--password-stdin]`."""
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -292,7 +327,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -310,7 +345,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_user_revoke(args: argparse.Namespace) -> int:
     """`dispatch user revoke USERNAME`: every token of that user stops working now."""
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -328,7 +363,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.retention import anonymise_old_data
+    from dispatch.access.retention import anonymise_old_data
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -350,7 +385,7 @@ def cmd_messages_deliver(args: argparse.Namespace) -> int:
     import time
 
     from dispatch.db import engine_for, upgrade
-    from dispatch.messages.outbox import run
+    from dispatch.messages.worker import run
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -398,6 +433,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--seed", type=int, help="solver random seed")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=cmd_plan)
+
+    week = sub.add_parser("week", help="the week ahead: visits per day, load per van-day, overloaded days")
+    week.add_argument("--from", dest="start", type=_date, help="first day (default: today)")
+    week.add_argument("--days", type=int, default=5, choices=range(1, 15), metavar="N",
+                      help="collection days to show (1-14, default 5)")
+    week.add_argument("--json", action="store_true", help="print the week as JSON")
+    week.set_defaults(func=cmd_week)
 
     manifests = sub.add_parser("manifests", help="write the printable PDFs of a planned day")
     manifests.add_argument("--date", type=_date, required=True, help="planned day")

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -67,12 +67,17 @@ class PickupStatus(str, enum.Enum):
     SCHEDULED = "scheduled"
     COLLECTED = "collected"
     MISSED = "missed"
-    CANCELLED = "cancelled"  # by the donor or the switchboard (migration 0013, dispatch/pickup_changes.py)
+    CANCELLED = "cancelled"  # by the donor or the switchboard (migration 0013, dispatch/pickups/changes.py)
 
 
 class Slot(str, enum.Enum):
     MORNING = "morning"
     AFTERNOON = "afternoon"
+
+
+# One place for the slots' hours (seconds since midnight): planning, slot offers and every text use it.
+SLOT_WINDOWS_S: dict[Slot, tuple[int, int]] = {Slot.MORNING: (8 * 3600, 12 * 3600),
+                                                Slot.AFTERNOON: (13 * 3600, 16 * 3600)}
 
 
 class PlanStatus(str, enum.Enum):
@@ -96,7 +101,7 @@ class Depot(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     # Multi-depot (migration 0010): the planning region of this depot; None = the "default" region.
-    # A relay point or pickup belongs to the region of its nearest depot (dispatch/scale.py).
+    # A relay point or pickup belongs to the region of its nearest depot (dispatch/planning/scale.py).
     region: Mapped[str | None] = mapped_column(String(60), index=True)
 
 
@@ -136,7 +141,7 @@ class RelayPoint(Base):
 
     reports: Mapped[list[StockReport]] = relationship(back_populates="relay_point", order_by="StockReport.id")
     closures: Mapped[list[RelayPointClosure]] = relationship(
-        viewonly=True, order_by="RelayPointClosure.start_date")  # dispatch/availability.py
+        viewonly=True, order_by="RelayPointClosure.start_date")  # dispatch/fleet/availability.py
 
     @property
     def fill_ratio(self) -> float:
@@ -207,6 +212,13 @@ class Van(Base):
     depot: Mapped[Depot] = relationship()
 
 
+# One place for a new crew's working day: the models, the API's defaults and the fleet service use it.
+CREW_DEFAULTS: dict[str, int] = {
+    "shift_start_min": 8 * 60, "shift_end_min": 16 * 60, "break_minutes": 45,
+    "break_earliest_min": 11 * 60 + 30, "break_latest_min": 13 * 60 + 30,
+}
+
+
 class Crew(Base):
     __tablename__ = "crew"
 
@@ -214,11 +226,11 @@ class Crew(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     members: Mapped[list[Any]] = mapped_column(JSON, default=list)
     van_id: Mapped[int | None] = mapped_column(ForeignKey("van.id"))
-    shift_start_min: Mapped[int] = mapped_column(Integer, default=8 * 60)
-    shift_end_min: Mapped[int] = mapped_column(Integer, default=16 * 60)
-    break_minutes: Mapped[int] = mapped_column(Integer, default=45)
-    break_earliest_min: Mapped[int] = mapped_column(Integer, default=11 * 60 + 30)
-    break_latest_min: Mapped[int] = mapped_column(Integer, default=13 * 60 + 30)
+    shift_start_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["shift_start_min"])
+    shift_end_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["shift_end_min"])
+    break_minutes: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_minutes"])
+    break_earliest_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_earliest_min"])
+    break_latest_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_latest_min"])
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     van: Mapped[Van | None] = relationship()
@@ -246,7 +258,7 @@ class Plan(Base):
     relay_point_decisions: Mapped[list[Any] | None] = mapped_column(JSON)
     # Optimistic concurrency (migration 0007): +1 on every change (edit, re-optimise, publish, re-plan).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # Vans and crews not used that day and why (maintenance, absence, no crew): see dispatch/availability.py.
+    # Vans and crews not used that day and why (maintenance, absence, no crew): see dispatch/fleet/availability.py.
     vans_out: Mapped[list[Any] | None] = mapped_column(JSON)
 
     rounds: Mapped[list[Round]] = relationship(
@@ -361,7 +373,7 @@ class PlanJob(Base):
     plan_version: Mapped[int | None] = mapped_column(Integer)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The process running the job, "host:pid" (migration 0012): a starting API worker fails a running job
-    # only when that process is gone (see dispatch.jobs.recover_interrupted).
+    # only when that process is gone (see dispatch.jobs.runner.recover_interrupted).
     worker: Mapped[str | None] = mapped_column(String(120))
 
 
@@ -411,49 +423,42 @@ class RelayPointLink(Base):
     relay_point: Mapped[RelayPoint] = relationship()
 
 
-# --- Availability calendars and the pickup lifecycle (migration 0008, dispatch/availability.py) ---
+# --- Availability calendars and the pickup lifecycle (migration 0008, dispatch/fleet/availability.py) ---
 
 
-class RelayPointClosure(Base):
+class _DateSpan:
+    """Columns of a calendar entry: from ``start_date`` to ``end_date`` inclusive, with why."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RelayPointClosure(_DateSpan, Base):
     """A relay point closed from ``start_date`` to ``end_date`` inclusive (host absent, holidays, works)."""
 
     __tablename__ = "relay_point_closure"
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     relay_point_id: Mapped[int] = mapped_column(ForeignKey("relay_point.id", ondelete="CASCADE"), index=True)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class VanUnavailability(Base):
+class VanUnavailability(_DateSpan, Base):
     """A van out of service from ``start_date`` to ``end_date`` inclusive (maintenance, breakdown)."""
 
     __tablename__ = "van_unavailability"
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     van_id: Mapped[int] = mapped_column(ForeignKey("van.id", ondelete="CASCADE"), index=True)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class CrewUnavailability(Base):
+class CrewUnavailability(_DateSpan, Base):
     """A crew absent from ``start_date`` to ``end_date`` inclusive (leave, sickness, training)."""
 
     __tablename__ = "crew_unavailability"
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     crew_id: Mapped[int] = mapped_column(ForeignKey("crew.id", ondelete="CASCADE"), index=True)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class PickupEvent(Base):
@@ -470,7 +475,7 @@ class PickupEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-# --- Staff accounts, API tokens and the audit log (migration 0006, dispatch/auth.py, dispatch/audit.py) ---
+# --- Staff accounts, API tokens and the audit log (migration 0006, dispatch/access/auth.py, dispatch/access/audit.py) ---
 
 
 class StaffRole(str, enum.Enum):
@@ -575,7 +580,7 @@ class WebhookDelivery(Base):
     subscription: Mapped[WebhookSubscription] = relationship()
 
 
-# --- Plan editing: versions and the change log (migration 0007, dispatch/editing.py) ---
+# --- Plan editing: versions and the change log (migration 0007, dispatch/planning/editing.py) ---
 
 
 class PlanChange(Base):

@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     min_fill_ratio: float = Field(default=0.65, ge=0, le=1)
     # Penalty (in metres of driving) for leaving a relay point at 100 % fill unvisited.
     relay_point_penalty_m: int = Field(default=25_000, ge=0)
+    # The horizon rule's thresholds (dispatch/planning/horizon.py says what each one decides): a relay
+    # point whose probability of being full before its next visit is at least p_mandatory must be visited
+    # today; below p_skip, and under min_fill_ratio, it is not needed.
+    horizon_p_mandatory: float = Field(default=0.8, gt=0, le=1)
+    horizon_p_skip: float = Field(default=0.3, ge=0, le=1)
+    horizon_top_up_fill_ratio: float = Field(default=0.3, ge=0, le=1)
+    horizon_target_fill_ratio: float = Field(default=0.85, gt=0, le=1)
+
+    def horizon_rule(self) -> dict[str, float | int]:
+        """The keyword arguments of ``horizon.decide`` that settings control (one place for them)."""
+        return {"horizon_days": self.horizon_days, "penalty_m": self.relay_point_penalty_m,
+                "p_mandatory": self.horizon_p_mandatory, "p_skip": self.horizon_p_skip,
+                "min_fill_ratio": self.min_fill_ratio, "top_up_fill_ratio": self.horizon_top_up_fill_ratio,
+                "target_fill_ratio": self.horizon_target_fill_ratio}
     # Service time model.
     relay_service_fixed_s: int = 300
     relay_service_per_m3_s: int = 240
@@ -69,7 +83,7 @@ class Settings(BaseSettings):
     # Multi-trip: a full van goes back to the depot to unload, then out again.
     unload_service_s: int = Field(default=1200, ge=0)
     max_unloads: int = Field(default=3, ge=0, le=10)
-    # Staff sign-in (dispatch/auth.py): lifetime of a bearer token; donor data kept this many days;
+    # Staff sign-in (dispatch/access/auth.py): lifetime of a bearer token; donor data kept this many days;
     # requests per minute and client IP on public endpoints and on the login endpoint.
     token_ttl_minutes: int = Field(default=600, ge=1, le=60 * 24 * 90)
     retention_days: int = Field(default=365, ge=1)
@@ -77,7 +91,7 @@ class Settings(BaseSettings):
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
     # Reliability: a request body larger than this is refused with 413 (api/limits.py).
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    # Data exchange (dispatch/imports.py, dispatch/webhooks.py): CSV import limits; webhook delivery
+    # Data exchange (dispatch/exchange/imports.py, dispatch/exchange/webhooks.py): CSV import limits; webhook delivery
     # (the API's delivery thread wakes every interval; 0 disables it), retries with exponential backoff.
     import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=5000, ge=1)

@@ -38,10 +38,10 @@ def _crew_links_on_the_demo_day(monkeypatch):
     DEMO_DAY and runs from there, so tests of that day's rounds keep working once the real date has passed
     (a link expires at noon the day after its round). Expiry itself is tested with explicit times
     (tests/pages/test_services.py), and on the real clock by the fuzz test's server (another process)."""
-    import dispatch.links
+    import dispatch.field.links
 
     origin, start = dt.datetime.combine(DEMO_DAY, dt.time(6), tzinfo=dt.UTC), time.monotonic()  # 07:00 Paris
-    monkeypatch.setattr(dispatch.links, "_now", lambda: origin + dt.timedelta(seconds=time.monotonic() - start))
+    monkeypatch.setattr(dispatch.field.links, "_now", lambda: origin + dt.timedelta(seconds=time.monotonic() - start))
 
 
 def _reset_database(url: str) -> None:
@@ -110,7 +110,7 @@ def settings(migrated_url: str):
     from dispatch.settings import Settings
 
     # No webhook delivery thread in the apps tests start: it would deliver other tests' outboxes
-    # (tests/test_webhooks.py runs the thread and the Celery task itself). Jobs run in a thread, where the
+    # (tests/exchange/test_webhooks.py runs the thread and the Celery task itself). Jobs run in a thread, where the
     # tests' replacement road network (monkeypatched get_network) is seen; tests/test_job_process.py runs
     # the default child process.
     return Settings(database_url=migrated_url, solve_time_limit_s=3, webhook_delivery_interval_s=0,

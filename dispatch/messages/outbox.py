@@ -6,11 +6,11 @@ waiting in the table if the process dies after the commit. :func:`queue` renders
 language and stores it once per ``dedupe_key`` (a second call for the same event adds nothing).
 Nothing is queued for a donor who opted out; e-mail only with an address, SMS only to a mobile number.
 
-:func:`deliver_pending` sends what is due (the same loop as webhooks, dispatch/webhooks.py): a success is
+:func:`deliver_pending` sends what is due (the same loop as webhooks, dispatch/exchange/webhooks.py): a success is
 ``sent``; a failure is retried with exponential backoff (``DISPATCH_MESSAGES_BACKOFF_S`` x 2^(n-1)) up to
 ``DISPATCH_MESSAGES_MAX_ATTEMPTS``, then ``failed``; a channel this server has no settings for is
 ``skipped`` without an attempt. On PostgreSQL due rows are locked (SKIP LOCKED): two workers never send the
-same message. Services flush and never commit; :class:`MessageThread` is the API's delivery thread.
+same message. Services flush and never commit; the worker that runs delivery is dispatch/messages/worker.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -142,58 +141,3 @@ def deliver_pending(*, session: Session, settings: Settings, send: Sender = chan
         session.flush()  # a sent message is recorded at once, before the next one is tried
     session.flush()
     return stats
-
-
-def run_once(*, session: Session, settings: Settings, send: Sender = channels.send,
-             clock: Callable[[], dt.datetime] = utcnow) -> DeliveryStats:
-    """One round of the worker: queue the day-before visit windows that are due, then deliver."""
-    from dispatch.messages.triggers import queue_visit_windows
-
-    queue_visit_windows(session=session, settings=settings, now=clock())
-    return deliver_pending(session=session, settings=settings, send=send, clock=clock)
-
-
-def run(engine, settings: Settings, *, send: Sender = channels.send, clock: Callable[[], dt.datetime] = utcnow,
-        max_messages: int = 500) -> DeliveryStats:
-    """The worker's round (the API thread, ``dispatch messages deliver``, the Celery beat task): queue the
-    visit windows that are due, then send due messages one per transaction, so that a message handed over
-    is recorded as sent at once (a crash can repeat at most the one message in flight, and its e-mail keeps
-    the same Message-ID)."""
-    from dispatch.db import session_scope
-    from dispatch.messages.triggers import queue_visit_windows
-
-    with session_scope(engine) as session:
-        queue_visit_windows(session=session, settings=settings, now=clock())
-    total = DeliveryStats()
-    for _ in range(max_messages):
-        with session_scope(engine) as session:
-            one = deliver_pending(session=session, settings=settings, send=send, clock=clock, limit=1)
-        for name, value in one.to_dict().items():
-            setattr(total, name, getattr(total, name) + value)
-        if one.attempted == 0 and one.skipped == 0:
-            break
-    return total
-
-
-class MessageThread:
-    """The API's in-process delivery of donor messages: every ``interval`` seconds, one :func:`run_once`."""
-
-    def __init__(self, engine, settings: Settings, *, interval_s: float) -> None:
-        self._engine, self._settings, self._interval = engine, settings, interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="donor-messages", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                run(self._engine, self._settings)
-            except Exception:  # noqa: BLE001 - keep delivering later (database or server down)
-                log.warning("donor message round failed", exc_info=True)

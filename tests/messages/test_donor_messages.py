@@ -9,13 +9,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dispatch import driver, pickup_changes
+from dispatch.field import events as driver
+from dispatch.pickups import changes as pickup_changes
 from dispatch.db import session_scope
 from dispatch.demo import seed_demo
-from dispatch.messages import outbox
+from dispatch.messages import outbox, worker
 from dispatch.models import DonorMessage, PickupRequest, Slot, StopKind, utcnow
-from dispatch.pickups import PickupInput, create_pickup, rule_context, rules_config
-from dispatch.planning import plan_day, publish_plan
+from dispatch.pickups.requests import PickupInput, create_pickup, rule_context, rules_config
+from dispatch.planning.day import plan_day, publish_plan
 from tests.messages.servers import SmsReceiver, SmtpServer, free_port
 
 DAY = dt.date(2026, 12, 1)  # Tuesday: the demo day
@@ -67,9 +68,9 @@ def test_the_confirmation_arrives_once_by_email_and_sms_in_french(db_engine, mse
     with session_scope(db_engine) as s:
         seed_demo(DAY, session=s)
         ref = _book(s, msettings, paris_network).ref
-    stats = outbox.run(db_engine, msettings)
+    stats = worker.run(db_engine, msettings)
     assert (stats.sent, stats.failed) == (2, 0)
-    assert outbox.run(db_engine, msettings).attempted == 0  # a second round sends nothing again
+    assert worker.run(db_engine, msettings).attempted == 0  # a second round sends nothing again
     assert len(smtp.messages) == 1 and len(sms.received) == 1
     mail = smtp.messages[0]
     assert mail["To"] == "donatrice@example.org" and ref in mail["Subject"] and "acceptée" in mail["Subject"]
@@ -89,7 +90,7 @@ def test_an_english_speaking_donor_reads_english_and_an_opted_out_donor_gets_not
         _book(s, msettings, paris_network, lang="en")
         quiet = _book(s, msettings, paris_network, opt_out=True)
         assert outbox.messages_of(quiet.id, session=s) == []
-    outbox.run(db_engine, msettings)
+    worker.run(db_engine, msettings)
     assert len(smtp.messages) == 1
     assert "is accepted" in smtp.messages[0]["Subject"]
     assert "Wednesday 2 December 2026" in smtp.messages[0].get_content()
@@ -103,14 +104,14 @@ def test_a_server_that_is_down_means_retries_then_exactly_one_delivery(db_engine
         seed_demo(DAY, session=s)
         _book(s, msettings, paris_network)
     t0 = utcnow() + dt.timedelta(minutes=1)
-    first = outbox.run(db_engine, msettings, clock=lambda: t0)
+    first = worker.run(db_engine, msettings, clock=lambda: t0)
     assert (first.attempted, first.retrying, first.sent) == (2, 2, 0)
-    assert outbox.run(db_engine, msettings, clock=lambda: t0 + dt.timedelta(seconds=30)).attempted == 0  # backoff
+    assert worker.run(db_engine, msettings, clock=lambda: t0 + dt.timedelta(seconds=30)).attempted == 0  # backoff
     smtp.start()
     sms.status = 200
-    later = outbox.run(db_engine, msettings, clock=lambda: t0 + dt.timedelta(seconds=61))
+    later = worker.run(db_engine, msettings, clock=lambda: t0 + dt.timedelta(seconds=61))
     assert later.sent == 2
-    outbox.run(db_engine, msettings, clock=lambda: t0 + dt.timedelta(hours=5))
+    worker.run(db_engine, msettings, clock=lambda: t0 + dt.timedelta(hours=5))
     assert len(smtp.messages) == 1 and len(sms.received) == 1
     assert [(k, c, st, n) for k, c, st, n in _statuses(db_engine)] == [("accepted", "email", "sent", 2),
                                                                          ("accepted", "sms", "sent", 2)]
@@ -127,7 +128,7 @@ def test_after_the_last_attempt_a_message_is_failed_and_an_unset_channel_is_skip
         _book(s, no_sms, paris_network)
     t = utcnow() + dt.timedelta(minutes=1)
     for hours in (0, 1, 2, 3):
-        outbox.run(db_engine, no_sms, clock=lambda h=hours: t + dt.timedelta(hours=h))
+        worker.run(db_engine, no_sms, clock=lambda h=hours: t + dt.timedelta(hours=h))
     rows = _statuses(db_engine)
     assert rows == [("accepted", "email", "failed", 3), ("accepted", "sms", "skipped", 0)]
     with session_scope(db_engine) as s:
@@ -149,8 +150,8 @@ def _published(db_engine, settings, network, *, english_ref: str | None = None):
 def test_the_day_before_each_donor_gets_a_visit_window_around_the_planned_time(
         db_engine, msettings, paris_network, smtp):
     _published(db_engine, msettings, paris_network)
-    outbox.run(db_engine, msettings, clock=lambda: EVE)
-    outbox.run(db_engine, msettings, clock=lambda: EVE + dt.timedelta(hours=1))  # told once only
+    worker.run(db_engine, msettings, clock=lambda: EVE)
+    worker.run(db_engine, msettings, clock=lambda: EVE + dt.timedelta(hours=1))  # told once only
     with session_scope(db_engine) as s:
         from dispatch.models import Stop
 
@@ -196,14 +197,14 @@ def test_on_our_way_missed_and_cancelled_messages(db_engine, msettings, paris_ne
         new_date = target.pickup_request.date
         assert new_date > DAY
         pickup_changes.cancel_pickup(target.pickup_request, msettings, paris_network, session=s, actor="donor")
-    outbox.run(db_engine, msettings, clock=lambda: utcnow() + dt.timedelta(minutes=1))
+    worker.run(db_engine, msettings, clock=lambda: utcnow() + dt.timedelta(minutes=1))
     subjects = [m["Subject"] for m in smtp.messages if m["To"] == target_mail]
     assert [x.split(" ")[0] for x in subjects] == ["Nous", "Nous", "Votre"]
     assert "en route" in subjects[0] and "pas pu passer" in subjects[1] and "annulé" in subjects[2]
     on_way = next(m for m in smtp.messages if m["To"] == target_mail and "en route" in m["Subject"]).get_content()
     assert "arrivée prévue vers 10 h" in on_way or "arrivée prévue vers 11 h" in on_way  # 9:10 UTC = 10:10 Paris
     missed = next(m for m in smtp.messages if m["To"] == target_mail and "pas pu" in m["Subject"]).get_content()
-    from dispatch.i18n import format_date
+    from dispatch.documents.i18n import format_date
 
     assert f"Nouvelle date : {format_date(new_date, 'fr')}" in missed
 
@@ -233,7 +234,7 @@ def test_the_cli_delivers_the_outbox(tmp_path, monkeypatch, capsys, smtp, paris_
 
 
 def test_retention_clears_the_donors_e_mail_and_where_messages_went(db_engine, msettings, paris_network):
-    from dispatch.retention import anonymise_old_data
+    from dispatch.access.retention import anonymise_old_data
 
     with session_scope(db_engine) as s:
         seed_demo(DAY, session=s)
@@ -276,11 +277,11 @@ def test_starttls_and_login_then_a_wrong_password_is_retried_not_lost(db_engine,
         seed_demo(DAY, session=s)
         _book(s, secure, paris_network)
     t = utcnow() + dt.timedelta(minutes=1)
-    assert outbox.run(db_engine, secure, clock=lambda: t).retrying == 1
+    assert worker.run(db_engine, secure, clock=lambda: t).retrying == 1
     assert server.messages == []
     with session_scope(db_engine) as s:
         error = s.scalars(select(DonorMessage).where(DonorMessage.channel == "email")).one().last_error
         assert error.startswith(f"SMTP 127.0.0.1:{server.port}: SMTP")  # the refused login, kept to be read
     fixed = secure.model_copy(update={"smtp_password": SecretStr("mot de passe")})
-    assert outbox.run(db_engine, fixed, clock=lambda: t + dt.timedelta(hours=1)).sent == 1
+    assert worker.run(db_engine, fixed, clock=lambda: t + dt.timedelta(hours=1)).sent == 1
     assert server.logins == ["amistock"] and len(server.messages) == 1

@@ -50,7 +50,7 @@ def donor_server(paris_network, tmp_path_factory, smtp):
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
     from dispatch.models import PickupRequest
-    from dispatch.planning import plan_day
+    from dispatch.planning.day import plan_day
     from dispatch.settings import Settings
 
     url = f"sqlite:///{tmp_path_factory.mktemp('donor') / 'donor.sqlite3'}"
@@ -135,7 +135,7 @@ def test_cancelling_from_the_tracking_page_frees_the_slot_and_leaves_the_draft(d
 
     from dispatch.db import session_factory
     from dispatch.models import Plan, PickupRequest, PickupStatus, PlanChange, StopKind
-    from dispatch.pickups import booked_slots
+    from dispatch.pickups.requests import booked_slots
 
     url, engine = donor_server
     planned, _ = _days()

@@ -8,12 +8,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dispatch import availability, driver, pickup_changes
+from dispatch.field import events as driver
+from dispatch.fleet import availability
+from dispatch.pickups import changes as pickup_changes
 from dispatch.demo import seed_demo
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import PickupRequest, PickupStatus, PlanChange, Slot, StopKind
-from dispatch.pickups import booked_slots
-from dispatch.planning import plan_day, publish_plan
+from dispatch.pickups.requests import booked_slots
+from dispatch.planning.day import plan_day, publish_plan
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
 TODAY = dt.date(2026, 11, 24)

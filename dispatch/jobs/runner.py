@@ -1,0 +1,435 @@
+"""Planning jobs: a long solve never blocks a request.
+
+``create_job`` records a job (in the caller's transaction); a runner executes ``run_job``, which
+plans and stores the result in ONE transaction, so a job that fails or whose worker dies leaves
+no half-written plan. The embedded default runs jobs in a thread of the API process
+(:class:`InProcessRunner`); the same ``run_job`` can run on other workers.
+
+Jobs have a ``kind``: ``plan`` (plan a day), ``reoptimise`` (re-solve a draft) and ``replan`` (mid-day
+re-plan of a published plan), the last two from :func:`create_edit_job`. An edit job remembers the plan
+version it was asked on; it reads the plan, solves with no transaction open, and writes only if the plan
+is still at that version: if someone edited it meanwhile, the job fails with the conflict (who changed
+what, in ``progress["conflict"]``) and writes nothing. Every runner (thread, child process, Celery) calls
+``run_job``, which runs either kind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from dispatch.db import session_scope
+from dispatch.errors import Conflict, DispatchError, InvalidInput, NotFound
+from dispatch.models import JobStatus, PlanJob, utcnow
+from dispatch.planning.regions import check_regions
+from dispatch.roads import RoadNetwork
+from dispatch.settings import Settings
+from dispatch.workdays import why_not_collection_day
+
+log = logging.getLogger("dispatch.jobs.runner")
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+PLAN_KIND = "plan"
+EDIT_KINDS = ("reoptimise", "replan")
+_KIND_TEXT = {"plan": "planning", "reoptimise": "re-optimisation", "replan": "re-plan"}
+
+
+def _check_no_active_job(day: dt.date, *, session: Session) -> None:
+    """One job at a time per day: a planning job replaces the draft an edit job would write, and two
+    edit jobs of one plan would conflict anyway."""
+    active = session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))).first()
+    if active is not None:
+        what = _KIND_TEXT.get(active.kind or PLAN_KIND, active.kind)
+        raise Conflict(f"a {what} job for {day.isoformat()} is already {active.status.value} (job {active.id}): "
+                       f"wait for it or cancel it (DELETE /api/v1/plan-jobs/{active.id})")
+
+
+def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int | None = None,
+               regions: list[str] | None = None) -> PlanJob:
+    """Record a job for ``day`` (``regions``: only those regions' depots, vans and visits; None: all)."""
+    not_a_day = why_not_collection_day(day)
+    if not_a_day:
+        raise InvalidInput(not_a_day, field="date")
+    regions = check_regions(regions, session=session)
+    _check_no_active_job(day, session=session)
+    job = PlanJob(id=uuid.uuid4().hex, kind=PLAN_KIND, date=day, status=JobStatus.QUEUED, phase="queued",
+                  time_limit_s=time_limit_s, seed=seed, regions=regions)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, seed: int | None,
+                    actor: str, params: dict | None = None) -> PlanJob:
+    """Record a re-optimisation or re-plan of ``plan`` (already checked at the version the client sent:
+    :func:`dispatch.planning.editing.open_plan`); the job will write only onto that version."""
+    if kind not in EDIT_KINDS:
+        raise InvalidInput(f"unknown job kind {kind!r}: one of {', '.join(EDIT_KINDS)}", field="kind")
+    _check_no_active_job(plan.date, session=session)
+    job = PlanJob(id=uuid.uuid4().hex, kind=kind, date=plan.date, status=JobStatus.QUEUED, phase="queued",
+                  time_limit_s=time_limit_s, seed=seed, plan_id=plan.id, plan_version=plan.version,
+                  params={"actor": actor, **(params or {})})
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(job_id: str, *, session: Session) -> PlanJob:
+    job = session.get(PlanJob, job_id)
+    if job is None:
+        raise NotFound(f"planning job {job_id} does not exist", field="job_id")
+    return job
+
+
+def cancel_job(job_id: str, *, session: Session) -> PlanJob:
+    """A queued job is cancelled at once; a running one stops before it stores its plan."""
+    job = get_job(job_id, session=session)
+    if job.status not in ACTIVE:
+        raise Conflict(f"planning job {job_id} is already {job.status.value}")
+    job.cancel_requested = True
+    if job.status is JobStatus.QUEUED:
+        job.status, job.phase, job.finished_at = JobStatus.CANCELLED, "cancelled", utcnow()
+    session.flush()
+    return job
+
+
+def _set(engine: Engine, job_id: str, **values) -> PlanJob | None:
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id)
+        if job is not None:
+            for key, value in values.items():
+                setattr(job, key, value)
+        return job
+
+
+def run_job(
+    job_id: str, *, engine: Engine, settings: Settings, network: RoadNetwork,
+    fan_out: Callable[[str, list[str], float, int | None], bool] | None = None, reclaim_running: bool = False,
+) -> None:
+    """Execute one job. Never raises: the outcome is recorded on the job.
+
+    Phases: ``building`` (database, road matrices), ``solving`` (region by region; live progress at
+    most once a second), ``storing``. With ``fan_out`` (Celery) and several regions, the region names are
+    handed to ``fan_out(job_id, names, limit, seed)``, which returns True once it has taken them:
+    their tasks then call :func:`build_and_solve_region` and :func:`finish_job`."""
+    from dispatch.planning import scale
+
+    # Claim the job in one conditional UPDATE, so that two processes handed the same job (every API
+    # worker resubmits the queued jobs when it starts) never both run it. RUNNING is claimed again only
+    # with ``reclaim_running`` (Celery): the broker redelivered a job whose worker died; nothing of it
+    # was stored.
+    claimable = ACTIVE if reclaim_running else (JobStatus.QUEUED,)
+    with session_scope(engine) as session:
+        claimed = session.execute(
+            update(PlanJob).where(PlanJob.id == job_id, PlanJob.status.in_(claimable))
+            .values(status=JobStatus.RUNNING, phase="building", started_at=utcnow(),
+                    progress={"phase": "building"}, worker=worker_id())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            return
+        job = session.get(PlanJob, job_id)
+        day, limit, seed, regions = job.date, job.time_limit_s, job.seed, job.regions
+        kind = job.kind or PLAN_KIND
+    if kind != PLAN_KIND:
+        _run_edit_job(job_id, kind, engine=engine, settings=settings, network=network)
+        return
+    try:
+        if fan_out is not None:
+            with session_scope(engine) as session:
+                names = scale.region_names(day, session=session, regions=regions)
+            if len(names) > 1:  # each region's task builds its own problem, then solves it
+                _set(engine, job_id, phase="solving",
+                     progress={"phase": "solving", "regions_total": len(names), "regions_done": 0, "regions": {}})
+                if fan_out(job_id, names, limit, seed):
+                    return
+        with session_scope(engine) as session:  # reads only: no lock is held during the solve
+            parts = scale.prepare(day, settings, network, session=session, regions=regions)
+        if _cancel_requested(engine, job_id):
+            raise Cancelled()
+        _set(engine, job_id, phase="solving",
+             progress={"phase": "solving", "regions_total": len(parts), "regions_done": 0, "regions": {}})
+        solutions = [solve_job_part(job_id, part, engine=engine, settings=settings, time_limit_s=limit, seed=seed)
+                     for part in parts]
+    except BaseException as exc:  # noqa: BLE001 - recorded, never lost
+        record_failure(engine, job_id, exc)
+        return
+    finish_job(job_id, parts, solutions, engine=engine, time_limit_s=limit)
+
+
+def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings, network: RoadNetwork) -> None:
+    """A re-optimisation or re-plan: read the plan at the job's version (no lock kept), solve with live
+    progress, then in ONE transaction check the plan is still at that version and write it with the
+    job's success. Never raises (the outcome is on the job)."""
+    from dispatch.planning import editing
+
+    try:
+        with session_scope(engine) as session:  # reads only: no lock is held during the solve
+            job = session.get(PlanJob, job_id)
+            params = dict(job.params or {})
+            plan_id, version, limit, seed = job.plan_id, job.plan_version, job.time_limit_s, job.seed
+            if plan_id is None:
+                raise NotFound("the plan of this job was deleted (replaced by a new plan of the day?); "
+                               "nothing was written", field="plan_id")
+            if kind == "reoptimise":
+                prep = editing.prepare_reoptimise(plan_id, settings, network, session=session, version=version,
+                                                  time_limit_s=limit, seed=seed, lock=False)
+            else:
+                positions = [editing.VanPosition(**p) for p in params.get("positions") or ()]
+                prep = editing.prepare_replan(plan_id, settings, network, session=session, version=version,
+                                              at_s=params.get("at_s"), positions=positions, time_limit_s=limit,
+                                              seed=seed, lock=False)
+        if _cancel_requested(engine, job_id):
+            raise Cancelled()
+        _set(engine, job_id, phase="solving",
+             progress={"phase": "solving", "regions_total": 1, "regions_done": 0, "regions": {}})
+        reporter = _Reporter(engine, job_id, "plan")
+        solution = editing.solve_prepared(prep, settings, progress=reporter)
+        if reporter.cancelled:
+            raise Cancelled()
+        reporter.done(solution.summary.cost)
+        _set(engine, job_id, phase="storing")
+        with session_scope(engine) as session:
+            job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
+            if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
+                raise Cancelled()
+            plan = editing.store_prepared(prep, solution, session=session, actor=params.get("actor") or "unknown")
+            progress = dict(job.progress or {})
+            progress.update(phase="done", best_cost=plan.cost, version=plan.version)
+            job.status, job.phase = JobStatus.SUCCEEDED, "done"
+            job.best_cost, job.finished_at, job.progress = plan.cost, utcnow(), progress
+    except editing.StaleVersion as exc:
+        _record_conflict(engine, job_id, kind, exc)
+    except BaseException as exc:  # noqa: BLE001 - recorded, never lost
+        record_failure(engine, job_id, exc)
+
+
+def _record_conflict(engine: Engine, job_id: str, kind: str, exc) -> None:
+    """Someone edited the plan while the job ran: nothing was written; say who changed what."""
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id)
+        if job is None:
+            return
+        who = "; ".join(f"version {c['version']}: {c['op']} by {c['actor']}" for c in exc.changes) or "unknown"
+        job.status, job.phase, job.finished_at = JobStatus.FAILED, "failed", utcnow()
+        job.error = (f"conflict: plan {job.plan_id} was changed while the {_KIND_TEXT.get(kind, kind)} ran "
+                     f"(it started from version {job.plan_version}, the plan is now at version "
+                     f"{exc.current_version}: {who}); nothing was written: reload the plan and start again "
+                     f"from version {exc.current_version}")
+        job.progress = {**(job.progress or {}), "phase": "failed",
+                        "conflict": {"current_version": exc.current_version, "changes": exc.changes}}
+
+
+class _Reporter:
+    """A job's live progress: written at most once every ``interval`` seconds in its own short
+    transaction; each write also reads whether the job was cancelled (then the search stops)."""
+
+    def __init__(self, engine: Engine, job_id: str, region: str, interval: float = 1.0) -> None:
+        self.engine, self.job_id, self.region, self.interval = engine, job_id, region, interval
+        self.last = float("-inf")
+        self.t0 = time.monotonic()
+        self.cancelled = False
+
+    def __call__(self, info: dict) -> bool:
+        now = time.monotonic()
+        if now - self.last >= self.interval:
+            self.last = now
+            self.write({"best_cost": info.get("best_cost"), "solutions": info.get("solutions"),
+                        "elapsed_s": round(now - self.t0, 2), "done": False})
+        return self.cancelled
+
+    def done(self, cost: int) -> None:
+        self.write({"best_cost": cost, "elapsed_s": round(time.monotonic() - self.t0, 2), "done": True})
+
+    def write(self, entry: dict) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                job = session.get(PlanJob, self.job_id)
+                if job is None:
+                    return
+                progress = dict(job.progress or {})
+                by_region = dict(progress.get("regions") or {})
+                previous = by_region.get(self.region) or {}
+                by_region[self.region] = {**previous, **{k: v for k, v in entry.items() if v is not None}}
+                best = [r.get("best_cost") for r in by_region.values()]
+                progress.update(
+                    regions=by_region, region=self.region,
+                    regions_done=sum(1 for r in by_region.values() if r.get("done")),
+                    best_cost=sum(best) if all(b is not None for b in best) else None,
+                    solutions=sum(r.get("solutions") or 0 for r in by_region.values()),
+                    elapsed_s=round((utcnow() - job.started_at).total_seconds(), 2) if job.started_at else None,
+                )
+                job.progress = progress
+                if progress["best_cost"] is not None and progress["best_cost"] < 2**31:
+                    job.best_cost = progress["best_cost"]
+                self.cancelled = bool(job.cancel_requested)
+        except Exception:  # noqa: BLE001 - progress is best effort, the solve goes on
+            log.warning("could not record the progress of job %s", self.job_id, exc_info=True)
+
+
+def solve_job_part(job_id: str, part, *, engine: Engine, settings: Settings, time_limit_s: float,
+                   seed: int | None):
+    """Solve one region of a job with live progress; raises ``Cancelled`` if the job was cancelled."""
+    from dispatch.planning import scale
+
+    if _cancel_requested(engine, job_id):
+        raise Cancelled()
+    reporter = _Reporter(engine, job_id, part.region)
+    options = dataclasses.replace(scale.options_for(settings, time_limit_s, seed), progress=reporter)
+    solution = scale.solve_part(part, options)
+    if reporter.cancelled:
+        raise Cancelled()
+    reporter.done(solution.summary.cost)
+    return solution
+
+
+def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings: Settings, network: RoadNetwork,
+                           time_limit_s: float, seed: int | None):
+    """One region of a fanned-out job (a Celery task): build its problem from the database (reads
+    only), solve it with live progress; returns ``(part without its problem, solution)`` for
+    :func:`finish_job`. Raises ``Cancelled`` if the job was cancelled, domain errors as they are."""
+    from dispatch.planning import scale
+
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id)
+        if job is None or job.cancel_requested or job.status is not JobStatus.RUNNING:  # as _cancel_requested
+            raise Cancelled()
+        part = scale.prepare_region(job.date, settings, network, region, session=session)
+    return part.without_problem(), solve_job_part(job_id, part, engine=engine, settings=settings,
+                                                  time_limit_s=time_limit_s, seed=seed)
+
+
+def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, time_limit_s: float) -> None:
+    """Store the merged plan and the job's success in ONE transaction. Never raises."""
+    from dispatch.planning import scale
+
+    try:
+        _set(engine, job_id, phase="storing")
+        with session_scope(engine) as session:
+            job = session.get(PlanJob, job_id)
+            if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
+                raise Cancelled()
+            plan = scale.store(parts, solutions, time_limit_s, session=session)
+            progress = dict(job.progress or {})
+            progress.update(phase="done", best_cost=plan.cost)
+            job.status, job.phase, job.plan_id = JobStatus.SUCCEEDED, "done", plan.id
+            job.best_cost, job.finished_at, job.progress = plan.cost, utcnow(), progress
+    except BaseException as exc:  # noqa: BLE001
+        record_failure(engine, job_id, exc)
+
+
+def _cancel_requested(engine: Engine, job_id: str) -> bool:
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id)
+        return job is None or bool(job.cancel_requested) or job.status is not JobStatus.RUNNING
+
+
+def record_failure(engine: Engine, job_id: str, exc: BaseException) -> None:
+    if isinstance(exc, Cancelled):
+        _set(engine, job_id, status=JobStatus.CANCELLED, phase="cancelled", finished_at=utcnow())
+    elif isinstance(exc, DispatchError):
+        _set(engine, job_id, status=JobStatus.FAILED, phase="failed", error=exc.message, finished_at=utcnow())
+    elif isinstance(exc, Exception):
+        log.error("planning job %s failed", job_id, exc_info=exc)
+        _set(engine, job_id, status=JobStatus.FAILED, phase="failed",
+             error=f"internal error ({type(exc).__name__}); the previous plan is unchanged", finished_at=utcnow())
+    else:  # KeyboardInterrupt, SystemExit: the job is left running (recovered at start-up), re-raised
+        raise exc
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _host() -> str:
+    return socket.gethostname()[:100]  # the column holds 120 characters with the pid
+
+
+def worker_id() -> str:
+    """This process, as recorded on the jobs it runs: ``host:pid``."""
+    return f"{_host()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by another user
+        return True
+    return True
+
+
+def _interrupted(job: PlanJob, now: dt.datetime) -> bool:
+    """Whether a running job's process is gone. A job of a process on this host is interrupted when that
+    process no longer exists (or is this one, just started); a job with no recorded process, or of another
+    host, when it started more than twice its time limit plus 10 minutes ago (no solve lasts that long)."""
+    started = job.started_at or job.created_at
+    if started is not None and now - started > dt.timedelta(seconds=2 * (job.time_limit_s or 0) + 600):
+        return True
+    host, _, pid = (job.worker or "").rpartition(":")
+    if not host or not pid.isdigit():  # no process recorded (a job from before migration 0012)
+        return True
+    if host != _host():
+        return False
+    return int(pid) == os.getpid() or not _process_alive(int(pid))
+
+
+def recover_interrupted(*, session: Session) -> int:
+    """At start-up: jobs left running by a process that died are marked failed (no plan was stored
+    for them: planning commits the plan and the job's success together). Jobs another live process is
+    running (several API workers share the database) are left alone; queued ones stay queued."""
+    now = utcnow()
+    jobs = [job for job in session.scalars(select(PlanJob).where(PlanJob.status == JobStatus.RUNNING)).all()
+            if _interrupted(job, now)]
+    for job in jobs:
+        job.status, job.phase, job.finished_at = JobStatus.FAILED, "failed", utcnow()
+        job.error = "interrupted: the worker stopped before the plan was stored; start the job again"
+    session.flush()
+    return len(jobs)
+
+
+def queued_job_ids(*, session: Session) -> list[str]:
+    return list(session.scalars(
+        select(PlanJob.id).where(PlanJob.status == JobStatus.QUEUED).order_by(PlanJob.created_at)
+    ).all())
+
+
+class InProcessRunner:
+    """Runs jobs one at a time in a background thread of this process (the embedded default)."""
+
+    def __init__(self, run: Callable[[str], None]) -> None:
+        self._run = run
+        self._executor: ThreadPoolExecutor | None = None
+        self._futures: dict[str, Future] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, job_id: str) -> None:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-job")
+            self._futures[job_id] = self._executor.submit(self._run, job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> None:
+        """Block until the job has finished (tests and CLI use this; the API polls instead)."""
+        with self._lock:
+            future = self._futures.get(job_id)
+        if future is not None:
+            future.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=False)
+                self._executor = None

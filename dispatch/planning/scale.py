@@ -1,0 +1,200 @@
+"""Planning a day region by region, on one machine or spread over Celery workers.
+
+A day is cut into independent parts, one per region (``dispatch/planning/regions.py``: a region's depots, their
+vans and crews, and the visits nearest to its depots). Each part is solved on its own (in-process one
+after the other, or one Celery task per region so that several workers share the day), then the parts'
+solutions are merged into ONE plan for the day, stored in one transaction. With a single region (the
+demo) this is exactly ``planning.plan_day``.
+
+Parts travel between processes as :class:`Part` (no ORM objects: vans, crews and the depot by id),
+pickled. A part with more than ``LARGE_PART`` visits is solved by decomposition
+(``solver.decompose.solve_large``, clusters on the sites' coordinates).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from dispatch.planning import regions as regions_mod
+from dispatch.models import Crew, Depot, Plan, Van
+from dispatch.planning import problem as builder
+from dispatch.planning.day import DayProblem, VehicleInfo, clear_drafts, ensure_not_published, store_plan, build_day
+from dispatch.roads import RoadNetwork
+from dispatch.settings import Settings
+
+# Above this many visits a part is solved by decomposition (clusters solved separately, then repaired).
+LARGE_PART = 1000
+
+
+@dataclass
+class Part:
+    """One region's routing problem and what is needed to store its plan (picklable: the day problem
+    without its ORM objects; vans, crews and the depot by id)."""
+
+    region: str
+    depot_id: int
+    vehicles: dict[str, tuple[int, int]]  # solver vehicle id -> (van id, crew id)
+    day_problem: DayProblem  # depot None, vehicles {}, sites []
+    coordinates: tuple[tuple[float, float], ...] = field(default=())  # (lat, lon) per matrix location
+
+    @property
+    def problem(self) -> builder.Problem | None:
+        return self.day_problem.problem
+
+    @property
+    def candidates(self) -> dict:
+        return self.day_problem.candidates
+
+    @property
+    def decisions(self) -> dict:
+        return self.day_problem.decisions
+
+    def without_problem(self) -> Part:
+        return dataclasses.replace(self, day_problem=dataclasses.replace(self.day_problem, problem=None),
+                                   coordinates=())
+
+
+def _part(region: str, dp: DayProblem) -> Part:
+    return Part(
+        region=region, depot_id=dp.depot.id,
+        vehicles={vid: (info.van.id, info.crew.id) for vid, info in dp.vehicles.items()},
+        day_problem=dataclasses.replace(dp, depot=None, vehicles={}, sites=[]),
+        coordinates=tuple((s.lat, s.lon) for s in dp.sites),
+    )
+
+
+def prepare(
+    day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session,
+    regions: Collection[str] | None = None,
+) -> list[Part]:
+    """The day's parts: one per region (all regions, or ``regions``); one part if there is one region."""
+    ensure_not_published(day, session=session)
+    wanted = regions_mod.check_regions(regions, session=session)
+    known = regions_mod.list_regions(session=session)
+    if wanted is None and len(known) <= 1:
+        dp = build_day(day, settings, network, session=session)
+        return [_part(known[0] if known else regions_mod.DEFAULT_REGION, dp)]
+    return [_part(r, build_day(day, settings, network, session=session, regions={r})) for r in (wanted or known)]
+
+
+def region_names(day: dt.date, *, session: Session, regions: Collection[str] | None = None) -> list[str]:
+    """The regions a job on ``day`` plans: ``regions`` (checked) or every region (raises like ``prepare``)."""
+    ensure_not_published(day, session=session)
+    wanted = regions_mod.check_regions(regions, session=session)
+    return list(wanted or regions_mod.list_regions(session=session))
+
+
+def prepare_region(day: dt.date, settings: Settings, network: RoadNetwork, region: str, *, session: Session) -> Part:
+    """One region's part, exactly as ``prepare`` builds it for a day of several regions (a Celery
+    worker builds its own region: the road matrices of the regions are computed in parallel too)."""
+    return _part(region, build_day(day, settings, network, session=session, regions={region}))
+
+
+def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> builder.SolveOptions:
+    return builder.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
+                               solution_limit=settings.solve_solution_limit)
+
+
+def solve_part(part: Part, options: builder.SolveOptions) -> builder.Solution:
+    """Solve one part (decomposition above ``LARGE_PART`` visits)."""
+    assert part.problem is not None
+    if len(part.problem.visits) > LARGE_PART:
+        return builder.solve_large(part.problem, options, coordinates=part.coordinates or None)
+    return builder.solve(part.problem, options)
+
+
+_OWN = {"day", "depot", "problem", "vehicles", "sites", "matrix_seconds", "travel_factor"}
+
+
+def merge(parts: list[Part], solutions: list[builder.Solution], *, session: Session) -> tuple[DayProblem, builder.Solution]:
+    """One day problem and one solution out of the regions' ones (vans, crews, depot re-read by id).
+
+    Every other field of ``DayProblem`` is merged generically: lists are concatenated without
+    duplicates, dicts updated (each region has its own visits)."""
+    first = parts[0].day_problem
+    merged = {}
+    for f in dataclasses.fields(DayProblem):
+        if f.name in _OWN:
+            continue
+        values = [getattr(p.day_problem, f.name) for p in parts]
+        if isinstance(values[0], dict):
+            out: dict = {}
+            for v in values:
+                out.update(v)
+            merged[f.name] = out
+        elif isinstance(values[0], list):
+            seen, out_list = set(), []
+            for v in values:
+                for item in v:
+                    key = repr(item)
+                    if key not in seen:
+                        seen.add(key)
+                        out_list.append(item)
+            merged[f.name] = out_list
+        else:
+            merged[f.name] = values[0]
+    vehicles = {
+        vid: VehicleInfo(van=session.get(Van, van_id), crew=session.get(Crew, crew_id))
+        for p in parts for vid, (van_id, crew_id) in p.vehicles.items()
+    }
+    dp = dataclasses.replace(
+        first, depot=session.get(Depot, parts[0].depot_id), vehicles=vehicles,
+        matrix_seconds=sum(p.day_problem.matrix_seconds for p in parts), **merged,
+    )
+    if len(solutions) == 1:
+        return dp, solutions[0]
+    return dp, merge_solutions(solutions)
+
+
+def merge_solutions(solutions: list[builder.Solution]) -> builder.Solution:
+    sums = [s.summary for s in solutions]
+    dims = max((len(s.load) for s in sums), default=0)
+    summary = dataclasses.replace(
+        sums[0],
+        cost=sum(s.cost for s in sums), routes=sum(s.routes for s in sums),
+        unassigned=sum(s.unassigned for s in sums), distance=sum(s.distance for s in sums),
+        duration=sum(s.duration for s in sums), service=sum(s.service for s in sums),
+        waiting_time=sum(s.waiting_time for s in sums),
+        load=tuple(sum(s.load[d] for s in sums if d < len(s.load)) for d in range(dims)),
+        solve_seconds=round(sum(s.solve_seconds for s in sums), 3),
+    )
+    if hasattr(summary, "balance_cost"):
+        summary = dataclasses.replace(summary, balance_cost=sum(getattr(s, "balance_cost", 0) for s in sums))
+    infeasible = [s for s in solutions if s.status is builder.Status.INFEASIBLE]
+    return builder.Solution(
+        status=builder.Status.INFEASIBLE if infeasible else builder.Status.SOLVED,
+        summary=summary,
+        routes=tuple(r for s in solutions for r in s.routes),
+        unassigned=tuple(u for s in solutions for u in s.unassigned),
+        explanation="; ".join(s.explanation for s in infeasible if s.explanation),
+    )
+
+
+def store(parts: list[Part], solutions: list[builder.Solution], time_limit_s: float, *, session: Session) -> Plan:
+    """Replace the day's draft by the merged plan (flushes, never commits)."""
+    dp, solution = merge(parts, solutions, session=session)
+    clear_drafts(dp.day, session=session)
+    return store_plan(dp, solution, time_limit_s, session=session)
+
+
+def plan_regions(
+    day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session,
+    regions: Collection[str] | None = None, time_limit_s: float | None = None, seed: int | None = None,
+    progress: Callable[[Part], Callable[[dict], object] | None] | None = None,
+) -> Plan:
+    """Plan ``day`` region after region in this process and store it as the day's draft.
+
+    Each region gets the whole time limit (they are independent problems); with Celery workers the
+    regions run at once (``dispatch/jobs/celery_app.py``), with the same result for a ``solution_limit``."""
+    limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
+    parts = prepare(day, settings, network, session=session, regions=regions)
+    base = options_for(settings, limit, seed)
+    solutions = [
+        solve_part(p, dataclasses.replace(base, progress=progress(p) if progress else None)) for p in parts
+    ]
+    return store(parts, solutions, limit, session=session)
