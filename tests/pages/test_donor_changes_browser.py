@@ -44,9 +44,9 @@ def donor_server(paris_network, tmp_path_factory, smtp):
     import uvicorn
 
     import api.deps
-    import dispatch.network
+    import dispatch.roads.cache
     from api.app import create_app
-    from dispatch.auth import create_user
+    from dispatch.access.auth import create_user
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
     from dispatch.models import PickupRequest
@@ -67,7 +67,7 @@ def donor_server(paris_network, tmp_path_factory, smtp):
         create_user(*SWITCHBOARD, "switchboard", session=s)
     mp = pytest.MonkeyPatch()
     mp.setenv("DISPATCH_SECRET_KEY", "donor-pages-secret")
-    mp.setattr(dispatch.network, "get_network", lambda _settings: paris_network)
+    mp.setattr(dispatch.roads.cache, "get_network", lambda _settings: paris_network)
     mp.setattr(api.deps, "get_network", lambda _settings: paris_network)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
