@@ -27,6 +27,8 @@ PUBLIC = {
     # donors cancel or move their own request (the same reference + digits)
     ("POST", "/api/v1/pickups/track/{ref}/cancel"), ("POST", "/api/v1/pickups/track/{ref}/reschedule"),
     ("POST", "/suivi/annuler"), ("POST", "/suivi/deplacer"),
+    # address search (autocomplete on the donor page and the switchboard)
+    ("GET", "/api/v1/addresses"), ("GET", "/api/v1/addresses/reverse"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
 }
 STAFF_ROLES = (Role.COORDINATOR, Role.SWITCHBOARD)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 
 from dispatch.demo import seed_demo
 from dispatch.models import CrewUnavailability, StopKind, VanUnavailability
