@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.messages.outbox import queue
 from dispatch.models import (
+    DonorMessage,
     PickupRequest,
     PickupStatus,
     Plan,
@@ -114,10 +115,12 @@ def queue_visit_windows(*, session: Session, settings: Settings, now: dt.datetim
     plans = session.scalars(select(Plan).where(Plan.date.in_(days), Plan.status == PlanStatus.PUBLISHED)).all()
     told = 0
     for plan in plans:
+        already = set(session.scalars(select(DonorMessage.pickup_request_id).where(
+            DonorMessage.kind == "visit_window", DonorMessage.dedupe_key.like(f"visit_window:%:{plan.date}:%"))))
         for rnd in plan.rounds:
             for stop in rnd.stops:
                 pu = stop.pickup_request if stop.kind is StopKind.PICKUP else None
-                if pu is None or pu.status is not PickupStatus.SCHEDULED or pu.date != plan.date:
+                if pu is None or pu.id in already or pu.status is not PickupStatus.SCHEDULED or pu.date != plan.date:
                     continue
                 if plan.date == here.date() and stop.planned_arrival < here + dt.timedelta(hours=1):
                     continue
