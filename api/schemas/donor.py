@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas import Instant
+
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "le donateur a déménagé"}]})
@@ -50,6 +52,6 @@ class DonorMessageOut(BaseModel):
     attempts: int
     lang: str
     subject: str
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
+    created_at: Instant
+    sent_at: Instant | None
     last_error: str | None

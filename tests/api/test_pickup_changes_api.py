@@ -102,3 +102,14 @@ def test_the_donor_moves_from_the_tracking_page_to_an_offered_slot(anon_client, 
     bad = anon_client.post("/suivi/deplacer", data={"ref": ref, "tel": last4, "creneau": "2026-13-40|x"})
     assert bad.status_code == 422 and "Choose a new slot in the list." not in bad.text  # French: no ?lang=en
     assert "Choisissez un nouveau créneau" in bad.text
+
+
+def test_the_messages_of_a_request_are_listed_with_utc_times(client_as, db_engine):
+    client = client_as("switchboard")
+    pid, _, _, _ = _first(db_engine)
+    client.post(f"/api/v1/pickup-requests/{pid}/cancel", json={})
+    messages = client.get(f"/api/v1/pickup-requests/{pid}/messages")
+    assert messages.status_code == 200
+    sms = [m for m in messages.json() if m["kind"] == "cancelled"]
+    assert sms and sms[0]["status"] == "pending" and sms[0]["created_at"].endswith("Z")
+    assert "annulé" in sms[0]["subject"]
