@@ -24,6 +24,7 @@ from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
 from api.routers import driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
+from api.pages import switchboard as switchboard_page
 from dispatch.jobs import runner as job_service
 from dispatch.db import engine_for, session_scope
 from dispatch.jobs.process import ProcessRunner
@@ -67,7 +68,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = DeliveryThread(engine_for(settings.database_url), settings,
                                   interval_s=settings.webhook_delivery_interval_s)
         delivery.start()
+    # Donor messages (dispatch/messages/): delivered by a thread of the API when a channel is configured.
+    messages = None
+    if (settings.job_backend == "inprocess" and settings.messages_delivery_interval_s > 0
+            and (settings.smtp_host or settings.sms_gateway_url)):
+        from dispatch.messages.worker import MessageThread
+
+        messages = MessageThread(engine_for(settings.database_url), settings,
+                                 interval_s=settings.messages_delivery_interval_s)
+        messages.start()
     yield
+    if messages is not None:
+        messages.stop()
     if settings.gc_freeze:
         gc.unfreeze()  # collectable again (several apps in one process: tests, reloads)
     if delivery is not None:
@@ -111,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
+    app.include_router(switchboard_page.router)  # the switchboard page /standard (api/pages/switchboard.py)
     app.include_router(address_routes.router)  # address search (geocoding), public and rate-limited
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     app.include_router(week_routes.router)  # the week ahead (api/routers/week.py)

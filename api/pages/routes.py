@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,8 @@ from dispatch.planning.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
 
 log = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
@@ -224,6 +227,10 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
         except ValueError:
             errors.append(_("field_invalid", field=_("floor")))
     values["has_lift"] = str(data.get("has_lift") or "").lower() in ("1", "true", "on", "yes", "oui")
+    values["email"] = str(data.get("email") or "").strip()[:200]
+    if values["email"] and not _EMAIL.match(values["email"]):
+        errors.append(_("field_invalid", field=_("email")))
+    values["messages_opt_out"] = str(data.get("no_messages") or "").lower() in ("1", "true", "on", "yes", "oui")
     values["slot"] = str(data.get("slot") or "")
     cats = data.get("categories") or []
     values["categories"] = [str(c) for c in (cats if isinstance(cats, list) else [cats])][:20]
@@ -265,6 +272,8 @@ def _pickup_input(values: dict[str, Any]) -> pickup_rules.PickupInput:
         date=values["date"], slot=Slot(values["slot"]), categories=tuple(values["categories"]),
         floor=values["floor"], has_lift=values["has_lift"] if values["floor"] else None,
         access_code=values["access_code"] or None, notes=values["notes"] or None,
+        email=values.get("email") or None, lang=values.get("lang", "fr"),
+        messages_opt_out=bool(values.get("messages_opt_out")),
     )
 
 
@@ -341,6 +350,7 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     phone_digits = "".join(c for c in values["phone"] if c.isdigit())
     if phone_digits:  # per phone number as well as per address (api/ratelimit.py)
         limit_key(request, phone_digits)
+    values["lang"] = lang  # the donor's messages come in the page's language
     shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
     if isinstance(shown.get("date"), dt.date):
         shown["date"] = shown["date"].isoformat()
