@@ -61,6 +61,9 @@ class Candidate:
     penalty: int | None
     # What crews see: the opening hours (or the pickup slot) each service window belongs to.
     shown_windows: tuple[tuple[int, int], ...] = ()
+    # How stored texts name the visit (an unassigned visit's detail): a home pickup by its reference only,
+    # never its donor's name or position (they outlive retention and reach anonymous callers otherwise).
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) ->
             Candidate(
                 key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
                 lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
-                windows=((start, end),), mandatory=True, penalty=None,
+                windows=((start, end),), mandatory=True, penalty=None, label=f"home pickup {pu.ref}",
             )
         )
     return out
@@ -246,11 +249,11 @@ def build_day(
             site = network.snap(cand.key, cand.lat, cand.lon, max_distance_m=settings.max_snap_distance_m)
         except SiteTooFar as exc:
             excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "site_too_far",
-                                     f"{cand.name}: {exc.message}"))
+                                     _off_network_detail(cand, exc)))
             continue
         except SiteUnreachable as exc:
             excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "unreachable",
-                                     f"{cand.name}: {exc.message}"))
+                                     _off_network_detail(cand, exc)))
             continue
         sites.append(site)
         kept.append(cand)
@@ -389,6 +392,16 @@ def _decisions_record(dp: DayProblem, solution: solver.Solution) -> list[dict]:
             **dp.decision_notes.get(key, {}),  # reason_code and reason_fr of availability decisions
         })
     return out
+
+
+def _off_network_detail(cand: Candidate, exc: Exception) -> str:
+    """Why a visit is off the road network; a home pickup's text names neither its donor nor its position."""
+    if cand.kind is not StopKind.PICKUP:
+        return f"{cand.name}: {getattr(exc, 'message', exc)}"
+    if isinstance(exc, SiteTooFar):
+        return (f"{cand.label}: its address is further from a drivable street than DISPATCH_MAX_SNAP_DISTANCE_M "
+                "allows, or outside the road network's area; check the address and its position")
+    return f"{cand.label}: its address cannot be reached by road from the depot; check the address and its position"
 
 
 def _plain_detail(cand: Candidate, un: solver.Unassigned) -> str:

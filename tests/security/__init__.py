@@ -1,0 +1,1 @@
+"""Security properties proven over every route: personal data, roles."""
