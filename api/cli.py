@@ -344,6 +344,33 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_donor(args: argparse.Namespace) -> int:
+    """`dispatch donor export|erase PHONE`: a donor's right of access (JSON on stdout) and of erasure (audited)."""
+    import getpass
+    import json
+
+    from dispatch.access import donors
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    actor = f"cli:{getpass.getuser()}"
+    with session_scope(engine_for(settings.database_url)) as session:
+        if args.donor_command == "export":
+            data = donors.export(args.phone, session=session, actor=actor)
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+            return 0
+        if not args.yes:
+            found = donors.find_pickups(args.phone, session=session)
+            print(f"would erase the personal details of {len(found)} pickup request(s): "
+                  + ", ".join(p.ref for p in found) + "; run again with --yes to erase them")
+            return 1
+        refs = donors.erase(args.phone, session=session, actor=actor)
+    print(f"erased the personal details of {len(refs)} pickup request(s): {', '.join(refs)}")
+    return 0
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"{value!r} is not a file: give a GraphML (.graphml, .graphml.gz) or OSM XML file")
@@ -412,6 +439,16 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--days", type=_days, help="keep this many days (default: DISPATCH_RETENTION_DAYS, 365)")
     retention.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
     retention.set_defaults(func=cmd_retention)
+
+    donor = sub.add_parser("donor", help="a donor's right of access and erasure, by phone number") \
+        .add_subparsers(dest="donor_command", required=True)
+    export = donor.add_parser("export", help="print everything stored about the donor with this phone (JSON)")
+    export.add_argument("phone", help='the phone number the donor gave, e.g. "06 12 34 56 78"')
+    export.set_defaults(func=cmd_donor)
+    erase = donor.add_parser("erase", help="anonymise every request of the donor with this phone (audited)")
+    erase.add_argument("phone", help='the phone number the donor gave, e.g. "06 12 34 56 78"')
+    erase.add_argument("--yes", action="store_true", help="erase (without it: say what would be erased)")
+    erase.set_defaults(func=cmd_donor)
 
     for name, func, text in (
         ("serve", cmd_serve, "serve the HTTP API"),

@@ -411,3 +411,86 @@ def test_the_walk_sees_what_it_must_see(api_app, db_engine, world):
     anonymous = TestClient(api_app).get(f"/api/v1/rounds?date={_D}").json()
     far_anon = [u for u in anonymous["unassigned"] if u["kind"] == "pickup"]
     assert far_anon and far_anon[0]["reason"] == "site_too_far" and far_anon[0]["detail"]  # the reason stays
+
+
+# ------------------------------------------------------------------ after retention, and a donor's rights
+
+
+def _scan(engine, people: list[Person], extra: list[str]) -> list[str]:
+    """Every row of every table, every column, as text: where the markers of ``people`` are still stored."""
+    from dispatch.models import Base
+
+    found = []
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(table.select()).mappings():
+                for column, value in row.items():
+                    if value is None:
+                        continue
+                    hits = _found(str(value), people, extra)
+                    if hits:
+                        found.append(f"{table.name}.{column}: {sorted(set(hits))}")
+    return found
+
+
+def _cli(monkeypatch, migrated_url, argv: list[str]) -> int:
+    from api.cli import main
+    from dispatch.settings import get_settings
+
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", migrated_url)
+    get_settings.cache_clear()
+    try:
+        return main(argv)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_after_retention_no_table_holds_an_expired_pickups_data(api_app, db_engine, world, monkeypatch,
+                                                                migrated_url, capsys):
+    everyone = list(world.donors.values())
+    before = _scan(db_engine, everyone, world.crew_notes)
+    # the texts that used to outlive retention are among the places the markers are stored
+    assert {s.split(":")[0] for s in before} >= {"pickup_request.donor_name", "pickup_event.detail",
+                                                  "stop_event.note"}, before
+    # Both days are more than a day old for the command's clock (today, in Paris): every pickup has expired.
+    assert _cli(monkeypatch, migrated_url, ["retention", "--days", "1"]) == 0
+    assert "anonymised" in capsys.readouterr().out
+    assert _scan(db_engine, everyone, world.crew_notes) == []
+    # what statistics need stays; the reason of the unassigned far pickup is still known
+    from dispatch.db import session_scope
+    from dispatch.models import UnassignedVisit
+
+    with session_scope(db_engine) as s:
+        far = s.scalars(select(UnassignedVisit).where(UnassignedVisit.reason == "site_too_far")).all()
+        assert far and all(u.pickup_request_id for u in far)
+
+
+def test_a_donor_can_get_their_data_and_have_it_erased(api_app, db_engine, world, monkeypatch, migrated_url,
+                                                       capsys):
+    import json
+
+    pickup_id = int(world.ids["pickup_id"])  # the missed pickup: history, crew note, status reason
+    donor = world.donors[pickup_id]
+    spelled = "+33 " + donor.digits[0][1:]  # the same number, spelled another way
+    assert _cli(monkeypatch, migrated_url, ["donor", "export", spelled]) == 0
+    data = json.loads(capsys.readouterr().out)
+    [record] = data["pickup_requests"]
+    assert record["donor_name"].startswith(donor.markers[0]) and record["access_code"] == donor.markers[2]
+    assert any(u["note"] and "QZK001" in u["note"] for u in record["crew_updates"])
+    assert any("QZK001" in (h["detail"] or "") for h in record["history"])
+    assert _cli(monkeypatch, migrated_url, ["donor", "erase", donor.digits[0]]) == 1  # says what, changes nothing
+    assert record["ref"] in capsys.readouterr().out
+    assert _cli(monkeypatch, migrated_url, ["donor", "erase", donor.digits[0], "--yes"]) == 0
+    assert record["ref"] in capsys.readouterr().out
+    assert _scan(db_engine, [donor], ["QZK001"]) == []
+    others = [p for i, p in world.donors.items() if i != pickup_id]
+    assert len(_scan(db_engine, others, [])) > 0  # only that donor
+    assert _cli(monkeypatch, migrated_url, ["donor", "export", donor.digits[0]]) == 2  # nothing left to find
+    assert "no pickup request has this phone number" in capsys.readouterr().err
+    _, token = make_staff(db_engine, "admin")
+    entries = TestClient(api_app, headers={"Authorization": f"Bearer {token}"}).get("/api/v1/audit").json()
+    done = [e for e in entries if e["path"].startswith("dispatch donor")]
+    assert {e["path"] for e in done} == {"dispatch donor export", "dispatch donor erase"}
+    assert all(e["detail"]["refs"] == [record["ref"]] for e in done)
+    assert _cli(monkeypatch, migrated_url, ["donor", "export", "12"]) == 2
+    assert "is not a phone number" in capsys.readouterr().err
