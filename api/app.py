@@ -18,6 +18,7 @@ from api.routers import auth as auth_routes
 from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
+from api.routers import held as held_routes
 from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
 from dispatch import jobs as job_service
 from dispatch.db import engine_for, session_scope
@@ -94,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
-    for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):
+    # /r/{token}/held and /sw.js come before /r/{token}: refused crew updates, the sheet's offline worker.
+    for router in (held_routes.crew, held_routes.staff, manifests.router, driver.router, driver.staff, pages.router,
+                   pages.staff_pages):
         app.include_router(router)
     # Staff sign-in, accounts and audit log (api/routers/auth.py, api/pages/login.py).
     for router in (auth_routes.router, auth_routes.users, auth_routes.audit_router, login_page.router):

@@ -141,6 +141,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "offline_banner": {"fr": "Hors connexion : les mises à jour seront envoyées au retour du réseau.",
                        "en": "Offline: updates will be sent when the network is back."},
     "pending": {"fr": "en attente d'envoi", "en": "waiting to be sent"},
+    # Updates the server refused (dispatch/field/held.py): kept on the phone, handed over to the coordinator.
+    "not_sent_title": {"fr": "Non envoyé", "en": "Not sent"},
+    "not_sent_help": {"fr": "Ces mises à jour ont été refusées. Elles restent ici et sont transmises à la "
+                              "coordination, qui les enregistrera.",
+                      "en": "These updates were refused. They stay here and are handed over to the coordinator, "
+                            "who will record them."},
+    "refused_link": {"fr": "lien expiré ou tournée remplacée", "en": "link expired or round replaced"},
+    "refused_stop": {"fr": "arrêt déplacé ou retiré de la tournée", "en": "stop moved or removed from the round"},
+    "refused_plan": {"fr": "plan modifié ou pas encore publié", "en": "plan changed or not published yet"},
+    "refused_other": {"fr": "refusée par le serveur", "en": "refused by the server"},
+    "held_sent": {"fr": "transmise à la coordination", "en": "handed over to the coordinator"},
+    "held_waiting": {"fr": "sera transmise dès qu'un lien valide est ouvert",
+                     "en": "will be handed over once a valid link is opened"},
     "saved": {"fr": "enregistré", "en": "saved"},
     "not_published": {
         "fr": "Le plan de cette journée n'est pas encore publié : les arrêts ne peuvent pas être mis à jour.",

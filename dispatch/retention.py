@@ -3,7 +3,8 @@
 A pickup request whose date is more than ``days`` days ago keeps what the statistics need (date, slot, volume,
 categories, status, postcode, a position rounded to about 100 m) and loses the rest: the name becomes
 "anonymised", the phone, access code and notes are cleared, the address is reduced to the postcode. Crew notes
-on stop events older than that (recorded before the cutoff, or on a plan dated before it) are cleared too, and so
+on stop events older than that (recorded before the cutoff, or on a plan dated before it) are cleared too, with
+those of crew updates held for the coordinator (``HeldUpdate``), and so
 are the texts that may quote a donor or a crew: the pickup's ``status_reason`` and history details
 (``PickupEvent.detail``, which copy the crew's note of a missed visit) and the detail of its unassigned visits
 (``UnassignedVisit.detail``, replaced by a fixed text). :func:`anonymise_pickups` does the same for chosen
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dispatch.models import PickupEvent, PickupRequest, Plan, Round, Stop, StopEvent, UnassignedVisit
+from dispatch.models import HeldUpdate, PickupEvent, PickupRequest, Plan, Round, Stop, StopEvent, UnassignedVisit
 
 ANONYMISED = "anonymised"
 ERASED_DETAIL = "details removed (data retention)"
@@ -85,9 +86,15 @@ def anonymise_old_data(*, session: Session, days: int, today: dt.date, dry_run: 
         .where(Plan.date < cutoff)
     events = list(session.scalars(select(StopEvent).where(
         StopEvent.note.is_not(None), or_(StopEvent.recorded_at < cutoff_at, StopEvent.stop_id.in_(old_stops)))))
+    old_rounds = select(Round.id).join(Plan, Round.plan_id == Plan.id).where(Plan.date < cutoff)
+    held = list(session.scalars(select(HeldUpdate).where(
+        HeldUpdate.note.is_not(None), or_(HeldUpdate.occurred_at < cutoff_at, HeldUpdate.round_id.in_(old_rounds)))))
     if not dry_run:
+        for h in held:  # crew updates handed over for the coordinator: their notes go like the others
+            h.note = None
         anonymise_pickups(expired, session=session)  # all: texts left by an older version are cleared too
         for e in events:
             e.note = None
         session.flush()
-    return RetentionResult(cutoff=cutoff, pickups=len(pickups), stop_event_notes=len(events), dry_run=dry_run)
+    return RetentionResult(cutoff=cutoff, pickups=len(pickups), stop_event_notes=len(events) + len(held),
+                           dry_run=dry_run)

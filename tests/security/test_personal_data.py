@@ -81,6 +81,10 @@ ROUTES: dict[tuple[str, str], tuple[str, object]] = {
     ("GET", "/api/v1/plans/{plan_id}/summary.pdf"): ("", None),
     ("GET", "/api/v1/relay-points/{relay_point_id}/poster.pdf"): ("token={rp_token}", None),
     ("POST", "/r/{token}/stops/{stop_id}/events"): ("", {}),
+    ("POST", "/r/{token}/held"): ("", {}), ("GET", "/sw.js"): ("", None),
+    ("GET", "/api/v1/held-updates"): ("", None),
+    ("POST", "/api/v1/held-updates/{held_id}/apply"): ("", {"stop_id": -1}),
+    ("POST", "/api/v1/held-updates/{held_id}/dismiss"): ("", None),  # walked on a spare held update
     ("POST", "/api/v1/rounds/{round_id}/link"): ("", None),
     ("POST", "/api/v1/relay-points/{relay_point_id}/link"): ("", None),  # walked on another relay point
     ("DELETE", "/api/v1/relay-points/{relay_point_id}/link"): ("", None),  # idem
@@ -117,7 +121,7 @@ ROUTES: dict[tuple[str, str], tuple[str, object]] = {
 IMPERSONAL = (f"/api/v1/exports/rounds.csv?date={_D}&personal=false",
               f"/api/v1/exports/rounds.geojson?date={_D}&personal=false")
 # Routes whose state change would disturb the callers after them: walked on spare records (see World.spare).
-ON_SPARE = {"/api/v1/relay-points/{relay_point_id}/link", "/api/v1/webhooks/{subscription_id}",
+ON_SPARE = {"/api/v1/relay-points/{relay_point_id}/link", "/api/v1/held-updates/{held_id}/dismiss", "/api/v1/webhooks/{subscription_id}",
             "/api/v1/users/{user_id}/revoke-tokens", "/jour/{day}/planifier", "/jour/{day}/publier"}
 
 
@@ -233,7 +237,7 @@ def world(api_app, db_engine, client_as) -> World:
         tokens[name] = coordinator.post(f"/api/v1/rounds/{rid}/link").json()["url"].rsplit("/", 1)[1]
     tokens["relay_point"] = coordinator.post(f"/api/v1/relay-points/{own_rp}/link").json()["url"].rsplit("/", 1)[1]
     # The crew's notes, from the crew's own link: one on a missed pickup (copied into its status), one collected.
-    crew_notes = ["QZK001", "QZK002"]
+    crew_notes = ["QZK001", "QZK002", "QZK003"]
     anon = TestClient(api_app)
     for stop, kind, note in ((missed_stop, "missed", "QZK001 chien méchant"), (collected_stop, "collected",
                                                                                  "QZK002 carton mouillé")):
@@ -241,6 +245,14 @@ def world(api_app, db_engine, client_as) -> World:
                 **({"reason": "absent"} if kind == "missed" else {"collected_m3": 1.0})}
         r = anon.post(f"/r/{tokens['crew']}/stops/{stop}/events", json=body)
         assert r.status_code == 201, r.text
+    # An update the server refused, handed over for the coordinator (with the crew's note), and a spare one.
+    held = []
+    for n, note in ((1, "QZK003 portail fermé"), (2, None)):
+        r = anon.post(f"/r/{tokens['crew']}/held", json={"updates": [{
+            "stop_id": missed_stop, "kind": "arrived", "idempotency_key": f"held-marker-{n}", "note": note,
+            "occurred_at": "2026-12-01T09:00:00+01:00", "refused_status": 404, "link_token": tokens["crew"]}]})
+        assert r.status_code == 200, r.text
+        held.append(str(r.json()[0]["id"]))
     # A planning job of the other day, finished: its result is walked too.
     r = coordinator.post("/api/v1/plan-jobs", json={"date": OTHER_DAY.isoformat(), "time_limit_s": 1})
     assert r.status_code in (201, 202), r.text
@@ -258,8 +270,8 @@ def world(api_app, db_engine, client_as) -> World:
            "round_id": str(own_round), "job_id": job_id, "van_id": "1", "crew_id": "1", "closure_id": "999999",
            "entry_id": "999999", "stop_id": str(missed_stop), "user_id": str(user_id),
            "subscription_id": str(hooks[0]), "day": PLAN_DAY.isoformat(), "ref": ref, "last4": last4,
-           "rp_token": tokens["relay_point"]}
-    spare = {**ids, "relay_point_id": str(spare_rp), "subscription_id": str(hooks[1]), "user_id": str(spare_user),
+           "rp_token": tokens["relay_point"], "held_id": held[0]}
+    spare = {**ids, "relay_point_id": str(spare_rp), "subscription_id": str(hooks[1]), "user_id": str(spare_user), "held_id": held[1],
              "day": "2026-12-06"}  # a Sunday: nothing to plan or publish
     rounds_seen = {"crew": rounds[own_round], "other_day_crew": other_pickups}
     return World(ids, spare, donors, contacts, crew_notes, rounds_seen, tokens, own_rp)
