@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -27,25 +29,47 @@ from dispatch.manifests import STATIC_DIR
 from dispatch.network import get_network
 from dispatch.settings import Settings, get_settings
 
+log = logging.getLogger("api.app")
+
 
 def _run_job(job_id: str, *, settings: Settings) -> None:
     job_service.run_job(job_id, engine=engine_for(settings.database_url), settings=settings,
                         network=get_network(settings))
 
 
+def _resume_queued(app: FastAPI, settings: Settings) -> bool:
+    """Mark jobs of dead workers failed and hand the queued ones to the runner; False (logged) when the
+    database cannot be reached."""
+    try:
+        with session_scope(engine_for(settings.database_url)) as session:
+            job_service.recover_interrupted(session=session)
+            queued = job_service.queued_job_ids(session=session)
+    except Exception as exc:  # noqa: BLE001 - a database that is down must not stop the API from starting
+        log.warning("cannot resume the queued planning jobs: the database cannot be reached or is not ready (%s: %s); "
+                    "retrying every %g s", type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "",
+                    settings.job_resume_retry_s)
+        return False
+    for job_id in queued:
+        app.state.job_runner.submit(job_id)
+    if queued:
+        log.info("resumed %d queued planning job(s)", len(queued))
+    return True
+
+
+def _keep_resuming(app: FastAPI, settings: Settings, stop: threading.Event) -> None:
+    while not stop.wait(settings.job_resume_retry_s):
+        if _resume_queued(app, settings):
+            return
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    queued: list[str] = []
-    if settings.job_backend == "inprocess":  # with Celery, the broker holds the jobs and workers run them
-        try:
-            with session_scope(engine_for(settings.database_url)) as session:
-                job_service.recover_interrupted(session=session)
-                queued = job_service.queued_job_ids(session=session)
-        except Exception:  # noqa: BLE001 - a database that is down must not stop the API from starting
-            queued = []
-    for job_id in queued:
-        app.state.job_runner.submit(job_id)
+    stop_retry = threading.Event()
+    # With Celery, the broker holds the jobs and workers run them.
+    if settings.job_backend == "inprocess" and not _resume_queued(app, settings):
+        threading.Thread(target=_keep_resuming, args=(app, settings, stop_retry), name="resume-queued-jobs",
+                         daemon=True).start()
     if settings.gc_freeze:
         # What is alive now (app, routes, schemas, ORM mappers) lives as long as the worker: moved out of
         # the collector's generations, it is no longer walked by every full collection.
@@ -60,6 +84,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                                   interval_s=settings.webhook_delivery_interval_s)
         delivery.start()
     yield
+    stop_retry.set()
     if settings.gc_freeze:
         gc.unfreeze()  # collectable again (several apps in one process: tests, reloads)
     if delivery is not None:

@@ -414,13 +414,24 @@ def _plain_detail(cand: Candidate, un: solver.Unassigned) -> str:
     return un.detail
 
 
+def _explanation(solution: solver.Solution) -> str | None:
+    """The solver's explanation, and whether the search ran on fewer parallel searches than asked."""
+    parts = [solution.explanation] if solution.explanation else []
+    failures = solution.summary.worker_failures
+    if failures:
+        asked = solution.summary.workers + len(failures)
+        parts.append(f"the search ran on {solution.summary.workers} of {asked} parallel searches: "
+                     + "; ".join(failures))
+    return " ".join(parts) or None
+
+
 def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: Session) -> Plan:
     day = dp.day
     plan = Plan(
         date=day, status=PlanStatus.DRAFT, time_limit_s=limit, solve_seconds=solution.summary.solve_seconds,
         matrix_seconds=dp.matrix_seconds, cost=solution.summary.cost, distance_m=solution.summary.distance,
         load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
-        solver_status=solution.status.value, explanation=solution.explanation or None,
+        solver_status=solution.status.value, explanation=_explanation(solution),
         relay_point_decisions=_decisions_record(dp, solution),
         vans_out=dp.vans_out,
     )
