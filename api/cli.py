@@ -23,7 +23,7 @@ def _date(value: str) -> dt.date:
 def _port(value: str) -> int:
     try:
         port = int(value)
-    except ValueError:
+    except ValueError:  # handled: answered by argparse's error below
         port = -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (1-65535, or 0 for any free port)")
@@ -33,7 +33,7 @@ def _port(value: str) -> int:
 def _positive(value: str) -> float:
     try:
         number = float(value)
-    except ValueError:
+    except ValueError:  # handled: answered by argparse's error below
         number = -1
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be a positive number of seconds")
@@ -256,7 +256,7 @@ def cmd_roads_info(args: argparse.Namespace) -> int:
 def _days(value: str) -> int:
     try:
         days = int(value)
-    except ValueError:
+    except ValueError:  # handled: answered by argparse's error below
         days = 0
     if days < 1:
         raise argparse.ArgumentTypeError(f"{value!r} must be a whole number of days, at least 1")
@@ -475,7 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DispatchError as exc:
         print(f"dispatch: error: {exc.message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # handled: Ctrl-C: the shell's usual exit status
         return 130
     finally:  # the command's graph does not outlive it (main() is also called in-process)
         if args.graph:

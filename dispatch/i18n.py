@@ -31,7 +31,7 @@ def negotiate(lang: str | None = None, accept_language: str | None = None) -> st
                 if b.startswith("q="):
                     try:
                         q = float(b[2:])
-                    except ValueError:
+                    except ValueError:  # handled: a malformed Accept-Language weight counts as 0
                         q = 0.0
             if code in LANGS and q > 0 and (best is None or (q, -i) > (best[0], best[1])):
                 best = (q, -i, code)

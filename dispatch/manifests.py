@@ -7,6 +7,8 @@ ships, so accents render and nothing outside PyPI is needed. Render from the pla
 
 from __future__ import annotations
 
+import logging
+
 import base64
 import datetime as dt
 import io
@@ -28,6 +30,9 @@ from dispatch.views import DayView, RoundView, day_view, plan_view
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+log = logging.getLogger("dispatch.manifests")
 
 
 def font_files() -> dict[str, Path]:
@@ -122,8 +127,9 @@ def round_map(round_id: int, index: int, *, session: Session, network: RoadNetwo
     try:
         geo = round_geojson(round_id, session=session, network=network,
                             max_snap_distance_m=settings.max_snap_distance_m)
-    except DispatchError:
-        return None  # a site off the map: the manifest is still printed, without the map
+    except DispatchError as exc:  # a site off the map: the manifest is still printed, with a notice instead
+        log.info("round %s: no map on its manifest (%s)", round_id, type(exc).__name__)
+        return None
     return round_map_png(geo, network, colour=round_colour(index))
 
 

@@ -8,6 +8,8 @@ Both take the GeoJSON of ``dispatch.geometry.round_geojson`` (street-level legs 
 
 from __future__ import annotations
 
+import logging
+
 import io
 import math
 import threading
@@ -24,6 +26,9 @@ ROUND_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b
 STREET_COLOUR = "#c8c8c8"
 _segments_lock = threading.Lock()
 _segments_cache: dict[str, np.ndarray] = {}
+
+
+log = logging.getLogger("dispatch.maps")
 
 
 def round_colour(index: int) -> str:
@@ -250,8 +255,8 @@ def address_index() -> tuple[tuple[str, Address], ...]:
                 lat, lon = (float(x) for x in geo.split(","))
                 label = f"{street.replace(', ', ' ', 1)}, {cp} Paris"
                 found.setdefault(_fold(label), Address(label, cp, lat, lon))
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError) as exc:  # the search still works on the other file
+        log.warning("address search: %s unreadable, its addresses are left out (%s)", "trilib_stations_2018.csv", exc)
     try:
         with (places / "paris_wifi_sites.geojson").open(encoding="utf-8") as f:
             for feat in json.load(f)["features"]:
@@ -262,8 +267,8 @@ def address_index() -> tuple[tuple[str, Address], ...]:
                 lon, lat = feat["geometry"]["coordinates"][:2]
                 label = f"{addr.title()}, {cp} Paris"
                 found.setdefault(_fold(label), Address(label, cp, float(lat), float(lon)))
-    except (OSError, ValueError, KeyError):
-        pass
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("address search: %s unreadable, its addresses are left out (%s)", "paris_wifi_sites.geojson", exc)
     return tuple(sorted(found.items()))
 
 

@@ -74,7 +74,7 @@ def check_url(url: str) -> str:
         raise InvalidInput(f"{url!r} is not a valid URL", field="url")
     try:
         address = ipaddress.ip_address(parts.hostname.strip("[]"))
-    except ValueError:
+    except ValueError:  # handled: a host name, checked as such below
         address = None  # a host name
     if address is not None and (address.is_link_local or address.is_unspecified or address.is_multicast):
         # Link-local covers cloud metadata services (169.254.169.254): never a webhook receiver.

@@ -147,7 +147,7 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
     staff_token = None
     try:
         from dispatch import auth
-    except ImportError:  # no authentication in this version: staff endpoints are open
+    except ImportError:  # handled: no authentication in this version: staff endpoints are open
         auth = None
     if auth is not None:
         with session_scope(engine) as s:
@@ -216,7 +216,7 @@ def wait_ready(base: str, proc: subprocess.Popen, workers: int, timeout: float =
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except httpx.HTTPError:  # handled: the server is not up yet: polled again
             pass
         time.sleep(0.2)
     raise SystemExit("load_test: the server did not answer /health in time")
@@ -227,7 +227,7 @@ def stop_server(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # handled: did not stop in time: killed
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
 

@@ -35,6 +35,8 @@ Not routed automatically from ``solver.solve``: callers choose (``dispatch/scale
 
 from __future__ import annotations
 
+import logging
+
 import dataclasses
 import math
 import os
@@ -53,6 +55,9 @@ Matrix = Callable[[Sequence[int]], tuple[Sequence[Sequence[int]], Sequence[Seque
 # ----------------------------------------------------------------------------------------------
 # entry points
 # ----------------------------------------------------------------------------------------------
+
+
+log = logging.getLogger("solver.decompose")
 
 
 def solve_large(
@@ -430,7 +435,9 @@ class _Child:
                 result = _receive(self.proc.stdout)
                 if isinstance(result, Solution):
                     return result
-            except Exception:  # noqa: BLE001 - the child is gone: solve here from now on
+            except Exception as exc:  # noqa: BLE001 - the child is gone: solve here from now on
+                log.warning("decomposition: worker process failed (%s: %s); solving in this process",
+                            type(exc).__name__, exc)
                 self.close()
         return _solve_one(job)
 
@@ -439,7 +446,8 @@ class _Child:
             try:
                 self.proc.stdin.close()
                 self.proc.wait(timeout=10)
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
+                log.warning("decomposition: worker process did not stop (%s); killed", exc)
                 self.proc.kill()
             self.proc = None
 
@@ -462,7 +470,7 @@ def _child_main() -> None:
     while True:
         try:
             job = _receive(sys.stdin.buffer)
-        except EOFError:
+        except EOFError:  # handled: the parent closed the pipe: the child ends
             return
         _send(sys.stdout.buffer, _solve_one(job))
 
@@ -483,13 +491,14 @@ def _run_all(jobs: list[tuple[Problem, SolveOptions]], workers: int) -> list[Sol
         child = None
         try:
             child = _Child()
-        except Exception:  # noqa: BLE001 - no child: solve in this thread
+        except Exception as exc:  # noqa: BLE001 - no child: solve in this thread
+            log.warning("decomposition: cannot start a worker process (%s); solving in this thread", exc)
             child = None
         try:
             while True:
                 try:
                     j, job = todo.get_nowait()
-                except queue.Empty:
+                except queue.Empty:  # handled: no work left
                     return
                 out[j] = child.solve(job) if child is not None else _solve_one(job)
         finally:

@@ -48,7 +48,7 @@ def login_submit(request: Request, session: SessionDep, settings: SettingsDep,
     target = _safe_next(next, settings)
     try:
         user = auth_service.authenticate(username, password, session=session)
-    except auth_service.InvalidCredentials:
+    except auth_service.InvalidCredentials:  # handled: answered: the sign-in page again, with its 401
         return render(request, "login.html", status_code=401, lang=lang, next=target, username=username[:80],
                       message=i18n.text("login_failed", lang), error=True)
     token, _ = auth_service.issue_token(user, session=session, ttl_minutes=settings.token_ttl_minutes)

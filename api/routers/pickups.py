@@ -140,7 +140,7 @@ def tracking_lookup(request: Request, session: SessionDep, ref: Annotated[str, F
                     tel: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
     try:
         pu = availability.find_for_tracking(ref, tel, session=session)
-    except NotFound:
+    except NotFound:  # handled: answered: the tracking page's 404
         return render(request, "tracking.html", status_code=404, track=None, not_found=True, ref=ref.strip()[:40])
     return render(request, "tracking.html", track=availability.tracking_view(pu, session=session), not_found=False,
                   ref=pu.ref)
