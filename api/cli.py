@@ -371,6 +371,31 @@ def cmd_donor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """`dispatch backup FILE`: a consistent copy of the database while the API serves."""
+    from dispatch.access import backups
+    from dispatch.settings import get_settings
+
+    result = backups.backup(get_settings().database_url, args.file)
+    print(f"backup of the {result.engine} database written to {result.file} ({result.bytes:,} bytes)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """`dispatch restore FILE --yes`: replace the database's content by a backup (stop the API first)."""
+    from dispatch.access import backups
+    from dispatch.settings import get_settings
+
+    url = get_settings().database_url
+    if not args.yes:
+        print(f"this replaces everything in the database ({url.split('@')[-1]}) by the backup {args.file}: stop the "
+              "API, then run again with --yes")
+        return 1
+    result = backups.restore(url, args.file)
+    print(f"the {result.engine} database was restored from {result.file}")
+    return 0
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"{value!r} is not a file: give a GraphML (.graphml, .graphml.gz) or OSM XML file")
@@ -439,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--days", type=_days, help="keep this many days (default: DISPATCH_RETENTION_DAYS, 365)")
     retention.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
     retention.set_defaults(func=cmd_retention)
+
+    p_backup = sub.add_parser("backup", help="write a consistent backup of the database (the API may keep serving)")
+    p_backup.add_argument("file", help="the file to write (SQLite: a database file; PostgreSQL: pg_dump's format)")
+    p_backup.set_defaults(func=cmd_backup)
+    p_restore = sub.add_parser("restore", help="replace the database's content by a backup (stop the API first)")
+    p_restore.add_argument("file", help="a file written by `dispatch backup`")
+    p_restore.add_argument("--yes", action="store_true", help="restore (without it: say what would happen)")
+    p_restore.set_defaults(func=cmd_restore)
 
     donor = sub.add_parser("donor", help="a donor's right of access and erasure, by phone number") \
         .add_subparsers(dest="donor_command", required=True)
