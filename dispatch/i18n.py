@@ -105,6 +105,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "signature": {"fr": "Signature", "en": "Signature"},
     "qr_caption": {"fr": "Feuille de route sur téléphone : scannez ce code.",
                    "en": "Route sheet on your phone: scan this code."},
+    "map_unavailable": {"fr": "Carte indisponible : un arrêt de la tournée est hors du réseau routier connu. "
+                              "Suivez l'ordre des arrêts et leurs adresses.",
+                        "en": "Map unavailable: a stop of this round is off the known road network. "
+                              "Follow the order of the stops and their addresses."},
     "map_caption": {"fr": "Parcours sur les rues de Paris (arrêts numérotés, D = dépôt)",
                     "en": "Route over the streets of Paris (numbered stops, D = depot)"},
     "summary_title": {"fr": "Synthèse de la journée", "en": "Day summary"},
