@@ -120,9 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
-    # /r/{token}/held and /sw.js come before /r/{token}: refused crew updates, the sheet's offline worker.
-    for router in (held_routes.crew, held_routes.staff, manifests.router, driver.router, driver.staff, pages.router,
-                   pages.staff_pages):
+    for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):
         app.include_router(router)
     # Staff sign-in, accounts and audit log (api/routers/auth.py, api/pages/login.py).
     for router in (auth_routes.router, auth_routes.users, auth_routes.audit_router, login_page.router):
@@ -132,6 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
+    # Crew updates the server refused, handed over and applied by the coordinator; the sheet's offline worker.
+    for router in (held_routes.crew, held_routes.staff):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.document(app)  # every error a route can answer, as problem+json, in /openapi.json
     return app
