@@ -28,7 +28,7 @@ class RefusedIn(BaseModel):
 
     stop_id: int = Field(ge=1, le=2**31 - 1)
     kind: Literal["arrived", "collected", "missed"]
-    idempotency_key: str = Field(min_length=8, max_length=80, pattern=r"^[\w-]+$")
+    idempotency_key: str = Field(min_length=8, max_length=80)
     occurred_at: dt.datetime = Field(description="when the crew made the update (the phone's clock)")
     refused_status: int = Field(ge=400, le=499, description="the status the server answered")
     refused_reason: str | None = Field(default=None, max_length=500)

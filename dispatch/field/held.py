@@ -57,10 +57,11 @@ def hold(items: list[Refused], *, via_round_id: int, session: Session) -> list[H
             kind = StopEventKind(item.kind)
         except ValueError:
             raise InvalidInput(f"kind must be arrived, collected or missed, got {item.kind!r}", field="kind") from None
-        found = session.scalars(select(HeldUpdate).where(HeldUpdate.idempotency_key == item.idempotency_key)).first()
+        key = driver.check_key(item.idempotency_key)  # what a stop event would accept: applied later as it is
+        found = session.scalars(select(HeldUpdate).where(HeldUpdate.idempotency_key == key)).first()
         if found is None:
             found = HeldUpdate(
-                idempotency_key=item.idempotency_key, via_round_id=via_round_id, round_id=item.round_id,
+                idempotency_key=key, via_round_id=via_round_id, round_id=item.round_id,
                 stop_id=item.stop_id, kind=kind, collected_m3=item.collected_m3, remaining_m3=item.remaining_m3,
                 reason=item.reason, note=item.note, occurred_at=_naive_utc(item.occurred_at),
                 refused_status=item.refused_status, refused_reason=(item.refused_reason or "")[:500] or None,

@@ -227,7 +227,7 @@
     navigator.serviceWorker.register("/sw.js", { scope: "/r/" }).catch(function (e) {
       console.warn("the sheet will not open offline:", e);
     });
-    if (navigator.onLine) {
+    if (navigator.onLine && !navigator.serviceWorker.controller) {  // controlled: the worker stores it
       caches.open("amistock-sheet-v1").then(function (c) {
         return c.addAll([location.pathname + location.search, "/static/sheet.js", "/static/style.css"]);
       }).catch(function (e) { console.warn("the sheet could not be stored for offline use:", e); });

@@ -1,7 +1,7 @@
 // Service worker of the crews' route sheets (scope /r/): network first, the cached copy when the network is
 // down, so a sheet opened once opens again in an underground car park. Only GET requests of the sheet pages
 // (/r/<token>) and the static assets are answered from the cache; updates (POST) always go to the network and
-// wait in the page's queue when it is down.
+// wait in the page's queue when it is down. A sheet the server refuses (expired link) is removed from the cache.
 "use strict";
 var CACHE = "amistock-sheet-v1";
 
@@ -25,6 +25,9 @@ self.addEventListener("fetch", function (event) {
     if (response.ok) {
       var copy = response.clone();
       caches.open(CACHE).then(function (c) { return c.put(request, copy); });
+    } else if (sheet && response.status >= 400 && response.status < 500) {
+      // The link expired or the round is gone: its copy (donors' details) does not stay on the phone.
+      caches.open(CACHE).then(function (c) { return c.delete(request); });
     }
     return response;
   }).catch(function (error) {

@@ -178,9 +178,9 @@ def test_the_sheet_opens_with_the_network_cut_before_loading_and_sends_later(she
     token, _, stops = _round(server)
     sheet = f"{server.url}/r/{token}"
     phone.get(sheet)  # first visit, online: the worker installs and the sheet is stored
-    assert phone.execute_async_script(
+    _wait(phone, lambda d: d.execute_async_script(  # the worker is active and the sheet is in its cache
         "var done = arguments[0]; navigator.serviceWorker.ready.then(function () {"
-        " return caches.match(location.pathname); }).then(function (hit) { done(!!hit); });")
+        " return caches.match(location.pathname); }).then(function (hit) { done(!!hit); });"))
     names = [e.text for e in phone.find_elements(By.CSS_SELECTOR, "li.stop h2")]
     assert names
 
