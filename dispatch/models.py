@@ -650,3 +650,32 @@ class DonorMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     pickup_request: Mapped[PickupRequest] = relationship()
+
+
+# --- Crew updates the server refused, kept for the coordinator (migration 0015, dispatch/field/held.py) ---
+
+
+class HeldUpdate(Base):
+    """An update a crew's phone could not record (expired link, stop moved, plan re-published), sent later
+    through a valid link: the coordinator sees it and applies it to a stop with its original time and key."""
+
+    __tablename__ = "held_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    via_round_id: Mapped[int | None] = mapped_column(Integer)  # the round of the valid link that sent it
+    round_id: Mapped[int | None] = mapped_column(Integer)  # the round of the link it was made with, if signed
+    stop_id: Mapped[int] = mapped_column(Integer)  # the stop it was made at (may no longer exist)
+    kind: Mapped[StopEventKind] = mapped_column(_enum(StopEventKind))
+    collected_m3: Mapped[float | None] = mapped_column(Float)
+    remaining_m3: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # when the crew made it (phone's clock)
+    refused_status: Mapped[int] = mapped_column(Integer)
+    refused_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="held", server_default="held", index=True)
+    applied_stop_id: Mapped[int | None] = mapped_column(Integer)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    applied_by: Mapped[str | None] = mapped_column(String(100))

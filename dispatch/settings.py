@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # In-process jobs run in a child process ("process": a solve never stalls the API's requests) at this
     # lower CPU priority (nice), or in a thread of the API ("thread": tests that replace parts of the planner).
     job_isolation: Literal["process", "thread"] = "process"
+    # API start-up with the database down: the queued jobs are resumed by a retry every this many seconds.
+    job_resume_retry_s: float = Field(default=5.0, gt=0, le=3600)
     job_nice: int = Field(default=10, ge=0, le=19)
     # On Linux the child also runs under the SCHED_IDLE policy: it only gets CPU time no request wants (a nice
     # value alone still leaves it a share of a busy core, which shows in the requests' slowest answers).

@@ -114,7 +114,7 @@ def _nearest(lat: float, lon: float, *, session, network, settings, k: int = 3) 
     try:
         return nearest_relay_points(lat, lon, k, session=session, network=network,
                                     max_snap_distance_m=settings.max_snap_distance_m)
-    except DispatchError:
+    except DispatchError:  # handled: the address search answers no suggestion
         return []
 
 
@@ -134,7 +134,7 @@ def _float(value: Any) -> float | None:
         return None
     try:
         x = float(str(value).strip().replace(",", "."))
-    except ValueError:
+    except ValueError:  # handled: not a number: the form says which field is invalid
         return None
     return x if math.isfinite(x) else None
 
@@ -161,7 +161,7 @@ def _first_open_slot(lat: float, lon: float, *, session, settings, network) -> d
     try:
         offers = offer_slots(lat, lon, max(config.min_volume_m3, 0.1), _today(settings), 21, session=session,
                              settings=settings, network=network, today=_today(settings))
-    except DispatchError:
+    except DispatchError:  # handled: off the map: no slot offers, the form still works
         return None
     first = next((o for o in offers if o.available), None)
     return {"date": first.date.isoformat(), "slot": first.slot} if first else None
@@ -192,7 +192,7 @@ def donor_page(request: Request, session: SessionDep, settings: SettingsDep, net
         try:
             nearby = nearest_relay_points(lat, lon, 3, session=session, network=network,
                                           max_snap_distance_m=settings.max_snap_distance_m)
-        except DispatchError:
+        except DispatchError:  # handled: answered: the page says the address is outside the area
             error = i18n.text("outside_area", lang)
     values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or "", "postcode": postcode}
     if nearby is not None:  # the date proposed is the first slot that still fits the days' plans
@@ -224,7 +224,7 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
     if floor_raw not in (None, ""):
         try:
             values["floor"] = int(str(floor_raw))
-        except ValueError:
+        except ValueError:  # handled: answered: the form shows the field error
             errors.append(_("field_invalid", field=_("floor")))
     values["has_lift"] = str(data.get("has_lift") or "").lower() in ("1", "true", "on", "yes", "oui")
     values["email"] = str(data.get("email") or "").strip()[:200]
@@ -239,7 +239,7 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
     if raw_date:
         try:
             values["date"] = dt.date.fromisoformat(raw_date)
-        except ValueError:
+        except ValueError:  # handled: answered: the form shows the field error
             errors.append(_("field_invalid", field=_("pickup_date")))
     if not partial:
         for name, label in (("donor_name", "donor_name"), ("phone", "phone"), ("address", "address")):
@@ -287,7 +287,7 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
     lang = page_lang(request)
     try:  # strict JSON (no NaN/Infinity, like the API); malformed or nested too deep: a 4xx, never a 500
         data = json.loads(await request.body(), parse_constant=_no_constant)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # handled: answered: the page shows the field error
         data = None
     if not isinstance(data, dict):
         return JSONResponse({"ok": False, "reasons": [i18n.text("error_422", lang)]}, status_code=422)
@@ -333,7 +333,7 @@ def _resolve_address(values: dict[str, Any], lang: str, *, settings, network) ->
                                 postcode=values["postcode"] or None)
     except AddressRefused as exc:
         return [exc.text(lang)]
-    except Unavailable:
+    except Unavailable:  # handled: answered: the form says the address search is unavailable
         return [unavailable_text(lang)]
     values.update(lat=found.lat, lon=found.lon, address=found.label, postcode=found.postcode)
     return []
@@ -403,7 +403,7 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
             try:
                 geos.append((round_colour(i), round_geojson(r.id, session=session, network=network,
                                                             max_snap_distance_m=settings.max_snap_distance_m)))
-            except DispatchError:
+            except DispatchError:  # handled: a day without a plan has nothing to show
                 continue
             token, _ = links.round_link(r.id, session=session, settings=settings)
             round_links[r.id] = f"/r/{token}"

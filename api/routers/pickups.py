@@ -1,6 +1,9 @@
+"""Home-pickup requests: the API, the donor's tracking page (/suivi) with its cancel and move, slot offers."""
+
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -24,6 +27,7 @@ from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot
 
+log = logging.getLogger("api.pickups")
 router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"],
                    dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)])
 
@@ -171,7 +175,8 @@ def _move_offers(pu, *, session, settings, network) -> list[dict]:
     try:
         offers = offer_slots(pu.lat, pu.lon, pu.volume_m3, today, 14, session=session, settings=settings,
                              network=network, today=today)
-    except DispatchError:
+    except DispatchError as exc:  # handled: logged; the page offers no other slot
+        log.info("no slots offered to move %s: %s", pu.ref, exc.message)
         return []
     return [{"value": f"{o.date.isoformat()}|{o.slot}", "date": o.date, "slot": o.slot} for o in offers
             if o.available and (o.date, o.slot) != (pu.date, pu.slot.value)][:12]
@@ -196,7 +201,7 @@ def tracking_lookup(request: Request, session: SessionDep, settings: SettingsDep
     limit_key(request, "track:" + ref.strip().upper())
     try:
         pu = availability.find_for_tracking(ref, tel, session=session)
-    except NotFound:
+    except NotFound:  # handled: answered: the tracking page's 404
         return _not_found(request, ref)
     return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel)
 
@@ -208,7 +213,7 @@ def tracking_cancel(request: Request, session: SessionDep, settings: SettingsDep
     """The donor cancels, after ticking the confirmation box (a cancellation is not undone by a click)."""
     try:
         pu = availability.find_for_tracking(ref, tel, session=session)
-    except NotFound:
+    except NotFound:  # handled: answered: the tracking page's 404
         return _not_found(request, ref)
     lang = page_lang(request)
     if confirm != "oui":
@@ -225,12 +230,12 @@ def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, 
                   creneau: Annotated[str, Form(max_length=30)] = "") -> HTMLResponse:
     try:
         pu = availability.find_for_tracking(ref, tel, session=session)
-    except NotFound:
+    except NotFound:  # handled: answered: the tracking page's 404
         return _not_found(request, ref)
     lang = page_lang(request)
     try:
         day, slot = dt.date.fromisoformat(creneau.split("|")[0]), creneau.split("|")[1]
-    except (ValueError, IndexError):
+    except (ValueError, IndexError):  # handled: answered: a 422 page saying the slot is not valid
         return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
                          error=i18n.text("track_move_invalid", lang))
     try:

@@ -46,7 +46,7 @@ def negotiate(lang: str | None = None, accept_language: str | None = None) -> st
                 if b.startswith("q="):
                     try:
                         q = float(b[2:])
-                    except ValueError:
+                    except ValueError:  # handled: a malformed Accept-Language weight counts as 0
                         q = 0.0
             if code in LANGS and q > 0 and (best is None or (q, -i) > (best[0], best[1])):
                 best = (q, -i, code)
@@ -177,6 +177,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "signature": {"fr": "Signature", "en": "Signature"},
     "qr_caption": {"fr": "Feuille de route sur téléphone : scannez ce code.",
                    "en": "Route sheet on your phone: scan this code."},
+    "map_unavailable": {"fr": "Carte indisponible : un arrêt de la tournée est hors du réseau routier connu. "
+                              "Suivez l'ordre des arrêts et leurs adresses.",
+                        "en": "Map unavailable: a stop of this round is off the known road network. "
+                              "Follow the order of the stops and their addresses."},
     "map_caption": {"fr": "Parcours sur les rues de Paris (arrêts numérotés, D = dépôt)",
                     "en": "Route over the streets of Paris (numbered stops, D = depot)"},
     "summary_title": {"fr": "Synthèse de la journée", "en": "Day summary"},
@@ -213,6 +217,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "offline_banner": {"fr": "Hors connexion : les mises à jour seront envoyées au retour du réseau.",
                        "en": "Offline: updates will be sent when the network is back."},
     "pending": {"fr": "en attente d'envoi", "en": "waiting to be sent"},
+    # Updates the server refused (dispatch/field/held.py): kept on the phone, handed over to the coordinator.
+    "not_sent_title": {"fr": "Non envoyé", "en": "Not sent"},
+    "not_sent_help": {"fr": "Ces mises à jour ont été refusées. Elles restent ici et sont transmises à la "
+                              "coordination, qui les enregistrera.",
+                      "en": "These updates were refused. They stay here and are handed over to the coordinator, "
+                            "who will record them."},
+    "refused_link": {"fr": "lien expiré ou tournée remplacée", "en": "link expired or round replaced"},
+    "refused_stop": {"fr": "arrêt déplacé ou retiré de la tournée", "en": "stop moved or removed from the round"},
+    "refused_plan": {"fr": "plan modifié ou pas encore publié", "en": "plan changed or not published yet"},
+    "refused_other": {"fr": "refusée par le serveur", "en": "refused by the server"},
+    "held_sent": {"fr": "transmise à la coordination", "en": "handed over to the coordinator"},
+    "held_waiting": {"fr": "sera transmise dès qu'un lien valide est ouvert",
+                     "en": "will be handed over once a valid link is opened"},
     "saved": {"fr": "enregistré", "en": "saved"},
     "not_published": {
         "fr": "Le plan de cette journée n'est pas encore publié : les arrêts ne peuvent pas être mis à jour.",

@@ -73,6 +73,11 @@ _STOP_FOR_EVENT = (
 _INSERT_EVENT: dict[str, object] = {}  # per dialect, built at first use
 
 
+def check_key(key: str) -> str:
+    """An idempotency key as stored (stripped); InvalidInput when it is not 8-80 letters, digits, '-', '_'."""
+    return _check_key(key)
+
+
 def _check_key(key: str) -> str:
     key = (key or "").strip()
     if not 8 <= len(key) <= 80 or not all(c.isalnum() or c in "-_" for c in key):

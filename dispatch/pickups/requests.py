@@ -79,7 +79,7 @@ def rule_context(*, session: Session, settings: Settings, network, today: dt.dat
             return False
         try:
             network.snap("pickup", lat, lon, max_distance_m=settings.max_snap_distance_m)
-        except InvalidInput:
+        except InvalidInput:  # handled: not a valid value: the caller reports it
             return False
         return True
 

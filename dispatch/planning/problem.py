@@ -75,6 +75,9 @@ class Candidate:
     penalty: int | None
     # What crews see: the opening hours (or the pickup slot) each service window belongs to.
     shown_windows: tuple[tuple[int, int], ...] = ()
+    # How stored texts name the visit (an unassigned visit's detail): a home pickup by its reference only,
+    # never its donor's name or position (they outlive retention and reach anonymous callers otherwise).
+    label: str = ""
 
 
 # ------------------------------------------------------------------ visits
@@ -103,7 +106,7 @@ def relay_candidate(rp: RelayPoint, day: dt.date, settings: Settings, *, mandato
     return Candidate(
         key=f"rp:{rp.id}", kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
         expected_m3=expected, service_s=service, windows=tuple((w.open_s, w.close_s - service) for w in usable),
-        mandatory=mandatory, penalty=None, shown_windows=tuple((w.open_s, w.close_s) for w in usable),
+        mandatory=mandatory, penalty=None, shown_windows=tuple((w.open_s, w.close_s) for w in usable), label=rp.name,
     )
 
 
@@ -114,7 +117,7 @@ def pickup_candidate(pu: PickupRequest, settings: Settings, *, service: int | No
     return Candidate(
         key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
         lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
-        windows=(SLOT_WINDOWS_S[pu.slot],), mandatory=True, penalty=None,
+        windows=(SLOT_WINDOWS_S[pu.slot],), mandatory=True, penalty=None, label=f"home pickup {pu.ref}",
     )
 
 

@@ -243,7 +243,7 @@ def format_summary(view: DayView) -> str:
     for out in view.vans_out:  # vans not used today (maintenance, absent crew...)
         lines.append(f"  Not used: {out['detail']}")
     if view.explanation:
-        lines.append(f"  Infeasible: {view.explanation}")
+        lines.append(f"  {'Infeasible' if view.solver_status == 'infeasible' else 'Note'}: {view.explanation}")
     lines.append(f"  Unassigned: {len(view.unassigned)}")
     for u in view.unassigned:
         flag = " (mandatory)" if u.mandatory else ""
