@@ -27,8 +27,9 @@ has no random seed in OR-Tools and is deterministic for the same problem and opt
 the time limit only (``deadline`` given), guided local search runs for the first 10 % of the
 time and ruin-and-recreate (``_ruin_and_recreate``) for the rest; for that, mandatory visits get
 a disjunction with a huge penalty (``_LNS_PENALTY``) so that a partly destroyed plan is a valid
-assignment. For simple models (``_fast_context``: capacity, one window per visit, shifts) the
-loop runs in pure Python (``insertion.search``: cluster or string ruins, cheapest-insertion
+assignment. For the models ``_fast_context`` covers (capacity, unloading trips, windows, one
+lunch break per van, optional visits, shifts, locks; not work-time limits, balancing or unreachable
+arcs) the loop runs in pure Python (``insertion.search``: cluster or string ruins, cheapest-insertion
 recreate) and OR-Tools only polishes the best plan by a greedy descent every 2 s
 (``_python_lns``). ``SolveOptions.seed`` only seeds the ruin choices. ``member`` > 0 selects a portfolio
 member's alternative configuration (``_alternative``, used by ``portfolio.py``).
@@ -289,27 +290,36 @@ def _ruin_and_recreate(routing, manager, assignment, problem, options, n_vis, no
 
 
 def _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, node_loc, starts, ends,
-                  time_matrix, cost_mats, horizon, complex_arcs) -> _insertion.Context | None:
-    """The data of the Python re-insertion (``insertion.py``), or None when the model has more
-    than capacity, one window per visit and shifts (then OR-Tools re-inserts the visits itself)."""
+                  time_matrix, cost_mats, horizon, complex_arcs, node_service=None, first_reload=None,
+                  reload_vehicle=()) -> _insertion.Context | None:
+    """The data of the Python ruin-and-recreate (``insertion.py``), or None when the model has
+    what it does not handle (then OR-Tools re-inserts the visits itself): more than one break for
+    a van, a work-time limit, fair-work balancing, unreachable arcs. Capacity, unloading trips
+    (reload nodes ``first_reload + j`` of model vehicle ``reload_vehicle[j]``), several windows per
+    visit, a lunch break per van, optional visits, mid-day starts and locked sequences (their
+    visits stay where the first solution put them) are handled."""
     if (
         complex_arcs
         or _os.environ.get("SOLVER_LNS_PY", "1") == "0"
-        or problem.locked_sequences
-        or any(v.breaks or v.max_work_time is not None for v in vehicles)
-        or any(len(v.windows) > 1 for v in visits)
+        or any(len(v.breaks) > 1 or v.max_work_time is not None for v in vehicles)
+        or (problem.balance is not None and problem.balance.coefficient)
     ):
         return None
-    k_of = {pk: k for pk, k in model_vehicle.items()}
-    if problem.balance is not None and problem.balance.coefficient:
-        return None
+    n_nodes = len(node_loc)
+    node_service = node_service or [v.service for v in visits] + [0] * (n_nodes - len(visits))
+    reloads: list[list[int]] = [[] for _ in vehicles]
+    for j, k in enumerate(reload_vehicle):
+        reloads[k].append(first_reload + j)
+    node_of = {problem.visits[i].id: n for n, i in enumerate(visit_idx)}
+    frozen = frozenset(node_of[vid] for _, seq in problem.locked_sequences for vid in seq if vid in node_of)
+    full = ((0, horizon),)
     return _insertion.Context(
         visit_idx=list(visit_idx),
         time=time_matrix,
         lo=[v.windows[0].start if v.windows else 0 for v in visits],
-        hi=[v.windows[0].end if v.windows else horizon for v in visits],
+        hi=[v.windows[-1].end if v.windows else horizon for v in visits],
         demand=[v.demand for v in visits],
-        allowed=[frozenset(k_of[pk] for pk in allowed[i] if pk in k_of) for i in visit_idx],
+        allowed=[frozenset(model_vehicle[pk] for pk in allowed[i] if pk in model_vehicle) for i in visit_idx],
         starts=starts,
         ends=ends,
         shift=[(v.shift.start, v.shift.end) for v in vehicles],
@@ -319,6 +329,15 @@ def _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, 
         dist_from_start=[
             min(problem.distances[v.start][node_loc[i]] for v in vehicles) for i in range(len(visits))
         ],
+        wins=[tuple((w.start, w.end) for w in v.windows) or full for v in visits] + [full] * (n_nodes - len(visits)),
+        service=list(node_service),
+        brk=[(v.breaks[0].window.start, v.breaks[0].window.end, v.breaks[0].duration) if v.breaks else None
+             for v in vehicles],
+        cap=[tuple(v.capacity) for v in vehicles],
+        reloads=reloads,
+        start_reload=[any(v.initial_load()) for v in vehicles],
+        pen=[float(v.penalty) if v.penalty is not None else float("inf") for v in visits],
+        frozen=frozen,
     )
 
 
@@ -680,7 +699,8 @@ def run(
         assignment = _ruin_and_recreate(
             routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member, watch,
             _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, node_loc, starts, ends,
-                          time_matrix, cost_mats, horizon, bool(bad_locs or reload_vehicle)),
+                          time_matrix, cost_mats, horizon, bool(bad_locs), node_service, first_reload,
+                          reload_vehicle),
         )
 
     intervals_by_name = {}
