@@ -100,6 +100,7 @@ class DayProblem:
 
 def _relay_candidates(
     day: dt.date, settings: Settings, *, session: Session, keep: Callable[[RelayPoint], bool] | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[list[Candidate], list[Excluded], dict[str, FillForecast], dict[str, RelayPoint]]:
     """Every active relay point open on ``day`` (those ``keep`` accepts), with its forecast stock; the
     horizon rule decides later."""
@@ -108,7 +109,7 @@ def _relay_candidates(
     rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all())
     if keep is not None:  # one region of many: only its relay points are forecast
         rps = [rp for rp in rps if keep(rp)]
-    forecasts = forecast_relay_points(rps, now=utcnow())
+    forecasts = forecast_relay_points(rps, now=now or utcnow())
     by_key = {f"rp:{rp.id}": rp for rp in rps}
     for rp in rps:
         forecast = forecasts[rp.id]
@@ -189,12 +190,14 @@ def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) ->
 
 def build_day(
     day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session,
-    regions: Collection[str] | None = None,
+    regions: Collection[str] | None = None, now: dt.datetime | None = None,
 ) -> DayProblem:
     """Turn the database state for ``day`` into a solver problem.
 
     Every van starts and ends at its own depot. With ``regions``, only those regions' depots, their
-    vans and crews, and the visits nearest to their depots (see ``dispatch/regions.py``)."""
+    vans and crews, and the visits nearest to their depots (see ``dispatch/regions.py``). ``now``
+    (default: the clock) is when the relay points' stock is forecast from: a fixed one makes the
+    same database give the same problem whenever it is built (``scripts/bench_days.py``)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
@@ -221,6 +224,7 @@ def build_day(
     relay, excluded, forecasts, relay_points = _relay_candidates(
         day, settings, session=session,
         keep=None if regions is None else lambda rp: regions_mod.in_regions(rp.lat, rp.lon, depots_all, regions),
+        now=now,
     )
     # --- availability: paused, closed, the host's no-visit weekday or weekly maximum: not visited ---
     blocks = {f"rp:{i}": b for i, b in availability.relay_point_blocks(
@@ -321,6 +325,13 @@ def build_day(
     )
 
 
+def solve_options(settings: Settings, time_limit_s: float, seed: int | None = None) -> solver.SolveOptions:
+    """The solver options a day's plan is made with (``plan_day``, and ``scripts/bench_days.py``,
+    which measures the product's own path)."""
+    return solver.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
+                               solution_limit=settings.solve_solution_limit)
+
+
 def _at(day: dt.date, seconds: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
 
@@ -362,11 +373,7 @@ def plan_day(
     _ensure_not_published(day, session=session)
     day_problem = build_day(day, settings, network, session=session)
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
-    solution = solver.solve(
-        day_problem.problem,
-        solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
-                            solution_limit=settings.solve_solution_limit),
-    )
+    solution = solver.solve(day_problem.problem, solve_options(settings, limit, seed))
     _clear_drafts(day, session=session)
     return _store(day_problem, solution, limit, session=session)
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from .routestate import INF, RouteState
 
 _INF = float("inf")
+_HUGE = 10**11  # penalties at or above this are those of mandatory visits (model._LNS_PENALTY)
 
 
 @dataclass
@@ -349,7 +350,9 @@ def search(
         progress = min(1.0, (_t.time() - t_start) / span)
         if cost < best_cost:
             best, best_cost = [list(r) for r in cand], cost
-        if cost < cur_cost or cost <= best_cost * (1 + thr0 * (1 - progress)):
+        # the threshold is relative to the plan's own cost, not to the huge penalties of mandatory
+        # visits left out (with one out, thr0 of it would accept any detour)
+        if cost < cur_cost or cost <= best_cost + thr0 * (1 - progress) * (best_cost % _HUGE):
             cur, cur_cost = cand, cost
     if polished_at != best_cost:
         res = polish(best)
