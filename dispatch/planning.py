@@ -7,6 +7,7 @@ and replaces the previous draft for that date. Services flush, never commit.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -329,7 +330,17 @@ def solve_options(settings: Settings, time_limit_s: float, seed: int | None = No
     """The solver options a day's plan is made with (``plan_day``, and ``scripts/bench_days.py``,
     which measures the product's own path)."""
     return solver.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
-                               solution_limit=settings.solve_solution_limit)
+                               solution_limit=settings.solve_solution_limit, workers=solve_workers(settings))
+
+
+def solve_workers(settings: Settings) -> int:
+    """``Settings.solve_workers``, 0 (auto) resolved: both cores of a two-core machine, one search with a
+    solution limit (reproducible plans) or on a single core."""
+    if settings.solve_workers:
+        return settings.solve_workers
+    if settings.solve_solution_limit is not None:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _at(day: dt.date, seconds: int) -> dt.datetime:

@@ -4,7 +4,8 @@
 Each instance is a day built the way the product builds one: a database (SQLite, made here) holding a
 depot, vans and crews, relay points and home pickups, turned into a solver problem by
 ``dispatch.planning.build_day`` on the bundled Paris road graph, then solved by ``solver.solve`` with
-``dispatch.planning.solve_options`` (what ``dispatch plan`` uses: 1 worker, the configured seed).
+``dispatch.planning.solve_options`` (what ``dispatch plan`` uses, the configured seed) with
+``solve_workers=1``: one process, the figures of one core.
 
 Instances (fixed seeds, fixed day and forecast time, so the same problem every run):
 
@@ -251,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     from dispatch.network import get_network
     from dispatch.settings import Settings
 
-    settings = Settings(database_url="sqlite://")
+    settings = Settings(database_url="sqlite://", solve_workers=1)  # one process: see the module doc
     network = get_network(settings)
     if args.rebuild_references:
         rebuild_references(args.instances, settings, network, args.reference_limit, args.reference_seeds,

@@ -203,3 +203,13 @@ def test_labels_of_an_impossible_break_make_the_route_infeasible():
     assert not insertion._state(ctx, 0, [0]).ok
     assert insertion._state(ctx, 0, []).ok  # ... an unused van takes no break
     assert INF > 10**12
+
+
+def test_two_workers_on_a_real_day_give_a_checked_plan():
+    """The portfolio (``Settings.solve_workers`` = 2 on a two-core machine) on a day with breaks and
+    unloading trips: both members run the fast search; the plan kept passes the checker."""
+    p = day_problem(random.Random(7), n_vis=25, n_veh=3)
+    s = solve(p, SolveOptions(time_limit_s=3.0, seed=2, workers=2))
+    assert check(p, s) == []
+    served = [vid for r in s.routes for vid in r.visit_ids]
+    assert sorted(served + [u.id for u in s.unassigned]) == sorted(v.id for v in p.visits)
