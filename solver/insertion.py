@@ -95,16 +95,18 @@ def _state(ctx: Context, k: int, visits: list[int]) -> RouteState:
 
 
 def recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random, blink: float = 0.01,
-             near: list[list[int]] | None = None) -> list[list[int]]:
+             near: list[list[int]] | None = None, first: frozenset[int] = frozenset()) -> list[list[int]]:
     """Insert ``removed`` into ``routes`` (visit nodes per model vehicle, start/end excluded);
     returns the new routes. Visits without a feasible position are left out. With ``near`` (per
     visit node, its nearest visit nodes), a visit is first tried only in the routes serving one of
-    them (and the empty ones), and in every route only when none of those has room for it."""
-    return [st.seq[1:-1] for st in _recreate(ctx, routes, removed, rng, blink, near)]
+    them (and the empty ones), and in every route only when none of those has room for it. The
+    visits in ``first`` (mandatory ones left out so far) are inserted before the others."""
+    return [st.seq[1:-1] for st in _recreate(ctx, routes, removed, rng, blink, near, first)]
 
 
 def _recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random,
-              blink: float = 0.01, near: list[list[int]] | None = None) -> list[RouteState]:
+              blink: float = 0.01, near: list[list[int]] | None = None,
+              first: frozenset[int] = frozenset()) -> list[RouteState]:
     if len(ctx.cache) > 20_000:
         ctx.cache.clear()
     states = [_state(ctx, k, r) for k, r in enumerate(routes)]
@@ -118,6 +120,8 @@ def _recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: ra
         order.sort(key=lambda u: (-ctx.dist_from_start[u], rng.random()))
     else:
         order.sort(key=lambda u: (ctx.dist_from_start[u], rng.random()))
+    if first:
+        order.sort(key=lambda u: u not in first)  # stable: the chosen order within both groups
     route_of = {v: st.k for st in states for v in st.seq[1:-1]} if near is not None else None
     empty = {st.k for st in states if len(st.seq) == 2}
     for u in order:
@@ -329,11 +333,19 @@ def search(
         movable = [u for r in cur for u in r if u < n_vis and u not in frozen]
         if len(movable) < 3:
             break
-        seed = rng.choice(movable)
+        # visits left out so far get another chance; a mandatory one left out is a ruin seed half of the
+        # time (its served neighbours removed to make room for it), and goes back in first
+        out = [u for u in range(n_vis) if u not in on and u not in frozen] if len(on) < n_vis else []
+        out_mandatory = [u for u in out if penalty[u] >= _HUGE]
         k = rng.randint(max(2, kmax // 3), kmax)
-        if rng.random() < string_share:
+        if out_mandatory and rng.random() < 0.5:
+            seed = rng.choice(out_mandatory)
+            removed = [u for u in near[seed] if u in on and u not in frozen][:k]
+        elif rng.random() < string_share:
+            seed = rng.choice(movable)
             removed = [u for u in _strings(cur, near[seed], k, rng) if u < n_vis and u not in frozen]
         else:
+            seed = rng.choice(movable)
             removed = [u for u in near[seed] if u in on and u not in frozen][:k]
         gone = set(removed)
         cand = [[u for u in r if u not in gone] for r in cur]
@@ -342,9 +354,7 @@ def search(
             cand[i] = tidy(ctx, i, cand[i])
         if not all(feasible(ctx, i, cand[i]) for i in touched):
             continue
-        # visits left out earlier get another chance
-        out = [u for u in range(n_vis) if u not in on and u not in frozen] if len(on) < n_vis else []
-        cand = recreate(ctx, cand, removed + out, rng, near=near_g)
+        cand = recreate(ctx, cand, removed + out, rng, near=near_g, first=frozenset(out_mandatory))
         iters += 1
         cost = total(cand)
         progress = min(1.0, (_t.time() - t_start) / span)
