@@ -199,16 +199,31 @@ def rebuild_references(names, settings, network, limit: float, seeds: int, path:
                       "objective": best["objective"], "served_mandatory": best["served_mandatory"],
                       "limit_s": f"{limit:g}", "seeds": seeds, "best_seed": seed,
                       "all_objectives": " ".join(str(r["objective"]) for _, r in runs),
-                      "made": dt.date.today().isoformat(), "command": command}
+                      "made": dt.date.today().isoformat(), "commit": _commit(), "command": command}
         print(json.dumps({"reference": name, **rows[name]}), flush=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         f.write("# Best plan of the product's path (build_day + dispatch plan's solver options, 1 worker) at a long\n"
                 "# limit over several seeds; made on a shared 2-core machine under load (see docs/notes/fast.md).\n")
-        w = csv.DictWriter(f, fieldnames=list(next(iter(rows.values()))))
+        fields: list[str] = []  # rows kept from an older file may lack a newer column
+        for row in rows.values():
+            fields += [k for k in row if k not in fields]
+        w = csv.DictWriter(f, fieldnames=fields, restval="")
         w.writeheader()
         for name in sorted(rows, key=lambda n: (n not in FAMILY, FAMILY.index(n) if n in FAMILY else 0, n)):
             w.writerow(rows[name])
+
+
+def _commit() -> str:
+    """The code the references were made with (short hash; "unknown" outside a git checkout)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             check=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
 
 
 def summary(lines: list[dict]) -> dict:

@@ -149,7 +149,6 @@ def _cheapest(ctx: Context, states: list[RouteState], u: int, rng: random.Random
     """The cheapest feasible way to serve visit ``u`` in ``states`` (each position skipped with
     probability ``blink``), cheaper than its penalty: (route state, position after which to
     insert, the nodes to insert there: ``[u]``, or ``u`` with an unloading stop) or None."""
-    t = ctx.time
     lo_u, hi_u, dem = ctx.lo[u], ctx.hi[u], ctx.demand[u]
     allowed = ctx.allowed[u]
     one = len(dem) == 1

@@ -12,7 +12,17 @@ import random
 import pytest
 from solver_testlib import ROOT  # noqa: F401  (puts the repo on sys.path)
 
-from solver import Break, Problem, SolveOptions, TimeWindow, Vehicle, Visit, check, insertion, solve
+from solver import (
+    Break,
+    Problem,
+    SolveOptions,
+    TimeWindow,
+    Vehicle,
+    Visit,
+    check,
+    insertion,
+    solve,
+)
 from solver.routestate import INF
 
 
