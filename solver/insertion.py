@@ -201,25 +201,28 @@ def _fits_load(load: tuple[int, ...], dem: tuple[int, ...], room: tuple[int, ...
 def _with_reload(ctx: Context, st: RouteState, p: int, u: int, r: int, bound: float, rng: random.Random,
                  blink: float) -> tuple[int, list[int]] | None:
     """The cheaper of ``u`` then unloading stop ``r``, or ``r`` then ``u``, between positions ``p``
-    and ``p + 1`` of ``st``, if feasible and cheaper than ``bound``: (extra cost, nodes)."""
+    and ``p + 1`` of ``st``, if feasible and cheaper than ``bound``: (extra cost, nodes). Costs are
+    compared first (cheap), loads and times only for a candidate that would be the best."""
     k, seq, c = st.k, st.seq, ctx.cost[st.k]
     a, b = seq[p], seq[p + 1]
+    base = st.arcs[p]
+    after = c[a][u] + c[u][r] + c[r][b] - base  # u, then unload
+    before = c[a][r] + c[r][u] + c[u][b] - base  # unload, then u
+    if after >= bound and before >= bound:
+        return None
     dem, cap = ctx.demand[u], ctx.cap[k]
     seg = st.segid[p]
-    room = ctx.room[k] if seg == 0 else cap
     load, pre = st.seg_load[seg], st.pre[p]
-    rest = tuple(x - y for x, y in zip(load, pre))  # what the segment collects after position p
     out = None
     # u, then unload (not twice in a row: OR-Tools has no arc reload -> reload)
-    if not ctx.is_reload[b] and _fits_load(pre, dem, room) and all(x <= y for x, y in zip(rest, cap)):
-        delta = c[a][u] + c[u][r] + c[r][b] - st.arcs[p]
-        if delta < bound and st.fits_time(ctx, p, [u, r]) and not (blink and rng.random() < blink):
-            out, bound = (delta, [u, r]), delta
+    if after < bound and not ctx.is_reload[b] and _fits_load(pre, dem, ctx.room[k] if seg == 0 else cap) \
+            and st.fits_time(ctx, p, [u, r]) and not (blink and rng.random() < blink):
+        out, bound = (after, [u, r]), after
     # unload, then u (not first thing in the day unless the van starts loaded)
-    if not ctx.is_reload[a] and (p > 0 or ctx.start_reload[k]) and _fits_load(rest, dem, cap):
-        delta = c[a][r] + c[r][u] + c[u][b] - st.arcs[p]
-        if delta < bound and st.fits_time(ctx, p, [r, u]) and not (blink and rng.random() < blink):
-            out = (delta, [r, u])
+    if before < bound and not ctx.is_reload[a] and (p > 0 or ctx.start_reload[k]) \
+            and all(x - y + z <= w for x, y, z, w in zip(load, pre, dem, cap)) \
+            and st.fits_time(ctx, p, [r, u]) and not (blink and rng.random() < blink):
+        out = (before, [r, u])
     return out
 
 
@@ -308,6 +311,9 @@ def search(
     near_g = [nb[:granular] for nb in near] if granular else None
     frozen = ctx.frozen
     cur = [list(r) for r in routes]
+    out = [u for u in range(n_vis) if u not in {v for r in cur for v in r} and u not in ctx.frozen]
+    if out:  # a first solution cut short (or none): insert what is left out, the mandatory visits first
+        cur = recreate(ctx, cur, out, rng, blink=0.0, first=frozenset(u for u in out if penalty[u] >= _HUGE))
     cur_cost = total(cur)
     best, best_cost = [list(r) for r in cur], cur_cost
     t_start = _t.time()

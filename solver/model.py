@@ -684,8 +684,20 @@ def run(
         assignment = initial
     else:  # (params: the whole time, as without a plan)
         assignment = routing.SolveFromAssignmentWithParameters(initial, params) or initial
-    if lns and deadline - _time.time() > 0.1 and not watch.stopped and (
+    fast = (
+        _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, node_loc, starts, ends,
+                      time_matrix, cost_mats, horizon, bool(bad_locs), node_service, first_reload, reload_vehicle)
+        if lns and _os.environ.get("SOLVER_LNS_MODE", "py") == "py" else None
+    )
+    if fast is not None and deadline - _time.time() > 0.1 and not watch.stopped and (
         assignment is None or _served(routing, manager, assignment, n_vis) < min(3, n_vis)
+    ):
+        # No first solution within the first part of the time (a short limit, or a busy machine): the
+        # Python search builds one itself by cheapest insertions, from the empty plan (valid while
+        # every visit is optional), far faster than OR-Tools' construction.
+        assignment = routing.ReadAssignmentFromRoutes([[] for _ in range(n_veh)], True) or assignment
+    if lns and deadline - _time.time() > 0.1 and not watch.stopped and (
+        assignment is None or (fast is None and _served(routing, manager, assignment, n_vis) < min(3, n_vis))
     ):
         # No first solution within the first part of the time, or one cut short (the construction stopped
         # by the time limit leaves the rest of the visits out, and ruin-and-recreate needs served visits to
@@ -697,11 +709,7 @@ def run(
         return RawResult(False, [], list(visit_idx))
     if lns:
         assignment = _ruin_and_recreate(
-            routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member, watch,
-            _fast_context(problem, vehicles, visits, visit_idx, allowed, model_vehicle, node_loc, starts, ends,
-                          time_matrix, cost_mats, horizon, bool(bad_locs), node_service, first_reload,
-                          reload_vehicle),
-        )
+            routing, manager, assignment, problem, options, n_vis, node_loc, deadline, member, watch, fast)
 
     intervals_by_name = {}
     if break_vars:
