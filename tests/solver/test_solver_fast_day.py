@@ -223,3 +223,24 @@ def test_two_workers_on_a_real_day_give_a_checked_plan():
     assert check(p, s) == []
     served = [vid for r in s.routes for vid in r.visit_ids]
     assert sorted(served + [u.id for u in s.unassigned]) == sorted(v.id for v in p.visits)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_search_builds_a_plan_from_nothing(seed):
+    """With no first solution (OR-Tools' construction out of time), the search starts from the empty
+    plan and inserts every visit it can, mandatory ones first: a feasible plan serving visits (before,
+    it returned the empty plan unchanged)."""
+    import time
+
+    ctx = _tiny_context(random.Random(seed))
+    ctx.shift[0] = (0, 400)
+    ctx.brk[0] = None
+    ctx.cache.clear()
+    big = 10**12
+    penalty = [big] * 6
+    near = [sorted(range(6), key=lambda j, u=u: ctx.cost[0][u][j]) for u in range(6)]
+    routes, cost, _ = insertion.search(ctx, [[]], penalty, near, random.Random(seed), time.time() + 0.2,
+                                       polish=lambda routes, limit=None: None)
+    served = [u for u in routes[0] if u < 6]
+    assert served and insertion.feasible(ctx, 0, routes[0])
+    assert cost == insertion._state(ctx, 0, routes[0]).cost + big * (6 - len(served))
