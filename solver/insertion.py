@@ -311,10 +311,19 @@ def search(
     near_g = [nb[:granular] for nb in near] if granular else None
     frozen = ctx.frozen
     cur = [list(r) for r in routes]
+    mandatory = frozenset(u for u in range(n_vis) if penalty[u] >= _HUGE)
     out = [u for u in range(n_vis) if u not in {v for r in cur for v in r} and u not in ctx.frozen]
     if out:  # a first solution cut short (or none): insert what is left out, the mandatory visits first
-        cur = recreate(ctx, cur, out, rng, blink=0.0, first=frozenset(u for u in out if penalty[u] >= _HUGE))
+        cur = recreate(ctx, cur, out, rng, blink=0.0, first=mandatory)
     cur_cost = total(cur)
+    # The same cheapest insertions from scratch (only the locked visits kept) often start better than
+    # OR-Tools' first solution on real days (optional visits, unloading trips): keep the better start.
+    base = [[u for u in r if u in ctx.frozen] for r in cur]
+    if all(feasible(ctx, k, r) for k, r in enumerate(base)):
+        scratch = recreate(ctx, base, [u for u in range(n_vis) if u not in ctx.frozen], rng, blink=0.0,
+                           first=mandatory)
+        if total(scratch) < cur_cost:
+            cur, cur_cost = scratch, total(scratch)
     best, best_cost = [list(r) for r in cur], cur_cost
     t_start = _t.time()
     span = max(1e-3, deadline - t_start)

@@ -402,10 +402,16 @@ def _python_lns(routing, manager, assignment, problem, options, params, fast, n_
         if best["cost"] > cost:  # the descent failed: restore the plan as it is
             params.solution_limit = 1
             polish(routes, 1.0)
+    if best["cost"] > cost:
+        # Still not transferred (every descent ran out of time: a large day on a busy CPU): OR-Tools
+        # restores the plan by propagation alone, no time limit, and refuses it if it is infeasible.
+        restored = routing.ReadAssignmentFromRoutes([[manager.NodeToIndex(n) for n in r] for r in routes], True)
+        if restored is not None and restored.ObjectiveValue() < best["cost"]:
+            best["assignment"], best["cost"] = routing.solver().Assignment(restored), restored.ObjectiveValue()
     if options.log_search or _os.environ.get("SOLVER_LNS_LOG"):
         import sys
 
-        print(f"python lns member: {iters} iterations, best {best['cost']}", file=sys.stderr)
+        print(f"python lns member: {iters} iterations, best {best['cost']} (python {cost})", file=sys.stderr)
     return best["assignment"]
 
 
