@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     celery_queue: str = "dispatch"
     # Stop the solver after this many improving solutions (reproducible plans); None: time limit only.
     solve_solution_limit: int | None = Field(default=None, ge=1)
+    # Searches run side by side when planning a day (each in its own process, the best plan kept):
+    # 0 = as many as the machine has cores, up to 2 (1 on a one-core machine, and 1 with a solution
+    # limit, whose plans must be reproducible). A plan then costs about this many times its time limit in CPU.
+    solve_workers: int = Field(default=0, ge=0, le=8)
     # Signs the crews' round links. Unset: generated once into var/secret_key (mode 600).
     secret_key: SecretStr | None = None
     # Public address of this service, used in links and QR codes printed on manifests and posters.

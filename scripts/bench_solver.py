@@ -3,8 +3,12 @@
 
 For each instance, sequentially (never two solvers at once):
 
-1. OUR solver, in a subprocess ``python -m solver INSTANCE --time-limit S --seed N --json`` (the way a
-   user runs it; the wall time includes Python start-up, reading the instance and building the model).
+1. OUR solver, in a subprocess ``python -m solver INSTANCE --time-limit S --seed N --workers W --json`` (the
+   way a user runs it; the wall time includes Python start-up, reading the instance and building the model).
+   The headline table is at equal CPU: ``--workers`` first value (default 1: one process) against PyVRP,
+   which runs in one thread; further values (``--workers 1 2``) add a second, labelled table (W processes,
+   so about W times PyVRP's CPU). CPU seconds are reported for both sides (ours: the child process and
+   its own children, from ``getrusage``; PyVRP: ``process_time`` of this process around its solve).
    Its routes are re-checked here by ``verify_routes`` from the raw instance (``vrplib.read_instance``);
    the cost it reports is not trusted.
 2. PyVRP (benchmark-only dependency, imported lazily; ``--skip-pyvrp`` skips it) with the same conventions
@@ -34,6 +38,7 @@ customers (X-n101 .. X-n303, i.e. X instances up to 500 customers) median <= 2 %
 
     .venv/bin/python scripts/bench_solver.py --out bench.md                 # everything (~40 min)
     .venv/bin/python scripts/bench_solver.py --instances C101 X-n101-k25 --time-limit 30 --json
+    .venv/bin/python scripts/bench_solver.py --instances C101 R201 X-n101-k25 --workers 1 2 --out partial.md
     .venv/bin/python scripts/bench_solver.py --instances 'data/benchmarks/solomon/R1*.txt' --skip-pyvrp
     .venv/bin/python scripts/bench_solver.py --instances R204 RC103 --skip-pyvrp --search-params wide.toml
 """
@@ -220,10 +225,12 @@ def gap(cost: float | None, ref: float | None) -> float | None:
 # --------------------------------------------------------------------------------------------------------
 
 
-def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path | None = None) -> dict:
-    """``python -m solver`` in a subprocess; returns routes, reported cost, wall and CPU seconds.
-    ``search_params``: a ``SearchParams`` file passed on (``--search-params``, tuning experiments)."""
-    cmd = [sys.executable, "-m", "solver", str(inst.path), "--time-limit", f"{time_limit:g}", "--seed", str(seed), "--json"]
+def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path | None = None, workers: int = 1) -> dict:
+    """``python -m solver --workers W`` in a subprocess; returns routes, reported cost, wall and CPU
+    seconds (the child and its own children: with W > 1, the portfolio's processes). ``search_params``: a
+    ``SearchParams`` file passed on (``--search-params``, tuning experiments)."""
+    cmd = [sys.executable, "-m", "solver", str(inst.path), "--time-limit", f"{time_limit:g}", "--seed", str(seed),
+           "--workers", str(workers), "--json"]
     if search_params is not None:
         cmd += ["--search-params", str(search_params)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -391,7 +398,8 @@ def bench_one(path: Path, args, refs: dict[str, float]) -> dict:
         "reference": ref,
         "load_before": round(os.getloadavg()[0], 2),
     }
-    ours = run_ours(inst, limit, args.seed, args.search_params)
+    row["ours_workers"] = args.workers[0]
+    ours = run_ours(inst, limit, args.seed, args.search_params, args.workers[0])
     row["ours_wall_s"] = round(ours["wall_s"], 2)
     row["ours_cpu_s"] = round(ours["cpu_s"], 2) if "cpu_s" in ours else None
     if "error" in ours:
@@ -435,8 +443,25 @@ def bench_one(path: Path, args, refs: dict[str, float]) -> dict:
     for key in ("ours_gap", "pyvrp_gap"):
         if row.get(key) is not None:
             row[key] = round(row[key], 3)
+    row["ratio"] = _ratio(row.get("ours_cost"), row.get("pyvrp_cost"), row.get("ours_feasible"), row.get("pyvrp_feasible"))
+    for w in args.workers[1:]:  # the second table: our solver with more processes (more CPU than PyVRP)
+        more = run_ours(inst, limit, args.seed, w)
+        cost, violations = verify_routes(inst, more["routes"]) if "error" not in more else (None, [more["error"]])
+        row[f"ours_w{w}"] = {
+            "cost": None if cost is None else round(cost, 6), "feasible": not violations,
+            "gap": None if violations or cost is None else round(gap(cost, ref) or 0.0, 3) if ref else None,
+            "wall_s": round(more["wall_s"], 2), "cpu_s": round(more.get("cpu_s", 0.0), 2),
+            "ratio": _ratio(cost, row.get("pyvrp_cost"), not violations, row.get("pyvrp_feasible")),
+        }
     row["load_after"] = round(os.getloadavg()[0], 2)
     return row
+
+
+def _ratio(ours, theirs, ours_ok, theirs_ok) -> float | None:
+    """Our cost / PyVRP's (both feasible), 4 decimals."""
+    if ours is None or theirs is None or not ours_ok or not theirs_ok or not theirs:
+        return None
+    return round(ours / theirs, 4)
 
 
 def _gaps(rows: list[dict], key: str) -> list[float]:
@@ -454,7 +479,7 @@ def summarise(rows: list[dict], skip_pyvrp: bool) -> dict:
     sol = [r for r in rows if r["set"] == "solomon"]
     x_mid = [r for r in rows if r["set"] == "x" and r["customers"] <= X_LARGE_CUSTOMERS]
     x1001 = [r for r in rows if r["instance"] == "X-n1001-k43"]
-    s: dict = {"summary": True, "instances": len(rows)}
+    s: dict = {"summary": True, "instances": len(rows), "ours_workers": rows[0]["ours_workers"] if rows else 1}
     for who in ("ours",) + (() if skip_pyvrp else ("pyvrp",)):
         key = f"{who}_gap"
         g_sol, g_x = _gaps(sol, key), _gaps(x_mid, key)
@@ -467,6 +492,10 @@ def summarise(rows: list[dict], skip_pyvrp: bool) -> dict:
         s[f"{who}_x_n1001_gap"] = g1001[0] if g1001 else None
         s[f"{who}_infeasible"] = sum(1 for r in rows if r.get(f"{who}_feasible") is False)
     s["ours_solomon_infeasible"] = sum(1 for r in sol if r["ours_feasible"] is False)
+    for name, group in (("solomon", sol), ("x_mid", x_mid), ("x_n1001", x1001)):  # ours / PyVRP, equal CPU
+        ratios = [r["ratio"] for r in group if r.get("ratio") is not None]
+        s[f"ratio_{name}_median"] = statistics.median(ratios) if ratios else None
+        s[f"ratio_{name}_worst"] = max(ratios) if ratios else None
     checks = []
     if sol:
         checks.append(("Solomon feasible on every instance", s["ours_solomon_infeasible"] == 0,
@@ -510,8 +539,17 @@ def _feas(v) -> str:
 
 TABLE_HEAD = (
     "| instance | cust. | limit s | ours cost | ours feasible | violations | PyVRP cost | reference "
-    "| ours gap % | PyVRP gap % | ours wall s | PyVRP wall s |"
+    "| ours gap % | PyVRP gap % | ours / PyVRP | ours wall s | PyVRP wall s | ours CPU s | PyVRP CPU s |"
 )
+WORKERS_HEAD = "| instance | workers | ours cost | feasible | ours gap % | ours / PyVRP (1 thread) | wall s | CPU s |"
+
+
+def workers_rows(r: dict) -> list[str]:
+    out = []
+    for key, w in sorted((k, v) for k, v in r.items() if k.startswith("ours_w") and isinstance(v, dict)):
+        out.append(f"| {r['instance']} | {key[6:]} | {_num(w['cost'])} | {_feas(w['feasible'])} "
+                   f"| {_num(w['gap'], '{:+.2f}')} | {_num(w['ratio'], '{:.4f}')} | {_num(w['wall_s'])} | {_num(w['cpu_s'])} |")
+    return out
 
 
 def table_row(r: dict) -> str:
@@ -525,7 +563,8 @@ def table_row(r: dict) -> str:
     return (
         f"| {r['instance']} | {r['customers']} | {r['time_limit']:g} | {_num(r['ours_cost'])} | {_feas(r['ours_feasible'])} "
         f"| {viol} | {py} | {_num(r['reference'])} | {_num(r['ours_gap'], '{:+.2f}')} "
-        f"| {_num(r['pyvrp_gap'], '{:+.2f}')} | {_num(r['ours_wall_s'])} | {_num(r['pyvrp_wall_s'])} |"
+        f"| {_num(r['pyvrp_gap'], '{:+.2f}')} | {_num(r.get('ratio'), '{:.4f}')} | {_num(r['ours_wall_s'])} "
+        f"| {_num(r['pyvrp_wall_s'])} | {_num(r.get('ours_cpu_s'))} | {_num(r.get('pyvrp_cpu_s'))} |"
     )
 
 
@@ -538,6 +577,11 @@ def summary_lines(s: dict, skip_pyvrp: bool) -> list[str]:
             f"({s[f'{who}_x_mid_n']} instances); X-n1001-k43 gap {_pct(s[f'{who}_x_n1001_gap'])}; "
             f"infeasible {s[f'{who}_infeasible']}"
         )
+    if not skip_pyvrp:
+        for name, label in (("solomon", "Solomon"), ("x_mid", "X 100-300"), ("x_n1001", "X-n1001-k43")):
+            if s.get(f"ratio_{name}_median") is not None:
+                lines.append(f"ours / PyVRP on {label} (ours {s.get('ours_workers', 1)} process, PyVRP 1 thread, same "
+                             f"limit): median {s[f'ratio_{name}_median']:.4f}, worst {s[f'ratio_{name}_worst']:.4f}")
     for t in s["targets"]:
         lines.append(f"target {'MET   ' if t['met'] else 'MISSED'} {t['target']}: {t['value']}")
     full = s.get("full_set")
@@ -556,16 +600,20 @@ def write_markdown(path: Path, rows: list[dict], s: dict, args, started: str) ->
         "# Solver benchmark",
         "",
         f"Run {started}; `--time-limit {args.time_limit:g} --x-large-time-limit {args.x_large_time_limit:g} "
-        f"--seed {args.seed}`{' --skip-pyvrp' if args.skip_pyvrp else ''}"
+        f"--seed {args.seed} --workers {' '.join(map(str, args.workers))}`{' --skip-pyvrp' if args.skip_pyvrp else ''}"
         f"{f'; search parameters {args.search_params}: {args.search_params.read_text().strip()}' if args.search_params else ''}; "
-        f"{versions}; "
-        f"{os.cpu_count()} CPUs; load average before/after each run in the JSON output.",
+        f"{versions}; {os.cpu_count()} CPUs; load average before/after each run in the JSON output.",
+        "",
+        f"## Equal CPU: ours {args.workers[0]} process, PyVRP 1 thread, same time limit",
         "Costs recomputed from the raw instance by `verify_routes` (not the solvers' own figures). "
         "Gap % = (cost - reference) / reference; infeasible counts as an infinite gap in medians.",
         "",
         TABLE_HEAD,
-        "|" + "---|" * 12,
+        "|" + "---|" * 15,
         *(table_row(r) for r in rows),
+        "",
+        *(["", "## Our solver with more processes (more CPU than PyVRP's one thread)", "", WORKERS_HEAD,
+            "|" + "---|" * 8, *(x for r in rows for x in workers_rows(r))] if len(args.workers) > 1 else []),
         "",
         "## Summary",
         "",
@@ -596,6 +644,9 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"seconds for instances above {X_LARGE_CUSTOMERS} customers (default 60)")
     ap.add_argument("--seed", type=int, default=1, help="seed for both solvers (default 1)")
     ap.add_argument("--skip-pyvrp", action="store_true", help="run only our solver")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1],
+                    help="our solver's processes: the first one for the headline table (default 1, PyVRP runs in "
+                         "one thread), any further ones in a second, labelled table, e.g. --workers 1 2")
     ap.add_argument("--json", action="store_true", help="one JSON line per instance on stdout (summary on stderr)")
     ap.add_argument("--search-params", type=Path, default=None, metavar="FILE",
                     help="JSON / TOML file of SearchParams fields, passed to python -m solver (tuning experiments)")
@@ -608,6 +659,8 @@ def main(argv: list[str] | None = None) -> int:
         if probe.returncode != 0:
             print(f"error: --search-params: {probe.stderr.strip().splitlines()[-1]}", file=sys.stderr)
             return 2
+    if min(args.workers) < 1:
+        ap.error("--workers: at least 1")
 
     paths = resolve_instances(args.instances)
     refs = read_references()
@@ -629,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(row), flush=True)
         else:
             print(table_row(row), flush=True)
+            for line in workers_rows(row):
+                print(line, flush=True)
     s = summarise(rows, args.skip_pyvrp)
     print("", file=info)
     for line in summary_lines(s, args.skip_pyvrp):

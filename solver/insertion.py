@@ -1,20 +1,25 @@
-"""The "recreate" half of ruin-and-recreate for simple models, in pure Python (no OR-Tools).
+"""The "recreate" half of ruin-and-recreate, in pure Python (no OR-Tools), and the search loop.
 
-Given the kept routes (visit nodes per vehicle) and the removed visits, put every removed visit
-back at its cheapest feasible position (capacity, one time window, shift), one after the other
-in a random order (SISR-style: random / largest demand / farthest from the start / closest),
-skipping each candidate position with a small "blink" probability; optionally (``near``) looking
-first only in the routes that serve one of the visit's nearest visits. The result is a complete plan
-that ``model.py`` hands to OR-Tools for a short greedy descent: far fewer moves than letting the
-local search re-insert the visits one improving move at a time.
+Given the kept routes (nodes per vehicle) and the removed visits, put every removed visit back at
+its cheapest feasible position, one after the other in a random order (SISR-style: random /
+largest demand / farthest from the start / closest), skipping each candidate position with a small
+"blink" probability; optionally (``near``) looking first only in the routes that serve one of the
+visit's nearest visits. Where a visit no longer fits a van's load, it may go in together with one
+of the van's unused unloading stops (just before or just after it). An optional visit goes in only
+where it costs less than its penalty. The result is a complete plan that ``model.py`` hands to
+OR-Tools for a short greedy descent, which also re-validates it: OR-Tools rebuilds the times and
+the break of every route, so a plan this module got wrong can never come out of the solver.
 
-Only used when the model has no breaks, reloads, locked sequences, work-time limits, several
-windows per visit or unreachable arcs (``model._simple_model``): there, capacity + a single window
-+ the shift are the whole feasibility story, so the repaired plan is always a valid assignment. A
-visit with no feasible position stays out (the descent may still insert it).
+Feasibility (``routestate.py``) covers what a real day has: capacity with unloading trips
+(``max_reloads`` reload nodes per van, each emptying it; ``start_load`` on board at a mid-day
+start), several windows per visit, one lunch break per van (taken in any leg, as OR-Tools and
+``check.py`` do), shifts, vehicle restrictions (skills, locks). Visits of a locked sequence are
+``frozen``: never removed, never re-inserted, so their order stays as the first solution made it.
+``model._fast_context`` says which models this covers (not: several breaks per van, work-time
+limits, fair-work balancing, unreachable arcs).
 
 Time semantics are the model's: the time at a node is its service start; going from node a to b
-takes ``time[a][b]`` (service of a + travel); a node's time must lie in ``[lo, hi]``; waiting is free.
+takes ``time[a][b]`` (service of a + travel); waiting is free.
 """
 
 from __future__ import annotations
@@ -23,86 +28,102 @@ import random
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+from .routestate import INF, RouteState
+
 _INF = float("inf")
+_HUGE = 10**11  # penalties at or above this are those of mandatory visits (model._LNS_PENALTY)
 
 
 @dataclass
 class Context:
     visit_idx: list[int]  # visit node -> index into problem.visits
     time: list[list[int]]  # node x node: service(a) + travel(a, b)
-    lo: list[int]  # per visit node: window start (0 without a window)
-    hi: list[int]  # per visit node: window end (horizon without a window)
+    lo: list[int]  # per visit node: first window start (0 without a window)
+    hi: list[int]  # per visit node: last window end (horizon without a window)
     demand: list[tuple[int, ...]]  # per visit node
     allowed: list[frozenset[int]]  # per visit node: model vehicles that may serve it
     starts: list[int]  # per model vehicle: start node
     ends: list[int]  # per model vehicle: end node
     shift: list[tuple[int, int]]  # per model vehicle
-    room: list[tuple[int, ...]]  # per model vehicle: capacity - start load
+    room: list[tuple[int, ...]]  # per model vehicle: capacity - start load (before the first unloading)
     fixed: list[int]  # per model vehicle: fixed cost
     cost: list[list[list[int]]]  # per model vehicle: node x node arc cost
     dist_from_start: list[int]  # per visit node: a distance used to sort (far / close)
-    # (vehicle, visits) -> route state (earliest / latest times, load), reused across iterations
+    # --- the real day's model (defaults: none of it) ---
+    wins: list[tuple[tuple[int, int], ...]] = field(default_factory=list)  # per node: windows (default lo/hi)
+    service: list[int] = field(default_factory=list)  # per node: service time (needed with breaks)
+    brk: list[tuple[int, int, int] | None] = field(default_factory=list)  # per vehicle: lunch break
+    cap: list[tuple[int, ...]] = field(default_factory=list)  # per vehicle: capacity after an unloading
+    reloads: list[list[int]] = field(default_factory=list)  # per vehicle: its unloading nodes
+    start_reload: list[bool] = field(default_factory=list)  # per vehicle: may unload before its first visit
+    pen: list[float] = field(default_factory=list)  # per visit node: penalty (INF: mandatory)
+    frozen: frozenset[int] = frozenset()  # visit nodes never removed nor re-inserted (locked sequences)
+    is_reload: list[bool] = field(default_factory=list)  # per node (derived)
+    # (vehicle, nodes) -> route state, reused across iterations
     cache: dict = field(default_factory=dict)
 
-
-class _RouteState:
-    __slots__ = ("k", "seq", "early", "late", "load", "arcs", "cost")
-
-    def __init__(self, ctx: Context, k: int, visits: list[int]) -> None:
-        self.k = k
-        self.seq = [ctx.starts[k], *visits, ctx.ends[k]]
-        self.refresh(ctx)
-
-    def refresh(self, ctx: Context) -> None:
-        seq, t = self.seq, ctx.time
-        s0, s1 = ctx.shift[self.k]
-        m = len(seq)
-        early = [0] * m
-        early[0] = s0
-        for p in range(1, m - 1):
-            u = seq[p]
-            early[p] = max(ctx.lo[u], early[p - 1] + t[seq[p - 1]][u])
-        early[m - 1] = max(s0, early[m - 2] + t[seq[m - 2]][seq[m - 1]])
-        late = [0] * m
-        late[m - 1] = s1
-        for p in range(m - 2, 0, -1):
-            u = seq[p]
-            late[p] = min(ctx.hi[u], late[p + 1] - t[u][seq[p + 1]])
-        late[0] = min(s1, late[1] - t[seq[0]][seq[1]])
-        self.early, self.late = early, late
-        dims = len(ctx.room[self.k])
-        self.load = tuple(sum(ctx.demand[u][d] for u in seq[1:-1]) for d in range(dims))
-        c = ctx.cost[self.k]
-        self.arcs = [c[a][b] for a, b in zip(seq, seq[1:])]  # arc cost after each position
-        # what the route costs in the objective (0 when empty, as in OR-Tools)
-        self.cost = ctx.fixed[self.k] + sum(self.arcs) if m > 2 else 0
+    def __post_init__(self) -> None:
+        n_nodes, n_vis, n_veh = len(self.time), len(self.lo), len(self.starts)
+        if not self.wins:
+            self.wins = [((a, b),) for a, b in zip(self.lo, self.hi)] + [((0, INF),)] * (n_nodes - n_vis)
+        if not self.service:
+            self.service = [0] * n_nodes
+        if not self.brk:
+            self.brk = [None] * n_veh
+        if not self.cap:
+            self.cap = list(self.room)
+        if not self.reloads:
+            self.reloads = [[] for _ in range(n_veh)]
+        if not self.start_reload:
+            self.start_reload = [False] * n_veh
+        if not self.pen:
+            self.pen = [_INF] * n_vis
+        self.is_reload = [False] * n_nodes
+        for nodes in self.reloads:
+            for r in nodes:
+                self.is_reload[r] = True
 
 
-def _state(ctx: Context, k: int, visits: list[int]) -> _RouteState:
+def _state(ctx: Context, k: int, visits: list[int]) -> RouteState:
     """The (cached) state of model vehicle ``k`` serving ``visits``; states are shared through the
     cache: replace, never mutate."""
     key = (k, tuple(visits))
     st = ctx.cache.get(key)
     if st is None:
-        st = ctx.cache[key] = _RouteState(ctx, k, visits)
+        st = ctx.cache[key] = RouteState(ctx, k, visits)
     return st
 
 
-def recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random, blink: float = 0.01,
-             near: list[list[int]] | None = None) -> list[list[int]]:
+def recreate(
+    ctx: Context,
+    routes: list[list[int]],
+    removed: list[int],
+    rng: random.Random,
+    blink: float = 0.01,
+    near: list[list[int]] | None = None,
+    first: frozenset[int] = frozenset(),
+) -> list[list[int]]:
     """Insert ``removed`` into ``routes`` (visit nodes per model vehicle, start/end excluded);
     returns the new routes. Visits without a feasible position are left out. With ``near`` (per
     visit node, its nearest visit nodes), a visit is first tried only in the routes serving one of
-    them (and the empty ones), and in every route only when none of those has room for it."""
-    return [st.seq[1:-1] for st in _recreate(ctx, routes, removed, rng, blink, near)]
+    them (and the empty ones), and in every route only when none of those has room for it. The
+    visits in ``first`` (mandatory ones left out so far) are inserted before the others."""
+    return [st.seq[1:-1] for st in _recreate(ctx, routes, removed, rng, blink, near, first)]
 
 
-def _recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: random.Random,
-              blink: float = 0.01, near: list[list[int]] | None = None) -> list[_RouteState]:
+def _recreate(
+    ctx: Context,
+    routes: list[list[int]],
+    removed: list[int],
+    rng: random.Random,
+    blink: float = 0.01,
+    near: list[list[int]] | None = None,
+    first: frozenset[int] = frozenset(),
+) -> list[RouteState]:
     if len(ctx.cache) > 20_000:
         ctx.cache.clear()
     states = [_state(ctx, k, r) for k, r in enumerate(routes)]
-    order = list(removed)
+    order = [u for u in removed if u not in ctx.frozen]
     how = rng.random()
     if how < 0.4:
         rng.shuffle(order)
@@ -112,99 +133,156 @@ def _recreate(ctx: Context, routes: list[list[int]], removed: list[int], rng: ra
         order.sort(key=lambda u: (-ctx.dist_from_start[u], rng.random()))
     else:
         order.sort(key=lambda u: (ctx.dist_from_start[u], rng.random()))
-    one_dim = all(len(r) == 1 for r in ctx.room)
+    if first:
+        order.sort(key=lambda u: u not in first)  # stable: the chosen order within both groups
     route_of = {v: st.k for st in states for v in st.seq[1:-1]} if near is not None else None
     empty = {st.k for st in states if len(st.seq) == 2}
     for u in order:
         if route_of is None:
-            best = _cheapest(ctx, states, u, rng, blink, one_dim)
+            best = _cheapest(ctx, states, u, rng, blink)
         else:
             ks = {route_of[v] for v in near[u] if v in route_of}
             ks |= empty
-            best = _cheapest(ctx, [states[k] for k in sorted(ks)], u, rng, blink, one_dim)
+            best = _cheapest(ctx, [states[k] for k in sorted(ks)], u, rng, blink)
             if best is None and len(ks) < len(states):
-                best = _cheapest(ctx, [st for st in states if st.k not in ks], u, rng, blink, one_dim)
+                best = _cheapest(ctx, [st for st in states if st.k not in ks], u, rng, blink)
         if best is not None:
-            st, p = best
-            visits = st.seq[1:-1]
-            visits.insert(p, u)
-            states[st.k] = _state(ctx, st.k, visits)
+            st, p, chain = best
+            nodes = st.seq[1:-1]
+            nodes[p:p] = chain
+            states[st.k] = _state(ctx, st.k, nodes)
             empty.discard(st.k)
             if route_of is not None:
                 route_of[u] = st.k
     return states
 
 
-def _cheapest(ctx: Context, states: list[_RouteState], u: int, rng: random.Random, blink: float,
-              one_dim: bool) -> tuple[_RouteState, int] | None:
-    """The cheapest feasible position of visit ``u`` in ``states`` (each position skipped with
-    probability ``blink``): (route state, position after which to insert) or None."""
-    t = ctx.time
+def _cheapest(
+    ctx: Context, states: list[RouteState], u: int, rng: random.Random, blink: float
+) -> tuple[RouteState, int, list[int]] | None:
+    """The cheapest feasible way to serve visit ``u`` in ``states`` (each position skipped with
+    probability ``blink``), cheaper than its penalty: (route state, position after which to
+    insert, the nodes to insert there: ``[u]``, or ``u`` with an unloading stop) or None."""
     lo_u, hi_u, dem = ctx.lo[u], ctx.hi[u], ctx.demand[u]
     allowed = ctx.allowed[u]
-    tu = t[u]
+    one = len(dem) == 1
+    d0 = dem[0]
     best = None
-    bound = _INF  # the extra cost of the best position so far
+    bound = ctx.pen[u]  # the extra cost of the best position so far (a visit left out costs its penalty)
     for st in states:
         k = st.k
         if k not in allowed:
             continue
-        room = ctx.room[k]
-        if one_dim:
-            if st.load[0] + dem[0] > room[0]:
-                continue
-        elif any(a + b > r for a, b, r in zip(st.load, dem, room)):
-            continue
-        seq, early, late, c = st.seq, st.early, st.late, ctx.cost[k]
+        seq, c, arcs = st.seq, ctx.cost[k], st.arcs
         cu = c[u]
         if len(seq) == 2:  # an empty route costs nothing (not even start -> end): opening it costs the fixed cost
             a, b = seq
             delta = c[a][u] + cu[b] + ctx.fixed[k]
-            if delta >= bound:
-                continue
-            e = max(early[0] + t[a][u], lo_u)
-            if e <= hi_u and e + tu[b] <= late[1] and not (blink and rng.random() < blink):
-                best, bound = (st, 0), delta
+            if (
+                delta < bound
+                and _fits_load(st.seg_load[0], dem, ctx.room[k])
+                and st.fits_time(ctx, 0, [u])
+                and not (blink and rng.random() < blink)
+            ):
+                best, bound = (st, 0, [u]), delta
             continue
-        # Only the positions p with early[p] <= hi_u and late[p + 1] >= lo_u can take u (both
-        # lists are non-decreasing along the route: bisect), which leaves a few with tight windows.
-        # Each one cheaper than the best so far is checked (time) and, if feasible and not
-        # blinked, becomes the best: the cheapest position whose blink did not fire.
-        p0 = bisect_left(late, lo_u, 1) - 1
-        p1 = min(bisect_right(early, hi_u), len(seq) - 1)
-        arcs = st.arcs
+        # Only the positions p with emin[p] <= hi_u and lmax[p + 1] >= lo_u can take u (both lists
+        # are non-decreasing along the route: bisect), which leaves a few with tight windows.
+        p0 = bisect_left(st.lmax, lo_u, 1) - 1
+        p1 = min(bisect_right(st.emin, hi_u), len(seq) - 1)
+        free = [r for r in ctx.reloads[k] if r not in seq] if ctx.reloads[k] else ()
+        room0, cap = ctx.room[k], ctx.cap[k]
         for p in range(p0, p1):
             a = seq[p]
             b = seq[p + 1]
             delta = c[a][u] + cu[b] - arcs[p]
             if delta >= bound:
                 continue
-            e = early[p] + t[a][u]
-            if e < lo_u:
-                e = lo_u
-            if e > hi_u or e + tu[b] > late[p + 1]:
+            seg = st.segid[p]
+            load = st.seg_load[seg]
+            if (
+                (load[0] + d0 <= (room0 if seg == 0 else cap)[0])
+                if one
+                else _fits_load(load, dem, room0 if seg == 0 else cap)
+            ):
+                if st.fits_time(ctx, p, [u]) and not (blink and rng.random() < blink):
+                    best, bound = (st, p, [u]), delta
                 continue
-            if blink and rng.random() < blink:
-                continue
-            best, bound = (st, p), delta
+            if free:  # too heavy for this segment: with an unloading stop before or after it?
+                found = _with_reload(ctx, st, p, u, free[0], bound, rng, blink)
+                if found is not None:
+                    best, bound = (st, p, found[1]), found[0]
     return best
 
 
+def _fits_load(load: tuple[int, ...], dem: tuple[int, ...], room: tuple[int, ...]) -> bool:
+    return all(x + y <= r for x, y, r in zip(load, dem, room))
+
+
+def _with_reload(
+    ctx: Context, st: RouteState, p: int, u: int, r: int, bound: float, rng: random.Random, blink: float
+) -> tuple[int, list[int]] | None:
+    """The cheaper of ``u`` then unloading stop ``r``, or ``r`` then ``u``, between positions ``p``
+    and ``p + 1`` of ``st``, if feasible and cheaper than ``bound``: (extra cost, nodes). Costs are
+    compared first (cheap), loads and times only for a candidate that would be the best."""
+    k, seq, c = st.k, st.seq, ctx.cost[st.k]
+    a, b = seq[p], seq[p + 1]
+    base = st.arcs[p]
+    after = c[a][u] + c[u][r] + c[r][b] - base  # u, then unload
+    before = c[a][r] + c[r][u] + c[u][b] - base  # unload, then u
+    if after >= bound and before >= bound:
+        return None
+    dem, cap = ctx.demand[u], ctx.cap[k]
+    seg = st.segid[p]
+    load, pre = st.seg_load[seg], st.pre[p]
+    out = None
+    # u, then unload (not twice in a row: OR-Tools has no arc reload -> reload)
+    if (
+        after < bound
+        and not ctx.is_reload[b]
+        and _fits_load(pre, dem, ctx.room[k] if seg == 0 else cap)
+        and st.fits_time(ctx, p, [u, r])
+        and not (blink and rng.random() < blink)
+    ):
+        out, bound = (after, [u, r]), after
+    # unload, then u (not first thing in the day unless the van starts loaded)
+    if (
+        before < bound
+        and not ctx.is_reload[a]
+        and (p > 0 or ctx.start_reload[k])
+        and all(x - y + z <= w for x, y, z, w in zip(load, pre, dem, cap))
+        and st.fits_time(ctx, p, [r, u])
+        and not (blink and rng.random() < blink)
+    ):
+        out = (before, [r, u])
+    return out
+
+
 def feasible(ctx: Context, k: int, visits: list[int]) -> bool:
-    """Capacity, windows and shift of one route (earliest schedule)."""
-    dims = len(ctx.room[k])
-    for d in range(dims):
-        if sum(ctx.demand[u][d] for u in visits) > ctx.room[k][d]:
-            return False
-    t = ctx.time
-    s0, s1 = ctx.shift[k]
-    prev, e = ctx.starts[k], s0
-    for u in visits:
-        e = max(ctx.lo[u], e + t[prev][u])
-        if e > ctx.hi[u]:
-            return False
-        prev = u
-    return max(s0, e + t[prev][ctx.ends[k]]) <= s1
+    """Capacity (per unloading segment), windows, break and shift of one route."""
+    return _state(ctx, k, visits).ok
+
+
+def tidy(ctx: Context, k: int, nodes: list[int]) -> list[int]:
+    """A route after some of its visits were removed: unloading stops that became pointless are
+    dropped (two in a row, one first thing in the day for a van that starts empty, any in a route
+    left without visits), then each other one whose removal keeps the route feasible and cheaper."""
+    if not ctx.reloads[k] or not any(ctx.is_reload[u] for u in nodes):
+        return nodes
+    if all(ctx.is_reload[u] for u in nodes):
+        return []
+    out: list[int] = []
+    for u in nodes:
+        if ctx.is_reload[u] and ((out and ctx.is_reload[out[-1]]) or (not out and not ctx.start_reload[k])):
+            continue
+        out.append(u)
+    cost = _state(ctx, k, out).cost
+    for r in [u for u in out if ctx.is_reload[u]]:
+        cand = [u for u in out if u != r]
+        st = _state(ctx, k, cand)
+        if st.ok and st.cost <= cost:
+            out, cost = cand, st.cost
+    return out
 
 
 def _strings(routes: list[list[int]], near: list[int], k: int, rng: random.Random, lmax: int = 10) -> list[int]:
@@ -256,16 +334,27 @@ def search(
     n_vis = len(penalty)
 
     def total(rs: list[list[int]]) -> int:
-        served = sum(len(r) for r in rs)
+        on = {u for r in rs for u in r if u < n_vis}
         cost = sum(_state(ctx, k, r).cost for k, r in enumerate(rs))
-        if served < n_vis:
-            on = {u for r in rs for u in r}
+        if len(on) < n_vis:
             cost += sum(penalty[u] for u in range(n_vis) if u not in on)
         return cost
 
     near_g = [nb[:granular] for nb in near] if granular else None
+    frozen = ctx.frozen
     cur = [list(r) for r in routes]
+    mandatory = frozenset(u for u in range(n_vis) if penalty[u] >= _HUGE)
+    out = [u for u in range(n_vis) if u not in {v for r in cur for v in r} and u not in ctx.frozen]
+    if out:  # a first solution cut short (or none): insert what is left out, the mandatory visits first
+        cur = recreate(ctx, cur, out, rng, blink=0.0, first=mandatory)
     cur_cost = total(cur)
+    # The same cheapest insertions from scratch (only the locked visits kept) often start better than
+    # OR-Tools' first solution on real days (optional visits, unloading trips): keep the better start.
+    base = [[u for u in r if u in ctx.frozen] for r in cur]
+    if all(feasible(ctx, k, r) for k, r in enumerate(base)):
+        scratch = recreate(ctx, base, [u for u in range(n_vis) if u not in ctx.frozen], rng, blink=0.0, first=mandatory)
+        if total(scratch) < cur_cost:
+            cur, cur_cost = scratch, total(scratch)
     best, best_cost = [list(r) for r in cur], cur_cost
     t_start = _t.time()
     span = max(1e-3, deadline - t_start)
@@ -285,30 +374,40 @@ def search(
                 cur, cur_cost = [list(r) for r in best], best_cost
             next_polish = _t.time() + polish_every
             continue
-        served = [u for r in cur for u in r]
-        if len(served) < 3:
+        on = {u for r in cur for u in r if u < n_vis}
+        movable = [u for r in cur for u in r if u < n_vis and u not in frozen]
+        if len(movable) < 3:
             break
-        seed = rng.choice(served)
-        on = set(served)
+        # visits left out so far get another chance; a mandatory one left out is a ruin seed half of the
+        # time (its served neighbours removed to make room for it), and goes back in first
+        out = [u for u in range(n_vis) if u not in on and u not in frozen] if len(on) < n_vis else []
+        out_mandatory = [u for u in out if penalty[u] >= _HUGE]
         k = rng.randint(max(2, kmax // 3), kmax)
-        if rng.random() < string_share:
-            removed = _strings(cur, near[seed], k, rng)
+        if out_mandatory and rng.random() < 0.5:
+            seed = rng.choice(out_mandatory)
+            removed = [u for u in near[seed] if u in on and u not in frozen][:k]
+        elif rng.random() < string_share:
+            seed = rng.choice(movable)
+            removed = [u for u in _strings(cur, near[seed], k, rng) if u < n_vis and u not in frozen]
         else:
-            removed = [u for u in near[seed] if u in on][:k]
+            seed = rng.choice(movable)
+            removed = [u for u in near[seed] if u in on and u not in frozen][:k]
         gone = set(removed)
         cand = [[u for u in r if u not in gone] for r in cur]
         touched = [i for i, (a, b) in enumerate(zip(cur, cand)) if len(a) != len(b)]
+        for i in touched:
+            cand[i] = tidy(ctx, i, cand[i])
         if not all(feasible(ctx, i, cand[i]) for i in touched):
             continue
-        # visits left out earlier get another chance
-        out = [u for u in range(n_vis) if u not in on] if len(served) < n_vis else []
-        cand = recreate(ctx, cand, removed + out, rng, near=near_g)
+        cand = recreate(ctx, cand, removed + out, rng, near=near_g, first=frozenset(out_mandatory))
         iters += 1
         cost = total(cand)
         progress = min(1.0, (_t.time() - t_start) / span)
         if cost < best_cost:
             best, best_cost = [list(r) for r in cand], cost
-        if cost < cur_cost or cost <= best_cost * (1 + thr0 * (1 - progress)):
+        # the threshold is relative to the plan's own cost, not to the huge penalties of mandatory
+        # visits left out (with one out, thr0 of it would accept any detour)
+        if cost < cur_cost or cost <= best_cost + thr0 * (1 - progress) * (best_cost % _HUGE):
             cur, cur_cost = cand, cost
     if polished_at != best_cost:
         res = polish(best)

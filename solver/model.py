@@ -27,8 +27,9 @@ has no random seed in OR-Tools and is deterministic for the same problem and opt
 the time limit only (``deadline`` given), guided local search runs for the first 10 % of the
 time and ruin-and-recreate (``_ruin_and_recreate``) for the rest; for that, mandatory visits get
 a disjunction with a huge penalty (``_LNS_PENALTY``) so that a partly destroyed plan is a valid
-assignment. For simple models (``_fast_context``: capacity, one window per visit, shifts) the
-loop runs in pure Python (``insertion.search``: cluster or string ruins, cheapest-insertion
+assignment. For the models ``_fast_context`` covers (capacity, unloading trips, windows, one
+lunch break per van, optional visits, shifts, locks; not work-time limits, balancing or unreachable
+arcs) the loop runs in pure Python (``insertion.search``: cluster or string ruins, cheapest-insertion
 recreate) and OR-Tools only polishes the best plan by a greedy descent every 2 s
 (``_python_lns``). ``SolveOptions.seed`` only seeds the ruin choices. ``member`` > 0 selects a portfolio
 member's alternative configuration (``_alternative``, used by ``portfolio.py``).
@@ -346,43 +347,71 @@ def _ortools_lns(
     return best
 
 
-# Issue 21 is reworking _fast_context: it is formatted once that has landed.
-# fmt: off
 def _fast_context(
-    problem: Problem, vehicles: list[Vehicle], visits: list[Visit], visit_idx: list[int], allowed: dict[int, list[int]],
-    model_vehicle: dict[int, int], node_loc: list[int], starts: list[int], ends: list[int], time_matrix: list[list[int]],
-    cost_mats: dict[tuple[int, int], list[list[int]]], horizon: int, complex_arcs: bool,
+    problem: Problem,
+    vehicles: list[Vehicle],
+    visits: list[Visit],
+    visit_idx: list[int],
+    allowed: dict[int, list[int]],
+    model_vehicle: dict[int, int],
+    node_loc: list[int],
+    starts: list[int],
+    ends: list[int],
+    time_matrix: list[list[int]],
+    cost_mats: dict[tuple[int, int], list[list[int]]],
+    horizon: int,
+    complex_arcs: bool,
+    node_service: list[int] | None = None,
+    first_reload: int | None = None,
+    reload_vehicle: list[int] | tuple[int, ...] = (),
 ) -> _insertion.Context | None:
-    """The data of the Python re-insertion (``insertion.py``), or None when the model has more
-    than capacity, one window per visit and shifts (then OR-Tools re-inserts the visits itself)."""
+    """The data of the Python ruin-and-recreate (``insertion.py``), or None when the model has
+    what it does not handle (then OR-Tools re-inserts the visits itself): more than one break for
+    a van, a work-time limit, fair-work balancing, unreachable arcs. Capacity, unloading trips
+    (reload nodes ``first_reload + j`` of model vehicle ``reload_vehicle[j]``), several windows per
+    visit, a lunch break per van, optional visits, mid-day starts and locked sequences (their
+    visits stay where the first solution put them) are handled."""
     if (
         complex_arcs
-        or problem.locked_sequences
-        or any(v.breaks or v.max_work_time is not None for v in vehicles)
-        or any(len(v.windows) > 1 for v in visits)
+        or any(len(v.breaks) > 1 or v.max_work_time is not None for v in vehicles)
+        or (problem.balance is not None and problem.balance.coefficient)
     ):
         return None
-    k_of = {pk: k for pk, k in model_vehicle.items()}
-    if problem.balance is not None and problem.balance.coefficient:
-        return None
+    n_nodes = len(node_loc)
+    node_service = node_service or [v.service for v in visits] + [0] * (n_nodes - len(visits))
+    reloads: list[list[int]] = [[] for _ in vehicles]
+    for j, k in enumerate(reload_vehicle):
+        assert first_reload is not None  # reload nodes come with their first index
+        reloads[k].append(first_reload + j)
+    node_of = {problem.visits[i].id: n for n, i in enumerate(visit_idx)}
+    frozen = frozenset(node_of[vid] for _, seq in problem.locked_sequences for vid in seq if vid in node_of)
+    full = ((0, horizon),)
     return _insertion.Context(
         visit_idx=list(visit_idx),
         time=time_matrix,
         lo=[v.windows[0].start if v.windows else 0 for v in visits],
-        hi=[v.windows[0].end if v.windows else horizon for v in visits],
+        hi=[v.windows[-1].end if v.windows else horizon for v in visits],
         demand=[v.demand for v in visits],
-        allowed=[frozenset(k_of[pk] for pk in allowed[i] if pk in k_of) for i in visit_idx],
+        allowed=[frozenset(model_vehicle[pk] for pk in allowed[i] if pk in model_vehicle) for i in visit_idx],
         starts=starts,
         ends=ends,
         shift=[(v.shift.start, v.shift.end) for v in vehicles],
         room=[tuple(c - x for c, x in zip(v.capacity, v.initial_load())) for v in vehicles],
         fixed=[v.fixed_cost for v in vehicles],
         cost=[cost_mats[(v.cost_per_km, v.cost_per_hour)] for v in vehicles],
-        dist_from_start=[
-            min(problem.distances[v.start][node_loc[i]] for v in vehicles) for i in range(len(visits))
+        dist_from_start=[min(problem.distances[v.start][node_loc[i]] for v in vehicles) for i in range(len(visits))],
+        wins=[tuple((w.start, w.end) for w in v.windows) or full for v in visits] + [full] * (n_nodes - len(visits)),
+        service=list(node_service),
+        brk=[
+            (v.breaks[0].window.start, v.breaks[0].window.end, v.breaks[0].duration) if v.breaks else None
+            for v in vehicles
         ],
+        cap=[tuple(v.capacity) for v in vehicles],
+        reloads=reloads,
+        start_reload=[any(v.initial_load()) for v in vehicles],
+        pen=[float(v.penalty) if v.penalty is not None else float("inf") for v in visits],
+        frozen=frozen,
     )
-# fmt: on
 
 
 def _nodes_assignment(routing: Any, manager: Any, routes: list[list[int]]) -> Any:
@@ -468,9 +497,15 @@ def _python_lns(
         if best["cost"] > cost:  # the descent failed: restore the plan as it is
             params.solution_limit = 1
             polish(routes, 1.0)
+    if best["cost"] > cost:
+        # Still not transferred (every descent ran out of time: a large day on a busy CPU): OR-Tools
+        # restores the plan by propagation alone, no time limit, and refuses it if it is infeasible.
+        restored = routing.ReadAssignmentFromRoutes([[manager.NodeToIndex(n) for n in r] for r in routes], True)
+        if restored is not None and restored.ObjectiveValue() < best["cost"]:
+            best["assignment"], best["cost"] = routing.solver().Assignment(restored), restored.ObjectiveValue()
     if options.log_search or options.search.log:
         print(
-            f"python lns: {iters} iterations, best {best['cost']} (ruin size {kmax}, threshold {thr0})",
+            f"python lns: {iters} iterations, best {best['cost']} (ruin size {kmax}, threshold {thr0}; python {cost})",
             file=_sys.stderr,
         )
     return best["assignment"]
@@ -867,24 +902,8 @@ def _search(m: _Model, options: SolveOptions, member: int, deadline: float | Non
         assignment = initial
     else:  # (params: the whole time, as without a plan)
         assignment = routing.SolveFromAssignmentWithParameters(initial, params) or initial
-    if (
-        lns
-        and deadline is not None
-        and deadline - _time.time() > 0.1
-        and not watch.stopped
-        and (assignment is None or _served(routing, manager, assignment, m.n_vis) < min(3, m.n_vis))
-    ):
-        # No first solution within the first part of the time, or one cut short (the construction stopped
-        # by the time limit leaves the rest of the visits out, and ruin-and-recreate needs served visits to
-        # work on): give the plain search all the rest, no LNS.
-        lns = False
-        params = _search_parameters(problem, options, reloads, member, deadline - _time.time())
-        assignment = routing.SolveWithParameters(params)
-    if assignment is None or not lns:
-        return assignment
-    assert deadline is not None
     fast = None
-    if options.search.python_insertion:
+    if lns and options.search.python_insertion:
         fast = _fast_context(
             problem,
             m.vehicles,
@@ -898,10 +917,41 @@ def _search(m: _Model, options: SolveOptions, member: int, deadline: float | Non
             m.time_matrix,
             m.cost_mats,
             m.horizon,
-            m.complex_arcs or bool(m.reload_vehicle),
+            m.complex_arcs,
+            m.node_service,
+            m.first_reload,
+            m.reload_vehicle,
         )
+    n_vis, n_veh = m.n_vis, len(m.vehicles)
+    if (
+        fast is not None
+        and deadline is not None
+        and deadline - _time.time() > 0.1
+        and not watch.stopped
+        and (assignment is None or _served(routing, manager, assignment, n_vis) < min(3, n_vis))
+    ):
+        # No first solution within the first part of the time (a short limit, or a busy machine): the
+        # Python search builds one itself by cheapest insertions, from the empty plan (valid while
+        # every visit is optional), far faster than OR-Tools' construction.
+        assignment = routing.ReadAssignmentFromRoutes([[] for _ in range(n_veh)], True) or assignment
+    if (
+        lns
+        and deadline is not None
+        and deadline - _time.time() > 0.1
+        and not watch.stopped
+        and (assignment is None or (fast is None and _served(routing, manager, assignment, n_vis) < min(3, n_vis)))
+    ):
+        # No first solution within the first part of the time, or one cut short (the construction stopped
+        # by the time limit leaves the rest of the visits out, and ruin-and-recreate needs served visits to
+        # work on): give the plain search all the rest, no LNS.
+        lns = False
+        params = _search_parameters(problem, options, reloads, member, deadline - _time.time())
+        assignment = routing.SolveWithParameters(params)
+    if assignment is None or not lns:
+        return assignment
+    assert deadline is not None
     return _ruin_and_recreate(
-        routing, manager, assignment, problem, options, m.n_vis, m.node_loc, deadline, member, watch, fast
+        routing, manager, assignment, problem, options, n_vis, m.node_loc, deadline, member, watch, fast
     )
 
 

@@ -134,6 +134,7 @@ def settings(migrated_url: str):
     # No webhook delivery thread in the apps tests start: it would deliver other tests' outboxes
     # (tests/exchange/test_webhooks.py runs the thread and the Celery task itself). Jobs run in a thread, where the
     # tests' replacement road network (monkeypatched get_network) is seen; tests/test_job_process.py runs
-    # the default child process.
+    # the default child process. One search process per solve (the product's default uses both cores of a
+    # two-core machine: tests/test_solve_workers.py; here it would only double the suite's CPU time).
     return Settings(database_url=migrated_url, solve_time_limit_s=3, webhook_delivery_interval_s=0,
-                    job_isolation="thread", _env_file=None)
+                    job_isolation="thread", solve_workers=1, _env_file=None)

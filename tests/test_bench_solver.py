@@ -120,3 +120,21 @@ def test_x_conventions(bench) -> None:
     assert cost == sum(2 * bench.arc_length(x, 0, c) for c in range(1, 101))
     c = bench.load_instance(DATA / "solomon" / "C101.txt")
     assert bench.arc_length(c, 0, 1) == 186  # (40,50)->(45,68): sqrt(349) = 18.68.. -> 18.6
+
+
+def test_workers_second_table_and_cpu_seconds() -> None:
+    """``--workers 1 2``: the headline run is one process (its CPU seconds reported), the 2-process run
+    goes in its own entry, verified the same way."""
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--instances", "C101", "--time-limit", "1", "--skip-pyvrp", "--json",
+         "--workers", "1", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert row["ours_workers"] == 1 and row["ours_cpu_s"] > 0
+    two = row["ours_w2"]
+    assert set(two) == {"cost", "feasible", "gap", "wall_s", "cpu_s", "ratio"}
+    assert two["cpu_s"] > 0 and two["ratio"] is None  # no PyVRP run to compare with
+    if two["feasible"]:
+        assert two["cost"] >= 827.3 - 1e-9

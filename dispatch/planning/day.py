@@ -7,6 +7,7 @@ and replaces the previous draft for that date. Services flush, never commit.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -83,6 +84,7 @@ class DayProblem:
 
 def _relay_candidates(
     day: dt.date, settings: Settings, *, session: Session, keep: Callable[[RelayPoint], bool] | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[list[Candidate], list[Excluded], dict[str, FillForecast], dict[str, RelayPoint]]:
     """Every active relay point open on ``day`` (those ``keep`` accepts), with its forecast stock; the
     horizon rule decides later."""
@@ -92,7 +94,7 @@ def _relay_candidates(
     if keep is not None:  # one region of many: only its relay points are forecast
         rps = [rp for rp in rps if keep(rp)]
     by_id = {rp.id: rp for rp in rps}
-    forecasts = forecast_relay_points(rps, now=utcnow())
+    forecasts = forecast_relay_points(rps, now=now or utcnow())
     # Emptied on an earlier day of the week by a plan not carried out yet: counted as emptied then.
     for rp_id, date in week.planned_visits_before(day, session=session).items():
         if rp_id in forecasts and not by_id[rp_id].full:
@@ -154,13 +156,15 @@ def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) ->
 
 def build_day(
     day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session,
-    regions: Collection[str] | None = None,
+    regions: Collection[str] | None = None, now: dt.datetime | None = None,
 ) -> DayProblem:
     """Turn the database state for ``day`` into a solver problem (through the one problem builder,
     ``planning/problem.py``).
 
     Every van starts and ends at its own depot. With ``regions``, only those regions' depots, their
-    vans and crews, and the visits nearest to their depots (see ``dispatch/planning/regions.py``)."""
+    vans and crews, and the visits nearest to their depots (see ``dispatch/planning/regions.py``). ``now``
+    (default: the clock) is when the relay points' stock is forecast from: a fixed one makes the
+    same database give the same problem whenever it is built (``scripts/bench_days.py``)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
@@ -244,6 +248,23 @@ def _snap_visits(sites: builder.Sites, candidates: list[Candidate], excluded: li
     return kept
 
 
+def solve_options(settings: Settings, time_limit_s: float, seed: int | None = None) -> builder.SolveOptions:
+    """The solver options a day's plan is made with (``plan_day``, and ``scripts/bench_days.py``,
+    which measures the product's own path)."""
+    return builder.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
+                               solution_limit=settings.solve_solution_limit, workers=solve_workers(settings))
+
+
+def solve_workers(settings: Settings) -> int:
+    """``Settings.solve_workers``, 0 (auto) resolved: both cores of a two-core machine, one search with a
+    solution limit (reproducible plans) or on a single core."""
+    if settings.solve_workers:
+        return settings.solve_workers
+    if settings.solve_solution_limit is not None:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def _at(day: dt.date, seconds: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
 
@@ -285,11 +306,7 @@ def plan_day(
     ensure_not_published(day, session=session)
     day_problem = build_day(day, settings, network, session=session)
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
-    solution = builder.solve(
-        day_problem.problem,
-        builder.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
-                            solution_limit=settings.solve_solution_limit),
-    )
+    solution = builder.solve(day_problem.problem, solve_options(settings, limit, seed))
     clear_drafts(day, session=session)
     return store_plan(day_problem, solution, limit, session=session)
 
