@@ -443,7 +443,7 @@ class ImportColumnOut(BaseModel):
 
 
 class ImportOut(BaseModel):
-    kind: Literal["relay_points", "pickups"]
+    kind: Literal["relay_points", "pickups", "depots"]
     dry_run: bool = Field(description="true: checked only, nothing stored")
     rows: int
     created: int

@@ -97,6 +97,9 @@ class Depot(Base):
     # Multi-depot (migration 0010): the planning region of this depot; None = the "default" region.
     # A relay point or pickup belongs to the region of its nearest depot (dispatch/scale.py).
     region: Mapped[str | None] = mapped_column(String(60), index=True)
+    # Migration 0018: when vans may leave and must be back, [{"days", "open", "close"}] like a relay point's;
+    # None or [] = no limit beyond the crews' shifts (dispatch/fleet/depots.py).
+    opening_hours: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
 
 class RelayPoint(Base):
@@ -132,6 +135,8 @@ class RelayPoint(Base):
     pause_reason: Mapped[str | None] = mapped_column(Text)
     no_visit_weekdays: Mapped[list[Any] | None] = mapped_column(JSON, default=list)  # Monday = 0
     max_visits_per_week: Mapped[int | None] = mapped_column(Integer)  # per ISO week; None: no limit
+    # Migration 0018: what a crew needs to serve it, set by hand (e.g. ["tail_lift"]); see dispatch/pickups/requirements.py.
+    requirements: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
     reports: Mapped[list[StockReport]] = relationship(back_populates="relay_point", order_by="StockReport.id")
     closures: Mapped[list[RelayPointClosure]] = relationship(
@@ -185,6 +190,8 @@ class PickupRequest(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     reschedule_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # after missed visits
+    # Migration 0018: requirements set by hand (e.g. ["two_people"]), added to those the rules file derives.
+    requirements: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
 
 class Van(Base):
@@ -214,6 +221,9 @@ class Crew(Base):
     break_earliest_min: Mapped[int] = mapped_column(Integer, default=11 * 60 + 30)
     break_latest_min: Mapped[int] = mapped_column(Integer, default=13 * 60 + 30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Migration 0018: the crew's own features (e.g. ["three_people"]); the number of members adds
+    # two_people / three_people (dispatch/pickups/requirements.py).
+    skills: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
     van: Mapped[Van | None] = relationship()
 
@@ -242,6 +252,8 @@ class Plan(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Vans and crews not used that day and why (maintenance, absence, no crew): see dispatch/availability.py.
     vans_out: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Migration 0018: the plan was asked to balance the crews' working time (fair work).
+    balanced: Mapped[bool | None] = mapped_column(Boolean)
 
     rounds: Mapped[list[Round]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="Round.id"

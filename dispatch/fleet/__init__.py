@@ -1,0 +1,1 @@
+"""Vans, crews, depots and their calendars."""
