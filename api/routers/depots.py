@@ -15,12 +15,12 @@ from api.routers.data import REJECTED, _imported, _read_upload, _rejected
 from api.schemas import ImportColumnOut, ImportOut, OpeningHours
 from api.schemas_availability import VanOut
 from api.security import Role, require
-from dispatch import imports
+from dispatch.exchange import imports
 from dispatch.exchange import depot_import
 from dispatch.fleet import depots as service
-from dispatch.imports import ImportRejected
+from dispatch.exchange.imports import ImportRejected
 from dispatch.models import Depot
-from dispatch.regions import region_of_depot
+from dispatch.planning.regions import region_of_depot
 
 router = APIRouter(prefix="/api/v1", tags=["depots"], dependencies=[require(Role.COORDINATOR)])
 

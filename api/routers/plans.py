@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Response, status
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redact_day, require
-from dispatch.geometry import round_geojson
+from dispatch.documents.geometry import round_geojson
 from api.schemas import DayOut, PlanIn
-from dispatch import planning
+from dispatch.planning import day as planning
 from dispatch.errors import NotFound
-from dispatch.views import day_view, plan_view
+from dispatch.planning.views import day_view, plan_view
 
 router = APIRouter(prefix="/api/v1", tags=["planning"])
 
@@ -40,7 +40,7 @@ def publish_plan(plan_id: Id, session: SessionDep, response: Response,
                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> DayOut:
     if if_match is not None:  # optional here: publishing a version other than the one seen is refused (409)
         from api.routers.editing import _version
-        from dispatch.editing import open_plan
+        from dispatch.planning.editing import open_plan
 
         open_plan(plan_id, _version(if_match, None), session=session, draft=None)
     plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned,

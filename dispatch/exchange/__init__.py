@@ -1,1 +1,1 @@
-"""Data exchange: imports, exports, reports, webhooks."""
+"""Data in and out: CSV imports and exports, reports, webhooks."""

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.imports import (
+from dispatch.exchange.imports import (
     Column,
     ImportRejected,
     ImportResult,

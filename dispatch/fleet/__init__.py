@@ -1,1 +1,1 @@
-"""Vans, crews, depots and their calendars."""
+"""Vans, crews and calendars: who and what works on a day."""

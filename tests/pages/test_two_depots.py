@@ -23,7 +23,7 @@ def _wait(driver, condition, timeout=60):
 
 
 def _api(live_server) -> httpx.Client:
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import session_scope
 
     with session_scope(live_server.engine) as s:
@@ -47,9 +47,9 @@ def test_two_depot_day_planned_from_the_page_keeps_each_van_on_its_depot(live_se
     from selenium.webdriver.common.by import By
 
     from dispatch.db import session_factory
-    from dispatch.geometry import round_geojson
+    from dispatch.documents.geometry import round_geojson
     from dispatch.models import Plan
-    from dispatch.network import get_network
+    from dispatch.roads.cache import get_network
 
     api = _api(live_server)
     south = api.post("/api/v1/depots", json={

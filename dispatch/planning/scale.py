@@ -1,6 +1,6 @@
 """Planning a day region by region, on one machine or spread over Celery workers.
 
-A day is cut into independent parts, one per region (``dispatch/regions.py``: a region's depots, their
+A day is cut into independent parts, one per region (``dispatch/planning/regions.py``: a region's depots, their
 vans and crews, and the visits nearest to its depots). Each part is solved on its own (in-process one
 after the other, or one Celery task per region so that several workers share the day), then the parts'
 solutions are merged into ONE plan for the day, stored in one transaction. With a single region (the
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 import solver
-from dispatch import regions as regions_mod
+from dispatch.planning import regions as regions_mod
 from dispatch.models import Crew, Depot, Plan, Van
-from dispatch.planning import DayProblem, VehicleInfo, _clear_drafts, _ensure_not_published, _store, build_day
+from dispatch.planning.day import DayProblem, VehicleInfo, _clear_drafts, _ensure_not_published, _store, build_day
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -192,7 +192,7 @@ def plan_regions(
     """Plan ``day`` region after region in this process and store it as the day's draft.
 
     Each region gets the whole time limit (they are independent problems); with Celery workers the
-    regions run at once (``dispatch/celery_app.py``), with the same result for a ``solution_limit``."""
+    regions run at once (``dispatch/jobs/celery_app.py``), with the same result for a ``solution_limit``."""
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
     parts = prepare(day, settings, network, session=session, regions=regions)
     base = options_for(settings, limit, seed)
