@@ -324,7 +324,9 @@ class UnassignedVisit(Base):
     pickup_request_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_request.id"))
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(String(30))
-    detail: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # English, for the API and logs; pages render reason + params
+    # Migration 0018: what the reason's sentence needs, rendered in the reader's language (documents/plan_texts.py).
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     plan: Mapped[Plan] = relationship(back_populates="unassigned")
     relay_point: Mapped[RelayPoint | None] = relationship()

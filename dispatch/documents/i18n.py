@@ -287,7 +287,15 @@ def text(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     if entry is None:
         return key
     value = entry.get(lang) or entry[DEFAULT_LANG]
-    return value.format(**params) if params else value
+    value = value.format(**params) if params else value
+    return french_spaces(value) if lang == "fr" else value
+
+
+def french_spaces(value: str) -> str:
+    """French typography: a non-breaking space before ':', ';', '?' and '!' (an ordinary space becomes one)."""
+    for mark in (":", ";", "?", "!"):
+        value = value.replace(f" {mark}", f"\u00a0{mark}")
+    return value
 
 
 class Translator:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import solver
+from dispatch.planning import unassigned as unassigned_params
 from dispatch.planning import regions as regions_mod
 from dispatch.fleet import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
@@ -467,6 +468,7 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
                 relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
                 pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
                 mandatory=cand.mandatory, reason=un.reason.value, detail=_plain_detail(cand, un),
+                params=unassigned_params.solver_params(un.reason.value, cand, dp.problem),
             )
         )
     for ex in dp.excluded:
@@ -476,6 +478,8 @@ def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: 
                 relay_point_id=ex.record_id if ex.kind is StopKind.RELAY_POINT else None,
                 pickup_request_id=ex.record_id if ex.kind is StopKind.PICKUP else None,
                 mandatory=ex.mandatory, reason=ex.reason, detail=ex.detail,
+                params=unassigned_params.excluded_params(ex.reason, ex.detail, day,
+                                                         dp.decision_notes.get(ex.candidate_key)),
             )
         )
     session.flush()

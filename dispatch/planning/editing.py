@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import solver
+from dispatch.planning import unassigned as unassigned_params
 from solver.schedule import RELOAD, build_route, tight_times, tight_times_with_breaks
 from dispatch.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatch.models import (
@@ -60,6 +61,7 @@ from dispatch.settings import Settings
 VISIT_KINDS = (StopKind.RELAY_POINT, StopKind.PICKUP)
 # Reasons given before solving: the visit could not be modelled at all (not retried by re-optimisation).
 EXCLUDED_REASONS = ("closed", "site_too_far")
+_NOT_TOGETHER = "it could be served on its own"
 MAX_REOPTIMISE_S = 300.0  # re-optimisation and re-plan run as jobs (dispatch/jobs/runner.py)
 _MANDATORY_PENALTY = 10**9  # a mandatory visit's price when the search must be allowed to leave it out
 ROUND_PLANNED, ROUND_IN_PROGRESS, ROUND_DONE = "planned", "in_progress", "done"
@@ -739,7 +741,7 @@ def drop_stop(plan_id: int, stop_id: int, settings: Settings, network: RoadNetwo
     plan.unassigned.append(UnassignedVisit(
         kind=stop.kind, relay_point_id=stop.relay_point_id, pickup_request_id=stop.pickup_request_id,
         mandatory=mandatory, reason="dropped",
-        detail=f"dropped by {actor}" + (" (mandatory visit, forced)" if mandatory else ""),
+        detail=f"dropped by {actor}" + (" (mandatory visit, forced)" if mandatory else ""), params={"by": actor},
     ))
     _sync(plan, session=session)
     record_change(plan, "drop", actor, {"stop_id": stop_id, "visit": key, "round_id": src.id,
@@ -843,7 +845,7 @@ def _solve(problem: solver.Problem, settings: Settings, limit: float, seed: int 
         partial = solver.solve(relaxed, options)
         if partial.routes:
             mandatory = {v.id for v in problem.visits if v.penalty is None}
-            said = ("it could be served on its own, but not together with the rest of the plan "
+            said = (_NOT_TOGETHER + ", but not together with the rest of the plan "
                     "(vehicles, capacity, time windows or shifts run out)")
             unassigned = tuple(dataclasses.replace(u, detail=said) if u.id in mandatory and u.reason is
                                solver.Reason.COST else u for u in partial.unassigned)
@@ -902,7 +904,9 @@ def _store_solution(ctx: Context, solution: solver.Solution, rounds_by_vid: dict
         plan.unassigned.append(UnassignedVisit(
             kind=cand.kind, relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
             pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
-            mandatory=cand.mandatory, reason=un.reason.value, detail=un.detail))
+            mandatory=cand.mandatory, reason=un.reason.value, detail=un.detail,
+            params=unassigned_params.solver_params(un.reason.value, cand, ctx.problem)
+            | ({"not_together": True} if un.detail.startswith(_NOT_TOGETHER) else {})))
         if cand.kind is StopKind.PICKUP:
             pu = session.get(PickupRequest, cand.record_id)
             if pu.status is PickupStatus.SCHEDULED:

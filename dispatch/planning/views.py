@@ -6,7 +6,7 @@ Built from the ORM once, inside the session; holds no ORM objects afterwards.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -66,7 +66,9 @@ class UnassignedView:
     pickup_request_id: int | None
     mandatory: bool
     reason: str
-    detail: str
+    detail: str  # English, as stored (API, CLI); pages render ``reason`` and ``params`` (documents/plan_texts.py)
+    address: str | None = None
+    params: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class DayView:
     # Vans not used that day and why (maintenance, absent crew...): dispatch/fleet/availability.py.
     vans_out: tuple[dict, ...] = ()
     version: int = 1  # plan editing: optimistic concurrency
+    # Every visit of the plan by its key ("rp:3", "pu:7") -> "name (address)": pages name visits this way.
+    names: dict = field(default_factory=dict)
 
     @property
     def stop_count(self) -> int:
@@ -135,16 +139,27 @@ def _stop_view(stop: Stop) -> StopView:
 
 
 def _unassigned_view(un: UnassignedVisit) -> UnassignedView:
+    address = None
     if un.relay_point is not None:
-        name = un.relay_point.name
+        name, address = un.relay_point.name, un.relay_point.address
     elif un.pickup_request is not None:
-        name = f"{un.pickup_request.ref} {un.pickup_request.donor_name}"
+        name, address = f"{un.pickup_request.ref} {un.pickup_request.donor_name}", un.pickup_request.address
     else:
         name = "?"
     return UnassignedView(
         kind=un.kind.value, name=name, relay_point_id=un.relay_point_id, pickup_request_id=un.pickup_request_id,
-        mandatory=un.mandatory, reason=un.reason, detail=un.detail,
+        mandatory=un.mandatory, reason=un.reason, detail=un.detail, address=address, params=un.params,
     )
+
+
+def _names(rounds: tuple[RoundView, ...], unassigned: tuple[UnassignedView, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in [s for r in rounds for s in r.stops] + list(unassigned):
+        key = (f"rp:{item.relay_point_id}" if item.relay_point_id is not None else
+               f"pu:{item.pickup_request_id}" if item.pickup_request_id is not None else None)
+        if key:
+            out[key] = f"{item.name} ({item.address})" if item.address else item.name
+    return out
 
 
 def plan_view(plan: Plan) -> DayView:
@@ -158,11 +173,11 @@ def plan_view(plan: Plan) -> DayView:
         )
         for r in plan.rounds
     )
+    unassigned = tuple(_unassigned_view(u) for u in plan.unassigned)
     return DayView(
         plan_id=plan.id, date=plan.date, status=plan.status.value, solver_status=plan.solver_status,
         explanation=plan.explanation, time_limit_s=plan.time_limit_s, solve_seconds=plan.solve_seconds,
-        matrix_seconds=plan.matrix_seconds, rounds=rounds,
-        unassigned=tuple(_unassigned_view(u) for u in plan.unassigned),
+        matrix_seconds=plan.matrix_seconds, rounds=rounds, unassigned=unassigned, names=_names(rounds, unassigned),
         relay_point_decisions=tuple(plan.relay_point_decisions or ()),
         vans_out=tuple(plan.vans_out or ()),
         version=plan.version or 1,
