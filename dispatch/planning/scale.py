@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-import solver
 from dispatch.planning import regions as regions_mod
 from dispatch.models import Crew, Depot, Plan, Van
-from dispatch.planning.day import DayProblem, VehicleInfo, _clear_drafts, _ensure_not_published, _store, build_day
+from dispatch.planning import problem as builder
+from dispatch.planning.day import DayProblem, VehicleInfo, clear_drafts, ensure_not_published, store_plan, build_day
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -43,7 +43,7 @@ class Part:
     coordinates: tuple[tuple[float, float], ...] = field(default=())  # (lat, lon) per matrix location
 
     @property
-    def problem(self) -> solver.Problem | None:
+    def problem(self) -> builder.Problem | None:
         return self.day_problem.problem
 
     @property
@@ -73,7 +73,7 @@ def prepare(
     regions: Collection[str] | None = None,
 ) -> list[Part]:
     """The day's parts: one per region (all regions, or ``regions``); one part if there is one region."""
-    _ensure_not_published(day, session=session)
+    ensure_not_published(day, session=session)
     wanted = regions_mod.check_regions(regions, session=session)
     known = regions_mod.list_regions(session=session)
     if wanted is None and len(known) <= 1:
@@ -84,7 +84,7 @@ def prepare(
 
 def region_names(day: dt.date, *, session: Session, regions: Collection[str] | None = None) -> list[str]:
     """The regions a job on ``day`` plans: ``regions`` (checked) or every region (raises like ``prepare``)."""
-    _ensure_not_published(day, session=session)
+    ensure_not_published(day, session=session)
     wanted = regions_mod.check_regions(regions, session=session)
     return list(wanted or regions_mod.list_regions(session=session))
 
@@ -95,25 +95,23 @@ def prepare_region(day: dt.date, settings: Settings, network: RoadNetwork, regio
     return _part(region, build_day(day, settings, network, session=session, regions={region}))
 
 
-def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> solver.SolveOptions:
-    return solver.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
+def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> builder.SolveOptions:
+    return builder.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
                                solution_limit=settings.solve_solution_limit)
 
 
-def solve_part(part: Part, options: solver.SolveOptions) -> solver.Solution:
+def solve_part(part: Part, options: builder.SolveOptions) -> builder.Solution:
     """Solve one part (decomposition above ``LARGE_PART`` visits)."""
     assert part.problem is not None
     if len(part.problem.visits) > LARGE_PART:
-        from solver.decompose import solve_large
-
-        return solve_large(part.problem, options, coordinates=part.coordinates or None)
-    return solver.solve(part.problem, options)
+        return builder.solve_large(part.problem, options, coordinates=part.coordinates or None)
+    return builder.solve(part.problem, options)
 
 
 _OWN = {"day", "depot", "problem", "vehicles", "sites", "matrix_seconds", "travel_factor"}
 
 
-def merge(parts: list[Part], solutions: list[solver.Solution], *, session: Session) -> tuple[DayProblem, solver.Solution]:
+def merge(parts: list[Part], solutions: list[builder.Solution], *, session: Session) -> tuple[DayProblem, builder.Solution]:
     """One day problem and one solution out of the regions' ones (vans, crews, depot re-read by id).
 
     Every other field of ``DayProblem`` is merged generically: lists are concatenated without
@@ -153,7 +151,7 @@ def merge(parts: list[Part], solutions: list[solver.Solution], *, session: Sessi
     return dp, merge_solutions(solutions)
 
 
-def merge_solutions(solutions: list[solver.Solution]) -> solver.Solution:
+def merge_solutions(solutions: list[builder.Solution]) -> builder.Solution:
     sums = [s.summary for s in solutions]
     dims = max((len(s.load) for s in sums), default=0)
     summary = dataclasses.replace(
@@ -167,9 +165,9 @@ def merge_solutions(solutions: list[solver.Solution]) -> solver.Solution:
     )
     if hasattr(summary, "balance_cost"):
         summary = dataclasses.replace(summary, balance_cost=sum(getattr(s, "balance_cost", 0) for s in sums))
-    infeasible = [s for s in solutions if s.status is solver.Status.INFEASIBLE]
-    return solver.Solution(
-        status=solver.Status.INFEASIBLE if infeasible else solver.Status.SOLVED,
+    infeasible = [s for s in solutions if s.status is builder.Status.INFEASIBLE]
+    return builder.Solution(
+        status=builder.Status.INFEASIBLE if infeasible else builder.Status.SOLVED,
         summary=summary,
         routes=tuple(r for s in solutions for r in s.routes),
         unassigned=tuple(u for s in solutions for u in s.unassigned),
@@ -177,11 +175,11 @@ def merge_solutions(solutions: list[solver.Solution]) -> solver.Solution:
     )
 
 
-def store(parts: list[Part], solutions: list[solver.Solution], time_limit_s: float, *, session: Session) -> Plan:
+def store(parts: list[Part], solutions: list[builder.Solution], time_limit_s: float, *, session: Session) -> Plan:
     """Replace the day's draft by the merged plan (flushes, never commits)."""
     dp, solution = merge(parts, solutions, session=session)
-    _clear_drafts(dp.day, session=session)
-    return _store(dp, solution, time_limit_s, session=session)
+    clear_drafts(dp.day, session=session)
+    return store_plan(dp, solution, time_limit_s, session=session)
 
 
 def plan_regions(

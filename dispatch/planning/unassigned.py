@@ -11,13 +11,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import solver
-
 LITRES_PER_M3 = 1000
 
 
-def solver_params(reason: str, cand: Any, problem: solver.Problem) -> dict[str, Any]:
-    """Parameters of a visit the solver left out (``cand``: the planner's Candidate)."""
+def solver_params(reason: str, cand: Any, problem: Any) -> dict[str, Any]:
+    """Parameters of a visit the solver left out (``cand``: the planner's Candidate, ``problem``: the
+    solver problem built by ``dispatch.planning.problem``)."""
     if reason == "capacity":
         largest = max((v.capacity[0] for v in problem.vehicles), default=0)
         return {"m3": round(cand.expected_m3, 2), "largest_m3": largest / LITRES_PER_M3}
