@@ -271,13 +271,13 @@ def cmd_depots(args: argparse.Namespace) -> int:
 
 
 def _opening_hours(text: str) -> list:
-    from dispatch.exchange.imports import _Bad, parse_opening_hours
+    from dispatch.exchange.imports import BadValue, parse_opening_hours
 
     if not text.strip():
         return []
     try:
         return parse_opening_hours(text)
-    except _Bad as exc:
+    except BadValue as exc:
         raise DispatchError(f"--hours: {exc}") from None
 
 

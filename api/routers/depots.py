@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Request, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
-from api.routers.data import REJECTED, _imported, _read_upload, _rejected
+from api.routers.data import REJECTED, imported, read_upload, rejected
 from api.schemas import ImportColumnOut, ImportOut, OpeningHours
 from api.schemas_availability import VanOut
 from api.security import Role, require
@@ -126,11 +126,11 @@ def import_depots(
     request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
     file: Annotated[UploadFile, File(description="the CSV file")], dry_run: bool = False, update: bool = False,
 ) -> ImportOut:
-    data = _read_upload(file, settings.import_max_bytes)
+    data = read_upload(file, settings.import_max_bytes)
     try:
         result = depot_import.import_depots(
             data, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m,
             max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=dry_run, update=update)
     except ImportRejected as exc:
-        return _rejected(request, exc)
-    return _imported(request, result)
+        return rejected(request, exc)
+    return imported(request, result)

@@ -18,11 +18,11 @@ from dispatch.exchange.imports import (
     Column,
     ImportRejected,
     ImportResult,
-    _extra_cells,
-    _number,
-    _position_error,
-    _RowChecker,
+    RowChecker,
+    extra_cells,
+    parse_number,
     parse_opening_hours,
+    position_error,
     read_csv,
 )
 from dispatch.models import Depot, Van
@@ -42,14 +42,14 @@ DEPOT_COLUMNS: tuple[Column, ...] = (
 _REGION_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 
 
-def _row_values(check: _RowChecker, vans: dict[str, Van], network, max_snap_distance_m: float) -> dict[str, Any]:
+def _row_values(check: RowChecker, vans: dict[str, Van], network, max_snap_distance_m: float) -> dict[str, Any]:
     v: dict[str, Any] = {"name": check.get("name", required=True, max_length=200),
                          "address": check.get("address", required=True, max_length=300)}
-    lat, lon = check.get("lat", _number, required=True), check.get("lon", _number, required=True)
+    lat, lon = check.get("lat", parse_number, required=True), check.get("lon", parse_number, required=True)
     check.in_range("lat", lat, -90, 90)
     check.in_range("lon", lon, -180, 180)
     if check.ok and lat is not None and lon is not None:
-        problem = _position_error(lat, lon, network, max_snap_distance_m)
+        problem = position_error(lat, lon, network, max_snap_distance_m)
         if problem:
             check.error("lat", problem)
     v["lat"], v["lon"] = lat, lon
@@ -67,7 +67,7 @@ def _row_values(check: _RowChecker, vans: dict[str, Van], network, max_snap_dist
             check.error("vans", f"no van is named {name!r}: the vans are {', '.join(sorted(v.name for v in vans.values()))}")
         else:
             v["vans"].append(van)
-    _extra_cells(check)
+    extra_cells(check)
     return v
 
 
@@ -82,7 +82,7 @@ def import_depots(data: bytes, *, session: Session, network, max_snap_distance_m
     seen: dict[str, int] = {}
     van_rows: dict[int, int] = {}
     for i, raw in enumerate(table.rows):
-        check = _RowChecker(i + 2, raw, errors)
+        check = RowChecker(i + 2, raw, errors)
         values = _row_values(check, vans, network, max_snap_distance_m)
         key = (values["name"] or "").lower()
         if key in seen:
