@@ -92,6 +92,10 @@ def feature(code: str, lang: str) -> str:
 
 
 def features(codes: Iterable[str], lang: str) -> str:
+    """'deux personnes et un hayon élévateur' (three people imply two: said once)."""
+    codes = set(codes)
+    if "three_people" in codes:
+        codes.discard("two_people")
     words = [feature(c, lang) for c in sorted(codes)]
     if len(words) <= 1:
         return "".join(words)

@@ -191,7 +191,7 @@ def build_day(
                          + [builder.depot_key(d.id) for d in others])
     factor = builder.travel_factor(network, crews)
     vehicles = {f"crew:{c.id}": VehicleInfo(van=c.van, crew=c) for c in crews}
-    problem = builder.assemble(sites, factor, chosen, [builder.vehicle_for(c, settings, sites.location) for c in crews],
+    problem = builder.assemble(sites, factor, chosen, [builder.vehicle_for(c, settings, sites.location, day=day) for c in crews],
                                settings)
     return DayProblem(
         day=day, depot=depot, problem=problem, candidates={c.key: c for c in chosen},

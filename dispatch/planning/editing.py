@@ -241,7 +241,7 @@ def build_context(
             raise InvalidInput(f"{cand.name}: {exc.message}", field="relay_point_id") from None
     sites.measure()
     location = sites.location
-    vehicles = [builder.vehicle_for(c, settings, location) for c in crews]
+    vehicles = [builder.vehicle_for(c, settings, location, day=plan.date) for c in crews]
     problem = builder.assemble(sites, builder.travel_factor(network, crews), cands.values(), vehicles, settings,
                                mandatory_all=mandatory_all)
     return Context(plan=plan, settings=settings, candidates=cands, crews={f"crew:{c.id}": c for c in crews},
@@ -1134,12 +1134,12 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
             took_break = any(s.kind is StopKind.BREAK and _secs(s.planned_arrival) + s.service_s <= at_s
                              for s in rnd.stops)
             v = builder.vehicle_for(crew, settings, ctx.location, start=ctx.location[f"start:{rnd.id}"],
-                                    shift_start_s=at_s, start_load=loads[rnd.id], break_from_s=at_s)
+                                    shift_start_s=at_s, start_load=loads[rnd.id], break_from_s=at_s, day=plan.date)
             if took_break:
                 v = dataclasses.replace(v, breaks=())
         else:  # not started: from its depot at its shift start (or now, if later)
             v = builder.vehicle_for(crew, settings, ctx.location,
-                                    shift_start_s=max(crew.shift_start_min * 60, at_s), break_from_s=at_s)
+                                    shift_start_s=max(crew.shift_start_min * 60, at_s), break_from_s=at_s, day=plan.date)
         vehicles.append(v)
     ctx.problem = dataclasses.replace(ctx.problem, vehicles=tuple(vehicles))
     ctx.problem = _locked(ctx, plan, rounds, skip={s.id for ks in done.values() for s in ks})
