@@ -35,11 +35,11 @@ class _Model(BaseModel):
 class ServiceTimeRules(_Model):
     """Seconds added to a home pickup's base service time. Defaults are the documented ones."""
 
-    per_floor_without_lift_s: _Seconds = 90  # each floor climbed by the stairs (a round trip, empty-handed)
-    per_floor_without_lift_per_m3_s: _Seconds = 60  # each floor, for each m³ carried down
-    lift_s: _Seconds = 180  # a floor above or below the street, with a lift: calling it, protecting it
-    lift_per_m3_s: _Seconds = 60  # with a lift, for each m³
-    category_s: dict[str, _Seconds] = Field(default_factory=lambda: {"furniture": 300})  # once per pickup
+    per_floor_without_lift_s: _Seconds = 60  # each floor climbed by the stairs (a round trip, empty-handed)
+    per_floor_without_lift_per_m3_s: _Seconds = 20  # each floor, for each m³ carried down
+    lift_s: _Seconds = 120  # a floor above or below the street, with a lift: calling it, protecting it
+    lift_per_m3_s: _Seconds = 20  # with a lift, for each m³
+    category_s: dict[str, _Seconds] = Field(default_factory=lambda: {"furniture": 120})  # once per pickup
     category_per_m3_s: dict[str, _Seconds] = Field(default_factory=dict)  # per m³ of the whole pickup
 
 
@@ -59,7 +59,7 @@ class RequirementRule(_Model):
 DEFAULT_REQUIREMENTS: tuple[RequirementRule, ...] = (
     RequirementRule(needs=("two_people",), when=Conditions(categories_any=("furniture",), volume_above_m3=3.0)),
     RequirementRule(needs=("two_people",), when=Conditions(floor_above_without_lift=2)),
-    RequirementRule(needs=("tail_lift",), when=Conditions(volume_above_m3=5.0)),
+    RequirementRule(needs=("tail_lift",), when=Conditions(volume_above_m3=6.0)),
 )
 
 
