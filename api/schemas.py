@@ -267,6 +267,8 @@ class StopOut(BaseModel):
     pickup_request_id: int | None
     stop_id: int | None = Field(default=None, description="the stop's id, used by plan edits")
     locked: bool = Field(default=False, description="kept in its round and order when the plan is re-optimised")
+    requirements: dict | None = Field(default=None, description="what the stop needs of the crew and why, as "
+                                      "planned: {needs: [two_people, tail_lift...], why: [{code, ...}]}")
 
     @classmethod
     def from_view(cls, s: StopView) -> StopOut:
@@ -275,7 +277,7 @@ class StopOut(BaseModel):
             planned_arrival=s.planned_arrival, service_minutes=s.service_minutes, window_start=s.window_start,
             window_end=s.window_end, expected_m3=s.expected_m3, load_after_m3=s.load_after_m3,
             relay_point_id=s.relay_point_id, pickup_request_id=s.pickup_request_id,
-            stop_id=s.stop_id, locked=s.locked,
+            stop_id=s.stop_id, locked=s.locked, requirements=s.requirements,
         )
 
 
@@ -311,6 +313,9 @@ class UnassignedOut(BaseModel):
     mandatory: bool
     reason: str
     detail: str
+    address: str | None = None
+    params: dict | None = Field(default=None, description="what the reason's sentence needs (volumes, windows, "
+                                "needs and why...); pages say it in the reader's language")
 
     @classmethod
     def from_view(cls, u: UnassignedView) -> UnassignedOut:

@@ -308,6 +308,8 @@ class Stop(Base):
     distance_from_start_m: Mapped[int] = mapped_column(Integer, default=0)
     # Plan editing (migration 0007): a locked stop keeps its round and order when the plan is re-optimised.
     locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Migration 0018: what the visit needs of the crew and why, as planned: {"needs": [...], "why": [...]}.
+    requirements: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     round: Mapped[Round] = relationship(back_populates="stops")
     relay_point: Mapped[RelayPoint | None] = relationship()

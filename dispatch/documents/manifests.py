@@ -63,7 +63,7 @@ def template_env() -> Environment:
         fmt_date=i18n.format_date, fmt_time=i18n.format_time, fmt_m3=i18n.format_m3, fmt_num=i18n.format_number,
         kind_label=i18n.stop_kind, reason_label=i18n.unassigned_reason,
         unassigned_text=plan_texts.unassigned_text, plan_explanation=plan_texts.explanation,
-        warning_text=plan_texts.warning_text, features_text=plan_texts.features, why_text=plan_texts.why_text,
+        warning_text=plan_texts.warning_text, floor_text=plan_texts.floor_text, needs_text=plan_texts.needs_text,
     )
     env.filters["tel"] = phone_digits
     return env

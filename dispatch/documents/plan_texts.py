@@ -185,3 +185,27 @@ def warning_text(warning: Mapping[str, Any], lang: str, *, names: Mapping[str, s
     if rule == "break":
         return f"{i18n.text('lunch_break', lang)}{colon(lang)} {what}"
     return what
+
+
+def floor_text(floor: int | None, has_lift: bool | None, lang: str) -> str:
+    """'5e étage, sans ascenseur' / 'floor 5, no lift'; '' when not known."""
+    if floor is None:
+        return ""
+    lang = _lang(lang)
+    if floor == 0:
+        return "rez-de-chaussée" if lang == "fr" else "ground floor"
+    if lang == "fr":
+        where = "1er étage" if floor == 1 else f"{floor}e étage" if floor > 0 else f"sous-sol {-floor}"
+        return where + (", ascenseur" if has_lift else ", sans ascenseur")
+    return f"floor {floor}" + (", lift" if has_lift else ", no lift")
+
+
+def needs_text(requirements: Mapping[str, Any] | None, lang: str) -> str:
+    """'Il faut deux personnes (4e étage sans ascenseur)' for a crew's sheet; '' when nothing is needed."""
+    if not requirements or not requirements.get("needs"):
+        return ""
+    lang = _lang(lang)
+    why = why_text(requirements.get("why") or (), lang)
+    said = features(requirements["needs"], lang)
+    head = f"Il faut {said}" if lang == "fr" else f"Needs {said}"
+    return head + (f" ({why})" if why else "")

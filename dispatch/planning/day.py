@@ -349,6 +349,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                 kind, rp_id, pu_id, expected, window = StopKind.UNLOAD, None, None, 0.0, (None, None)
             elif step.type == "visit":
                 cand = dp.candidates[step.id]
+                needs = {"needs": sorted(cand.skills), "why": list(cand.why)} if cand.skills else None
                 kind = cand.kind
                 rp_id = cand.record_id if kind is StopKind.RELAY_POINT else None
                 pu_id = cand.record_id if kind is StopKind.PICKUP else None
@@ -370,7 +371,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                     waiting_s=step.waiting_time,
                     window_start=window[0], window_end=window[1], expected_m3=expected,
                     load_after_m3=step.load[0] / LITRES_PER_M3 if step.load else 0.0,
-                    distance_from_start_m=step.distance,
+                    distance_from_start_m=step.distance, requirements=needs if step.type == "visit" else None,
                 )
             )
             if pu_id is not None:

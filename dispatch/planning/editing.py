@@ -408,6 +408,7 @@ def write_round(ctx: Context, rnd: Round, route: builder.Route, pool: dict[str, 
             stop.window_start = _at(day, chosen[0]) if chosen else None
             stop.window_end = _at(day, chosen[1]) if chosen else None
             stop.expected_m3 = cand.expected_m3
+            stop.requirements = {"needs": sorted(cand.skills), "why": list(cand.why)} if cand.skills else None
             if cand.kind is StopKind.PICKUP:
                 pu = session.get(PickupRequest, cand.record_id)
                 pu.status, pu.status_reason = PickupStatus.SCHEDULED, None

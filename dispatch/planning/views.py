@@ -35,6 +35,11 @@ class StopView:
     # Plan editing: the stop's id (edits name it) and whether it is locked for re-optimisation.
     stop_id: int | None = None
     locked: bool = False
+    # A home pickup's floor and lift (shown in the reader's language), and what the stop needs of the crew
+    # and why, as planned ({"needs": [...], "why": [...]}: documents/plan_texts.py says it).
+    floor: int | None = None
+    has_lift: bool | None = None
+    requirements: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,6 @@ def _stop_view(stop: Stop) -> StopView:
         pu = stop.pickup_request
         name, address, lat, lon = pu.donor_name, pu.address, pu.lat, pu.lon
         parts = []
-        if pu.floor is not None:
-            parts.append(f"étage {pu.floor}" + (", ascenseur" if pu.has_lift else ", sans ascenseur"))
         if pu.access_code:
             parts.append(f"code {pu.access_code}")
         if pu.notes:
@@ -134,7 +137,9 @@ def _stop_view(stop: Stop) -> StopView:
         window_start=stop.window_start, window_end=stop.window_end, expected_m3=round(stop.expected_m3, 2),
         load_after_m3=round(stop.load_after_m3, 2), relay_point_id=stop.relay_point_id,
         pickup_request_id=stop.pickup_request_id, access_notes=notes, contact=contact,
-        stop_id=stop.id, locked=bool(stop.locked),
+        stop_id=stop.id, locked=bool(stop.locked), requirements=stop.requirements,
+        floor=stop.pickup_request.floor if stop.pickup_request is not None else None,
+        has_lift=stop.pickup_request.has_lift if stop.pickup_request is not None else None,
     )
 
 

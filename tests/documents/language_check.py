@@ -40,8 +40,11 @@ def visible_text(page: str) -> str:
     return re.sub(r"[ \t\r\n]+", " ", text).replace("\u00a0", " ")
 
 
-def foreign_text(page: str, lang: str) -> list[str]:
-    """The other language's catalogued texts found in ``page`` (a page in ``lang``)."""
+def foreign_text(page: str, lang: str, ignore=()) -> list[str]:
+    """The other language's catalogued texts found in ``page`` (a page in ``lang``); ``ignore``: what
+    people wrote themselves (a donor's notes), removed first."""
     text = visible_text(page)
+    for written in ignore:
+        text = text.replace(visible_text(html.escape(written)), " ")
     other = "en" if lang == "fr" else "fr"
     return sorted(f for f in fragments(other) if f.replace("\u00a0", " ") in text)

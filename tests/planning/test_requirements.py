@@ -102,3 +102,27 @@ def test_a_pickup_no_crew_can_take_is_unassigned_with_reason_skill(session, sett
         "it needs three people (set by hand); no crew working that day has all of it")
     said = plan_texts.explanation(view, "fr")
     assert "ENL-PIANO M. Piano (8 rue des Petits-Champs, 75001 Paris) — il faut trois personnes" in said
+
+
+def test_the_sheet_and_manifest_say_why_a_stop_needs_two_people(session, settings, paris_network):
+    from dispatch.documents.manifests import render_html
+    from tests.documents.language_check import foreign_text
+
+    seed_demo(DAY, session=session)
+    fast = settings.model_copy(update={"solve_solution_limit": 40})
+    plan = plan_day(DAY, fast, paris_network, session=session, time_limit_s=3, seed=1)
+    view = plan_view(plan)
+    stops = [(r, s) for r in view.rounds for s in r.stops if s.requirements]
+    assert stops, "the demo day has pickups above the 2nd floor without a lift"
+    rnd, stop = next((r, s) for r, s in stops if any(w["code"] == "floor_no_lift" for w in s.requirements["why"]))
+    fr = plan_texts.needs_text(stop.requirements, "fr")
+    assert fr.startswith("Il faut deux personnes (") and f"{stop.floor}e étage sans ascenseur" in fr
+    assert plan_texts.needs_text(stop.requirements, "en").startswith("Needs two people (")
+    for lang in ("fr", "en"):
+        html = render_html("manifest_round.html", lang=lang, day=view, round=rnd, lunch=None, colour="#000",
+                           map_uri=None, qr_uri="", sheet_url="", members="", plate="", font_regular="",
+                           font_bold="")
+        assert plan_texts.needs_text(stop.requirements, lang) in html.replace("&#39;", "'")
+        assert plan_texts.floor_text(stop.floor, stop.has_lift, lang) in html
+        notes = [s.access_notes for s in rnd.stops if s.access_notes]  # what donors wrote, in their words
+        assert foreign_text(html, lang, ignore=notes) == [], lang

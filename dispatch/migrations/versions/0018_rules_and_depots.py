@@ -1,6 +1,7 @@
 """rules reach the plan: depots' opening hours, crews' features (skills), requirements set by hand on a
 pickup or a relay point, and whether a plan was asked to balance the crews' working time, and the
-parameters of an unassigned visit's reason (rendered in the reader's language)
+parameters of an unassigned visit's reason (rendered in the reader's language), and what a
+planned stop needs of the crew and why
 
 Revision ID: 0018
 Revises: 0012
@@ -30,10 +31,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("balanced", sa.Boolean(), nullable=True))
     with op.batch_alter_table("unassigned_visit", schema=None) as batch_op:
         batch_op.add_column(sa.Column("params", sa.JSON(), nullable=True))
+    with op.batch_alter_table("stop", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("requirements", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    for table, column in (("unassigned_visit", "params"), ("plan", "balanced"), ("relay_point", "requirements"), ("pickup_request", "requirements"),
+    for table, column in (("stop", "requirements"), ("unassigned_visit", "params"), ("plan", "balanced"), ("relay_point", "requirements"), ("pickup_request", "requirements"),
                           ("crew", "skills"), ("depot", "opening_hours")):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column(column)
