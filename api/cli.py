@@ -91,7 +91,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: bool) -> None:
+def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: bool,
+          balance: bool | None = None) -> None:
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.roads.cache import get_network
     from dispatch.planning.day import plan_day
@@ -102,7 +103,8 @@ def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: boo
     upgrade(settings.database_url)
     network = get_network(settings)
     with session_scope(engine_for(settings.database_url)) as session:
-        plan = plan_day(day, settings, network, session=session, time_limit_s=time_limit, seed=seed)
+        plan = plan_day(day, settings, network, session=session, time_limit_s=time_limit, seed=seed,
+                        balance=balance)
         view = plan_view(plan)
     if as_json:
         from api.schemas import DayOut
@@ -113,7 +115,7 @@ def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: boo
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    _plan(args.date or _default_day(), args.time_limit, args.seed, args.json)
+    _plan(args.date or _default_day(), args.time_limit, args.seed, args.json, args.balance)
     return 0
 
 
@@ -468,6 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--time-limit", type=_positive, help="solver time limit in seconds")
     plan.add_argument("--seed", type=int, help="solver random seed")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--balance", action=argparse.BooleanOptionalAction, default=None,
+                      help="balance the crews' working time (default: DISPATCH_BALANCE_WORK_TIME)")
     plan.set_defaults(func=cmd_plan)
 
     manifests = sub.add_parser("manifests", help="write the printable PDFs of a planned day")

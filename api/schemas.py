@@ -238,6 +238,13 @@ class PlanIn(BaseModel):
     date: dt.date
     time_limit_s: float | None = Field(default=None, gt=0, le=600, description="solver time limit")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    balance: bool | None = Field(default=None, description="balance the crews' working time (fair work); "
+                                 "default: the DISPATCH_BALANCE_WORK_TIME setting")
+
+
+class WorkTimeOut(BaseModel):
+    crew: str
+    minutes: int = Field(description="first departure to last return")
 
 
 class PlanJobIn(PlanIn):
@@ -365,6 +372,9 @@ class DayOut(BaseModel):
     relay_points: list[RelayPointDecisionOut]
     vans_out: list[VanOutOut] = Field(default_factory=list, description="vans not used that day and why")
     version: int = Field(default=1, description="the plan's version: send it back with every edit (If-Match)")
+    balanced: bool = Field(default=False, description="the plan was asked to balance the crews' working time")
+    work_times: list[WorkTimeOut] = Field(default_factory=list, description="each working crew's time")
+    spread_minutes: int = Field(default=0, description="longest working day minus the shortest")
 
     @classmethod
     def from_view(cls, v: DayView) -> DayOut:
@@ -377,7 +387,8 @@ class DayOut(BaseModel):
             unassigned=[UnassignedOut.from_view(u) for u in v.unassigned],
             relay_points=[RelayPointDecisionOut(**d) for d in v.relay_point_decisions],
             vans_out=[VanOutOut(**o) for o in v.vans_out],
-            version=v.version,
+            version=v.version, balanced=v.balanced, spread_minutes=v.spread_minutes,
+            work_times=[WorkTimeOut(crew=who, minutes=m) for who, m in v.work_minutes],
         )
 
 

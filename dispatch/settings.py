@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     min_fill_ratio: float = Field(default=0.65, ge=0, le=1)
     # Penalty (in metres of driving) for leaving a relay point at 100 % fill unvisited.
     relay_point_penalty_m: int = Field(default=25_000, ge=0)
+    # Fair work (dispatch/planning/problem.py): balance the crews' working time. Off by default; a plan can ask
+    # for it (API ``balance``, the day page's box, ``dispatch plan --balance``). Each second between the day's
+    # first departure and last return costs like this many metres of driving.
+    balance_work_time: bool = False
+    balance_cost_per_s: int = Field(default=1, ge=1, le=1000)
     # Service time model.
     relay_service_fixed_s: int = 300
     relay_service_per_m3_s: int = 240

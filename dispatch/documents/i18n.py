@@ -239,6 +239,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "published_ok": {"fr": "Plan publié.", "en": "Plan published."},
     "planned_ok": {"fr": "Journée planifiée.", "en": "Day planned."},
     "time_limit": {"fr": "Temps de calcul (s)", "en": "Time limit (s)"},
+    "balance_label": {"fr": "Équilibrer le temps de travail des équipes", "en": "Balance the crews' working time"},
+    "work_times": {"fr": "Temps de travail", "en": "Working time"},
+    "spread": {"fr": "écart", "en": "spread"},
+    "balanced": {"fr": "équilibré", "en": "balanced"},
     # coordinator day view: vans and crews not available that day (dispatch/fleet/availability.py)
     "vans_out_title": {"fr": "Camions et équipes indisponibles", "en": "Vans and crews unavailable"},
     "vans_out_none": {"fr": "Tous les camions et leurs équipes sont disponibles ce jour-là.",

@@ -79,6 +79,7 @@ class DayProblem:
     # availability: vans not used today and why; French text and code of the availability decisions.
     vans_out: list[dict] = field(default_factory=list)
     decision_notes: dict[str, dict] = field(default_factory=dict)
+    balanced: bool = False  # the crews' working time is balanced (settings.balance_work_time)
 
 
 def _relay_candidates(
@@ -198,6 +199,7 @@ def build_day(
         vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds, travel_factor=factor,
         sites=sites.snapped, decisions=decisions,
         vans_out=vans_out, decision_notes={k: {"reason_code": b.code, "reason_fr": b.fr} for k, b in blocks.items()},
+        balanced=problem.balance is not None,
     )
 
 
@@ -272,13 +274,18 @@ def plan_day(
     session: Session,
     time_limit_s: float | None = None,
     seed: int | None = None,
+    balance: bool | None = None,
 ) -> Plan:
     """Plan ``day`` and store it as the draft plan for that date (replacing any previous draft).
+    ``balance`` turns the balancing of the crews' working time on or off for this plan (None: the
+    ``balance_work_time`` setting).
 
     Reads first, solves, and only then writes: no write lock is held during the solve (with SQLite,
     fill reports and driver updates keep flowing while a day is planned).
     """
     ensure_not_published(day, session=session)
+    if balance is not None:
+        settings = settings.model_copy(update={"balance_work_time": balance})
     day_problem = build_day(day, settings, network, session=session)
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
     solution = builder.solve(
@@ -328,7 +335,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
         load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
         solver_status=solution.status.value, explanation=solution.explanation or None,
         relay_point_decisions=_decisions_record(dp, solution),
-        vans_out=dp.vans_out,
+        vans_out=dp.vans_out, balanced=dp.balanced,
     )
     session.add(plan)
     for route in solution.routes:

@@ -264,8 +264,16 @@ def assemble(sites: Sites, factor: float, candidates: Iterable[Candidate], vehic
     return solver.Problem(
         durations=tuple(tuple(round(x * factor) for x in row) for row in sites.durations),
         distances=tuple(tuple(int(x) for x in row) for row in sites.distances),
-        vehicles=tuple(vehicles), visits=visits,
+        vehicles=tuple(vehicles), visits=visits, balance=balance_for(settings),
     )
+
+
+def balance_for(settings: Settings) -> solver.Balance | None:
+    """Fair work when ``settings.balance_work_time``: the span of the crews' day costs
+    ``balance_cost_per_s`` a second (the solver then shortens the longest round); None: off."""
+    if not settings.balance_work_time:
+        return None
+    return solver.Balance(kind="span", coefficient=settings.balance_cost_per_s)
 
 
 def solve_large(problem: solver.Problem, options: solver.SolveOptions, *,

@@ -95,6 +95,18 @@ class DayView:
     version: int = 1  # plan editing: optimistic concurrency
     # Every visit of the plan by its key ("rp:3", "pu:7") -> "name (address)": pages name visits this way.
     names: dict = field(default_factory=dict)
+    balanced: bool = False  # the plan was asked to balance the crews' working time
+
+    @property
+    def work_minutes(self) -> tuple[tuple[str, int], ...]:
+        """Each working crew's time (or its van's name), first departure to last return, in minutes."""
+        return tuple((r.crew or r.van, r.duration_minutes) for r in self.rounds if r.visits)
+
+    @property
+    def spread_minutes(self) -> int:
+        """The longest working day minus the shortest, over the crews that work (0 with one crew)."""
+        times = [m for _, m in self.work_minutes]
+        return max(times) - min(times) if times else 0
 
     @property
     def stop_count(self) -> int:
@@ -185,7 +197,7 @@ def plan_view(plan: Plan) -> DayView:
         matrix_seconds=plan.matrix_seconds, rounds=rounds, unassigned=unassigned, names=_names(rounds, unassigned),
         relay_point_decisions=tuple(plan.relay_point_decisions or ()),
         vans_out=tuple(plan.vans_out or ()),
-        version=plan.version or 1,
+        version=plan.version or 1, balanced=bool(plan.balanced),
     )
 
 
@@ -262,6 +274,9 @@ def format_summary(view: DayView) -> str:
         )
     for out in view.vans_out:  # vans not used today (maintenance, absent crew...)
         lines.append(f"  Not used: {out['detail']}")
+    if view.work_minutes:
+        lines.append("  Working time: " + ", ".join(f"{who} {m // 60} h {m % 60:02d}" for who, m in view.work_minutes)
+                     + f"; spread {view.spread_minutes} min" + (" (balanced)" if view.balanced else ""))
     if view.explanation:
         lines.append(f"  Infeasible: {view.explanation}")
     lines.append(f"  Unassigned: {len(view.unassigned)}")
