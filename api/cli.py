@@ -345,6 +345,13 @@ def cmd_roads_info(args: argparse.Namespace) -> int:
     print(f"graph: {settings.graph_path or default_graph_path()}")
     print(f"routing nodes: {network.n}, bounding box: lat {south:.5f}-{north:.5f}, lon {west:.5f}-{east:.5f}")
     print(f"van speed factor: {settings.van_speed_factor}, fingerprint: {network.fingerprint[:16]}")
+    from dispatch.pickups import coverage
+    from dispatch.pickups.requests import rules_config
+
+    rules = rules_config(settings)
+    gaps = coverage.unreachable_communes(rules, network, max_snap_distance_m=settings.max_snap_distance_m)
+    print(f"served communes reached: {len(coverage.served(rules)) - len(gaps)} of {len(coverage.served(rules))}"
+          + "".join(f"\n  not reached: {g}" for g in gaps))
     return 0
 
 
