@@ -34,6 +34,7 @@ from dispatch.models import (
     utcnow,
 )
 from dispatch.planning import problem as builder
+from dispatch.planning import week
 from dispatch.planning.forecast import FillForecast
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
 from dispatch.planning.problem import LITRES_PER_M3, Candidate
@@ -92,7 +93,12 @@ def _relay_candidates(
     rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all())
     if keep is not None:  # one region of many: only its relay points are forecast
         rps = [rp for rp in rps if keep(rp)]
+    by_id = {rp.id: rp for rp in rps}
     forecasts = forecast_relay_points(rps, now=utcnow())
+    # Emptied on an earlier day of the week by a plan not carried out yet: counted as emptied then.
+    for rp_id, date in week.planned_visits_before(day, session=session).items():
+        if rp_id in forecasts and not by_id[rp_id].full:
+            forecasts[rp_id] = week.forecast_after_visit(forecasts[rp_id], date)
     by_key = {f"rp:{rp.id}": rp for rp in rps}
     for rp in rps:
         cand = builder.relay_candidate(rp, day, settings, mandatory=rp.full, forecast=forecasts[rp.id])
@@ -125,8 +131,7 @@ def _horizon(
             reported_full=rp.full, name=rp.name, site=i + 1,
             closed_dates=availability.closed_dates(rp, day),  # closures and no-visit weekdays ahead
         ))
-    decisions = decide(day, points, horizon_days=settings.horizon_days, penalty_m=settings.relay_point_penalty_m,
-                       min_fill_ratio=settings.min_fill_ratio, distances=distances, anchor_sites=anchors)
+    decisions = decide(day, points, **settings.horizon_rule(), distances=distances, anchor_sites=anchors)
     out = []
     for cand in kept:
         d = decisions.get(cand.key)

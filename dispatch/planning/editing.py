@@ -33,6 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dispatch.planning import unassigned as unassigned_params
 from dispatch.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatch.models import (
+    CREW_DEFAULTS,
     Crew,
     Depot,
     PickupRequest,
@@ -454,7 +455,7 @@ def _empty_round(ctx: Context, rnd: Round, *, session: Session) -> None:
         rnd.stops.remove(s)
         session.delete(s)
     start = rnd.start_at.replace(hour=0, minute=0, second=0) + dt.timedelta(
-        minutes=rnd.crew.shift_start_min if rnd.crew else 8 * 60)
+        minutes=rnd.crew.shift_start_min if rnd.crew else CREW_DEFAULTS["shift_start_min"])
     rnd.start_at = rnd.end_at = start
     rnd.distance_m = rnd.duration_s = 0
     rnd.load_m3 = 0.0
