@@ -363,8 +363,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_roads_fetch(args: argparse.Namespace) -> int:
     from dispatch.roads import fetch_graph
 
-    path = fetch_graph(args.place, Path(args.out))
-    print(f"saved the road network of {args.place!r} to {path}; use it with DISPATCH_GRAPH_PATH={path} "
+    places = list(args.place)
+    path = fetch_graph(places if len(places) > 1 else places[0], Path(args.out))
+    print(f"saved the road network of {' + '.join(places)} to {path}; use it with DISPATCH_GRAPH_PATH={path} "
           "or --graph (data © OpenStreetMap contributors, ODbL 1.0)")
     return 0
 
@@ -495,7 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     roads = sub.add_parser("roads", help="road network files").add_subparsers(dest="roads_command", required=True)
     fetch = roads.add_parser("fetch", help="download a drivable OSM network once (needs Internet) for offline use")
-    fetch.add_argument("place", help='a place name, e.g. "Paris, France"')
+    fetch.add_argument("place", nargs="+", help='one or more place names, e.g. "Paris, France" "Pantin, France" '
+                       "(several places: one graph covering them all)")
     fetch.add_argument("--out", default="var/roads.graphml.gz", help="file to write (gzip GraphML)")
     fetch.set_defaults(func=cmd_roads_fetch)
     roads.add_parser("info", help="load the configured road graph and describe it").set_defaults(func=cmd_roads_info)

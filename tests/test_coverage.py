@@ -67,3 +67,22 @@ def test_roads_info_says_which_served_communes_the_graph_reaches(tmp_path, monke
         get_settings.cache_clear()
     out = capsys.readouterr().out
     assert "served communes reached: 21 of 24" in out and "not reached: Montreuil (93100): outside" in out
+
+
+def test_roads_fetch_takes_several_places_for_one_graph(tmp_path, monkeypatch, capsys):
+    import osmnx as ox
+
+    from api.cli import main
+    from tests.roads.test_loading import OSM_TEST_GRAPH
+
+    asked = []
+
+    def fake(query, network_type):
+        asked.append(query)
+        return ox.load_graphml(OSM_TEST_GRAPH)
+
+    monkeypatch.setattr(ox, "graph_from_place", fake)
+    out = tmp_path / "paris-and-neighbours.graphml.gz"
+    assert main(["roads", "fetch", "Paris, France", "Pantin, France", "--out", str(out)]) == 0
+    assert asked == [["Paris, France", "Pantin, France"]] and out.exists()
+    assert "Paris, France + Pantin, France" in capsys.readouterr().out
