@@ -81,7 +81,7 @@ class Candidate:
     shown_windows: tuple[tuple[int, int], ...] = ()
     # What the crew needs (two_people, tail_lift...: dispatch/pickups/requirements.py) and why.
     skills: frozenset[str] = frozenset()
-    why: tuple[dict, ...] = ()
+    why: tuple[dict, ...] = field(default=(), hash=False, compare=False)  # dicts: not part of the hash
 
 
 # ------------------------------------------------------------------ visits
