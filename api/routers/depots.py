@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.routers.data import REJECTED, imported, read_upload, rejected
 from api.schemas import ImportColumnOut, ImportOut, OpeningHours
-from api.schemas_availability import VanOut
+from api.schemas.fleet import VanOut
 from api.security import Role, require
 from dispatch.exchange import imports
 from dispatch.exchange import depot_import
