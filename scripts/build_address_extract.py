@@ -21,9 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO))
 
-import build_demo_data as demo
+import build_demo_data as demo  # noqa: E402
 
-from dispatch.addresses.ban_csv import BAN_COLUMNS
+from dispatch.addresses.ban_csv import BAN_COLUMNS  # noqa: E402
 
 DEFAULT_OUT = REPO / "dispatch" / "data" / "addresses" / "adresses-demo.csv"
 ADDRESS = re.compile(r"^(\d+)(?:-\d+)?(?:\s+(bis|ter|quater))?\s+(.+?)(?:,\s*(\d{5})\s+Paris)?$")

@@ -185,7 +185,7 @@ class PickupIn(BaseModel):
 
 def both_or_neither(model: BaseModel) -> BaseModel:
     """``lat`` and ``lon`` come together, or neither comes (the address is then looked up)."""
-    if (getattr(model, "lat") is None) != (getattr(model, "lon") is None):
+    if (model.lat is None) != (model.lon is None):  # type: ignore[attr-defined]
         raise ValueError("give both lat and lon, or neither (the address is then looked up)")
     return model
 
