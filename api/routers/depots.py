@@ -15,6 +15,8 @@ from api.routers.data import REJECTED, imported, read_upload, rejected
 from api.schemas import ImportColumnOut, ImportOut, OpeningHours
 from api.schemas.fleet import VanOut
 from api.security import Role, require
+from dispatch.addresses.resolve import resolve_address
+from dispatch.errors import InvalidInput
 from dispatch.exchange import imports
 from dispatch.exchange import depot_import
 from dispatch.fleet import depots as service
@@ -34,8 +36,8 @@ class DepotIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=300)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90, description="leave lat/lon out: the address is looked up")
+    lon: float | None = Field(default=None, ge=-180, le=180)
     opening_hours: list[OpeningHours] = Field(default_factory=list, description="empty: no limit beyond the shifts")
     region: _Region | None = Field(default=None, description="planning region; empty: the 'default' region")
 
@@ -85,9 +87,17 @@ def list_depots(session: SessionDep) -> list[DepotOut]:
 
 
 @router.post("/depots", status_code=status.HTTP_201_CREATED,
-             summary="Add a depot (its position must be on the road network)")
+             summary="Add a depot (its position must be on the road network; without lat/lon the address is "
+             "looked up)")
 def create_depot(body: DepotIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> DepotOut:
-    depot = service.create_depot(_values(body, exclude_unset=False), session=session, network=network,
+    values = _values(body, exclude_unset=False)
+    if body.lat is None and body.lon is None:  # the address alone: looked up (dispatch/addresses/resolve.py)
+        found = resolve_address(body.address, settings=settings, network=network)
+        values |= {"address": found.label, "lat": found.lat, "lon": found.lon}
+    elif body.lat is None or body.lon is None:
+        raise InvalidInput("give both lat and lon, or neither (the address is then looked up)",
+                           field="lat" if body.lat is None else "lon")
+    depot = service.create_depot(values, session=session, network=network,
                                  max_snap_distance_m=settings.max_snap_distance_m)
     return _out(depot, session)
 
