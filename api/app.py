@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, ratelimit
 from api.limits import BodySizeLimit
+from api.proxies import TrustedProxies
 from api.pages import routes as pages
 from api.pages import login as login_page
 from api.routers import addresses as address_routes
@@ -24,7 +25,7 @@ from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
 from api.routers import depots as depot_routes
 from api.routers import requirements as requirement_routes
-from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
+from api.routers import driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
 from dispatch.jobs import runner as job_service
 from dispatch.db import engine_for, session_scope
 from dispatch.jobs.process import ProcessRunner
@@ -101,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
     # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/fleet/availability.py).
-    for router in (fleet.router, depot_routes.router, requirement_routes.router, pickups.tracking, pickups.slots, pickups.pages):
+    for router in (fleet.router, depot_routes.router, requirement_routes.router, pickups.tracking, pickups.slots,
+                   pickups.pages, online_bookings.router):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
     for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):
@@ -118,5 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(week_page.router)  # its page, /semaine (api/pages/week.py)
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The client address: the TCP peer, or X-Forwarded-For from DISPATCH_TRUSTED_PROXIES only (api/proxies.py).
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     errors.document(app)  # every error a route can answer, as problem+json, in /openapi.json
     return app

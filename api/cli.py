@@ -173,13 +173,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.proxies import server_config
     from dispatch.db import upgrade
     from dispatch.settings import get_settings
 
     settings = get_settings()
     upgrade(settings.database_url)
     sock = _listen(args.host, args.port)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    server = uvicorn.Server(server_config(create_app(settings), log_level="warning"))
     port = sock.getsockname()[1]
     print(f"serving the API on http://{args.host}:{port} (OpenAPI at /docs); Ctrl-C stops it", flush=True)
     server.run(sockets=[sock])

@@ -195,6 +195,9 @@ class PickupRequest(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     reschedule_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # after missed visits
+    # The door it came through: "online" (the public form /donner, counted by the abuse guard,
+    # dispatch/access/booking_guard.py); None for staff entries and imports (migration 0014).
+    channel: Mapped[str | None] = mapped_column(String(20))
     # Migration 0018: requirements set by hand (e.g. ["two_people"]), added to those the rules file derives.
     requirements: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
@@ -605,3 +608,16 @@ class PlanChange(Base):
     actor: Mapped[str] = mapped_column(String(100))
     op: Mapped[str] = mapped_column(String(30))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OnlineBookingRelease(Base):
+    """The switchboard raised a day's cap of online bookings by ``extra`` (migration 0014)."""
+
+    __tablename__ = "online_booking_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    extra: Mapped[int] = mapped_column(Integer)
+    released_by: Mapped[str] = mapped_column(String(80))
+    released_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)

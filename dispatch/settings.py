@@ -94,6 +94,21 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1)
     rate_limit_public_per_minute: int = Field(default=60, ge=1)
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR networks; none by
+    # default: the TCP peer is the client). api/proxies.py.
+    trusted_proxies: str = ""
+    # Sign-in per account (dispatch/access/signin_guard.py): after this many failures in a row, each attempt
+    # waits login_backoff_s x 2^(failures - free), at most login_backoff_max_s; 429 meanwhile.
+    login_free_failures: int = Field(default=5, ge=1, le=100)
+    login_backoff_s: float = Field(default=2.0, gt=0)
+    login_backoff_max_s: float = Field(default=900.0, gt=0)
+    # The public pickup form (/donner) and donor tracking: per phone number, at most this many submissions
+    # per hour (the per-address limit is rate_limit_public_per_minute).
+    rate_limit_phone_per_hour: int = Field(default=5, ge=1)
+    # The public booking's abuse guard (dispatch/access/booking_guard.py): open requests per phone number,
+    # online requests per day (the switchboard releases more through /api/v1/online-bookings).
+    online_max_open_per_phone: int = Field(default=3, ge=1)
+    online_daily_cap: int = Field(default=300, ge=0)
     # Reliability: a request body larger than this is refused with 413 (api/limits.py).
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Data exchange (dispatch/exchange/imports.py, dispatch/exchange/webhooks.py): CSV import limits; webhook delivery
@@ -104,6 +119,11 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_s: float = Field(default=30.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Webhooks reach outside addresses only (dispatch/exchange/webhook_targets.py); these comma-separated
+    # lists name the inside receivers allowed all the same: exact host names, and CIDR networks
+    # (e.g. "10.20.0.0/16", "127.0.0.1/32" for a receiver on this machine). Empty by default.
+    webhook_allow_hosts: str = ""
+    webhook_allow_networks: str = ""
 
     # Address search (dispatch/addresses): "offline" (the BAN address index file, the embedded default) or "http"
     # (a server speaking the BAN API: /search/, /reverse/). The index is built by `dispatch addresses import
@@ -142,6 +162,17 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} is not an http(s) URL (check DISPATCH_GEOCODER_URL)")
+    @field_validator("webhook_allow_networks", "trusted_proxies")
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{item.strip()!r} is not a network: write e.g. 10.20.0.0/16 "
+                                     "(DISPATCH_WEBHOOK_ALLOW_NETWORKS / DISPATCH_TRUSTED_PROXIES, comma-separated)") from None
         return value
 
     @field_validator("graph_path", "rules_file")

@@ -9,13 +9,13 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, render
-from api.ratelimit import rate_limited
+from api.ratelimit import limit_key, rate_limited
 from api.schemas.fleet import PickupEventOut, SlotOfferOut, TrackingOut
 from dispatch.addresses.resolve import resolve_address
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.fleet import availability
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
-from api.security import Role, public, require
+from api.security import Role, StaffUser, public, require
 from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot
@@ -62,10 +62,14 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
     "/{pickup_id}/override",
     summary="Accept a refused request anyway, with a recorded reason (switchboard)",
     description="Some refusals cannot be overridden (e.g. hazardous products, a volume larger than every van, "
-    "a Sunday): the answer names them.",
+    "a Sunday): the answer names them. `overridden_by` is the signed-in account; `note` is kept beside the reason.",
 )
-def override(pickup_id: Id, body: OverrideIn, session: SessionDep) -> PickupOut:
-    record = service.override_refusal(pickup_id, by=body.by, reason=body.reason, session=session)
+def override(pickup_id: Id, body: OverrideIn, session: SessionDep,
+             user: Annotated[StaffUser, require(Role.SWITCHBOARD, Role.COORDINATOR)]) -> PickupOut:
+    # Who overrides is the signed-in account; what the client typed (note, the old "by") stays as a note.
+    notes = [n.strip() for n in (body.note, body.by) if n and n.strip()]
+    record = service.override_refusal(pickup_id, by=user.username, reason=body.reason, session=session,
+                                      note=" / ".join(notes) or None)
     return PickupOut.from_orm_obj(record)
 
 
@@ -105,8 +109,9 @@ tracking = APIRouter(prefix="/api/v1/pickups", tags=["home pickups"])
     description="Public. `phone_last4` must be the last 4 digits of the phone given with the request; wrong "
     "digits get the same 404 as an unknown reference. No name, address or phone is returned.",
 )
-def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep,
+def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep, request: Request,
           phone_last4: Annotated[str, Query(pattern=r"^[0-9]{4}$")]) -> TrackingOut:
+    limit_key(request, "track:" + ref.strip().upper())  # 4 digits are guessed per reference, from any address
     pu = availability.find_for_tracking(ref, phone_last4, session=session)
     return TrackingOut(**availability.tracking_view(pu, session=session))
 
@@ -148,6 +153,7 @@ def tracking_page(request: Request) -> HTMLResponse:
 @pages.post("/suivi", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
 def tracking_lookup(request: Request, session: SessionDep, ref: Annotated[str, Form(max_length=40)] = "",
                     tel: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
+    limit_key(request, "track:" + ref.strip().upper())
     try:
         pu = availability.find_for_tracking(ref, tel, session=session)
     except NotFound:

@@ -238,10 +238,14 @@ class PickupOut(BaseModel):
 
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"by": "Standard - Amina", "reason": "Donatrice âgée, 1,8 m³ de livres : accord de la responsable"}]})
+        "examples": [{"reason": "Donatrice âgée, 1,8 m³ de livres : accord de la responsable",
+                      "note": "au téléphone avec Mme Durand"}]})
 
-    by: str = Field(min_length=1, max_length=100, description="who overrides (switchboard staff)")
     reason: str = Field(min_length=5, max_length=1000)
+    note: str | None = Field(default=None, max_length=200,
+                             description="free text kept beside the reason; who overrides is the signed-in account")
+    by: str | None = Field(default=None, max_length=100, description="deprecated: kept as a note only (who "
+                           "overrides is always the signed-in account, never what the client writes)")
 
 
 class PlanIn(BaseModel):

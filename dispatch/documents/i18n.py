@@ -89,6 +89,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "login_password": {"fr": "Mot de passe", "en": "Password"},
     "login_submit": {"fr": "Se connecter", "en": "Sign in"},
     "login_failed": {"fr": "Identifiant ou mot de passe incorrect.", "en": "Unknown username or wrong password."},
+    "login_cross_site": {"fr": "Connexion refusée : ouvrez la page de connexion de ce site et réessayez.",
+                         "en": "Sign-in refused: open this site's sign-in page and try again."},
     "login_required": {"fr": "Connectez-vous pour continuer.", "en": "Please sign in to continue."},
     "logout": {"fr": "Se déconnecter", "en": "Sign out"},
     "logged_out": {"fr": "Vous êtes déconnecté.", "en": "You are signed out."},

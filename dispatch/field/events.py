@@ -15,6 +15,7 @@ from dispatch.fleet import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
+from dispatch.exchange.fields import check_text
 from dispatch.models import (
     PickupRequest,
     PickupStatus,
@@ -178,6 +179,7 @@ def record_stop_event(
     else:
         reason = None
     if note is not None:
+        check_text("note", note, multiline=True)  # the rule every door applies (dispatch/exchange/fields.py)
         note = note.strip()[:1000] or None
 
     recorded_at = at or utcnow()
