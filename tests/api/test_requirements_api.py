@@ -33,3 +33,19 @@ def test_relay_point_requirements_and_crew_skills(client, client_as):
     assert r.status_code == 200 and r.json()["features"] == ["three_people", "two_people"]
     assert client_as("switchboard").put(f"/api/v1/crews/{crew['id']}/skills",
                                         json={"features": []}).status_code == 403
+
+
+def test_anonymous_rounds_show_no_donor_address_floor_or_staff_name(client, anon_client):
+    from tests.api.conftest import PLAN_DAY
+
+    plan = client.post("/api/v1/plans", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 2, "seed": 1}).json()
+    stop = next(s for r in plan["rounds"] for s in r["stops"] if s["kind"] == "pickup")
+    assert client.post(f"/api/v1/plans/{plan['plan_id']}/stops/{stop['stop_id']}/drop",
+                       json={"version": 1, "force": True}).status_code == 200
+    staff = client.get("/api/v1/rounds", params={"date": PLAN_DAY.isoformat()}).json()
+    dropped = next(u for u in staff["unassigned"] if u["reason"] == "dropped")
+    assert dropped["address"] and dropped["params"] == {"by": "test-admin"}
+    public = anon_client.get("/api/v1/rounds", params={"date": PLAN_DAY.isoformat()}).json()
+    dropped = next(u for u in public["unassigned"] if u["reason"] == "dropped")
+    assert dropped["address"] is None and dropped["params"] == {}
+    assert all(s["requirements"] is None for r in public["rounds"] for s in r["stops"] if s["kind"] == "pickup")
