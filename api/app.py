@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,12 +27,16 @@ from api.routers import editing as editing_routes
 from api.routers import depots as depot_routes
 from api.routers import requirements as requirement_routes
 from api.routers import driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
+from api.pages import switchboard as switchboard_page
 from dispatch.jobs import runner as job_service
+from api.routers import held as held_routes
 from dispatch.db import engine_for, session_scope
 from dispatch.jobs.process import ProcessRunner
 from dispatch.documents.manifests import STATIC_DIR
 from dispatch.roads.cache import get_network
 from dispatch.settings import Settings, get_settings
+
+log = logging.getLogger("api.app")
 
 
 def _run_job(job_id: str, *, settings: Settings) -> None:
@@ -39,19 +44,39 @@ def _run_job(job_id: str, *, settings: Settings) -> None:
                         network=get_network(settings))
 
 
+def _resume_queued(app: FastAPI, settings: Settings) -> bool:
+    """Mark jobs of dead workers failed and hand the queued ones to the runner; False (logged) when the
+    database cannot be reached."""
+    try:
+        with session_scope(engine_for(settings.database_url)) as session:
+            job_service.recover_interrupted(session=session)
+            queued = job_service.queued_job_ids(session=session)
+    except Exception as exc:  # noqa: BLE001 - a database that is down must not stop the API from starting
+        log.warning("cannot resume the queued planning jobs: the database cannot be reached or is not ready (%s: %s); "
+                    "retrying every %g s", type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "",
+                    settings.job_resume_retry_s)
+        return False
+    for job_id in queued:
+        app.state.job_runner.submit(job_id)
+    if queued:
+        log.info("resumed %d queued planning job(s)", len(queued))
+    return True
+
+
+def _keep_resuming(app: FastAPI, settings: Settings, stop: threading.Event) -> None:
+    while not stop.wait(settings.job_resume_retry_s):
+        if _resume_queued(app, settings):
+            return
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    queued: list[str] = []
-    if settings.job_backend == "inprocess":  # with Celery, the broker holds the jobs and workers run them
-        try:
-            with session_scope(engine_for(settings.database_url)) as session:
-                job_service.recover_interrupted(session=session)
-                queued = job_service.queued_job_ids(session=session)
-        except Exception:  # noqa: BLE001 - a database that is down must not stop the API from starting
-            queued = []
-    for job_id in queued:
-        app.state.job_runner.submit(job_id)
+    stop_retry = threading.Event()
+    # With Celery, the broker holds the jobs and workers run them.
+    if settings.job_backend == "inprocess" and not _resume_queued(app, settings):
+        threading.Thread(target=_keep_resuming, args=(app, settings, stop_retry), name="resume-queued-jobs",
+                         daemon=True).start()
     if settings.gc_freeze:
         # What is alive now (app, routes, schemas, ORM mappers) lives as long as the worker: moved out of
         # the collector's generations, it is no longer walked by every full collection.
@@ -69,7 +94,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = DeliveryThread(engine_for(settings.database_url), settings,
                                   interval_s=settings.webhook_delivery_interval_s)
         delivery.start()
+    # Donor messages (dispatch/messages/): delivered by a thread of the API when a channel is configured.
+    messages = None
+    if (settings.job_backend == "inprocess" and settings.messages_delivery_interval_s > 0
+            and (settings.smtp_host or settings.sms_gateway_url)):
+        from dispatch.messages.worker import MessageThread
+
+        messages = MessageThread(engine_for(settings.database_url), settings,
+                                 interval_s=settings.messages_delivery_interval_s)
+        messages.start()
     yield
+    if messages is not None:
+        messages.stop()
+    stop_retry.set()
     if settings.gc_freeze:
         gc.unfreeze()  # collectable again (several apps in one process: tests, reloads)
     if delivery is not None:
@@ -114,11 +151,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
+    app.include_router(switchboard_page.router)  # the switchboard page /standard (api/pages/switchboard.py)
     app.include_router(address_routes.router)  # address search (geocoding), public and rate-limited
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     app.include_router(week_routes.router)  # the week ahead (api/routers/week.py)
     app.include_router(week_page.router)  # its page, /semaine (api/pages/week.py)
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
+    # Crew updates the server refused, handed over and applied by the coordinator; the sheet's offline worker.
+    for router in (held_routes.crew, held_routes.staff):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # The client address: the TCP peer, or X-Forwarded-For from DISPATCH_TRUSTED_PROXIES only (api/proxies.py).
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)

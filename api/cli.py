@@ -25,7 +25,7 @@ def _date(value: str) -> dt.date:
 def _port(value: str) -> int:
     try:
         port = int(value)
-    except ValueError:
+    except ValueError:  # handled: answered by argparse's error below
         port = -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (1-65535, or 0 for any free port)")
@@ -35,7 +35,7 @@ def _port(value: str) -> int:
 def _positive(value: str) -> float:
     try:
         number = float(value)
-    except ValueError:
+    except ValueError:  # handled: answered by argparse's error below
         number = -1
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be a positive number of seconds")
@@ -304,7 +304,7 @@ def cmd_roads_info(args: argparse.Namespace) -> int:
 def _days(value: str) -> int:
     try:
         days = int(value)
-    except ValueError:
+    except ValueError:  # handled: answered by argparse's error below
         days = 0
     if days < 1:
         raise argparse.ArgumentTypeError(f"{value!r} must be a whole number of days, at least 1")
@@ -392,6 +392,28 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_messages_deliver(args: argparse.Namespace) -> int:
+    """`dispatch messages deliver [--loop] [--interval S]`: queue the visit windows that are due and send the
+    donor messages waiting in the outbox (e-mail, SMS); with --loop, again every interval until Ctrl-C."""
+    import time
+
+    from dispatch.db import engine_for, upgrade
+    from dispatch.messages.worker import run
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    engine = engine_for(settings.database_url)
+    while True:
+        stats = run(engine, settings)
+        if stats.attempted or stats.skipped or not args.loop:
+            print(f"donor messages: {stats.sent} sent, {stats.retrying} to retry, {stats.failed} failed, "
+                  f"{stats.skipped} skipped (channel not configured)", flush=True)
+        if not args.loop:
+            return 0 if not stats.failed else 1
+        time.sleep(args.interval or settings.messages_delivery_interval_s or 10.0)
+
+
 def cmd_addresses_import(args: argparse.Namespace) -> int:
     from dispatch.addresses.importer import import_addresses
     from dispatch.settings import get_settings
@@ -414,6 +436,57 @@ def cmd_addresses_search(args: argparse.Namespace) -> int:
 
     for m in get_geocoder(get_settings()).search(check_query(args.query), limit=args.limit):
         print(f"{m.score:.2f}  {m.label}  ({m.lat:.6f}, {m.lon:.6f})")
+
+
+def cmd_donor(args: argparse.Namespace) -> int:
+    """`dispatch donor export|erase PHONE`: a donor's right of access (JSON on stdout) and of erasure (audited)."""
+    import getpass
+    import json
+
+    from dispatch.access import donors
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    actor = f"cli:{getpass.getuser()}"
+    with session_scope(engine_for(settings.database_url)) as session:
+        if args.donor_command == "export":
+            data = donors.export(args.phone, session=session, actor=actor)
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+            return 0
+        if not args.yes:
+            found = donors.find_pickups(args.phone, session=session)
+            print(f"would erase the personal details of {len(found)} pickup request(s): "
+                  + ", ".join(p.ref for p in found) + "; run again with --yes to erase them")
+            return 1
+        refs = donors.erase(args.phone, session=session, actor=actor)
+    print(f"erased the personal details of {len(refs)} pickup request(s): {', '.join(refs)}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """`dispatch backup FILE`: a consistent copy of the database while the API serves."""
+    from dispatch.access import backups
+    from dispatch.settings import get_settings
+
+    result = backups.backup(get_settings().database_url, args.file)
+    print(f"backup of the {result.engine} database written to {result.file} ({result.bytes:,} bytes)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """`dispatch restore FILE --yes`: replace the database's content by a backup (stop the API first)."""
+    from dispatch.access import backups
+    from dispatch.settings import get_settings
+
+    url = get_settings().database_url
+    if not args.yes:
+        print(f"this replaces everything in the database ({url.split('@')[-1]}) by the backup {args.file}: stop the "
+              "API, then run again with --yes")
+        return 1
+    result = backups.restore(url, args.file)
+    print(f"the {result.engine} database was restored from {result.file}")
     return 0
 
 
@@ -529,6 +602,31 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
     retention.set_defaults(func=cmd_retention)
 
+    msgs = sub.add_parser("messages", help="messages to donors (e-mail, SMS)").add_subparsers(
+        dest="messages_command", required=True)
+    deliver = msgs.add_parser("deliver", help="send the donor messages that are due (and the day-before windows)")
+    deliver.add_argument("--loop", action="store_true", help="keep delivering every interval until Ctrl-C")
+    deliver.add_argument("--interval", type=_positive, help="seconds between rounds with --loop "
+                                                           "(default: DISPATCH_MESSAGES_DELIVERY_INTERVAL_S)")
+    deliver.set_defaults(func=cmd_messages_deliver)
+    p_backup = sub.add_parser("backup", help="write a consistent backup of the database (the API may keep serving)")
+    p_backup.add_argument("file", help="the file to write (SQLite: a database file; PostgreSQL: pg_dump's format)")
+    p_backup.set_defaults(func=cmd_backup)
+    p_restore = sub.add_parser("restore", help="replace the database's content by a backup (stop the API first)")
+    p_restore.add_argument("file", help="a file written by `dispatch backup`")
+    p_restore.add_argument("--yes", action="store_true", help="restore (without it: say what would happen)")
+    p_restore.set_defaults(func=cmd_restore)
+
+    donor = sub.add_parser("donor", help="a donor's right of access and erasure, by phone number") \
+        .add_subparsers(dest="donor_command", required=True)
+    export = donor.add_parser("export", help="print everything stored about the donor with this phone (JSON)")
+    export.add_argument("phone", help='the phone number the donor gave, e.g. "06 12 34 56 78"')
+    export.set_defaults(func=cmd_donor)
+    erase = donor.add_parser("erase", help="anonymise every request of the donor with this phone (audited)")
+    erase.add_argument("phone", help='the phone number the donor gave, e.g. "06 12 34 56 78"')
+    erase.add_argument("--yes", action="store_true", help="erase (without it: say what would be erased)")
+    erase.set_defaults(func=cmd_donor)
+
     for name, func, text in (
         ("serve", cmd_serve, "serve the HTTP API"),
         ("run", cmd_run, "seed if empty, plan a day, print it, then serve the API"),
@@ -554,7 +652,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DispatchError as exc:
         print(f"dispatch: error: {exc.message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # handled: Ctrl-C: the shell's usual exit status
         return 130
     finally:  # the command's graph does not outlive it (main() is also called in-process)
         if args.graph:

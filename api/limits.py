@@ -48,7 +48,7 @@ class BodySizeLimit:
             if name == b"content-length":
                 try:
                     length = int(value)
-                except ValueError:
+                except ValueError:  # handled: a malformed length is checked while reading the body
                     length = None
                 break
         if length is not None:

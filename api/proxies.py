@@ -27,7 +27,7 @@ def parse_networks(text: str) -> tuple[Network, ...]:
 def _trusted(host: str, networks: tuple[Network, ...]) -> bool:
     try:
         address = ipaddress.ip_address(host)
-    except ValueError:
+    except ValueError:  # handled: not an address, so not a trusted proxy
         return False
     return any(address in net for net in networks if net.version == address.version)
 
@@ -48,7 +48,7 @@ class TrustedProxies:
                     if not _trusted(hop, self.networks):
                         try:
                             ipaddress.ip_address(hop)
-                        except ValueError:
+                        except ValueError:  # handled: garbage in the header: the peer address is kept
                             break  # garbage: keep the proxy's own address
                         scope = dict(scope, client=(hop, 0))
                         break

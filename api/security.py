@@ -211,10 +211,18 @@ def roles_of(dependant: Any) -> frozenset[Role] | None:
 # ------------------------------------------------------------------ what anonymous callers may see
 
 
+_PUBLIC_DETAIL = {
+    "site_too_far": "the address is too far from a drivable street",
+    "unreachable": "the address cannot be reached by road",
+    "": "not planned in a round on this day",
+}
+
+
 def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
     """A day's rounds without donors' personal details: a home-pickup stop keeps its postcode (``postcodes``:
     pickup request id -> postcode) and a position rounded to about 1 km; its name, street address, phone,
-    access code and notes are not shown; nor are staff usernames (who dropped a visit)."""
+    access code and notes are not shown; an unassigned pickup keeps its reason code, with a fixed detail; no
+    staff username either (who dropped a visit)."""
     def hidden(s: Any) -> Any:
         return s.model_copy(update={"name": "home pickup", "address": postcodes.get(s.pickup_request_id),
                                     "lat": None if s.lat is None else round(s.lat, 2),
@@ -223,9 +231,11 @@ def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
 
     rounds = [rnd.model_copy(update={"stops": [hidden(s) if s.kind == "pickup" else s for s in rnd.stops]})
               for rnd in day.rounds]
+    # An unassigned pickup keeps its reason code; its detail (written for coordinators) is replaced by a fixed text.
     # No staff name either: "dropped by <username>" becomes "dropped by the coordination".
-    unassigned = [u.model_copy(update={"name": "home pickup", "address": None} if u.kind == "pickup" else {})
-                  for u in day.unassigned]
+    unassigned = [u.model_copy(update={"name": "home pickup", "address": None,
+                                       "detail": _PUBLIC_DETAIL.get(u.reason, _PUBLIC_DETAIL[""])})
+                  if u.kind == "pickup" else u for u in day.unassigned]
     unassigned = [u.model_copy(update={"detail": _NAMED.sub(_ANONYMOUS, u.detail or ""),
                                        "params": _public_params(u.params)}) for u in unassigned]
     explanation = _NAMED.sub(_ANONYMOUS, day.explanation) if day.explanation else day.explanation

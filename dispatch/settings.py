@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # In-process jobs run in a child process ("process": a solve never stalls the API's requests) at this
     # lower CPU priority (nice), or in a thread of the API ("thread": tests that replace parts of the planner).
     job_isolation: Literal["process", "thread"] = "process"
+    # API start-up with the database down: the queued jobs are resumed by a retry every this many seconds.
+    job_resume_retry_s: float = Field(default=5.0, gt=0, le=3600)
     job_nice: int = Field(default=10, ge=0, le=19)
     # On Linux the child also runs under the SCHED_IDLE policy: it only gets CPU time no request wants (a nice
     # value alone still leaves it a share of a busy core, which shows in the requests' slowest answers).
@@ -124,6 +126,22 @@ class Settings(BaseSettings):
     # (e.g. "10.20.0.0/16", "127.0.0.1/32" for a receiver on this machine). Empty by default.
     webhook_allow_hosts: str = ""
     webhook_allow_networks: str = ""
+    # Donor messages (dispatch/messages/): e-mail over SMTP, SMS through an HTTP gateway. A channel left unset
+    # is not used (its messages are marked "skipped"). Delivery: a thread of the API every interval (0
+    # disables it), or `dispatch messages deliver`; retries with exponential backoff, then "failed".
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None  # trust this CA (PEM) for STARTTLS, e.g. an internal relay; default: the system's
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "Emmaus Defi Amistock <ne-pas-repondre@amistock.example>"
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: SecretStr | None = None
+    messages_delivery_interval_s: float = Field(default=10.0, ge=0)
+    messages_max_attempts: int = Field(default=8, ge=1, le=50)
+    messages_backoff_s: float = Field(default=60.0, gt=0)
+    messages_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
     # Address search (dispatch/addresses): "offline" (the BAN address index file, the embedded default) or "http"
     # (a server speaking the BAN API: /search/, /reverse/). The index is built by `dispatch addresses import
@@ -162,7 +180,10 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} is not an http(s) URL (check DISPATCH_GEOCODER_URL)")
+        return value
+
     @field_validator("webhook_allow_networks", "trusted_proxies")
+    @classmethod
     def _networks(cls, value: str) -> str:
         import ipaddress
 
@@ -175,11 +196,11 @@ class Settings(BaseSettings):
                                      "(DISPATCH_WEBHOOK_ALLOW_NETWORKS / DISPATCH_TRUSTED_PROXIES, comma-separated)") from None
         return value
 
-    @field_validator("graph_path", "rules_file")
+    @field_validator("graph_path", "rules_file", "smtp_ca_file")
     @classmethod
     def _graph_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.exists():
-            raise ValueError(f"file {value} does not exist (check DISPATCH_GRAPH_PATH / DISPATCH_RULES_FILE)")
+            raise ValueError(f"file {value} does not exist (check DISPATCH_GRAPH_PATH / DISPATCH_RULES_FILE / DISPATCH_SMTP_CA_FILE)")
         return value
 
 

@@ -167,7 +167,7 @@ def verify_routes(inst: Instance, routes: list[list[int]]) -> tuple[float, list[
     for k, route in enumerate(used):
         try:
             stops = [int(c) for c in route]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # handled: reported as a violation
             violations.append(f"route {k}: non-integer customer in {route!r}")
             continue
         bad = [c for c in stops if not 1 <= c < n]
@@ -230,7 +230,7 @@ def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path |
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=3 * time_limit + 120)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired:  # handled: reported in the result row
         return {"error": f"timed out after {3 * time_limit + 120:.0f} s", "wall_s": time.perf_counter() - start}
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -241,7 +241,7 @@ def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path |
             try:
                 out = json.loads(line)
                 break
-            except json.JSONDecodeError:
+            except json.JSONDecodeError:  # handled: no JSON line: the error is reported below
                 pass
     res = {"wall_s": wall, "cpu_s": cpu, "returncode": proc.returncode}
     if out is None or "routes" not in out:
@@ -582,7 +582,7 @@ def _versions() -> str:
     for pkg in ("ortools", "pyvrp", "vrplib"):
         try:
             parts.append(f"{pkg} {version(pkg)}")
-        except PackageNotFoundError:
+        except PackageNotFoundError:  # handled: reported in the environment line
             parts.append(f"{pkg} not installed")
     return ", ".join(parts)
 
@@ -615,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_pyvrp:
         try:
             import pyvrp  # noqa: F401
-        except ImportError:
+        except ImportError:  # handled: said on stderr
             print("error: pyvrp is not installed (pip install -e '.[bench]'), or use --skip-pyvrp", file=sys.stderr)
             return 2
     info = sys.stderr if args.json else sys.stdout

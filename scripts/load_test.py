@@ -17,7 +17,17 @@ and errors (status 0: transport error or timeout; -1: not sent because the serve
 answers (a just-started server opening its connections) are summed up apart, not mixed into the figures.
 Bounded: ``--max-requests`` and ``--duration`` (at most 600 s), loopback only.
 
+``--repeat N`` runs the whole scenario N times (a fresh database, server and planning job each time) and prints
+each run's p50/p95/p99 and the worst of them: whether the latency holds run after run. ``--soak`` runs 30 minutes
+at 100 requests/s by default (``--duration`` up to 4 h; no planning job unless ``--plan-job``) and samples the
+server processes' resident memory (RSS, every ``--rss-interval`` s) to report its growth from the end of the
+warm-up to the end.
+
     .venv/bin/python scripts/load_test.py --db sqlite --rate 200 --duration 60
+    .venv/bin/python scripts/load_test.py --db postgresql --url postgresql+psycopg://postgres@127.0.0.1/loadtest \
+        --reset --repeat 3
+    .venv/bin/python scripts/load_test.py --db postgresql --url postgresql+psycopg://postgres@127.0.0.1/loadtest \
+        --reset --soak
     .venv/bin/python scripts/load_test.py --db postgresql --url postgresql+psycopg://postgres@127.0.0.1/loadtest --reset
 """
 
@@ -84,9 +94,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--trace", metavar="CSV", help="write one line per request (due time, kind, status, latency, "
                    "client lag) to this file")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeat", type=int, default=1, help="run the scenario this many times (1-10); prints each "
+                   "run's p50/p95/p99 and the worst")
+    p.add_argument("--soak", action="store_true", help="30 min at 100 requests/s (unless --duration/--rate say "
+                   "otherwise), no planning job unless --plan-job; reports the server's memory (RSS) growth")
+    p.add_argument("--plan-job", action="store_true", help="with --soak: run a planning job during it too")
+    p.add_argument("--rss-interval", type=float, default=10.0, help="with --soak: seconds between RSS samples")
+    defaults = {a.dest: a.default for a in p._actions}
     args = p.parse_args(argv)
-    if not 0 < args.duration <= 600:
-        p.error("--duration must be in (0, 600] seconds")
+    if args.soak:
+        if args.duration == defaults["duration"]:
+            args.duration = 1800.0
+        if args.rate == defaults["rate"]:
+            args.rate = 100.0
+        if args.max_requests == defaults["max_requests"]:
+            args.max_requests = int(args.rate * (args.duration + args.warmup)) + 1
+        args.no_plan_job = args.no_plan_job or not args.plan_job
+    if not 0 < args.duration <= (4 * 3600 if args.soak else 600):
+        p.error("--duration must be in (0, 600] seconds (with --soak: up to 14400)")
+    if not 1 <= args.repeat <= 10:
+        p.error("--repeat must be in [1, 10]")
+    if not 0.2 <= args.rss_interval <= 600:
+        p.error("--rss-interval must be in [0.2, 600] seconds")
     if not 0 <= args.warmup <= 60:
         p.error("--warmup must be in [0, 60] seconds")
     if args.plan_time_limit is None:
@@ -97,6 +126,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--rate must be in (0, 5000] requests per second")
     if args.db == "postgresql" and not args.url:
         p.error("--db postgresql needs --url")
+    if args.db == "postgresql" and args.repeat > 1 and not args.reset:
+        p.error("--repeat with --db postgresql needs --reset (each run starts from a fresh schema)")
     return args
 
 
@@ -147,7 +178,7 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
     staff_token = None
     try:
         from dispatch.access import auth
-    except ImportError:  # no authentication in this version: staff endpoints are open
+    except ImportError:  # handled: no authentication in this version: staff endpoints are open
         auth = None
     if auth is not None:
         with session_scope(engine) as s:
@@ -217,7 +248,7 @@ def wait_ready(base: str, proc: subprocess.Popen, workers: int, timeout: float =
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except httpx.HTTPError:  # handled: the server is not up yet: polled again
             pass
         time.sleep(0.2)
     raise SystemExit("load_test: the server did not answer /health in time")
@@ -228,7 +259,7 @@ def stop_server(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # handled: did not stop in time: killed
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
 
@@ -456,8 +487,55 @@ def _quiet_collector() -> None:
     gc.freeze()
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def server_rss_kb(pid: int) -> int:
+    """Resident memory of the server: its master process and every process of its session (the workers)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) != pid and int(entry) != pid:  # fields[3]: the process group
+                continue
+            with open(f"/proc/{entry}/status", encoding="utf-8") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, ValueError, IndexError, StopIteration):  # handled: a process that just ended
+            continue
+    return total
+
+
+class RssSampler(threading.Thread):
+    """Samples the server's RSS every ``interval`` s from ``start_after`` s on (the end of the warm-up)."""
+
+    def __init__(self, pid: int, interval: float, start_after: float) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.start_after = pid, interval, start_after
+        self.samples: list[tuple[float, int]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        t0 = time.monotonic()
+        if self.stopped.wait(self.start_after):
+            return
+        while True:
+            self.samples.append((round(time.monotonic() - t0, 1), server_rss_kb(self.pid)))
+            if self.stopped.wait(self.interval):
+                return
+
+    def summary(self) -> dict:
+        self.stopped.set()
+        self.samples.append((self.samples[-1][0] if self.samples else 0.0, server_rss_kb(self.pid)))
+        first, last = self.samples[0][1], self.samples[-1][1]
+        peak = max(kb for _, kb in self.samples)
+        return {"rss_start_mb": round(first / 1024, 1), "rss_end_mb": round(last / 1024, 1),
+                "rss_peak_mb": round(peak / 1024, 1),
+                "rss_growth_pct": round(100 * (last - first) / first, 1) if first else None,
+                "rss_samples": len(self.samples)}
+
+
+def run_once(args, index: int = 0) -> dict:
+    """The scenario once: a fresh database and server, the load, the server stopped."""
     import httpx
 
     tmp = tempfile.mkdtemp(prefix="load-test-")
@@ -465,10 +543,11 @@ def main(argv=None) -> int:
     secret = secrets.token_urlsafe(32)
     os.environ["DISPATCH_SECRET_KEY"] = secret
     log(args, f"preparing {args.db} database, demo day {PLAN_DAY} planned and published …")
-    world = prepare(url, reset=args.reset, plan_time_limit=min(args.plan_time_limit, 5.0))
+    world = prepare(url, reset=args.reset or index > 0, plan_time_limit=min(args.plan_time_limit, 5.0))
     _quiet_collector()
     proc, base = start_server(url, args.workers, {"DISPATCH_SECRET_KEY": secret,
                                                    "DISPATCH_SOLVE_TIME_LIMIT_S": str(args.plan_time_limit)})
+    sampler = None
     try:
         wait_ready(base, proc, args.workers)
         staff = {"Authorization": f"Bearer {world['staff_token']}"} if world["staff_token"] else {}
@@ -480,9 +559,14 @@ def main(argv=None) -> int:
             job_id = job.json()["job"]["id"] if job.status_code == 202 else f"not started ({job.status_code})"
         log(args, f"server {base} ({args.workers} workers); planning job for {JOB_DAY}: "
                   f"{job_id or 'none'}; {args.rate:g} requests/s for {args.duration:g} s …")
+        if args.soak:
+            sampler = RssSampler(proc.pid, args.rss_interval, args.warmup)
+            sampler.start()
         result = drive(base, Workload(world, args.seed), rate=args.rate, duration=args.duration,
                        max_requests=args.max_requests, clients=args.clients, trace=args.trace,
                        warmup=args.warmup)
+        if sampler is not None:
+            result["memory"] = sampler.summary()
         job_status = None
         if job_id and not job_id.startswith("not started"):
             try:
@@ -492,22 +576,51 @@ def main(argv=None) -> int:
                 job_status = f"unknown ({type(exc).__name__})"
     finally:
         stop_server(proc)
-    result |= {"db": args.db, "workers": args.workers, "planning_job": job_status, "cpus": os.cpu_count(),
-               "load_average": [round(x, 2) for x in os.getloadavg()]}
+    return result | {"db": args.db, "workers": args.workers, "planning_job": job_status, "cpus": os.cpu_count(),
+                     "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _print_run(args, result: dict, label: str = "") -> None:
+    lat = result["latency_ms"]
+    print(f"{label}{result['requests']} requests in {result['seconds']} s: {result['throughput_rps']} requests/s "
+          f"(target {args.rate:g}); latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, "
+          f"max {lat['max']} ms; errors {result['errors']} {result['errors_by_status'] or ''}; "
+          f"planning job {result['planning_job']}; load average {result['load_average']}")
+    warm = result["warmup"]
+    if warm["requests"]:
+        print(f"{label}warm-up before that ({warm['seconds']:g} s, not counted above): {warm['requests']} requests, "
+              f"p50 {warm['latency_ms']['p50']} ms, p99 {warm['latency_ms']['p99']} ms, "
+              f"max {warm['latency_ms']['max']} ms, errors {warm['errors']}")
+    mem = result.get("memory")
+    if mem:
+        print(f"{label}server memory (RSS, all processes): {mem['rss_start_mb']} MB after the warm-up, "
+              f"{mem['rss_end_mb']} MB at the end (peak {mem['rss_peak_mb']} MB): growth {mem['rss_growth_pct']} % "
+              f"over {mem['rss_samples']} samples")
+
+
+def _worst(runs: list[dict]) -> dict:
+    return {q: max(r["latency_ms"][q] for r in runs) for q in ("p50", "p95", "p99", "max")} | {
+        "errors": sum(r["errors"] + r["warmup"]["errors"] for r in runs)}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    runs = []
+    for index in range(args.repeat):
+        if args.repeat > 1:
+            log(args, f"run {index + 1} of {args.repeat}")
+        runs.append(run_once(args, index))
+    worst = _worst(runs)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(runs[0] if args.repeat == 1 else {"runs": runs, "worst": worst}))
+    elif args.repeat == 1:
+        _print_run(args, runs[0])
     else:
-        lat = result["latency_ms"]
-        print(f"{result['requests']} requests in {result['seconds']} s: {result['throughput_rps']} requests/s "
-              f"(target {args.rate:g}); latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, "
-              f"max {lat['max']} ms; errors {result['errors']} {result['errors_by_status'] or ''}; "
-              f"planning job {job_status}; load average {result['load_average']}")
-        warm = result["warmup"]
-        if warm["requests"]:
-            print(f"warm-up before that ({warm['seconds']:g} s, not counted above): {warm['requests']} requests, "
-                  f"p50 {warm['latency_ms']['p50']} ms, p99 {warm['latency_ms']['p99']} ms, "
-                  f"max {warm['latency_ms']['max']} ms, errors {warm['errors']}")
-    return 0 if result["errors"] == 0 and result["warmup"]["errors"] == 0 else 1
+        for index, result in enumerate(runs, start=1):
+            _print_run(args, result, f"run {index}: ")
+        print(f"worst of {args.repeat} runs: p50 {worst['p50']} ms, p95 {worst['p95']} ms, p99 {worst['p99']} ms, "
+              f"max {worst['max']} ms; errors {worst['errors']}")
+    return 0 if worst["errors"] == 0 else 1
 
 
 if __name__ == "__main__":

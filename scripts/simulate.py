@@ -534,7 +534,7 @@ def write_report(outcomes: list[Outcome], agg: dict, cfg: Config, seeds: list[in
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-    except ImportError:
+    except ImportError:  # handled: said in the report
         lines.append("(matplotlib is not installed: no charts)")
     else:
         first = [o for o in outcomes if o.seed == seeds[0]]

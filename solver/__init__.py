@@ -99,6 +99,7 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
             unassigned[i] = Unassigned(v.id, f.reason, f.detail)
 
     raw = portfolio.run(problem, modelled, allowed, options, deadline) if modelled else model.RawResult(True, [], [])
+    searched = raw  # the portfolio's own result: how many searches gave one
     if not raw.found:
         elapsed = _time.monotonic() - t0
         remaining = dataclasses.replace(options, time_limit_s=max(1.0, options.time_limit_s - elapsed))
@@ -136,6 +137,8 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
         load=tuple(sum(r.load[d] for r in routes) for d in range(dims)),
         solve_seconds=round(_time.monotonic() - t0, 3),
         balance_cost=balance,
+        workers=searched.workers if modelled else max(1, int(options.workers or 1)),
+        worker_failures=searched.worker_failures,
     )
     return Solution(status, summary, routes, unassigned_list, explanation)
 

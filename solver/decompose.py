@@ -36,11 +36,13 @@ Not routed automatically from ``solver.solve``: callers choose (``dispatch/plann
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import pickle
 import subprocess
 import sys
+import threading
 import time as _time
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -55,6 +57,9 @@ Matrix = Callable[[Sequence[int]], tuple[Sequence[Sequence[int]], Sequence[Seque
 # ----------------------------------------------------------------------------------------------
 # entry points
 # ----------------------------------------------------------------------------------------------
+
+
+log = logging.getLogger("solver.decompose")
 
 
 def solve_large(
@@ -105,8 +110,11 @@ def solve_decomposed(
     if template is None and coordinates is None:
         raise ValueError("coordinates: needed when no full matrix (template) is given")
     deadline = t0 + options.time_limit_s
-    sub_options = dataclasses.replace(options, progress=None, workers=1)
     workers = max(1, int(workers or 1))
+    watch = _Watch(options.progress, t0)
+    # In this process the sub-searches report to the caller's progress (which may stop them); child processes
+    # cannot call it: they are watched between their batches.
+    sub_options = dataclasses.replace(options, progress=watch.sub if workers == 1 else None, workers=1)
     vehicles, visits = tuple(vehicles), tuple(visits)
 
     if len(visits) <= cluster_size:  # small enough: one ordinary solve
@@ -119,16 +127,21 @@ def solve_decomposed(
         return _assemble(vehicles, visits, [c], template, t0)
     clusters = _clusters(vehicles, visits, template, coordinates, max(2, int(cluster_size)))
     pairs = _neighbour_pairs(clusters, visits, coordinates) if repair else []
+    watch.total = len(clusters)
     # --- solve every cluster ----------------------------------------------------------------
     phase_end = t0 + (0.6 if pairs else 0.95) * options.time_limit_s
     waves = math.ceil(len(clusters) / workers)
     jobs = [_sub_problem(vehicles, visits, c.vehicles, c.visits, matrix, template) for c in clusters]
     per = max(1.0, (phase_end - _time.monotonic()) / max(1, waves))  # the matrices' time counts too
-    solved = _run_all([(p, dataclasses.replace(sub_options, time_limit_s=per)) for p, _ in jobs], workers)
+    solved = _run_all(
+        [(p, dataclasses.replace(sub_options, time_limit_s=per)) for p, _ in jobs], workers, done=watch.part_done
+    )
     for c, (p, locs), sol in zip(clusters, jobs, solved):
         c.routes = [_globalise(r, locs) for r in sol.routes]
         c.unassigned = list(sol.unassigned)
         c.score = _score(sol, p)
+    if watch.stopped:
+        return _assemble(vehicles, visits, clusters, template, t0)  # stopped by the caller: no repairs
 
     # --- repair across borders: re-solve neighbouring pairs, keep what is better ----------------
     if pairs:
@@ -146,8 +159,8 @@ def solve_decomposed(
             rounds.append(this)
             remaining = rest
         for r, batch in enumerate(rounds):
-            if deadline - _time.monotonic() < 1.0:
-                break  # no time left for repairs
+            if deadline - _time.monotonic() < 1.0 or watch.stopped:
+                break  # no time left for repairs, or stopped by the caller
             pair_jobs = []
             for a, b in batch:
                 ca, cb = clusters[a], clusters[b]
@@ -160,12 +173,14 @@ def solve_decomposed(
             per = max(1.0, left / (len(rounds) - r) / max(1, math.ceil(len(batch) / workers)))
             # each pair starts from its two clusters' current routes (a warm start): never worse
             starts = [_plan(clusters[a], clusters[b]) for a, b in batch]
+            watch.total += len(batch)
             results = _run_all(
                 [
                     (p, dataclasses.replace(sub_options, time_limit_s=per, initial_routes=start))
                     for (p, _), start in zip(pair_jobs, starts)
                 ],
                 workers,
+                done=watch.part_done,
             )
             for (a, b), (p, locs), sol in zip(batch, pair_jobs, results):
                 ca, cb = clusters[a], clusters[b]
@@ -173,6 +188,45 @@ def solve_decomposed(
                     _split(ca, cb, sol, locs, visits, _missing(sol, p))
 
     return _assemble(vehicles, visits, clusters, template, t0)
+
+
+class _Watch:
+    """The caller's ``progress`` over a decomposed solve: parts (clusters, then repaired pairs) done out of
+    the total, improving solutions of the sub-searches; a truthy answer stops it (each running sub-search stops
+    at its next solution, the next ones at their first, repairs are skipped)."""
+
+    def __init__(self, progress: Callable[[dict[str, Any]], object] | None, t0: float) -> None:
+        self.progress, self.t0 = progress, t0
+        self.total = 1
+        self.done = 0
+        self.solutions = 0
+        self.stopped = False
+        self._lock = threading.Lock()
+
+    def _report(self) -> bool:
+        if self.progress is not None and not self.stopped:
+            info = {
+                "best_cost": None,
+                "cost": None,
+                "solutions": self.solutions,
+                "parts_done": self.done,
+                "parts_total": self.total,
+                "elapsed_s": round(_time.monotonic() - self.t0, 2),
+            }
+            if self.progress(info):
+                self.stopped = True
+        return self.stopped
+
+    def sub(self, _info: dict[str, Any]) -> bool:
+        """A sub-search's improving solution (same thread): True stops that search."""
+        with self._lock:
+            self.solutions += 1
+            return self._report()
+
+    def part_done(self) -> None:
+        with self._lock:
+            self.done += 1
+            self._report()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -496,7 +550,10 @@ class _Child:
                 result = _receive(proc.stdout)
                 if isinstance(result, Solution):
                     return result
-            except Exception:  # noqa: BLE001 - the child is gone: solve here from now on
+            except Exception as exc:  # noqa: BLE001 - the child is gone: solve here from now on
+                log.warning(
+                    "decomposition: worker process failed (%s: %s); solving in this process", type(exc).__name__, exc
+                )
                 self.close()
         return _solve_one(job)
 
@@ -506,7 +563,8 @@ class _Child:
                 if self.proc.stdin is not None:
                     self.proc.stdin.close()
                 self.proc.wait(timeout=10)
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
+                log.warning("decomposition: worker process did not stop (%s); killed", exc)
                 self.proc.kill()
             self.proc = None
 
@@ -529,15 +587,23 @@ def _child_main() -> None:
     while True:
         try:
             job = _receive(sys.stdin.buffer)
-        except EOFError:
+        except EOFError:  # handled: the parent closed the pipe: the child ends
             return
         _send(sys.stdout.buffer, _solve_one(job))
 
 
-def _run_all(jobs: list[tuple[Problem, SolveOptions]], workers: int) -> list[Solution]:
-    """Solve every sub-problem on ``workers`` persistent child processes (> 1); results in input order."""
+def _run_all(
+    jobs: list[tuple[Problem, SolveOptions]], workers: int, done: Callable[[], object] | None = None
+) -> list[Solution]:
+    """Solve every sub-problem on ``workers`` persistent child processes (> 1); results in input order.
+    ``done()`` is called after each sub-problem (from the worker threads with children)."""
     if workers <= 1 or len(jobs) <= 1:
-        return [_solve_one(job) for job in jobs]
+        solved: list[Solution] = []
+        for job in jobs:
+            solved.append(_solve_one(job))
+            if done is not None:
+                done()
+        return solved
     import queue
     import threading
 
@@ -551,15 +617,18 @@ def _run_all(jobs: list[tuple[Problem, SolveOptions]], workers: int) -> list[Sol
         try:
             options = jobs[0][1]  # (the search tuning travels with each job's options)
             child = _Child(log=options.log_search or options.search.log)
-        except Exception:  # noqa: BLE001 - no child: solve in this thread
+        except Exception as exc:  # noqa: BLE001 - no child: solve in this thread
+            log.warning("decomposition: cannot start a worker process (%s); solving in this thread", exc)
             child = None
         try:
             while True:
                 try:
                     j, job = todo.get_nowait()
-                except queue.Empty:
+                except queue.Empty:  # handled: no work left
                     return
                 out[j] = child.solve(job) if child is not None else _solve_one(job)
+                if done is not None:
+                    done()
         finally:
             if child is not None:
                 child.close()
@@ -623,7 +692,7 @@ def _assemble(
     missing = [u for u in unassigned_list if visits[index[u.id]].penalty is None]
     penalties = sum(visits[index[u.id]].penalty or 0 for u in unassigned_list)
     dims = len(vehicles[0].capacity) if vehicles else 0
-    extra = {}
+    extra: dict[str, Any] = {}
     balance = 0
     if template is not None and getattr(template, "balance", None) is not None:
         from . import check as _check

@@ -79,6 +79,8 @@ class RawResult:
     routes: list[RawRoute]
     dropped: list[int]  # visit indices not served
     objective: int = 0  # OR-Tools' objective value (arc costs + fixed costs + penalties)
+    workers: int = 1  # searches that gave a result (solver/portfolio.py)
+    worker_failures: tuple[str, ...] = ()  # why the others gave none, in plain words
 
 
 def _cost(dist: int, dur: int, per_km: int, per_hour: int) -> int:

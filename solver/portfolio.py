@@ -11,13 +11,16 @@ the same wall-clock deadline, so start-up and model building count against the t
 
 The best result is the one with the lowest objective (arc + fixed costs + penalties of dropped
 visits), then the fewest dropped visits; ties go to member 0. If a child fails for any reason its
-result is ignored: the portfolio is never worse than the single search, and never raises.
+result is ignored: the portfolio is never worse than the single search, and never raises; the failure is
+logged (logger ``solver.portfolio``, with the exit status and the child's last error line) and returned in
+``RawResult.worker_failures``, so the plan can say it ran on fewer searches than asked.
 With ``workers == 1`` this is exactly ``model.run`` (deterministic with ``solution_limit``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import pickle
 import subprocess
@@ -30,6 +33,7 @@ from .problem import Problem
 from .result import SolveOptions
 
 _CHILD = "import solver.portfolio as p; p._child_main()"
+log = logging.getLogger("solver.portfolio")
 
 
 def run(
@@ -45,15 +49,17 @@ def run(
         return model.run(problem, visit_idx, allowed, options, deadline=deadline)
     children = [_Child(problem, visit_idx, allowed, options, m, deadline) for m in range(1, workers)]
     best = model.run(problem, visit_idx, allowed, options, deadline=deadline)
+    failures = []
     for child in children:
         other = child.result(timeout=max(0.0, deadline - _time.time()) + 2.0)
-        if (
-            other is not None
-            and other.found
-            and (not best.found or (other.objective, len(other.dropped)) < (best.objective, len(best.dropped)))
+        if other is None:
+            failures.append(child.failure or f"search {child.member} gave no result")
+            log.warning("portfolio: %s; the plan comes from the other searches", failures[-1])
+        elif other.found and (
+            not best.found or (other.objective, len(other.dropped)) < (best.objective, len(best.dropped))
         ):
             best = other
-    return best
+    return dataclasses.replace(best, workers=workers - len(failures), worker_failures=tuple(failures))
 
 
 class _Child:
@@ -70,6 +76,8 @@ class _Child:
     ) -> None:
         self._out: model.RawResult | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self.member = member
+        self.failure: str | None = None  # why it gave no result, in plain words
         try:
             payload = pickle.dumps(
                 (problem, visit_idx, allowed, dataclasses.replace(options, workers=1, progress=None), member, deadline),
@@ -82,34 +90,40 @@ class _Child:
                 [sys.executable, "-c", _CHILD],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=None if options.log_search or options.search.log else subprocess.DEVNULL,
+                stderr=None if options.log_search or options.search.log else subprocess.PIPE,
                 env=env,
             )
-        except Exception:  # noqa: BLE001 - a failed member is simply ignored
+        except Exception as exc:  # noqa: BLE001 - a failed member is ignored (and said so by run())
             self._proc = None
+            self.failure = f"search {member} could not start: {type(exc).__name__}: {exc}"
             return
         self._thread = threading.Thread(target=self._talk, args=(self._proc, payload), daemon=True)
         self._thread.start()
 
     def _talk(self, proc: subprocess.Popen[bytes], payload: bytes) -> None:
         try:
-            out, _ = proc.communicate(payload)
+            out, err = proc.communicate(payload)
             if proc.returncode == 0 and out:
                 result = pickle.loads(out)
                 if isinstance(result, model.RawResult):
                     self._out = result
-        except Exception:  # noqa: BLE001
+                    return
+            last = (err or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or ["no error output"]
+            self.failure = f"search {self.member} exited with status {proc.returncode} ({last[0][:300]})"
+        except Exception as exc:  # noqa: BLE001 - reported by run() as a failed member
             self._out = None
+            self.failure = f"search {self.member} failed: {type(exc).__name__}: {exc}"
 
     def result(self, timeout: float) -> model.RawResult | None:
         if self._proc is None:
             return None
         self._thread.join(timeout)
         if self._thread.is_alive():  # overran its deadline: give up on it
+            self.failure = f"search {self.member} overran its deadline and was stopped"
             try:
                 self._proc.kill()
-            except OSError:
-                pass
+            except OSError as exc:  # already gone
+                log.debug("portfolio: search %d could not be killed: %s", self.member, exc)
             self._thread.join(1.0)
             return None
         return self._out

@@ -83,6 +83,9 @@ class Summary:
     solve_seconds: float
     # The fair-work term (``Problem.balance``) included in ``cost``; 0 without balancing.
     balance_cost: int = 0
+    # Parallel searches that gave a result (``SolveOptions.workers`` asked), and why the others gave none.
+    workers: int = 1
+    worker_failures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

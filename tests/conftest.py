@@ -28,6 +28,28 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001
             item.add_marker(pytest.mark.db)
 
 
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ARG001
+    """In CI (``CI=true``) the real engines must be exercised: a skipped test marked ``db`` or ``celery`` fails
+    the run. The one allowed skip: a PostgreSQL-only test in the SQLite pass (.ci/run runs the ``db`` tests on
+    PostgreSQL next)."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.skipped and _ci() and (item.get_closest_marker("db") or item.get_closest_marker("celery"))):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    on_sqlite = not os.environ.get("DISPATCH_TEST_DATABASE_URL", "").startswith("postgresql")
+    if on_sqlite and "PostgreSQL only" in reason and not item.get_closest_marker("celery"):
+        return
+    report.outcome = "failed"
+    report.longrepr = (f"skipped in CI: {reason}. Tests marked db or celery must run in CI (.ci/run starts "
+                       "PostgreSQL and Redis); fix the environment or the test")
+
+
 # The day most in-process tests plan and publish (the demo's pickups are on it).
 DEMO_DAY = dt.date(2026, 12, 1)
 

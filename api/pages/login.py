@@ -52,7 +52,7 @@ def login_submit(request: Request, session: SessionDep, settings: SettingsDep,
                       message=i18n.text("login_cross_site", lang), error=True)
     try:
         user = sign_in(request, username, password, session=session, settings=settings)
-    except auth_service.InvalidCredentials:
+    except auth_service.InvalidCredentials:  # handled: answered: the sign-in page again, with its 401
         return render(request, "login.html", status_code=401, lang=lang, next=target, username=username[:80],
                       message=i18n.text("login_failed", lang), error=True)
     token, _ = auth_service.issue_token(user, session=session, ttl_minutes=settings.token_ttl_minutes)

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,8 @@ from dispatch.planning.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
 
 log = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
@@ -111,7 +114,7 @@ def _nearest(lat: float, lon: float, *, session, network, settings, k: int = 3) 
     try:
         return nearest_relay_points(lat, lon, k, session=session, network=network,
                                     max_snap_distance_m=settings.max_snap_distance_m)
-    except DispatchError:
+    except DispatchError:  # handled: the address search answers no suggestion
         return []
 
 
@@ -131,7 +134,7 @@ def _float(value: Any) -> float | None:
         return None
     try:
         x = float(str(value).strip().replace(",", "."))
-    except ValueError:
+    except ValueError:  # handled: not a number: the form says which field is invalid
         return None
     return x if math.isfinite(x) else None
 
@@ -158,7 +161,7 @@ def _first_open_slot(lat: float, lon: float, *, session, settings, network) -> d
     try:
         offers = offer_slots(lat, lon, max(config.min_volume_m3, 0.1), _today(settings), 21, session=session,
                              settings=settings, network=network, today=_today(settings))
-    except DispatchError:
+    except DispatchError:  # handled: off the map: no slot offers, the form still works
         return None
     first = next((o for o in offers if o.available), None)
     return {"date": first.date.isoformat(), "slot": first.slot} if first else None
@@ -189,7 +192,7 @@ def donor_page(request: Request, session: SessionDep, settings: SettingsDep, net
         try:
             nearby = nearest_relay_points(lat, lon, 3, session=session, network=network,
                                           max_snap_distance_m=settings.max_snap_distance_m)
-        except DispatchError:
+        except DispatchError:  # handled: answered: the page says the address is outside the area
             error = i18n.text("outside_area", lang)
     values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or "", "postcode": postcode}
     if nearby is not None:  # the date proposed is the first slot that still fits the days' plans
@@ -221,9 +224,13 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
     if floor_raw not in (None, ""):
         try:
             values["floor"] = int(str(floor_raw))
-        except ValueError:
+        except ValueError:  # handled: answered: the form shows the field error
             errors.append(_("field_invalid", field=_("floor")))
     values["has_lift"] = str(data.get("has_lift") or "").lower() in ("1", "true", "on", "yes", "oui")
+    values["email"] = str(data.get("email") or "").strip()[:200]
+    if values["email"] and not _EMAIL.match(values["email"]):
+        errors.append(_("field_invalid", field=_("email")))
+    values["messages_opt_out"] = str(data.get("no_messages") or "").lower() in ("1", "true", "on", "yes", "oui")
     values["slot"] = str(data.get("slot") or "")
     cats = data.get("categories") or []
     values["categories"] = [str(c) for c in (cats if isinstance(cats, list) else [cats])][:20]
@@ -232,7 +239,7 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
     if raw_date:
         try:
             values["date"] = dt.date.fromisoformat(raw_date)
-        except ValueError:
+        except ValueError:  # handled: answered: the form shows the field error
             errors.append(_("field_invalid", field=_("pickup_date")))
     if not partial:
         for name, label in (("donor_name", "donor_name"), ("phone", "phone"), ("address", "address")):
@@ -265,6 +272,8 @@ def _pickup_input(values: dict[str, Any]) -> pickup_rules.PickupInput:
         date=values["date"], slot=Slot(values["slot"]), categories=tuple(values["categories"]),
         floor=values["floor"], has_lift=values["has_lift"] if values["floor"] else None,
         access_code=values["access_code"] or None, notes=values["notes"] or None,
+        email=values.get("email") or None, lang=values.get("lang", "fr"),
+        messages_opt_out=bool(values.get("messages_opt_out")),
     )
 
 
@@ -278,7 +287,7 @@ async def donor_check(request: Request, session: SessionDep, settings: SettingsD
     lang = page_lang(request)
     try:  # strict JSON (no NaN/Infinity, like the API); malformed or nested too deep: a 4xx, never a 500
         data = json.loads(await request.body(), parse_constant=_no_constant)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # handled: answered: the page shows the field error
         data = None
     if not isinstance(data, dict):
         return JSONResponse({"ok": False, "reasons": [i18n.text("error_422", lang)]}, status_code=422)
@@ -324,7 +333,7 @@ def _resolve_address(values: dict[str, Any], lang: str, *, settings, network) ->
                                 postcode=values["postcode"] or None)
     except AddressRefused as exc:
         return [exc.text(lang)]
-    except Unavailable:
+    except Unavailable:  # handled: answered: the form says the address search is unavailable
         return [unavailable_text(lang)]
     values.update(lat=found.lat, lon=found.lon, address=found.label, postcode=found.postcode)
     return []
@@ -341,6 +350,7 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     phone_digits = "".join(c for c in values["phone"] if c.isdigit())
     if phone_digits:  # per phone number as well as per address (api/ratelimit.py)
         limit_key(request, phone_digits)
+    values["lang"] = lang  # the donor's messages come in the page's language
     shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
     if isinstance(shown.get("date"), dt.date):
         shown["date"] = shown["date"].isoformat()
@@ -393,7 +403,7 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
             try:
                 geos.append((round_colour(i), round_geojson(r.id, session=session, network=network,
                                                             max_snap_distance_m=settings.max_snap_distance_m)))
-            except DispatchError:
+            except DispatchError:  # handled: a day without a plan has nothing to show
                 continue
             token, _ = links.round_link(r.id, session=session, settings=settings)
             round_links[r.id] = f"/r/{token}"

@@ -64,7 +64,7 @@ async def post_stop_event(token: str, stop_id: Id, body: StopEventIn, request: R
             idempotency_key=body.idempotency_key, collected_m3=body.collected_m3, remaining_m3=body.remaining_m3,
             reason=body.reason, note=body.note,
         ))
-    except driver.PlanNotPublished:
+    except driver.PlanNotPublished:  # handled: answered: a 409 problem in the crew's language
         return problem(409, i18n.text("not_published", lang), field="plan")  # type: ignore[return-value]
     if result.repeated:
         response.status_code = status.HTTP_200_OK

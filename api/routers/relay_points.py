@@ -51,7 +51,9 @@ def nearest(
         lat, lon, limit, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m
     )
     return [
-        NearbyRelayPointOut(relay_point=RelayPointOut.from_orm_obj(n.relay_point), road_distance_m=n.road_distance_m,
+        # Public: without the crews' access notes (door codes, the host's arrangements).
+        NearbyRelayPointOut(relay_point=RelayPointOut.from_orm_obj(n.relay_point).model_copy(
+                                update={"access_notes": None}), road_distance_m=n.road_distance_m,
                             walking_minutes=n.walking_minutes)
         for n in found
     ]

@@ -177,6 +177,10 @@ class PickupIn(BaseModel):
     has_lift: bool | None = None
     access_code: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, max_length=2000)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              description="for the donor's messages (confirmation, visit window...)")
+    lang: Literal["fr", "en"] = Field(default="fr", description="the language of the donor's messages")
+    messages_opt_out: bool = Field(default=False, description="the donor wants no e-mail or SMS")
 
     @model_validator(mode="after")
     def _position_pair(self) -> PickupIn:

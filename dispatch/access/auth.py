@@ -66,7 +66,7 @@ def _parse(stored: str) -> tuple[dict[str, int], bytes, bytes] | None:
         if set(values) != {"n", "r", "p"}:
             return None
         return values, base64.b64decode(salt), base64.b64decode(digest)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError):  # handled: a malformed hash never matches: the caller answers 401
         return None
 
 

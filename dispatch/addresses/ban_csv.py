@@ -56,7 +56,7 @@ def open_text(path: Path) -> io.TextIOBase:
 def _float(value: str, name: str, line: int, lo: float, hi: float) -> float:
     try:
         number = float(value)
-    except ValueError:
+    except ValueError:  # handled: refused just below as not a number, naming the line
         number = math.nan
     if not (math.isfinite(number) and lo <= number <= hi):
         raise InvalidInput(f"line {line}: {name} {value!r} is not a number between {lo} and {hi}", field=name)
@@ -91,7 +91,7 @@ def _fraction_read(text: io.TextIOWrapper, size: int) -> float:
     raw = getattr(text.buffer, "fileobj", None) or text.buffer  # the compressed file under gzip
     try:
         return min(1.0, raw.tell() / size)
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # handled: progress unknown (a pipe): shown as 0 %
         return 0.0
 
 

@@ -62,7 +62,7 @@ class BanHttpGeocoder:
                     raise InvalidInput(f"the address server refused the query (HTTP {exc.code}): "
                                        f"{_message(exc)}", field="q") from None
                 problem = f"HTTP {exc.code} from {self.base_url}"
-            except TimeoutError:
+            except TimeoutError:  # handled: retried, then a 503 naming the timeout
                 problem = f"{self.base_url} did not answer within {self.timeout_s:g} s"
             except urllib.error.URLError as exc:
                 reason = exc.reason
@@ -86,7 +86,7 @@ class BanHttpGeocoder:
 def _message(exc: urllib.error.HTTPError) -> str:
     try:
         data = json.loads(exc.read(20_000) or b"{}")
-    except (ValueError, OSError):
+    except (ValueError, OSError):  # handled: the HTTP reason is reported instead of the body's message
         return exc.reason or "no reason given"
     return str(data.get("message") or data.get("detail") or exc.reason or "no reason given")[:300]
 

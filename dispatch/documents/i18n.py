@@ -46,7 +46,7 @@ def negotiate(lang: str | None = None, accept_language: str | None = None) -> st
                 if b.startswith("q="):
                     try:
                         q = float(b[2:])
-                    except ValueError:
+                    except ValueError:  # handled: a malformed Accept-Language weight counts as 0
                         q = 0.0
             if code in LANGS and q > 0 and (best is None or (q, -i) > (best[0], best[1])):
                 best = (q, -i, code)
@@ -69,6 +69,61 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "en": "No request matches this reference and these digits. Please check them."},
     "track_status": {"fr": "État de votre demande", "en": "Your request"},
     "track_history": {"fr": "Historique", "en": "History"},
+    "email": {"fr": "E-mail (facultatif, pour la confirmation et l'heure de passage)",
+              "en": "E-mail (optional, for the confirmation and the visit time)"},
+    "no_messages": {"fr": "Je ne souhaite recevoir ni e-mail ni SMS", "en": "I do not want any e-mail or text message"},
+    "track_change": {"fr": "Modifier ou annuler", "en": "Change or cancel"},
+    "track_move": {"fr": "Déplacer l'enlèvement", "en": "Move the pickup"},
+    "track_move_to": {"fr": "Nouveau créneau", "en": "New slot"},
+    "track_move_submit": {"fr": "Déplacer", "en": "Move"},
+    "track_no_slot": {"fr": "Aucun autre créneau libre dans les deux semaines : appelez-nous.",
+                      "en": "No other free slot in the next two weeks: please call us."},
+    "track_cancel": {"fr": "Annuler l'enlèvement", "en": "Cancel the pickup"},
+    "track_cancel_confirm": {"fr": "Je confirme l'annulation", "en": "I confirm the cancellation"},
+    "track_cancel_submit": {"fr": "Annuler l'enlèvement", "en": "Cancel the pickup"},
+    "track_cancel_unconfirmed": {"fr": "Cochez « Je confirme l'annulation » pour annuler l'enlèvement.",
+                                 "en": "Tick \u201cI confirm the cancellation\u201d to cancel the pickup."},
+    "track_move_invalid": {"fr": "Choisissez un nouveau créneau dans la liste.",
+                           "en": "Choose a new slot in the list."},
+    "track_cancelled_ok": {"fr": "Votre enlèvement est annulé. Merci de nous avoir prévenus.",
+                           "en": "Your pickup is cancelled. Thank you for letting us know."},
+    "track_moved_ok": {"fr": "Votre enlèvement est déplacé.", "en": "Your pickup is moved."},
+    # switchboard page /standard (api/pages/switchboard.py, static/switchboard.js)
+    "sb_title": {"fr": "Standard — prendre un appel", "en": "Switchboard — take a call"},
+    "sb_caller": {"fr": "Appelant", "en": "Caller"},
+    "sb_history": {"fr": "Demandes précédentes", "en": "Previous requests"},
+    "sb_history_none": {"fr": "Aucune demande avec ce numéro.", "en": "No request with this number."},
+    "sb_search": {"fr": "Rechercher", "en": "Search"},
+    "sb_address_search": {"fr": "Adresse (numéro, rue, code postal)", "en": "Address (number, street, postcode)"},
+    "sb_no_address": {"fr": "Adresse introuvable : vérifiez l'orthographe ou ajoutez le code postal.",
+                      "en": "Address not found: check the spelling or add the postcode."},
+    "sb_position": {"fr": "Position retenue", "en": "Position"},
+    "sb_relay_points": {"fr": "Points relais les plus proches", "en": "Nearest relay points"},
+    "sb_small_volume": {"fr": "Moins de {min} m³ : proposez d'abord un point relais ci-dessous.",
+                        "en": "Below {min} m³: suggest a relay point below first."},
+    "sb_donation": {"fr": "Le don", "en": "The donation"},
+    "sb_lang": {"fr": "Langue des messages", "en": "Language of the messages"},
+    "sb_verdict": {"fr": "Règles de collecte", "en": "Collection rules"},
+    "sb_slots": {"fr": "Créneaux qui conviennent", "en": "Slots that fit"},
+    "sb_slots_none": {"fr": "Aucun créneau libre dans les trois semaines.", "en": "No free slot in the next three weeks."},
+    "sb_slots_need": {"fr": "Choisissez l'adresse et le volume pour voir les créneaux.",
+                      "en": "Choose the address and the volume to see the slots."},
+    "sb_create": {"fr": "Créer la demande", "en": "Create the request"},
+    "sb_created": {"fr": "Demande {ref} : {status}", "en": "Request {ref}: {status}"},
+    "sb_cancel": {"fr": "Annuler", "en": "Cancel"},
+    "sb_cancel_confirm": {"fr": "Annuler l'enlèvement {ref} ? Le créneau sera libéré.",
+                          "en": "Cancel pickup {ref}? Its slot will be freed."},
+    "sb_move": {"fr": "Déplacer", "en": "Move"},
+    "sb_move_to": {"fr": "Déplacer vers", "en": "Move to"},
+    "sb_done": {"fr": "Fait.", "en": "Done."},
+    "sb_km": {"fr": "km par la route", "en": "km by road"},
+    "sb_status_requested": {"fr": "reçue", "en": "received"},
+    "sb_status_accepted": {"fr": "acceptée", "en": "accepted"},
+    "sb_status_refused": {"fr": "refusée", "en": "refused"},
+    "sb_status_scheduled": {"fr": "dans une tournée", "en": "in a round"},
+    "sb_status_collected": {"fr": "collectée", "en": "collected"},
+    "sb_status_missed": {"fr": "passage manqué", "en": "missed"},
+    "sb_status_cancelled": {"fr": "annulée", "en": "cancelled"},
     # generic
     "app_name": {"fr": "Emmaüs Défi — Amistock", "en": "Emmaüs Défi — Amistock"},
     "error_title": {"fr": "Oups", "en": "Oops"},
@@ -122,6 +177,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "signature": {"fr": "Signature", "en": "Signature"},
     "qr_caption": {"fr": "Feuille de route sur téléphone : scannez ce code.",
                    "en": "Route sheet on your phone: scan this code."},
+    "map_unavailable": {"fr": "Carte indisponible : un arrêt de la tournée est hors du réseau routier connu. "
+                              "Suivez l'ordre des arrêts et leurs adresses.",
+                        "en": "Map unavailable: a stop of this round is off the known road network. "
+                              "Follow the order of the stops and their addresses."},
     "map_caption": {"fr": "Parcours sur les rues de Paris (arrêts numérotés, D = dépôt)",
                     "en": "Route over the streets of Paris (numbered stops, D = depot)"},
     "summary_title": {"fr": "Synthèse de la journée", "en": "Day summary"},
@@ -158,6 +217,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "offline_banner": {"fr": "Hors connexion : les mises à jour seront envoyées au retour du réseau.",
                        "en": "Offline: updates will be sent when the network is back."},
     "pending": {"fr": "en attente d'envoi", "en": "waiting to be sent"},
+    # Updates the server refused (dispatch/field/held.py): kept on the phone, handed over to the coordinator.
+    "not_sent_title": {"fr": "Non envoyé", "en": "Not sent"},
+    "not_sent_help": {"fr": "Ces mises à jour ont été refusées. Elles restent ici et sont transmises à la "
+                              "coordination, qui les enregistrera.",
+                      "en": "These updates were refused. They stay here and are handed over to the coordinator, "
+                            "who will record them."},
+    "refused_link": {"fr": "lien expiré ou tournée remplacée", "en": "link expired or round replaced"},
+    "refused_stop": {"fr": "arrêt déplacé ou retiré de la tournée", "en": "stop moved or removed from the round"},
+    "refused_plan": {"fr": "plan modifié ou pas encore publié", "en": "plan changed or not published yet"},
+    "refused_other": {"fr": "refusée par le serveur", "en": "refused by the server"},
+    "held_sent": {"fr": "transmise à la coordination", "en": "handed over to the coordinator"},
+    "held_waiting": {"fr": "sera transmise dès qu'un lien valide est ouvert",
+                     "en": "will be handed over once a valid link is opened"},
     "saved": {"fr": "enregistré", "en": "saved"},
     "not_published": {
         "fr": "Le plan de cette journée n'est pas encore publié : les arrêts ne peuvent pas être mis à jour.",

@@ -38,6 +38,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+log = logging.getLogger("dispatch.documents.manifests")
+
+
 def font_files() -> dict[str, Path]:
     """DejaVu Sans regular and bold (shipped with matplotlib): full Latin-1 and more, for French accents."""
     import matplotlib
@@ -167,8 +170,9 @@ def round_map(round_id: int, index: int, *, session: Session, network: RoadNetwo
     try:
         geo = round_geojson(round_id, session=session, network=network,
                             max_snap_distance_m=settings.max_snap_distance_m)
-    except DispatchError:
-        return None  # a site off the map: the manifest is still printed, without the map
+    except DispatchError as exc:  # a site off the map: the manifest is still printed, with a notice instead
+        log.info("round %s: no map on its manifest (%s)", round_id, type(exc).__name__)
+        return None
     return round_map_png(geo, network, colour=round_colour(index))
 
 

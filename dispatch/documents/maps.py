@@ -8,6 +8,8 @@ Both take the GeoJSON of ``dispatch.documents.geometry.round_geojson`` (street-l
 
 from __future__ import annotations
 
+import logging
+
 import io
 import math
 import threading
@@ -22,6 +24,9 @@ ROUND_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b
 STREET_COLOUR = "#c8c8c8"
 _segments_lock = threading.Lock()
 _segments_cache: dict[str, np.ndarray] = {}
+
+
+log = logging.getLogger("dispatch.documents.maps")
 
 
 def round_colour(index: int) -> str:

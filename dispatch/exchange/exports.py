@@ -10,6 +10,8 @@ which keeps the pickup reference and postcode only and rounds donors' positions 
 
 from __future__ import annotations
 
+import logging
+
 import csv
 import datetime as dt
 import io
@@ -28,6 +30,9 @@ CSV_COLUMNS = (
     "postcode", "lat", "lon", "planned_arrival", "window_start", "window_end", "service_minutes", "expected_m3",
     "load_after_m3", "contact", "access_notes",
 )
+
+
+log = logging.getLogger("dispatch.exchange.exports")
 
 
 def safe_cell(value: Any) -> Any:
@@ -168,7 +173,8 @@ def rounds_geojson(day: dt.date, *, session: Session, network=None, max_snap_dis
                     line.extend(pts[1:] if line and pts and line[-1] == pts[0] else pts)
                 if len(line) >= 2:
                     coords, street_level = line, True
-            except Exception:  # noqa: BLE001 - a site off the graph: the straight line is still useful
+            except Exception as exc:  # noqa: BLE001 - a site off the graph: the straight line is still useful
+                log.info("GeoJSON export: round %s drawn as straight lines (%s)", rnd.id, type(exc).__name__)
                 coords, street_level = _straight(path), False
         features.append({
             "type": "Feature",

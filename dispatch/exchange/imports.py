@@ -186,11 +186,11 @@ def decode(data: bytes) -> tuple[str, str]:
                               "('CSV UTF-8' or 'CSV (séparateur : point-virgule)')", field="file")
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # handled: not UTF-8: cp1252 is tried next
         pass
     try:
         return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:  # the 5 bytes cp1252 leaves undefined: plain Latin-1
+    except UnicodeDecodeError:  # handled: the 5 bytes cp1252 leaves undefined: plain Latin-1
         return data.decode("latin-1"), "latin-1"
 
 
@@ -333,7 +333,7 @@ def _date(text: str) -> dt.date:
                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"):
         try:
             return dt.datetime.strptime(t, fmt).date()
-        except ValueError:
+        except ValueError:  # handled: not a date in this format: the next format is tried
             continue
     raise _Bad(f"{text!r} is not a date: use YYYY-MM-DD (2026-12-01) or DD/MM/YYYY (01/12/2026)")
 

@@ -94,7 +94,7 @@ def _single_label(name: str) -> bool:
         return False
     try:
         socket.inet_aton(name)
-    except OSError:
+    except OSError:  # handled: not a numeric form: a host name
         return True
     return False
 

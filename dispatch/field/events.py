@@ -16,6 +16,7 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
 from dispatch.exchange.fields import check_text
+from dispatch.messages import triggers as messages
 from dispatch.models import (
     PickupRequest,
     PickupStatus,
@@ -70,6 +71,11 @@ _STOP_FOR_EVENT = (
     .where(Stop.id == bindparam("stop_id"))
 )
 _INSERT_EVENT: dict[str, object] = {}  # per dialect, built at first use
+
+
+def check_key(key: str) -> str:
+    """An idempotency key as stored (stripped); InvalidInput when it is not 8-80 letters, digits, '-', '_'."""
+    return _check_key(key)
 
 
 def _check_key(key: str) -> str:
@@ -208,8 +214,12 @@ def record_stop_event(
             pickup.status = PickupStatus.MISSED
             pickup.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
             # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
+            missed_day = pickup.date
             availability.pickup_missed(pickup, session=session, reason=reason)
+            messages.pickup_missed(pickup, missed_day, session=session)  # the donor learns the new date
     session.flush()
+    if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"
+        messages.crew_moved_on(round_id, stop_id, session=session, at=recorded_at)
     # planned -> in_progress -> done: an arrival cannot finish a round already under way
     from dispatch.planning.editing import ROUND_IN_PROGRESS, update_round_status
 

@@ -47,13 +47,13 @@ def secret_key(settings=None, *, key_file: Path | None = None) -> bytes:
     path = key_file or default_key_file()
     try:
         return path.read_bytes().strip()
-    except FileNotFoundError:
+    except FileNotFoundError:  # handled: no key yet: one is created below
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process wrote it first: use theirs
+    except FileExistsError:  # handled: another process wrote it first: use theirs
         return path.read_bytes().strip()
     with os.fdopen(fd, "wb") as f:
         f.write(key + b"\n")

@@ -619,6 +619,7 @@ STATUS_TEXT = {
     "collected": {"fr": "Dons collectés. Merci !", "en": "Donation collected. Thank you!"},
     "missed": {"fr": "Nous n'avons pas pu passer ; nous allons vous recontacter.",
                "en": "We could not collect your donation; we will contact you."},
+    "cancelled": {"fr": "Enlèvement annulé.", "en": "Pickup cancelled."},
 }
 _SLOT_WORDS = {"morning": {"fr": "le matin ({})", "en": "in the morning ({})"},
                "afternoon": {"fr": "l'après-midi ({})", "en": "in the afternoon ({})"}}

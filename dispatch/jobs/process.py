@@ -37,13 +37,13 @@ def _child_init(nice: int, sched_idle: bool = False) -> None:
     if nice > 0:
         try:
             os.nice(nice)
-        except OSError:  # pragma: no cover - not allowed here: run at the same priority
-            pass
+        except OSError as exc:  # pragma: no cover - not allowed here: run at the same priority
+            log.info("planning child: lower priority refused (%s)", exc)
     if sched_idle and hasattr(os, "sched_setscheduler"):  # Linux: only CPU time no other task wants
         try:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:  # pragma: no cover - refused here: the nice value alone applies
-            pass
+        except OSError as exc:  # pragma: no cover - refused here: the nice value alone applies
+            log.info("planning child: SCHED_IDLE refused (%s); the nice value alone applies", exc)
 
 
 class ProcessRunner:
@@ -112,7 +112,8 @@ class ProcessRunner:
         try:
             with session_scope(engine_for(self._database_url)) as session:
                 return session.scalar(select(PlanJob.status).where(PlanJob.id == job_id)) is JobStatus.QUEUED
-        except Exception:  # noqa: BLE001 - database down: treat it as started (marked failed below, if possible)
+        except Exception as exc:  # noqa: BLE001 - database down: treat it as started (marked failed below, if possible)
+            log.warning("job %s: cannot read its status (%s); treated as started", job_id, exc)
             return False
 
     def _fail(self, job_id: str, reason: str) -> None:

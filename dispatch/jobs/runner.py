@@ -373,9 +373,9 @@ def worker_id() -> str:
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except ProcessLookupError:  # handled: the worker process is gone: its job is failed by the caller
         return False
-    except OSError:  # exists, owned by another user
+    except OSError:  # handled: exists, owned by another user
         return True
     return True
 

@@ -40,6 +40,10 @@ class PickupInput:
     has_lift: bool | None = None
     access_code: str | None = None
     notes: str | None = None
+    # Donor messages (dispatch/messages/): an e-mail address (optional), "fr" or "en", no message at all.
+    email: str | None = None
+    lang: str = "fr"
+    messages_opt_out: bool = False
 
 
 @lru_cache(maxsize=8)
@@ -75,7 +79,7 @@ def rule_context(*, session: Session, settings: Settings, network, today: dt.dat
             return False
         try:
             network.snap("pickup", lat, lon, max_distance_m=settings.max_snap_distance_m)
-        except InvalidInput:
+        except InvalidInput:  # handled: not a valid value: the caller reports it
             return False
         return True
 
@@ -133,6 +137,9 @@ def create_pickup(
         has_lift=request.has_lift,
         access_code=request.access_code,
         notes=request.notes,
+        email=(request.email or "").strip() or None,
+        lang=request.lang if request.lang in ("fr", "en") else "fr",
+        messages_opt_out=bool(request.messages_opt_out),
         status=PickupStatus.ACCEPTED if decision.accepted else PickupStatus.REFUSED,
         status_reason=decision.summary("en"),
         decision=decision.to_dict(),
@@ -145,6 +152,9 @@ def create_pickup(
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
                             detail=record.status_reason))
     session.flush()
+    from dispatch.messages import triggers
+
+    triggers.pickup_accepted(record, session=session)  # the confirmation, in the same transaction
     return record, decision
 
 
@@ -174,6 +184,9 @@ def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session,
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
                             detail=f"refusal overridden by {record.overridden_by}"))
     session.flush()
+    from dispatch.messages import triggers
+
+    triggers.pickup_accepted(record, session=session)
     return record
 
 

@@ -193,7 +193,7 @@ def best_insertion(plan: Plan, lat: float, lon: float, volume_m3: float, window:
     for rnd in plan.rounds:
         try:
             depot_loc, items = _round_items(rnd, sites)
-        except InvalidInput:
+        except InvalidInput:  # handled: counted and reported in the offer's reasons
             failures["unreachable"] = failures.get("unreachable", 0) + 1
             continue
         rounds.append((rnd, depot_loc, items))
@@ -328,7 +328,7 @@ class SlotFit:
                 try:
                     self.offers[key] = _insertion_offer(plan, day, key[1], self.lat, self.lon, self.volume_m3,
                                                         self.service, settings=self.settings, network=self.network)
-                except (DispatchError, ValueError):  # the position is off the map: no room can be shown
+                except (DispatchError, ValueError):  # handled: the position is off the map: no room can be shown
                     self.offers[key] = SlotOffer(day, key[1], False, "insertion", "position_off_network",
                                                  "the position is not on the road network", plan_id=plan.id)
         return self.offers[key]

@@ -237,11 +237,11 @@ def _snap_visits(sites: builder.Sites, candidates: list[Candidate], excluded: li
             sites.add(cand.key, cand.lat, cand.lon)
         except SiteTooFar as exc:
             excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "site_too_far",
-                                     f"{cand.name}: {exc.message}"))
+                                     _off_network_detail(cand, exc)))
             continue
         except SiteUnreachable as exc:
             excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "unreachable",
-                                     f"{cand.name}: {exc.message}"))
+                                     _off_network_detail(cand, exc)))
             continue
         kept.append(cand)
     return kept
@@ -322,6 +322,16 @@ def _decisions_record(dp: DayProblem, solution: builder.Solution) -> list[dict]:
     return out
 
 
+def _off_network_detail(cand: Candidate, exc: Exception) -> str:
+    """Why a visit is off the road network; a home pickup's text names neither its donor nor its position."""
+    if cand.kind is not StopKind.PICKUP:
+        return f"{cand.name}: {getattr(exc, 'message', exc)}"
+    if isinstance(exc, SiteTooFar):
+        return (f"{cand.label}: its address is further from a drivable street than DISPATCH_MAX_SNAP_DISTANCE_M "
+                "allows, or outside the road network's area; check the address and its position")
+    return f"{cand.label}: its address cannot be reached by road from the depot; check the address and its position"
+
+
 def _plain_detail(cand: Candidate, un: builder.Unassigned) -> str:
     """Say in a coordinator's words why an optional relay point was left for another day."""
     if un.reason is builder.Reason.COST and not cand.mandatory and cand.penalty is not None:
@@ -332,13 +342,24 @@ def _plain_detail(cand: Candidate, un: builder.Unassigned) -> str:
     return un.detail
 
 
+def _explanation(solution: builder.Solution) -> str | None:
+    """The solver's explanation, and whether the search ran on fewer parallel searches than asked."""
+    parts = [solution.explanation] if solution.explanation else []
+    failures = solution.summary.worker_failures
+    if failures:
+        asked = solution.summary.workers + len(failures)
+        parts.append(f"the search ran on {solution.summary.workers} of {asked} parallel searches: "
+                     + "; ".join(failures))
+    return " ".join(parts) or None
+
+
 def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, session: Session) -> Plan:
     day = dp.day
     plan = Plan(
         date=day, status=PlanStatus.DRAFT, time_limit_s=limit, solve_seconds=solution.summary.solve_seconds,
         matrix_seconds=dp.matrix_seconds, cost=solution.summary.cost, distance_m=solution.summary.distance,
         load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
-        solver_status=solution.status.value, explanation=solution.explanation or None,
+        solver_status=solution.status.value, explanation=_explanation(solution),
         relay_point_decisions=_decisions_record(dp, solution),
         vans_out=dp.vans_out, balanced=dp.balanced,
     )

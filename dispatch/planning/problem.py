@@ -45,9 +45,6 @@ from solver import (  # noqa: F401  (re-exported: dispatch's only door to the so
     Vehicle,
     Violation,
     Visit,
-    check,
-    plan_route,
-    solve,
 )
 from dispatch.errors import NotFound
 from dispatch.fleet import availability
@@ -83,6 +80,9 @@ class Candidate:
     # What the crew needs (two_people, tail_lift...: dispatch/pickups/requirements.py) and why.
     skills: frozenset[str] = frozenset()
     why: tuple[dict, ...] = field(default=(), hash=False, compare=False)  # dicts: not part of the hash
+    # How stored texts name the visit (an unassigned visit's detail): a home pickup by its reference only,
+    # never its donor's name or position (they outlive retention and reach anonymous callers otherwise).
+    label: str = ""
 
 
 # ------------------------------------------------------------------ visits
@@ -112,7 +112,7 @@ def relay_candidate(rp: RelayPoint, day: dt.date, settings: Settings, *, mandato
     return Candidate(
         key=f"rp:{rp.id}", kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
         expected_m3=expected, service_s=service, windows=tuple((w.open_s, w.close_s - service) for w in usable),
-        mandatory=mandatory, penalty=None, shown_windows=tuple((w.open_s, w.close_s) for w in usable),
+        mandatory=mandatory, penalty=None, shown_windows=tuple((w.open_s, w.close_s) for w in usable), label=rp.name,
         skills=by_hand | ({"two_people"} if "three_people" in by_hand else set()),
         why=({"code": "by_hand"},) if by_hand else (),
     )
@@ -132,7 +132,8 @@ def pickup_candidate(pu: PickupRequest, settings: Settings, *, service: int | No
     return Candidate(
         key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
         lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
-        windows=(SLOT_WINDOWS_S[pu.slot],), mandatory=True, penalty=None, skills=needs, why=why,
+        windows=(SLOT_WINDOWS_S[pu.slot],), mandatory=True, penalty=None, label=f"home pickup {pu.ref}",
+        skills=needs, why=why,
     )
 
 
@@ -275,6 +276,21 @@ def balance_for(settings: Settings) -> solver.Balance | None:
     if not settings.balance_work_time:
         return None
     return solver.Balance(kind="span", coefficient=settings.balance_cost_per_s)
+
+
+def solve(problem: solver.Problem, options: solver.SolveOptions) -> solver.Solution:
+    """``solver.solve``, looked up at each call (so that a test or a profiler replacing it is heard)."""
+    return solver.solve(problem, options)
+
+
+def check(problem: solver.Problem, solution: solver.Solution) -> list[solver.Violation]:
+    """``solver.check``: the independent checker's violations of ``solution``."""
+    return solver.check(problem, solution)
+
+
+def plan_route(problem: solver.Problem, vehicle_id: str, stops: Sequence[str | None]) -> solver.PlannedRoute:
+    """``solver.plan_route``: the timed route of ``stops`` (visit ids, None = unload) and its violations."""
+    return solver.plan_route(problem, vehicle_id, stops)
 
 
 def solve_large(problem: solver.Problem, options: solver.SolveOptions, *,

@@ -278,7 +278,7 @@ def format_summary(view: DayView) -> str:
         lines.append("  Working time: " + ", ".join(f"{who} {m // 60} h {m % 60:02d}" for who, m in view.work_minutes)
                      + f"; spread {view.spread_minutes} min" + (" (balanced)" if view.balanced else ""))
     if view.explanation:
-        lines.append(f"  Infeasible: {view.explanation}")
+        lines.append(f"  {'Infeasible' if view.solver_status == 'infeasible' else 'Note'}: {view.explanation}")
     lines.append(f"  Unassigned: {len(view.unassigned)}")
     for u in view.unassigned:
         flag = " (mandatory)" if u.mandatory else ""

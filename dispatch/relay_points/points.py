@@ -185,7 +185,7 @@ def nearest_relay_points(
     for rp in open_points:
         try:
             sites.append(network.snap(f"rp:{rp.id}", rp.lat, rp.lon, max_distance_m=max_snap_distance_m))
-        except InvalidInput:
+        except InvalidInput:  # handled: off the road network: not offered (its check raises when it is created)
             continue  # a relay point off the road network cannot be reached by road: not offered
         by_key[f"rp:{rp.id}"] = rp
     return [NearbyRelayPoint(by_key[site.key], metres, seconds) for site, metres, seconds in network.nearest(origin, sites, k)]

@@ -205,7 +205,7 @@ def _is_true(value: Any) -> bool:
 def _as_float(value: Any) -> float | None:
     try:
         f = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # handled: not a number in the OSM tag: the default speed applies
         return None
     return f if math.isfinite(f) else None
 

@@ -79,7 +79,7 @@ def as_list(value: Any) -> list[str]:
     if text.startswith("[") and text.endswith("]"):
         try:
             parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError):  # handled: not a number in the OSM tag: the default speed applies
             parsed = None
         if isinstance(parsed, (list, tuple)):
             return [str(v) for v in parsed]

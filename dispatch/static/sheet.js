@@ -1,5 +1,9 @@
 // Phone route sheet: stop updates go through a localStorage queue, sent in order when online.
 // Each update carries a client-generated idempotency key, so a resend is never stored twice.
+// An update the server refuses for good (4xx: link expired, stop moved, plan re-published) is never dropped:
+// it moves to the visible "not sent" list (reason in the crew's language) and is handed over, through this or
+// any later valid link, to the coordinator (POST /r/<token>/held), who records it with its original time.
+// A service worker (/sw.js) keeps a copy of the sheet and its assets, so the sheet opens without a network.
 (function () {
   "use strict";
   var list = document.getElementById("stops");
@@ -10,6 +14,10 @@
   var countEl = document.getElementById("pending-count");
   var messageEl = document.getElementById("message");
   var sending = false;
+  var refusedKey = "amistock-refused";  // one list per phone: a later link (another token) hands them over
+  var notSent = document.getElementById("not-sent");
+  var notSentList = document.getElementById("not-sent-list");
+  var handing = false;
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -68,8 +76,8 @@
           return true;
         }
         if (resp.status >= 500 || resp.status === 429) return false;  // retry later
-        drop(item.body.idempotency_key);  // refused for good: say why, do not resend
-        showMessage(data.detail || list.dataset.tError);
+        refuse(item, resp.status, data.detail);  // refused for good: kept, visible, handed over
+        drop(item.body.idempotency_key);
         return true;
       });
     }).catch(function () {
@@ -83,10 +91,91 @@
   function drop(key) {
     save(load().filter(function (x) { return x.body.idempotency_key !== key; }));
   }
+  function loadRefused() {
+    try { return JSON.parse(localStorage.getItem(refusedKey) || "[]"); } catch (e) { return []; }
+  }
+  function saveRefused(r) { localStorage.setItem(refusedKey, JSON.stringify(r)); }
+  function reasonText(status) {
+    var d = notSent.dataset;
+    if (status === 401 || status === 403 || status === 410) return d.tLink;
+    if (status === 404) return d.tStop;
+    if (status === 409) return d.tPlan;
+    return d.tOther;
+  }
+  function refuse(item, status, detail) {
+    var r = loadRefused();
+    if (!r.some(function (x) { return x.body.idempotency_key === item.body.idempotency_key; })) {
+      r.push({ stopId: item.stopId, body: item.body, at: item.at || new Date().toISOString(),
+               token: item.token || token, label: item.label || "", status: status,
+               detail: typeof detail === "string" ? detail : "", held: false });
+      saveRefused(r);
+    }
+    var li = document.getElementById("stop-" + item.stopId);
+    if (li) {
+      li.classList.remove("pending");
+      li.querySelector('[data-role="state"]').textContent = notSent.querySelector("h2").textContent;
+    }
+    renderRefused();
+    handOver();
+  }
+  function renderRefused() {
+    var r = loadRefused();
+    notSent.hidden = r.length === 0;
+    notSentList.textContent = "";
+    r.forEach(function (x) {
+      var li = document.createElement("li");
+      var what = list.dataset["t" + x.body.kind.charAt(0).toUpperCase() + x.body.kind.slice(1)] || x.body.kind;
+      if (x.body.kind === "collected" && x.body.collected_m3 != null) what += " " + fmtM3(x.body.collected_m3);
+      var when = new Date(x.at);
+      var hhmm = ("0" + when.getHours()).slice(-2) + ":" + ("0" + when.getMinutes()).slice(-2);
+      li.dataset.key = x.body.idempotency_key;
+      li.dataset.held = x.held ? "true" : "false";
+      li.appendChild(document.createTextNode(hhmm + " · " + (x.label || "") + " · " + what + " — " +
+                                             reasonText(x.status) + " "));
+      var state = document.createElement("span");
+      state.className = "held-state";
+      state.textContent = "(" + (x.held ? notSent.dataset.tSent : notSent.dataset.tWaiting) + ")";
+      li.appendChild(state);
+      notSentList.appendChild(li);
+    });
+  }
+  function handOver() {
+    var waiting = loadRefused().filter(function (x) { return !x.held; });
+    if (handing || !waiting.length) return;
+    handing = true;
+    var updates = waiting.map(function (x) {
+      var u = { stop_id: Number(x.stopId), kind: x.body.kind, idempotency_key: x.body.idempotency_key,
+                occurred_at: x.at, refused_status: x.status, refused_reason: (x.detail || "").slice(0, 500),
+                link_token: x.token };
+      ["collected_m3", "remaining_m3", "reason", "note"].forEach(function (k) {
+        if (x.body[k] != null) u[k] = x.body[k];
+      });
+      return u;
+    });
+    fetch("/r/" + encodeURIComponent(token) + "/held", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ updates: updates })
+    }).then(function (resp) {
+      if (!resp.ok) return;  // this link cannot hand them over (expired...): they wait for a valid one
+      var keys = waiting.map(function (x) { return x.body.idempotency_key; });
+      saveRefused(loadRefused().map(function (x) {
+        if (keys.indexOf(x.body.idempotency_key) >= 0) x.held = true;
+        return x;
+      }));
+    }).catch(function () {
+      return null;  // offline: handed over on the next try
+    }).then(function () {
+      handing = false;
+      renderRefused();
+    });
+  }
+
   function enqueue(stopId, body) {
     body.idempotency_key = newKey();
     var q = load();
-    q.push({ stopId: stopId, body: body });
+    var li = document.getElementById("stop-" + stopId);
+    var name = li && li.querySelector("h2") ? li.querySelector("h2").textContent : "";
+    var pos = li && li.querySelector(".pos") ? li.querySelector(".pos").textContent + ". " : "";
+    q.push({ stopId: stopId, body: body, at: new Date().toISOString(), token: token, label: pos + name });
     save(q);
     showState(stopId, body, "pending");
     refreshBanner();
@@ -124,9 +213,24 @@
 
   // Updates still queued from an earlier visit: show them as pending, then send.
   load().forEach(function (item) { showState(item.stopId, item.body, "pending"); });
+  renderRefused();
   window.addEventListener("online", flush);
   window.addEventListener("offline", refreshBanner);
-  setInterval(flush, 5000);
+  setInterval(function () { flush(); handOver(); }, 5000);
   refreshBanner();
   flush();
+  handOver();
+
+  // Offline opening: the service worker serves this sheet and its assets from its cache when the network is
+  // down; the page stores itself there while online (the first visit is not yet controlled by the worker).
+  if ("serviceWorker" in navigator && window.caches) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/r/" }).catch(function (e) {
+      console.warn("the sheet will not open offline:", e);
+    });
+    if (navigator.onLine && !navigator.serviceWorker.controller) {  // controlled: the worker stores it
+      caches.open("amistock-sheet-v1").then(function (c) {
+        return c.addAll([location.pathname + location.search, "/static/sheet.js", "/static/style.css"]);
+      }).catch(function (e) { console.warn("the sheet could not be stored for offline use:", e); });
+    }
+  }
 })();

@@ -20,10 +20,14 @@ PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/donner"), ("GET", "/donner/adresses"), ("POST", "/donner/verifier"), ("POST", "/donner"),
     ("GET", "/r/{token}"), ("POST", "/r/{token}/stops/{stop_id}/events"),  # the crew's signed link
+    ("POST", "/r/{token}/held"), ("GET", "/sw.js"),  # refused updates handed over; the sheet's offline worker
     ("GET", "/p/{token}"), ("POST", "/p/{token}"),  # the relay point's link
     ("GET", "/connexion"), ("POST", "/connexion"), ("POST", "/deconnexion"),
     # donors: following a request (reference + last 4 phone digits) and bookable slots
     ("GET", "/api/v1/pickups/track/{ref}"), ("GET", "/api/v1/pickup-slots"), ("GET", "/suivi"), ("POST", "/suivi"),
+    # donors cancel or move their own request (the same reference + digits)
+    ("POST", "/api/v1/pickups/track/{ref}/cancel"), ("POST", "/api/v1/pickups/track/{ref}/reschedule"),
+    ("POST", "/suivi/annuler"), ("POST", "/suivi/deplacer"),
     # address search (autocomplete on the donor page and the switchboard)
     ("GET", "/api/v1/addresses"), ("GET", "/api/v1/addresses/reverse"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
