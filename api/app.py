@@ -24,6 +24,8 @@ from api.routers import auth as auth_routes
 from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
+from api.routers import depots as depot_routes
+from api.routers import requirements as requirement_routes
 from api.routers import driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
 from api.pages import switchboard as switchboard_page
 from dispatch.jobs import runner as job_service
@@ -137,7 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
     # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/fleet/availability.py).
-    for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages, online_bookings.router):
+    for router in (fleet.router, depot_routes.router, requirement_routes.router, pickups.tracking, pickups.slots,
+                   pickups.pages, online_bookings.router):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
     for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from dispatch.errors import DispatchError
 
+from api.cli_depots import cmd_depots
+
 
 def _date(value: str) -> dt.date:
     try:
@@ -91,7 +93,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: bool) -> None:
+def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: bool,
+          balance: bool | None = None) -> None:
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.roads.cache import get_network
     from dispatch.planning.day import plan_day
@@ -102,7 +105,8 @@ def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: boo
     upgrade(settings.database_url)
     network = get_network(settings)
     with session_scope(engine_for(settings.database_url)) as session:
-        plan = plan_day(day, settings, network, session=session, time_limit_s=time_limit, seed=seed)
+        plan = plan_day(day, settings, network, session=session, time_limit_s=time_limit, seed=seed,
+                        balance=balance)
         view = plan_view(plan)
     if as_json:
         from api.schemas import DayOut
@@ -148,7 +152,7 @@ def _fix_text(fix: dict) -> str:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    _plan(args.date or _default_day(), args.time_limit, args.seed, args.json)
+    _plan(args.date or _default_day(), args.time_limit, args.seed, args.json, args.balance)
     return 0
 
 
@@ -269,8 +273,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_roads_fetch(args: argparse.Namespace) -> int:
     from dispatch.roads import fetch_graph
 
-    path = fetch_graph(args.place, Path(args.out))
-    print(f"saved the road network of {args.place!r} to {path}; use it with DISPATCH_GRAPH_PATH={path} "
+    places = list(args.place)
+    path = fetch_graph(places if len(places) > 1 else places[0], Path(args.out))
+    print(f"saved the road network of {' + '.join(places)} to {path}; use it with DISPATCH_GRAPH_PATH={path} "
           "or --graph (data © OpenStreetMap contributors, ODbL 1.0)")
     return 0
 
@@ -286,6 +291,13 @@ def cmd_roads_info(args: argparse.Namespace) -> int:
     print(f"graph: {settings.graph_path or default_graph_path()}")
     print(f"routing nodes: {network.n}, bounding box: lat {south:.5f}-{north:.5f}, lon {west:.5f}-{east:.5f}")
     print(f"van speed factor: {settings.van_speed_factor}, fingerprint: {network.fingerprint[:16]}")
+    from dispatch.pickups import coverage
+    from dispatch.pickups.requests import rules_config
+
+    rules = rules_config(settings)
+    gaps = coverage.unreachable_communes(rules, network, max_snap_distance_m=settings.max_snap_distance_m)
+    print(f"served communes reached: {len(coverage.served(rules)) - len(gaps)} of {len(coverage.served(rules))}"
+          + "".join(f"\n  not reached: {g}" for g in gaps))
     return 0
 
 
@@ -492,7 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     roads = sub.add_parser("roads", help="road network files").add_subparsers(dest="roads_command", required=True)
     fetch = roads.add_parser("fetch", help="download a drivable OSM network once (needs Internet) for offline use")
-    fetch.add_argument("place", help='a place name, e.g. "Paris, France"')
+    fetch.add_argument("place", nargs="+", help='one or more place names, e.g. "Paris, France" "Pantin, France" '
+                       "(several places: one graph covering them all)")
     fetch.add_argument("--out", default="var/roads.graphml.gz", help="file to write (gzip GraphML)")
     fetch.set_defaults(func=cmd_roads_fetch)
     roads.add_parser("info", help="load the configured road graph and describe it").set_defaults(func=cmd_roads_info)
@@ -521,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--time-limit", type=_positive, help="solver time limit in seconds")
     plan.add_argument("--seed", type=int, help="solver random seed")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--balance", action=argparse.BooleanOptionalAction, default=None,
+                      help="balance the crews' working time (default: DISPATCH_BALANCE_WORK_TIME)")
     plan.set_defaults(func=cmd_plan)
 
     week = sub.add_parser("week", help="the week ahead: visits per day, load per van-day, overloaded days")
@@ -543,6 +558,27 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
     imp.add_argument("--update", action="store_true", help="relay points: update those whose code exists")
     imp.set_defaults(func=cmd_import)
+
+    depots = sub.add_parser("depots", help="depots: list, add, change, import from CSV; base vans there")
+    dsub = depots.add_subparsers(dest="depots_command", required=True)
+    dsub.add_parser("list", help="list the depots, their region, hours and vans").set_defaults(func=cmd_depots)
+    for name, text in (("add", "add a depot"), ("set", "change the depot NAME (only the options given)")):
+        d = dsub.add_parser(name, help=text)
+        d.add_argument("name", help="the depot's name, e.g. 'Dépôt Sud'")
+        d.add_argument("--address", required=name == "add")
+        d.add_argument("--lat", type=float, required=name == "add")
+        d.add_argument("--lon", type=float, required=name == "add")
+        d.add_argument("--hours", help="opening hours, e.g. 'Mo-Sa 07:00-18:00' ('' = no limit)")
+        d.add_argument("--region", help="planning region, e.g. 'sud' ('' = default)")
+        d.add_argument("--van", action="append", metavar="VAN", help="base this van there (repeatable)")
+        if name == "set":
+            d.add_argument("--rename", help="new name")
+        d.set_defaults(func=cmd_depots)
+    dimp = dsub.add_parser("import", help="import depots (and their vans) from a CSV file (all rows or none)")
+    dimp.add_argument("file", help="CSV: name,address,lat,lon[,opening_hours,region,vans]")
+    dimp.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    dimp.add_argument("--update", action="store_true", help="update the depots whose name exists")
+    dimp.set_defaults(func=cmd_depots)
 
     rep = sub.add_parser("report", help="the monthly report for funders (published plans and crews' reports)")
     rep.add_argument("--month", required=True, help="YYYY-MM")

@@ -226,17 +226,28 @@ def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
     def hidden(s: Any) -> Any:
         return s.model_copy(update={"name": "home pickup", "address": postcodes.get(s.pickup_request_id),
                                     "lat": None if s.lat is None else round(s.lat, 2),
-                                    "lon": None if s.lon is None else round(s.lon, 2)})
+                                    "lon": None if s.lon is None else round(s.lon, 2),
+                                    "requirements": None})  # its floor and lift are the donor's
 
     rounds = [rnd.model_copy(update={"stops": [hidden(s) if s.kind == "pickup" else s for s in rnd.stops]})
               for rnd in day.rounds]
     # An unassigned pickup keeps its reason code; its detail (written for coordinators) is replaced by a fixed text.
     # No staff name either: "dropped by <username>" becomes "dropped by the coordination".
-    unassigned = [u.model_copy(update={"name": "home pickup", "detail": _PUBLIC_DETAIL.get(u.reason, _PUBLIC_DETAIL[""])})
+    unassigned = [u.model_copy(update={"name": "home pickup", "address": None,
+                                       "detail": _PUBLIC_DETAIL.get(u.reason, _PUBLIC_DETAIL[""])})
                   if u.kind == "pickup" else u for u in day.unassigned]
-    unassigned = [u.model_copy(update={"detail": _NAMED.sub(_ANONYMOUS, u.detail or "")}) for u in unassigned]
+    unassigned = [u.model_copy(update={"detail": _NAMED.sub(_ANONYMOUS, u.detail or ""),
+                                       "params": _public_params(u.params)}) for u in unassigned]
     explanation = _NAMED.sub(_ANONYMOUS, day.explanation) if day.explanation else day.explanation
     return day.model_copy(update={"rounds": rounds, "unassigned": unassigned, "explanation": explanation})
+
+
+def _public_params(params: dict | None) -> dict | None:
+    """An unassigned visit's reason parameters without who dropped it, nor why a donor's visit needs what
+    it needs (their floor)."""
+    if not params:
+        return params
+    return {k: v for k, v in params.items() if k not in ("by", "why")}
 
 
 #: "dropped by <username>" in the texts of a plan (dispatch/planning/editing.py): staff names are not public.

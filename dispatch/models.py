@@ -103,6 +103,9 @@ class Depot(Base):
     # Multi-depot (migration 0010): the planning region of this depot; None = the "default" region.
     # A relay point or pickup belongs to the region of its nearest depot (dispatch/planning/scale.py).
     region: Mapped[str | None] = mapped_column(String(60), index=True)
+    # Migration 0018: when vans may leave and must be back, [{"days", "open", "close"}] like a relay point's;
+    # None or [] = no limit beyond the crews' shifts (dispatch/fleet/depots.py).
+    opening_hours: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
 
 class RelayPoint(Base):
@@ -138,6 +141,8 @@ class RelayPoint(Base):
     pause_reason: Mapped[str | None] = mapped_column(Text)
     no_visit_weekdays: Mapped[list[Any] | None] = mapped_column(JSON, default=list)  # Monday = 0
     max_visits_per_week: Mapped[int | None] = mapped_column(Integer)  # per ISO week; None: no limit
+    # Migration 0018: what a crew needs to serve it, set by hand (e.g. ["tail_lift"]); see dispatch/pickups/requirements.py.
+    requirements: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
     reports: Mapped[list[StockReport]] = relationship(back_populates="relay_point", order_by="StockReport.id")
     closures: Mapped[list[RelayPointClosure]] = relationship(
@@ -199,6 +204,8 @@ class PickupRequest(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     lang: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     messages_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Migration 0018: requirements set by hand (e.g. ["two_people"]), added to those the rules file derives.
+    requirements: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
 
 class Van(Base):
@@ -235,6 +242,9 @@ class Crew(Base):
     break_earliest_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_earliest_min"])
     break_latest_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_latest_min"])
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Migration 0018: the crew's own features (e.g. ["three_people"]); the number of members adds
+    # two_people / three_people (dispatch/pickups/requirements.py).
+    skills: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
     van: Mapped[Van | None] = relationship()
 
@@ -263,6 +273,8 @@ class Plan(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Vans and crews not used that day and why (maintenance, absence, no crew): see dispatch/fleet/availability.py.
     vans_out: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Migration 0018: the plan was asked to balance the crews' working time (fair work).
+    balanced: Mapped[bool | None] = mapped_column(Boolean)
 
     rounds: Mapped[list[Round]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="Round.id"
@@ -317,6 +329,8 @@ class Stop(Base):
     distance_from_start_m: Mapped[int] = mapped_column(Integer, default=0)
     # Plan editing (migration 0007): a locked stop keeps its round and order when the plan is re-optimised.
     locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Migration 0018: what the visit needs of the crew and why, as planned: {"needs": [...], "why": [...]}.
+    requirements: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     round: Mapped[Round] = relationship(back_populates="stops")
     relay_point: Mapped[RelayPoint | None] = relationship()
@@ -333,7 +347,9 @@ class UnassignedVisit(Base):
     pickup_request_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_request.id"))
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(String(30))
-    detail: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # English, for the API and logs; pages render reason + params
+    # Migration 0018: what the reason's sentence needs, rendered in the reader's language (documents/plan_texts.py).
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     plan: Mapped[Plan] = relationship(back_populates="unassigned")
     relay_point: Mapped[RelayPoint | None] = relationship()

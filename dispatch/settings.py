@@ -79,6 +79,11 @@ class Settings(BaseSettings):
                 "p_mandatory": self.horizon_p_mandatory, "p_skip": self.horizon_p_skip,
                 "min_fill_ratio": self.min_fill_ratio, "top_up_fill_ratio": self.horizon_top_up_fill_ratio,
                 "target_fill_ratio": self.horizon_target_fill_ratio}
+    # Fair work (dispatch/planning/problem.py): balance the crews' working time. Off by default; a plan can ask
+    # for it (API ``balance``, the day page's box, ``dispatch plan --balance``). Each second between the day's
+    # first departure and last return costs like this many metres of driving.
+    balance_work_time: bool = False
+    balance_cost_per_s: int = Field(default=1, ge=1, le=1000)
     # Service time model.
     relay_service_fixed_s: int = 300
     relay_service_per_m3_s: int = 240

@@ -412,13 +412,15 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
     return render(request, "day.html", lang=lang, day=day, view=view, svg=svg, round_links=round_links,
                   colours=[round_colour(i) for i in range(len(view.rounds) if view else 0)], message=message,
                   suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s,
+                  balance_default=settings.balance_work_time,
                   vans_out=day_vans_out(day, view, session=session))
 
 
 @staff_pages.post("/jour/{day}/planifier")
 def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
-                     time_limit_s: Annotated[float | None, Form(gt=0, le=600)] = None) -> RedirectResponse:
-    planning.plan_day(day, settings, network, session=session, time_limit_s=time_limit_s)
+                     time_limit_s: Annotated[float | None, Form(gt=0, le=600)] = None,
+                     balance: Annotated[bool, Form()] = False) -> RedirectResponse:
+    planning.plan_day(day, settings, network, session=session, time_limit_s=time_limit_s, balance=balance)
     lang = page_lang(request)
     return RedirectResponse(f"/jour/{day.isoformat()}?ok=planned" + ("&lang=en" if lang == "en" else ""),
                             status_code=303)

@@ -165,3 +165,7 @@ def monthly(session: SessionDep, month: Annotated[str, Query(pattern=r"^\d{4}-\d
 
 
 routers = (imports_router, exports_router, reports_router)
+
+
+# Shared with the depots import (api/routers/depots.py).
+read_upload, rejected, imported = _read_upload, _rejected, _imported

@@ -34,7 +34,7 @@ def accepted(job, request: Request, response: Response, background: BackgroundTa
              summary="Start planning a day in the background; poll the returned job until it is done")
 def start_job(body: PlanJobIn, request: Request, response: Response, background: BackgroundTasks,
               session: SessionDep, settings: SettingsDep) -> JobAccepted:
-    job = jobs.create_job(body.date, session=session, seed=body.seed, regions=body.regions,
+    job = jobs.create_job(body.date, session=session, seed=body.seed, regions=body.regions, balance=body.balance,
                           time_limit_s=body.time_limit_s or settings.solve_time_limit_s)
     return accepted(job, request, response, background)
 

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["planning"])
              summary="Plan a day's rounds (replaces that day's draft) and return the plan")
 def create_plan(body: PlanIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> DayOut:
     plan = planning.plan_day(body.date, settings, network, session=session, time_limit_s=body.time_limit_s,
-                             seed=body.seed)
+                             seed=body.seed, balance=body.balance)
     return DayOut.from_view(plan_view(plan))
 
 

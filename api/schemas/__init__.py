@@ -258,6 +258,13 @@ class PlanIn(BaseModel):
     date: dt.date
     time_limit_s: float | None = Field(default=None, gt=0, le=600, description="solver time limit")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    balance: bool | None = Field(default=None, description="balance the crews' working time (fair work); "
+                                 "default: the DISPATCH_BALANCE_WORK_TIME setting")
+
+
+class WorkTimeOut(BaseModel):
+    crew: str
+    minutes: int = Field(description="first departure to last return")
 
 
 class PlanJobIn(PlanIn):
@@ -287,6 +294,8 @@ class StopOut(BaseModel):
     pickup_request_id: int | None
     stop_id: int | None = Field(default=None, description="the stop's id, used by plan edits")
     locked: bool = Field(default=False, description="kept in its round and order when the plan is re-optimised")
+    requirements: dict | None = Field(default=None, description="what the stop needs of the crew and why, as "
+                                      "planned: {needs: [two_people, tail_lift...], why: [{code, ...}]}")
 
     @classmethod
     def from_view(cls, s: StopView) -> StopOut:
@@ -295,7 +304,7 @@ class StopOut(BaseModel):
             planned_arrival=s.planned_arrival, service_minutes=s.service_minutes, window_start=s.window_start,
             window_end=s.window_end, expected_m3=s.expected_m3, load_after_m3=s.load_after_m3,
             relay_point_id=s.relay_point_id, pickup_request_id=s.pickup_request_id,
-            stop_id=s.stop_id, locked=s.locked,
+            stop_id=s.stop_id, locked=s.locked, requirements=s.requirements,
         )
 
 
@@ -331,6 +340,9 @@ class UnassignedOut(BaseModel):
     mandatory: bool
     reason: str
     detail: str
+    address: str | None = None
+    params: dict | None = Field(default=None, description="what the reason's sentence needs (volumes, windows, "
+                                "needs and why...); pages say it in the reader's language")
 
     @classmethod
     def from_view(cls, u: UnassignedView) -> UnassignedOut:
@@ -380,6 +392,9 @@ class DayOut(BaseModel):
     relay_points: list[RelayPointDecisionOut]
     vans_out: list[VanOutOut] = Field(default_factory=list, description="vans not used that day and why")
     version: int = Field(default=1, description="the plan's version: send it back with every edit (If-Match)")
+    balanced: bool = Field(default=False, description="the plan was asked to balance the crews' working time")
+    work_times: list[WorkTimeOut] = Field(default_factory=list, description="each working crew's time")
+    spread_minutes: int = Field(default=0, description="longest working day minus the shortest")
 
     @classmethod
     def from_view(cls, v: DayView) -> DayOut:
@@ -392,7 +407,8 @@ class DayOut(BaseModel):
             unassigned=[UnassignedOut.from_view(u) for u in v.unassigned],
             relay_points=[RelayPointDecisionOut(**d) for d in v.relay_point_decisions],
             vans_out=[VanOutOut(**o) for o in v.vans_out],
-            version=v.version,
+            version=v.version, balanced=v.balanced, spread_minutes=v.spread_minutes,
+            work_times=[WorkTimeOut(crew=who, minutes=m) for who, m in v.work_minutes],
         )
 
 
@@ -463,7 +479,7 @@ class ImportColumnOut(BaseModel):
 
 
 class ImportOut(BaseModel):
-    kind: Literal["relay_points", "pickups"]
+    kind: Literal["relay_points", "pickups", "depots"]
     dry_run: bool = Field(description="true: checked only, nothing stored")
     rows: int
     created: int

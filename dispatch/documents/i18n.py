@@ -365,6 +365,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "published_ok": {"fr": "Plan publié.", "en": "Plan published."},
     "planned_ok": {"fr": "Journée planifiée.", "en": "Day planned."},
     "time_limit": {"fr": "Temps de calcul (s)", "en": "Time limit (s)"},
+    "balance_label": {"fr": "Équilibrer le temps de travail des équipes", "en": "Balance the crews' working time"},
+    "work_times": {"fr": "Temps de travail", "en": "Working time"},
+    "spread": {"fr": "écart", "en": "spread"},
+    "balanced": {"fr": "équilibré", "en": "balanced"},
     # coordinator day view: vans and crews not available that day (dispatch/fleet/availability.py)
     "vans_out_title": {"fr": "Camions et équipes indisponibles", "en": "Vans and crews unavailable"},
     "vans_out_none": {"fr": "Tous les camions et leurs équipes sont disponibles ce jour-là.",
@@ -415,7 +419,15 @@ def text(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     value = entry.get(lang) or entry[DEFAULT_LANG]
     if key.startswith("slot_") and "hours" not in params:  # the hours come from the one table of slots
         params = {**params, "hours": slot_hours(key.removeprefix("slot_"), lang)}
-    return value.format(**params) if params else value
+    value = value.format(**params) if params else value
+    return french_spaces(value) if lang == "fr" else value
+
+
+def french_spaces(value: str) -> str:
+    """French typography: a non-breaking space before ':', ';', '?' and '!' (an ordinary space becomes one)."""
+    for mark in (":", ";", "?", "!"):
+        value = value.replace(f" {mark}", f"\u00a0{mark}")
+    return value
 
 
 class Translator:

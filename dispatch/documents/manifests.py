@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from dispatch.documents import i18n
+from dispatch.documents import i18n, plan_texts
 from dispatch.field import links
 from dispatch.errors import DispatchError, NotFound
 from dispatch.documents.geometry import round_geojson
@@ -105,13 +105,16 @@ def template_env() -> Environment:
     env.globals.update(
         fmt_date=i18n.format_date, fmt_time=i18n.format_time, fmt_m3=i18n.format_m3, fmt_num=i18n.format_number,
         kind_label=i18n.stop_kind, reason_label=i18n.unassigned_reason,
+        unassigned_text=plan_texts.unassigned_text, plan_explanation=plan_texts.explanation,
+        warning_text=plan_texts.warning_text, floor_text=plan_texts.floor_text, needs_text=plan_texts.needs_text,
     )
     env.filters["tel"] = phone_digits
     return env
 
 
 def render_html(template: str, *, lang: str, **context: Any) -> str:
-    return template_env().get_template(template).render(_=i18n.Translator(lang), lang=lang, **context)
+    return template_env().get_template(template).render(_=i18n.Translator(lang), lang=lang,
+                                                        colon=plan_texts.colon(lang), **context)
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -740,3 +740,11 @@ def import_pickups(
     if not dry_run:
         session.flush()
     return result
+
+
+# Shared with the depots import (dispatch/exchange/depot_import.py) and the `dispatch depots` command.
+BadValue = _Bad
+RowChecker = _RowChecker
+extra_cells = _extra_cells
+parse_number = _number
+position_error = _position_error

@@ -56,18 +56,26 @@ def _check_no_active_job(day: dt.date, *, session: Session) -> None:
 
 
 def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int | None = None,
-               regions: list[str] | None = None) -> PlanJob:
-    """Record a job for ``day`` (``regions``: only those regions' depots, vans and visits; None: all)."""
+               regions: list[str] | None = None, balance: bool | None = None) -> PlanJob:
+    """Record a job for ``day`` (``regions``: only those regions' depots, vans and visits; None: all;
+    ``balance``: balance the crews' working time, None: the setting)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
     regions = check_regions(regions, session=session)
     _check_no_active_job(day, session=session)
     job = PlanJob(id=uuid.uuid4().hex, kind=PLAN_KIND, date=day, status=JobStatus.QUEUED, phase="queued",
-                  time_limit_s=time_limit_s, seed=seed, regions=regions)
+                  time_limit_s=time_limit_s, seed=seed, regions=regions,
+                  params={"balance": balance} if balance is not None else None)
     session.add(job)
     session.flush()
     return job
+
+
+def with_job_balance(settings: Settings, job: PlanJob) -> Settings:
+    """The settings a planning job runs with: its own ``balance`` choice, if it made one."""
+    balance = (job.params or {}).get("balance") if (job.kind or PLAN_KIND) == PLAN_KIND else None
+    return settings if balance is None else settings.model_copy(update={"balance_work_time": bool(balance)})
 
 
 def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, seed: int | None,
@@ -142,6 +150,7 @@ def run_job(
         job = session.get(PlanJob, job_id)
         day, limit, seed, regions = job.date, job.time_limit_s, job.seed, job.regions
         kind = job.kind or PLAN_KIND
+        settings = with_job_balance(settings, job)
     if kind != PLAN_KIND:
         _run_edit_job(job_id, kind, engine=engine, settings=settings, network=network)
         return
@@ -305,7 +314,7 @@ def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings
         job = session.get(PlanJob, job_id)
         if job is None or job.cancel_requested or job.status is not JobStatus.RUNNING:  # as _cancel_requested
             raise Cancelled()
-        part = scale.prepare_region(job.date, settings, network, region, session=session)
+        part = scale.prepare_region(job.date, with_job_balance(settings, job), network, region, session=session)
     return part.without_problem(), solve_job_part(job_id, part, engine=engine, settings=settings,
                                                   time_limit_s=time_limit_s, seed=seed)
 

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, ValidationInfo, field_validator
 
 from dispatch.errors import DispatchError, InvalidInput
+from dispatch.pickups.requirements import DEFAULT_REQUIREMENTS, RequirementRule, ServiceTimeRules
 from dispatch.workdays import french_public_holidays, is_collection_day, next_collection_day
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules" / "default_rules.json"
@@ -160,6 +161,9 @@ class RulesConfig(_Model):
     slot_capacity: dict[Literal["morning", "afternoon"], _Count]
     required_details: tuple[Literal["phone", "floor", "has_lift", "access_code", "categories"], ...]
     not_overridable: tuple[str, ...] = ()
+    # What a site asks of the crew (dispatch/pickups/requirements.py): extra service time, and needs.
+    service_time: ServiceTimeRules = ServiceTimeRules()
+    requirements: tuple[RequirementRule, ...] = DEFAULT_REQUIREMENTS
 
     @field_validator("max_volume_m3")
     @classmethod

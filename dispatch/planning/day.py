@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.planning import unassigned as unassigned_params
 from dispatch.planning import regions as regions_mod
 from dispatch.fleet import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
@@ -80,6 +81,7 @@ class DayProblem:
     # availability: vans not used today and why; French text and code of the availability decisions.
     vans_out: list[dict] = field(default_factory=list)
     decision_notes: dict[str, dict] = field(default_factory=dict)
+    balanced: bool = False  # the crews' working time is balanced (settings.balance_work_time)
 
 
 def _relay_candidates(
@@ -199,13 +201,14 @@ def build_day(
                          + [builder.depot_key(d.id) for d in others])
     factor = builder.travel_factor(network, crews)
     vehicles = {f"crew:{c.id}": VehicleInfo(van=c.van, crew=c) for c in crews}
-    problem = builder.assemble(sites, factor, chosen, [builder.vehicle_for(c, settings, sites.location) for c in crews],
+    problem = builder.assemble(sites, factor, chosen, [builder.vehicle_for(c, settings, sites.location, day=day) for c in crews],
                                settings)
     return DayProblem(
         day=day, depot=depot, problem=problem, candidates={c.key: c for c in chosen},
         vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds, travel_factor=factor,
         sites=sites.snapped, decisions=decisions,
         vans_out=vans_out, decision_notes={k: {"reason_code": b.code, "reason_fr": b.fr} for k, b in blocks.items()},
+        balanced=problem.balance is not None,
     )
 
 
@@ -297,13 +300,18 @@ def plan_day(
     session: Session,
     time_limit_s: float | None = None,
     seed: int | None = None,
+    balance: bool | None = None,
 ) -> Plan:
     """Plan ``day`` and store it as the draft plan for that date (replacing any previous draft).
+    ``balance`` turns the balancing of the crews' working time on or off for this plan (None: the
+    ``balance_work_time`` setting).
 
     Reads first, solves, and only then writes: no write lock is held during the solve (with SQLite,
     fill reports and driver updates keep flowing while a day is planned).
     """
     ensure_not_published(day, session=session)
+    if balance is not None:
+        settings = settings.model_copy(update={"balance_work_time": balance})
     day_problem = build_day(day, settings, network, session=session)
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
     solution = builder.solve(day_problem.problem, solve_options(settings, limit, seed))
@@ -370,7 +378,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
         load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
         solver_status=solution.status.value, explanation=_explanation(solution),
         relay_point_decisions=_decisions_record(dp, solution),
-        vans_out=dp.vans_out,
+        vans_out=dp.vans_out, balanced=dp.balanced,
     )
     session.add(plan)
     for route in solution.routes:
@@ -391,6 +399,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                 kind, rp_id, pu_id, expected, window = StopKind.UNLOAD, None, None, 0.0, (None, None)
             elif step.type == "visit":
                 cand = dp.candidates[step.id]
+                needs = {"needs": sorted(cand.skills), "why": list(cand.why)} if cand.skills else None
                 kind = cand.kind
                 rp_id = cand.record_id if kind is StopKind.RELAY_POINT else None
                 pu_id = cand.record_id if kind is StopKind.PICKUP else None
@@ -412,7 +421,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                     waiting_s=step.waiting_time,
                     window_start=window[0], window_end=window[1], expected_m3=expected,
                     load_after_m3=step.load[0] / LITRES_PER_M3 if step.load else 0.0,
-                    distance_from_start_m=step.distance,
+                    distance_from_start_m=step.distance, requirements=needs if step.type == "visit" else None,
                 )
             )
             if pu_id is not None:
@@ -428,6 +437,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                 relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
                 pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
                 mandatory=cand.mandatory, reason=un.reason.value, detail=_plain_detail(cand, un),
+                params=unassigned_params.solver_params(un.reason.value, cand, dp.problem),
             )
         )
     for ex in dp.excluded:
@@ -437,6 +447,8 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                 relay_point_id=ex.record_id if ex.kind is StopKind.RELAY_POINT else None,
                 pickup_request_id=ex.record_id if ex.kind is StopKind.PICKUP else None,
                 mandatory=ex.mandatory, reason=ex.reason, detail=ex.detail,
+                params=unassigned_params.excluded_params(ex.reason, ex.detail, day,
+                                                         dp.decision_notes.get(ex.candidate_key)),
             )
         )
     session.flush()

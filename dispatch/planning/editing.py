@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dispatch.planning import unassigned as unassigned_params
 from dispatch.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatch.models import (
     CREW_DEFAULTS,
@@ -56,6 +57,7 @@ from dispatch.settings import Settings
 VISIT_KINDS = (StopKind.RELAY_POINT, StopKind.PICKUP)
 # Reasons given before solving: the visit could not be modelled at all (not retried by re-optimisation).
 EXCLUDED_REASONS = ("closed", "site_too_far")
+_NOT_TOGETHER = "it could be served on its own"
 MAX_REOPTIMISE_S = 300.0  # re-optimisation and re-plan run as jobs (dispatch/jobs/runner.py)
 _MANDATORY_PENALTY = 10**9  # a mandatory visit's price when the search must be allowed to leave it out
 ROUND_PLANNED, ROUND_IN_PROGRESS, ROUND_DONE = "planned", "in_progress", "done"
@@ -238,7 +240,7 @@ def build_context(
             raise InvalidInput(f"{cand.name}: {exc.message}", field="relay_point_id") from None
     sites.measure()
     location = sites.location
-    vehicles = [builder.vehicle_for(c, settings, location) for c in crews]
+    vehicles = [builder.vehicle_for(c, settings, location, day=plan.date) for c in crews]
     problem = builder.assemble(sites, builder.travel_factor(network, crews), cands.values(), vehicles, settings,
                                mandatory_all=mandatory_all)
     return Context(plan=plan, settings=settings, candidates=cands, crews={f"crew:{c.id}": c for c in crews},
@@ -383,6 +385,7 @@ def write_round(ctx: Context, rnd: Round, route: builder.Route, pool: dict[str, 
             stop.window_start = _at(day, chosen[0]) if chosen else None
             stop.window_end = _at(day, chosen[1]) if chosen else None
             stop.expected_m3 = cand.expected_m3
+            stop.requirements = {"needs": sorted(cand.skills), "why": list(cand.why)} if cand.skills else None
             if cand.kind is StopKind.PICKUP:
                 pu = session.get(PickupRequest, cand.record_id)
                 pu.status, pu.status_reason = PickupStatus.SCHEDULED, None
@@ -587,7 +590,7 @@ def drop_stop(plan_id: int, stop_id: int, settings: Settings, network: RoadNetwo
     plan.unassigned.append(UnassignedVisit(
         kind=stop.kind, relay_point_id=stop.relay_point_id, pickup_request_id=stop.pickup_request_id,
         mandatory=mandatory, reason="dropped",
-        detail=f"dropped by {actor}" + (" (mandatory visit, forced)" if mandatory else ""),
+        detail=f"dropped by {actor}" + (" (mandatory visit, forced)" if mandatory else ""), params={"by": actor},
     ))
     _sync(plan, session=session)
     record_change(plan, "drop", actor, {"stop_id": stop_id, "visit": key, "round_id": src.id,
@@ -692,7 +695,7 @@ def _solve(problem: builder.Problem, settings: Settings, limit: float, seed: int
         partial = builder.solve(relaxed, options)
         if partial.routes:
             mandatory = {v.id for v in problem.visits if v.penalty is None}
-            said = ("it could be served on its own, but not together with the rest of the plan "
+            said = (_NOT_TOGETHER + ", but not together with the rest of the plan "
                     "(vehicles, capacity, time windows or shifts run out)")
             unassigned = tuple(dataclasses.replace(u, detail=said) if u.id in mandatory and u.reason is
                                builder.Reason.COST else u for u in partial.unassigned)
@@ -751,7 +754,9 @@ def _store_solution(ctx: Context, solution: builder.Solution, rounds_by_vid: dic
         plan.unassigned.append(UnassignedVisit(
             kind=cand.kind, relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
             pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
-            mandatory=cand.mandatory, reason=un.reason.value, detail=un.detail))
+            mandatory=cand.mandatory, reason=un.reason.value, detail=un.detail,
+            params=unassigned_params.solver_params(un.reason.value, cand, ctx.problem)
+            | ({"not_together": True} if un.detail.startswith(_NOT_TOGETHER) else {})))
         if cand.kind is StopKind.PICKUP:
             pu = session.get(PickupRequest, cand.record_id)
             if pu.status is PickupStatus.SCHEDULED:
@@ -1107,12 +1112,12 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
             took_break = any(s.kind is StopKind.BREAK and _secs(s.planned_arrival) + s.service_s <= at_s
                              for s in rnd.stops)
             v = builder.vehicle_for(crew, settings, ctx.location, start=ctx.location[f"start:{rnd.id}"],
-                                    shift_start_s=at_s, start_load=loads[rnd.id], break_from_s=at_s)
+                                    shift_start_s=at_s, start_load=loads[rnd.id], break_from_s=at_s, day=plan.date)
             if took_break:
                 v = dataclasses.replace(v, breaks=())
         else:  # not started: from its depot at its shift start (or now, if later)
             v = builder.vehicle_for(crew, settings, ctx.location,
-                                    shift_start_s=max(crew.shift_start_min * 60, at_s), break_from_s=at_s)
+                                    shift_start_s=max(crew.shift_start_min * 60, at_s), break_from_s=at_s, day=plan.date)
         vehicles.append(v)
     ctx.problem = dataclasses.replace(ctx.problem, vehicles=tuple(vehicles))
     ctx.problem = _locked(ctx, plan, rounds, skip={s.id for ks in done.values() for s in ks})

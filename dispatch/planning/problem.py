@@ -48,8 +48,10 @@ from solver import (  # noqa: F401  (re-exported: dispatch's only door to the so
 )
 from dispatch.errors import NotFound
 from dispatch.fleet import availability
+from dispatch.fleet.depots import depot_window
 from dispatch.models import Crew, PickupRequest, RelayPoint, StopKind, utcnow
-from dispatch.pickups.requests import SLOT_WINDOWS_S
+from dispatch.pickups import requirements
+from dispatch.pickups.requests import SLOT_WINDOWS_S, rules_config
 from dispatch.planning.forecast import FillForecast
 from dispatch.relay_points.points import forecast_relay_points, opening_windows
 from dispatch.roads import RoadNetwork
@@ -75,6 +77,9 @@ class Candidate:
     penalty: int | None
     # What crews see: the opening hours (or the pickup slot) each service window belongs to.
     shown_windows: tuple[tuple[int, int], ...] = ()
+    # What the crew needs (two_people, tail_lift...: dispatch/pickups/requirements.py) and why.
+    skills: frozenset[str] = frozenset()
+    why: tuple[dict, ...] = field(default=(), hash=False, compare=False)  # dicts: not part of the hash
     # How stored texts name the visit (an unassigned visit's detail): a home pickup by its reference only,
     # never its donor's name or position (they outlive retention and reach anonymous callers otherwise).
     label: str = ""
@@ -103,21 +108,32 @@ def relay_candidate(rp: RelayPoint, day: dt.date, settings: Settings, *, mandato
         service = settings.relay_service_s(expected)
     is_open = not require_open or (rp.active and not getattr(rp, "paused", False))
     usable = [w for w in opening_windows(rp, day) if w.close_s - service >= w.open_s] if is_open else []
+    by_hand = frozenset(str(r) for r in getattr(rp, "requirements", None) or ())
     return Candidate(
         key=f"rp:{rp.id}", kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
         expected_m3=expected, service_s=service, windows=tuple((w.open_s, w.close_s - service) for w in usable),
         mandatory=mandatory, penalty=None, shown_windows=tuple((w.open_s, w.close_s) for w in usable), label=rp.name,
+        skills=by_hand | ({"two_people"} if "three_people" in by_hand else set()),
+        why=({"code": "by_hand"},) if by_hand else (),
     )
 
 
+def pickup_service_s(pu: PickupRequest, settings: Settings) -> int:
+    """A home pickup's service time: the base (volume) plus the site (floors, lift, categories) by the rules file."""
+    config = rules_config(settings)
+    return settings.pickup_service_s(pu.volume_m3) + requirements.site_service_s(pu, config.service_time)
+
+
 def pickup_candidate(pu: PickupRequest, settings: Settings, *, service: int | None = None) -> Candidate:
-    """A home pickup as a mandatory visit within its slot."""
+    """A home pickup as a mandatory visit within its slot, with what its site needs of the crew."""
     if service is None:
-        service = settings.pickup_service_s(pu.volume_m3)
+        service = pickup_service_s(pu, settings)
+    needs, why = requirements.requirements(pu, rules_config(settings).requirements)
     return Candidate(
         key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
         lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
         windows=(SLOT_WINDOWS_S[pu.slot],), mandatory=True, penalty=None, label=f"home pickup {pu.ref}",
+        skills=needs, why=why,
     )
 
 
@@ -196,15 +212,20 @@ class Sites:
 
 def vehicle_for(crew: Crew, settings: Settings, location: dict[str, int], *, start: int | None = None,
                 shift_start_s: int | None = None, start_load: int = 0,
-                break_from_s: int | None = None) -> solver.Vehicle:
+                break_from_s: int | None = None, day: dt.date | None = None) -> solver.Vehicle:
     """The solver vehicle of ``crew``'s van: from, to and unloading at its own depot, within the crew's
     shift, with its lunch break. A mid-day start: ``start`` (a location), ``shift_start_s`` (now),
-    ``start_load`` (litres on board), ``break_from_s`` (a break not taken yet starts after now)."""
+    ``start_load`` (litres on board), ``break_from_s`` (a break not taken yet starts after now). With
+    ``day``, the shift lies within the depot's opening hours that day (``fleet/depots.py``)."""
     van = crew.van
     assert van is not None
     depot = location[depot_key(van.depot_id)]
     start_s = crew.shift_start_min * 60 if shift_start_s is None else shift_start_s
-    end_s = max(start_s, crew.shift_end_min * 60)
+    end_s = crew.shift_end_min * 60
+    hours = depot_window(van.depot, day) if day is not None else None
+    if hours is not None:
+        start_s, end_s = max(start_s, hours[0]), min(end_s, hours[1])
+    end_s = max(start_s, end_s)
     breaks: tuple[solver.Break, ...] = ()
     if crew.break_minutes:
         b0, b1 = crew.break_earliest_min * 60, crew.break_latest_min * 60
@@ -219,6 +240,7 @@ def vehicle_for(crew: Crew, settings: Settings, location: dict[str, int], *, sta
         reload_location=depot if settings.max_unloads else None, reload_service=settings.unload_service_s,
         max_reloads=settings.max_unloads, breaks=breaks,
         start_load=(min(capacity, start_load),) if start_load else (),
+        skills=requirements.crew_features(van.skills or (), getattr(crew, "skills", None) or (), crew.members or ()),
     )
 
 
@@ -236,7 +258,7 @@ def assemble(sites: Sites, factor: float, candidates: Iterable[Candidate], vehic
     visits = tuple(
         solver.Visit(
             id=c.key, location=location[c.key], demand=(round(c.expected_m3 * LITRES_PER_M3),), service=c.service_s,
-            windows=tuple(solver.TimeWindow(a, b) for a, b in c.windows),
+            windows=tuple(solver.TimeWindow(a, b) for a, b in c.windows), skills=c.skills,
             penalty=visit_penalty(c, settings, mandatory_all=mandatory_all),
         )
         for c in candidates
@@ -244,8 +266,16 @@ def assemble(sites: Sites, factor: float, candidates: Iterable[Candidate], vehic
     return solver.Problem(
         durations=tuple(tuple(round(x * factor) for x in row) for row in sites.durations),
         distances=tuple(tuple(int(x) for x in row) for row in sites.distances),
-        vehicles=tuple(vehicles), visits=visits,
+        vehicles=tuple(vehicles), visits=visits, balance=balance_for(settings),
     )
+
+
+def balance_for(settings: Settings) -> solver.Balance | None:
+    """Fair work when ``settings.balance_work_time``: the span of the crews' day costs
+    ``balance_cost_per_s`` a second (the solver then shortens the longest round); None: off."""
+    if not settings.balance_work_time:
+        return None
+    return solver.Balance(kind="span", coefficient=settings.balance_cost_per_s)
 
 
 def solve(problem: solver.Problem, options: solver.SolveOptions) -> solver.Solution:

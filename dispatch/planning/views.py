@@ -6,7 +6,7 @@ Built from the ORM once, inside the session; holds no ORM objects afterwards.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,11 @@ class StopView:
     # Plan editing: the stop's id (edits name it) and whether it is locked for re-optimisation.
     stop_id: int | None = None
     locked: bool = False
+    # A home pickup's floor and lift (shown in the reader's language), and what the stop needs of the crew
+    # and why, as planned ({"needs": [...], "why": [...]}: documents/plan_texts.py says it).
+    floor: int | None = None
+    has_lift: bool | None = None
+    requirements: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,9 @@ class UnassignedView:
     pickup_request_id: int | None
     mandatory: bool
     reason: str
-    detail: str
+    detail: str  # English, as stored (API, CLI); pages render ``reason`` and ``params`` (documents/plan_texts.py)
+    address: str | None = None
+    params: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,20 @@ class DayView:
     # Vans not used that day and why (maintenance, absent crew...): dispatch/fleet/availability.py.
     vans_out: tuple[dict, ...] = ()
     version: int = 1  # plan editing: optimistic concurrency
+    # Every visit of the plan by its key ("rp:3", "pu:7") -> "name (address)": pages name visits this way.
+    names: dict = field(default_factory=dict)
+    balanced: bool = False  # the plan was asked to balance the crews' working time
+
+    @property
+    def work_minutes(self) -> tuple[tuple[str, int], ...]:
+        """Each working crew's time (or its van's name), first departure to last return, in minutes."""
+        return tuple((r.crew or r.van, r.duration_minutes) for r in self.rounds if r.visits)
+
+    @property
+    def spread_minutes(self) -> int:
+        """The longest working day minus the shortest, over the crews that work (0 with one crew)."""
+        times = [m for _, m in self.work_minutes]
+        return max(times) - min(times) if times else 0
 
     @property
     def stop_count(self) -> int:
@@ -110,8 +131,6 @@ def _stop_view(stop: Stop) -> StopView:
         pu = stop.pickup_request
         name, address, lat, lon = pu.donor_name, pu.address, pu.lat, pu.lon
         parts = []
-        if pu.floor is not None:
-            parts.append(f"étage {pu.floor}" + (", ascenseur" if pu.has_lift else ", sans ascenseur"))
         if pu.access_code:
             parts.append(f"code {pu.access_code}")
         if pu.notes:
@@ -130,21 +149,34 @@ def _stop_view(stop: Stop) -> StopView:
         window_start=stop.window_start, window_end=stop.window_end, expected_m3=round(stop.expected_m3, 2),
         load_after_m3=round(stop.load_after_m3, 2), relay_point_id=stop.relay_point_id,
         pickup_request_id=stop.pickup_request_id, access_notes=notes, contact=contact,
-        stop_id=stop.id, locked=bool(stop.locked),
+        stop_id=stop.id, locked=bool(stop.locked), requirements=stop.requirements,
+        floor=stop.pickup_request.floor if stop.pickup_request is not None else None,
+        has_lift=stop.pickup_request.has_lift if stop.pickup_request is not None else None,
     )
 
 
 def _unassigned_view(un: UnassignedVisit) -> UnassignedView:
+    address = None
     if un.relay_point is not None:
-        name = un.relay_point.name
+        name, address = un.relay_point.name, un.relay_point.address
     elif un.pickup_request is not None:
-        name = f"{un.pickup_request.ref} {un.pickup_request.donor_name}"
+        name, address = f"{un.pickup_request.ref} {un.pickup_request.donor_name}", un.pickup_request.address
     else:
         name = "?"
     return UnassignedView(
         kind=un.kind.value, name=name, relay_point_id=un.relay_point_id, pickup_request_id=un.pickup_request_id,
-        mandatory=un.mandatory, reason=un.reason, detail=un.detail,
+        mandatory=un.mandatory, reason=un.reason, detail=un.detail, address=address, params=un.params,
     )
+
+
+def _names(rounds: tuple[RoundView, ...], unassigned: tuple[UnassignedView, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in [s for r in rounds for s in r.stops] + list(unassigned):
+        key = (f"rp:{item.relay_point_id}" if item.relay_point_id is not None else
+               f"pu:{item.pickup_request_id}" if item.pickup_request_id is not None else None)
+        if key:
+            out[key] = f"{item.name} ({item.address})" if item.address else item.name
+    return out
 
 
 def plan_view(plan: Plan) -> DayView:
@@ -158,14 +190,14 @@ def plan_view(plan: Plan) -> DayView:
         )
         for r in plan.rounds
     )
+    unassigned = tuple(_unassigned_view(u) for u in plan.unassigned)
     return DayView(
         plan_id=plan.id, date=plan.date, status=plan.status.value, solver_status=plan.solver_status,
         explanation=plan.explanation, time_limit_s=plan.time_limit_s, solve_seconds=plan.solve_seconds,
-        matrix_seconds=plan.matrix_seconds, rounds=rounds,
-        unassigned=tuple(_unassigned_view(u) for u in plan.unassigned),
+        matrix_seconds=plan.matrix_seconds, rounds=rounds, unassigned=unassigned, names=_names(rounds, unassigned),
         relay_point_decisions=tuple(plan.relay_point_decisions or ()),
         vans_out=tuple(plan.vans_out or ()),
-        version=plan.version or 1,
+        version=plan.version or 1, balanced=bool(plan.balanced),
     )
 
 
@@ -242,6 +274,9 @@ def format_summary(view: DayView) -> str:
         )
     for out in view.vans_out:  # vans not used today (maintenance, absent crew...)
         lines.append(f"  Not used: {out['detail']}")
+    if view.work_minutes:
+        lines.append("  Working time: " + ", ".join(f"{who} {m // 60} h {m % 60:02d}" for who, m in view.work_minutes)
+                     + f"; spread {view.spread_minutes} min" + (" (balanced)" if view.balanced else ""))
     if view.explanation:
         lines.append(f"  {'Infeasible' if view.solver_status == 'infeasible' else 'Note'}: {view.explanation}")
     lines.append(f"  Unassigned: {len(view.unassigned)}")

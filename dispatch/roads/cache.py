@@ -15,5 +15,11 @@ def _load(path: str, van_speed_factor: float) -> RoadNetwork:
 
 
 def get_network(settings: Settings) -> RoadNetwork:
+    """The road network; the first time a graph is used with a rules file, the communes the rules serve
+    are checked against it and a warning names those it does not reach (dispatch/pickups/coverage.py)."""
     path = settings.graph_path or default_graph_path()
-    return _load(str(path), settings.van_speed_factor)
+    network = _load(str(path), settings.van_speed_factor)
+    from dispatch.pickups.coverage import warn_once
+
+    warn_once(settings, network, str(path))
+    return network

@@ -20,8 +20,9 @@ def default_graph_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "roads" / DEFAULT_GRAPH_FILENAME
 
 
-def fetch_graph(place: str, out: Path) -> Path:
-    """Download the drivable OSM network of ``place`` and save it as gzip-compressed GraphML.
+def fetch_graph(place: str | list[str], out: Path) -> Path:
+    """Download the drivable OSM network of ``place`` (or of several places together, e.g. Paris and its
+    neighbouring communes) and save it as gzip-compressed GraphML.
 
     Needs Internet access (Nominatim + Overpass). ``out`` gets a ``.gz`` suffix if missing;
     the file is written atomically. Returns the path written. The result is
@@ -33,7 +34,8 @@ def fetch_graph(place: str, out: Path) -> Path:
     if not out.name.endswith(".gz"):
         out = out.with_name(out.name + ".gz")
     try:
-        graph = ox.graph_from_place(place, network_type="drive")
+        query = place if isinstance(place, str) or len(place) != 1 else place[0]
+        graph = ox.graph_from_place(query if isinstance(query, str) else list(query), network_type="drive")
     except Exception as exc:  # requests' errors subclass OSError; osmnx raises its own too
         offline = isinstance(exc, OSError) or "connect" in str(exc).lower()
         hint = (

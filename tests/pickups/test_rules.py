@@ -90,12 +90,20 @@ def context(today: dt.date = MONDAY, **changes: Any) -> RuleContext:
     return RuleContext(**fields)
 
 
+# The communes bordering the 19e/20e, as an association with a graph that reaches them would serve them.
+NEIGHBOURS = {"served_zone": {"extra_communes": [{"name": "Pantin", "postcode": "93500"},
+                                                 {"name": "Montreuil", "postcode": "93100"}]}}
+
 # (id, request changes, today, config changes, expected reason codes; [] = accepted)
 CASES: list[tuple[str, dict, dt.date, dict, list[str]]] = [
     ("plain request in Paris", {}, MONDAY, {}, []),
     ("Paris 16e written 75116", {"postcode": "75116"}, MONDAY, {}, []),
-    ("neighbouring commune Pantin", {"postcode": "93500", "lat": 48.894, "lon": 2.409}, MONDAY, {}, []),
-    ("neighbouring commune Montreuil", {"postcode": "93100", "lat": 48.861, "lon": 2.443}, MONDAY, {}, []),
+    ("neighbouring commune Pantin, once served", {"postcode": "93500", "lat": 48.894, "lon": 2.409}, MONDAY,
+     NEIGHBOURS, []),
+    ("neighbouring commune Montreuil, once served", {"postcode": "93100", "lat": 48.861, "lon": 2.443}, MONDAY,
+     NEIGHBOURS, []),
+    ("neighbouring commune Pantin: not served by the bundled rules (off the bundled graph)",
+     {"postcode": "93500", "lat": 48.894, "lon": 2.409}, MONDAY, {}, ["outside_zone"]),
     ("commune not in the list: Vincennes", {"postcode": "94300"}, MONDAY, {}, ["outside_zone"]),
     ("commune not in the list: Boulogne", {"postcode": "92100"}, MONDAY, {}, ["outside_zone"]),
     ("no postcode", {"postcode": "  "}, MONDAY, {}, ["missing_detail"]),
@@ -382,7 +390,7 @@ def test_default_rules_file(rules):
     assert not rules.refused_categories["hazardous"].overridable
     zone = rules.served_zone
     assert set(zone.paris_postcodes) == {f"750{n:02d}" for n in range(1, 21)} | {"75116"}
-    assert {c.postcode for c in zone.extra_communes} >= {"93500", "93310", "93260", "93170", "93100"}
+    assert zone.extra_communes == ()  # the bundled graph stops at the city limit (dispatch/pickups/coverage.py)
     assert zone.polygon is None
     assert (rules.min_lead_working_days, rules.max_days_ahead, rules.daily_capacity) == (2, 60, 16)
     assert rules.slot_capacity == {"morning": 8, "afternoon": 8}
@@ -390,6 +398,7 @@ def test_default_rules_file(rules):
     assert {"volume_above_van", "date_not_collection_day"} <= set(rules.not_overridable)
     raw = json.loads(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
     assert "EXAMPLE" in raw["served_zone"]["_extra_communes"]  # marked as an example the association edits
+    assert "Pantin" in raw["served_zone"]["_extra_communes"]  # with how to turn the neighbours on
 
 
 def _write(tmp_path: Path, changes: dict, *, drop: tuple[str, ...] = ()) -> Path:

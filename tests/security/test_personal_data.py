@@ -115,6 +115,16 @@ ROUTES: dict[tuple[str, str], tuple[str, object]] = {
     ("GET", "/api/v1/imports/columns"): ("", None),
     ("POST", "/api/v1/imports/relay-points"): ("dry_run=true", "csv"),
     ("POST", "/api/v1/imports/pickups"): ("dry_run=true", "csv"),
+    # depots, requirements and crews' features (branch rules)
+    ("GET", "/api/v1/depots"): ("", None), ("POST", "/api/v1/depots"): ("", {"name": ""}),
+    ("GET", "/api/v1/depots/{depot_id}"): ("", None), ("PATCH", "/api/v1/depots/{depot_id}"): ("", {"lat": 99}),
+    ("GET", "/api/v1/depots/{depot_id}/vans"): ("", None),
+    ("GET", "/api/v1/imports/depots/columns"): ("", None), ("POST", "/api/v1/imports/depots"): ("dry_run=true", "csv"),
+    ("GET", "/api/v1/pickup-requests/{pickup_id}/requirements"): ("", None),
+    ("PUT", "/api/v1/pickup-requests/{pickup_id}/requirements"): ("", {"features": ["jetpack"]}),
+    ("PUT", "/api/v1/relay-points/{relay_point_id}/requirements"): ("", {"features": ["jetpack"]}),
+    ("PUT", "/api/v1/crews/{crew_id}/skills"): ("", {"features": ["jetpack"]}),
+    ("GET", "/api/v1/crews/{crew_id}/features"): ("", None),
     ("GET", "/api/v1/exports/rounds.csv"): (f"date={_D}", None),
     ("GET", "/api/v1/exports/relay-points.csv"): ("", None),
     ("GET", "/api/v1/exports/rounds.geojson"): (f"date={_D}", None),
@@ -281,6 +291,7 @@ def world(api_app, db_engine, client_as) -> World:
     spare_user, _ = make_staff(db_engine, "switchboard")
     ids = {"relay_point_id": str(own_rp), "pickup_id": str(missed_pickup), "plan_id": str(plan_id),
            "round_id": str(own_round), "job_id": job_id, "van_id": "1", "crew_id": "1", "closure_id": "999999",
+           "depot_id": "1",
            "entry_id": "999999", "stop_id": str(missed_stop), "user_id": str(user_id),
            "subscription_id": str(hooks[0]), "day": PLAN_DAY.isoformat(), "ref": ref, "last4": last4,
            "rp_token": tokens["relay_point"], "held_id": held[0]}
