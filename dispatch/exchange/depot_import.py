@@ -1,6 +1,6 @@
 """CSV import of depots and of which depot each van is based at: all rows valid, or nothing imported.
 
-Same file handling as :mod:`dispatch.imports` (encodings, ``,``/``;``/tab, every bad row listed as
+Same file handling as :mod:`dispatch.exchange.imports` (encodings, ``,``/``;``/tab, every bad row listed as
 ``{"row", "column", "error"}``). A depot is matched by name (case-insensitive): a new name creates a
 depot, a known one is updated only with ``update``. The optional ``vans`` column lists the names of
 vans to base at that depot (``Camion 1|Fourgon 3``): they are moved there. Flushes, never commits.

@@ -3,7 +3,7 @@
 A depot has a name, an address, a position (lat, lon: it must snap onto the road network, like any
 site the planner routes to), opening hours (``[{"days", "open", "close"}]``, Monday = 0; empty = no
 limit beyond the crews' shifts) and a planning region (None = the ``"default"`` region, see
-``dispatch/regions.py``). Vans are attached to a depot (``Van.depot_id``, changed with the van).
+``dispatch/planning/regions.py``). Vans are attached to a depot (``Van.depot_id``, changed with the van).
 
 :func:`depot_window` is what the planner uses: on a given day, the crews of a depot's vans work
 within the depot's opening hours (earliest opening to latest closing of that weekday). Services
