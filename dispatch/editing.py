@@ -108,6 +108,9 @@ def open_plan(plan_id: int, version: int | None, *, session: Session, draft: boo
     plan = session.get(Plan, plan_id, with_for_update=lock, populate_existing=True)
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist", field="plan_id")
+    if plan.status is PlanStatus.REPLACED:
+        raise Conflict(f"plan {plan_id} was replaced by a newer plan of {plan.date.isoformat()}; it is kept for "
+                       "the history and no longer changed: edit the day's current plan", field="plan_id")
     if version is None:
         raise VersionRequired(
             f"say which version of plan {plan_id} you edit: an If-Match: \"{plan.version}\" header or "

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db import session_scope
@@ -45,18 +46,49 @@ EDIT_KINDS = ("reoptimise", "replan")
 _KIND_TEXT = {"plan": "planning", "reoptimise": "re-optimisation", "replan": "re-plan"}
 
 
+class DayBusy(Conflict):
+    """Another planning, re-optimisation or re-plan job of the day is queued or running (HTTP 409);
+    ``job_id`` names it."""
+
+    def __init__(self, job: PlanJob) -> None:
+        what = _KIND_TEXT.get(job.kind or PLAN_KIND, job.kind)
+        super().__init__(f"a {what} job for {job.date.isoformat()} is already {job.status.value} (job {job.id}): "
+                         f"wait for it or cancel it (DELETE /api/v1/plan-jobs/{job.id})", field="date")
+        self.job_id, self.kind = job.id, job.kind or PLAN_KIND
+
+
+def active_job(day: dt.date, *, session: Session) -> PlanJob | None:
+    """The day's queued or running job, if any (at most one: a unique partial index, migration 0016)."""
+    return session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))
+                           .order_by(PlanJob.created_at)).first()
+
+
 def _check_no_active_job(day: dt.date, *, session: Session) -> None:
     """One job at a time per day: a planning job replaces the draft an edit job would write, and two
     edit jobs of one plan would conflict anyway."""
-    active = session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))).first()
+    active = active_job(day, session=session)
     if active is not None:
-        what = _KIND_TEXT.get(active.kind or PLAN_KIND, active.kind)
-        raise Conflict(f"a {what} job for {day.isoformat()} is already {active.status.value} (job {active.id}): "
-                       f"wait for it or cancel it (DELETE /api/v1/plan-jobs/{active.id})")
+        raise DayBusy(active)
+
+
+def _add_job(job: PlanJob, *, session: Session) -> PlanJob:
+    """Insert the job; the database refuses a second active job of its day even when two workers checked
+    at the same moment (the unique index uq_plan_job_active_day): that request gets the 409 too."""
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        other = active_job(job.date, session=session)
+        if other is None:  # pragma: no cover - the other job ended between the insert and this read
+            raise Conflict(f"another job for {job.date.isoformat()} was started at the same moment: "
+                           "try again", field="date") from None
+        raise DayBusy(other) from None
+    return job
 
 
 def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int | None = None,
-               regions: list[str] | None = None) -> PlanJob:
+               regions: list[str] | None = None, actor: str | None = None) -> PlanJob:
     """Record a job for ``day`` (``regions``: only those regions' depots, vans and visits; None: all)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
@@ -64,10 +96,8 @@ def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int
     regions = check_regions(regions, session=session)
     _check_no_active_job(day, session=session)
     job = PlanJob(id=uuid.uuid4().hex, kind=PLAN_KIND, date=day, status=JobStatus.QUEUED, phase="queued",
-                  time_limit_s=time_limit_s, seed=seed, regions=regions)
-    session.add(job)
-    session.flush()
-    return job
+                  time_limit_s=time_limit_s, seed=seed, regions=regions, params={"actor": actor} if actor else None)
+    return _add_job(job, session=session)
 
 
 def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, seed: int | None,
@@ -80,9 +110,7 @@ def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, s
     job = PlanJob(id=uuid.uuid4().hex, kind=kind, date=plan.date, status=JobStatus.QUEUED, phase="queued",
                   time_limit_s=time_limit_s, seed=seed, plan_id=plan.id, plan_version=plan.version,
                   params={"actor": actor, **(params or {})})
-    session.add(job)
-    session.flush()
-    return job
+    return _add_job(job, session=session)
 
 
 def get_job(job_id: str, *, session: Session) -> PlanJob:
@@ -320,7 +348,8 @@ def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, tim
             job = session.get(PlanJob, job_id)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
                 raise _Cancelled()
-            plan = scale.store(parts, solutions, time_limit_s, session=session)
+            plan = scale.store(parts, solutions, time_limit_s, session=session,
+                               actor=(job.params or {}).get("actor") or "unknown")
             progress = dict(job.progress or {})
             progress.update(phase="done", best_cost=plan.cost)
             job.status, job.phase, job.plan_id = JobStatus.SUCCEEDED, "done", plan.id
@@ -338,8 +367,9 @@ def _cancel_requested(engine: Engine, job_id: str) -> bool:
 def _record_failure(engine: Engine, job_id: str, exc: BaseException) -> None:
     if isinstance(exc, _Cancelled):
         _set(engine, job_id, status=JobStatus.CANCELLED, phase="cancelled", finished_at=utcnow())
-    elif isinstance(exc, DispatchError):
-        _set(engine, job_id, status=JobStatus.FAILED, phase="failed", error=exc.message, finished_at=utcnow())
+    elif isinstance(exc, DispatchError):  # the HTTP status it stands for, for a request waiting on the job
+        _set(engine, job_id, status=JobStatus.FAILED, phase="failed", error=exc.message, finished_at=utcnow(),
+             progress={"phase": "failed", "error_status": exc.status_hint, "error_field": exc.field})
     elif isinstance(exc, Exception):
         log.error("planning job %s failed", job_id, exc_info=exc)
         _set(engine, job_id, status=JobStatus.FAILED, phase="failed",

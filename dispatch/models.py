@@ -15,11 +15,13 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -77,6 +79,7 @@ class Slot(str, enum.Enum):
 class PlanStatus(str, enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    REPLACED = "replaced"  # a draft superseded by a newer plan of its day: kept, readable in the history
 
 
 class StopKind(str, enum.Enum):
@@ -222,7 +225,12 @@ class Plan(Base):
     __tablename__ = "plan"
     # Ids are never reused (SQLite reuses the highest deleted id without AUTOINCREMENT):
     # a replaced draft's id must not come back as another plan.
-    __table_args__ = {"sqlite_autoincrement": True}
+    # One published plan per day, whatever the number of API workers (migration 0016).
+    __table_args__ = (
+        Index("uq_plan_published_day", "date", unique=True, sqlite_where=text("status = 'published'"),
+              postgresql_where=text("status = 'published'")),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -331,6 +339,13 @@ class PlanJob(Base):
     """A planning run requested through the API; its plan is stored with its success, atomically."""
 
     __tablename__ = "plan_job"
+    # One queued or running job per day, across API workers and Celery (migration 0016): planning,
+    # re-optimising and re-planning a day are serialised by the database itself.
+    __table_args__ = (
+        Index("uq_plan_job_active_day", "date", unique=True,
+              sqlite_where=text("status IN ('queued', 'running')"),
+              postgresql_where=text("status IN ('queued', 'running')")),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)

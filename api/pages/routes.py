@@ -10,7 +10,7 @@ import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
@@ -18,12 +18,12 @@ from api.deps import NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
 from api.ratelimit import rate_limited
 from api.security import Role, StaffUser, public, require
-from dispatch import driver, i18n, links, planning
+from dispatch import driver, i18n, jobs, links, planning
 from dispatch import pickups as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.geometry import round_geojson
 from dispatch.maps import day_map_svg, round_colour, search_addresses
-from dispatch.models import Slot
+from dispatch.models import JobStatus, PlanJob, PlanStatus, Slot
 from dispatch.relay_points import nearest_relay_points
 from dispatch.slots import offer_slots, with_trial_insertion
 from dispatch.views import day_vans_out, day_view
@@ -323,9 +323,22 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
 # ------------------------------------------------------------------ coordinator day view
 
 
+def _day_job(day: dt.date, job_id: str | None, *, session) -> dict | None:
+    """The day's running job (or the one just started, to say how it ended) as the page shows it."""
+    job = jobs.active_job(day, session=session)
+    if job is None and job_id:
+        asked = session.get(PlanJob, job_id)
+        job = asked if asked is not None and asked.date == day and asked.status is JobStatus.FAILED else None
+    if job is None:
+        return None
+    return {"id": job.id, "status": job.status.value, "phase": job.phase, "error": job.error,
+            "time_limit": job.time_limit_s, "progress": job.progress or {}}
+
+
 @staff_pages.get("/jour/{day}", response_class=HTMLResponse)
 def coordinator_day(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
-                    ok: Annotated[str | None, Query(pattern="^(published|planned)$")] = None) -> HTMLResponse:
+                    ok: Annotated[str | None, Query(pattern="^(published|planned)$")] = None,
+                    job: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None) -> HTMLResponse:
     lang = page_lang(request)
     view = day_view(day, session=session)
     svg, round_links = None, {}
@@ -344,15 +357,22 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
     return render(request, "day.html", lang=lang, day=day, view=view, svg=svg, round_links=round_links,
                   colours=[round_colour(i) for i in range(len(view.rounds) if view else 0)], message=message,
                   suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s,
-                  vans_out=day_vans_out(day, view, session=session))
+                  vans_out=day_vans_out(day, view, session=session), job=_day_job(day, job, session=session),
+                  history=[p for p in planning.plan_history(day, session=session)
+                           if p.status is PlanStatus.REPLACED][:10])
 
 
 @staff_pages.post("/jour/{day}/planifier")
-def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep,
+                     background: BackgroundTasks, user: Annotated[StaffUser, require(Role.COORDINATOR)],
                      time_limit_s: Annotated[float | None, Form(gt=0, le=600)] = None) -> RedirectResponse:
-    planning.plan_day(day, settings, network, session=session, time_limit_s=time_limit_s)
+    """Start planning the day as a job (never in this request); the page then shows its progress."""
+    planning.ensure_not_published(day, session=session)
+    job = jobs.create_job(day, session=session, time_limit_s=time_limit_s or settings.solve_time_limit_s,
+                          actor=user.username)
+    background.add_task(request.app.state.job_runner.submit, job.id)  # after the commit: the runner finds it
     lang = page_lang(request)
-    return RedirectResponse(f"/jour/{day.isoformat()}?ok=planned" + ("&lang=en" if lang == "en" else ""),
+    return RedirectResponse(f"/jour/{day.isoformat()}?job={job.id}" + ("&lang=en" if lang == "en" else ""),
                             status_code=303)
 
 
