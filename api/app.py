@@ -19,11 +19,11 @@ from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
 from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
-from dispatch import jobs as job_service
+from dispatch.jobs import runner as job_service
 from dispatch.db import engine_for, session_scope
-from dispatch.job_process import ProcessRunner
-from dispatch.manifests import STATIC_DIR
-from dispatch.network import get_network
+from dispatch.jobs.process import ProcessRunner
+from dispatch.documents.manifests import STATIC_DIR
+from dispatch.roads.cache import get_network
 from dispatch.settings import Settings, get_settings
 
 
@@ -50,10 +50,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the collector's generations, it is no longer walked by every full collection.
         gc.collect()
         gc.freeze()
-    # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/webhooks.py).
+    # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/exchange/webhooks.py).
     delivery = None
     if settings.job_backend == "inprocess" and settings.webhook_delivery_interval_s > 0:
-        from dispatch.webhooks import DeliveryThread
+        from dispatch.exchange.webhooks import DeliveryThread
 
         delivery = DeliveryThread(engine_for(settings.database_url), settings,
                                   interval_s=settings.webhook_delivery_interval_s)
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     if settings.job_backend == "celery":
-        from dispatch.celery_app import CeleryRunner
+        from dispatch.jobs.celery_app import CeleryRunner
 
         app.state.job_runner = CeleryRunner(settings)
     elif settings.job_isolation == "process":  # the embedded default: a child process, lower priority
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        larger={"/api/v1/imports": getattr(settings, "import_max_bytes", 0) + 65536})
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
-    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/availability.py).
+    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/fleet/availability.py).
     for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).

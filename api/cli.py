@@ -93,10 +93,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: bool) -> None:
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.network import get_network
-    from dispatch.planning import plan_day
+    from dispatch.roads.cache import get_network
+    from dispatch.planning.day import plan_day
     from dispatch.settings import get_settings
-    from dispatch.views import format_summary, plan_view
+    from dispatch.planning.views import format_summary, plan_view
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -158,8 +158,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_manifests(args: argparse.Namespace) -> int:
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.manifests import write_day_manifests
-    from dispatch.network import get_network
+    from dispatch.documents.manifests import write_day_manifests
+    from dispatch.roads.cache import get_network
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -176,9 +176,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     """`dispatch import relay-points|pickups FILE`: all rows or none; every bad row is printed."""
     from zoneinfo import ZoneInfo
 
-    from dispatch import imports
+    from dispatch.exchange import imports
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.network import get_network
+    from dispatch.roads.cache import get_network
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -216,7 +216,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """`dispatch report --month YYYY-MM [--csv]`: the monthly report for funders."""
     import json
 
-    from dispatch import reports
+    from dispatch.exchange import reports
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -240,7 +240,7 @@ def cmd_roads_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_roads_info(args: argparse.Namespace) -> int:
-    from dispatch.network import get_network
+    from dispatch.roads.cache import get_network
     from dispatch.roads import default_graph_path
     from dispatch.settings import get_settings
 
@@ -277,7 +277,7 @@ def _read_new_password(args: argparse.Namespace) -> str:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     """`dispatch user add USERNAME --role ROLE [--name N] [--password-stdin]`."""
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -292,7 +292,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -310,7 +310,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_user_revoke(args: argparse.Namespace) -> int:
     """`dispatch user revoke USERNAME`: every token of that user stops working now."""
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.settings import get_settings
 
@@ -328,7 +328,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.retention import anonymise_old_data
+    from dispatch.access.retention import anonymise_old_data
     from dispatch.settings import get_settings
 
     settings = get_settings()

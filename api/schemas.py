@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from dispatch.models import PickupRequest, RelayPoint, StockReport
-from dispatch.views import DayView, RoundView, StopView, UnassignedView
+from dispatch.planning.views import DayView, RoundView, StopView, UnassignedView
 
 
 def _instant_json(value: dt.datetime) -> str:
@@ -211,7 +211,7 @@ class PickupOut(BaseModel):
 
     @classmethod
     def from_orm_obj(cls, p: PickupRequest, lang: str = "en") -> PickupOut:
-        from dispatch.pickups import decision_of
+        from dispatch.pickups.requests import decision_of
 
         decision = decision_of(p)
         reasons = [ReasonOut(code=r.code, field=r.field, message=r.message(lang)) for r in decision.reasons] if decision else []

@@ -30,8 +30,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.deps import before_commit, get_session
-from dispatch import audit
-from dispatch import auth as auth_service
+from dispatch.access import audit
+from dispatch.access import auth as auth_service
 
 SESSION_COOKIE = "dispatch_session"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

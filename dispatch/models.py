@@ -98,7 +98,7 @@ class Depot(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     # Multi-depot (migration 0010): the planning region of this depot; None = the "default" region.
-    # A relay point or pickup belongs to the region of its nearest depot (dispatch/scale.py).
+    # A relay point or pickup belongs to the region of its nearest depot (dispatch/planning/scale.py).
     region: Mapped[str | None] = mapped_column(String(60), index=True)
 
 
@@ -138,7 +138,7 @@ class RelayPoint(Base):
 
     reports: Mapped[list[StockReport]] = relationship(back_populates="relay_point", order_by="StockReport.id")
     closures: Mapped[list[RelayPointClosure]] = relationship(
-        viewonly=True, order_by="RelayPointClosure.start_date")  # dispatch/availability.py
+        viewonly=True, order_by="RelayPointClosure.start_date")  # dispatch/fleet/availability.py
 
     @property
     def fill_ratio(self) -> float:
@@ -248,7 +248,7 @@ class Plan(Base):
     relay_point_decisions: Mapped[list[Any] | None] = mapped_column(JSON)
     # Optimistic concurrency (migration 0007): +1 on every change (edit, re-optimise, publish, re-plan).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # Vans and crews not used that day and why (maintenance, absence, no crew): see dispatch/availability.py.
+    # Vans and crews not used that day and why (maintenance, absence, no crew): see dispatch/fleet/availability.py.
     vans_out: Mapped[list[Any] | None] = mapped_column(JSON)
 
     rounds: Mapped[list[Round]] = relationship(
@@ -370,7 +370,7 @@ class PlanJob(Base):
     plan_version: Mapped[int | None] = mapped_column(Integer)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The process running the job, "host:pid" (migration 0012): a starting API worker fails a running job
-    # only when that process is gone (see dispatch.jobs.recover_interrupted).
+    # only when that process is gone (see dispatch.jobs.runner.recover_interrupted).
     worker: Mapped[str | None] = mapped_column(String(120))
 
 
@@ -420,7 +420,7 @@ class RelayPointLink(Base):
     relay_point: Mapped[RelayPoint] = relationship()
 
 
-# --- Availability calendars and the pickup lifecycle (migration 0008, dispatch/availability.py) ---
+# --- Availability calendars and the pickup lifecycle (migration 0008, dispatch/fleet/availability.py) ---
 
 
 class RelayPointClosure(Base):
@@ -479,7 +479,7 @@ class PickupEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-# --- Staff accounts, API tokens and the audit log (migration 0006, dispatch/auth.py, dispatch/audit.py) ---
+# --- Staff accounts, API tokens and the audit log (migration 0006, dispatch/access/auth.py, dispatch/access/audit.py) ---
 
 
 class StaffRole(str, enum.Enum):
@@ -584,7 +584,7 @@ class WebhookDelivery(Base):
     subscription: Mapped[WebhookSubscription] = relationship()
 
 
-# --- Plan editing: versions and the change log (migration 0007, dispatch/editing.py) ---
+# --- Plan editing: versions and the change log (migration 0007, dispatch/planning/editing.py) ---
 
 
 class PlanChange(Base):

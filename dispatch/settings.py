@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # Multi-trip: a full van goes back to the depot to unload, then out again.
     unload_service_s: int = Field(default=1200, ge=0)
     max_unloads: int = Field(default=3, ge=0, le=10)
-    # Staff sign-in (dispatch/auth.py): lifetime of a bearer token; donor data kept this many days;
+    # Staff sign-in (dispatch/access/auth.py): lifetime of a bearer token; donor data kept this many days;
     # requests per minute and client IP on public endpoints and on the login endpoint.
     token_ttl_minutes: int = Field(default=600, ge=1, le=60 * 24 * 90)
     retention_days: int = Field(default=365, ge=1)
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
     # Reliability: a request body larger than this is refused with 413 (api/limits.py).
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    # Data exchange (dispatch/imports.py, dispatch/webhooks.py): CSV import limits; webhook delivery
+    # Data exchange (dispatch/exchange/imports.py, dispatch/exchange/webhooks.py): CSV import limits; webhook delivery
     # (the API's delivery thread wakes every interval; 0 disables it), retries with exponential backoff.
     import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=5000, ge=1)

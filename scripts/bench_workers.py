@@ -5,7 +5,7 @@ A federation day: ``--regions`` collection groups across Paris, each with its ow
 demo-sized network (the 60 demo relay points' kinds, sizes, stocks and opening hours and the 16 demo
 home pickups, placed at random junctions of the bundled whole-Paris road graph nearest to that depot)
 and ``--vans`` vans with crews. The day is planned by the product's own job path
-(``dispatch.jobs.create_job`` → ``dispatch.plan_job`` → one ``dispatch.solve_region`` task per region →
+(``dispatch.jobs.runner.create_job`` → ``dispatch.plan_job`` → one ``dispatch.solve_region`` task per region →
 ``dispatch.finish_regions``) on the local Redis broker, with ``W`` worker processes started beforehand
 (warm: they load the road graph when they start, as in production), for each ``W`` of ``--workers``.
 Every run starts from a copy of the same seeded SQLite database and uses the same seed and
@@ -57,7 +57,7 @@ def seed_federation(url: str, day: dt.date, regions: int, vans: int, seed: int) 
     from dispatch.db import make_engine, session_scope, upgrade
     from dispatch.demo import FLEET, add_pickup, add_relay_point, load_demo
     from dispatch.models import Crew, Depot, Van, utcnow
-    from dispatch.network import get_network
+    from dispatch.roads.cache import get_network
     from dispatch.settings import Settings
 
     demo = load_demo()
@@ -105,7 +105,7 @@ def _start_workers(n: int, env: dict, queue: str, logdir: Path) -> list[subproce
     for i in range(n):
         with (logdir / f"w{i}.log").open("w") as log:  # the worker keeps its own copy of the descriptor
             workers.append(subprocess.Popen(
-                [str(celery), "-A", "dispatch.celery_app", "worker", "--pool", "solo", "-Q", queue, "-n",
+                [str(celery), "-A", "dispatch.jobs.celery_app", "worker", "--pool", "solo", "-Q", queue, "-n",
                  f"bench{i}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
                 cwd=logdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             ))
@@ -119,9 +119,9 @@ def _start_workers(n: int, env: dict, queue: str, logdir: Path) -> list[subproce
 
 
 def run_celery(template: Path, day: dt.date, n_workers: int, args, broker: str) -> dict:
-    from dispatch.celery_app import CeleryRunner
+    from dispatch.jobs.celery_app import CeleryRunner
     from dispatch.db import make_engine, session_scope
-    from dispatch.jobs import create_job
+    from dispatch.jobs.runner import create_job
     from dispatch.models import JobStatus, Plan, PlanJob
     from dispatch.settings import Settings
 

@@ -109,12 +109,12 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
     """Schema, demo data, a published plan for PLAN_DAY, links, a staff token."""
     from sqlalchemy import select, text
 
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.db import engine_for, make_engine, session_scope, upgrade
     from dispatch.demo import is_seeded, seed_demo
     from dispatch.models import RelayPoint
-    from dispatch.network import get_network
-    from dispatch.planning import plan_day, publish_plan
+    from dispatch.roads.cache import get_network
+    from dispatch.planning.day import plan_day, publish_plan
     from dispatch.settings import Settings
 
     if reset and url.startswith("postgresql"):
@@ -146,7 +146,7 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
                   for rp in s.scalars(select(RelayPoint).order_by(RelayPoint.id)).all()]
     staff_token = None
     try:
-        from dispatch import auth
+        from dispatch.access import auth
     except ImportError:  # no authentication in this version: staff endpoints are open
         auth = None
     if auth is not None:
@@ -448,7 +448,7 @@ def _quiet_collector() -> None:
     what is left out of the collector's reach."""
     import gc
 
-    from dispatch import network
+    from dispatch.roads import cache as network
 
     network._load.cache_clear()
     gc.collect()

@@ -7,7 +7,7 @@ breakdowns; each collection day it plans with a policy, solves with the OR-Tools
 the plan with travel-time noise, and records outcomes.
 
 Policies: ``reactive`` (visit only relay points reported full), ``fixed`` (each relay point on a
-fixed weekday every week, no reaction to calls), ``forecast`` (rolling horizon, dispatch.horizon).
+fixed weekday every week, no reaction to calls), ``forecast`` (rolling horizon, dispatch.planning.horizon).
 
     .venv/bin/python scripts/simulate.py --days 60 --seeds 5 [--policies reactive,fixed,forecast]
         [--time-limit 5] [--solution-limit 200] [--workers 2] [--json] [--report docs/simulation]
@@ -37,7 +37,7 @@ if str(REPO) not in sys.path:
 
 import solver  # noqa: E402
 from dispatch.demo import load_demo  # noqa: E402
-from dispatch.forecast import (  # noqa: E402
+from dispatch.planning.forecast import (  # noqa: E402
     DEFAULT_PROFILE,
     Observation,
     Peer,
@@ -46,8 +46,8 @@ from dispatch.forecast import (  # noqa: E402
     open_weekdays,
     prior_from_peers,
 )
-from dispatch.horizon import MANDATORY, OPTIONAL, HorizonInput, decide  # noqa: E402
-from dispatch.relay_points import parse_hhmm  # noqa: E402
+from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonInput, decide  # noqa: E402
+from dispatch.relay_points.points import parse_hhmm  # noqa: E402
 from dispatch.workdays import is_collection_day  # noqa: E402
 
 POLICIES = ("reactive", "fixed", "forecast")
@@ -287,7 +287,7 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
                     if fixed_day[i] == wd and wd in w.open_days[i]:
                         plan[i] = (True, None, forecasts[i].expected_stock_at(noon))
             else:
-                # As the planner (dispatch/planning.py): the horizon rule gets the road matrix, the depot and
+                # As the planner (dispatch/planning/day.py): the horizon rule gets the road matrix, the depot and
                 # the day's home pickups, and works out each relay point's detour itself.
                 final = decide(
                     day,
@@ -497,8 +497,8 @@ def write_report(outcomes: list[Outcome], agg: dict, cfg: Config, seeds: list[in
         "mean fill of a relay point when the van arrived. Policies: **reactive** visits a relay point only once its "
         "full call has been seen; **fixed** visits each relay point every week on a fixed weekday (six sectors "
         "around the depot, Monday to Saturday, moved to the nearest opening day) and ignores calls; **forecast** "
-        "estimates every relay point's fill rate from the reports seen so far (`dispatch/forecast.py`, cold start "
-        "from similar relay points) and applies the rolling-horizon rule (`dispatch/horizon.py`).",
+        "estimates every relay point's fill rate from the reports seen so far (`dispatch/planning/forecast.py`, cold start "
+        "from similar relay points) and applies the rolling-horizon rule (`dispatch/planning/horizon.py`).",
         "",
     ]
     try:

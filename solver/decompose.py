@@ -29,7 +29,7 @@ computes them on the road graph), and the sites' ``coordinates`` -- so 5,000 vis
 With a ``solution_limit`` every sub-solve is the deterministic single search, and results are
 combined in cluster order, so the whole is deterministic for the same input (whatever ``workers``).
 Unassigned reasons come from the sub-problem where the visit ended (its cluster's vehicles).
-Not routed automatically from ``solver.solve``: callers choose (``dispatch/scale.py`` uses it above
+Not routed automatically from ``solver.solve``: callers choose (``dispatch/planning/scale.py`` uses it above
 1,000 visits). Pure: standard library and OR-Tools only.
 """
 

@@ -38,10 +38,10 @@ def _crew_links_on_the_demo_day(monkeypatch):
     DEMO_DAY and runs from there, so tests of that day's rounds keep working once the real date has passed
     (a link expires at noon the day after its round). Expiry itself is tested with explicit times
     (tests/pages/test_services.py), and on the real clock by the fuzz test's server (another process)."""
-    import dispatch.links
+    import dispatch.field.links
 
     origin, start = dt.datetime.combine(DEMO_DAY, dt.time(6), tzinfo=dt.UTC), time.monotonic()  # 07:00 Paris
-    monkeypatch.setattr(dispatch.links, "_now", lambda: origin + dt.timedelta(seconds=time.monotonic() - start))
+    monkeypatch.setattr(dispatch.field.links, "_now", lambda: origin + dt.timedelta(seconds=time.monotonic() - start))
 
 
 def _reset_database(url: str) -> None:

@@ -61,7 +61,7 @@ def test_nothing_is_created_at_import() -> None:
     import subprocess
 
     code = (
-        "import dispatch.models, dispatch.planning, dispatch.db, api.app, api.cli\n"
+        "import dispatch.models, dispatch.planning.day, dispatch.db, api.app, api.cli\n"
         "import dispatch.settings as s\n"
         "assert s.get_settings.cache_info().currsize == 0, 'settings were read at import'\n"
         "import dispatch.db as d\n"

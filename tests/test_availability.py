@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dispatch import availability
+from dispatch.fleet import availability
 from dispatch.demo import seed_demo
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import Crew, Plan, PlanStatus, RelayPoint, Round, Stop, StopKind, Van
-from dispatch.planning import build_day, plan_day
+from dispatch.planning.day import build_day, plan_day
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
 
@@ -177,9 +177,9 @@ def _quiet_tuesday() -> dt.date:
 
 
 def test_a_closure_ahead_moves_the_next_visit_and_can_make_today_mandatory(demo, settings, paris_network):
-    from dispatch.horizon import fmt_day
+    from dispatch.planning.horizon import fmt_day
     from dispatch.models import ReportSource
-    from dispatch.relay_points import report_fill
+    from dispatch.relay_points.points import report_fill
 
     tuesday = _quiet_tuesday()
     wednesday, saturday_after, monday_after = (tuesday + dt.timedelta(days=n) for n in (1, 11, 13))

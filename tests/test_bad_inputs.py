@@ -32,7 +32,7 @@ SUNDAY, CHRISTMAS = "2026-12-06", "2026-12-25"
 @pytest.fixture
 def world(client, seeded, monkeypatch):  # noqa: F811
     """The demo network with a small published plan, a round link and a relay-point link."""
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.db import session_scope
     from tests.pages.plan_data import build_plan
 
@@ -511,7 +511,7 @@ def test_every_error_an_operation_answers_is_declared_as_problem_json(client, wo
 
 
 def test_a_crew_link_cannot_replay_another_rounds_update(client, world, seeded) -> None:  # noqa: F811
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.db import session_scope
     from dispatch.models import Round
 

@@ -53,9 +53,9 @@ def test_a_job_planned_by_a_celery_worker_equals_the_in_process_plan(seeded_file
 
     from api.app import create_app
     from dispatch.db import make_engine, session_scope
-    from dispatch.planning import plan_day
+    from dispatch.planning.day import plan_day
     from dispatch.settings import Settings
-    from dispatch.views import plan_view
+    from dispatch.planning.views import plan_view
     from tests.api.conftest import PLAN_DAY
 
     worker_db, inprocess_db = seeded_files
@@ -68,7 +68,7 @@ def test_a_job_planned_by_a_celery_worker_equals_the_in_process_plan(seeded_file
                         celery_queue=queue, solve_solution_limit=40, _env_file=None)
     celery = Path(sys.executable).parent / "celery"
     worker = subprocess.Popen(
-        [str(celery), "-A", "dispatch.celery_app", "worker", "--pool", "solo", "-Q", queue, "--without-gossip",
+        [str(celery), "-A", "dispatch.jobs.celery_app", "worker", "--pool", "solo", "-Q", queue, "--without-gossip",
          "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
@@ -145,7 +145,7 @@ def _start_workers(n: int, env: dict, queue: str, cwd: Path) -> list[subprocess.
     celery = Path(sys.executable).parent / "celery"
     return [
         subprocess.Popen(
-            [str(celery), "-A", "dispatch.celery_app", "worker", "--pool", "solo", "-Q", queue, "-n", f"w{i}@%h",
+            [str(celery), "-A", "dispatch.jobs.celery_app", "worker", "--pool", "solo", "-Q", queue, "-n", f"w{i}@%h",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
@@ -164,9 +164,9 @@ def _multi_env(db: Path, queue: str) -> dict:
 
 def _run_on_workers(db: Path, n_workers: int, tmp_path: Path) -> tuple[str, list[str]]:
     """Plan the demo day as a job on ``n_workers`` real workers; returns the job id and their output."""
-    from dispatch.celery_app import CeleryRunner
+    from dispatch.jobs.celery_app import CeleryRunner
     from dispatch.db import make_engine, session_scope
-    from dispatch.jobs import create_job
+    from dispatch.jobs.runner import create_job
     from dispatch.settings import Settings
     from tests.api.conftest import PLAN_DAY
 
@@ -219,7 +219,7 @@ def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_
     _multi_redis_up()
     from dispatch.db import make_engine, session_scope
     from dispatch.models import JobStatus, Plan, PlanJob
-    from dispatch.scale import plan_regions
+    from dispatch.planning.scale import plan_regions
     from dispatch.settings import Settings
     from tests.api.conftest import PLAN_DAY
 
@@ -249,17 +249,17 @@ def test_a_multi_depot_day_on_two_celery_workers_equals_the_in_process_plan(two_
 
 
 def test_a_worker_loads_the_road_graph_when_it_starts_not_at_its_first_job(monkeypatch):
-    """`celery -A dispatch.celery_app worker` loads the graph before it reports ready (worker_init)."""
+    """`celery -A dispatch.jobs.celery_app worker` loads the graph before it reports ready (worker_init)."""
     from celery.signals import worker_init
 
-    import dispatch.celery_app as celery_app
-    import dispatch.network as network
+    import dispatch.jobs.celery_app as celery_app
+    import dispatch.roads.cache as network
 
     loaded = []
     monkeypatch.setattr(network, "get_network", lambda settings: loaded.append(settings.graph_path))
     celery_app._worker_app.cache_clear()
     try:
-        app = celery_app.app  # what `-A dispatch.celery_app` looks up
+        app = celery_app.app  # what `-A dispatch.jobs.celery_app` looks up
         assert loaded == []  # nothing is loaded at import or when the app is built
         worker_init.send(sender=None)
         assert len(loaded) == 1

@@ -22,7 +22,7 @@ def _session():
 
 
 def test_user_add_list_revoke(fresh_db, capsys, monkeypatch):
-    from dispatch import auth
+    from dispatch.access import auth
 
     assert main(["user", "list"]) == 0
     assert "dispatch user add NAME --role admin" in capsys.readouterr().out

@@ -30,15 +30,15 @@ N_REPORTS = 24
 @pytest.fixture
 def live(db_engine, settings, paris_network, monkeypatch):
     import api.deps
-    import dispatch.network
+    import dispatch.roads.cache
     from api.app import create_app
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.db import session_scope
     from dispatch.demo import seed_demo
     from tests.pages.plan_data import build_plan
 
     monkeypatch.setenv("DISPATCH_SECRET_KEY", "concurrency-secret")
-    monkeypatch.setattr(dispatch.network, "get_network", lambda _s: paris_network)
+    monkeypatch.setattr(dispatch.roads.cache, "get_network", lambda _s: paris_network)
     monkeypatch.setattr(api.deps, "get_network", lambda _s: paris_network)
     with session_scope(db_engine) as s:
         seed_demo(PLAN_DAY, session=s)
@@ -179,7 +179,7 @@ def test_replanning_a_published_day_while_crews_report_is_refused_cleanly(live) 
 def test_parallel_relay_point_page_posts_do_not_stall_the_server(live) -> None:
     """The relay-point page's form post is an async endpoint: its database work runs in the thread
     pool, so a post waiting for a lock never blocks the event loop (and every other request)."""
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.db import session_scope
     from dispatch.models import RelayPoint, ReportSource, StockReport
 

@@ -8,14 +8,14 @@ import datetime as dt
 import pytest
 
 import solver
-from dispatch import editing
+from dispatch.planning import editing
 from dispatch.demo import seed_demo
-from dispatch.driver import record_stop_event
+from dispatch.field.events import record_stop_event
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.i18n import MISSED_REASONS
+from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.models import PickupRequest, PickupStatus, PlanChange, RelayPoint, ReportSource, StopKind
-from dispatch.relay_points import report_fill
-from dispatch.planning import plan_day, publish_plan
+from dispatch.relay_points.points import report_fill
+from dispatch.planning.day import plan_day, publish_plan
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
 VISITS = (StopKind.RELAY_POINT, StopKind.PICKUP)

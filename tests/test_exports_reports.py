@@ -10,8 +10,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from dispatch import exports, reports
-from dispatch.driver import record_stop_event
+from dispatch.exchange import exports
+from dispatch.exchange import reports
+from dispatch.field.events import record_stop_event
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import PickupRequest, PickupStatus, PlanStatus, StopKind, UnassignedVisit
 from tests.plan_factory import DAY, build_plan

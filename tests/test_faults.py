@@ -106,9 +106,9 @@ def private_pg():
 @pytest.mark.slow
 def test_database_going_away_gives_503_and_the_service_recovers(private_pg, paris_network, monkeypatch) -> None:
     import api.deps
-    import dispatch.network
+    import dispatch.roads.cache
     from api.app import create_app
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
     from dispatch.settings import Settings
@@ -124,7 +124,7 @@ def test_database_going_away_gives_503_and_the_service_recovers(private_pg, pari
         rp_id = plan.rounds[0].stops[0].relay_point_id
         rp_token = links.create_relay_point_link(rp_id, session=s)
     _, token = make_staff(engine, "admin")
-    monkeypatch.setattr(dispatch.network, "get_network", lambda _s: paris_network)
+    monkeypatch.setattr(dispatch.roads.cache, "get_network", lambda _s: paris_network)
     monkeypatch.setattr(api.deps, "get_network", lambda _s: paris_network)
     app = create_app(fast_settings(Settings(database_url=url, _env_file=None)))
     auth = {"Authorization": f"Bearer {token}"}
@@ -165,7 +165,7 @@ def test_database_going_away_gives_503_and_the_service_recovers(private_pg, pari
 CHILD = r"""
 import sys
 import solver
-from dispatch import jobs
+from dispatch.jobs import runner as jobs
 from dispatch.db import engine_for
 from dispatch.roads import RoadNetwork, default_graph_path
 from dispatch.settings import Settings
@@ -231,9 +231,9 @@ def test_a_job_whose_worker_dies_is_marked_failed_and_stores_nothing(db_engine, 
     from sqlalchemy import select
 
     import api.deps
-    import dispatch.network
+    import dispatch.roads.cache
     from api.app import create_app
-    from dispatch import jobs
+    from dispatch.jobs import runner as jobs
     from dispatch.db import session_scope
     from dispatch.demo import seed_demo
     from dispatch.models import JobStatus, Plan, PlanJob, Round
@@ -260,7 +260,7 @@ def test_a_job_whose_worker_dies_is_marked_failed_and_stores_nothing(db_engine, 
         assert [p.id for p in plans] == [previous_id]  # the previous draft is untouched, nothing half-written
         assert len(s.scalars(select(Round).where(Round.plan_id == previous_id)).all()) == 1
     # The API starting up finds the interrupted job and marks it failed.
-    monkeypatch.setattr(dispatch.network, "get_network", lambda _s: paris_network)
+    monkeypatch.setattr(dispatch.roads.cache, "get_network", lambda _s: paris_network)
     monkeypatch.setattr(api.deps, "get_network", lambda _s: paris_network)
     _, token = make_staff(db_engine, "admin")
     with TestClient(create_app(fast_settings(settings)), headers={"Authorization": f"Bearer {token}"}) as c:
@@ -274,7 +274,7 @@ def test_a_failing_job_leaves_the_previous_draft(db_engine, settings, paris_netw
     from sqlalchemy import select
 
     import solver
-    from dispatch import jobs
+    from dispatch.jobs import runner as jobs
     from dispatch.db import session_scope
     from dispatch.demo import seed_demo
     from dispatch.models import JobStatus, Plan, PlanJob
@@ -303,7 +303,7 @@ def test_the_solver_respects_its_time_limit(session, settings, paris_network) ->
     """Guided local search has no stopping rule but the time limit: the solver's own clock
     (``solve_seconds``, recorded on the plan) stays within the limit plus the route extraction."""
     from dispatch.demo import seed_demo
-    from dispatch.planning import plan_day
+    from dispatch.planning.day import plan_day
 
     seed_demo(PLAN_DAY, session=session)
     limit = 2.0

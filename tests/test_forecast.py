@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from dispatch.forecast import (
+from dispatch.planning.forecast import (
     Observation,
     Peer,
     Prior,

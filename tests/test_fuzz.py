@@ -349,7 +349,7 @@ def test_schema_fuzzing_with_a_link(link, live_api, links, allowed_roles, tmp_pa
 
 
 def _valid_key(key: str) -> bool:
-    """What dispatch.driver accepts as an idempotency key (it strips it first)."""
+    """What dispatch.field.events accepts as an idempotency key (it strips it first)."""
     key = key.strip()
     return 8 <= len(key) <= 80 and all(c.isalnum() or c in "-_" for c in key)
 
@@ -371,7 +371,7 @@ def _stop_id_accepted(stop_id: str) -> bool:
 
 
 def _forged_tokens(crews: list[dict]) -> list[str]:
-    from dispatch.links import make_round_token
+    from dispatch.field.links import make_round_token
 
     key = SECRET_KEY.encode()
     a, b = crews
@@ -388,7 +388,7 @@ def _forged_tokens(crews: list[dict]) -> list[str]:
 
 
 def _expired_tokens(crews: list[dict]) -> list[str]:
-    from dispatch.links import make_round_token
+    from dispatch.field.links import make_round_token
 
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     return [make_round_token(c["round_id"], past, SECRET_KEY.encode()) for c in crews]

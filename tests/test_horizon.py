@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dispatch.forecast import FillForecast
-from dispatch.horizon import MANDATORY, OPTIONAL, SKIP, HorizonInput, collection_days, decide
+from dispatch.planning.forecast import FillForecast
+from dispatch.planning.horizon import MANDATORY, OPTIONAL, SKIP, HorizonInput, collection_days, decide
 
 MON = dt.date(2026, 11, 30)  # Monday 30 Nov 2026; Tue 1 Dec, Wed 2 Dec, Thu 3 Dec ...
 WEEKDAYS = frozenset(range(6))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dispatch import imports
+from dispatch.exchange import imports
 from dispatch.errors import InvalidInput
-from dispatch.imports import FileTooLarge, ImportRejected, UnsupportedFile
+from dispatch.exchange.imports import FileTooLarge, ImportRejected, UnsupportedFile
 from dispatch.models import PickupRequest, PickupStatus, RelayPoint, RelayPointKind, Slot
 from tests.conftest import REPO
 
@@ -183,7 +183,7 @@ def test_injection_strings_are_stored_verbatim_and_exported_neutralised(session,
     import csv
     import io
 
-    from dispatch.exports import write_csv
+    from dispatch.exchange.exports import write_csv
 
     lines = [HEADER + ",access_notes"]
     for i, text in enumerate(INJECTIONS):
@@ -379,7 +379,7 @@ def test_swapped_coordinates_are_explained(session, paris_network):
 def test_relay_points_round_trip_export_then_import(session, paris_network, excel):
     """Export every relay point, edit the file as a spreadsheet would, import it back with update=true."""
     from dispatch.demo import seed_demo
-    from dispatch.exports import relay_points_csv
+    from dispatch.exchange.exports import relay_points_csv
 
     seed_demo(dt.date(2026, 12, 1), session=session)
     before = {rp.code: (rp.name, rp.opening_hours, rp.lat, rp.capacity_m3, rp.access_notes, rp.stock_m3)

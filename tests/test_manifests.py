@@ -38,8 +38,8 @@ def test_round_manifest_lists_every_stop_in_order_with_a_map(planned, session, p
     import numpy as np
     from PIL import Image
 
-    from dispatch.manifests import write_day_manifests
-    from dispatch.views import day_view
+    from dispatch.documents.manifests import write_day_manifests
+    from dispatch.planning.views import day_view
 
     paths = write_day_manifests(DAY, tmp_path, session=session, network=paris_network, settings=settings,
                                 base_url="http://127.0.0.1:8000")
@@ -81,7 +81,7 @@ def test_round_manifest_lists_every_stop_in_order_with_a_map(planned, session, p
 
 def test_manifest_in_english_and_escaped(planned, session, paris_network, settings, tmp_path) -> None:
     _needs_poppler()
-    from dispatch.manifests import round_manifest_pdf
+    from dispatch.documents.manifests import round_manifest_pdf
 
     rnd = planned.rounds[0]
     rnd.stops[2].pickup_request.donor_name = "<b>Zoé</b> & Cie"
@@ -129,7 +129,7 @@ def test_pdf_endpoints_and_poster(planned, session, paris_network, settings, mon
 
 def test_pdf_font_is_embedded_whatever_the_working_directory(tmp_path, monkeypatch) -> None:
     """xhtml2pdf confines local reads to the working directory by default: the font must not depend on it."""
-    from dispatch.manifests import _pdf_context, html_to_pdf
+    from dispatch.documents.manifests import _pdf_context, html_to_pdf
 
     monkeypatch.chdir(tmp_path)
     font = _pdf_context("fr")["font_regular"]

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dispatch import availability, driver
+from dispatch.fleet import availability
+from dispatch.field import events as driver
 from dispatch.demo import seed_demo
 from dispatch.models import (
     Crew,
@@ -21,8 +22,8 @@ from dispatch.models import (
     StopKind,
     Van,
 )
-from dispatch.pickups import PickupInput, create_pickup, rules_config
-from dispatch.rules import RuleContext
+from dispatch.pickups.requests import PickupInput, create_pickup, rules_config
+from dispatch.pickups.rules import RuleContext
 from tests.api.conftest import PLAN_DAY, anon_client, api_app, seeded  # noqa: F401 - fixtures (tracking is public)
 
 DAY = PLAN_DAY  # Tuesday 1 December 2026

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from dispatch.demo import seed_demo
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import PickupRequest, Plan, PlanStatus, RelayPoint, ReportSource
-from dispatch.relay_points import report_fill
-from dispatch.planning import build_day, plan_day
+from dispatch.relay_points.points import report_fill
+from dispatch.planning.day import build_day, plan_day
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
 

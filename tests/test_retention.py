@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from dispatch.models import PickupRequest, Slot, StopEvent, StopEventKind
-from dispatch.retention import anonymise_old_data
+from dispatch.access.retention import anonymise_old_data
 
 TODAY = dt.date(2026, 12, 1)
 

@@ -1,4 +1,4 @@
-"""Collection rules (dispatch/rules.py): the table of requests, overrides, the rules file, messages, next slots."""
+"""Collection rules (dispatch/pickups/rules.py): the table of requests, overrides, the rules file, messages, next slots."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dispatch.rules import (
+from dispatch.pickups.rules import (
     DEFAULT_RULES_PATH,
     REASON_CODES,
     SLOTS,
@@ -570,7 +570,7 @@ def test_next_slots_respects_lead_day_capacity_and_horizon(rules):
 
 def test_rules_module_is_pure():
     code = (
-        "import sys, dispatch.rules\n"
+        "import sys, dispatch.pickups.rules\n"
         "heavy = [m for m in ('sqlalchemy', 'networkx', 'osmnx', 'dispatch.settings', 'dispatch.db') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

@@ -1,4 +1,4 @@
-"""Multi-depot days, regions, and planning jobs' live progress and cancellation (dispatch/scale.py, jobs.py)."""
+"""Multi-depot days, regions, and planning jobs' live progress and cancellation (dispatch/planning/scale.py, jobs.py)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def two_regions(db_engine):
 
 def test_each_van_starts_and_ends_at_its_own_depot(two_regions, settings, paris_network):
     from dispatch.db import session_scope
-    from dispatch.planning import build_day
+    from dispatch.planning.day import build_day
 
     with session_scope(two_regions) as s:
         dp = build_day(DAY, settings, paris_network, session=s)
@@ -62,8 +62,8 @@ def test_each_van_starts_and_ends_at_its_own_depot(two_regions, settings, paris_
 def test_regions_partition_the_day(two_regions, settings, paris_network):
     from dispatch.db import session_scope
     from dispatch.errors import InvalidInput
-    from dispatch.planning import build_day
-    from dispatch.scale import prepare
+    from dispatch.planning.day import build_day
+    from dispatch.planning.scale import prepare
 
     with session_scope(two_regions) as s:
         whole = build_day(DAY, settings, paris_network, session=s)
@@ -85,7 +85,7 @@ def test_regions_partition_the_day(two_regions, settings, paris_network):
 
 def _run(engine, settings, network, regions=None, time_limit_s=30.0):
     from dispatch.db import session_scope
-    from dispatch.jobs import create_job, run_job
+    from dispatch.jobs.runner import create_job, run_job
 
     with session_scope(engine) as s:
         job_id = create_job(DAY, session=s, time_limit_s=time_limit_s, regions=regions).id
@@ -96,7 +96,7 @@ def _run(engine, settings, network, regions=None, time_limit_s=30.0):
 def test_a_multi_region_job_equals_planning_regions_in_process(two_regions, settings, paris_network):
     from dispatch.db import session_scope
     from dispatch.models import JobStatus, Plan, PlanJob
-    from dispatch.scale import plan_regions
+    from dispatch.planning.scale import plan_regions
 
     fixed = settings.model_copy(update={"solve_solution_limit": 30})
     job_id = _run(two_regions, fixed, paris_network)
@@ -129,20 +129,20 @@ def test_job_for_one_region_plans_only_its_vans(two_regions, settings, paris_net
 def test_progress_is_visible_while_running_and_cancel_stops_the_search(seeded_engine, settings, paris_network,
                                                                        monkeypatch):
     """A running job shows its best cost so far; cancelling it stops the search long before its time limit."""
-    import dispatch.jobs
+    import dispatch.jobs.runner
     from dispatch.db import session_scope
-    from dispatch.jobs import cancel_job, create_job, run_job
+    from dispatch.jobs.runner import cancel_job, create_job, run_job
     from dispatch.models import JobStatus, Plan, PlanJob
 
     reported = threading.Event()
-    original = dispatch.jobs._Reporter.write
+    original = dispatch.jobs.runner._Reporter.write
 
     def write(self, entry):
         original(self, entry)
         if not entry.get("done"):
             reported.set()
 
-    monkeypatch.setattr(dispatch.jobs._Reporter, "write", write)
+    monkeypatch.setattr(dispatch.jobs.runner._Reporter, "write", write)
     with session_scope(seeded_engine) as s:
         job_id = create_job(DAY, session=s, time_limit_s=120).id
     worker = threading.Thread(target=run_job, args=(job_id,),

@@ -1,4 +1,4 @@
-"""Slot offers by trial insertion into the day's plan (dispatch/slots.py)."""
+"""Slot offers by trial insertion into the day's plan (dispatch/pickups/slots.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dispatch import slots
+from dispatch.pickups import slots
 from dispatch.demo import seed_demo
 from dispatch.errors import InvalidInput
 from dispatch.models import Crew, PickupRequest, PickupStatus, Plan, PlanStatus, RelayPoint, Round, Slot, Stop, StopKind, Van
-from dispatch.planning import plan_day
+from dispatch.planning.day import plan_day
 from tests.api.conftest import anon_client, api_app, seeded  # noqa: F401 - fixtures (the endpoint is public)
 
 DAY = dt.date(2026, 12, 1)  # Tuesday: the demo's pickups
@@ -139,8 +139,8 @@ def test_a_far_away_start_date_is_refused_not_crashed(anon_client):  # noqa: F81
 def test_alternatives_are_only_slots_that_still_fit_the_days_plans(demo, settings, paris_network):
     """The rules' calendar would offer Wednesday (nothing booked there), but Wednesday's plan has its van
     nearly full: the alternatives checked by trial insertion skip it; Thursday (no plan yet) stays."""
-    from dispatch import rules
-    from dispatch.pickups import rules_config
+    from dispatch.pickups import rules
+    from dispatch.pickups.requests import rules_config
 
     rnd = _one_round_plan(demo, WED, load_m3=0.0)
     rnd.stops[0].expected_m3 = rnd.van.capacity_m3 - 1

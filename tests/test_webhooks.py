@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from dispatch import webhooks
+from dispatch.exchange import webhooks
 from dispatch.db import session_scope
 from dispatch.errors import InvalidInput
 from dispatch.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
-from dispatch.planning import publish_plan
+from dispatch.planning.day import publish_plan
 from tests.plan_factory import build_plan
 
 # The deliveries' clock: a day after the import (deliveries are created at the real time, then are due).
@@ -242,7 +242,7 @@ def test_no_subscription_no_outbox_rows(session):
 
 
 def test_the_celery_task_delivers_the_outbox(db_engine, migrated_url, receiver):
-    from dispatch.celery_app import WEBHOOK_TASK_NAME, make_celery
+    from dispatch.jobs.celery_app import WEBHOOK_TASK_NAME, make_celery
     from dispatch.settings import Settings
 
     with session_scope(db_engine) as s:

@@ -14,9 +14,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dispatch import i18n
+from dispatch.documents import i18n
 from dispatch.errors import DispatchError
-from dispatch.manifests import render_html
+from dispatch.documents.manifests import render_html
 
 log = logging.getLogger("api.pages")
 

@@ -13,8 +13,8 @@ from api.deps import SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, page_lang, render
 from api.ratelimit import rate_limited
 from api.security import SESSION_COOKIE, public
-from dispatch import auth as auth_service
-from dispatch import i18n
+from dispatch.access import auth as auth_service
+from dispatch.documents import i18n
 from dispatch.workdays import next_collection_day
 
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"])

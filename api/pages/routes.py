@@ -18,15 +18,19 @@ from api.deps import NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
 from api.ratelimit import rate_limited
 from api.security import Role, StaffUser, public, require
-from dispatch import driver, i18n, jobs, links, planning
-from dispatch import pickups as pickup_rules
+from dispatch.field import events as driver
+from dispatch.documents import i18n
+from dispatch.jobs import runner as jobs
+from dispatch.field import links
+from dispatch.planning import day as planning
+from dispatch.pickups import requests as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput
-from dispatch.geometry import round_geojson
-from dispatch.maps import day_map_svg, round_colour, search_addresses
+from dispatch.documents.geometry import round_geojson
+from dispatch.documents.maps import day_map_svg, round_colour, search_addresses
 from dispatch.models import JobStatus, PlanJob, PlanStatus, Slot
-from dispatch.relay_points import nearest_relay_points
-from dispatch.slots import offer_slots, with_trial_insertion
-from dispatch.views import day_vans_out, day_view
+from dispatch.relay_points.points import nearest_relay_points
+from dispatch.pickups.slots import offer_slots, with_trial_insertion
+from dispatch.planning.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
@@ -128,7 +132,7 @@ def _float(value: Any) -> float | None:
 def _rule_context(settings, network, session, *, lat: float | None = None, lon: float | None = None,
                   volume_m3: float | None = None):
     """The rules' context; with the donation's position and volume, the slots it offers instead of a
-    refused one are checked by trial insertion into the days' plans (dispatch/slots.py), not guessed."""
+    refused one are checked by trial insertion into the days' plans (dispatch/pickups/slots.py), not guessed."""
     ctx = pickup_rules.rule_context(session=session, settings=settings, network=network, today=_today(settings))
     if lat is None or lon is None or volume_m3 is None or volume_m3 <= 0:
         return ctx

@@ -13,8 +13,8 @@ from api.deps import Id, SessionDep, SettingsDep
 from api.ratelimit import rate_limited
 from api.schemas import Instant
 from api.security import NotAuthenticated, Role, StaffUser, note, public, require
-from dispatch import audit
-from dispatch import auth as service
+from dispatch.access import audit
+from dispatch.access import auth as service
 from dispatch.models import AuditLog, StaffAccount
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -13,8 +13,10 @@ from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.errors import problem
 from api.schemas import ImportColumnOut, ImportOut, MonthlyReportOut
 from api.security import Role, note, require
-from dispatch import exports, imports, reports
-from dispatch.imports import ImportRejected, UnsupportedFile
+from dispatch.exchange import exports
+from dispatch.exchange import imports
+from dispatch.exchange import reports
+from dispatch.exchange.imports import ImportRejected, UnsupportedFile
 
 imports_router = APIRouter(prefix="/api/v1/imports", tags=["data exchange"])
 exports_router = APIRouter(prefix="/api/v1/exports", tags=["data exchange"],

@@ -13,7 +13,9 @@ from api.deps import Id, SessionDep, SettingsDep, in_unit_of_work
 from api.errors import problem
 from api.schemas import Instant
 from api.security import Role, public, require
-from dispatch import driver, i18n, links
+from dispatch.field import events as driver
+from dispatch.documents import i18n
+from dispatch.field import links
 
 # The crews' sheet authenticates by its signed link; the staff endpoints that make links need a coordinator.
 router = APIRouter(tags=["route sheet"], dependencies=[public()])

@@ -20,9 +20,10 @@ from api.errors import PROBLEM_JSON
 from api.routers import jobs as job_routes
 from api.schemas import DayOut, Instant, JobAccepted
 from api.security import Role, StaffUser, require
-from dispatch import editing, jobs
+from dispatch.planning import editing
+from dispatch.jobs import runner as jobs
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.views import plan_view
+from dispatch.planning.views import plan_view
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plan editing"])
 

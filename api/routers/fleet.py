@@ -16,7 +16,7 @@ from api.schemas_availability import (
     VanPatch,
 )
 from api.security import Role, require
-from dispatch import availability as service
+from dispatch.fleet import availability as service
 
 router = APIRouter(prefix="/api/v1", tags=["vans and crews"], dependencies=[require(Role.COORDINATOR)])
 

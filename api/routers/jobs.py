@@ -9,12 +9,12 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from api.deps import SessionDep, SettingsDep
 from api.security import Role, require
 from api.schemas import DayOut, JobAccepted, JobOut, PlanJobIn
-from dispatch import jobs
+from dispatch.jobs import runner as jobs
 from dispatch.db import engine_for, session_scope
 from dispatch.errors import Conflict, DispatchError, InvalidInput, NotFound
 from dispatch.models import JobStatus, PlanJob
-from dispatch.planning import get_plan
-from dispatch.views import plan_view
+from dispatch.planning.day import get_plan
+from dispatch.planning.views import plan_view
 
 router = APIRouter(prefix="/api/v1/plan-jobs", tags=["planning"], dependencies=[require(Role.COORDINATOR)])
 

@@ -9,8 +9,10 @@ from fastapi.responses import Response
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.security import Role, require
-from dispatch import i18n, links, manifests
-from dispatch.links import LinkInvalid
+from dispatch.documents import i18n
+from dispatch.field import links
+from dispatch.documents import manifests
+from dispatch.field.links import LinkInvalid
 
 router = APIRouter(prefix="/api/v1", tags=["manifests"], dependencies=[require(Role.COORDINATOR)])
 PDF = {"content": {"application/pdf": {}}, "description": "A4 PDF"}

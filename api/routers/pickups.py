@@ -11,12 +11,12 @@ from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, render
 from api.ratelimit import rate_limited
 from api.schemas_availability import PickupEventOut, SlotOfferOut, TrackingOut
-from dispatch import availability
+from dispatch.fleet import availability
 from dispatch.errors import NotFound
-from dispatch.slots import offer_slots, with_trial_insertion
+from dispatch.pickups.slots import offer_slots, with_trial_insertion
 from api.security import Role, public, require
 from api.schemas import OverrideIn, PickupIn, PickupOut
-from dispatch import pickups as service
+from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot
 
 router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"],
@@ -76,7 +76,7 @@ def get_pickup(pickup_id: Id, session: SessionDep) -> PickupOut:
     return PickupOut.from_orm_obj(service.get_pickup(pickup_id, session=session))
 
 
-# --- Pickup lifecycle: history, donor tracking, slot offers (dispatch/availability.py, dispatch/slots.py) ---
+# --- Pickup lifecycle: history, donor tracking, slot offers (dispatch/fleet/availability.py, dispatch/pickups/slots.py) ---
 
 
 @router.get("/{pickup_id}/events", summary="A request's history: requested, accepted, scheduled, missed...")

@@ -11,13 +11,14 @@ from fastapi.responses import JSONResponse
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.routers import jobs as job_routes
 from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redact_day, require
-from dispatch.geometry import round_geojson
+from dispatch.documents.geometry import round_geojson
 from api.schemas import DayOut, JobAccepted, JobOut, PlanIn
-from dispatch import jobs, planning
+from dispatch.jobs import runner as jobs
+from dispatch.planning import day as planning
 from dispatch.db import engine_for, session_scope
 from dispatch.models import JobStatus
 from dispatch.errors import NotFound
-from dispatch.views import day_view, plan_view
+from dispatch.planning.views import day_view, plan_view
 
 router = APIRouter(prefix="/api/v1", tags=["planning"])
 
@@ -71,7 +72,7 @@ def publish_plan(plan_id: Id, session: SessionDep, response: Response,
                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> DayOut:
     if if_match is not None:  # optional here: publishing a version other than the one seen is refused (409)
         from api.routers.editing import _version
-        from dispatch.editing import open_plan
+        from dispatch.planning.editing import open_plan
 
         open_plan(plan_id, _version(if_match, None), session=session, draft=None)
     plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned,

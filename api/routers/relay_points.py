@@ -11,8 +11,8 @@ from api.ratelimit import rate_limited
 from api.security import Role, public, require
 from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
 from api.schemas_availability import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
-from dispatch import availability
-from dispatch import relay_points as service
+from dispatch.fleet import availability
+from dispatch.relay_points import points as service
 from dispatch.models import ReportSource
 
 router = APIRouter(prefix="/api/v1/relay-points", tags=["relay points"])
@@ -93,7 +93,7 @@ def list_reports(
     return [FillReportOut.from_orm_obj(r) for r in items]
 
 
-# --- Creating and editing relay points, closures (dispatch/availability.py) ---
+# --- Creating and editing relay points, closures (dispatch/fleet/availability.py) ---
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],

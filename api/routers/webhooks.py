@@ -1,4 +1,4 @@
-"""Webhook subscriptions (admin or coordinator). Deliveries come from the outbox (dispatch/webhooks.py)."""
+"""Webhook subscriptions (admin or coordinator). Deliveries come from the outbox (dispatch/exchange/webhooks.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.deps import Id, SessionDep
 from api.schemas import WebhookCreatedOut, WebhookDeliveryOut, WebhookIn, WebhookOut
 from api.security import Role, require
-from dispatch import webhooks as service
+from dispatch.exchange import webhooks as service
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[require(Role.COORDINATOR)])
 

@@ -24,7 +24,7 @@ def seeded(db_engine):
 
 def make_staff(engine, role: str, username: str | None = None, password: str = TEST_PASSWORD) -> tuple[int, str]:
     """A staff user with ``role`` and a fresh token: (user id, token)."""
-    from dispatch import auth
+    from dispatch.access import auth
     from dispatch.db import session_scope
 
     with session_scope(engine) as s:
@@ -38,12 +38,12 @@ def make_staff(engine, role: str, username: str | None = None, password: str = T
 def api_app(seeded, settings, paris_network, monkeypatch):
     """The app over the seeded database, its lifespan running. Public rate limits are high here
     (tests/api/test_ratelimit.py sets low ones with a fake clock)."""
-    import dispatch.network
+    import dispatch.roads.cache
 
     from api.app import create_app
 
     # The session-wide network is the one the app would load from the same file and settings.
-    monkeypatch.setattr(dispatch.network, "get_network", lambda _settings: paris_network)
+    monkeypatch.setattr(dispatch.roads.cache, "get_network", lambda _settings: paris_network)
     import api.deps
 
     monkeypatch.setattr(api.deps, "get_network", lambda _settings: paris_network)

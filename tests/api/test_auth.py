@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dispatch import auth
+from dispatch.access import auth
 from tests.api.conftest import PLAN_DAY, TEST_PASSWORD, make_staff
 from tests.api.test_pickups import _body
 
@@ -163,7 +163,7 @@ def test_changes_are_audited_with_the_user_in_the_same_transaction(client, clien
     assert "/api/v1/users" in text and "zoe's long password" not in text and "zoe" in text
     assert client_as("coordinator").get("/api/v1/audit").status_code == 403
     # the entry is written in the request's transaction: if it cannot be written, the change is undone
-    import dispatch.audit
+    import dispatch.access.audit
 
     def broken(**_):
         raise RuntimeError("audit store down")
@@ -171,7 +171,7 @@ def test_changes_are_audited_with_the_user_in_the_same_transaction(client, clien
     second = switchboard.post("/api/v1/pickup-requests", json=_body(volume_m3=1.5)).json()
     token = switchboard.headers["authorization"]
     failing = TestClient(api_app, raise_server_exceptions=False, headers={"Authorization": token})
-    monkeypatch.setattr(dispatch.audit, "record", broken)
+    monkeypatch.setattr(dispatch.access.audit, "record", broken)
     assert failing.post(f"/api/v1/pickup-requests/{second['id']}/override",
                         json={"by": "Standard", "reason": "accord de la responsable"}).status_code == 500
     monkeypatch.undo()
@@ -196,13 +196,13 @@ def test_a_fill_report_and_its_audit_entry_are_committed_together_in_the_endpoin
     assert [(e["method"], e["path"], e["status_code"]) for e in entries] == [("POST", path, 201)]
     assert entries[0]["entity"] == "relay_point" and entries[0]["entity_id"] == str(rp_id)
     assert stored() == before + 1
-    import dispatch.audit
+    import dispatch.access.audit
 
     def broken(**_):
         raise RuntimeError("audit store down")
 
     failing = TestClient(api_app, raise_server_exceptions=False, headers=dict(coordinator.headers))
-    monkeypatch.setattr(dispatch.audit, "record", broken)
+    monkeypatch.setattr(dispatch.access.audit, "record", broken)
     assert failing.post(path, json={"level_pct": 60}).status_code == 500
     monkeypatch.undo()
     assert stored() == before + 1  # the report was rolled back with the audit entry that failed

@@ -116,8 +116,8 @@ def test_columns_are_documented(client):
 
 
 def _next_days(settings, count: int) -> list[dt.date]:
-    from dispatch.pickups import rules_config
-    from dispatch.rules import earliest_date
+    from dispatch.pickups.requests import rules_config
+    from dispatch.pickups.rules import earliest_date
     from dispatch.workdays import is_collection_day
 
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()

@@ -147,7 +147,7 @@ def test_reoptimise_and_publish_freeze_then_replan(client, draft):
 def test_a_job_whose_plan_was_edited_meanwhile_fails_and_writes_nothing(client, draft, db_engine, monkeypatch):
     """Another coordinator locks a stop while the re-optimisation is being solved: the job must not
     overwrite that edit; it fails naming the conflict, and the plan is exactly as the other left it."""
-    from dispatch import editing
+    from dispatch.planning import editing
     from dispatch.db import session_scope
 
     pid = draft["plan_id"]
@@ -181,7 +181,8 @@ def test_a_job_whose_plan_was_edited_meanwhile_fails_and_writes_nothing(client, 
 
 
 def test_a_running_edit_job_is_cancelled_and_writes_nothing(client, draft, db_engine, monkeypatch):
-    from dispatch import editing, jobs
+    from dispatch.planning import editing
+    from dispatch.jobs import runner as jobs
     from dispatch.db import session_scope
 
     pid = draft["plan_id"]
@@ -213,7 +214,7 @@ def test_edit_jobs_check_the_version_before_starting(client, draft, db_engine):
     assert [c["op"] for c in r.json()["changes"]] == ["lock"]
     assert client.get("/api/v1/plan-jobs/nope").status_code == 404
     # One job of the day at a time: another is refused while one is queued (never handed to a runner here).
-    from dispatch import jobs
+    from dispatch.jobs import runner as jobs
     from dispatch.db import session_scope
     from dispatch.models import Plan
 

@@ -1,4 +1,4 @@
-"""The embedded default runs planning jobs in a child process at a lower priority (dispatch/job_process.py):
+"""The embedded default runs planning jobs in a child process at a lower priority (dispatch/jobs/process.py):
 a real plan through the API, and a child killed in the middle of a job."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from dispatch.db import engine_for, session_scope
-from dispatch.job_process import DIED, ProcessRunner
+from dispatch.jobs.process import DIED, ProcessRunner
 from dispatch.models import JobStatus, Plan, PlanJob, utcnow
 from tests.api.conftest import PLAN_DAY, make_staff
 
@@ -60,7 +60,7 @@ def _run_in_test(job_id: str, *, url: str, fifo: str) -> None:
 
 
 def _job(engine, seed: int) -> str:
-    from dispatch import jobs
+    from dispatch.jobs import runner as jobs
 
     with session_scope(engine) as s:  # one active job per day: one day per seed
         return jobs.create_job(dt.date(2026, 12, 1 + seed), session=s, time_limit_s=5, seed=seed).id
@@ -97,7 +97,7 @@ def test_the_planning_child_runs_under_sched_idle_only_when_asked(sched_idle):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from dispatch.job_process import _child_init
+    from dispatch.jobs.process import _child_init
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init,
                              initargs=(0, sched_idle)) as pool:

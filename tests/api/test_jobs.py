@@ -44,14 +44,14 @@ def test_bad_jobs_are_refused_before_starting(client):
 
 
 def test_a_failing_job_is_recorded_and_stores_nothing(client, db_engine, monkeypatch):
-    import dispatch.jobs
+    import dispatch.jobs.runner
 
     def explode(*args, **kwargs):
         raise RuntimeError("solver crashed")
 
-    import dispatch.scale
+    import dispatch.planning.scale
 
-    monkeypatch.setattr(dispatch.scale, "solve_part", explode)
+    monkeypatch.setattr(dispatch.planning.scale, "solve_part", explode)
     job_id, _ = _start(client)
     client.app.state.job_runner.wait(job_id, timeout=60)
     job = client.get(f"/api/v1/plan-jobs/{job_id}").json()
@@ -61,7 +61,7 @@ def test_a_failing_job_is_recorded_and_stores_nothing(client, db_engine, monkeyp
 
 
 def test_cancel_a_queued_job_and_recover_interrupted_ones(client, db_engine):
-    from dispatch.jobs import create_job, recover_interrupted
+    from dispatch.jobs.runner import create_job, recover_interrupted
 
     with session_scope(db_engine) as s:
         queued = create_job(PLAN_DAY, session=s, time_limit_s=1)
@@ -79,7 +79,7 @@ def test_cancel_a_queued_job_and_recover_interrupted_ones(client, db_engine):
 
 
 def test_one_active_job_per_day(client, db_engine):
-    from dispatch.jobs import create_job
+    from dispatch.jobs.runner import create_job
 
     with session_scope(db_engine) as s:
         create_job(PLAN_DAY, session=s, time_limit_s=1)
@@ -95,7 +95,7 @@ def test_a_starting_worker_fails_only_the_jobs_of_dead_processes(client, db_engi
     import subprocess
     import sys
 
-    from dispatch.jobs import recover_interrupted
+    from dispatch.jobs.runner import recover_interrupted
     from dispatch.models import utcnow
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -121,16 +121,16 @@ def test_a_starting_worker_fails_only_the_jobs_of_dead_processes(client, db_engi
 
 def test_a_job_handed_to_two_runners_runs_once(client, db_engine, monkeypatch):
     """Every API worker resubmits the queued jobs when it starts: only the first claim runs the job."""
-    import dispatch.scale
-    from dispatch.jobs import create_job, run_job
-    from dispatch.network import get_network
+    import dispatch.planning.scale
+    from dispatch.jobs.runner import create_job, run_job
+    from dispatch.roads.cache import get_network
 
     with session_scope(db_engine) as s:
         job_id = create_job(PLAN_DAY, session=s, time_limit_s=1, seed=1).id
         s.execute(PlanJob.__table__.update().where(PlanJob.id == job_id)
                   .values(status=JobStatus.RUNNING, worker="another-worker:1"))  # claimed by another worker
     prepared = []
-    monkeypatch.setattr(dispatch.scale, "prepare", lambda *a, **k: prepared.append(a) or [])
+    monkeypatch.setattr(dispatch.planning.scale, "prepare", lambda *a, **k: prepared.append(a) or [])
     settings = client.app.state.settings
     run_job(job_id, engine=db_engine, settings=settings, network=get_network(settings))
     assert prepared == []  # not run a second time

@@ -14,10 +14,10 @@ DONOR = {"lat": 48.8721, "lon": 2.3770}
 
 def _full_plan_on_the_first_open_day(client, db_engine) -> dt.date:
     """The first day the rules' calendar offers gets a draft whose only round has its van nearly full."""
-    from dispatch import rules
+    from dispatch.pickups import rules
     from dispatch.db import session_scope
     from dispatch.models import Crew, Plan, PlanStatus, RelayPoint, Round, Stop, StopKind, Van
-    from dispatch.pickups import rule_context, rules_config
+    from dispatch.pickups.requests import rule_context, rules_config
 
     settings = client.app.state.settings
     with session_scope(db_engine) as s:
@@ -71,7 +71,7 @@ def test_the_donor_form_offers_only_slots_that_fit_the_days_plans(client, anon_c
 
 
 def test_the_day_page_lists_vans_out_and_why(client_as, db_engine):
-    from dispatch import availability
+    from dispatch.fleet import availability
     from dispatch.db import session_scope
     from dispatch.models import Van
 

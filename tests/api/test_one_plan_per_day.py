@@ -26,11 +26,11 @@ def _visits(rnd):
 
 def test_three_plan_requests_at_once_leave_one_draft(seeded, settings, paris_network, monkeypatch):
     import api.deps
-    import dispatch.network
+    import dispatch.roads.cache
     from api.app import create_app
     from dispatch.models import Plan, PlanStatus
 
-    monkeypatch.setattr(dispatch.network, "get_network", lambda _s: paris_network)
+    monkeypatch.setattr(dispatch.roads.cache, "get_network", lambda _s: paris_network)
     monkeypatch.setattr(api.deps, "get_network", lambda _s: paris_network)
     _, token = make_staff(seeded, "coordinator")
     barrier = threading.Barrier(3)
@@ -68,7 +68,7 @@ def test_the_database_refuses_a_second_active_job_of_a_day(seeded):
 
 
 def test_a_second_request_while_a_job_runs_gets_409_naming_it(client, db_engine):
-    from dispatch.jobs import create_job
+    from dispatch.jobs.runner import create_job
 
     with session_scope(db_engine) as s:
         job_id = create_job(PLAN_DAY, session=s, time_limit_s=1).id

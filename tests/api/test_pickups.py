@@ -116,10 +116,10 @@ def test_refusal_alternatives_skip_a_planned_day_whose_vans_are_full(client, db_
     it first, the answer does not (checked by trial insertion); days without a plan are still offered."""
     from sqlalchemy import select
 
-    from dispatch import rules
+    from dispatch.pickups import rules
     from dispatch.db import session_scope
     from dispatch.models import Crew, Plan, PlanStatus, RelayPoint, Round, Stop, StopKind, Van
-    from dispatch.pickups import rule_context, rules_config
+    from dispatch.pickups.requests import rule_context, rules_config
 
     settings = client.app.state.settings
     config = rules_config(settings)

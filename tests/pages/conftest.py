@@ -48,7 +48,7 @@ def live_server(paris_network, tmp_path_factory) -> Iterator[LiveServer]:
     import uvicorn
 
     import api.deps
-    import dispatch.network
+    import dispatch.roads.cache
     from api.app import create_app
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
@@ -60,12 +60,12 @@ def live_server(paris_network, tmp_path_factory) -> Iterator[LiveServer]:
     with session_scope(engine_for(url)) as s:
         seed_demo(DAY, session=s)
         build_plan(s)
-        from dispatch.auth import create_user
+        from dispatch.access.auth import create_user
 
         create_user(LiveServer.staff_username, LiveServer.staff_password, "coordinator", session=s)
     mp = pytest.MonkeyPatch()
     mp.setenv("DISPATCH_SECRET_KEY", "pages-test-secret")
-    mp.setattr(dispatch.network, "get_network", lambda _settings: paris_network)
+    mp.setattr(dispatch.roads.cache, "get_network", lambda _settings: paris_network)
     mp.setattr(api.deps, "get_network", lambda _settings: paris_network)
     settings = Settings(database_url=url, solve_time_limit_s=2, job_isolation="thread", _env_file=None)
     posts: list[str] = []

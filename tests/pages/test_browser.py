@@ -38,7 +38,7 @@ def _queue_length(driver, token) -> int:
 def test_driver_marks_two_stops_one_while_offline(live_server, phone) -> None:
     from selenium.webdriver.common.by import By
 
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.models import Plan, RelayPoint, StopEvent
 
     with _session(live_server) as s:
@@ -100,7 +100,7 @@ def test_bad_round_link_gives_a_french_page(live_server, phone) -> None:
 def test_relay_point_flags_full_once(live_server, phone) -> None:
     from selenium.webdriver.common.by import By
 
-    from dispatch import links
+    from dispatch.field import links
     from dispatch.models import RelayPoint, ReportSource, StockReport
 
     with _session(live_server) as s:

@@ -7,7 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from dispatch import availability, driver, i18n, links
+from dispatch.fleet import availability
+from dispatch.field import events as driver
+from dispatch.documents import i18n
+from dispatch.field import links
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import PickupStatus, PlanStatus, RelayPoint, ReportSource, StockReport, StopEvent, StopKind, utcnow
 from tests.pages.plan_data import DAY, build_plan
@@ -79,7 +82,7 @@ def test_stop_events_are_idempotent_and_update_stock_and_pickups(session, plan) 
     assert len(reports) == 1
     driver.record_stop_event(rnd.id, pickup.id, "missed", session=session, idempotency_key="key-0002",
                              reason="absent", note="personne")
-    # Missed, then automatically re-scheduled on a later collection day (dispatch/availability.py).
+    # Missed, then automatically re-scheduled on a later collection day (dispatch/fleet/availability.py).
     missed_day = rnd.plan.date
     assert pickup.pickup_request.status is PickupStatus.ACCEPTED and pickup.pickup_request.date > missed_day
     assert PickupStatus.MISSED in {e.status for e in availability.pickup_history(pickup.pickup_request_id,
@@ -127,7 +130,8 @@ def test_language_negotiation_and_french_reasons() -> None:
 
 
 def test_pickup_evaluation_uses_the_association_rules() -> None:
-    from dispatch import pickups, rules
+    from dispatch.pickups import requests as pickups
+    from dispatch.pickups import rules
 
     req = pickups.PickupInput(donor_name="A", phone="0612345678", address="x", postcode="75019", lat=48.88,
                               lon=2.37, volume_m3=1.0, date=dt.date(2026, 12, 6), slot=pickups.Slot.MORNING,
@@ -143,9 +147,9 @@ def test_pickup_evaluation_uses_the_association_rules() -> None:
 def test_day_page_shows_vans_out_and_why_in_french_and_english(session, plan) -> None:
     """The plan left a van out for maintenance; since then the crew of the van the plan uses has been
     declared absent: both are listed with why, the second flagged (re-plan), in French and English."""
-    from dispatch.manifests import render_html
+    from dispatch.documents.manifests import render_html
     from dispatch.models import Crew, Van
-    from dispatch.views import day_vans_out, plan_view
+    from dispatch.planning.views import day_vans_out, plan_view
 
     used = plan.rounds[0].van
     other = session.scalars(select(Van).where(Van.id != used.id).order_by(Van.id)).first()

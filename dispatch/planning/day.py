@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import solver
-from dispatch import regions as regions_mod
-from dispatch import availability
+from dispatch.planning import regions as regions_mod
+from dispatch.fleet import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import (
     Crew,
@@ -33,10 +33,10 @@ from dispatch.models import (
     Van,
     utcnow,
 )
-from dispatch.forecast import FillForecast
-from dispatch.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
-from dispatch.pickups import SLOT_WINDOWS_S
-from dispatch.relay_points import forecast_relay_points, opening_windows
+from dispatch.planning.forecast import FillForecast
+from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
+from dispatch.pickups.requests import SLOT_WINDOWS_S
+from dispatch.relay_points.points import forecast_relay_points, opening_windows
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
 from dispatch.workdays import why_not_collection_day
@@ -194,20 +194,20 @@ def build_day(
     """Turn the database state for ``day`` into a solver problem.
 
     Every van starts and ends at its own depot. With ``regions``, only those regions' depots, their
-    vans and crews, and the visits nearest to their depots (see ``dispatch/regions.py``)."""
+    vans and crews, and the visits nearest to their depots (see ``dispatch/planning/regions.py``)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
     depot = session.scalars(select(Depot).order_by(Depot.id)).first()
     if depot is None:
         raise NotFound("no depot is configured: run `dispatch seed-demo` or create one", field="depot")
-    # --- availability (dispatch/availability.py): absent crews, vans in maintenance or without crew ---
+    # --- availability (dispatch/fleet/availability.py): absent crews, vans in maintenance or without crew ---
     crews, vans_out = availability.fleet_for_day(day, session=session)
     if not crews:
         raise NotFound("no active crew with an active, available van on " + day.isoformat() + ": nothing can be "
                        "planned (" + "; ".join(v["detail"] for v in vans_out) + ")", field="crews")
     # --- end availability ---
-    # --- multi-depot and regions (dispatch/regions.py) ---
+    # --- multi-depot and regions (dispatch/planning/regions.py) ---
     depots_all = regions_mod.all_depots(session=session)
     if regions is not None:
         crews = [c for c in crews if regions_mod.region_of_depot(c.van.depot) in regions]
@@ -380,7 +380,7 @@ def plan_day(
 
 def note_replaced(replaced: list[Plan], plan: Plan, *, session: Session, actor: str = "unknown") -> None:
     """Each replaced draft's change log says which plan replaced it (its history stays readable)."""
-    from dispatch.editing import record_change
+    from dispatch.planning.editing import record_change
 
     for old in replaced:
         record_change(old, "replaced", actor, {"by_plan_id": plan.id}, session=session)
@@ -552,11 +552,11 @@ def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = Fa
         )
     plan.status = PlanStatus.PUBLISHED
     # Plan editing: publishing is a change of the plan: new version, logged.
-    from dispatch.editing import record_change
+    from dispatch.planning.editing import record_change
 
     record_change(plan, "publish", actor, {"accept_unassigned": accept_unassigned}, session=session)
     # Webhooks (outbox): queued in this same transaction, delivered after the commit.
-    from dispatch import webhooks
+    from dispatch.exchange import webhooks
 
     webhooks.plan_published(plan, session=session)
     return plan

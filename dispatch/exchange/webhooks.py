@@ -43,7 +43,7 @@ from dispatch.models import (
     utcnow,
 )
 
-log = logging.getLogger("dispatch.webhooks")
+log = logging.getLogger("dispatch.exchange.webhooks")
 
 EVENTS: tuple[str, ...] = ("plan.published", "pickup.scheduled", "relay_point.visit_planned")
 SIGNATURE_HEADER = "X-Dispatch-Signature"

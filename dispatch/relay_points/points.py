@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.forecast import (
+from dispatch.planning.forecast import (
     FillForecast,
     Peer,
     Prior,
@@ -194,7 +194,7 @@ def nearest_relay_points(
 def forecast_relay_points(
     rps: list[RelayPoint], *, now: dt.datetime, only: set[int] | None = None
 ) -> dict[int, FillForecast]:
-    """Each relay point's fill forecast from its reports (:mod:`dispatch.forecast`); with ``only``,
+    """Each relay point's fill forecast from its reports (:mod:`dispatch.planning.forecast`); with ``only``,
     just those ids (the others still serve as peers for the cold-start prior).
 
     The prior is the relay point's own expected rate (``daily_rate_m3``, set by the coordinator) when

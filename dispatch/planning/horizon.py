@@ -1,7 +1,7 @@
 """Rolling-horizon decision: which relay points must, may or need not be visited today.
 
 Looks ahead ``horizon_days`` collection days (Sundays and French public holidays are not collection
-days, see :mod:`dispatch.workdays`) with each relay point's :class:`~dispatch.forecast.FillForecast`:
+days, see :mod:`dispatch.workdays`) with each relay point's :class:`~dispatch.planning.forecast.FillForecast`:
 
 * **mandatory** -- it is reported full, or it would probably (``p >= p_mandatory``, default 0.8) be
   full by midday of its next reasonable visit: the next collection day on which it is open;
@@ -34,7 +34,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from dispatch.forecast import WEEKDAY_NAMES, FillForecast
+from dispatch.planning.forecast import WEEKDAY_NAMES, FillForecast
 from dispatch.workdays import is_collection_day
 
 MANDATORY = "mandatory"
@@ -46,9 +46,9 @@ SKIP = "skip"
 class HorizonInput:
     """One relay point as the horizon rule sees it.
 
-    ``key``: the caller's id (e.g. "rp:12"). ``forecast``: from :func:`dispatch.forecast.estimate`.
+    ``key``: the caller's id (e.g. "rp:12"). ``forecast``: from :func:`dispatch.planning.forecast.estimate`.
     ``open_weekdays``: weekdays (Monday = 0) it can be visited (see
-    :func:`dispatch.forecast.open_weekdays`; a weekday whose windows are too short for the service
+    :func:`dispatch.planning.forecast.open_weekdays`; a weekday whose windows are too short for the service
     should be left out by the caller). ``insertion_cost_m``: a cheap estimate of the extra metres to
     fit it into today's rounds (e.g. the detour from the nearest other candidate in the road matrix:
     ``d(a, rp) + d(rp, a) - 0``, or ``d(a, rp) + d(rp, b) - d(a, b)``); None if unknown.

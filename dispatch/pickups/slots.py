@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import rules
+from dispatch.pickups import rules
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.models import Plan, PlanStatus, Round, Slot, StopKind
-from dispatch.pickups import SLOT_WINDOWS_S, booked_slots, largest_van_m3, rules_config
+from dispatch.pickups.requests import SLOT_WINDOWS_S, booked_slots, largest_van_m3, rules_config
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 from dispatch.workdays import is_collection_day

@@ -48,7 +48,7 @@ def _child_init(nice: int, sched_idle: bool = False) -> None:
 
 class ProcessRunner:
     """Runs jobs one at a time in a child process. ``run`` must be picklable (a module-level function, or
-    a ``functools.partial`` of one) and record the job's outcome itself, as :func:`dispatch.jobs.run_job`
+    a ``functools.partial`` of one) and record the job's outcome itself, as :func:`dispatch.jobs.runner.run_job`
     does."""
 
     def __init__(self, run: Callable[[str], None], *, database_url: str, nice: int = 10,

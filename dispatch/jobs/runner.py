@@ -33,12 +33,12 @@ from sqlalchemy.orm import Session
 from dispatch.db import session_scope
 from dispatch.errors import Conflict, DispatchError, InvalidInput, NotFound
 from dispatch.models import JobStatus, PlanJob, utcnow
-from dispatch.regions import check_regions
+from dispatch.planning.regions import check_regions
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 from dispatch.workdays import why_not_collection_day
 
-log = logging.getLogger("dispatch.jobs")
+log = logging.getLogger("dispatch.jobs.runner")
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 PLAN_KIND = "plan"
@@ -103,7 +103,7 @@ def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int
 def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, seed: int | None,
                     actor: str, params: dict | None = None) -> PlanJob:
     """Record a re-optimisation or re-plan of ``plan`` (already checked at the version the client sent:
-    :func:`dispatch.editing.open_plan`); the job will write only onto that version."""
+    :func:`dispatch.planning.editing.open_plan`); the job will write only onto that version."""
     if kind not in EDIT_KINDS:
         raise InvalidInput(f"unknown job kind {kind!r}: one of {', '.join(EDIT_KINDS)}", field="kind")
     _check_no_active_job(plan.date, session=session)
@@ -151,7 +151,7 @@ def run_job(
     most once a second), ``storing``. With ``fan_out`` (Celery) and several regions, the region names are
     handed to ``fan_out(job_id, names, limit, seed)``, which returns True once it has taken them:
     their tasks then call :func:`build_and_solve_region` and :func:`finish_job`."""
-    from dispatch import scale
+    from dispatch.planning import scale
 
     # Claim the job in one conditional UPDATE, so that two processes handed the same job (every API
     # worker resubmits the queued jobs when it starts) never both run it. RUNNING is claimed again only
@@ -200,7 +200,7 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
     """A re-optimisation or re-plan: read the plan at the job's version (no lock kept), solve with live
     progress, then in ONE transaction check the plan is still at that version and write it with the
     job's success. Never raises (the outcome is on the job)."""
-    from dispatch import editing
+    from dispatch.planning import editing
 
     try:
         with session_scope(engine) as session:  # reads only: no lock is held during the solve
@@ -309,7 +309,7 @@ class _Reporter:
 def solve_job_part(job_id: str, part, *, engine: Engine, settings: Settings, time_limit_s: float,
                    seed: int | None):
     """Solve one region of a job with live progress; raises ``_Cancelled`` if the job was cancelled."""
-    from dispatch import scale
+    from dispatch.planning import scale
 
     if _cancel_requested(engine, job_id):
         raise _Cancelled()
@@ -327,7 +327,7 @@ def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings
     """One region of a fanned-out job (a Celery task): build its problem from the database (reads
     only), solve it with live progress; returns ``(part without its problem, solution)`` for
     :func:`finish_job`. Raises ``_Cancelled`` if the job was cancelled, domain errors as they are."""
-    from dispatch import scale
+    from dispatch.planning import scale
 
     with session_scope(engine) as session:
         job = session.get(PlanJob, job_id)
@@ -340,7 +340,7 @@ def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings
 
 def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, time_limit_s: float) -> None:
     """Store the merged plan and the job's success in ONE transaction. Never raises."""
-    from dispatch import scale
+    from dispatch.planning import scale
 
     try:
         _set(engine, job_id, phase="storing")

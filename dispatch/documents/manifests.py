@@ -2,7 +2,7 @@
 
 PDFs are made with xhtml2pdf (pure Python on reportlab) with the DejaVu Sans font that matplotlib
 ships, so accents render and nothing outside PyPI is needed. Render from the plain view objects
-(``dispatch.views``); every text is escaped by Jinja2 autoescape.
+(``dispatch.planning.views``); every text is escaped by Jinja2 autoescape.
 """
 
 from __future__ import annotations
@@ -18,16 +18,17 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from dispatch import i18n, links
+from dispatch.documents import i18n
+from dispatch.field import links
 from dispatch.errors import DispatchError, NotFound
-from dispatch.geometry import round_geojson
-from dispatch.maps import round_colour, round_map_png
+from dispatch.documents.geometry import round_geojson
+from dispatch.documents.maps import round_colour, round_map_png
 from dispatch.models import RelayPoint, Round, StopKind
 from dispatch.roads import RoadNetwork
-from dispatch.views import DayView, RoundView, day_view, plan_view
+from dispatch.planning.views import DayView, RoundView, day_view, plan_view
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def font_files() -> dict[str, Path]:
@@ -151,7 +152,7 @@ def day_summary_pdf(view: DayView, *, lang: str = "fr") -> bytes:
 
 
 def plan_summary_pdf(plan_id: int, *, session: Session, lang: str = "fr") -> bytes:
-    from dispatch.planning import get_plan
+    from dispatch.planning.day import get_plan
 
     return day_summary_pdf(plan_view(get_plan(plan_id, session=session)), lang=lang)
 

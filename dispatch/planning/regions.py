@@ -4,7 +4,7 @@ Every van starts and ends its day at its own depot (``Van.depot_id``). A depot b
 (``Depot.region``; None is the ``"default"`` region). A relay point or home pickup belongs to the
 region of its nearest depot (straight-line distance: cheap, no matrix), so a day can be planned
 region by region: each region is an independent routing problem (its depots, their vans and crews,
-its visits) and several regions can be solved at once on several workers (``dispatch/scale.py``).
+its visits) and several regions can be solved at once on several workers (``dispatch/planning/scale.py``).
 """
 
 from __future__ import annotations

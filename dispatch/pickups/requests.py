@@ -1,4 +1,4 @@
-"""Home-pickup requests: applying the collection rules (:mod:`dispatch.rules`) and the request record.
+"""Home-pickup requests: applying the collection rules (:mod:`dispatch.pickups.rules`) and the request record.
 
 A request that the rules refuse is still stored (status ``refused`` with every reason and the
 rules' decision), so nothing a donor or the switchboard entered is lost.
@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import rules
+from dispatch.pickups import rules
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import PickupEvent, PickupRequest, PickupStatus, Slot, Van
 from dispatch.settings import Settings
@@ -132,7 +132,7 @@ def create_pickup(
     )
     session.add(record)
     session.flush()
-    # The request's history (dispatch/availability.py): received, then the rules' decision.
+    # The request's history (dispatch/fleet/availability.py): received, then the rules' decision.
     session.add(PickupEvent(pickup_request_id=record.id, status=PickupStatus.REQUESTED, date=record.date,
                             slot=record.slot, detail=None))
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dispatch import availability
+from dispatch.fleet import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.i18n import MISSED_REASONS
-from dispatch.links import LinkInvalid
+from dispatch.documents.i18n import MISSED_REASONS
+from dispatch.field.links import LinkInvalid
 from dispatch.models import (
     PickupRequest,
     PickupStatus,
@@ -30,8 +30,8 @@ from dispatch.models import (
     StopKind,
     utcnow,
 )
-from dispatch.relay_points import report_fill
-from dispatch.views import RoundView, StopView, plan_view
+from dispatch.relay_points.points import report_fill
+from dispatch.planning.views import RoundView, StopView, plan_view
 
 MAX_COLLECTED_M3 = 100.0
 DUPLICATE_WINDOW = dt.timedelta(minutes=10)
@@ -209,7 +209,7 @@ def record_stop_event(
             availability.pickup_missed(pickup, session=session, reason=reason)
     session.flush()
     # planned -> in_progress -> done: an arrival cannot finish a round already under way
-    from dispatch.editing import ROUND_IN_PROGRESS, update_round_status
+    from dispatch.planning.editing import ROUND_IN_PROGRESS, update_round_status
 
     if event_kind is not StopEventKind.ARRIVED or round_status != ROUND_IN_PROGRESS:
         update_round_status(session.get(Round, round_id), session=session, has_event=True)

@@ -3,7 +3,7 @@
 * ``round_map_png``: one round over the streets (matplotlib, Agg), for the PDF manifest.
 * ``day_map_svg``: every round of a day, one colour each, as inline SVG for the coordinator page.
 
-Both take the GeoJSON of ``dispatch.geometry.round_geojson`` (street-level legs and numbered stops).
+Both take the GeoJSON of ``dispatch.documents.geometry.round_geojson`` (street-level legs and numbered stops).
 """
 
 from __future__ import annotations

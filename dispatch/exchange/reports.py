@@ -172,6 +172,6 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def monthly_report_csv(month: str, *, session: Session, excel: bool = False) -> bytes:
-    from dispatch.exports import write_csv
+    from dispatch.exchange.exports import write_csv
 
     return write_csv(report_rows(monthly_report(month, session=session)), REPORT_CSV_COLUMNS, excel=excel)

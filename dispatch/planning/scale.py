@@ -1,6 +1,6 @@
 """Planning a day region by region, on one machine or spread over Celery workers.
 
-A day is cut into independent parts, one per region (``dispatch/regions.py``: a region's depots, their
+A day is cut into independent parts, one per region (``dispatch/planning/regions.py``: a region's depots, their
 vans and crews, and the visits nearest to its depots). Each part is solved on its own (in-process one
 after the other, or one Celery task per region so that several workers share the day), then the parts'
 solutions are merged into ONE plan for the day, stored in one transaction. With a single region (the
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 import solver
-from dispatch import regions as regions_mod
+from dispatch.planning import regions as regions_mod
 from dispatch.models import Crew, Depot, Plan, Van
-from dispatch.planning import (DayProblem, VehicleInfo, _clear_drafts, ensure_not_published, _store, build_day,
-                               note_replaced)
+from dispatch.planning.day import (DayProblem, VehicleInfo, _clear_drafts, ensure_not_published, _store, build_day,
+                                   note_replaced)
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -114,7 +114,7 @@ def draft_edits(day: dt.date, *, session: Session) -> DraftEdits | None:
     """The edits of the day's newest draft (None: no draft, or a draft nobody edited)."""
     from sqlalchemy import select
 
-    from dispatch.editing import VISIT_KINDS, stop_key
+    from dispatch.planning.editing import VISIT_KINDS, stop_key
     from dispatch.models import PlanChange, PlanStatus
 
     draft = session.scalars(select(Plan).where(Plan.date == day, Plan.status == PlanStatus.DRAFT)
@@ -139,7 +139,7 @@ def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
     """``dp`` with the draft's edits: locked and hand-placed visits stay in their van, in their order
     (``Visit.vehicle`` and ``locked_sequences``); visits dropped by hand stay out (unassigned, reason
     ``dropped``). Visits or vans the new day no longer has are left to the solver."""
-    from dispatch.planning import Excluded
+    from dispatch.planning.day import Excluded
 
     if edits is None:
         return dp
@@ -258,7 +258,7 @@ def plan_regions(
     """Plan ``day`` region after region in this process and store it as the day's draft.
 
     Each region gets the whole time limit (they are independent problems); with Celery workers the
-    regions run at once (``dispatch/celery_app.py``), with the same result for a ``solution_limit``."""
+    regions run at once (``dispatch/jobs/celery_app.py``), with the same result for a ``solution_limit``."""
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
     parts = prepare(day, settings, network, session=session, regions=regions)
     base = options_for(settings, limit, seed)

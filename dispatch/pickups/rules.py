@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, Vali
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.workdays import french_public_holidays, is_collection_day, next_collection_day
 
-DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "data" / "rules" / "default_rules.json"
+DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules" / "default_rules.json"
 
 #: The slot values, in the day's order (the values of ``dispatch.models.Slot``).
 SLOTS: tuple[str, ...] = ("morning", "afternoon")
@@ -330,7 +330,7 @@ class RuleRequest:
 
     @classmethod
     def from_input(cls, obj: Any) -> RuleRequest:
-        """From any object with the same attribute names (e.g. ``dispatch.pickups.PickupInput``)."""
+        """From any object with the same attribute names (e.g. ``dispatch.pickups.requests.PickupInput``)."""
         return cls(**{f.name: getattr(obj, f.name, f.default) for f in dataclasses.fields(cls)})
 
 
@@ -341,7 +341,7 @@ class RuleContext:
     ``booked[(date, slot)]`` counts the pickups already accepted or scheduled on that slot, not
     counting the request being evaluated. ``in_graph_area(lat, lon)`` tells whether a position can
     be reached on the road network. ``slot_fits(date, slot)``, when given, tells whether the request's
-    visit still fits that day's plan (trial insertion, :class:`dispatch.slots.SlotFit`): alternatives
+    visit still fits that day's plan (trial insertion, :class:`dispatch.pickups.slots.SlotFit`): alternatives
     are offered only where it does.
     """
 

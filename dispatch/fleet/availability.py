@@ -39,7 +39,7 @@ from dispatch.models import (
     VanUnavailability,
     utcnow,
 )
-from dispatch.relay_points import get_relay_point, parse_hhmm
+from dispatch.relay_points.points import get_relay_point, parse_hhmm
 from dispatch.workdays import is_collection_day
 
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -338,7 +338,7 @@ def relay_point_blocks(day: dt.date, rps: list[RelayPoint], *, session: Session)
 
 def visit_weekdays(rp: RelayPoint) -> frozenset[int]:
     """Weekdays (Monday = 0) a relay point can be visited: open, and not one of the host's no-visit days."""
-    from dispatch.forecast import open_weekdays
+    from dispatch.planning.forecast import open_weekdays
 
     return frozenset(open_weekdays(rp.opening_hours or []) - set(rp.no_visit_weekdays or []))
 
@@ -361,7 +361,7 @@ def blocked_decisions(day: dt.date, blocks: dict[str, Block], relay_points: dict
     figures computed as for any closed relay point, and the availability reason in plain English."""
     from dataclasses import replace
 
-    from dispatch.horizon import HorizonInput, decide
+    from dispatch.planning.horizon import HorizonInput, decide
 
     points = []
     for key in blocks:
@@ -628,7 +628,7 @@ SLOT_TEXT = {"morning": {"fr": "le matin (8 h – 12 h)", "en": "in the morning 
 
 
 def status_text(status: str, day: dt.date | None, slot: str | None, lang: str, *, rescheduled: bool = False) -> str:
-    from dispatch.i18n import format_date
+    from dispatch.documents.i18n import format_date
 
     key = "rescheduled" if rescheduled and status == "accepted" else status
     template = STATUS_TEXT[key][lang]
@@ -666,7 +666,7 @@ def next_possible_slot(pu: PickupRequest, config, *, session: Session, after: dt
                        ) -> tuple[dt.date, Slot] | None:
     """The first collection day after ``after`` with room (the rules' daily and per-slot capacity, counting
     accepted and scheduled pickups) and no published plan yet; the same slot if it has room, else the other."""
-    from dispatch.pickups import booked_slots
+    from dispatch.pickups.requests import booked_slots
 
     last = after + dt.timedelta(days=RESCHEDULE_SEARCH_DAYS)
     booked = booked_slots(session=session, start=after, end=last, exclude_id=pu.id)
@@ -689,7 +689,7 @@ def pickup_missed(pu: PickupRequest, *, session: Session, config=None, reason: s
     possible collection day (see :func:`next_possible_slot`); the request goes back to ``accepted`` with its
     new date and slot. With no room within 30 days it stays ``missed`` for the switchboard to call the donor."""
     if config is None:
-        from dispatch.pickups import rules_config
+        from dispatch.pickups.requests import rules_config
         from dispatch.settings import get_settings
 
         config = rules_config(get_settings())

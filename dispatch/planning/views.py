@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from dispatch.models import Plan, Stop, StopKind, UnassignedVisit
-from dispatch.planning import latest_plan
+from dispatch.planning.day import latest_plan
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class DayView:
     unassigned: tuple[UnassignedView, ...]
     # Why each relay point is or is not visited today (rolling-horizon decisions), plain dicts.
     relay_point_decisions: tuple[dict, ...] = ()
-    # Vans not used that day and why (maintenance, absent crew...): dispatch/availability.py.
+    # Vans not used that day and why (maintenance, absent crew...): dispatch/fleet/availability.py.
     vans_out: tuple[dict, ...] = ()
     version: int = 1  # plan editing: optimistic concurrency
 
@@ -199,7 +199,7 @@ def day_vans_out(day: dt.date, view: DayView | None, *, session: Session) -> tup
     """The vans (and their crews) not available on ``day`` and why: those the day's plan left out
     (``Plan.vans_out``) and those the calendars put out now (maintenance, absences, inactive) — a
     change since the plan is flagged, so the coordinator knows to re-plan."""
-    from dispatch.availability import fleet_for_day
+    from dispatch.fleet.availability import fleet_for_day
 
     _, now_out = fleet_for_day(day, session=session)
     now = {o.get("van_id"): o for o in now_out}

@@ -4,12 +4,12 @@ The file is decoded whatever spreadsheet wrote it (UTF-8 with or without BOM, UT
 Windows-1252 / Latin-1 as French Excel writes "CSV (séparateur : point-virgule)"), the separator is
 detected (``,``, ``;`` or tab) and every row is checked: types, ranges, the position on the road
 network (the snap check planning uses), duplicate codes in the file and in the database, and for
-pickups the association's collection rules (:mod:`dispatch.pickups`). If any row is bad nothing is
+pickups the association's collection rules (:mod:`dispatch.pickups.requests`). If any row is bad nothing is
 written and :class:`ImportRejected` lists every problem as ``{"row", "column", "error"}``; ``row`` is
 the spreadsheet row (the header is row 1).
 
 Text is stored verbatim (``<script>`` or ``=cmd|...`` included): it is escaped where it is shown
-(HTML templates) and neutralised where it is exported (:mod:`dispatch.exports`).
+(HTML templates) and neutralised where it is exported (:mod:`dispatch.exchange.exports`).
 
 Services take ``*, session``, flush and never commit.
 """
@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import rules
-from dispatch.availability import MIN_RELAY_CAPACITY_M3
+from dispatch.pickups import rules
+from dispatch.fleet.availability import MIN_RELAY_CAPACITY_M3
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.models import (
     PickupRequest,
@@ -652,7 +652,7 @@ def import_pickups(
     Every row is judged by the collection rules (zone, lead time, capacities counting the rows above
     it, position on the road network...): a row the rules refuse is a bad row, reported with every reason.
     """
-    from dispatch import pickups as pickup_service
+    from dispatch.pickups import requests as pickup_service
 
     table = read_csv(data, PICKUP_COLUMNS, max_rows=max_rows, max_bytes=max_bytes)
     config = pickup_service.rules_config(settings)

@@ -10,7 +10,7 @@
   case the violations are kept on the round (``Round.warnings``).
 * **Re-optimise** a draft keeping locked stops in their round and order, dropped visits out.
   It and the re-plan come in three steps (read at a version, solve with no transaction open, write
-  only if the plan is still at that version) so that the API runs them as jobs (dispatch/jobs.py).
+  only if the plan is still at that version) so that the API runs them as jobs (dispatch/jobs/runner.py).
 * **Round status** (planned -> in_progress -> done) follows the crews' updates.
 * **Mid-day re-plan** of a published plan from each van's position, time and load.
 
@@ -51,16 +51,16 @@ from dispatch.models import (
     Van,
     utcnow,
 )
-from dispatch.pickups import SLOT_WINDOWS_S
-from dispatch.planning import LITRES_PER_M3, Candidate
-from dispatch.relay_points import forecast_relay_points, opening_windows
+from dispatch.pickups.requests import SLOT_WINDOWS_S
+from dispatch.planning.day import LITRES_PER_M3, Candidate
+from dispatch.relay_points.points import forecast_relay_points, opening_windows
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
 
 VISIT_KINDS = (StopKind.RELAY_POINT, StopKind.PICKUP)
 # Reasons given before solving: the visit could not be modelled at all (not retried by re-optimisation).
 EXCLUDED_REASONS = ("closed", "site_too_far")
-MAX_REOPTIMISE_S = 300.0  # re-optimisation and re-plan run as jobs (dispatch/jobs.py)
+MAX_REOPTIMISE_S = 300.0  # re-optimisation and re-plan run as jobs (dispatch/jobs/runner.py)
 _MANDATORY_PENALTY = 10**9  # a mandatory visit's price when the search must be allowed to leave it out
 ROUND_PLANNED, ROUND_IN_PROGRESS, ROUND_DONE = "planned", "in_progress", "done"
 
@@ -1088,7 +1088,7 @@ def store_prepared(prep: Prepared, solution: solver.Solution, *, session: Sessio
 
 def reoptimise(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session, version: int | None,
                actor: str, time_limit_s: float | None = None, seed: int | None = None) -> Plan:
-    """Re-solve a draft in this transaction (the API runs it as a job: dispatch/jobs.py): the visits of
+    """Re-solve a draft in this transaction (the API runs it as a job: dispatch/jobs/runner.py): the visits of
     its rounds stay in (locked ones in their round and order), dropped visits stay out, mandatory ones
     the solver had left out are tried again."""
     prep = prepare_reoptimise(plan_id, settings, network, session=session, version=version,
@@ -1282,7 +1282,7 @@ def replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: S
            actor: str, at_s: int | None = None, positions: list[VanPosition] = (),
            time_limit_s: float | None = None, seed: int | None = None) -> Plan:
     """Re-plan the rest of a published day from ``at_s`` (seconds after midnight, default now), in this
-    transaction (the API runs it as a job: dispatch/jobs.py).
+    transaction (the API runs it as a job: dispatch/jobs/runner.py).
 
     Collected or missed stops stay as they are. A van that has started leaves from its given position
     (or its last done stop) at ``at_s`` carrying what it collected since its last unloading

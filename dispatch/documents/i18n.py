@@ -41,7 +41,7 @@ def negotiate(lang: str | None = None, accept_language: str | None = None) -> st
 
 
 MESSAGES: dict[str, dict[str, str]] = {
-    # donor tracking page /suivi (dispatch/availability.py)
+    # donor tracking page /suivi (dispatch/fleet/availability.py)
     "track_title": {"fr": "Suivre mon enlèvement", "en": "Track my pickup"},
     "track_intro": {"fr": "Saisissez la référence reçue lors de votre demande (PU-…) et les 4 derniers chiffres "
                           "de votre téléphone.",
@@ -255,7 +255,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "en": "This day is already being planned: wait for it to finish."},
     "history_title": {"fr": "Versions précédentes", "en": "Earlier versions"},
     "status_replaced": {"fr": "remplacé", "en": "replaced"},
-    # coordinator day view: vans and crews not available that day (dispatch/availability.py)
+    # coordinator day view: vans and crews not available that day (dispatch/fleet/availability.py)
     "vans_out_title": {"fr": "Camions et équipes indisponibles", "en": "Vans and crews unavailable"},
     "vans_out_none": {"fr": "Tous les camions et leurs équipes sont disponibles ce jour-là.",
                       "en": "Every van and its crew is available that day."},
@@ -265,7 +265,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "van_out_inactive": {"fr": "hors service", "en": "out of service"},
     "van_out_maintenance": {"fr": "entretien / indisponible", "en": "maintenance / unavailable"},
     "van_out_no_crew": {"fr": "pas d'équipe disponible", "en": "no crew available"},
-    # donor page: slots still open (checked against the days' plans, dispatch/slots.py)
+    # donor page: slots still open (checked against the days' plans, dispatch/pickups/slots.py)
     "alternatives_title": {"fr": "Créneaux où nous pouvons encore passer :",
                            "en": "Slots where we can still come:"},
     "alternatives_none": {"fr": "Aucun créneau libre dans les prochaines semaines : appelez-nous.",

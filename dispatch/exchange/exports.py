@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.errors import NotFound
 from dispatch.models import Plan, Round, Stop, StopKind
-from dispatch.planning import latest_plan
+from dispatch.planning.day import latest_plan
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -194,7 +194,7 @@ _DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
 def format_opening_hours(entries: list[dict[str, Any]]) -> str:
-    """The inverse of :func:`dispatch.imports.parse_opening_hours` ('Mo-Fr 10:00-19:00 | Sa 10:00-13:00')."""
+    """The inverse of :func:`dispatch.exchange.imports.parse_opening_hours` ('Mo-Fr 10:00-19:00 | Sa 10:00-13:00')."""
     parts = []
     for entry in entries or []:
         days = sorted(set(entry.get("days", [])))

@@ -4,9 +4,9 @@ Nothing is created at import: the Celery application is built from settings on f
 worker with the same settings (database URL, road graph) as the API:
 
     DISPATCH_JOB_BACKEND=celery DISPATCH_CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/celery -A dispatch.celery_app worker --concurrency 2
+        .venv/bin/celery -A dispatch.jobs.celery_app worker --concurrency 2
 
-Each task runs :func:`dispatch.jobs.run_job`, exactly as the in-process runner does, so a job's plan and
+Each task runs :func:`dispatch.jobs.runner.run_job`, exactly as the in-process runner does, so a job's plan and
 its success are stored together whatever machine runs it. A day with several regions is fanned out:
 one ``dispatch.solve_region`` task per region (a Celery chord), so several workers share the day, then
 ``dispatch.finish_regions`` merges the regions' solutions and stores the plan in one transaction.
@@ -42,8 +42,8 @@ def make_celery(settings: Settings) -> Celery:
     @app.task(name=TASK_NAME, shared=False)  # not shared: a shared task would leak into later apps built with other settings
     def plan_job(job_id: str) -> str:
         from dispatch.db import engine_for
-        from dispatch.jobs import run_job
-        from dispatch.network import get_network
+        from dispatch.jobs.runner import run_job
+        from dispatch.roads.cache import get_network
 
         def fan_out(job_id: str, regions: list[str], limit: float, seed: int | None) -> bool:
             # One task per region (a chord): several workers share the day, each building its own
@@ -61,8 +61,8 @@ def make_celery(settings: Settings) -> Celery:
     def solve_region(job_id: str, region: str, limit: float, seed: int | None) -> str:
         """Build and solve one region of a job; returns the packed (part, solution), or the packed exception."""
         from dispatch.db import engine_for
-        from dispatch.jobs import build_and_solve_region
-        from dispatch.network import get_network
+        from dispatch.jobs.runner import build_and_solve_region
+        from dispatch.roads.cache import get_network
 
         try:
             return _pack(build_and_solve_region(job_id, region, engine=engine_for(settings.database_url),
@@ -70,7 +70,7 @@ def make_celery(settings: Settings) -> Celery:
                                                 time_limit_s=limit, seed=seed))
         except Exception as exc:  # noqa: BLE001 - reported to finish_regions, which records it
             from dispatch.errors import DispatchError
-            from dispatch.jobs import _Cancelled
+            from dispatch.jobs.runner import _Cancelled
 
             kind = "cancelled" if isinstance(exc, _Cancelled) else "domain" if isinstance(exc, DispatchError) else "internal"
             return _pack({"error": kind, "type": type(exc).__name__, "message": getattr(exc, "message", str(exc))})
@@ -78,14 +78,14 @@ def make_celery(settings: Settings) -> Celery:
     @app.task(name=FINISH_TASK, shared=False)
     def finish_regions(results: list[str], job_id: str, limit: float) -> str:
         from dispatch.db import engine_for
-        from dispatch.jobs import _record_failure, finish_job
+        from dispatch.jobs.runner import _record_failure, finish_job
 
         engine = engine_for(settings.database_url)
         outcomes = [_unpack(r) for r in results]
         failed = [o for o in outcomes if isinstance(o, dict)]
         if failed:
             from dispatch.errors import DispatchError
-            from dispatch.jobs import _Cancelled
+            from dispatch.jobs.runner import _Cancelled
 
             first = failed[0]
             exc: Exception = (_Cancelled() if first["error"] == "cancelled" else DispatchError(first["message"])
@@ -98,9 +98,9 @@ def make_celery(settings: Settings) -> Celery:
 
     @app.task(name=WEBHOOK_TASK_NAME, shared=False)
     def deliver_webhooks() -> dict:
-        """Deliver the due webhook events of the outbox (dispatch/webhooks.py); scheduled by celery beat."""
+        """Deliver the due webhook events of the outbox (dispatch/exchange/webhooks.py); scheduled by celery beat."""
         from dispatch.db import engine_for, session_scope
-        from dispatch.webhooks import deliver_with_settings
+        from dispatch.exchange.webhooks import deliver_with_settings
 
         with session_scope(engine_for(settings.database_url)) as session:
             return deliver_with_settings(session=session, settings=settings).to_dict()
@@ -129,7 +129,7 @@ def _worker_app() -> Celery:
     def preload(**_: object) -> None:
         # The road graph is loaded when the worker starts (before it logs "ready"), not by its first
         # job; prefork children inherit it.
-        from dispatch.network import get_network
+        from dispatch.roads.cache import get_network
 
         get_network(settings)
 
@@ -140,7 +140,7 @@ def _worker_app() -> Celery:
 
 
 def __getattr__(name: str):
-    # `celery -A dispatch.celery_app worker` looks up `app` (or `celery`): built lazily from settings.
+    # `celery -A dispatch.jobs.celery_app worker` looks up `app` (or `celery`): built lazily from settings.
     if name in ("app", "celery"):
         return _worker_app()
     raise AttributeError(name)
@@ -166,7 +166,7 @@ class CeleryRunner:
             result.get(timeout=timeout, propagate=True)
         # A multi-region job's task returns once its regions are handed out: wait for the job itself.
         from dispatch.db import engine_for, session_scope
-        from dispatch.jobs import ACTIVE
+        from dispatch.jobs.runner import ACTIVE
         from dispatch.models import PlanJob
 
         engine = engine_for(self._settings.database_url)

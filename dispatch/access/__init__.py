@@ -1,0 +1,1 @@
+"""Who may do what: accounts and tokens, the audit log, data retention."""

@@ -1,0 +1,1 @@
+"""What people read: manifests, maps, texts in French and English."""

@@ -1,0 +1,1 @@
+"""Data in and out: CSV imports and exports, reports, webhooks."""

@@ -1,0 +1,1 @@
+"""The field: crews' stop events and the signed links of crews and relay points."""

@@ -1,0 +1,1 @@
+"""Vans, crews and calendars: who and what works on a day."""

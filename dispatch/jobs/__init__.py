@@ -1,0 +1,1 @@
+"""Long work as jobs: planning jobs in a child process or on Celery."""

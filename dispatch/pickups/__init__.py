@@ -1,0 +1,1 @@
+"""Home pickups: collection rules as data, requests, slot offers."""

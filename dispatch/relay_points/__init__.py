@@ -1,0 +1,1 @@
+"""Relay points (Amistocks): listing, fill reports, opening hours."""
