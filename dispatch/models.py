@@ -402,6 +402,11 @@ class StopEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Crew rules (migration 0016, dispatch/field/crew_rules.py): an outcome that corrects an earlier one names
+    # it and why; a volume the crew confirmed despite the checks is flagged to the coordinator.
+    corrects_event_id: Mapped[int | None] = mapped_column(Integer)
+    correction_reason: Mapped[str | None] = mapped_column(String(300))
+    flag: Mapped[str | None] = mapped_column(String(30))
 
     stop: Mapped[Stop] = relationship()
 

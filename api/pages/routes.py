@@ -21,7 +21,7 @@ from api.security import Role, StaffUser, public, require
 from dispatch.field import events as driver
 from dispatch.documents import i18n
 from dispatch.jobs import runner as jobs
-from dispatch.field import links
+from dispatch.field import links, sheet_version
 from dispatch.planning import day as planning
 from dispatch.pickups import requests as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput
@@ -45,7 +45,8 @@ staff_pages = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tag
 def route_sheet_page(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     rnd = links.round_from_token(token, session=session, settings=settings)
     sheet = driver.route_sheet(rnd, session=session)
-    return render(request, "sheet.html", sheet=sheet, token=token, missed_reasons=i18n.MISSED_REASONS)
+    return render(request, "sheet.html", sheet=sheet, token=token, missed_reasons=i18n.MISSED_REASONS,
+                  signature=sheet_version.round_signature(rnd))
 
 
 # ------------------------------------------------------------------ relay-point page

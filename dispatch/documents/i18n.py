@@ -154,6 +154,29 @@ MESSAGES: dict[str, dict[str, str]] = {
     "missed_full": {"fr": "Camion plein", "en": "Van full"},
     "missed_other": {"fr": "Autre raison", "en": "Other reason"},
     "ev_arrived": {"fr": "Arrivé", "en": "Arrived"},
+    # crew rules (dispatch/field/crew_rules.py): refusals and volumes to confirm, in the crew's words
+    "ev_refused_correction_reason": {
+        "fr": "Cet arrêt est déjà noté « {state} ». Pour le corriger, indiquez la raison de la correction.",
+        "en": "This stop is already recorded as “{state}”. To correct it, give the reason for the correction."},
+    "ev_refused_corrected": {
+        "fr": "Cet arrêt a déjà été corrigé une fois (« {state} ») : appelez la coordination pour le changer.",
+        "en": "This stop was already corrected once (“{state}”): call the coordination to change it."},
+    "ev_refused_before_day": {"fr": "Cette tournée est prévue le {date} : rien ne peut être noté avant ce jour-là.",
+                              "en": "This round is planned for {date}: nothing can be recorded before that day."},
+    "ev_refused_not_in_round": {
+        "fr": "Cet arrêt ne fait plus partie de votre tournée (elle a changé) : cette mise à jour n'est pas "
+              "enregistrée.",
+        "en": "This stop is no longer part of your round (it changed): this update was not recorded."},
+    "ev_confirm_volume_high": {"fr": "{volume} m³, c'est bien plus que prévu ({expected} m³). Est-ce exact ?",
+                               "en": "{volume} m³ is far more than expected ({expected} m³). Is it right?"},
+    "ev_confirm_over_capacity": {
+        "fr": "{volume} m³ dépasse la place restante dans le camion ({left} m³). Est-ce exact ?",
+        "en": "{volume} m³ is more than the room left in the van ({left} m³). Is it right?"},
+    "ev_refused": {"fr": "refusé", "en": "refused"},
+    "correction_prompt": {"fr": "Raison de la correction", "en": "Reason for the correction"},
+    "round_changed": {"fr": "Votre tournée a changé", "en": "Your round has changed"},
+    "round_changed_show": {"fr": "Afficher la nouvelle tournée", "en": "Show the new round"},
+    "round_changed_order": {"fr": "Nouvel ordre des arrêts :", "en": "New order of the stops:"},
     "ev_collected": {"fr": "Collecté", "en": "Collected"},
     "ev_missed": {"fr": "Pas collecté", "en": "Missed"},
     "depot": {"fr": "Dépôt", "en": "Depot"},

@@ -1,6 +1,7 @@
 """one plan per day: at most one queued or running planning job per day and one published plan per day,
 enforced by unique partial indexes (several API workers and Celery share the database); replaced drafts
-are kept with status "replaced" instead of being deleted
+are kept with status "replaced" instead of being deleted; crew events name the event they correct and why,
+and carry a flag when the crew confirmed an unusual volume
 
 Revision ID: 0016
 Revises: 0012
@@ -39,6 +40,10 @@ def upgrade() -> None:
         if day in seen:
             conn.execute(sa.text("UPDATE plan SET status = 'replaced' WHERE id = :i"), {"i": plan_id})
         seen.add(day)
+    with op.batch_alter_table("stop_event", schema=None) as batch_op:  # crew rules: corrections, flags
+        batch_op.add_column(sa.Column("corrects_event_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("correction_reason", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("flag", sa.String(length=30), nullable=True))
     op.create_index("uq_plan_job_active_day", "plan_job", ["date"], unique=True,
                     sqlite_where=sa.text(_ACTIVE), postgresql_where=sa.text(_ACTIVE))
     op.create_index("uq_plan_published_day", "plan", ["date"], unique=True,
@@ -46,6 +51,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("stop_event", schema=None) as batch_op:
+        batch_op.drop_column("flag")
+        batch_op.drop_column("correction_reason")
+        batch_op.drop_column("corrects_event_id")
     op.drop_index("uq_plan_published_day", table_name="plan")
     op.drop_index("uq_plan_job_active_day", table_name="plan_job")
     op.execute("UPDATE plan SET status = 'draft' WHERE status = 'replaced'")
