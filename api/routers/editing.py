@@ -20,7 +20,7 @@ from api.errors import PROBLEM_JSON
 from api.routers import jobs as job_routes
 from api.schemas import DayOut, Instant, JobAccepted
 from api.security import Role, StaffUser, require
-from dispatch.planning import editing
+from dispatch.planning import editing, replan_preview
 from dispatch.jobs import runner as jobs
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.planning.views import plan_view
@@ -88,6 +88,14 @@ class ReplanIn(_Versioned):
                                            description="where vans are now; default: their last reported stop")
     time_limit_s: float | None = Field(default=None, gt=0, le=editing.MAX_REOPTIMISE_S)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    preview: bool = Field(default=True, description="true (default): the job computes the re-plan and its "
+                          "differences, writes nothing; apply it with POST .../replan/{job_id}/apply")
+    drop: list[str] = Field(default_factory=list, max_length=200,
+                            description="references (PU-...) of booked home pickups to leave out of the rounds")
+
+
+class ApplyIn(_Versioned):
+    pass
 
 
 class ChangeOut(BaseModel):
@@ -216,7 +224,17 @@ def replan(plan_id: Id, body: ReplanIn, request: Request, response: Response, ba
     positions = [editing.VanPosition(p.round_id, p.lat, p.lon) for p in body.positions]
     plan = editing.check_replan(plan_id, settings, network, session=session, version=_version(if_match, body),
                                 at_s=at_s, positions=positions, time_limit_s=body.time_limit_s)
+    drop = replan_preview.drop_keys(body.drop, plan, session=session)
     job = jobs.create_edit_job("replan", plan, session=session, actor=user.username, seed=body.seed,
                                time_limit_s=editing.edit_time_limit(settings, body.time_limit_s),
-                               params={"at_s": at_s, "positions": [vars(p) for p in positions]})
+                               params={"at_s": at_s, "positions": [vars(p) for p in positions],
+                                       "preview": body.preview, "drop": drop})
     return job_routes.accepted(job, request, response, background)
+
+
+@router.post("/{plan_id}/replan/{job_id}/apply", responses=_RESPONSES,
+             summary="Apply a previewed mid-day re-plan (as shown) as a new version of the plan")
+def apply_replan(plan_id: Id, job_id: str, body: ApplyIn, response: Response, session: SessionDep,
+                 settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    return _edit(response, lambda: replan_preview.apply(job_id, plan_id, _version(if_match, body), settings,
+                                                        network, session=session, actor=user.username))

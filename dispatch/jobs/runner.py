@@ -217,7 +217,7 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
                 positions = [editing.VanPosition(**p) for p in params.get("positions") or ()]
                 prep = editing.prepare_replan(plan_id, settings, network, session=session, version=version,
                                               at_s=params.get("at_s"), positions=positions, time_limit_s=limit,
-                                              seed=seed, lock=False)
+                                              seed=seed, lock=False, drop=frozenset(params.get("drop") or ()))
         if _cancel_requested(engine, job_id):
             raise _Cancelled()
         _set(engine, job_id, phase="solving",
@@ -228,6 +228,9 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
             raise _Cancelled()
         reporter.done(solution.summary.cost)
         _set(engine, job_id, phase="storing")
+        if params.get("preview"):  # a mid-day re-plan is shown first; applied only when confirmed
+            _store_preview(engine, job_id, prep, solution)
+            return
         with session_scope(engine) as session:
             job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
@@ -241,6 +244,23 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
         _record_conflict(engine, job_id, kind, exc)
     except BaseException as exc:  # noqa: BLE001 - recorded, never lost
         _record_failure(engine, job_id, exc)
+
+
+def _store_preview(engine: Engine, job_id: str, prep, solution) -> None:
+    """The re-plan's differences and its solution on the job; the plan itself is not written."""
+    from dispatch.planning import editing, replan_preview
+
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
+        if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
+            raise _Cancelled()
+        plan = editing.open_plan(prep.plan_id, prep.version, session=session, draft=False, lock=False)
+        editing._rebind(prep, plan, session=session)
+        diff = replan_preview.differences(plan, prep, solution)
+        job.params = {**(job.params or {}), "solution": replan_preview.solution_to_json(solution),
+                      "visit_ids": sorted(v.id for v in prep.ctx.problem.visits), "outcomes": sorted(prep.outcomes)}
+        job.progress = {**(job.progress or {}), "phase": "done", "preview": diff}
+        job.status, job.phase, job.finished_at = JobStatus.SUCCEEDED, "preview", utcnow()
 
 
 def _record_conflict(engine: Engine, job_id: str, kind: str, exc) -> None:

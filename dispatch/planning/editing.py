@@ -1075,6 +1075,7 @@ def store_prepared(prep: Prepared, solution: solver.Solution, *, session: Sessio
     keep = {f"crew:{r.crew_id}": done[r.id] for r in rounds}
     offsets = {f"crew:{r.crew_id}": prep.offsets.get(r.id, 0) for r in rounds}
     _store_solution(ctx, solution, rounds_by_vid, session=session, keep=keep, offsets=offsets)
+    _left_out_by_hand(plan, prep.detail.get("dropped") or (), actor, session=session)
     for rnd in rounds:
         if not any(route.vehicle == f"crew:{rnd.crew_id}" for route in solution.routes) and done[rnd.id]:
             _trim_to(rnd, done[rnd.id], session=session)
@@ -1108,6 +1109,14 @@ def _outcomes(stop_ids: list[int], *, session: Session) -> dict[int, StopEvent]:
         .order_by(StopEvent.recorded_at, StopEvent.id)
     ).all()
     return {ev.stop_id: ev for ev in events}
+
+
+def _arrived(stop_ids: list[int], *, session: Session) -> set[int]:
+    """The stops a crew said it arrived at."""
+    if not stop_ids:
+        return set()
+    return set(session.scalars(select(StopEvent.stop_id).where(StopEvent.stop_id.in_(stop_ids),
+                                                               StopEvent.kind == StopEventKind.ARRIVED)).all())
 
 
 # Built once: this runs for most crew updates (building a statement costs more CPU than running it).
@@ -1184,9 +1193,11 @@ def check_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
 
 def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session,
                    version: int | None, at_s: int | None = None, positions: list[VanPosition] = (),
-                   time_limit_s: float | None = None, seed: int | None = None, lock: bool = True) -> Prepared:
+                   time_limit_s: float | None = None, seed: int | None = None, lock: bool = True,
+                   drop: frozenset[str] = frozenset()) -> Prepared:
     """Read a published plan at ``version`` as the solver problem of the rest of the day from ``at_s``
-    (see :func:`replan`)."""
+    (see :func:`replan`). A stop the crew reported at (arrived, collected or missed) stays where it is;
+    the visits ``drop`` names (keys such as ``pu:12``, chosen by the coordinator) are left out."""
     plan = open_plan(plan_id, version, session=session, draft=False, lock=lock)
     at_s = now_seconds(settings) if at_s is None else at_s
     if not 0 <= at_s < 24 * 3600:
@@ -1209,13 +1220,15 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
         visits = [s for s in rnd.stops if s.kind in VISIT_KINDS]
         outcomes = _outcomes([s.id for s in visits], session=session)
         outcome_ids.update(outcomes)
-        done_visits = [s for s in visits if s.id in outcomes]
+        there = set(outcomes) | _arrived([s.id for s in visits], session=session)  # the van is (or was) there
+        done_visits = [s for s in visits if s.id in there]
         last = max((s.position for s in done_visits), default=0)
-        kept = [s for s in rnd.stops if s.position <= last and (s.kind not in VISIT_KINDS or s.id in outcomes)]
+        kept = [s for s in rnd.stops if s.position <= last and (s.kind not in VISIT_KINDS or s.id in there)]
         done[rnd.id] = kept
-        remaining.update(stop_key(s) for s in visits if s.id not in outcomes)
+        remaining.update(stop_key(s) for s in visits if s.id not in there and stop_key(s) not in drop)
         last_unload = max((s.position for s in kept if s.kind is StopKind.UNLOAD), default=0)
-        carried = sum((outcomes[s.id].collected_m3 or 0.0) for s in done_visits if s.position > last_unload)
+        carried = sum((outcomes[s.id].collected_m3 or 0.0) for s in done_visits
+                      if s.position > last_unload and s.id in outcomes)
         loads[rnd.id] = round(carried * LITRES_PER_M3)
         reported = session.scalars(select(StopEvent.stop_id).where(
             StopEvent.stop_id.in_([s.id for s in visits] or [-1])).order_by(StopEvent.recorded_at.desc(),
@@ -1228,7 +1241,7 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
             sites[f"start:{rnd.id}"] = (site.lat, site.lon)
     # New mandatory visits: relay points now reported full, accepted pickups of the day not in a round.
     kept_keys = {stop_key(s) for ks in done.values() for s in ks if s.kind in VISIT_KINDS}
-    dropped = {stop_key(u) for u in plan.unassigned if u.reason == "dropped"}
+    dropped = {stop_key(u) for u in plan.unassigned if u.reason == "dropped"} | set(drop)
     extra: list[Candidate] = []
     for rp in session.scalars(select(RelayPoint).where(RelayPoint.full.is_(True), RelayPoint.active.is_(True))
                               .order_by(RelayPoint.id)).all():
@@ -1269,6 +1282,7 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
         "positions": [dataclasses.asdict(p) for p in positions],
         "start_loads_m3": {str(r.id): loads[r.id] / LITRES_PER_M3 for r in rounds if loads[r.id]},
         "new_visits": [c.key for c in extra],
+        "dropped": sorted(drop),
     }
     return Prepared(
         "replan", plan.id, plan.version, ctx, limit, seed, detail=detail,
@@ -1293,6 +1307,24 @@ def replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: S
     prep = prepare_replan(plan_id, settings, network, session=session, version=version, at_s=at_s,
                           positions=positions, time_limit_s=time_limit_s, seed=seed)
     return store_prepared(prep, solve_prepared(prep, settings), session=session, actor=actor)
+
+
+def _left_out_by_hand(plan: Plan, keys, actor: str, *, session: Session) -> None:
+    """Visits the coordinator named to leave out of a re-plan: unassigned (reason ``dropped``), their
+    pickups accepted again (to be booked on another day)."""
+    for key in keys:
+        kind, _, raw = key.partition(":")
+        record_id = int(raw)
+        is_pickup = kind == "pu"
+        plan.unassigned.append(UnassignedVisit(
+            kind=StopKind.PICKUP if is_pickup else StopKind.RELAY_POINT,
+            relay_point_id=None if is_pickup else record_id, pickup_request_id=record_id if is_pickup else None,
+            mandatory=is_pickup, reason="dropped", detail=f"left out of the re-plan by {actor}"))
+        if is_pickup:
+            pu = session.get(PickupRequest, record_id)
+            if pu is not None and pu.status is PickupStatus.SCHEDULED:
+                pu.status, pu.status_reason = PickupStatus.ACCEPTED, f"left out of the re-plan by {actor}"
+    session.flush()
 
 
 def _trim_to(rnd: Round, keep: list[Stop], *, session: Session) -> None:
