@@ -131,15 +131,35 @@ def install(app: FastAPI) -> None:
     async def _stale(_: Request, exc: editing.StaleVersion) -> JSONResponse:
         return _problem(409, "Conflict", exc, current_version=exc.current_version, changes=exc.changes)
 
+    @app.exception_handler(editing.RuleBroken)
+    async def _broken(_: Request, exc: editing.RuleBroken) -> JSONResponse:
+        return _problem(422, "Unprocessable Entity", exc, violations=exc.violations)
+
     @app.exception_handler(editing.VersionRequired)
     async def _required(_: Request, exc: editing.VersionRequired) -> JSONResponse:
         return _problem(428, "Precondition required", exc)
 
 
-def _edit(response: Response, action: Callable[[], object]) -> DayOut:
-    plan = action()
-    response.headers["ETag"] = f'"{plan.version}"'
-    return DayOut.from_view(plan_view(plan))
+DryRun = Annotated[bool, Query(description="true: answer the plan as the edit would leave it (km, times, "
+                                            "warnings) and change nothing")]
+
+
+def _edit(response: Response, action: Callable[[], object], *, session=None, dry_run: bool = False) -> DayOut:
+    """Apply the edit; with ``dry_run``, inside a savepoint rolled back once the answer is built (the plan,
+    its version and its change log are left exactly as they were)."""
+    if not dry_run:
+        plan = action()
+        response.headers["ETag"] = f'"{plan.version}"'
+        return DayOut.from_view(plan_view(plan))
+    nested = session.begin_nested()
+    try:
+        plan = action()
+        out = DayOut.from_view(plan_view(plan))
+    finally:
+        nested.rollback()
+    session.expire_all()
+    response.headers["X-Dry-Run"] = "true"
+    return out
 
 
 _RESPONSES = {
@@ -158,37 +178,40 @@ def get_changes(plan_id: Id, session: SessionDep, _user: Coordinator,
 @router.post("/{plan_id}/stops/{stop_id}/lock", responses=_RESPONSES,
              summary="Lock (or with locked=false unlock) a stop: it keeps its round and order at re-optimisation")
 def lock_stop(plan_id: Id, stop_id: Id, body: LockIn, response: Response, session: SessionDep,
-              user: Coordinator, if_match: IfMatch = None) -> DayOut:
+              user: Coordinator, if_match: IfMatch = None, dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.set_locked(plan_id, stop_id, body.locked, session=session,
-                                                      version=_version(if_match, body), actor=user.username))
+                                                      version=_version(if_match, body), actor=user.username),
+                 session=session, dry_run=dry_run)
 
 
 @router.post("/{plan_id}/stops/{stop_id}/move", responses=_RESPONSES,
              summary="Move a stop to another round and/or position; the rounds are re-timed and checked")
 def move_stop(plan_id: Id, stop_id: Id, body: MoveIn, response: Response, session: SessionDep,
-              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None,
+              dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.move_stop(
         plan_id, stop_id, body.round_id, body.position, settings, network, session=session,
-        version=_version(if_match, body), actor=user.username, force=body.force))
+        version=_version(if_match, body), actor=user.username, force=body.force), session=session, dry_run=dry_run)
 
 
 @router.post("/{plan_id}/stops/{stop_id}/drop", responses=_RESPONSES,
              summary="Drop a stop: it goes to the unassigned list (reason `dropped`); mandatory ones need force")
 def drop_stop(plan_id: Id, stop_id: Id, body: DropIn, response: Response, session: SessionDep,
-              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None,
+              dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.drop_stop(
         plan_id, stop_id, settings, network, session=session, version=_version(if_match, body),
-        actor=user.username, force=body.force))
+        actor=user.username, force=body.force), session=session, dry_run=dry_run)
 
 
 @router.post("/{plan_id}/visits", responses=_RESPONSES,
              summary="Insert a relay point or an accepted home pickup into a round (default: the cheapest place)")
 def insert_visit(plan_id: Id, body: InsertIn, response: Response, session: SessionDep, settings: SettingsDep,
-                 network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+                 network: NetworkDep, user: Coordinator, if_match: IfMatch = None, dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.insert_visit(
         plan_id, settings, network, session=session, version=_version(if_match, body), actor=user.username,
         relay_point_id=body.relay_point_id, pickup_request_id=body.pickup_request_id, round_id=body.round_id,
-        position=body.position, force=body.force))
+        position=body.position, force=body.force), session=session, dry_run=dry_run)
 
 
 _JOB_RESPONSES = {

@@ -471,12 +471,52 @@ def _violations(ctx: Context, k: int, route: solver.Route, order: list[str | Non
         if rule == "time_window" and visit and not ctx.candidates[visit].windows:
             continue  # already said: closed that day
         out.append({"visit": visit, "stop": ctx.names.get(visit, "lunch break" if rule == "break" else "round"),
-                    "rule": rule, "detail": msg})
+                    "rule": rule, "detail": msg, **_clock(ctx, k, route, visit, rule)})
     return out
 
 
+def _hhmm(seconds: int | None) -> str | None:
+    return None if seconds is None else f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _clock(ctx: Context, k: int, route: solver.Route, visit: str | None, rule: str) -> dict[str, Any]:
+    """A violation in clock times and names (never seconds since midnight or solver ids): when the van
+    would get there, the visit's hours, the round's end and the crew's shift end, the van's capacity."""
+    v = ctx.problem.vehicles[k]
+    crew = ctx.crews.get(v.id)
+    out: dict[str, Any] = {"crew": crew.name if crew else None}
+    step = next((st for st in route.steps if st.type == "visit" and st.id == visit), None) if visit else None
+    if step is not None:
+        out["at"] = _hhmm(step.arrival + step.waiting_time)
+    if rule == "time_window" and visit in ctx.candidates:
+        cand = ctx.candidates[visit]
+        shown = cand.shown_windows or cand.windows
+        out["hours"] = ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in shown)
+    if rule == "shift_end":
+        out["end"], out["shift_end"] = _hhmm(route.steps[-1].arrival), _hhmm(v.shift.end)
+    if rule == "capacity":
+        out["capacity_m3"] = v.capacity[0] / LITRES_PER_M3 if v.capacity else None
+    return out
+
+
+def plain(w: dict[str, Any]) -> str:
+    """One violation in a coordinator's words (English; the day page says it in French from the same fields)."""
+    if w["rule"] == "time_window" and w.get("at"):
+        return f"{w['stop']} would be reached at {w['at']}, outside its hours ({w.get('hours') or '—'})"
+    if w["rule"] == "closed":
+        return w["detail"]
+    if w["rule"] == "shift_end" and w.get("end"):
+        return f"the round of {w.get('crew') or 'the crew'} would end at {w['end']}, after its shift ends at " \
+               f"{w['shift_end']}"
+    if w["rule"] == "capacity":
+        return f"the van of {w.get('crew') or 'the crew'} would be over its {w.get('capacity_m3') or 0:g} m³"
+    if w["rule"] == "break":
+        return f"the lunch break of {w.get('crew') or 'the crew'} would not fit in its window"
+    return f"{w['stop']}: {w['rule']}"
+
+
 def describe(violations: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{w['stop']}: {w['rule']}" for w in violations)
+    return "; ".join(plain(w) for w in violations)
 
 
 # ------------------------------------------------------------------ writing rounds back
@@ -652,12 +692,18 @@ def _round_of(plan: Plan, round_id: int) -> Round:
     return rnd
 
 
+class RuleBroken(InvalidInput):
+    """An edit that breaks a hard rule (HTTP 422, field ``force``); ``violations`` in names and clock times."""
+
+    def __init__(self, message: str, violations: list[dict[str, Any]]) -> None:
+        super().__init__(message, field="force")
+        self.violations = [{k: w.get(k) for k in ("stop", "rule", "crew", "at", "hours", "end", "shift_end",
+                                                  "capacity_m3")} for w in violations]
+
+
 def _refuse(violations: list[dict[str, Any]], what: str) -> None:
-    raise InvalidInput(
-        f"{what} breaks a hard rule: {describe(violations)} ({violations[0]['detail']}); "
-        "send force=true to apply it anyway (the round then carries these warnings)",
-        field="force",
-    )
+    raise RuleBroken(f"{what} breaks a hard rule: {describe(violations)}; send force=true to apply it anyway "
+                     "(the round then carries these warnings)", violations)
 
 
 def set_locked(plan_id: int, stop_id: int, locked: bool, *, session: Session, version: int | None,
@@ -700,7 +746,7 @@ def move_stop(plan_id: int, stop_id: int, round_id: int, position: int | None, s
         t_src = schedule(ctx, f"crew:{src.crew_id}", src_order, break_leg=_break_leg(src))
     violations = t_dst.violations + (t_src.violations if t_src else [])
     if violations and not force:
-        _refuse(violations, f"moving {ctx.names[key]} to round {dst.id}")
+        _refuse(violations, f"moving {ctx.names[key]} to the round of {dst.crew.name if dst.crew else dst.van.name}")
     pool = {key: stop}
     write_round(ctx, dst, t_dst.route, pool, session=session, warnings=t_dst.violations)
     if dst is not src:
@@ -810,7 +856,7 @@ def insert_visit(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
     assert best is not None
     _, _, rnd, order, timed = best
     if timed.violations and not force:
-        where = f"round {rnd.id}" if round_id is not None else "any round"
+        where = f"the round of {rnd.crew.name if rnd.crew else rnd.van.name}" if round_id is not None else "any round"
         _refuse(timed.violations, f"inserting {cand.name} into {where}")
     write_round(ctx, rnd, timed.route, {}, session=session, warnings=timed.violations)
     for un in list(plan.unassigned):

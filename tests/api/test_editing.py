@@ -71,7 +71,7 @@ def test_refused_move_names_the_stop_and_rule_then_force_keeps_warnings(client, 
     body = {"version": 1, "round_id": target["id"]}
     r = client.post(f"/api/v1/plans/{pid}/stops/{morning['stop_id']}/move", json=body)
     assert r.status_code == 422, r.text
-    assert morning["name"] in r.json()["detail"] and "time_window" in r.json()["detail"]
+    assert morning["name"] in r.json()["detail"] and "outside its hours" in r.json()["detail"]
     assert r.json()["field"] == "force"
     r = client.post(f"/api/v1/plans/{pid}/stops/{morning['stop_id']}/move", json={**body, "force": True})
     assert r.status_code == 200, r.text
