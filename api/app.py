@@ -18,6 +18,7 @@ from api.routers import auth as auth_routes
 from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
+from api.routers import day_live
 from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
 from dispatch.jobs import runner as job_service
 from dispatch.db import engine_for, session_scope
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
+    app.include_router(day_live.router)  # the day as it happens, polled by the /jour page
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.document(app)  # every error a route can answer, as problem+json, in /openapi.json

@@ -46,7 +46,7 @@ def route_sheet_page(token: str, request: Request, session: SessionDep, settings
     rnd = links.round_from_token(token, session=session, settings=settings)
     sheet = driver.route_sheet(rnd, session=session)
     return render(request, "sheet.html", sheet=sheet, token=token, missed_reasons=i18n.MISSED_REASONS,
-                  signature=sheet_version.round_signature(rnd))
+                  signature=sheet_version.round_signature(rnd), poll_ms=settings.sheet_poll_ms)
 
 
 # ------------------------------------------------------------------ relay-point page
@@ -342,7 +342,7 @@ def _day_job(day: dt.date, job_id: str | None, *, session) -> dict | None:
 
 @staff_pages.get("/jour/{day}", response_class=HTMLResponse)
 def coordinator_day(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
-                    ok: Annotated[str | None, Query(pattern="^(published|planned)$")] = None,
+                    ok: Annotated[str | None, Query(pattern="^(published|planned|replanned)$")] = None,
                     job: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None) -> HTMLResponse:
     lang = page_lang(request)
     view = day_view(day, session=session)
@@ -358,13 +358,21 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
             token, _ = links.round_link(r.id, session=session, settings=settings)
             round_links[r.id] = f"/r/{token}"
         svg = day_map_svg(geos, network)
-    message = {"published": i18n.text("published_ok", lang), "planned": i18n.text("planned_ok", lang)}.get(ok or "")
+    message = {"published": i18n.text("published_ok", lang), "planned": i18n.text("planned_ok", lang),
+               "replanned": i18n.text("replan_applied", lang)}.get(ok or "")
     return render(request, "day.html", lang=lang, day=day, view=view, svg=svg, round_links=round_links,
                   colours=[round_colour(i) for i in range(len(view.rounds) if view else 0)], message=message,
                   suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s,
                   vans_out=day_vans_out(day, view, session=session), job=_day_job(day, job, session=session),
                   history=[p for p in planning.plan_history(day, session=session)
-                           if p.status is PlanStatus.REPLACED][:10])
+                           if p.status is PlanStatus.REPLACED][:10],
+                  texts={k: i18n.text(k, lang) for k in i18n.MESSAGES if k.startswith(DAY_PAGE_TEXTS)},
+                  live_ms=settings.day_page_poll_ms,
+                  now_hhmm=dt.datetime.now(ZoneInfo(settings.timezone)).strftime("%H:%M"))
+
+
+# What the day page's script says (dispatch/static/day.js), in the coordinator's language.
+DAY_PAGE_TEXTS = ("edit_", "rule_", "replan_", "live_", "job_", "ev_", "status_")
 
 
 @staff_pages.post("/jour/{day}/planifier")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 import solver
 from dispatch.errors import Conflict, InvalidInput, NotFound
@@ -121,14 +121,22 @@ def differences(plan: Plan, prep: editing.Prepared, solution: solver.Solution) -
     for key, (crew, _, t) in before.items():
         if key not in after and key not in kept:
             left_out.append({"name": names.get(key, key), "crew": crew, "time_before": _hhmm(t),
-                             "booked_pickup": key.startswith("pu:"), "by_hand": key in dropped, "key": key})
-    for un in solution.unassigned:
-        if un.id not in before and un.id.startswith("pu:"):
-            left_out.append({"name": names.get(un.id, un.id), "crew": None, "time_before": None,
-                             "booked_pickup": True, "by_hand": False, "key": un.id})
+                             "booked_pickup": key.startswith("pu:"), "by_hand": key in dropped,
+                             "ref": _ref(plan, key)})
+    # Visits that were in no round before (a relay point now full, a pickup accepted since) and still are not.
+    not_placed = [names.get(un.id, un.id) for un in solution.unassigned if un.id not in before]
     return {"at": prep.detail.get("at"), "rounds": rounds, "moved": moved, "added": added, "left_out": left_out,
+            "not_placed": not_placed,
             "kept_as_reported": len(kept),
             "booked_left_out": [x["name"] for x in left_out if x["booked_pickup"] and not x["by_hand"]]}
+
+
+def _ref(plan: Plan, key: str) -> str | None:
+    """A pickup's reference (PU-...), what the coordinator names to drop it."""
+    if not key.startswith("pu:"):
+        return None
+    pu = object_session(plan).get(PickupRequest, int(key.split(":")[1]))
+    return pu.ref if pu is not None else None
 
 
 def _round_id(plan: Plan, vehicle: str) -> int | None:
