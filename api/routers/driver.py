@@ -80,7 +80,7 @@ async def post_stop_event(token: str, stop_id: Id, body: StopEventIn, request: R
             driver.record_stop_event, round_id, stop_id, body.kind, session=session,
             idempotency_key=body.idempotency_key, collected_m3=body.collected_m3, remaining_m3=body.remaining_m3,
             reason=body.reason, note=body.note, correction_reason=body.correction_reason, confirm=body.confirm,
-            timezone=settings.timezone,
+            timezone=settings.timezone, days_before=settings.crew_updates_days_before,
         ))
     except driver.PlanNotPublished:
         return problem(409, i18n.text("not_published", lang), field="plan")  # type: ignore[return-value]

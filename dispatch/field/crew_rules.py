@@ -61,10 +61,11 @@ _OUTCOMES = (
 )
 
 
-def check_day(plan_day: dt.date, at: dt.datetime, timezone: str) -> None:
-    """``at`` (naive UTC) must fall on or after the round's day, in local time."""
+def check_day(plan_day: dt.date, at: dt.datetime, timezone: str, days_before: int = 0) -> None:
+    """``at`` (naive UTC) must fall on or after the round's day, in local time (or ``days_before`` days
+    before it: ``Settings.crew_updates_days_before``)."""
     local = at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone)).date()
-    if local < plan_day:
+    if local < plan_day - dt.timedelta(days=days_before):
         raise CrewRefusal(f"this round is for {plan_day.isoformat()}: nothing can be recorded before that day",
                           "before_day", "kind", date=plan_day)
 

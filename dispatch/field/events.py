@@ -133,6 +133,7 @@ def record_stop_event(
     correction_reason: str | None = None,
     confirm: bool = False,
     timezone: str = "Europe/Paris",
+    days_before: int = 0,
 ) -> EventResult:
     """Record what the crew reports at a stop of a published plan, once per idempotency key.
 
@@ -167,7 +168,7 @@ def record_stop_event(
     if plan_status is not PlanStatus.PUBLISHED:
         raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
     recorded_at = at or utcnow()
-    crew_rules.check_day(plan_day, recorded_at, timezone)
+    crew_rules.check_day(plan_day, recorded_at, timezone, days_before)
     if stop_kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
         raise InvalidInput("only a relay point or a home pickup can be collected or missed", field="kind")
     if event_kind is StopEventKind.COLLECTED:
