@@ -14,6 +14,8 @@ from api import errors, ratelimit
 from api.limits import BodySizeLimit
 from api.pages import routes as pages
 from api.pages import login as login_page
+from api.pages import week as week_page
+from api.routers import week as week_routes
 from api.routers import auth as auth_routes
 from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     app.include_router(day_live.router)  # the day as it happens, polled by the /jour page
+    app.include_router(week_routes.router)  # the week ahead (api/routers/week.py)
+    app.include_router(week_page.router)  # its page, /semaine (api/pages/week.py)
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.document(app)  # every error a route can answer, as problem+json, in /openapi.json

@@ -112,6 +112,41 @@ def _plan(day: dt.date, time_limit: float | None, seed: int | None, as_json: boo
         print(format_summary(view))
 
 
+def cmd_week(args: argparse.Namespace) -> int:
+    """The week ahead: each day's visits, load per van-day, overloaded days and their fixes."""
+    import json
+
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.planning.week import week_ahead, week_dict
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        data = week_dict(week_ahead(args.start or dt.date.today(), settings, session=session, days=args.days))
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    for d in data["days"]:
+        flag = "  OVERLOADED" if d["overloaded"] else ""
+        print(f"{d['date']} ({d['source']}): {len(d['visits'])} relay points + {d['pickups']} pickups, "
+              f"{d['load_m3']:.1f} m³ for {d['vans']} vans ({d['m3_per_van']:.1f} m³ a van, capacity "
+              f"{d['capacity_m3']:.1f} m³ / {d['capacity_stops']} stops){flag}")
+        for fix in d["fixes"]:
+            print("    fix: " + _fix_text(fix))
+    for t in data["twice"]:
+        print(f"note: {t['name']} is planned on {t['dates'][0]} and {t['dates'][1]}")
+    return 0
+
+
+def _fix_text(fix: dict) -> str:
+    if fix["kind"] == "van":
+        return f"bring back van {fix['van']} ({fix['reason']})"
+    if fix["kind"] == "saturday":
+        return f"add a Saturday round on {fix['date']}"
+    return f"move {', '.join(fix['visits'])} to {fix['to']}"
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     _plan(args.date or _default_day(), args.time_limit, args.seed, args.json)
     return 0
@@ -376,6 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--seed", type=int, help="solver random seed")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=cmd_plan)
+
+    week = sub.add_parser("week", help="the week ahead: visits per day, load per van-day, overloaded days")
+    week.add_argument("--from", dest="start", type=_date, help="first day (default: today)")
+    week.add_argument("--days", type=int, default=5, choices=range(1, 15), metavar="N",
+                      help="collection days to show (1-14, default 5)")
+    week.add_argument("--json", action="store_true", help="print the week as JSON")
+    week.set_defaults(func=cmd_week)
 
     manifests = sub.add_parser("manifests", help="write the printable PDFs of a planned day")
     manifests.add_argument("--date", type=_date, required=True, help="planned day")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import Instant, OpeningHours, RelayPointOut
 from dispatch.fleet.availability import MIN_RELAY_CAPACITY_M3, MIN_VAN_CAPACITY_M3, minutes_hhmm
-from dispatch.models import Crew, RelayPoint, Van
+from dispatch.models import CREW_DEFAULTS, Crew, RelayPoint, Van
 
 Weekday = Annotated[int, Field(ge=0, le=6)]
 HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$", examples=["08:00"])]
@@ -153,11 +153,11 @@ class CrewIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     members: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=10)
     van_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    shift_start: HHMM = "08:00"
-    shift_end: HHMM = "16:00"
-    break_minutes: int = Field(default=45, ge=0, le=180)
-    break_earliest: HHMM = "11:30"
-    break_latest: HHMM = "13:30"
+    shift_start: HHMM = minutes_hhmm(CREW_DEFAULTS["shift_start_min"])
+    shift_end: HHMM = minutes_hhmm(CREW_DEFAULTS["shift_end_min"])
+    break_minutes: int = Field(default=CREW_DEFAULTS["break_minutes"], ge=0, le=180)
+    break_earliest: HHMM = minutes_hhmm(CREW_DEFAULTS["break_earliest_min"])
+    break_latest: HHMM = minutes_hhmm(CREW_DEFAULTS["break_latest_min"])
     active: bool = True
 
 

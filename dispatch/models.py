@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -74,6 +74,11 @@ class PickupStatus(str, enum.Enum):
 class Slot(str, enum.Enum):
     MORNING = "morning"
     AFTERNOON = "afternoon"
+
+
+# One place for the slots' hours (seconds since midnight): planning, slot offers and every text use it.
+SLOT_WINDOWS_S: dict[Slot, tuple[int, int]] = {Slot.MORNING: (8 * 3600, 12 * 3600),
+                                                Slot.AFTERNOON: (13 * 3600, 16 * 3600)}
 
 
 class PlanStatus(str, enum.Enum):
@@ -204,6 +209,13 @@ class Van(Base):
     depot: Mapped[Depot] = relationship()
 
 
+# One place for a new crew's working day: the models, the API's defaults and the fleet service use it.
+CREW_DEFAULTS: dict[str, int] = {
+    "shift_start_min": 8 * 60, "shift_end_min": 16 * 60, "break_minutes": 45,
+    "break_earliest_min": 11 * 60 + 30, "break_latest_min": 13 * 60 + 30,
+}
+
+
 class Crew(Base):
     __tablename__ = "crew"
 
@@ -211,11 +223,11 @@ class Crew(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     members: Mapped[list[Any]] = mapped_column(JSON, default=list)
     van_id: Mapped[int | None] = mapped_column(ForeignKey("van.id"))
-    shift_start_min: Mapped[int] = mapped_column(Integer, default=8 * 60)
-    shift_end_min: Mapped[int] = mapped_column(Integer, default=16 * 60)
-    break_minutes: Mapped[int] = mapped_column(Integer, default=45)
-    break_earliest_min: Mapped[int] = mapped_column(Integer, default=11 * 60 + 30)
-    break_latest_min: Mapped[int] = mapped_column(Integer, default=13 * 60 + 30)
+    shift_start_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["shift_start_min"])
+    shift_end_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["shift_end_min"])
+    break_minutes: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_minutes"])
+    break_earliest_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_earliest_min"])
+    break_latest_min: Mapped[int] = mapped_column(Integer, default=CREW_DEFAULTS["break_latest_min"])
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     van: Mapped[Van | None] = relationship()
@@ -428,46 +440,39 @@ class RelayPointLink(Base):
 # --- Availability calendars and the pickup lifecycle (migration 0008, dispatch/fleet/availability.py) ---
 
 
-class RelayPointClosure(Base):
+class _DateSpan:
+    """Columns of a calendar entry: from ``start_date`` to ``end_date`` inclusive, with why."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RelayPointClosure(_DateSpan, Base):
     """A relay point closed from ``start_date`` to ``end_date`` inclusive (host absent, holidays, works)."""
 
     __tablename__ = "relay_point_closure"
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     relay_point_id: Mapped[int] = mapped_column(ForeignKey("relay_point.id", ondelete="CASCADE"), index=True)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class VanUnavailability(Base):
+class VanUnavailability(_DateSpan, Base):
     """A van out of service from ``start_date`` to ``end_date`` inclusive (maintenance, breakdown)."""
 
     __tablename__ = "van_unavailability"
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     van_id: Mapped[int] = mapped_column(ForeignKey("van.id", ondelete="CASCADE"), index=True)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class CrewUnavailability(Base):
+class CrewUnavailability(_DateSpan, Base):
     """A crew absent from ``start_date`` to ``end_date`` inclusive (leave, sickness, training)."""
 
     __tablename__ = "crew_unavailability"
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     crew_id: Mapped[int] = mapped_column(ForeignKey("crew.id", ondelete="CASCADE"), index=True)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class PickupEvent(Base):

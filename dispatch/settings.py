@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     min_fill_ratio: float = Field(default=0.65, ge=0, le=1)
     # Penalty (in metres of driving) for leaving a relay point at 100 % fill unvisited.
     relay_point_penalty_m: int = Field(default=25_000, ge=0)
+    # The horizon rule's thresholds (dispatch/planning/horizon.py says what each one decides): a relay
+    # point whose probability of being full before its next visit is at least p_mandatory must be visited
+    # today; below p_skip, and under min_fill_ratio, it is not needed.
+    horizon_p_mandatory: float = Field(default=0.8, gt=0, le=1)
+    horizon_p_skip: float = Field(default=0.3, ge=0, le=1)
+    horizon_top_up_fill_ratio: float = Field(default=0.3, ge=0, le=1)
+    horizon_target_fill_ratio: float = Field(default=0.85, gt=0, le=1)
+
+    def horizon_rule(self) -> dict[str, float | int]:
+        """The keyword arguments of ``horizon.decide`` that settings control (one place for them)."""
+        return {"horizon_days": self.horizon_days, "penalty_m": self.relay_point_penalty_m,
+                "p_mandatory": self.horizon_p_mandatory, "p_skip": self.horizon_p_skip,
+                "min_fill_ratio": self.min_fill_ratio, "top_up_fill_ratio": self.horizon_top_up_fill_ratio,
+                "target_fill_ratio": self.horizon_target_fill_ratio}
     # Service time model.
     relay_service_fixed_s: int = 300
     relay_service_per_m3_s: int = 240

@@ -68,3 +68,117 @@ def test_nothing_is_created_at_import() -> None:
         "assert d.engine_for.cache_info().currsize == 0, 'an engine was created at import'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+# ------------------------------------------------------------------ the layout's rules (dispatch/README.md)
+
+PROBLEM_BUILDER = "dispatch/planning/problem.py"
+PURE = ("dispatch/pickups/rules.py", "dispatch/planning/horizon.py", "dispatch/planning/forecast.py",
+        "dispatch/workdays.py")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _project_modules() -> dict[str, Path]:
+    return {_module_name(p): p for pkg in ("dispatch", "api") for p in _modules(pkg)
+            if "migrations" not in p.parts}
+
+
+def _edges(path: Path, known: set[str]) -> list[tuple[str, str | None]]:
+    """(imported module, imported name) for every import of ``path``, at the top or inside functions;
+    ``from pkg import mod`` counts as an import of ``pkg.mod`` when that is a module."""
+    out: list[tuple[str, str | None]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out += [(a.name, None) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for a in node.names:
+                sub = f"{node.module}.{a.name}"
+                out.append((sub, None) if sub in known else (node.module, a.name))
+    return out
+
+
+def solver_importers(modules: dict[str, Path]) -> list[str]:
+    return sorted(str(p.relative_to(REPO)) for p in modules.values() if "solver" in _imports(p))
+
+
+def private_imports(modules: dict[str, Path]) -> list[str]:
+    known = set(modules)
+    return sorted(f"{m} imports {name} from {dep}" for m, p in modules.items() for dep, name in _edges(p, known)
+                  if name and name.startswith("_") and not name.startswith("__") and dep in known and dep != m)
+
+
+def impure(paths: dict[str, Path]) -> dict[str, list[str]]:
+    out = {}
+    for rel, p in paths.items():
+        bad = sorted({d for d, _ in _edges(p, {"dispatch.models"}) if d.split(".")[0] == "sqlalchemy"
+                      or d == "dispatch.models"})
+        if bad:
+            out[rel] = bad
+    return out
+
+
+def cycles(modules: dict[str, Path]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), imports inside functions included."""
+    known = set(modules)
+    graph = {m: {d for d, _ in _edges(p, known) if d in known and d != m} for m, p in modules.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_only_the_problem_builder_imports_the_solver() -> None:
+    assert solver_importers(_project_modules()) == [PROBLEM_BUILDER]
+
+
+def test_no_private_name_crosses_modules() -> None:
+    assert private_imports(_project_modules()) == []
+
+
+def test_pure_modules_use_neither_sqlalchemy_nor_the_models() -> None:
+    assert impure({rel: REPO / rel for rel in PURE}) == {}
+
+
+def test_no_import_cycle() -> None:
+    assert cycles(_project_modules()) == []
+
+
+def test_each_rule_fails_on_a_planted_violation(tmp_path: Path) -> None:
+    """The rules above are not vacuous: each one catches a module written to break it."""
+    (tmp_path / "a.py").write_text("import solver\nfrom dispatch.b import _secret\nimport sqlalchemy\n"
+                                   "def f():\n    from dispatch import models\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("def g():\n    from dispatch.a import f\n", encoding="utf-8")
+    planted = {"dispatch.a": tmp_path / "a.py", "dispatch.b": tmp_path / "b.py"}
+    a_only = {"dispatch.a": tmp_path / "a.py"}
+    assert "solver" in _imports(planted["dispatch.a"])
+    assert private_imports(planted) == ["dispatch.a imports _secret from dispatch.b"]
+    assert impure(a_only) == {"dispatch.a": ["dispatch.models", "sqlalchemy"]}
+    assert cycles(planted) == [["dispatch.a", "dispatch.b"]]

@@ -9,6 +9,7 @@ import pytest
 
 import solver
 from dispatch.planning import editing
+from dispatch.planning import problem as builder
 from dispatch.demo import seed_demo
 from dispatch.field.events import record_stop_event
 from dispatch.errors import Conflict, InvalidInput
@@ -325,8 +326,8 @@ def test_midday_replan_keeps_done_stops_and_starts_from_the_van(session, fast, p
     # A relay point not in the plan reports itself full: it becomes a mandatory visit of the re-plan.
     planned_rps = {s.relay_point_id for r in plan.rounds for s in visits(r) if s.relay_point_id}
     newly_full = session.query(RelayPoint).filter(RelayPoint.id.notin_(planned_rps), RelayPoint.active.is_(True)).all()
-    newly_full = next(rp for rp in newly_full if editing._relay_candidate(
-        rp, DAY, fast, mandatory=True).windows and rp.opening_hours)
+    newly_full = next(rp for rp in newly_full if builder.relay_candidate(
+        rp, DAY, fast, mandatory=True, require_open=True).windows and rp.opening_hours)
     report_fill(newly_full.id, session=session, source=ReportSource.RELAY_POINT, full=True)
     position = (last.lat + 0.001, last.lon)
     editing.replan(plan.id, fast, paris_network, session=session, version=plan.version, actor="alice", at_s=at,

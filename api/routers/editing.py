@@ -106,7 +106,7 @@ class ChangeOut(BaseModel):
     detail: dict
 
 
-def _version(if_match: str | None, body: _Versioned | None) -> int | None:
+def requested_version(if_match: str | None, body: _Versioned | None) -> int | None:
     if body is not None and body.version is not None:
         return body.version
     if if_match is None:
@@ -180,7 +180,7 @@ def get_changes(plan_id: Id, session: SessionDep, _user: Coordinator,
 def lock_stop(plan_id: Id, stop_id: Id, body: LockIn, response: Response, session: SessionDep,
               user: Coordinator, if_match: IfMatch = None, dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.set_locked(plan_id, stop_id, body.locked, session=session,
-                                                      version=_version(if_match, body), actor=user.username),
+                                                      version=requested_version(if_match, body), actor=user.username),
                  session=session, dry_run=dry_run)
 
 
@@ -191,7 +191,7 @@ def move_stop(plan_id: Id, stop_id: Id, body: MoveIn, response: Response, sessio
               dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.move_stop(
         plan_id, stop_id, body.round_id, body.position, settings, network, session=session,
-        version=_version(if_match, body), actor=user.username, force=body.force), session=session, dry_run=dry_run)
+        version=requested_version(if_match, body), actor=user.username, force=body.force), session=session, dry_run=dry_run)
 
 
 @router.post("/{plan_id}/stops/{stop_id}/drop", responses=_RESPONSES,
@@ -200,7 +200,7 @@ def drop_stop(plan_id: Id, stop_id: Id, body: DropIn, response: Response, sessio
               settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None,
               dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.drop_stop(
-        plan_id, stop_id, settings, network, session=session, version=_version(if_match, body),
+        plan_id, stop_id, settings, network, session=session, version=requested_version(if_match, body),
         actor=user.username, force=body.force), session=session, dry_run=dry_run)
 
 
@@ -209,7 +209,7 @@ def drop_stop(plan_id: Id, stop_id: Id, body: DropIn, response: Response, sessio
 def insert_visit(plan_id: Id, body: InsertIn, response: Response, session: SessionDep, settings: SettingsDep,
                  network: NetworkDep, user: Coordinator, if_match: IfMatch = None, dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.insert_visit(
-        plan_id, settings, network, session=session, version=_version(if_match, body), actor=user.username,
+        plan_id, settings, network, session=session, version=requested_version(if_match, body), actor=user.username,
         relay_point_id=body.relay_point_id, pickup_request_id=body.pickup_request_id, round_id=body.round_id,
         position=body.position, force=body.force), session=session, dry_run=dry_run)
 
@@ -230,7 +230,7 @@ _JOB_RESPONSES = {
 def reoptimise(plan_id: Id, body: ReoptimiseIn, request: Request, response: Response, background: BackgroundTasks,
                session: SessionDep, settings: SettingsDep, user: Coordinator,
                if_match: IfMatch = None) -> JobAccepted:
-    plan = editing.open_plan(plan_id, _version(if_match, body), session=session)
+    plan = editing.open_plan(plan_id, requested_version(if_match, body), session=session)
     job = jobs.create_edit_job("reoptimise", plan, session=session, actor=user.username, seed=body.seed,
                                time_limit_s=editing.edit_time_limit(settings, body.time_limit_s))
     return job_routes.accepted(job, request, response, background)
@@ -245,7 +245,7 @@ def replan(plan_id: Id, body: ReplanIn, request: Request, response: Response, ba
     at_s = editing.now_seconds(settings) if body.at is None else (
         body.at.hour * 3600 + body.at.minute * 60 + body.at.second)
     positions = [editing.VanPosition(p.round_id, p.lat, p.lon) for p in body.positions]
-    plan = editing.check_replan(plan_id, settings, network, session=session, version=_version(if_match, body),
+    plan = editing.check_replan(plan_id, settings, network, session=session, version=requested_version(if_match, body),
                                 at_s=at_s, positions=positions, time_limit_s=body.time_limit_s)
     drop = replan_preview.drop_keys(body.drop, plan, session=session)
     job = jobs.create_edit_job("replan", plan, session=session, actor=user.username, seed=body.seed,
@@ -259,5 +259,5 @@ def replan(plan_id: Id, body: ReplanIn, request: Request, response: Response, ba
              summary="Apply a previewed mid-day re-plan (as shown) as a new version of the plan")
 def apply_replan(plan_id: Id, job_id: str, body: ApplyIn, response: Response, session: SessionDep,
                  settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
-    return _edit(response, lambda: replan_preview.apply(job_id, plan_id, _version(if_match, body), settings,
+    return _edit(response, lambda: replan_preview.apply(job_id, plan_id, requested_version(if_match, body), settings,
                                                         network, session=session, actor=user.username))

@@ -71,10 +71,10 @@ def publish_plan(plan_id: Id, session: SessionDep, response: Response,
                  user: Annotated[StaffUser, require(Role.COORDINATOR)], accept_unassigned: bool = False,
                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> DayOut:
     if if_match is not None:  # optional here: publishing a version other than the one seen is refused (409)
-        from api.routers.editing import _version
+        from api.routers.editing import requested_version
         from dispatch.planning.editing import open_plan
 
-        open_plan(plan_id, _version(if_match, None), session=session, draft=None)
+        open_plan(plan_id, requested_version(if_match, None), session=session, draft=None)
     plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned,
                                  actor=user.username)
     response.headers["ETag"] = f'"{plan.version}"'

@@ -14,6 +14,21 @@ LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
 
 
+def slot_hours(slot: str, lang: str) -> str:
+    """A slot's hours as people write them: "8 h – 12 h" in French, "8:00–12:00" in English."""
+    from dispatch.models import SLOT_WINDOWS_S, Slot
+
+    start, end = SLOT_WINDOWS_S[Slot(slot)]
+    if lang == "fr":
+        return f"{_fr_hour(start)} – {_fr_hour(end)}"
+    return f"{start // 3600}:{start % 3600 // 60:02d}–{end // 3600}:{end % 3600 // 60:02d}"
+
+
+def _fr_hour(seconds: int) -> str:
+    h, m = seconds // 3600, seconds % 3600 // 60
+    return f"{h} h {m:02d}" if m else f"{h} h"
+
+
 def negotiate(lang: str | None = None, accept_language: str | None = None) -> str:
     """``lang`` if supported, else the best of Accept-Language among fr/en, else French."""
     if lang:
@@ -225,8 +240,37 @@ MESSAGES: dict[str, dict[str, str]] = {
     "categories": {"fr": "Objets", "en": "Items"},
     "pickup_date": {"fr": "Date souhaitée", "en": "Preferred date"},
     "slot": {"fr": "Créneau", "en": "Slot"},
-    "slot_morning": {"fr": "Matin (8 h – 12 h)", "en": "Morning (8:00–12:00)"},
-    "slot_afternoon": {"fr": "Après-midi (13 h – 16 h)", "en": "Afternoon (13:00–16:00)"},
+    "slot_morning": {"fr": "Matin ({hours})", "en": "Morning ({hours})"},
+    "slot_afternoon": {"fr": "Après-midi ({hours})", "en": "Afternoon ({hours})"},
+    # the week ahead (/semaine, dispatch/planning/week.py)
+    "week_title": {"fr": "La semaine à venir", "en": "The week ahead"},
+    "week_intro": {"fr": "Les prochains jours de collecte : les Amistocks à vider et pourquoi, la charge par camion, "
+                         "les enlèvements déjà réservés, et les jours que la flotte ne peut pas couvrir.",
+                   "en": "The next collection days: the relay points to empty and why, the load per van, the home "
+                         "pickups already booked, and the days the fleet cannot cover."},
+    "week_source_published": {"fr": "plan publié", "en": "published plan"},
+    "week_source_draft": {"fr": "brouillon", "en": "draft"},
+    "week_source_projected": {"fr": "prévision", "en": "forecast"},
+    "week_load": {"fr": "{load} pour {vans} camion(s) : {per_van} par camion (capacité {capacity}, {stops} arrêts "
+                        "sur {capacity_stops})",
+                  "en": "{load} for {vans} van(s): {per_van} a van (capacity {capacity}, {stops} stops of "
+                        "{capacity_stops})"},
+    "week_pickups": {"fr": "{n} enlèvement(s) à domicile réservé(s), {m3}", "en": "{n} home pickup(s) booked, {m3}"},
+    "week_overloaded": {"fr": "Jour surchargé", "en": "Overloaded day"},
+    "week_ok": {"fr": "La flotte suffit", "en": "The fleet is enough"},
+    "week_why_planned": {"fr": "dans le plan du jour", "en": "in the day's plan"},
+    "week_why_full": {"fr": "signalé plein", "en": "reported full"},
+    "week_why_mandatory": {"fr": "plein probable avant le prochain passage ({p})",
+                           "en": "probably full before its next visit ({p})"},
+    "week_optional": {"fr": "Si un camion passe à côté : {names}", "en": "If a van passes by: {names}"},
+    "week_fix_van": {"fr": "Remettre en service le camion {van}", "en": "Bring back van {van}"},
+    "week_fix_saturday": {"fr": "Ajouter une tournée le {date}", "en": "Add a round on {date}"},
+    "week_fix_move": {"fr": "Reporter au {date} : {names}", "en": "Move to {date}: {names}"},
+    "week_short_m3": {"fr": "Il manque {m3} de place dans les camions.", "en": "The vans are {m3} short."},
+    "week_short_stops": {"fr": "Il manque le temps de {stops} arrêt(s).", "en": "The shifts are {stops} stop(s) short."},
+    "week_twice": {"fr": "{name} est prévu deux fois : le {first} et le {second}.",
+                   "en": "{name} is planned twice: on {first} and {second}."},
+    "week_none": {"fr": "Aucun", "en": "None"},
     "floor": {"fr": "Étage", "en": "Floor"},
     "has_lift": {"fr": "Ascenseur", "en": "Lift"},
     "access_code": {"fr": "Code d'accès", "en": "Door code"},
@@ -395,6 +439,8 @@ def text(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     if entry is None:
         return key
     value = entry.get(lang) or entry[DEFAULT_LANG]
+    if key.startswith("slot_") and "hours" not in params:  # the hours come from the one table of slots
+        params = {**params, "hours": slot_hours(key.removeprefix("slot_"), lang)}
     return value.format(**params) if params else value
 
 
@@ -408,9 +454,11 @@ class Translator:
         return text(key, self.lang, **params)
 
 
-def format_date(day: dt.date, lang: str = DEFAULT_LANG) -> str:
-    """'mardi 1er décembre 2026' / 'Tuesday 1 December 2026'."""
+def format_date(day: dt.date | str, lang: str = DEFAULT_LANG) -> str:
+    """'mardi 1er décembre 2026' / 'Tuesday 1 December 2026' (of a date or an ISO date string)."""
     lang = lang if lang in LANGS else DEFAULT_LANG
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
     number = "1er" if lang == "fr" and day.day == 1 else str(day.day)
     return f"{_WEEKDAYS[lang][day.weekday()]} {number} {_MONTHS[lang][day.month - 1]} {day.year}"
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import (
+    CREW_DEFAULTS,
     Crew,
     CrewUnavailability,
     Depot,
@@ -447,18 +448,20 @@ def create_van(values: dict[str, Any], *, session: Session) -> Van:
         values["depot_id"] = depot.id
     if values.get("capacity_m3") is None:
         raise InvalidInput("give the van's capacity_m3", field="capacity_m3")
-    van = Van(name="", capacity_m3=1.0, depot_id=values["depot_id"], skills=[], active=True)
-    _apply_van(van, values, session=session)
-    session.add(van)
-    session.flush()
-    return van
+    return _saved(Van(name="", capacity_m3=1.0, depot_id=values["depot_id"], skills=[], active=True), _apply_van,
+                  values, session=session)
 
 
 def update_van(van_id: int, changes: dict[str, Any], *, session: Session) -> Van:
-    van = get_van(van_id, session=session)
-    _apply_van(van, changes, session=session)
+    return _saved(get_van(van_id, session=session), _apply_van, changes, session=session)
+
+
+def _saved(record: Any, apply: Any, values: dict[str, Any], *, session: Session) -> Any:
+    """``values`` checked and applied to a new or existing van or crew, flushed."""
+    apply(record, values, session=session)
+    session.add(record)
     session.flush()
-    return van
+    return record
 
 
 def minutes_hhmm(minutes: int) -> str:
@@ -501,19 +504,11 @@ def _apply_crew(crew: Crew, values: dict[str, Any], *, session: Session) -> None
 
 
 def create_crew(values: dict[str, Any], *, session: Session) -> Crew:
-    crew = Crew(name="", members=[], shift_start_min=8 * 60, shift_end_min=16 * 60, break_minutes=45,
-                break_earliest_min=11 * 60 + 30, break_latest_min=13 * 60 + 30, active=True)
-    _apply_crew(crew, values, session=session)
-    session.add(crew)
-    session.flush()
-    return crew
+    return _saved(Crew(name="", members=[], active=True, **CREW_DEFAULTS), _apply_crew, values, session=session)
 
 
 def update_crew(crew_id: int, changes: dict[str, Any], *, session: Session) -> Crew:
-    crew = get_crew(crew_id, session=session)
-    _apply_crew(crew, changes, session=session)
-    session.flush()
-    return crew
+    return _saved(get_crew(crew_id, session=session), _apply_crew, changes, session=session)
 
 
 _CALENDARS = {"van": (VanUnavailability, "van_id", get_van), "crew": (CrewUnavailability, "crew_id", get_crew)}
@@ -623,8 +618,17 @@ STATUS_TEXT = {
     "missed": {"fr": "Nous n'avons pas pu passer ; nous allons vous recontacter.",
                "en": "We could not collect your donation; we will contact you."},
 }
-SLOT_TEXT = {"morning": {"fr": "le matin (8 h – 12 h)", "en": "in the morning (8:00–12:00)"},
-             "afternoon": {"fr": "l'après-midi (13 h – 16 h)", "en": "in the afternoon (13:00–16:00)"}}
+_SLOT_WORDS = {"morning": {"fr": "le matin ({})", "en": "in the morning ({})"},
+               "afternoon": {"fr": "l'après-midi ({})", "en": "in the afternoon ({})"}}
+
+
+def slot_text(slot: str | None, lang: str) -> str:
+    """"le matin (8 h – 12 h)": the hours from the one table of slots (``models.SLOT_WINDOWS_S``)."""
+    from dispatch.documents.i18n import slot_hours
+
+    if slot not in _SLOT_WORDS:
+        return slot or ""
+    return _SLOT_WORDS[slot][lang].format(slot_hours(slot, lang))
 
 
 def status_text(status: str, day: dt.date | None, slot: str | None, lang: str, *, rescheduled: bool = False) -> str:
@@ -633,7 +637,7 @@ def status_text(status: str, day: dt.date | None, slot: str | None, lang: str, *
     key = "rescheduled" if rescheduled and status == "accepted" else status
     template = STATUS_TEXT[key][lang]
     return template.format(date=format_date(day, lang) if day else "?",
-                           slot=SLOT_TEXT.get(slot or "", {}).get(lang, slot or ""))
+                           slot=slot_text(slot, lang))
 
 
 def record_pickup_event(pu: PickupRequest, *, session: Session, detail: str | None = None,

@@ -70,27 +70,27 @@ def make_celery(settings: Settings) -> Celery:
                                                 time_limit_s=limit, seed=seed))
         except Exception as exc:  # noqa: BLE001 - reported to finish_regions, which records it
             from dispatch.errors import DispatchError
-            from dispatch.jobs.runner import _Cancelled
+            from dispatch.jobs.runner import Cancelled
 
-            kind = "cancelled" if isinstance(exc, _Cancelled) else "domain" if isinstance(exc, DispatchError) else "internal"
+            kind = "cancelled" if isinstance(exc, Cancelled) else "domain" if isinstance(exc, DispatchError) else "internal"
             return _pack({"error": kind, "type": type(exc).__name__, "message": getattr(exc, "message", str(exc))})
 
     @app.task(name=FINISH_TASK, shared=False)
     def finish_regions(results: list[str], job_id: str, limit: float) -> str:
         from dispatch.db import engine_for
-        from dispatch.jobs.runner import _record_failure, finish_job
+        from dispatch.jobs.runner import record_failure, finish_job
 
         engine = engine_for(settings.database_url)
         outcomes = [_unpack(r) for r in results]
         failed = [o for o in outcomes if isinstance(o, dict)]
         if failed:
             from dispatch.errors import DispatchError
-            from dispatch.jobs.runner import _Cancelled
+            from dispatch.jobs.runner import Cancelled
 
             first = failed[0]
-            exc: Exception = (_Cancelled() if first["error"] == "cancelled" else DispatchError(first["message"])
+            exc: Exception = (Cancelled() if first["error"] == "cancelled" else DispatchError(first["message"])
                               if first["error"] == "domain" else type(first["type"], (Exception,), {})())
-            _record_failure(engine, job_id, exc)
+            record_failure(engine, job_id, exc)
         else:
             finish_job(job_id, [part for part, _ in outcomes], [solution for _, solution in outcomes],
                        engine=engine, time_limit_s=limit)

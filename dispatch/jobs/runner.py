@@ -185,13 +185,13 @@ def run_job(
         with session_scope(engine) as session:  # reads only: no lock is held during the solve
             parts = scale.prepare(day, settings, network, session=session, regions=regions)
         if _cancel_requested(engine, job_id):
-            raise _Cancelled()
+            raise Cancelled()
         _set(engine, job_id, phase="solving",
              progress={"phase": "solving", "regions_total": len(parts), "regions_done": 0, "regions": {}})
         solutions = [solve_job_part(job_id, part, engine=engine, settings=settings, time_limit_s=limit, seed=seed)
                      for part in parts]
     except BaseException as exc:  # noqa: BLE001 - recorded, never lost
-        _record_failure(engine, job_id, exc)
+        record_failure(engine, job_id, exc)
         return
     finish_job(job_id, parts, solutions, engine=engine, time_limit_s=limit)
 
@@ -219,13 +219,13 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
                                               at_s=params.get("at_s"), positions=positions, time_limit_s=limit,
                                               seed=seed, lock=False, drop=frozenset(params.get("drop") or ()))
         if _cancel_requested(engine, job_id):
-            raise _Cancelled()
+            raise Cancelled()
         _set(engine, job_id, phase="solving",
              progress={"phase": "solving", "regions_total": 1, "regions_done": 0, "regions": {}})
         reporter = _Reporter(engine, job_id, "plan")
         solution = editing.solve_prepared(prep, settings, progress=reporter)
         if reporter.cancelled:
-            raise _Cancelled()
+            raise Cancelled()
         reporter.done(solution.summary.cost)
         _set(engine, job_id, phase="storing")
         if params.get("preview"):  # a mid-day re-plan is shown first; applied only when confirmed
@@ -234,7 +234,7 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
         with session_scope(engine) as session:
             job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
-                raise _Cancelled()
+                raise Cancelled()
             plan = editing.store_prepared(prep, solution, session=session, actor=params.get("actor") or "unknown")
             progress = dict(job.progress or {})
             progress.update(phase="done", best_cost=plan.cost, version=plan.version)
@@ -243,7 +243,7 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
     except editing.StaleVersion as exc:
         _record_conflict(engine, job_id, kind, exc)
     except BaseException as exc:  # noqa: BLE001 - recorded, never lost
-        _record_failure(engine, job_id, exc)
+        record_failure(engine, job_id, exc)
 
 
 def _store_preview(engine: Engine, job_id: str, prep, solution) -> None:
@@ -253,9 +253,9 @@ def _store_preview(engine: Engine, job_id: str, prep, solution) -> None:
     with session_scope(engine) as session:
         job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
         if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
-            raise _Cancelled()
+            raise Cancelled()
         plan = editing.open_plan(prep.plan_id, prep.version, session=session, draft=False, lock=False)
-        editing._rebind(prep, plan, session=session)
+        editing.rebind(prep, plan, session=session)
         diff = replan_preview.differences(plan, prep, solution)
         job.params = {**(job.params or {}), "solution": replan_preview.solution_to_json(solution),
                       "visit_ids": sorted(v.id for v in prep.ctx.problem.visits), "outcomes": sorted(prep.outcomes)}
@@ -328,16 +328,16 @@ class _Reporter:
 
 def solve_job_part(job_id: str, part, *, engine: Engine, settings: Settings, time_limit_s: float,
                    seed: int | None):
-    """Solve one region of a job with live progress; raises ``_Cancelled`` if the job was cancelled."""
+    """Solve one region of a job with live progress; raises ``Cancelled`` if the job was cancelled."""
     from dispatch.planning import scale
 
     if _cancel_requested(engine, job_id):
-        raise _Cancelled()
+        raise Cancelled()
     reporter = _Reporter(engine, job_id, part.region)
     options = dataclasses.replace(scale.options_for(settings, time_limit_s, seed), progress=reporter)
     solution = scale.solve_part(part, options)
     if reporter.cancelled:
-        raise _Cancelled()
+        raise Cancelled()
     reporter.done(solution.summary.cost)
     return solution
 
@@ -346,13 +346,13 @@ def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings
                            time_limit_s: float, seed: int | None):
     """One region of a fanned-out job (a Celery task): build its problem from the database (reads
     only), solve it with live progress; returns ``(part without its problem, solution)`` for
-    :func:`finish_job`. Raises ``_Cancelled`` if the job was cancelled, domain errors as they are."""
+    :func:`finish_job`. Raises ``Cancelled`` if the job was cancelled, domain errors as they are."""
     from dispatch.planning import scale
 
     with session_scope(engine) as session:
         job = session.get(PlanJob, job_id)
         if job is None or job.cancel_requested or job.status is not JobStatus.RUNNING:  # as _cancel_requested
-            raise _Cancelled()
+            raise Cancelled()
         part = scale.prepare_region(job.date, settings, network, region, session=session)
     return part.without_problem(), solve_job_part(job_id, part, engine=engine, settings=settings,
                                                   time_limit_s=time_limit_s, seed=seed)
@@ -367,7 +367,7 @@ def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, tim
         with session_scope(engine) as session:
             job = session.get(PlanJob, job_id)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
-                raise _Cancelled()
+                raise Cancelled()
             plan = scale.store(parts, solutions, time_limit_s, session=session,
                                actor=(job.params or {}).get("actor") or "unknown")
             progress = dict(job.progress or {})
@@ -375,7 +375,7 @@ def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, tim
             job.status, job.phase, job.plan_id = JobStatus.SUCCEEDED, "done", plan.id
             job.best_cost, job.finished_at, job.progress = plan.cost, utcnow(), progress
     except BaseException as exc:  # noqa: BLE001
-        _record_failure(engine, job_id, exc)
+        record_failure(engine, job_id, exc)
 
 
 def _cancel_requested(engine: Engine, job_id: str) -> bool:
@@ -384,8 +384,8 @@ def _cancel_requested(engine: Engine, job_id: str) -> bool:
         return job is None or bool(job.cancel_requested) or job.status is not JobStatus.RUNNING
 
 
-def _record_failure(engine: Engine, job_id: str, exc: BaseException) -> None:
-    if isinstance(exc, _Cancelled):
+def record_failure(engine: Engine, job_id: str, exc: BaseException) -> None:
+    if isinstance(exc, Cancelled):
         _set(engine, job_id, status=JobStatus.CANCELLED, phase="cancelled", finished_at=utcnow())
     elif isinstance(exc, DispatchError):  # the HTTP status it stands for, for a request waiting on the job
         _set(engine, job_id, status=JobStatus.FAILED, phase="failed", error=exc.message, finished_at=utcnow(),
@@ -398,7 +398,7 @@ def _record_failure(engine: Engine, job_id: str, exc: BaseException) -> None:
         raise exc
 
 
-class _Cancelled(Exception):
+class Cancelled(Exception):
     pass
 
 

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from dispatch.pickups import rules
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import PickupEvent, PickupRequest, PickupStatus, Slot, Van
+from dispatch.models import SLOT_WINDOWS_S, PickupEvent, PickupRequest, PickupStatus, Slot, Van
 from dispatch.settings import Settings
 
-SLOT_WINDOWS_S = {Slot.MORNING: (8 * 3600, 12 * 3600), Slot.AFTERNOON: (13 * 3600, 16 * 3600)}
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,23 @@
-"""Planning a day: the one problem builder, the day's plan, editing, re-plan, horizon, forecast, regions."""
+"""Planning a day: the one problem builder (``problem``), the day's plan (``day``), editing,
+re-optimising and re-planning (``editing``), the rolling horizon and fill forecasts (``horizon``,
+``forecast``, pure), depots and regions (``regions``, ``scale``), views of a plan (``views``).
+
+The public names below are loaded on first use (PEP 562): ``relay_points`` imports ``planning.forecast``
+while ``planning.day`` imports ``relay_points``, so nothing here is imported eagerly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "build_day": "day", "plan_day": "day", "publish_plan": "day", "get_plan": "day", "latest_plan": "day",
+    "DayProblem": "day", "Candidate": "problem", "LITRES_PER_M3": "problem",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

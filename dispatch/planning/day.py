@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import solver
 from dispatch.planning import regions as regions_mod
 from dispatch.fleet import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
@@ -33,34 +32,18 @@ from dispatch.models import (
     Van,
     utcnow,
 )
+from dispatch.planning import problem as builder
+from dispatch.planning import week
 from dispatch.planning.forecast import FillForecast
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
-from dispatch.pickups.requests import SLOT_WINDOWS_S
-from dispatch.relay_points.points import forecast_relay_points, opening_windows
+from dispatch.planning.problem import LITRES_PER_M3, Candidate
+from dispatch.relay_points.points import forecast_relay_points
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
 from dispatch.workdays import why_not_collection_day
 
-LITRES_PER_M3 = 1000
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One visit the day may contain, before solving."""
-
-    key: str  # "rp:12" or "pu:3"
-    kind: StopKind
-    record_id: int
-    name: str
-    lat: float
-    lon: float
-    expected_m3: float
-    service_s: int
-    windows: tuple[tuple[int, int], ...]  # when service may start (a relay point: closing time minus service)
-    mandatory: bool
-    penalty: int | None
-    # What crews see: the opening hours (or the pickup slot) each service window belongs to.
-    shown_windows: tuple[tuple[int, int], ...] = ()
+__all__ = ["LITRES_PER_M3", "Candidate", "DayProblem", "Excluded", "VehicleInfo", "build_day", "plan_day",
+           "publish_plan", "get_plan", "latest_plan"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +68,7 @@ class VehicleInfo:
 class DayProblem:
     day: dt.date
     depot: Depot
-    problem: solver.Problem
+    problem: builder.Problem
     candidates: dict[str, Candidate]
     vehicles: dict[str, VehicleInfo]
     excluded: list[Excluded] = field(default_factory=list)
@@ -108,28 +91,22 @@ def _relay_candidates(
     rps = list(session.scalars(select(RelayPoint).where(RelayPoint.active.is_(True)).order_by(RelayPoint.id)).all())
     if keep is not None:  # one region of many: only its relay points are forecast
         rps = [rp for rp in rps if keep(rp)]
+    by_id = {rp.id: rp for rp in rps}
     forecasts = forecast_relay_points(rps, now=utcnow())
+    # Emptied on an earlier day of the week by a plan not carried out yet: counted as emptied then.
+    for rp_id, date in week.planned_visits_before(day, session=session).items():
+        if rp_id in forecasts and not by_id[rp_id].full:
+            forecasts[rp_id] = week.forecast_after_visit(forecasts[rp_id], date)
     by_key = {f"rp:{rp.id}": rp for rp in rps}
     for rp in rps:
-        forecast = forecasts[rp.id]
-        expected = rp.capacity_m3 if rp.full else min(rp.capacity_m3, forecast.expected_stock(day))
-        service = settings.relay_service_s(expected)
-        usable = [w for w in opening_windows(rp, day) if w.close_s - service >= w.open_s]
-        windows = tuple((w.open_s, w.close_s - service) for w in usable)
-        key = f"rp:{rp.id}"
-        if not windows:
+        cand = builder.relay_candidate(rp, day, settings, mandatory=rp.full, forecast=forecasts[rp.id])
+        if not cand.windows:
             excluded.append(
-                Excluded(key, StopKind.RELAY_POINT, rp.id, rp.full, "closed",
+                Excluded(cand.key, StopKind.RELAY_POINT, rp.id, rp.full, "closed",
                          f"{rp.name} is closed on {day.strftime('%A')} {day.isoformat()}")
             )
             continue
-        candidates.append(
-            Candidate(
-                key=key, kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
-                expected_m3=expected, service_s=service, windows=windows, mandatory=rp.full, penalty=None,
-                shown_windows=tuple((w.open_s, w.close_s) for w in usable),
-            )
-        )
+        candidates.append(cand)
     return candidates, excluded, {f"rp:{i}": f for i, f in forecasts.items()}, by_key
 
 
@@ -152,8 +129,7 @@ def _horizon(
             reported_full=rp.full, name=rp.name, site=i + 1,
             closed_dates=availability.closed_dates(rp, day),  # closures and no-visit weekdays ahead
         ))
-    decisions = decide(day, points, horizon_days=settings.horizon_days, penalty_m=settings.relay_point_penalty_m,
-                       min_fill_ratio=settings.min_fill_ratio, distances=distances, anchor_sites=anchors)
+    decisions = decide(day, points, **settings.horizon_rule(), distances=distances, anchor_sites=anchors)
     out = []
     for cand in kept:
         d = decisions.get(cand.key)
@@ -173,77 +149,89 @@ def _pickup_candidates(day: dt.date, settings: Settings, *, session: Session) ->
         .where(PickupRequest.status.in_([PickupStatus.ACCEPTED, PickupStatus.SCHEDULED]))
         .order_by(PickupRequest.id)
     ).all()
-    out = []
-    for pu in pickups:
-        service = settings.pickup_service_s(pu.volume_m3)
-        start, end = SLOT_WINDOWS_S[pu.slot]
-        out.append(
-            Candidate(
-                key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
-                lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
-                windows=((start, end),), mandatory=True, penalty=None,
-            )
-        )
-    return out
+    return [builder.pickup_candidate(pu, settings) for pu in pickups]
 
 
 def build_day(
     day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session,
     regions: Collection[str] | None = None,
 ) -> DayProblem:
-    """Turn the database state for ``day`` into a solver problem.
+    """Turn the database state for ``day`` into a solver problem (through the one problem builder,
+    ``planning/problem.py``).
 
     Every van starts and ends at its own depot. With ``regions``, only those regions' depots, their
     vans and crews, and the visits nearest to their depots (see ``dispatch/planning/regions.py``)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
-    depot = session.scalars(select(Depot).order_by(Depot.id)).first()
-    if depot is None:
+    if session.scalars(select(Depot.id)).first() is None:
         raise NotFound("no depot is configured: run `dispatch seed-demo` or create one", field="depot")
-    # --- availability (dispatch/fleet/availability.py): absent crews, vans in maintenance or without crew ---
-    crews, vans_out = availability.fleet_for_day(day, session=session)
-    if not crews:
-        raise NotFound("no active crew with an active, available van on " + day.isoformat() + ": nothing can be "
-                       "planned (" + "; ".join(v["detail"] for v in vans_out) + ")", field="crews")
-    # --- end availability ---
-    # --- multi-depot and regions (dispatch/planning/regions.py) ---
+    crews, vans_out = builder.fleet_of_day(day, session=session)
     depots_all = regions_mod.all_depots(session=session)
     if regions is not None:
         crews = [c for c in crews if regions_mod.region_of_depot(c.van.depot) in regions]
         if not crews:
             raise NotFound(f"no active crew with an active van in region(s) {', '.join(sorted(regions))}: "
                            "give one of its depots a van and a crew, or plan the other regions only", field="regions")
-    # Matrix index 0 is the first depot with vans today; the other vans' depots come after the visits.
-    depot = session.get(Depot, min(c.van.depot_id for c in crews))
-    # --- end multi-depot ---
+    keep = None if regions is None else (lambda lat, lon: regions_mod.in_regions(lat, lon, depots_all, regions))
+    candidates, excluded, forecasts, relay_points, blocks, blocked = _day_candidates(
+        day, settings, session=session, keep=keep)
 
-    relay, excluded, forecasts, relay_points = _relay_candidates(
-        day, settings, session=session,
-        keep=None if regions is None else lambda rp: regions_mod.in_regions(rp.lat, rp.lon, depots_all, regions),
+    started = time.perf_counter()
+    # Matrix index 0 is the first depot with vans today; the visits come next, the other depots last.
+    depot = session.get(Depot, min(c.van.depot_id for c in crews))
+    others = sorted({c.van.depot for c in crews if c.van.depot_id != depot.id}, key=lambda d: d.id)
+    sites = builder.Sites(network, settings)
+    sites.add(builder.depot_key(depot.id), depot.lat, depot.lon)
+    kept = _snap_visits(sites, candidates, excluded)
+    for d in others:
+        sites.add(builder.depot_key(d.id), d.lat, d.lon)
+    sites.measure()
+    matrix_seconds = time.perf_counter() - started
+    # Which relay points today: the forecast over the horizon decides, with the detour each would cost.
+    chosen, decisions = _horizon(day, settings, kept, sites.distances, forecasts, relay_points)
+    decisions.update(blocked)  # relay points not visitable today, with why
+    sites = sites.subset([builder.depot_key(depot.id)] + [c.key for c in chosen]
+                         + [builder.depot_key(d.id) for d in others])
+    factor = builder.travel_factor(network, crews)
+    vehicles = {f"crew:{c.id}": VehicleInfo(van=c.van, crew=c) for c in crews}
+    problem = builder.assemble(sites, factor, chosen, [builder.vehicle_for(c, settings, sites.location) for c in crews],
+                               settings)
+    return DayProblem(
+        day=day, depot=depot, problem=problem, candidates={c.key: c for c in chosen},
+        vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds, travel_factor=factor,
+        sites=sites.snapped, decisions=decisions,
+        vans_out=vans_out, decision_notes={k: {"reason_code": b.code, "reason_fr": b.fr} for k, b in blocks.items()},
     )
-    # --- availability: paused, closed, the host's no-visit weekday or weekly maximum: not visited ---
+
+
+def _day_candidates(day: dt.date, settings: Settings, *, session: Session,
+                    keep: Callable[[float, float], bool] | None):
+    """The day's visits before the horizon rule: open relay points not blocked by their calendars, and
+    the accepted home pickups (those ``keep`` accepts); with what was left out and why."""
+    relay, excluded, forecasts, relay_points = _relay_candidates(
+        day, settings, session=session, keep=None if keep is None else (lambda rp: keep(rp.lat, rp.lon)))
+    # Paused, closed, the host's no-visit weekday or weekly maximum: not visited.
     blocks = {f"rp:{i}": b for i, b in availability.relay_point_blocks(
         day, [relay_points[c.key] for c in relay], session=session).items()}
     excluded += [Excluded(c.key, c.kind, c.record_id, c.mandatory, blocks[c.key].code, blocks[c.key].en)
                  for c in relay if c.key in blocks]
     relay = [c for c in relay if c.key not in blocks]
-    blocked_decisions = availability.blocked_decisions(day, blocks, relay_points, forecasts,
-                                                       horizon_days=settings.horizon_days)
-    # --- end availability ---
+    blocked = availability.blocked_decisions(day, blocks, relay_points, forecasts, horizon_days=settings.horizon_days)
     candidates = relay + _pickup_candidates(day, settings, session=session)
-    if regions is not None:  # a visit belongs to the region of its nearest depot
-        candidates = [c for c in candidates if regions_mod.in_regions(c.lat, c.lon, depots_all, regions)]
-        excluded = [e for e in excluded if e.candidate_key not in relay_points or regions_mod.in_regions(
-            relay_points[e.candidate_key].lat, relay_points[e.candidate_key].lon, depots_all, regions)]
+    if keep is not None:  # a visit belongs to the region of its nearest depot
+        candidates = [c for c in candidates if keep(c.lat, c.lon)]
+        excluded = [e for e in excluded if e.candidate_key not in relay_points or keep(
+            relay_points[e.candidate_key].lat, relay_points[e.candidate_key].lon)]
+    return candidates, excluded, forecasts, relay_points, blocks, blocked
 
-    started = time.perf_counter()
-    depot_site = network.snap("depot", depot.lat, depot.lon, max_distance_m=settings.max_snap_distance_m)
-    sites = [depot_site]
+
+def _snap_visits(sites: builder.Sites, candidates: list[Candidate], excluded: list[Excluded]) -> list[Candidate]:
+    """Snap each visit to the road network; one that cannot be reached is left out with why."""
     kept: list[Candidate] = []
     for cand in candidates:
         try:
-            site = network.snap(cand.key, cand.lat, cand.lon, max_distance_m=settings.max_snap_distance_m)
+            sites.add(cand.key, cand.lat, cand.lon)
         except SiteTooFar as exc:
             excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "site_too_far",
                                      f"{cand.name}: {exc.message}"))
@@ -252,73 +240,8 @@ def build_day(
             excluded.append(Excluded(cand.key, cand.kind, cand.record_id, cand.mandatory, "unreachable",
                                      f"{cand.name}: {exc.message}"))
             continue
-        sites.append(site)
         kept.append(cand)
-    extra_depots = sorted({c.van.depot for c in crews if c.van.depot_id != depot.id}, key=lambda d: d.id)
-    sites += [network.snap(f"depot:{d.id}", d.lat, d.lon, max_distance_m=settings.max_snap_distance_m)
-              for d in extra_depots]
-    matrices = network.matrices(sites)
-    matrix_seconds = time.perf_counter() - started
-    # Which relay points today: the forecast over the horizon decides, with the detour each would cost.
-    chosen, decisions = _horizon(day, settings, kept, matrices.distances, forecasts, relay_points)
-    decisions.update(blocked_decisions)  # relay points not visitable today, with why
-    index = [0] + [i + 1 for i, cand in enumerate(kept) if cand.key in {c.key for c in chosen}]
-    index += [len(kept) + 1 + j for j in range(len(extra_depots))]  # the other depots, last
-    sites = [sites[i] for i in index]
-    durations = [[matrices.durations[a][b] for b in index] for a in index]
-    distances = [[matrices.distances[a][b] for b in index] for a in index]
-    kept = chosen
-    # One matrix for the whole day: travel times scaled by the mean time-of-day factor over the shifts.
-    travel_factor = network.time_of_day.mean_factor(
-        min(c.shift_start_min for c in crews) * 60, max(c.shift_end_min for c in crews) * 60
-    )
-
-    depot_loc = {depot.id: 0} | {d.id: len(kept) + 1 + j for j, d in enumerate(extra_depots)}
-    visits = tuple(
-        solver.Visit(
-            id=cand.key,
-            location=i + 1,
-            demand=(round(cand.expected_m3 * LITRES_PER_M3),),
-            service=cand.service_s,
-            windows=tuple(solver.TimeWindow(a, b) for a, b in cand.windows),
-            penalty=cand.penalty,
-        )
-        for i, cand in enumerate(kept)
-    )
-    vehicles: dict[str, VehicleInfo] = {}
-    solver_vehicles = []
-    for crew in crews:
-        van = crew.van
-        assert van is not None
-        vid = f"crew:{crew.id}"
-        vehicles[vid] = VehicleInfo(van=van, crew=crew)
-        solver_vehicles.append(
-            solver.Vehicle(
-                id=vid, start=depot_loc[van.depot_id], end=depot_loc[van.depot_id],  # its own depot
-                capacity=(round(van.capacity_m3 * LITRES_PER_M3),),
-                shift=solver.TimeWindow(crew.shift_start_min * 60, crew.shift_end_min * 60),
-                reload_location=depot_loc[van.depot_id] if settings.max_unloads else None,
-                reload_service=settings.unload_service_s,
-                max_reloads=settings.max_unloads,
-                breaks=(
-                    (solver.Break("lunch", solver.TimeWindow(crew.break_earliest_min * 60, crew.break_latest_min * 60),
-                                  crew.break_minutes * 60),)
-                    if crew.break_minutes else ()
-                ),
-            )
-        )
-    problem = solver.Problem(
-        durations=tuple(tuple(round(x * travel_factor) for x in row) for row in durations),
-        distances=tuple(tuple(int(x) for x in row) for row in distances),
-        vehicles=tuple(solver_vehicles),
-        visits=visits,
-    )
-    return DayProblem(
-        day=day, depot=depot, problem=problem, candidates={c.key: c for c in kept},
-        vehicles=vehicles, excluded=excluded, matrix_seconds=matrix_seconds, travel_factor=travel_factor,
-        sites=sites, decisions=decisions,
-        vans_out=vans_out, decision_notes={k: {"reason_code": b.code, "reason_fr": b.fr} for k, b in blocks.items()},
-    )
+    return kept
 
 
 def _at(day: dt.date, seconds: int) -> dt.datetime:
@@ -334,7 +257,7 @@ def ensure_not_published(day: dt.date, *, session: Session) -> None:
         raise Conflict(f"the plan for {day.isoformat()} is already published (plan {published}); it cannot be replaced")
 
 
-def _clear_drafts(day: dt.date, *, session: Session) -> list[Plan]:
+def clear_drafts(day: dt.date, *, session: Session) -> list[Plan]:
     """The day's drafts become ``replaced`` (kept, readable in the plan's history; no longer edited or
     published); their scheduled pickups are accepted again until the new plan schedules them."""
     ensure_not_published(day, session=session)  # again: it may have been published during the solve
@@ -367,13 +290,13 @@ def plan_day(
     ensure_not_published(day, session=session)
     day_problem = build_day(day, settings, network, session=session)
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
-    solution = solver.solve(
+    solution = builder.solve(
         day_problem.problem,
-        solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
+        builder.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
                             solution_limit=settings.solve_solution_limit),
     )
-    replaced = _clear_drafts(day, session=session)
-    plan = _store(day_problem, solution, limit, session=session)
+    replaced = clear_drafts(day, session=session)
+    plan = store_plan(day_problem, solution, limit, session=session)
     note_replaced(replaced, plan, session=session)
     return plan
 
@@ -386,7 +309,7 @@ def note_replaced(replaced: list[Plan], plan: Plan, *, session: Session, actor: 
         record_change(old, "replaced", actor, {"by_plan_id": plan.id}, session=session)
 
 
-def _decisions_record(dp: DayProblem, solution: solver.Solution) -> list[dict]:
+def _decisions_record(dp: DayProblem, solution: builder.Solution) -> list[dict]:
     """For each relay point, why it is or is not visited today (the coordinator's explanation)."""
     visited = {step.id for route in solution.routes for step in route.steps if step.type == "visit"}
     out = []
@@ -406,9 +329,9 @@ def _decisions_record(dp: DayProblem, solution: solver.Solution) -> list[dict]:
     return out
 
 
-def _plain_detail(cand: Candidate, un: solver.Unassigned) -> str:
+def _plain_detail(cand: Candidate, un: builder.Unassigned) -> str:
     """Say in a coordinator's words why an optional relay point was left for another day."""
-    if un.reason is solver.Reason.COST and not cand.mandatory and cand.penalty is not None:
+    if un.reason is builder.Reason.COST and not cand.mandatory and cand.penalty is not None:
         return (
             f"left for another day: about {cand.expected_m3:.1f} m³ to collect; the vans' day is full or the "
             f"detour costs more than the visit is worth today (up to {cand.penalty / 1000:.0f} km of driving)"
@@ -416,7 +339,7 @@ def _plain_detail(cand: Candidate, un: solver.Unassigned) -> str:
     return un.detail
 
 
-def _store(dp: DayProblem, solution: solver.Solution, limit: float, *, session: Session) -> Plan:
+def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, session: Session) -> Plan:
     day = dp.day
     plan = Plan(
         date=day, status=PlanStatus.DRAFT, time_limit_s=limit, solve_seconds=solution.summary.solve_seconds,

@@ -5,7 +5,7 @@
   version its author saw: a stale one raises :class:`StaleVersion` carrying the changes made since.
 * **Edits on a draft**: lock / unlock a stop, move it, drop it, insert a visit (at a position or at the
   cheapest feasible one). The affected rounds are re-timed with the solver's own timing code
-  (``solver.schedule``) over the road matrix of the sites involved, and checked by ``solver.check``;
+  (``solver.schedule``, through ``planning/problem.py``) over the road matrix of the sites involved, and checked by ``solver.check``;
   an edit that breaks a hard rule is refused naming the stop and the rule, unless forced, in which
   case the violations are kept on the round (``Round.warnings``).
 * **Re-optimise** a draft keeping locked stops in their round and order, dropped visits out.
@@ -23,17 +23,16 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-import solver
-from solver.schedule import RELOAD, build_route, tight_times, tight_times_with_breaks
 from dispatch.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatch.models import (
+    CREW_DEFAULTS,
     Crew,
     Depot,
     PickupRequest,
@@ -51,9 +50,8 @@ from dispatch.models import (
     Van,
     utcnow,
 )
-from dispatch.pickups.requests import SLOT_WINDOWS_S
-from dispatch.planning.day import LITRES_PER_M3, Candidate
-from dispatch.relay_points.points import forecast_relay_points, opening_windows
+from dispatch.planning import problem as builder
+from dispatch.planning.problem import LITRES_PER_M3, Candidate
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
 
@@ -174,38 +172,12 @@ def _mandatory(plan: Plan, key: str) -> bool:
     return False
 
 
-def _relay_candidate(rp: RelayPoint, day: dt.date, settings: Settings, *, mandatory: bool,
-                     expected: float | None = None, service: int | None = None) -> Candidate:
-    if expected is None:
-        expected = rp.capacity_m3 if rp.full else min(
-            rp.capacity_m3, forecast_relay_points([rp], now=utcnow())[rp.id].expected_stock(day))
-    if service is None:
-        service = settings.relay_service_s(expected)
-    open_today = rp.active and not getattr(rp, "paused", False)
-    usable = [w for w in opening_windows(rp, day) if w.close_s - service >= w.open_s] if open_today else []
-    return Candidate(
-        key=f"rp:{rp.id}", kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
-        expected_m3=expected, service_s=service, windows=tuple((w.open_s, w.close_s - service) for w in usable),
-        mandatory=mandatory, penalty=None, shown_windows=tuple((w.open_s, w.close_s) for w in usable),
-    )
-
-
-def _pickup_candidate(pu: PickupRequest, settings: Settings, *, service: int | None = None) -> Candidate:
-    if service is None:
-        service = settings.pickup_service_s(pu.volume_m3)
-    return Candidate(
-        key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
-        lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
-        windows=(SLOT_WINDOWS_S[pu.slot],), mandatory=True, penalty=None,
-    )
-
-
 def _stop_candidate(plan: Plan, stop: Stop, settings: Settings) -> Candidate:
     key = stop_key(stop)
     if stop.kind is StopKind.RELAY_POINT:
-        return _relay_candidate(stop.relay_point, plan.date, settings, mandatory=_mandatory(plan, key),
-                                expected=stop.expected_m3, service=stop.service_s)
-    return _pickup_candidate(stop.pickup_request, settings, service=stop.service_s)
+        return builder.relay_candidate(stop.relay_point, plan.date, settings, mandatory=_mandatory(plan, key),
+                                       expected=stop.expected_m3, service=stop.service_s, require_open=True)
+    return builder.pickup_candidate(stop.pickup_request, settings, service=stop.service_s)
 
 
 @dataclass
@@ -216,11 +188,12 @@ class Context:
     settings: Settings
     candidates: dict[str, Candidate]
     crews: dict[str, Crew]  # vehicle id ("crew:N") -> crew
-    problem: solver.Problem
+    problem: builder.Problem
     location: dict[str, int]  # site key -> matrix index
     names: dict[str, str] = field(default_factory=dict)
+    working: frozenset[str] = frozenset()  # vehicle ids of the crews working that day (calendars)
 
-    def vehicle(self, vid: str) -> solver.Vehicle:
+    def vehicle(self, vid: str) -> builder.Vehicle:
         return next(v for v in self.problem.vehicles if v.id == vid)
 
     def vehicle_index(self, vid: str) -> int:
@@ -230,50 +203,24 @@ class Context:
         return next(i for i, v in enumerate(self.problem.visits) if v.id == key)
 
 
-def _solver_vehicle(crew: Crew, settings: Settings, *, start: int = 0, shift_start_s: int | None = None,
-                    start_load: int = 0, break_from_s: int | None = None) -> solver.Vehicle:
-    van = crew.van
-    assert van is not None
-    start_s = crew.shift_start_min * 60 if shift_start_s is None else shift_start_s
-    end_s = max(start_s, crew.shift_end_min * 60)
-    breaks: tuple[solver.Break, ...] = ()
-    if crew.break_minutes:
-        b0, b1 = crew.break_earliest_min * 60, crew.break_latest_min * 60
-        if break_from_s is not None:
-            b0 = max(b0, break_from_s)
-        if b0 <= b1:
-            breaks = (solver.Break("lunch", solver.TimeWindow(b0, b1), crew.break_minutes * 60),)
-    capacity = round(van.capacity_m3 * LITRES_PER_M3)
-    return solver.Vehicle(
-        id=f"crew:{crew.id}", start=start, end=0, capacity=(capacity,),
-        shift=solver.TimeWindow(start_s, end_s),
-        reload_location=0 if settings.max_unloads else None, reload_service=settings.unload_service_s,
-        max_reloads=settings.max_unloads, breaks=breaks,
-        start_load=(min(capacity, start_load),) if start_load else (),
-    )
-
-
-def _active_crews(*, session: Session) -> list[Crew]:
-    return list(session.scalars(
-        select(Crew).join(Van, Crew.van_id == Van.id)
-        .where(Crew.active.is_(True), Van.active.is_(True)).order_by(Crew.id)
-    ).all())
+def _round_crews(plan: Plan) -> list[Crew]:
+    """The crews of the plan's rounds: an edit re-times a round whoever drives it."""
+    return [r.crew for r in plan.rounds if r.crew is not None]
 
 
 def build_context(
     plan: Plan, settings: Settings, network: RoadNetwork, *, session: Session,
-    extra: list[Candidate] = (), vehicles: list[solver.Vehicle] | None = None,
-    extra_sites: dict[str, tuple[float, float]] | None = None, only: set[str] | None = None,
-    mandatory_all: bool = False,
+    extra: list[Candidate] = (), extra_sites: dict[str, tuple[float, float]] | None = None,
+    only: set[str] | None = None, mandatory_all: bool = False, on_the_road: Iterable[Crew] = (),
 ) -> Context:
-    """The solver problem of ``plan``'s visits (those in rounds, or ``only`` these keys) plus ``extra``.
+    """The solver problem of ``plan``'s visits (those in rounds, or ``only`` these keys) plus ``extra``,
+    built by the one problem builder (``planning/problem.py``).
 
-    ``vehicles`` (built against this context's ``location``, see ``extra_sites``) replace the
-    default ones: every active crew, leaving the depot at its shift start.
+    The vehicles are the crews working on the plan's day (absent crews and vans in maintenance left out),
+    plus ``on_the_road`` (crews of started rounds); each from its own depot at its shift start. A caller
+    may replace them (a mid-day start) with :func:`builder.vehicle_for` over this context's ``location``,
+    which also has the ``extra_sites`` (a van's position, by key).
     """
-    depot = session.scalars(select(Depot).order_by(Depot.id)).first()
-    if depot is None:
-        raise NotFound("no depot is configured", field="depot")
     cands: dict[str, Candidate] = {}
     for rnd in plan.rounds:
         for stop in rnd.stops:
@@ -283,47 +230,25 @@ def build_context(
                     cands[cand.key] = cand
     for cand in extra:
         cands[cand.key] = cand
-    max_snap = settings.max_snap_distance_m
-    sites = [network.snap("depot", depot.lat, depot.lon, max_distance_m=max_snap)]
-    location = {"depot": 0}
+    working, _ = builder.fleet_of_day(plan.date, session=session)
+    crews, _ = builder.fleet_of_day(plan.date, session=session, also=on_the_road)
+    sites = builder.Sites(network, settings)
+    sites.add_depots(crews)
     for key, (lat, lon) in (extra_sites or {}).items():
-        location[key] = len(sites)
-        sites.append(network.snap(key, lat, lon, max_distance_m=max_snap))
+        sites.add(key, lat, lon)
     for key, cand in cands.items():
         try:
-            site = network.snap(key, cand.lat, cand.lon, max_distance_m=max_snap)
+            sites.add(key, cand.lat, cand.lon)
         except (SiteTooFar, SiteUnreachable) as exc:
             raise InvalidInput(f"{cand.name}: {exc.message}", field="relay_point_id") from None
-        location[key] = len(sites)
-        sites.append(site)
-    matrices = network.matrices(sites)
-    crews = _active_crews(session=session)
-    for rnd in plan.rounds:  # a round's crew stays usable even if it was deactivated since
-        if rnd.crew is not None and rnd.crew not in crews and rnd.crew.van is not None:
-            crews.append(rnd.crew)
-    if not crews:
-        raise NotFound("no active crew with an active van", field="crews")
-    factor = network.time_of_day.mean_factor(
-        min(c.shift_start_min for c in crews) * 60, max(c.shift_end_min for c in crews) * 60
-    )
-    visits = tuple(
-        solver.Visit(
-            id=key, location=location[key], demand=(round(c.expected_m3 * LITRES_PER_M3),), service=c.service_s,
-            windows=tuple(solver.TimeWindow(a, b) for a, b in c.windows),
-            # An optional visit already in a round is worth its full penalty: dropped only if it must be.
-            penalty=None if (c.mandatory or mandatory_all) else (c.penalty or settings.relay_point_penalty_m),
-        )
-        for key, c in cands.items()
-    )
-    if vehicles is None:
-        vehicles = [_solver_vehicle(c, settings) for c in crews]
-    problem = solver.Problem(
-        durations=tuple(tuple(round(x * factor) for x in row) for row in matrices.durations),
-        distances=tuple(tuple(int(x) for x in row) for row in matrices.distances),
-        vehicles=tuple(vehicles), visits=visits,
-    )
+    sites.measure()
+    location = sites.location
+    vehicles = [builder.vehicle_for(c, settings, location) for c in crews]
+    problem = builder.assemble(sites, builder.travel_factor(network, crews), cands.values(), vehicles, settings,
+                               mandatory_all=mandatory_all)
     return Context(plan=plan, settings=settings, candidates=cands, crews={f"crew:{c.id}": c for c in crews},
-                   problem=problem, location=location, names={k: c.name for k, c in cands.items()})
+                   problem=problem, location=location, names={k: c.name for k, c in cands.items()},
+                   working=frozenset(f"crew:{c.id}" for c in working))
 
 
 # ------------------------------------------------------------------ timing a round
@@ -331,7 +256,7 @@ def build_context(
 
 @dataclass
 class Timed:
-    route: solver.Route
+    route: builder.Route
     violations: list[dict[str, Any]]
     order: list[str | None]  # visit keys, None = unloading at the depot
 
@@ -351,7 +276,7 @@ def _rule(message: str) -> str:
     return next((rule for text, rule in _RULES if text in message), "schedule")
 
 
-def _normalise(ctx: Context, v: solver.Vehicle, order: list[str | None]) -> list[str | None]:
+def _normalise(ctx: Context, v: builder.Vehicle, order: list[str | None]) -> list[str | None]:
     """Unloading stops kept consistent: none first, last or twice in a row; one added before a visit
     that would overflow the van (within the day's unloading trips)."""
     demand = {vis.id: vis.demand[0] for vis in ctx.problem.visits}
@@ -377,86 +302,33 @@ def _normalise(ctx: Context, v: solver.Vehicle, order: list[str | None]) -> list
     return out
 
 
-def _relaxed(problem: solver.Problem, k: int) -> solver.Problem:
-    """Windows that never close (the van waits for the opening, may be late), a long shift, any load."""
-    big = 10 * 24 * 3600
-    v = problem.vehicles[k]
-    rv = dataclasses.replace(
-        v, shift=solver.TimeWindow(v.shift.start, big), capacity=tuple(10**9 for _ in v.capacity),
-        breaks=tuple(dataclasses.replace(b, window=solver.TimeWindow(b.window.start, big)) for b in v.breaks),
-        max_work_time=None,
-    )
-    visits = tuple(
-        dataclasses.replace(vis, windows=(solver.TimeWindow(vis.windows[0].start, big),)) if vis.windows else vis
-        for vis in problem.visits
-    )
-    vehicles = problem.vehicles[:k] + (rv,) + problem.vehicles[k + 1:]
-    return dataclasses.replace(problem, vehicles=vehicles, visits=visits)
-
-
-def _time(problem: solver.Problem, k: int, indices: list[int], legs: list[int]) -> solver.Route | None:
-    """The tightest schedule of ``indices`` with the break in the best of ``legs`` (None: none fits)."""
-    v = problem.vehicles[k]
-    stops = [problem.visits[i] if i != RELOAD else _ReloadStop(v.reload_location, v.reload_service)
-             for i in indices]
-    n = len(stops)
-    if not v.breaks or n == 0:
-        res = tight_times(problem, v, stops, v.shift.start)
-        if res is None:
-            return None
-        depart, starts, end = res
-        return build_route(problem, k, indices, depart, starts, end, [])
-    best = None
-    for leg in legs:
-        fake_starts = [10 * (j + 1) for j in range(n)]
-        res = tight_times_with_breaks(problem, v, stops, v.shift.start, fake_starts, [(0, 10 * leg + 5)])
-        if res is not None and (best is None or res[2] < best[2]):
-            best = res
-    if best is None:
-        return None
-    depart, starts, end, brk = best
-    return build_route(problem, k, indices, depart, starts, end, brk)
-
-
-@dataclass(frozen=True)
-class _ReloadStop:
-    location: int
-    service: int
-    windows: tuple = ()
-
-
 def schedule(ctx: Context, vid: str, order: list[str | None], *, break_leg: int | None = None) -> Timed:
     """Time the round of vehicle ``vid`` visiting ``order`` (keys; None = unload) and check it.
 
     Unloading stops are made consistent (:func:`_normalise`); the lunch break is placed in the leg
     that ends the day earliest (``break_leg``, where it was, is kept for reference only). A feasible
     schedule has no violations; otherwise the schedule is built with windows, shift and capacity
-    relaxed and ``solver.check`` names every rule it breaks.
+    relaxed and ``builder.check`` names every rule it breaks.
     """
     problem = ctx.problem
     k = ctx.vehicle_index(vid)
     v = problem.vehicles[k]
     order = _normalise(ctx, v, order)
-    indices = [RELOAD if key is None else ctx.visit_index(key) for key in order]
-    n = len(indices)
-    legs = list(range(n + 1))
-    route = _time(problem, k, indices, legs)
-    if route is None:
-        route = _time(_relaxed(problem, k), k, indices, legs)
-        assert route is not None  # nothing can fail once windows, shift and capacity are relaxed
+    indices = [builder.RELOAD if key is None else ctx.visit_index(key) for key in order]
+    route = builder.time_route(problem, k, indices)
     violations = _violations(ctx, k, route, order)
     return Timed(route, violations, order)
 
 
-def _violations(ctx: Context, k: int, route: solver.Route, order: list[str | None]) -> list[dict[str, Any]]:
+def _violations(ctx: Context, k: int, route: builder.Route, order: list[str | None]) -> list[dict[str, Any]]:
     problem = ctx.problem
     keys = {key for key in order if key is not None}
     sub = dataclasses.replace(problem, vehicles=(problem.vehicles[k],),
                               visits=tuple(vis for vis in problem.visits if vis.id in keys), locked_sequences=())
-    summary = solver.Summary(cost=route.cost, routes=1, unassigned=0, distance=route.distance,
+    summary = builder.Summary(cost=route.cost, routes=1, unassigned=0, distance=route.distance,
                              duration=route.duration, service=route.service, waiting_time=route.waiting_time,
                              load=route.load, solve_seconds=0.0)
-    errors = solver.check(sub, solver.Solution(solver.Status.SOLVED, summary, (route,), ()))
+    errors = builder.check(sub, builder.Solution(builder.Status.SOLVED, summary, (route,), ()))
     out: list[dict[str, Any]] = []
     for key in order:
         if key is not None and not ctx.candidates[key].windows:
@@ -479,7 +351,7 @@ def _hhmm(seconds: int | None) -> str | None:
     return None if seconds is None else f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
-def _clock(ctx: Context, k: int, route: solver.Route, visit: str | None, rule: str) -> dict[str, Any]:
+def _clock(ctx: Context, k: int, route: builder.Route, visit: str | None, rule: str) -> dict[str, Any]:
     """A violation in clock times and names (never seconds since midnight or solver ids): when the van
     would get there, the visit's hours, the round's end and the crew's shift end, the van's capacity."""
     v = ctx.problem.vehicles[k]
@@ -550,7 +422,7 @@ def _park(stops: list[Stop], *, session: Session) -> None:
     session.flush()
 
 
-def write_round(ctx: Context, rnd: Round, route: solver.Route, pool: dict[str, Stop], *, session: Session,
+def write_round(ctx: Context, rnd: Round, route: builder.Route, pool: dict[str, Stop], *, session: Session,
                 keep: list[Stop] = (), distance_offset: int = 0, warnings: list[dict] | None = None) -> None:
     """Make ``rnd``'s stops those of ``route`` (after the ``keep`` stops, which are left as they are).
 
@@ -623,7 +495,7 @@ def _empty_round(ctx: Context, rnd: Round, *, session: Session) -> None:
         rnd.stops.remove(s)
         session.delete(s)
     start = rnd.start_at.replace(hour=0, minute=0, second=0) + dt.timedelta(
-        minutes=rnd.crew.shift_start_min if rnd.crew else 8 * 60)
+        minutes=rnd.crew.shift_start_min if rnd.crew else CREW_DEFAULTS["shift_start_min"])
     rnd.start_at = rnd.end_at = start
     rnd.distance_m = rnd.duration_s = 0
     rnd.load_m3 = 0.0
@@ -735,7 +607,7 @@ def move_stop(plan_id: int, stop_id: int, round_id: int, position: int | None, s
     src = stop.round
     dst = _round_of(plan, round_id)
     key = stop_key(stop)
-    ctx = build_context(plan, settings, network, session=session)
+    ctx = build_context(plan, settings, network, session=session, on_the_road=_round_crews(plan))
     src_order = [k for k in _order_of(src) if k != key]
     dst_order = src_order if dst is src else _order_of(dst)
     at = _visit_position(dst_order, position)
@@ -776,7 +648,7 @@ def drop_stop(plan_id: int, stop_id: int, settings: Settings, network: RoadNetwo
             field="force",
         )
     src = stop.round
-    ctx = build_context(plan, settings, network, session=session)
+    ctx = build_context(plan, settings, network, session=session, on_the_road=_round_crews(plan))
     order = [k for k in _order_of(src) if k != key]
     src.stops.remove(stop)
     session.delete(stop)
@@ -805,7 +677,8 @@ def _new_candidate(plan: Plan, settings: Settings, *, session: Session, relay_po
         rp = session.get(RelayPoint, relay_point_id)
         if rp is None:
             raise NotFound(f"relay point {relay_point_id} does not exist", field="relay_point_id")
-        return _relay_candidate(rp, plan.date, settings, mandatory=_mandatory(plan, f"rp:{rp.id}") or rp.full)
+        return builder.relay_candidate(rp, plan.date, settings, mandatory=_mandatory(plan, f"rp:{rp.id}") or rp.full,
+                                       require_open=True)
     pu = session.get(PickupRequest, pickup_request_id)
     if pu is None:
         raise NotFound(f"pickup request {pickup_request_id} does not exist", field="pickup_request_id")
@@ -815,7 +688,7 @@ def _new_candidate(plan: Plan, settings: Settings, *, session: Session, relay_po
     if pu.status not in (PickupStatus.ACCEPTED, PickupStatus.SCHEDULED):
         raise InvalidInput(f"pickup {pu.ref} is {pu.status.value}: only an accepted home pickup is inserted",
                            field="pickup_request_id")
-    return _pickup_candidate(pu, settings)
+    return builder.pickup_candidate(pu, settings)
 
 
 def insert_visit(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session,
@@ -832,12 +705,12 @@ def insert_visit(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
             if s.kind in VISIT_KINDS and stop_key(s) == key:
                 raise Conflict(f"{cand.name} is already in round {rnd.id} (stop {s.id}): move it instead",
                                field="relay_point_id" if relay_point_id else "pickup_request_id")
-    ctx = build_context(plan, settings, network, session=session, extra=[cand])
-    rounds = [r for r in plan.rounds if r.crew_id is not None]
+    ctx = build_context(plan, settings, network, session=session, extra=[cand], on_the_road=_round_crews(plan))
+    rounds = [r for r in plan.rounds if r.crew_id is not None and f"crew:{r.crew_id}" in ctx.working]
     if round_id is not None:
         rounds = [_round_of(plan, round_id)]
     if not rounds:
-        raise InvalidInput("this plan has no round to insert into", field="round_id")
+        raise InvalidInput("this plan has no round whose crew works that day to insert into", field="round_id")
     best: tuple | None = None  # (n violations, extra cost, round, order, timed)
     for rnd in rounds:
         base = _order_of(rnd)
@@ -875,30 +748,30 @@ def insert_visit(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
 # ------------------------------------------------------------------ re-optimise a draft
 
 
-def _solve(problem: solver.Problem, settings: Settings, limit: float, seed: int | None, *,
+def _solve(problem: builder.Problem, settings: Settings, limit: float, seed: int | None, *,
            progress: Callable[[dict], object] | None = None,
-           initial: tuple[tuple[str, tuple[str | None, ...]], ...] = ()) -> solver.Solution:
-    """Solve (from the ``initial`` plan when given: see ``solver.SolveOptions.initial_routes``); a
+           initial: tuple[tuple[str, tuple[str | None, ...]], ...] = ()) -> builder.Solution:
+    """Solve (from the ``initial`` plan when given: see ``builder.SolveOptions.initial_routes``); a
     search that serves nothing (no solution found in time) changes nothing: 422."""
-    options = solver.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
+    options = builder.SolveOptions(time_limit_s=limit, seed=settings.solve_seed if seed is None else seed,
                                   solution_limit=settings.solve_solution_limit, progress=progress,
                                   initial_routes=initial)
-    solution = solver.solve(problem, options)
+    solution = builder.solve(problem, options)
     if problem.visits and not solution.routes:
         # Nothing found in time (an overloaded day): let the search leave mandatory visits out, at a
         # prohibitive price, so that it starts from a partial plan; those left out are reported as such.
         relaxed = dataclasses.replace(problem, visits=tuple(
             v if v.penalty is not None else dataclasses.replace(v, penalty=_MANDATORY_PENALTY) for v in problem.visits))
-        partial = solver.solve(relaxed, options)
+        partial = builder.solve(relaxed, options)
         if partial.routes:
             mandatory = {v.id for v in problem.visits if v.penalty is None}
             said = ("it could be served on its own, but not together with the rest of the plan "
                     "(vehicles, capacity, time windows or shifts run out)")
             unassigned = tuple(dataclasses.replace(u, detail=said) if u.id in mandatory and u.reason is
-                               solver.Reason.COST else u for u in partial.unassigned)
+                               builder.Reason.COST else u for u in partial.unassigned)
             missing = [u for u in unassigned if u.id in mandatory]
             solution = dataclasses.replace(
-                partial, unassigned=unassigned, status=solver.Status.INFEASIBLE if missing else partial.status,
+                partial, unassigned=unassigned, status=builder.Status.INFEASIBLE if missing else partial.status,
                 explanation=(f"{len(missing)} mandatory visit(s) cannot be served: "
                              + "; ".join(f"{u.id!r} ({u.reason.value}: {u.detail})" for u in missing))
                 if missing else partial.explanation)
@@ -911,7 +784,7 @@ def _solve(problem: solver.Problem, settings: Settings, limit: float, seed: int 
     return solution
 
 
-def _store_solution(ctx: Context, solution: solver.Solution, rounds_by_vid: dict[str, Round], *,
+def _store_solution(ctx: Context, solution: builder.Solution, rounds_by_vid: dict[str, Round], *,
                     session: Session, keep: dict[str, list[Stop]] | None = None,
                     offsets: dict[str, int] | None = None) -> None:
     """Write a solution into the plan's rounds in place (stop ids kept by visit), and the unassigned."""
@@ -958,17 +831,19 @@ def _store_solution(ctx: Context, solution: solver.Solution, rounds_by_vid: dict
                 pu.status = PickupStatus.ACCEPTED
     plan.cost = solution.summary.cost
     plan.solve_seconds = solution.summary.solve_seconds
-    if solution.status is solver.Status.INFEASIBLE:
+    if solution.status is builder.Status.INFEASIBLE:
         plan.solver_status, plan.explanation = "infeasible", solution.explanation
     session.flush()
 
 
-def _locked(ctx: Context, plan: Plan, rounds: list[Round], skip: set[int] = frozenset()) -> solver.Problem:
+def _locked(ctx: Context, plan: Plan, rounds: list[Round], skip: set[int] = frozenset()) -> builder.Problem:
     """Locked stops: same vehicle (``Visit.vehicle``) and relative order (``locked_sequences``)."""
     seqs = []
     lock: dict[str, str] = {}
     for rnd in rounds:
         vid = f"crew:{rnd.crew_id}"
+        if vid not in ctx.crews:
+            continue  # its crew or van is out today: its stops go to the vans that work
         keys = [stop_key(s) for s in rnd.stops if s.kind in VISIT_KINDS and s.locked and s.id not in skip
                 and stop_key(s) in ctx.candidates]
         for k in keys:
@@ -987,10 +862,11 @@ def _retry_candidates(plan: Plan, settings: Settings, *, session: Session, exclu
         if not un.mandatory or un.reason in EXCLUDED_REASONS or un.reason == "dropped" or key in exclude:
             continue
         if un.relay_point is not None:
-            out.append(_relay_candidate(un.relay_point, plan.date, settings, mandatory=True))
+            out.append(builder.relay_candidate(un.relay_point, plan.date, settings, mandatory=True,
+                                                  require_open=True))
         elif un.pickup_request is not None and un.pickup_request.status in (PickupStatus.ACCEPTED,
                                                                             PickupStatus.SCHEDULED):
-            out.append(_pickup_candidate(un.pickup_request, settings))
+            out.append(builder.pickup_candidate(un.pickup_request, settings))
     return [c for c in out if c.windows]
 
 
@@ -1070,12 +946,12 @@ def _draft_routes(ctx: Context, rounds: list[Round]) -> tuple[tuple[str, tuple[s
 
 
 def solve_prepared(prep: Prepared, settings: Settings, *,
-                   progress: Callable[[dict], object] | None = None) -> solver.Solution:
+                   progress: Callable[[dict], object] | None = None) -> builder.Solution:
     """Solve (no database needed). ``progress`` is the solver's callback (a truthy answer stops it)."""
     return _solve(prep.ctx.problem, settings, prep.limit, prep.seed, progress=progress, initial=prep.initial)
 
 
-def _rebind(prep: Prepared, plan: Plan, *, session: Session) -> Context:
+def rebind(prep: Prepared, plan: Plan, *, session: Session) -> Context:
     ctx = prep.ctx
     ctx.plan = plan
     ctx.crews = {vid: session.get(Crew, int(vid.split(":")[1])) for vid in ctx.crews}
@@ -1086,12 +962,12 @@ def _rebind(prep: Prepared, plan: Plan, *, session: Session) -> Context:
     return ctx
 
 
-def store_prepared(prep: Prepared, solution: solver.Solution, *, session: Session, actor: str) -> Plan:
+def store_prepared(prep: Prepared, solution: builder.Solution, *, session: Session, actor: str) -> Plan:
     """Write a solved re-optimisation or re-plan into the plan, in the caller's transaction, only if
     the plan is still at the version it was read at (else :class:`StaleVersion`: nothing is written)."""
     draft = prep.op == "reoptimise"
     plan = open_plan(prep.plan_id, prep.version, session=session, draft=draft)
-    ctx = _rebind(prep, plan, session=session)
+    ctx = rebind(prep, plan, session=session)
     rounds = [r for r in plan.rounds if r.crew_id is not None]
     rounds_by_vid = {f"crew:{r.crew_id}": r for r in rounds}
     if draft:
@@ -1293,7 +1169,7 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
                               .order_by(RelayPoint.id)).all():
         key = f"rp:{rp.id}"
         if key not in kept_keys and key not in remaining and key not in dropped:
-            cand = _relay_candidate(rp, plan.date, settings, mandatory=True)
+            cand = builder.relay_candidate(rp, plan.date, settings, mandatory=True, require_open=True)
             if cand.windows and cand.windows[-1][1] >= at_s:
                 extra.append(cand)
     for pu in session.scalars(select(PickupRequest).where(PickupRequest.date == plan.date,
@@ -1301,25 +1177,28 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
                               .order_by(PickupRequest.id)).all():
         key = f"pu:{pu.id}"
         if key not in kept_keys and key not in remaining and key not in dropped:
-            extra.append(_pickup_candidate(pu, settings))
+            extra.append(builder.pickup_candidate(pu, settings))
     try:
         ctx = build_context(plan, settings, network, session=session, extra=extra, only=remaining,
-                            extra_sites=sites)
+                            extra_sites=sites, on_the_road=[r.crew for r in rounds
+                                                            if done[r.id] or f"start:{r.id}" in sites])
     except (SiteTooFar, SiteUnreachable) as exc:
         raise InvalidInput(f"a van position is off the road network: {exc.message}", field="positions") from None
     vehicles = []
     for rnd in rounds:
         crew = rnd.crew
+        if f"crew:{crew.id}" not in ctx.crews:
+            continue  # absent or its van in maintenance, and not on the road: its visits go to the others
         if f"start:{rnd.id}" in sites:  # started: from where it is, now, with what it carries
             took_break = any(s.kind is StopKind.BREAK and _secs(s.planned_arrival) + s.service_s <= at_s
                              for s in rnd.stops)
-            v = _solver_vehicle(crew, settings, start=ctx.location[f"start:{rnd.id}"], shift_start_s=at_s,
-                                start_load=loads[rnd.id], break_from_s=at_s)
+            v = builder.vehicle_for(crew, settings, ctx.location, start=ctx.location[f"start:{rnd.id}"],
+                                    shift_start_s=at_s, start_load=loads[rnd.id], break_from_s=at_s)
             if took_break:
                 v = dataclasses.replace(v, breaks=())
-        else:  # not started: from the depot at its shift start (or now, if later)
-            v = _solver_vehicle(crew, settings, shift_start_s=max(crew.shift_start_min * 60, at_s),
-                                break_from_s=at_s)
+        else:  # not started: from its depot at its shift start (or now, if later)
+            v = builder.vehicle_for(crew, settings, ctx.location,
+                                    shift_start_s=max(crew.shift_start_min * 60, at_s), break_from_s=at_s)
         vehicles.append(v)
     ctx.problem = dataclasses.replace(ctx.problem, vehicles=tuple(vehicles))
     ctx.problem = _locked(ctx, plan, rounds, skip={s.id for ks in done.values() for s in ks})

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
-import solver
+from dispatch.planning import problem as builder  # dispatch's only door to the solver
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.fleet import availability
 from dispatch.models import JobStatus, PickupRequest, Plan, PlanJob, StopKind
@@ -28,10 +28,10 @@ from dispatch.settings import Settings
 MOVED_MINUTES = 15  # a donor is told when the visit moves by this much or more
 
 
-def solution_to_json(solution: solver.Solution) -> dict[str, Any]:
+def solution_to_json(solution: builder.Solution) -> dict[str, Any]:
     return {
         "status": solution.status.value, "explanation": solution.explanation,
-        "summary": {f: getattr(solution.summary, f) for f in solver.Summary.__dataclass_fields__},
+        "summary": {f: getattr(solution.summary, f) for f in builder.Summary.__dataclass_fields__},
         "routes": [{"vehicle": r.vehicle, "cost": r.cost, "distance": r.distance, "duration": r.duration,
                     "service": r.service, "waiting_time": r.waiting_time, "load": list(r.load),
                     "steps": [[s.type, s.id, s.location, s.arrival, s.service, s.waiting_time, list(s.load),
@@ -40,18 +40,18 @@ def solution_to_json(solution: solver.Solution) -> dict[str, Any]:
     }
 
 
-def solution_from_json(data: dict[str, Any]) -> solver.Solution:
+def solution_from_json(data: dict[str, Any]) -> builder.Solution:
     summary = dict(data["summary"])
     summary["load"] = tuple(summary["load"])
-    return solver.Solution(
-        status=solver.Status(data["status"]), explanation=data.get("explanation") or "",
-        summary=solver.Summary(**summary),
-        routes=tuple(solver.Route(
+    return builder.Solution(
+        status=builder.Status(data["status"]), explanation=data.get("explanation") or "",
+        summary=builder.Summary(**summary),
+        routes=tuple(builder.Route(
             vehicle=r["vehicle"], cost=r["cost"], distance=r["distance"], duration=r["duration"],
             service=r["service"], waiting_time=r["waiting_time"], load=tuple(r["load"]),
-            steps=tuple(solver.Step(t, i, loc, a, sv, w, tuple(ld), d) for t, i, loc, a, sv, w, ld, d in r["steps"]),
+            steps=tuple(builder.Step(t, i, loc, a, sv, w, tuple(ld), d) for t, i, loc, a, sv, w, ld, d in r["steps"]),
         ) for r in data["routes"]),
-        unassigned=tuple(solver.Unassigned(i, solver.Reason(reason), detail) for i, reason, detail in data["unassigned"]),
+        unassigned=tuple(builder.Unassigned(i, builder.Reason(reason), detail) for i, reason, detail in data["unassigned"]),
     )
 
 
@@ -77,7 +77,7 @@ def _secs(t: dt.datetime) -> int:
     return t.hour * 3600 + t.minute * 60
 
 
-def differences(plan: Plan, prep: editing.Prepared, solution: solver.Solution) -> dict[str, Any]:
+def differences(plan: Plan, prep: editing.Prepared, solution: builder.Solution) -> dict[str, Any]:
     """What the re-plan would change, in the coordinator's words (names, clock times, km), per round."""
     names = dict(prep.ctx.names)
     before: dict[str, tuple[str, int, int]] = {}  # key -> (crew, position among visits, planned seconds)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-import solver
 from dispatch.planning import regions as regions_mod
 from dispatch.models import Crew, Depot, Plan, Van
-from dispatch.planning.day import (DayProblem, VehicleInfo, _clear_drafts, ensure_not_published, _store, build_day,
-                                   note_replaced)
+from dispatch.planning import problem as builder
+from dispatch.planning.day import (DayProblem, VehicleInfo, build_day, clear_drafts, ensure_not_published, note_replaced,
+                                   store_plan)
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -44,7 +44,7 @@ class Part:
     coordinates: tuple[tuple[float, float], ...] = field(default=())  # (lat, lon) per matrix location
 
     @property
-    def problem(self) -> solver.Problem | None:
+    def problem(self) -> builder.Problem | None:
         return self.day_problem.problem
 
     @property
@@ -158,25 +158,23 @@ def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
                                excluded=excluded)
 
 
-def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> solver.SolveOptions:
-    return solver.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
+def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> builder.SolveOptions:
+    return builder.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
                                solution_limit=settings.solve_solution_limit)
 
 
-def solve_part(part: Part, options: solver.SolveOptions) -> solver.Solution:
+def solve_part(part: Part, options: builder.SolveOptions) -> builder.Solution:
     """Solve one part (decomposition above ``LARGE_PART`` visits)."""
     assert part.problem is not None
     if len(part.problem.visits) > LARGE_PART:
-        from solver.decompose import solve_large
-
-        return solve_large(part.problem, options, coordinates=part.coordinates or None)
-    return solver.solve(part.problem, options)
+        return builder.solve_large(part.problem, options, coordinates=part.coordinates or None)
+    return builder.solve(part.problem, options)
 
 
 _OWN = {"day", "depot", "problem", "vehicles", "sites", "matrix_seconds", "travel_factor"}
 
 
-def merge(parts: list[Part], solutions: list[solver.Solution], *, session: Session) -> tuple[DayProblem, solver.Solution]:
+def merge(parts: list[Part], solutions: list[builder.Solution], *, session: Session) -> tuple[DayProblem, builder.Solution]:
     """One day problem and one solution out of the regions' ones (vans, crews, depot re-read by id).
 
     Every other field of ``DayProblem`` is merged generically: lists are concatenated without
@@ -216,7 +214,7 @@ def merge(parts: list[Part], solutions: list[solver.Solution], *, session: Sessi
     return dp, merge_solutions(solutions)
 
 
-def merge_solutions(solutions: list[solver.Solution]) -> solver.Solution:
+def merge_solutions(solutions: list[builder.Solution]) -> builder.Solution:
     sums = [s.summary for s in solutions]
     dims = max((len(s.load) for s in sums), default=0)
     summary = dataclasses.replace(
@@ -230,9 +228,9 @@ def merge_solutions(solutions: list[solver.Solution]) -> solver.Solution:
     )
     if hasattr(summary, "balance_cost"):
         summary = dataclasses.replace(summary, balance_cost=sum(getattr(s, "balance_cost", 0) for s in sums))
-    infeasible = [s for s in solutions if s.status is solver.Status.INFEASIBLE]
-    return solver.Solution(
-        status=solver.Status.INFEASIBLE if infeasible else solver.Status.SOLVED,
+    infeasible = [s for s in solutions if s.status is builder.Status.INFEASIBLE]
+    return builder.Solution(
+        status=builder.Status.INFEASIBLE if infeasible else builder.Status.SOLVED,
         summary=summary,
         routes=tuple(r for s in solutions for r in s.routes),
         unassigned=tuple(u for s in solutions for u in s.unassigned),
@@ -240,12 +238,12 @@ def merge_solutions(solutions: list[solver.Solution]) -> solver.Solution:
     )
 
 
-def store(parts: list[Part], solutions: list[solver.Solution], time_limit_s: float, *, session: Session,
+def store(parts: list[Part], solutions: list[builder.Solution], time_limit_s: float, *, session: Session,
           actor: str = "unknown") -> Plan:
     """Replace the day's draft by the merged plan (flushes, never commits)."""
     dp, solution = merge(parts, solutions, session=session)
-    replaced = _clear_drafts(dp.day, session=session)
-    plan = _store(dp, solution, time_limit_s, session=session)
+    replaced = clear_drafts(dp.day, session=session)
+    plan = store_plan(dp, solution, time_limit_s, session=session)
     note_replaced(replaced, plan, session=session, actor=actor)
     return plan
 

@@ -1,0 +1,321 @@
+"""The one problem builder: the only module of ``dispatch`` that turns the database into a
+``solver.Problem``, and the only one that imports ``solver`` (the rest of ``dispatch`` uses the
+solver through the names re-exported here).
+
+Every path to the solver goes through it — planning a day (``planning/day.py``), editing,
+re-optimising and re-planning a plan (``planning/editing.py``), the regions of a large day
+(``planning/scale.py``) — so they all see the same day:
+
+* **visits** (:func:`relay_candidate`, :func:`pickup_candidate`): a relay point with its expected stock,
+  opening windows (service must end by closing time) and service time; a home pickup with its slot;
+* **the fleet of the day** (:func:`fleet_of_day`): the crews working that day (their calendars), each
+  with its own van (active, not in maintenance), and the vans left out with why;
+* **sites** (:class:`Sites`): the vans' depots, the visits and any extra position (a van on the road),
+  snapped to the road network, with their travel matrices;
+* **vehicles** (:func:`vehicle_for`): each van leaves from, unloads at and returns to its own depot, with
+  its crew's shift and lunch break; a mid-day start (position, time, load on board) when given;
+* :func:`assemble`: the problem itself, travel times scaled by the time-of-day factor over the shifts.
+
+Reads only; never writes, never commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+import dataclasses
+
+import solver
+from solver.schedule import RELOAD, build_route, tight_times, tight_times_with_breaks
+from solver import (  # noqa: F401  (re-exported: dispatch's only door to the solver)
+    Break,
+    Problem,
+    Reason,
+    Route,
+    Solution,
+    SolveOptions,
+    Status,
+    Step,
+    Summary,
+    TimeWindow,
+    Unassigned,
+    Vehicle,
+    Visit,
+    check,
+    solve,
+)
+from dispatch.errors import NotFound
+from dispatch.fleet import availability
+from dispatch.models import Crew, PickupRequest, RelayPoint, StopKind, utcnow
+from dispatch.pickups.requests import SLOT_WINDOWS_S
+from dispatch.planning.forecast import FillForecast
+from dispatch.relay_points.points import forecast_relay_points, opening_windows
+from dispatch.roads import RoadNetwork
+from dispatch.settings import Settings
+
+LITRES_PER_M3 = 1000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One visit the day may contain, before solving."""
+
+    key: str  # "rp:12" or "pu:3"
+    kind: StopKind
+    record_id: int
+    name: str
+    lat: float
+    lon: float
+    expected_m3: float
+    service_s: int
+    windows: tuple[tuple[int, int], ...]  # when service may start (a relay point: closing time minus service)
+    mandatory: bool
+    penalty: int | None
+    # What crews see: the opening hours (or the pickup slot) each service window belongs to.
+    shown_windows: tuple[tuple[int, int], ...] = ()
+
+
+# ------------------------------------------------------------------ visits
+
+
+def expected_stock(rp: RelayPoint, day: dt.date, forecast: FillForecast | None = None) -> float:
+    """What a crew should find at ``rp`` on ``day``: all of it when reported full, else the forecast."""
+    if rp.full:
+        return rp.capacity_m3
+    if forecast is None:
+        forecast = forecast_relay_points([rp], now=utcnow())[rp.id]
+    return min(rp.capacity_m3, forecast.expected_stock(day))
+
+
+def relay_candidate(rp: RelayPoint, day: dt.date, settings: Settings, *, mandatory: bool,
+                    expected: float | None = None, service: int | None = None,
+                    forecast: FillForecast | None = None, require_open: bool = False) -> Candidate:
+    """``rp`` as a visit of ``day``: no window at all when it is closed that day (or, with
+    ``require_open``, inactive or paused)."""
+    if expected is None:
+        expected = expected_stock(rp, day, forecast)
+    if service is None:
+        service = settings.relay_service_s(expected)
+    is_open = not require_open or (rp.active and not getattr(rp, "paused", False))
+    usable = [w for w in opening_windows(rp, day) if w.close_s - service >= w.open_s] if is_open else []
+    return Candidate(
+        key=f"rp:{rp.id}", kind=StopKind.RELAY_POINT, record_id=rp.id, name=rp.name, lat=rp.lat, lon=rp.lon,
+        expected_m3=expected, service_s=service, windows=tuple((w.open_s, w.close_s - service) for w in usable),
+        mandatory=mandatory, penalty=None, shown_windows=tuple((w.open_s, w.close_s) for w in usable),
+    )
+
+
+def pickup_candidate(pu: PickupRequest, settings: Settings, *, service: int | None = None) -> Candidate:
+    """A home pickup as a mandatory visit within its slot."""
+    if service is None:
+        service = settings.pickup_service_s(pu.volume_m3)
+    return Candidate(
+        key=f"pu:{pu.id}", kind=StopKind.PICKUP, record_id=pu.id, name=f"{pu.ref} {pu.donor_name}",
+        lat=pu.lat, lon=pu.lon, expected_m3=pu.volume_m3, service_s=service,
+        windows=(SLOT_WINDOWS_S[pu.slot],), mandatory=True, penalty=None,
+    )
+
+
+# ------------------------------------------------------------------ fleet
+
+
+def fleet_of_day(day: dt.date, *, session: Session, also: Iterable[Crew] = ()) -> tuple[list[Crew], list[dict]]:
+    """The crews working on ``day`` with their own van (calendars, maintenance and inactive ones left
+    out: see ``fleet.availability.fleet_for_day``), plus ``also`` (crews already on the road: a
+    started round keeps its crew); and the vans left out, with why. NotFound when nobody works."""
+    crews, vans_out = availability.fleet_for_day(day, session=session)
+    for crew in also:
+        if crew not in crews and crew.van is not None:
+            crews.append(crew)
+    if not crews:
+        raise NotFound("no active crew with an active, available van on " + day.isoformat() + ": nothing can be "
+                       "planned (" + "; ".join(v["detail"] for v in vans_out) + ")", field="crews")
+    return crews, vans_out
+
+
+def travel_factor(network: RoadNetwork, crews: Sequence[Crew]) -> float:
+    """One matrix for the whole day: the mean time-of-day factor over the crews' shifts."""
+    return network.time_of_day.mean_factor(
+        min(c.shift_start_min for c in crews) * 60, max(c.shift_end_min for c in crews) * 60
+    )
+
+
+# ------------------------------------------------------------------ sites and matrices
+
+
+def depot_key(depot_id: int) -> str:
+    return f"depot:{depot_id}"
+
+
+@dataclass
+class Sites:
+    """Snapped sites by key, in matrix order, and (once :meth:`measure` ran) their raw road matrices."""
+
+    network: RoadNetwork
+    settings: Settings
+    keys: list[str] = field(default_factory=list)
+    snapped: list = field(default_factory=list)
+    durations: list[list[float]] = field(default_factory=list)
+    distances: list[list[float]] = field(default_factory=list)
+
+    def add(self, key: str, lat: float, lon: float) -> int:
+        """Snap a site (raises ``SiteTooFar`` / ``SiteUnreachable``); a key already there is kept."""
+        if key in self.keys:
+            return self.keys.index(key)
+        self.snapped.append(self.network.snap(key, lat, lon, max_distance_m=self.settings.max_snap_distance_m))
+        self.keys.append(key)
+        return len(self.keys) - 1
+
+    def add_depots(self, crews: Sequence[Crew]) -> None:
+        for depot in sorted({c.van.depot for c in crews}, key=lambda d: d.id):
+            self.add(depot_key(depot.id), depot.lat, depot.lon)
+
+    @property
+    def location(self) -> dict[str, int]:
+        return {k: i for i, k in enumerate(self.keys)}
+
+    def measure(self) -> None:
+        m = self.network.matrices(self.snapped)
+        self.durations, self.distances = m.durations, m.distances
+
+    def subset(self, keys: Sequence[str]) -> Sites:
+        """The same sites restricted to ``keys`` (in that order), matrices re-indexed, not recomputed."""
+        index = [self.keys.index(k) for k in keys]
+        return Sites(self.network, self.settings, list(keys), [self.snapped[i] for i in index],
+                     [[self.durations[a][b] for b in index] for a in index],
+                     [[self.distances[a][b] for b in index] for a in index])
+
+
+# ------------------------------------------------------------------ vehicles and the problem
+
+
+def vehicle_for(crew: Crew, settings: Settings, location: dict[str, int], *, start: int | None = None,
+                shift_start_s: int | None = None, start_load: int = 0,
+                break_from_s: int | None = None) -> solver.Vehicle:
+    """The solver vehicle of ``crew``'s van: from, to and unloading at its own depot, within the crew's
+    shift, with its lunch break. A mid-day start: ``start`` (a location), ``shift_start_s`` (now),
+    ``start_load`` (litres on board), ``break_from_s`` (a break not taken yet starts after now)."""
+    van = crew.van
+    assert van is not None
+    depot = location[depot_key(van.depot_id)]
+    start_s = crew.shift_start_min * 60 if shift_start_s is None else shift_start_s
+    end_s = max(start_s, crew.shift_end_min * 60)
+    breaks: tuple[solver.Break, ...] = ()
+    if crew.break_minutes:
+        b0, b1 = crew.break_earliest_min * 60, crew.break_latest_min * 60
+        if break_from_s is not None:
+            b0 = max(b0, break_from_s)
+        if b0 <= b1:
+            breaks = (solver.Break("lunch", solver.TimeWindow(b0, b1), crew.break_minutes * 60),)
+    capacity = round(van.capacity_m3 * LITRES_PER_M3)
+    return solver.Vehicle(
+        id=f"crew:{crew.id}", start=depot if start is None else start, end=depot, capacity=(capacity,),
+        shift=solver.TimeWindow(start_s, end_s),
+        reload_location=depot if settings.max_unloads else None, reload_service=settings.unload_service_s,
+        max_reloads=settings.max_unloads, breaks=breaks,
+        start_load=(min(capacity, start_load),) if start_load else (),
+    )
+
+
+def visit_penalty(cand: Candidate, settings: Settings, *, mandatory_all: bool = False) -> int | None:
+    """None (must be served) for a mandatory visit; an optional one costs its horizon penalty."""
+    if cand.mandatory or mandatory_all:
+        return None
+    return cand.penalty or settings.relay_point_penalty_m
+
+
+def assemble(sites: Sites, factor: float, candidates: Iterable[Candidate], vehicles: Sequence[solver.Vehicle],
+             settings: Settings, *, mandatory_all: bool = False) -> solver.Problem:
+    """The solver problem: one visit per candidate (at its site), the vehicles, the scaled matrices."""
+    location = sites.location
+    visits = tuple(
+        solver.Visit(
+            id=c.key, location=location[c.key], demand=(round(c.expected_m3 * LITRES_PER_M3),), service=c.service_s,
+            windows=tuple(solver.TimeWindow(a, b) for a, b in c.windows),
+            penalty=visit_penalty(c, settings, mandatory_all=mandatory_all),
+        )
+        for c in candidates
+    )
+    return solver.Problem(
+        durations=tuple(tuple(round(x * factor) for x in row) for row in sites.durations),
+        distances=tuple(tuple(int(x) for x in row) for row in sites.distances),
+        vehicles=tuple(vehicles), visits=visits,
+    )
+
+
+def solve_large(problem: solver.Problem, options: solver.SolveOptions, *,
+                coordinates: Sequence[tuple[float, float]] | None = None) -> solver.Solution:
+    """A large day solved by decomposition into sectors (``solver.decompose``), imported on use."""
+    from solver.decompose import solve_large as decomposed
+
+    return decomposed(problem, options, coordinates=coordinates)
+
+
+# ------------------------------------------------------------------ timing a given route (plan mode)
+
+
+def time_route(problem: solver.Problem, k: int, indices: list[int]) -> solver.Route:
+    """The tightest schedule of vehicle ``k`` visiting ``indices`` (visit indices; ``RELOAD`` = unload at
+    its depot) with the lunch break in the leg that ends the day earliest. When no feasible schedule
+    exists, the one with windows, shift and capacity relaxed (for ``solver.check`` to name the rules
+    it breaks)."""
+    legs = list(range(len(indices) + 1))
+    route = _tightest(problem, k, indices, legs)
+    if route is None:
+        route = _tightest(_relaxed(problem, k), k, indices, legs)
+        assert route is not None  # nothing can fail once windows, shift and capacity are relaxed
+    return route
+
+
+def _relaxed(problem: solver.Problem, k: int) -> solver.Problem:
+    """Windows that never close (the van waits for the opening, may be late), a long shift, any load."""
+    big = 10 * 24 * 3600
+    v = problem.vehicles[k]
+    rv = dataclasses.replace(
+        v, shift=solver.TimeWindow(v.shift.start, big), capacity=tuple(10**9 for _ in v.capacity),
+        breaks=tuple(dataclasses.replace(b, window=solver.TimeWindow(b.window.start, big)) for b in v.breaks),
+        max_work_time=None,
+    )
+    visits = tuple(
+        dataclasses.replace(vis, windows=(solver.TimeWindow(vis.windows[0].start, big),)) if vis.windows else vis
+        for vis in problem.visits
+    )
+    vehicles = problem.vehicles[:k] + (rv,) + problem.vehicles[k + 1:]
+    return dataclasses.replace(problem, vehicles=vehicles, visits=visits)
+
+
+def _tightest(problem: solver.Problem, k: int, indices: list[int], legs: list[int]) -> solver.Route | None:
+    """The tightest schedule of ``indices`` with the break in the best of ``legs`` (None: none fits)."""
+    v = problem.vehicles[k]
+    stops = [problem.visits[i] if i != RELOAD else _ReloadStop(v.reload_location, v.reload_service)
+             for i in indices]
+    n = len(stops)
+    if not v.breaks or n == 0:
+        res = tight_times(problem, v, stops, v.shift.start)
+        if res is None:
+            return None
+        depart, starts, end = res
+        return build_route(problem, k, indices, depart, starts, end, [])
+    best = None
+    for leg in legs:
+        fake_starts = [10 * (j + 1) for j in range(n)]
+        res = tight_times_with_breaks(problem, v, stops, v.shift.start, fake_starts, [(0, 10 * leg + 5)])
+        if res is not None and (best is None or res[2] < best[2]):
+            best = res
+    if best is None:
+        return None
+    depart, starts, end, brk = best
+    return build_route(problem, k, indices, depart, starts, end, brk)
+
+
+@dataclass(frozen=True)
+class _ReloadStop:
+    location: int
+    service: int
+    windows: tuple = ()
+
+

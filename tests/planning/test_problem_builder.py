@@ -1,0 +1,91 @@
+"""The one problem builder: every path from the database to the solver (planning, re-optimising,
+mid-day re-planning) sees the same vans, depots and crews of the day.
+
+Two regressions it closes: re-optimising a two-depot day re-timed the second depot's vans from the
+first depot, and re-optimising or re-planning gave rounds to absent crews and vans in maintenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from dispatch.demo import seed_demo
+from dispatch.models import CrewUnavailability, StopKind, VanUnavailability
+from dispatch.planning import editing
+from dispatch.planning.day import plan_day, publish_plan
+from tests.test_scale import add_south_depot
+
+DAY = dt.date(2026, 12, 1)
+VISITS = (StopKind.RELAY_POINT, StopKind.PICKUP)
+
+
+def _visits(rnd):
+    return [s for s in rnd.stops if s.kind in VISITS]
+
+
+def _shape(plan):
+    """Each round's crew, its visits in order, and the first leg from its depot (metres, planned time):
+    what a re-optimisation of a fully locked plan must leave as it is (it may still move an unloading
+    trip, which is not a visit)."""
+    return sorted(
+        (r.crew_id, tuple(editing.stop_key(s) for s in _visits(r)), _visits(r)[0].distance_from_start_m,
+         _visits(r)[0].planned_arrival)
+        for r in plan.rounds if _visits(r)
+    )
+
+
+def _lock_everything(plan, session):
+    for rnd in plan.rounds:
+        for s in _visits(rnd):
+            editing.set_locked(plan.id, s.id, True, session=session, version=plan.version, actor="alice")
+
+
+def test_reoptimising_a_two_depot_day_keeps_each_van_on_its_own_depot(session, settings, paris_network):
+    fast = settings.model_copy(update={"solve_solution_limit": 40})
+    seed_demo(DAY, session=session)
+    add_south_depot(session)
+    plan = plan_day(DAY, fast, paris_network, session=session, time_limit_s=3, seed=1)
+    south_rounds = [r for r in plan.rounds if _visits(r) and r.van.depot.region == "south"]
+    assert south_rounds, "the demo day should give the south depot's vans some work"
+    before = _shape(plan)
+    _lock_everything(plan, session)
+    editing.reoptimise(plan.id, fast, paris_network, session=session, version=plan.version, actor="bob",
+                       time_limit_s=3)
+    # Every stop is locked in its round and order: the same rounds, leaving from the same depots.
+    assert _shape(plan) == before
+
+
+def _take_out(session, plan):
+    """The crew of the busiest round falls ill, the van of another round goes to the garage."""
+    busy = sorted((r for r in plan.rounds if _visits(r)), key=lambda r: -len(_visits(r)))
+    ill, garage = busy[0], busy[1]
+    session.add(CrewUnavailability(crew_id=ill.crew_id, start_date=DAY, end_date=DAY, reason="malade"))
+    session.add(VanUnavailability(van_id=garage.van_id, start_date=DAY, end_date=DAY, reason="garage"))
+    session.flush()
+    return {ill.crew_id, garage.crew_id}
+
+
+def test_reoptimising_never_gives_a_round_to_an_absent_crew_or_a_van_in_maintenance(session, settings,
+                                                                                      paris_network):
+    fast = settings.model_copy(update={"solve_solution_limit": 40})
+    seed_demo(DAY, session=session)
+    plan = plan_day(DAY, fast, paris_network, session=session, time_limit_s=3, seed=1)
+    out = _take_out(session, plan)
+    editing.reoptimise(plan.id, fast, paris_network, session=session, version=plan.version, actor="bob",
+                       time_limit_s=3)
+    working = {r.crew_id for r in plan.rounds if _visits(r)}
+    assert working and not working & out
+
+
+def test_replanning_never_gives_a_round_to_an_absent_crew_or_a_van_in_maintenance(session, settings,
+                                                                                    paris_network):
+    fast = settings.model_copy(update={"solve_solution_limit": 40})
+    seed_demo(DAY, session=session)
+    plan = plan_day(DAY, fast, paris_network, session=session, time_limit_s=3, seed=1)
+    publish_plan(plan.id, session=session)
+    out = _take_out(session, plan)
+    editing.replan(plan.id, fast, paris_network, session=session, version=plan.version, actor="alice",
+                   at_s=7 * 3600, time_limit_s=3)
+    working = {r.crew_id for r in plan.rounds if _visits(r)}
+    assert working and not working & out
