@@ -20,6 +20,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/donner"), ("GET", "/donner/adresses"), ("POST", "/donner/verifier"), ("POST", "/donner"),
     ("GET", "/r/{token}"), ("POST", "/r/{token}/stops/{stop_id}/events"),  # the crew's signed link
+    ("GET", "/r/{token}/now"),  # the open sheet polls its round (signed link)
     ("GET", "/p/{token}"), ("POST", "/p/{token}"),  # the relay point's link
     ("GET", "/connexion"), ("POST", "/connexion"), ("POST", "/deconnexion"),
     # donors: following a request (reference + last 4 phone digits) and bookable slots
