@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -88,8 +89,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sheet-load-") as tmp:
         url = f"sqlite:///{tmp}/sheets.sqlite3"
+        secret = secrets.token_urlsafe(32)
+        os.environ["DISPATCH_SECRET_KEY"] = secret  # the links made here are read by the server
         world = load_test.prepare(url, reset=False, plan_time_limit=3.0)
-        proc, base = load_test.start_server(url, 1, {"DISPATCH_SECRET_KEY": secrets.token_hex(16)})
+        proc, base = load_test.start_server(url, 1, {"DISPATCH_SECRET_KEY": secret})
         try:
             load_test.wait_ready(base, proc, 1)
             sheets = [f"/r/{r['token']}" for r in world["rounds"]]
@@ -123,7 +126,8 @@ def main(argv=None) -> int:
     job = state.get("job", {})
     result = {"plan_time_limit_s": args.plan_time_limit, "clients": args.clients, "job_status": job.get("status"),
               "job_seconds": job.get("elapsed_s"), "baseline": _summary(baseline), "during_plan": _summary(during),
-              "health_during_plan": _summary(state["health"]), "errors": base_errors + during_errors}
+              "health_during_plan": _summary(state["health"]),
+              "errors": {str(c): (base_errors + during_errors).count(c) for c in set(base_errors + during_errors)}}
     if args.json:
         print(json.dumps(result))
     else:
