@@ -11,7 +11,7 @@ from api.security import Role, require
 from api.schemas import DayOut, JobAccepted, JobOut, PlanJobIn
 from dispatch.jobs import runner as jobs
 from dispatch.db import engine_for, session_scope
-from dispatch.errors import Conflict, DispatchError, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import JobStatus, PlanJob
 from dispatch.planning.day import get_plan
 from dispatch.planning.views import plan_view
@@ -86,10 +86,3 @@ async def wait_for_job(request: Request, job_id: str, timeout_s: float) -> tuple
         raise Conflict(f"the planning job {job_id} was cancelled: nothing was changed", field="job_id")
     return state, plan_id
 
-
-def job_failure(job) -> DispatchError | None:
-    """The domain error a failed job recorded (for pages that show it)."""
-    if job.status is not JobStatus.FAILED:
-        return None
-    progress = job.progress or {}
-    return _ERRORS.get(progress.get("error_status"), Conflict)(job.error or "failed", field=progress.get("error_field"))
