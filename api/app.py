@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -14,6 +15,7 @@ from api import errors, ratelimit
 from api.limits import BodySizeLimit
 from api.pages import routes as pages
 from api.pages import login as login_page
+from api.routers import addresses as address_routes
 from api.pages import week as week_page
 from api.routers import week as week_routes
 from api.routers import auth as auth_routes
@@ -53,6 +55,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the collector's generations, it is no longer walked by every full collection.
         gc.collect()
         gc.freeze()
+    if settings.geocoder == "offline":  # the address index is read in the background: the first search is quick
+        from dispatch.addresses.resolve import warm_up
+
+        threading.Thread(target=warm_up, args=(settings,), name="address-index", daemon=True).start()
     # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/exchange/webhooks.py).
     delivery = None
     if settings.job_backend == "inprocess" and settings.webhook_delivery_interval_s > 0:
@@ -105,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
+    app.include_router(address_routes.router)  # address search (geocoding), public and rate-limited
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     app.include_router(day_live.router)  # the day as it happens, polled by the /jour page
     app.include_router(week_routes.router)  # the week ahead (api/routers/week.py)

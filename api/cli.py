@@ -379,6 +379,31 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_addresses_import(args: argparse.Namespace) -> int:
+    from dispatch.addresses.importer import import_addresses
+    from dispatch.settings import get_settings
+
+    target = get_settings().address_index_file()
+
+    def progress(rows: int, share: float) -> None:
+        print(f"\r{rows:>9,} addresses read ({share:4.0%})", end="", file=sys.stderr, flush=True)
+
+    result = import_addresses(Path(args.file), target, replace=args.replace, progress=progress)
+    print(file=sys.stderr)
+    print(f"imported {result.read} addresses from {args.file} into {result.index_path}: {result.added} new, "
+          f"{result.updated} updated, {result.unchanged} unchanged; the index holds {result.total} addresses")
+    return 0
+
+
+def cmd_addresses_search(args: argparse.Namespace) -> int:
+    from dispatch.addresses.resolve import check_query, get_geocoder
+    from dispatch.settings import get_settings
+
+    for m in get_geocoder(get_settings()).search(check_query(args.query), limit=args.limit):
+        print(f"{m.score:.2f}  {m.label}  ({m.lat:.6f}, {m.lon:.6f})")
+    return 0
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"{value!r} is not a file: give a GraphML (.graphml, .graphml.gz) or OSM XML file")
@@ -397,6 +422,18 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--out", default="var/roads.graphml.gz", help="file to write (gzip GraphML)")
     fetch.set_defaults(func=cmd_roads_fetch)
     roads.add_parser("info", help="load the configured road graph and describe it").set_defaults(func=cmd_roads_info)
+
+    addresses = sub.add_parser("addresses", help="the address index (geocoding)").add_subparsers(
+        dest="addresses_command", required=True)
+    aimp = addresses.add_parser("import", help="import a BAN CSV file (adresses-75.csv.gz) into the address index "
+                                "(all rows or none; re-importing the same file changes nothing)")
+    aimp.add_argument("file", help="BAN CSV file, plain or .gz")
+    aimp.add_argument("--replace", action="store_true", help="start from an empty index instead of merging")
+    aimp.set_defaults(func=cmd_addresses_import)
+    asearch = addresses.add_parser("search", help="search the configured geocoder, e.g. '12 r de belleville'")
+    asearch.add_argument("query")
+    asearch.add_argument("--limit", type=int, default=5, choices=range(1, 21), metavar="N")
+    asearch.set_defaults(func=cmd_addresses_search)
 
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
 

@@ -35,7 +35,8 @@ def _loc(loc: tuple) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DispatchError)
     async def _domain(_: Request, exc: DispatchError) -> JSONResponse:
-        return problem(exc.status_hint, exc.message, field=exc.field)
+        headers = {"Retry-After": "10"} if exc.status_hint == 503 else None
+        return problem(exc.status_hint, exc.message, field=exc.field, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,7 +1,7 @@
 """A small in-memory sliding-window rate limiter per client IP, for the public endpoints.
 
 One limiter per bucket (``public``: donor pages, nearest relay points, relay-point link posts; ``login``: the
-token endpoint and the login page), created by ``create_app`` from the settings
+token endpoint and the login page; ``addresses``: address search), created by ``create_app`` from the settings
 ``DISPATCH_RATE_LIMIT_PUBLIC_PER_MINUTE`` and ``DISPATCH_RATE_LIMIT_LOGIN_PER_MINUTE``. A client over the
 limit gets 429 with ``Retry-After``. In-memory: per process (several API processes each count their own).
 """
@@ -63,6 +63,8 @@ def install(app: Any, settings: Any) -> None:
     app.state.rate_limiters = {
         "public": SlidingWindowLimiter(settings.rate_limit_public_per_minute),
         "login": SlidingWindowLimiter(settings.rate_limit_login_per_minute),
+        # address autocomplete asks at each pause in typing: a larger allowance than the other public pages
+        "addresses": SlidingWindowLimiter(getattr(settings, "rate_limit_addresses_per_minute", 300)),
     }
 
 
@@ -84,12 +86,12 @@ async def _signed_in_staff(request: Request, session: Any) -> bool:
 
 def rate_limited(bucket: str = "public") -> Any:
     """Dependency: count this request against ``bucket`` for the client's IP; 429 with Retry-After when over.
-    On the ``public`` bucket, signed-in staff are not counted."""
+    On the ``public`` and ``addresses`` buckets, signed-in staff are not counted."""
     async def _check(request: Request, session: Annotated[Session, Depends(get_session, scope="function")]) -> None:
         limiters = getattr(request.app.state, "rate_limiters", None)
         if not limiters:
             return
-        if bucket == "public" and await _signed_in_staff(request, session):
+        if bucket in ("public", "addresses") and await _signed_in_staff(request, session):
             return
         wait = limiters[bucket].hit(f"{bucket}:{client_ip(request)}")
         if wait:

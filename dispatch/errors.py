@@ -32,3 +32,9 @@ class Infeasible(DispatchError):
     """No plan can satisfy the hard constraints; the message explains which ones clash."""
 
     status_hint = 422
+
+
+class Unavailable(DispatchError):
+    """A service the request needs (the address server, the address index) cannot answer now (HTTP 503)."""
+
+    status_hint = 503

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -105,6 +105,23 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(default=30.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
+    # Address search (dispatch/addresses): "offline" (the BAN address index file, the embedded default) or "http"
+    # (a server speaking the BAN API: /search/, /reverse/). The index is built by `dispatch addresses import
+    # adresses-75.csv.gz`; while it does not exist, the bundled extract of the demo's addresses is used.
+    geocoder: Literal["offline", "http"] = "offline"
+    address_index_path: Path | None = Field(default=None, description="default: var/addresses.csv.gz")
+    geocoder_url: str | None = Field(default=None, description="base URL of a BAN API server, e.g. https://host/")
+    geocoder_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    geocoder_retries: int = Field(default=2, ge=0, le=10)
+    # An address typed alone (no lat/lon) is accepted from this score (0-1) and within this distance of a street.
+    geocoder_min_score: float = Field(default=0.6, ge=0, le=1)
+    address_max_road_distance_m: float = Field(default=250.0, gt=0)
+    rate_limit_addresses_per_minute: int = Field(default=300, ge=1)
+
+    def address_index_file(self) -> Path:
+        """The offline address index file (it may not exist yet)."""
+        return self.address_index_path or Path.cwd() / "var" / "addresses.csv.gz"
+
     def relay_service_s(self, volume_m3: float) -> int:
         """Service time at a relay point collecting ``volume_m3``."""
         return self.relay_service_fixed_s + round(self.relay_service_per_m3_s * volume_m3)
@@ -112,6 +129,20 @@ class Settings(BaseSettings):
     def pickup_service_s(self, volume_m3: float) -> int:
         """Service time of a home pickup of ``volume_m3``."""
         return self.pickup_service_fixed_s + round(self.pickup_service_per_m3_s * volume_m3)
+
+    @model_validator(mode="after")
+    def _geocoder_needs_url(self) -> Settings:
+        if self.geocoder == "http" and not self.geocoder_url:
+            raise ValueError("DISPATCH_GEOCODER=http needs DISPATCH_GEOCODER_URL (the BAN API server's base URL), "
+                             "or set DISPATCH_GEOCODER=offline")
+        return self
+
+    @field_validator("geocoder_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL (check DISPATCH_GEOCODER_URL)")
+        return value
 
     @field_validator("graph_path", "rules_file")
     @classmethod

@@ -35,6 +35,7 @@ customers (X-n101 .. X-n303, i.e. X instances up to 500 customers) median <= 2 %
     .venv/bin/python scripts/bench_solver.py --out bench.md                 # everything (~40 min)
     .venv/bin/python scripts/bench_solver.py --instances C101 X-n101-k25 --time-limit 30 --json
     .venv/bin/python scripts/bench_solver.py --instances 'data/benchmarks/solomon/R1*.txt' --skip-pyvrp
+    .venv/bin/python scripts/bench_solver.py --instances R204 RC103 --skip-pyvrp --search-params wide.toml
 """
 
 from __future__ import annotations
@@ -219,9 +220,12 @@ def gap(cost: float | None, ref: float | None) -> float | None:
 # --------------------------------------------------------------------------------------------------------
 
 
-def run_ours(inst: Instance, time_limit: float, seed: int) -> dict:
-    """``python -m solver`` in a subprocess; returns routes, reported cost, wall and CPU seconds."""
+def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path | None = None) -> dict:
+    """``python -m solver`` in a subprocess; returns routes, reported cost, wall and CPU seconds.
+    ``search_params``: a ``SearchParams`` file passed on (``--search-params``, tuning experiments)."""
     cmd = [sys.executable, "-m", "solver", str(inst.path), "--time-limit", f"{time_limit:g}", "--seed", str(seed), "--json"]
+    if search_params is not None:
+        cmd += ["--search-params", str(search_params)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
@@ -387,7 +391,7 @@ def bench_one(path: Path, args, refs: dict[str, float]) -> dict:
         "reference": ref,
         "load_before": round(os.getloadavg()[0], 2),
     }
-    ours = run_ours(inst, limit, args.seed)
+    ours = run_ours(inst, limit, args.seed, args.search_params)
     row["ours_wall_s"] = round(ours["wall_s"], 2)
     row["ours_cpu_s"] = round(ours["cpu_s"], 2) if "cpu_s" in ours else None
     if "error" in ours:
@@ -552,7 +556,9 @@ def write_markdown(path: Path, rows: list[dict], s: dict, args, started: str) ->
         "# Solver benchmark",
         "",
         f"Run {started}; `--time-limit {args.time_limit:g} --x-large-time-limit {args.x_large_time_limit:g} "
-        f"--seed {args.seed}`{' --skip-pyvrp' if args.skip_pyvrp else ''}; {versions}; "
+        f"--seed {args.seed}`{' --skip-pyvrp' if args.skip_pyvrp else ''}"
+        f"{f'; search parameters {args.search_params}: {args.search_params.read_text().strip()}' if args.search_params else ''}; "
+        f"{versions}; "
         f"{os.cpu_count()} CPUs; load average before/after each run in the JSON output.",
         "Costs recomputed from the raw instance by `verify_routes` (not the solvers' own figures). "
         "Gap % = (cost - reference) / reference; infeasible counts as an infinite gap in medians.",
@@ -591,8 +597,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="seed for both solvers (default 1)")
     ap.add_argument("--skip-pyvrp", action="store_true", help="run only our solver")
     ap.add_argument("--json", action="store_true", help="one JSON line per instance on stdout (summary on stderr)")
+    ap.add_argument("--search-params", type=Path, default=None, metavar="FILE",
+                    help="JSON / TOML file of SearchParams fields, passed to python -m solver (tuning experiments)")
     ap.add_argument("--out", type=Path, default=None, help="write a Markdown table + summary to this file")
     args = ap.parse_args(argv)
+    if args.search_params is not None:  # a bad file fails here, not once per instance
+        probe = subprocess.run(
+            [sys.executable, "-c", "import sys; from solver import SearchParams; SearchParams.from_file(sys.argv[1])",
+             str(args.search_params.resolve())], cwd=REPO, capture_output=True, text=True)
+        if probe.returncode != 0:
+            print(f"error: --search-params: {probe.stderr.strip().splitlines()[-1]}", file=sys.stderr)
+            return 2
 
     paths = resolve_instances(args.instances)
     refs = read_references()

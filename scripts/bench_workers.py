@@ -119,8 +119,8 @@ def _start_workers(n: int, env: dict, queue: str, logdir: Path) -> list[subproce
 
 
 def run_celery(template: Path, day: dt.date, n_workers: int, args, broker: str) -> dict:
-    from dispatch.jobs.celery_app import CeleryRunner
     from dispatch.db import make_engine, session_scope
+    from dispatch.jobs.celery_app import CeleryRunner
     from dispatch.jobs.runner import create_job
     from dispatch.models import JobStatus, Plan, PlanJob
     from dispatch.settings import Settings

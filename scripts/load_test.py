@@ -109,12 +109,12 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
     """Schema, demo data, a published plan for PLAN_DAY, links, a staff token."""
     from sqlalchemy import select, text
 
-    from dispatch.field import links
     from dispatch.db import engine_for, make_engine, session_scope, upgrade
     from dispatch.demo import is_seeded, seed_demo
+    from dispatch.field import links
     from dispatch.models import RelayPoint
-    from dispatch.roads.cache import get_network
     from dispatch.planning.day import plan_day, publish_plan
+    from dispatch.roads.cache import get_network
     from dispatch.settings import Settings
 
     if reset and url.startswith("postgresql"):
@@ -375,7 +375,7 @@ async def _drive(base: str, work: Workload, *, rate: float, duration: float, max
                 status = await asyncio.wait_for(
                     conn.post(path, json_body=kwargs.get("json"), form=kwargs.get("data"),
                               headers=kwargs.get("headers")), timeout=30)
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 conn.close()
                 status = 0
                 first_error.setdefault("error", f"{type(exc).__name__}: {exc}")

@@ -41,6 +41,7 @@ if str(REPO) not in sys.path:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sim_worlds  # noqa: E402
+
 import solver  # noqa: E402
 from dispatch.demo import load_demo  # noqa: E402
 from dispatch.planning.forecast import (  # noqa: E402

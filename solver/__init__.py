@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 import time as _time
 
-from .check import balance_cost, check, recompute_cost, work_time, work_time_spread
+from .check import CAUSES, Violation, balance_cost, check, recompute_cost, work_time, work_time_spread
 from .explain import allowed_vehicles, cost_detail, fits_capacity, precheck, sequence_vehicle
+from .plan import PlannedRoute, plan_route
 from .problem import (
     UNREACHABLE,
     Balance,
@@ -30,15 +31,19 @@ from .problem import (
 )
 from .result import Reason, Route, Solution, SolveOptions, Status, Step, Summary, Unassigned
 from .schedule import build_route
+from .search_params import SearchParams
 
 __all__ = [
+    "CAUSES",
     "UNREACHABLE",
     "Balance",
     "Break",
     "Problem",
+    "PlannedRoute",
     "ProblemError",
     "Reason",
     "Route",
+    "SearchParams",
     "Solution",
     "SolveOptions",
     "Status",
@@ -47,10 +52,12 @@ __all__ = [
     "TimeWindow",
     "Unassigned",
     "Vehicle",
+    "Violation",
     "Visit",
     "balance_cost",
     "check",
     "is_unreachable",
+    "plan_route",
     "recompute_cost",
     "solve",
     "work_time",
@@ -91,11 +98,7 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
             f = failures[v.id]
             unassigned[i] = Unassigned(v.id, f.reason, f.detail)
 
-    raw = (
-        portfolio.run(problem, modelled, allowed, options, deadline)
-        if modelled
-        else model.RawResult(True, [], [])
-    )
+    raw = portfolio.run(problem, modelled, allowed, options, deadline) if modelled else model.RawResult(True, [], [])
     if not raw.found:
         elapsed = _time.monotonic() - t0
         remaining = dataclasses.replace(options, time_limit_s=max(1.0, options.time_limit_s - elapsed))
@@ -117,9 +120,7 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
     explanation = ""
     if missing_mandatory:
         parts = [f"{u.id!r} ({u.reason.value}: {u.detail})" for u in missing_mandatory]
-        explanation = (
-            f"{len(missing_mandatory)} mandatory visit(s) cannot be served: " + "; ".join(parts)
-        )
+        explanation = f"{len(missing_mandatory)} mandatory visit(s) cannot be served: " + "; ".join(parts)
 
     penalties = sum(problem.visits[i].penalty or 0 for i in unassigned)
     dims = problem.n_dims
@@ -155,7 +156,9 @@ def _check_initial(problem: Problem, options: SolveOptions) -> None:
             if visit_id is None:  # an unloading stop
                 continue
             if visit_id not in visits:
-                raise ProblemError(f"options.initial_routes: visit {visit_id!r} (vehicle {vehicle_id!r}) is not in the problem")
+                raise ProblemError(
+                    f"options.initial_routes: visit {visit_id!r} (vehicle {vehicle_id!r}) is not in the problem"
+                )
             if visit_id in seen_visits:
                 raise ProblemError(f"options.initial_routes: visit {visit_id!r} is in more than one place")
             seen_visits.add(visit_id)

@@ -43,10 +43,12 @@ import subprocess
 import sys
 import time as _time
 from collections.abc import Callable, Sequence
+from typing import IO, Any
 
 from .problem import Problem, Vehicle, Visit
 from .result import Route, Solution, SolveOptions, Status, Summary, Unassigned
 
+Coordinates = Sequence[tuple[float, float]]  # (lat, lon) per location
 Matrix = Callable[[Sequence[int]], tuple[Sequence[Sequence[int]], Sequence[Sequence[int]]]]
 
 
@@ -68,12 +70,19 @@ def solve_large(
     problem.validate()
     dur, dist = problem.durations, problem.distances
 
-    def matrix(locs: Sequence[int]):
+    def matrix(locs: Sequence[int]) -> tuple[list[list[int]], list[list[int]]]:
         return [[dur[a][b] for b in locs] for a in locs], [[dist[a][b] for b in locs] for a in locs]
 
     return solve_decomposed(
-        problem.vehicles, problem.visits, matrix, options, coordinates=coordinates, cluster_size=cluster_size,
-        workers=workers, repair=repair, template=problem,
+        problem.vehicles,
+        problem.visits,
+        matrix,
+        options,
+        coordinates=coordinates,
+        cluster_size=cluster_size,
+        workers=workers,
+        repair=repair,
+        template=problem,
     )
 
 
@@ -101,8 +110,9 @@ def solve_decomposed(
     vehicles, visits = tuple(vehicles), tuple(visits)
 
     if len(visits) <= cluster_size:  # small enough: one ordinary solve
-        problem, locs = _sub_problem(vehicles, visits, list(range(len(vehicles))), list(range(len(visits))),
-                                     matrix, template)
+        problem, locs = _sub_problem(
+            vehicles, visits, list(range(len(vehicles))), list(range(len(visits))), matrix, template
+        )
         sol = _solve_one((problem, sub_options))
         c = _Cluster(list(range(len(vehicles))), list(range(len(visits))), [v.id for v in vehicles], 0, 0, 0)
         c.routes, c.unassigned = [_globalise(r, locs) for r in sol.routes], list(sol.unassigned)
@@ -127,7 +137,8 @@ def solve_decomposed(
         remaining = [(a, b) for a, b in pairs if a != b]
         while remaining and len(rounds) < 4:
             used: set[int] = set()
-            this, rest = [], []
+            this: list[tuple[int, int]] = []
+            rest: list[tuple[int, int]] = []
             for a, b in remaining:
                 (rest if a in used or b in used else this).append((a, b))
                 if (a, b) in this:
@@ -140,14 +151,22 @@ def solve_decomposed(
             pair_jobs = []
             for a, b in batch:
                 ca, cb = clusters[a], clusters[b]
-                pair_jobs.append(_sub_problem(vehicles, visits, ca.vehicles + cb.vehicles,
-                                              sorted(ca.visits + cb.visits), matrix, template))
+                pair_jobs.append(
+                    _sub_problem(
+                        vehicles, visits, ca.vehicles + cb.vehicles, sorted(ca.visits + cb.visits), matrix, template
+                    )
+                )
             left = max(0.0, deadline - _time.monotonic() - 0.5)
             per = max(1.0, left / (len(rounds) - r) / max(1, math.ceil(len(batch) / workers)))
             # each pair starts from its two clusters' current routes (a warm start): never worse
             starts = [_plan(clusters[a], clusters[b]) for a, b in batch]
-            results = _run_all([(p, dataclasses.replace(sub_options, time_limit_s=per, initial_routes=start))
-                                for (p, _), start in zip(pair_jobs, starts)], workers)
+            results = _run_all(
+                [
+                    (p, dataclasses.replace(sub_options, time_limit_s=per, initial_routes=start))
+                    for (p, _), start in zip(pair_jobs, starts)
+                ],
+                workers,
+            )
             for (a, b), (p, locs), sol in zip(batch, pair_jobs, results):
                 ca, cb = clusters[a], clusters[b]
                 if _score(sol, p) < (ca.score[0] + cb.score[0], ca.score[1] + cb.score[1]):
@@ -175,12 +194,18 @@ class _Cluster:
     score: tuple[int, int] = (0, 0)  # (mandatory visits left out, cost)
 
 
-def _xy(coordinates, loc: int, lat0: float) -> tuple[float, float]:
+def _xy(coordinates: Coordinates, loc: int, lat0: float) -> tuple[float, float]:
     lat, lon = coordinates[loc]
     return lon * math.cos(math.radians(lat0)), lat
 
 
-def _clusters(vehicles, visits, template, coordinates, cluster_size) -> list[_Cluster]:
+def _clusters(
+    vehicles: Sequence[Vehicle],
+    visits: Sequence[Visit],
+    template: Problem | None,
+    coordinates: Coordinates | None,
+    cluster_size: int,
+) -> list[_Cluster]:
     by_depot: dict[int, list[int]] = {}
     for k, v in enumerate(vehicles):
         by_depot.setdefault(v.start, []).append(k)
@@ -191,6 +216,7 @@ def _clusters(vehicles, visits, template, coordinates, cluster_size) -> list[_Cl
     def round_trip(depot: int, loc: int) -> float:
         if template is not None:
             return template.distances[depot][loc] + template.distances[loc][depot]
+        assert coordinates is not None  # (solve_decomposed needs coordinates or a template)
         (x1, y1), (x2, y2) = _xy(coordinates, depot, lat0), _xy(coordinates, loc, lat0)
         return math.hypot(x1 - x2, y1 - y2)
 
@@ -207,15 +233,16 @@ def _clusters(vehicles, visits, template, coordinates, cluster_size) -> list[_Cl
         k = max(1, min(len(fleet), math.ceil(len(members) / cluster_size)))
         if not members or k == 1:
             parts = [members]
-            centres: list = [0]
+            centres: Sequence[tuple[float, float] | int] = [0]
         elif coordinates is not None:
             parts, centres = _sectors(visits, members, depot, coordinates, lat0, k)
         else:
+            assert template is not None  # (solve_decomposed needs coordinates or a template)
             parts, centres = _medoids(visits, members, depot, template, k)
         sizes = _share([_work(visits, p, depot, template, coordinates, lat0) for p in parts], len(fleet))
         start = 0
         for order, (part, centre, n_veh) in enumerate(zip(parts, centres, sizes)):
-            mine = fleet[start:start + n_veh]
+            mine = fleet[start : start + n_veh]
             out.append(_Cluster(mine, sorted(part), [vehicles[k].id for k in mine], depot, g, order, centre))
             start += n_veh
     # locked visits follow their vehicle's cluster
@@ -231,9 +258,11 @@ def _clusters(vehicles, visits, template, coordinates, cluster_size) -> list[_Cl
     return out
 
 
-def _sectors(visits, members, depot, coordinates, lat0, k):
+def _sectors(
+    visits: Sequence[Visit], members: list[int], depot: int, coordinates: Coordinates, lat0: float, k: int
+) -> tuple[list[list[int]], list[tuple[float, float]]]:
     dx, dy = _xy(coordinates, depot, lat0)
-    ang = {}
+    ang: dict[int, float] = {}
     for i in members:
         x, y = _xy(coordinates, visits[i].location, lat0)
         ang[i] = math.atan2(y - dy, x - dx) % (2 * math.pi)
@@ -241,17 +270,19 @@ def _sectors(visits, members, depot, coordinates, lat0, k):
     # start the sweep after the widest empty angle, so no sector straddles two far-apart directions
     gaps = [((ang[ordered[(j + 1) % len(ordered)]] - ang[ordered[j]]) % (2 * math.pi), j) for j in range(len(ordered))]
     _, j = max(gaps)
-    ordered = ordered[j + 1:] + ordered[: j + 1]
+    ordered = ordered[j + 1 :] + ordered[: j + 1]
     n = len(ordered)
-    parts = [ordered[(p * n) // k: ((p + 1) * n) // k] for p in range(k)]
-    centres = []
+    parts = [ordered[(p * n) // k : ((p + 1) * n) // k] for p in range(k)]
+    centres: list[tuple[float, float]] = []
     for part in parts:
         xs = [_xy(coordinates, visits[i].location, lat0) for i in part] or [(dx, dy)]
         centres.append((sum(x for x, _ in xs) / len(xs), sum(y for _, y in xs) / len(xs)))
     return parts, centres
 
 
-def _medoids(visits, members, depot, template, k):
+def _medoids(
+    visits: Sequence[Visit], members: list[int], depot: int, template: Problem, k: int
+) -> tuple[list[list[int]], list[int]]:
     d = template.distances
 
     def sd(a: int, b: int) -> int:
@@ -282,23 +313,33 @@ def _medoids(visits, members, depot, template, k):
     return [p for p, _ in keep], [c for _, c in keep]
 
 
-def _work(visits, part, depot, template, coordinates, lat0) -> float:
+def _work(
+    visits: Sequence[Visit],
+    part: list[int],
+    depot: int,
+    template: Problem | None,
+    coordinates: Coordinates | None,
+    lat0: float,
+) -> float:
     """Rough seconds of work in a cluster: service, nearest-neighbour travel, one depot round trip."""
     if not part:
         return 0.0
     service = sum(visits[i].service for i in part)
+    nn: float  # nearest-neighbour travel
     if template is not None:
         dur = template.durations
         sample = part if len(part) <= 200 else part[:: max(1, len(part) // 200)]
-        nn = sum(min((dur[visits[i].location][visits[j].location] for j in sample if j != i), default=0)
-                 for i in part)
+        nn = sum(min((dur[visits[i].location][visits[j].location] for j in sample if j != i), default=0) for i in part)
         trip = sum(dur[depot][visits[i].location] + dur[visits[i].location][depot] for i in part) / len(part)
     else:  # straight-line metres at ~20 km/h
+        assert coordinates is not None  # (solve_decomposed needs coordinates or a template)
         pts = [_xy(coordinates, visits[i].location, lat0) for i in part]
         scale = 111_000 / 5.5
-        sample = pts if len(pts) <= 200 else pts[:: max(1, len(pts) // 200)]
-        nn = sum(min((math.hypot(x - u, y - v) for u, v in sample if (u, v) != (x, y)), default=0.0) * scale
-                 for x, y in pts)
+        pts_sample = pts if len(pts) <= 200 else pts[:: max(1, len(pts) // 200)]
+        nn = sum(
+            min((math.hypot(x - u, y - v) for u, v in pts_sample if (u, v) != (x, y)), default=0.0) * scale
+            for x, y in pts
+        )
         dx, dy = _xy(coordinates, depot, lat0)
         trip = 2 * sum(math.hypot(x - dx, y - dy) for x, y in pts) / len(pts) * scale
     return service + nn + trip
@@ -321,7 +362,9 @@ def _share(weights: list[float], n: int) -> list[int]:
     return base
 
 
-def _neighbour_pairs(clusters: list[_Cluster], visits, coordinates) -> list[tuple[int, int]]:
+def _neighbour_pairs(
+    clusters: list[_Cluster], visits: Sequence[Visit], coordinates: Coordinates | None
+) -> list[tuple[int, int]]:
     """Neighbouring clusters: consecutive clusters of a depot group (cyclic); with coordinates, also
     across depot groups: for each group, its closest cluster pair with the nearest other group."""
     pairs: list[tuple[int, int]] = []
@@ -364,11 +407,19 @@ def _neighbour_pairs(clusters: list[_Cluster], visits, coordinates) -> list[tupl
 # ----------------------------------------------------------------------------------------------
 
 
-def _sub_problem(vehicles, visits, vehicle_idx, visit_idx, matrix: Matrix, template) -> tuple[Problem, list[int]]:
+def _sub_problem(
+    vehicles: Sequence[Vehicle],
+    visits: Sequence[Visit],
+    vehicle_idx: list[int],
+    visit_idx: list[int],
+    matrix: Matrix,
+    template: Problem | None,
+) -> tuple[Problem, list[int]]:
     sub_vehicles = [vehicles[k] for k in vehicle_idx]
     sub_visits = [visits[i] for i in visit_idx]
     locs = sorted(
-        {v.start for v in sub_vehicles} | {v.end for v in sub_vehicles}
+        {v.start for v in sub_vehicles}
+        | {v.end for v in sub_vehicles}
         | {v.reload_location for v in sub_vehicles if v.reload_location is not None}
         | {v.location for v in sub_visits}
     )
@@ -378,7 +429,9 @@ def _sub_problem(vehicles, visits, vehicle_idx, visit_idx, matrix: Matrix, templ
     kept = {v.id for v in sub_visits}
     new_vehicles = tuple(
         dataclasses.replace(
-            v, start=local[v.start], end=local[v.end],
+            v,
+            start=local[v.start],
+            end=local[v.end],
             reload_location=None if v.reload_location is None else local[v.reload_location],
         )
         for v in sub_vehicles
@@ -387,17 +440,24 @@ def _sub_problem(vehicles, visits, vehicle_idx, visit_idx, matrix: Matrix, templ
         dataclasses.replace(v, location=local[v.location], vehicle=v.vehicle if v.vehicle in ids else None)
         for v in sub_visits
     )
-    sequences = ()
+    sequences: tuple[tuple[str, tuple[str, ...]], ...] = ()
     if template is not None:
         sequences = tuple(
             (vid, tuple(x for x in seq if x in kept)) for vid, seq in template.locked_sequences if vid in ids
         )
-    fields = {
-        "durations": tuple(tuple(int(x) for x in row) for row in dur),
-        "distances": tuple(tuple(int(x) for x in row) for row in dist),
-        "vehicles": new_vehicles, "visits": new_visits, "locked_sequences": sequences,
-    }
-    problem = dataclasses.replace(template, **fields) if template is not None else Problem(**fields)
+    durations = tuple(tuple(int(x) for x in row) for row in dur)
+    distances = tuple(tuple(int(x) for x in row) for row in dist)
+    if template is None:
+        problem = Problem(durations, distances, new_vehicles, new_visits, locked_sequences=sequences)
+    else:
+        problem = dataclasses.replace(
+            template,
+            durations=durations,
+            distances=distances,
+            vehicles=new_vehicles,
+            visits=new_visits,
+            locked_sequences=sequences,
+        )
     return problem, locs
 
 
@@ -416,18 +476,24 @@ class _Child:
     no re-import of the caller's ``__main__``, works inside daemonic Celery workers) solving one
     sub-problem after another: length-prefixed pickles on its stdin and stdout."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: bool = False) -> None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env)
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-c", _CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None if log else subprocess.DEVNULL,
+            env=env,
+        )
 
     def solve(self, job: tuple[Problem, SolveOptions]) -> Solution:
-        if self.proc is not None:
+        proc = self.proc
+        if proc is not None and proc.stdin is not None and proc.stdout is not None:
             try:
-                _send(self.proc.stdin, job)
-                result = _receive(self.proc.stdout)
+                _send(proc.stdin, job)
+                result = _receive(proc.stdout)
                 if isinstance(result, Solution):
                     return result
             except Exception:  # noqa: BLE001 - the child is gone: solve here from now on
@@ -437,20 +503,21 @@ class _Child:
     def close(self) -> None:
         if self.proc is not None:
             try:
-                self.proc.stdin.close()
+                if self.proc.stdin is not None:
+                    self.proc.stdin.close()
                 self.proc.wait(timeout=10)
             except Exception:  # noqa: BLE001
                 self.proc.kill()
             self.proc = None
 
 
-def _send(stream, obj) -> None:
+def _send(stream: IO[bytes], obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(len(data).to_bytes(8, "big") + data)
     stream.flush()
 
 
-def _receive(stream):
+def _receive(stream: IO[bytes]) -> Any:
     head = stream.read(8)
     if len(head) < 8:
         raise EOFError("child closed its output")
@@ -474,7 +541,7 @@ def _run_all(jobs: list[tuple[Problem, SolveOptions]], workers: int) -> list[Sol
     import queue
     import threading
 
-    todo: queue.Queue = queue.Queue()
+    todo: queue.Queue[tuple[int, tuple[Problem, SolveOptions]]] = queue.Queue()
     for j, job in enumerate(jobs):
         todo.put((j, job))
     out: list[Solution | None] = [None] * len(jobs)
@@ -482,7 +549,8 @@ def _run_all(jobs: list[tuple[Problem, SolveOptions]], workers: int) -> list[Sol
     def work() -> None:
         child = None
         try:
-            child = _Child()
+            options = jobs[0][1]  # (the search tuning travels with each job's options)
+            child = _Child(log=options.log_search or options.search.log)
         except Exception:  # noqa: BLE001 - no child: solve in this thread
             child = None
         try:
@@ -513,7 +581,7 @@ def _score(solution: Solution, problem: Problem) -> tuple[int, int]:
     return _missing(solution, problem), solution.summary.cost
 
 
-def _split(ca: _Cluster, cb: _Cluster, sol: Solution, locs: list[int], visits, missing: int) -> None:
+def _split(ca: _Cluster, cb: _Cluster, sol: Solution, locs: list[int], visits: Sequence[Visit], missing: int) -> None:
     """Give a pair's accepted plan back to its two clusters (routes by vehicle; unassigned to the first)."""
     index = {v.id: i for i, v in enumerate(visits)}
     mine = set(ca.vehicle_ids)
@@ -539,7 +607,9 @@ def _globalise(route: Route, locs: list[int]) -> Route:
     return dataclasses.replace(route, steps=steps)
 
 
-def _assemble(vehicles, visits, clusters: list[_Cluster], template, t0: float) -> Solution:
+def _assemble(
+    vehicles: Sequence[Vehicle], visits: Sequence[Visit], clusters: list[_Cluster], template: Problem | None, t0: float
+) -> Solution:
     order = {v.id: k for k, v in enumerate(vehicles)}
     routes: list[Route] = []
     unassigned: dict[str, Unassigned] = {}
@@ -579,8 +649,9 @@ def _assemble(vehicles, visits, clusters: list[_Cluster], template, t0: float) -
         explanation = f"{len(missing)} mandatory visit(s) cannot be served: " + "; ".join(
             f"{u.id!r} ({u.reason.value}: {u.detail})" for u in missing
         )
-    return Solution(Status.INFEASIBLE if missing else Status.SOLVED, summary, tuple(routes), unassigned_list,
-                    explanation)
+    return Solution(
+        Status.INFEASIBLE if missing else Status.SOLVED, summary, tuple(routes), unassigned_list, explanation
+    )
 
 
 __all__ = ["solve_large", "solve_decomposed"]

@@ -46,19 +46,13 @@ def allowed_vehicles(problem: Problem, visit: Visit, seq_vehicle: dict[str, str]
     if seq_vehicle is None:
         seq_vehicle = sequence_vehicle(problem)
     locked = {visit.vehicle, seq_vehicle.get(visit.id)} - {None}
-    return [
-        k
-        for k, v in enumerate(problem.vehicles)
-        if visit.skills <= v.skills and (not locked or locked == {v.id})
-    ]
+    return [k for k, v in enumerate(problem.vehicles) if visit.skills <= v.skills and (not locked or locked == {v.id})]
 
 
 def fits_capacity(visit: Visit, v: Vehicle) -> bool:
     """Could ``v`` take ``visit`` alone, given what it already carries (``start_load``)? A van
     that can unload (``reload_location``) may empty itself first."""
-    room = v.capacity if v.reload_location is not None else tuple(
-        c - x for c, x in zip(v.capacity, v.initial_load())
-    )
+    room = v.capacity if v.reload_location is not None else tuple(c - x for c, x in zip(v.capacity, v.initial_load()))
     return all(d <= r for d, r in zip(visit.demand, room))
 
 
@@ -99,28 +93,7 @@ def check_visit(problem: Problem, visit: Visit, seq_vehicle: dict[str, str] | No
 
     fits = [k for k in eligible if fits_capacity(visit, vehicles[k])]
     if not fits:
-        for dim, d in enumerate(visit.demand):
-            largest = max(vehicles[k].capacity[dim] for k in eligible)
-            if d > largest:
-                where = f" (dimension {dim})" if len(visit.demand) > 1 else ""
-                return Failure(Reason.CAPACITY, f"demand {d}{where} exceeds the largest eligible capacity {largest}")
-        if any(any(vehicles[k].start_load) for k in eligible):
-            def room(k: int) -> tuple[int, ...]:
-                return tuple(c - x for c, x in zip(vehicles[k].capacity, vehicles[k].initial_load()))
-
-            best = max(eligible, key=lambda k: (min(r - d for r, d in zip(room(k), visit.demand)), k))
-            v = vehicles[best]
-            return Failure(
-                Reason.CAPACITY,
-                f"demand {visit.demand} does not fit in the room left by the load already on board "
-                f"(vehicle {v.id!r}, the roomiest: capacity {v.capacity}, already carrying "
-                f"{v.initial_load()}, {room(best)} free"
-                + (", and it cannot unload)" if v.reload_location is None else ")"),
-            )
-        return Failure(
-            Reason.CAPACITY,
-            f"demand {visit.demand} does not fit any eligible vehicle's capacity in every dimension",
-        )
+        return _capacity_failure(problem, visit, eligible)
 
     def reachable(v: Vehicle) -> bool:
         loc = visit.location
@@ -137,6 +110,40 @@ def check_visit(problem: Problem, visit: Visit, seq_vehicle: dict[str, str] | No
             f"the matrix has no path between location {visit.location} and the start/end of any eligible vehicle",
         )
 
+    return _time_failure(problem, visit, reach)
+
+
+def _capacity_failure(problem: Problem, visit: Visit, eligible: list[int]) -> Failure:
+    """Why the visit fits no eligible vehicle: too big, or no room left by what they carry."""
+    vehicles = problem.vehicles
+    for dim, d in enumerate(visit.demand):
+        largest = max(vehicles[k].capacity[dim] for k in eligible)
+        if d > largest:
+            where = f" (dimension {dim})" if len(visit.demand) > 1 else ""
+            return Failure(Reason.CAPACITY, f"demand {d}{where} exceeds the largest eligible capacity {largest}")
+    if any(any(vehicles[k].start_load) for k in eligible):
+
+        def room(k: int) -> tuple[int, ...]:
+            return tuple(c - x for c, x in zip(vehicles[k].capacity, vehicles[k].initial_load()))
+
+        best = max(eligible, key=lambda k: (min(r - d for r, d in zip(room(k), visit.demand)), k))
+        v = vehicles[best]
+        return Failure(
+            Reason.CAPACITY,
+            f"demand {visit.demand} does not fit in the room left by the load already on board "
+            f"(vehicle {v.id!r}, the roomiest: capacity {v.capacity}, already carrying "
+            f"{v.initial_load()}, {room(best)} free"
+            + (", and it cannot unload)" if v.reload_location is None else ")"),
+        )
+    return Failure(
+        Reason.CAPACITY,
+        f"demand {visit.demand} does not fit any eligible vehicle's capacity in every dimension",
+    )
+
+
+def _time_failure(problem: Problem, visit: Visit, reach: list[int]) -> Failure | None:
+    """None if one of the vehicles ``reach`` can serve the visit alone in time, else why not."""
+    vehicles = problem.vehicles
     dur = problem.durations
     timely: list[tuple[int, int]] = []  # (vehicle index, earliest service start)
     best_arrival = None

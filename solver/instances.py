@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from .problem import Problem, TimeWindow, Vehicle, Visit
 
@@ -28,11 +29,11 @@ class Instance:
     coordinates: tuple[tuple[float, float], ...] = ()  # (x, y) per location, as in the file
 
 
-def _as_int_list(values) -> list:
+def _as_int_list(values: Any) -> list[Any]:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
-def solomon_problem(data: dict, name: str = "") -> Instance:
+def solomon_problem(data: dict[str, Any], name: str = "") -> Instance:
     coords = [tuple(int(c) for c in xy) for xy in _as_int_list(data["node_coord"])]
     n = len(coords)
     dist = tuple(
@@ -56,12 +57,16 @@ def solomon_problem(data: dict, name: str = "") -> Instance:
         )
         for i in range(1, n)
     )
-    return Instance(name, Problem(durations=dist, distances=dist, vehicles=vehicles, visits=visits), 10,
-                    tuple((float(x), float(y)) for x, y in coords))
+    return Instance(
+        name,
+        Problem(durations=dist, distances=dist, vehicles=vehicles, visits=visits),
+        10,
+        tuple((float(x), float(y)) for x, y in coords),
+    )
 
 
-def cvrp_problem(data: dict, name: str = "") -> Instance:
-    coords = [tuple(float(c) for c in xy) for xy in _as_int_list(data["node_coord"])]
+def cvrp_problem(data: dict[str, Any], name: str = "") -> Instance:
+    coords = [(float(x), float(y)) for x, y in _as_int_list(data["node_coord"])]
     n = len(coords)
     depot = int(_as_int_list(data.get("depot", [0]))[0])
     dist = tuple(

@@ -6,8 +6,8 @@ finds a better plan. Member 0 (the default search) runs in this process; members
 processes started with ``subprocess`` (``python -c ...``: no ``fork`` of a possibly threaded parent,
 no re-import of the caller's ``__main__`` as with multiprocessing's "spawn", and it works inside
 daemonic worker processes). The problem goes to the child pickled on stdin, the ``RawResult`` comes
-back pickled on stdout. Every member gets the same wall-clock deadline, so start-up and model
-building count against the time limit.
+back pickled on stdout (the options carry the search tuning, ``SearchParams``). Every member gets
+the same wall-clock deadline, so start-up and model building count against the time limit.
 
 The best result is the one with the lowest objective (arc + fixed costs + penalties of dropped
 visits), then the fewest dropped visits; ties go to member 0. If a child fails for any reason its
@@ -47,8 +47,10 @@ def run(
     best = model.run(problem, visit_idx, allowed, options, deadline=deadline)
     for child in children:
         other = child.result(timeout=max(0.0, deadline - _time.time()) + 2.0)
-        if other is not None and other.found and (
-            not best.found or (other.objective, len(other.dropped)) < (best.objective, len(best.dropped))
+        if (
+            other is not None
+            and other.found
+            and (not best.found or (other.objective, len(other.dropped)) < (best.objective, len(best.dropped)))
         ):
             best = other
     return best
@@ -57,9 +59,17 @@ def run(
 class _Child:
     """One portfolio member in a child process; ``result()`` is None when it failed."""
 
-    def __init__(self, problem, visit_idx, allowed, options, member, deadline) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        visit_idx: list[int],
+        allowed: dict[int, list[int]],
+        options: SolveOptions,
+        member: int,
+        deadline: float,
+    ) -> None:
         self._out: model.RawResult | None = None
-        self._proc = None
+        self._proc: subprocess.Popen[bytes] | None = None
         try:
             payload = pickle.dumps(
                 (problem, visit_idx, allowed, dataclasses.replace(options, workers=1, progress=None), member, deadline),
@@ -72,19 +82,19 @@ class _Child:
                 [sys.executable, "-c", _CHILD],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=None if options.log_search else subprocess.DEVNULL,
+                stderr=None if options.log_search or options.search.log else subprocess.DEVNULL,
                 env=env,
             )
         except Exception:  # noqa: BLE001 - a failed member is simply ignored
             self._proc = None
             return
-        self._thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
+        self._thread = threading.Thread(target=self._talk, args=(self._proc, payload), daemon=True)
         self._thread.start()
 
-    def _talk(self, payload: bytes) -> None:
+    def _talk(self, proc: subprocess.Popen[bytes], payload: bytes) -> None:
         try:
-            out, _ = self._proc.communicate(payload)
-            if self._proc.returncode == 0 and out:
+            out, _ = proc.communicate(payload)
+            if proc.returncode == 0 and out:
                 result = pickle.loads(out)
                 if isinstance(result, model.RawResult):
                     self._out = result

@@ -156,40 +156,7 @@ class Problem:
             if v.id in seen:
                 raise ProblemError(f"{where}: duplicate id")
             seen.add(v.id)
-            for loc_name in ("start", "end"):
-                loc = getattr(v, loc_name)
-                if not 0 <= loc < n:
-                    raise ProblemError(f"{where}: {loc_name} location {loc} is outside the matrix (0..{n - 1})")
-            if len(v.capacity) != dims:
-                raise ProblemError(f"{where}: capacity has {len(v.capacity)} dimensions, expected {dims}")
-            if any(c < 0 for c in v.capacity):
-                raise ProblemError(f"{where}: negative capacity {v.capacity}")
-            if v.shift.end < v.shift.start or v.shift.start < 0:
-                raise ProblemError(f"{where}: shift ends ({v.shift.end}) before it starts ({v.shift.start})")
-            if v.reload_location is not None and not 0 <= v.reload_location < n:
-                raise ProblemError(
-                    f"{where}: reload location {v.reload_location} is outside the matrix (0..{n - 1})"
-                )
-            if v.reload_service < 0:
-                raise ProblemError(f"{where}: negative reload_service {v.reload_service}")
-            if v.max_reloads < 0:
-                raise ProblemError(f"{where}: negative max_reloads {v.max_reloads}")
-            if v.max_work_time is not None and v.max_work_time <= 0:
-                raise ProblemError(f"{where}: max_work_time must be positive")
-            if min(v.fixed_cost, v.cost_per_km, v.cost_per_hour) < 0:
-                raise ProblemError(f"{where}: costs must be non-negative")
-            if v.start_load:
-                if len(v.start_load) != dims:
-                    raise ProblemError(
-                        f"{where}: start_load has {len(v.start_load)} dimensions, expected {dims}"
-                    )
-                if any(not isinstance(x, int) or x < 0 for x in v.start_load):
-                    raise ProblemError(f"{where}: start_load {v.start_load} must be non-negative integers")
-                if any(x > c for x, c in zip(v.start_load, v.capacity)):
-                    raise ProblemError(f"{where}: start_load {v.start_load} exceeds the capacity {v.capacity}")
-            for b in v.breaks:
-                if b.duration < 0 or b.window.end < b.window.start:
-                    raise ProblemError(f"{where}: break {b.id!r} has an empty window or negative duration")
+            _validate_vehicle(v, where, n, dims)
         vids = {v.id for v in self.vehicles}
         seen = set()
         for visit in self.visits:
@@ -197,33 +164,23 @@ class Problem:
             if visit.id in seen:
                 raise ProblemError(f"{where}: duplicate id")
             seen.add(visit.id)
-            if not 0 <= visit.location < n:
-                raise ProblemError(f"{where}: location {visit.location} is outside the matrix (0..{n - 1})")
-            if len(visit.demand) != dims:
-                raise ProblemError(f"{where}: demand has {len(visit.demand)} dimensions, expected {dims}")
-            if any(d < 0 for d in visit.demand):
-                raise ProblemError(f"{where}: negative demand {visit.demand}")
-            if visit.service < 0:
-                raise ProblemError(f"{where}: negative service time {visit.service}")
-            previous_end = -1
-            for w in visit.windows:
-                if w.end < w.start:
-                    raise ProblemError(f"{where}: time window ends ({w.end}) before it starts ({w.start})")
-                if w.start <= previous_end:
-                    raise ProblemError(f"{where}: time windows must be sorted and disjoint")
-                previous_end = w.end
-            if visit.penalty is not None and visit.penalty < 0:
-                raise ProblemError(f"{where}: negative penalty {visit.penalty}")
-            if visit.vehicle is not None and visit.vehicle not in vids:
-                raise ProblemError(f"{where}: locked to unknown vehicle {visit.vehicle!r}")
+            _validate_visit(visit, where, n, dims, vids)
+        self._validate_balance()
+        self._validate_sequences(vids)
+
+    def _validate_balance(self) -> None:
+        """The fair-work term, if any."""
         if self.balance is not None:
-            b = self.balance
-            if b.kind not in BALANCE_KINDS:
-                raise ProblemError(f"balance.kind: {b.kind!r} is not one of {', '.join(BALANCE_KINDS)}")
-            if not isinstance(b.coefficient, int) or b.coefficient < 0:
-                raise ProblemError(f"balance.coefficient: {b.coefficient!r} must be a non-negative integer")
-            if b.kind == "soft_max" and (b.soft_max_work_time is None or b.soft_max_work_time < 0):
+            bal = self.balance
+            if bal.kind not in BALANCE_KINDS:
+                raise ProblemError(f"balance.kind: {bal.kind!r} is not one of {', '.join(BALANCE_KINDS)}")
+            if not isinstance(bal.coefficient, int) or bal.coefficient < 0:
+                raise ProblemError(f"balance.coefficient: {bal.coefficient!r} must be a non-negative integer")
+            if bal.kind == "soft_max" and (bal.soft_max_work_time is None or bal.soft_max_work_time < 0):
                 raise ProblemError("balance.soft_max_work_time: required (>= 0 seconds) with kind 'soft_max'")
+
+    def _validate_sequences(self, vids: set[str]) -> None:
+        """Locked sequences: known vehicle and visits, each visit in one place at most."""
         visit_ids = {v.id for v in self.visits}
         sequenced: set[str] = set()
         for vehicle_id, seq in self.locked_sequences:
@@ -233,5 +190,64 @@ class Problem:
                 if vid not in visit_ids:
                     raise ProblemError(f"locked sequence of {vehicle_id!r}: unknown visit {vid!r}")
                 if vid in sequenced:
-                    raise ProblemError(f"locked sequence of {vehicle_id!r}: visit {vid!r} appears in more than one place")
+                    raise ProblemError(
+                        f"locked sequence of {vehicle_id!r}: visit {vid!r} appears in more than one place"
+                    )
                 sequenced.add(vid)
+
+
+def _validate_vehicle(v: Vehicle, where: str, n: int, dims: int) -> None:
+    """One vehicle's fields (``n`` locations, ``dims`` capacity dimensions)."""
+    for loc_name in ("start", "end"):
+        loc = getattr(v, loc_name)
+        if not 0 <= loc < n:
+            raise ProblemError(f"{where}: {loc_name} location {loc} is outside the matrix (0..{n - 1})")
+    if len(v.capacity) != dims:
+        raise ProblemError(f"{where}: capacity has {len(v.capacity)} dimensions, expected {dims}")
+    if any(c < 0 for c in v.capacity):
+        raise ProblemError(f"{where}: negative capacity {v.capacity}")
+    if v.shift.end < v.shift.start or v.shift.start < 0:
+        raise ProblemError(f"{where}: shift ends ({v.shift.end}) before it starts ({v.shift.start})")
+    if v.reload_location is not None and not 0 <= v.reload_location < n:
+        raise ProblemError(f"{where}: reload location {v.reload_location} is outside the matrix (0..{n - 1})")
+    if v.reload_service < 0:
+        raise ProblemError(f"{where}: negative reload_service {v.reload_service}")
+    if v.max_reloads < 0:
+        raise ProblemError(f"{where}: negative max_reloads {v.max_reloads}")
+    if v.max_work_time is not None and v.max_work_time <= 0:
+        raise ProblemError(f"{where}: max_work_time must be positive")
+    if min(v.fixed_cost, v.cost_per_km, v.cost_per_hour) < 0:
+        raise ProblemError(f"{where}: costs must be non-negative")
+    if v.start_load:
+        if len(v.start_load) != dims:
+            raise ProblemError(f"{where}: start_load has {len(v.start_load)} dimensions, expected {dims}")
+        if any(not isinstance(x, int) or x < 0 for x in v.start_load):
+            raise ProblemError(f"{where}: start_load {v.start_load} must be non-negative integers")
+        if any(x > c for x, c in zip(v.start_load, v.capacity)):
+            raise ProblemError(f"{where}: start_load {v.start_load} exceeds the capacity {v.capacity}")
+    for b in v.breaks:
+        if b.duration < 0 or b.window.end < b.window.start:
+            raise ProblemError(f"{where}: break {b.id!r} has an empty window or negative duration")
+
+
+def _validate_visit(visit: Visit, where: str, n: int, dims: int, vids: set[str]) -> None:
+    """One visit's fields (``vids``: the vehicle ids it may be locked to)."""
+    if not 0 <= visit.location < n:
+        raise ProblemError(f"{where}: location {visit.location} is outside the matrix (0..{n - 1})")
+    if len(visit.demand) != dims:
+        raise ProblemError(f"{where}: demand has {len(visit.demand)} dimensions, expected {dims}")
+    if any(d < 0 for d in visit.demand):
+        raise ProblemError(f"{where}: negative demand {visit.demand}")
+    if visit.service < 0:
+        raise ProblemError(f"{where}: negative service time {visit.service}")
+    previous_end = -1
+    for w in visit.windows:
+        if w.end < w.start:
+            raise ProblemError(f"{where}: time window ends ({w.end}) before it starts ({w.start})")
+        if w.start <= previous_end:
+            raise ProblemError(f"{where}: time windows must be sorted and disjoint")
+        previous_end = w.end
+    if visit.penalty is not None and visit.penalty < 0:
+        raise ProblemError(f"{where}: negative penalty {visit.penalty}")
+    if visit.vehicle is not None and visit.vehicle not in vids:
+        raise ProblemError(f"{where}: locked to unknown vehicle {visit.vehicle!r}")

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
+
+from .search_params import SearchParams
 
 
 class Status(str, Enum):
@@ -108,7 +111,7 @@ class SolveOptions:
     # objective so far), ``cost`` (this solution's), ``solutions`` (count), ``elapsed_s``. Returning
     # a truthy value stops the search early (the best solution so far is kept). Never sent to
     # portfolio children or decomposition workers (not picklable in general).
-    progress: Callable[[dict], object] | None = field(default=None, compare=False, repr=False)
+    progress: Callable[[dict[str, Any]], object] | None = field(default=None, compare=False, repr=False)
     # A plan to start from (a warm start): per vehicle id, its visit ids in order, None for an
     # unloading stop (``Vehicle.reload_location``). The search begins from it instead of building a
     # first solution, so the result is never worse than this plan when it is feasible; when it is
@@ -117,3 +120,6 @@ class SolveOptions:
     # unassigned. Ids must exist in the problem (``solve`` raises ProblemError otherwise).
     # ``Route.plan_ids`` gives a solution's routes in this form.
     initial_routes: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
+    # Tuning of the ruin-and-recreate search (``search_params.py``; the defaults are the shipped
+    # settings). Sent with the options to portfolio members and decomposition workers.
+    search: SearchParams = SearchParams()

@@ -38,7 +38,8 @@ class _Reload:
     windows: tuple[TimeWindow, ...] = ()
 
 
-def _stops(problem: Problem, v: Vehicle, visit_indices: list[int]) -> list[Visit | _Reload]:
+def stops_of(problem: Problem, v: Vehicle, visit_indices: list[int]) -> list[Visit | _Reload]:
+    """The stops of ``visit_indices`` (``RELOAD``: an unloading stop at the reload location)."""
     out: list[Visit | _Reload] = []
     for i in visit_indices:
         if i == RELOAD:
@@ -63,7 +64,9 @@ def _window_start(visit: Visit | _Reload, t: int) -> int | None:
     return None
 
 
-def earliest_times(problem: Problem, v: Vehicle, visits: list[Visit | _Reload], depart: int) -> tuple[list[int], int] | None:
+def earliest_times(
+    problem: Problem, v: Vehicle, visits: list[Visit | _Reload], depart: int
+) -> tuple[list[int], int] | None:
     """Earliest service starts for ``visits`` in order leaving at ``depart``; None if a window is missed."""
     dur = problem.durations
     t, loc = depart, v.start
@@ -201,7 +204,7 @@ def build_route(
     arrivals are derived from them.
     """
     v = problem.vehicles[vehicle_index]
-    visits = _stops(problem, v, visit_indices)
+    visits = stops_of(problem, v, visit_indices)
     if not v.breaks:
         tight = tight_times(problem, v, visits, depart)
         if tight is not None:

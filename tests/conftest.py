@@ -110,7 +110,7 @@ def settings(migrated_url: str):
     from dispatch.settings import Settings
 
     # No webhook delivery thread in the apps tests start: it would deliver other tests' outboxes
-    # (tests/test_webhooks.py runs the thread and the Celery task itself). Jobs run in a thread, where the
+    # (tests/exchange/test_webhooks.py runs the thread and the Celery task itself). Jobs run in a thread, where the
     # tests' replacement road network (monkeypatched get_network) is seen; tests/test_job_process.py runs
     # the default child process.
     return Settings(database_url=migrated_url, solve_time_limit_s=3, webhook_delivery_interval_s=0,

@@ -74,6 +74,7 @@ def test_nothing_is_created_at_import() -> None:
 
 PROBLEM_BUILDER = "dispatch/planning/problem.py"
 PURE = ("dispatch/pickups/rules.py", "dispatch/planning/horizon.py", "dispatch/planning/forecast.py",
+        "dispatch/planning/fill_model.py",
         "dispatch/workdays.py")
 
 

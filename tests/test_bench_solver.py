@@ -57,6 +57,27 @@ def test_json_line_of_a_short_run() -> None:
     assert "Solomon median gap" in proc.stderr  # the summary goes to stderr with --json
 
 
+def test_search_params_are_passed_on_and_checked_first(tmp_path) -> None:
+    def run(params):
+        return subprocess.run(
+            [sys.executable, str(SCRIPT), "--instances", "C101", "--time-limit", "1", "--skip-pyvrp", "--json",
+             "--search-params", str(params)],
+            cwd=REPO, capture_output=True, text=True, timeout=60,
+        )
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("ruin = 4\n")
+    proc = run(bad)
+    assert proc.returncode == 2 and proc.stdout == ""  # refused before any instance is run
+    assert "--search-params: " in proc.stderr and "unknown field(s) ruin" in proc.stderr
+    good = tmp_path / "good.toml"
+    good.write_text("ruin_size = 4\n")
+    proc = run(good)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout.splitlines()[0])
+    assert row["instance"] == "C101" and row["ours_cost"] is not None, row["ours_violations"]  # the solver ran
+
+
 def test_verifier_accepts_the_references(bench, c101, c101_reference) -> None:
     cost, violations = bench.verify_routes(c101, c101_reference)
     assert violations == [] and cost == pytest.approx(827.3)

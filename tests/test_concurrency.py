@@ -121,7 +121,7 @@ def test_parallel_crew_updates_none_lost_and_repeats_applied_once(live) -> None:
     job_id = _start_job(live)
     url, token = live["url"], live["token"]
     updates = []
-    for stop_id, kind, rp_id, _ in live["stops"]:
+    for stop_id, kind, _rp_id, _ in live["stops"]:
         if kind == "relay_point":
             body = {"kind": "collected", "collected_m3": 0.8, "remaining_m3": 0.1}
         elif kind == "pickup":

@@ -6,6 +6,7 @@ Errors become a friendly page in the visitor's language with the right status (H
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -18,20 +19,24 @@ from api.deps import NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
 from api.ratelimit import rate_limited
 from api.security import Role, StaffUser, public, require
+from dispatch.addresses.refusals import AddressRefused, unavailable_text
+from dispatch.addresses.resolve import get_geocoder, resolve_address
 from dispatch.field import events as driver
 from dispatch.documents import i18n
 from dispatch.jobs import runner as jobs
 from dispatch.field import links, sheet_version
 from dispatch.planning import day as planning
 from dispatch.pickups import requests as pickup_rules
-from dispatch.errors import DispatchError, InvalidInput
+from dispatch.errors import DispatchError, InvalidInput, Unavailable
 from dispatch.documents.geometry import round_geojson
-from dispatch.documents.maps import day_map_svg, round_colour, search_addresses
+from dispatch.documents.maps import day_map_svg, round_colour
 from dispatch.models import JobStatus, PlanJob, PlanStatus, Slot
 from dispatch.relay_points.points import nearest_relay_points
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
 from dispatch.planning.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
+
+log = logging.getLogger(__name__)
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
@@ -158,30 +163,46 @@ def _first_open_slot(lat: float, lon: float, *, session, settings, network) -> d
     return {"date": first.date.isoformat(), "slot": first.slot} if first else None
 
 
+def _locate(text: str, lang: str, settings) -> tuple[float | None, float | None, str, str | None, str | None]:
+    """The best address for ``text``: (lat, lon, label, postcode, None), or (None, None, text, None, why not)."""
+    try:
+        found = get_geocoder(settings).search(text, limit=1)
+    except DispatchError as exc:  # the address server is down, or refused the query
+        log.warning("address search failed on the donor page: %s", exc.message)
+        return None, None, text, None, unavailable_text(lang)
+    if not found or found[0].score < settings.geocoder_min_score:
+        return None, None, text, None, i18n.text("address_none", lang)
+    return found[0].lat, found[0].lon, found[0].label, found[0].postcode, None
+
+
 @router.get("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 def donor_page(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
                lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
                lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
                adresse: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
     lang = page_lang(request)
-    nearby, error = None, None
+    nearby, error, postcode = None, None, None
+    if (lat is None or lon is None) and adresse and adresse.strip():  # "where are you?" sent with an address
+        lat, lon, adresse, postcode, error = _locate(adresse, lang, settings)
     if lat is not None and lon is not None:
         try:
             nearby = nearest_relay_points(lat, lon, 3, session=session, network=network,
                                           max_snap_distance_m=settings.max_snap_distance_m)
         except DispatchError:
             error = i18n.text("outside_area", lang)
-    values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or ""}
+    values = _donor_defaults(settings) | {"lat": lat, "lon": lon, "address": adresse or "", "postcode": postcode}
     if nearby is not None:  # the date proposed is the first slot that still fits the days' plans
         values |= _first_open_slot(lat, lon, session=session, settings=settings, network=network) or {}
     return render(request, "donor.html", lang=lang, nearby=nearby, position_error=error, values=values,
                   categories=_categories(settings), category_label=pickup_rules.rules_config(settings).label, result=None, errors=[])
 
 
-@router.get("/donner/adresses")  # not limited: the form asks it at each keystroke (a local, cheap search)
-def donor_addresses(q: Annotated[str, Query(max_length=200)] = "") -> JSONResponse:
+@router.get("/donner/adresses", dependencies=[rate_limited("addresses")])  # the form uses /api/v1/addresses
+def donor_addresses(settings: SettingsDep, q: Annotated[str, Query(max_length=200)] = "") -> JSONResponse:
+    if not q.strip():
+        return JSONResponse([])
     return JSONResponse([{"label": a.label, "postcode": a.postcode, "lat": a.lat, "lon": a.lon}
-                         for a in search_addresses(q)])
+                         for a in get_geocoder(settings).search(q, limit=8)])
 
 
 def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[dict[str, Any], list[str]]:
@@ -213,16 +234,20 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
         except ValueError:
             errors.append(_("field_invalid", field=_("pickup_date")))
     if not partial:
-        for name, label in (("donor_name", "donor_name"), ("phone", "phone"), ("address", "address"),
-                            ("postcode", "postcode")):
+        for name, label in (("donor_name", "donor_name"), ("phone", "phone"), ("address", "address")):
             if not values[name]:
                 errors.append(_("field_required", field=_(label)))
         if values["volume_m3"] is None or values["volume_m3"] <= 0:
             errors.append(_("field_invalid", field=_("volume_m3")))
         if values["date"] is None and raw_date == "":
             errors.append(_("field_required", field=_("pickup_date")))
-        if values["lat"] is None or values["lon"] is None or not (-90 <= values["lat"] <= 90 and -180 <= values["lon"] <= 180):
+        if values["lat"] is None or values["lon"] is None:  # the address is looked up (_resolve_address)
+            if not values["address"]:
+                errors.append(_("position_needed"))
+        elif not (-90 <= values["lat"] <= 90 and -180 <= values["lon"] <= 180):
             errors.append(_("position_needed"))
+        elif not values["postcode"]:
+            errors.append(_("field_required", field=_("postcode")))
     if values["slot"] and values["slot"] not in ("morning", "afternoon"):
         errors.append(_("field_invalid", field=_("slot")))
     elif not values["slot"] and not partial:
@@ -284,6 +309,20 @@ def _donor_check(values: dict[str, Any], lang: str, *, session, settings, networ
                          "reasons": [r.message(lang) for r in shown], "alternatives": offered})
 
 
+def _resolve_address(values: dict[str, Any], lang: str, *, settings, network) -> list[str]:
+    """An address typed without choosing a suggestion: looked up; ``values`` get its position, normalised label
+    and postcode, or the reason it cannot be used is returned (in the donor's language)."""
+    try:
+        found = resolve_address(values["address"], settings=settings, network=network,
+                                postcode=values["postcode"] or None)
+    except AddressRefused as exc:
+        return [exc.text(lang)]
+    except Unavailable:
+        return [unavailable_text(lang)]
+    values.update(lat=found.lat, lon=found.lon, address=found.label, postcode=found.postcode)
+    return []
+
+
 @router.post("/donner", response_class=HTMLResponse, dependencies=[rate_limited("public")])
 async def donor_request(request: Request, session: SessionDep, settings: SettingsDep,
                         network: NetworkDep) -> HTMLResponse:
@@ -297,6 +336,8 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
         shown["date"] = shown["date"].isoformat()
     common = {"lang": lang, "values": shown, "categories": _categories(settings), "category_label": pickup_rules.rules_config(settings).label,
               "nearby": None, "position_error": None}
+    if not errors and (values["lat"] is None or values["lon"] is None):
+        errors = await run_in_threadpool(_resolve_address, values, lang, settings=settings, network=network)
     if errors:
         return render(request, "donor.html", status_code=422, result=None, errors=errors, **common)
     req = _pickup_input(values)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel
 
 from api.deps import Id, SessionDep
-from api.schemas_availability import (
+from api.schemas.fleet import (
     CrewIn,
     CrewOut,
     CrewPatch,

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, render
 from api.ratelimit import rate_limited
-from api.schemas_availability import PickupEventOut, SlotOfferOut, TrackingOut
+from api.schemas.fleet import PickupEventOut, SlotOfferOut, TrackingOut
+from dispatch.addresses.resolve import resolve_address
+from dispatch.errors import InvalidInput, NotFound
 from dispatch.fleet import availability
-from dispatch.errors import NotFound
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
 from api.security import Role, public, require
 from api.schemas import OverrideIn, PickupIn, PickupOut
@@ -26,13 +27,22 @@ router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"],
 @router.post(
     "", status_code=status.HTTP_201_CREATED,
     summary="Request a home pickup; the collection rules accept or refuse it",
-    description="The request is always stored. `status` is `accepted` or `refused`; "
+    description="Without `lat`/`lon` the address is looked up (it must be found with its house number, in the "
+    "served zone, near a street): otherwise 422 with the reason, and nothing is stored. "
+    "Once placed, the request is always stored. `status` is `accepted` or `refused`; "
     "a refusal lists every reason in `reasons`; when the date or slot was refused, `alternatives` are the next "
     "slots where the visit still fits the day's plan by trial insertion (the rules' calendar alone for days "
     "not planned yet).",
 )
 def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> PickupOut:
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    if body.lat is None or body.lon is None:  # an address alone: looked up, refused (nothing stored) if not served
+        found = resolve_address(body.address, settings=settings, network=network, postcode=body.postcode)
+        body = body.model_copy(update={"address": found.label, "postcode": found.postcode, "lat": found.lat,
+                                       "lon": found.lon})
+    elif body.postcode is None:
+        raise InvalidInput("give the postcode with lat/lon (or leave lat/lon out: the address is looked up)",
+                           field="postcode")
     request = service.PickupInput(
         donor_name=body.donor_name, phone=body.phone, address=body.address, postcode=body.postcode, lat=body.lat,
         lon=body.lon, volume_m3=body.volume_m3, date=body.date, slot=Slot(body.slot),

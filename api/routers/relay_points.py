@@ -10,7 +10,9 @@ from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.ratelimit import rate_limited
 from api.security import Role, public, require
 from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
-from api.schemas_availability import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
+from api.schemas.fleet import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
+from dispatch.addresses.resolve import resolve_address
+from dispatch.errors import InvalidInput
 from dispatch.fleet import availability
 from dispatch.relay_points import points as service
 from dispatch.models import ReportSource
@@ -98,9 +100,21 @@ def list_reports(
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
              summary="Add a relay point",
-             description="409 when the code is already used, or a relay point of the same name is within 10 m.")
-def create_relay_point(body: RelayPointIn, session: SessionDep) -> RelayPointAdminOut:
+             description="409 when the code is already used, or a relay point of the same name is within 10 m. "
+             "Without `lat`/`lon`, the address is looked up: it must be found with its number, in the served zone "
+             "and near a street (422 with the reason otherwise); its normalised label and postcode are stored.")
+def create_relay_point(body: RelayPointIn, session: SessionDep, settings: SettingsDep,
+                       network: NetworkDep) -> RelayPointAdminOut:
     values = body.model_dump()
+    if body.lat is None or body.lon is None:
+        found = resolve_address(body.address, settings=settings, network=network, postcode=body.postcode)
+        values |= {"address": found.label, "postcode": found.postcode, "lat": found.lat, "lon": found.lon}
+        if values["arrondissement"] is None and found.postcode.startswith("75"):
+            number = int(found.postcode[-3:]) % 100
+            values["arrondissement"] = number if 1 <= number <= 20 else None
+    elif body.postcode is None:
+        raise InvalidInput("give the postcode with lat/lon (or leave lat/lon out: the address is looked up)",
+                           field="postcode")
     values["opening_hours"] = [o.model_dump() for o in body.opening_hours]
     return RelayPointAdminOut.from_orm_obj(availability.create_relay_point(values, session=session))
 

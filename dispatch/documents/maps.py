@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import math
 import threading
-from dataclasses import dataclass
-from functools import lru_cache
 from collections.abc import Sequence
 from html import escape
 
@@ -210,73 +208,3 @@ def day_map_svg(geos: Sequence[tuple[str, dict]], network: RoadNetwork, *, width
                              f'text-anchor="middle" font-family="sans-serif">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-# ------------------------------------------------------------------ address search (offline)
-
-
-@dataclass(frozen=True)
-class Address:
-    label: str
-    postcode: str
-    lat: float
-    lon: float
-
-
-def _fold(value: str) -> str:
-    import unicodedata
-
-    value = unicodedata.normalize("NFKD", value)
-    value = "".join(c for c in value if not unicodedata.combining(c)).lower()
-    return " ".join("".join(c if c.isalnum() else " " for c in value).split())
-
-
-@lru_cache(maxsize=1)
-def address_index() -> tuple[tuple[str, Address], ...]:
-    """Street addresses bundled in dispatch/data/places (Trilib' stations, Paris Wi-Fi sites): no online geocoder."""
-    import csv
-    import json
-
-    from dispatch.settings import DATA_DIR
-
-    found: dict[str, Address] = {}
-    places = DATA_DIR / "places"
-    try:
-        with (places / "trilib_stations_2018.csv").open(encoding="utf-8") as f:
-            for row in csv.DictReader(f, delimiter=";"):
-                street, cp, geo = row.get("localisationfo_street"), row.get("localisationfo_postalcode"), row.get("geo")
-                if not street or not geo or not cp:
-                    continue
-                lat, lon = (float(x) for x in geo.split(","))
-                label = f"{street.replace(', ', ' ', 1)}, {cp} Paris"
-                found.setdefault(_fold(label), Address(label, cp, lat, lon))
-    except (OSError, ValueError):
-        pass
-    try:
-        with (places / "paris_wifi_sites.geojson").open(encoding="utf-8") as f:
-            for feat in json.load(f)["features"]:
-                p = feat["properties"]
-                addr, cp = p.get("arc_adresse"), p.get("cp")
-                if not addr or not cp or not addr[:1].isdigit():
-                    continue
-                lon, lat = feat["geometry"]["coordinates"][:2]
-                label = f"{addr.title()}, {cp} Paris"
-                found.setdefault(_fold(label), Address(label, cp, float(lat), float(lon)))
-    except (OSError, ValueError, KeyError):
-        pass
-    return tuple(sorted(found.items()))
-
-
-def search_addresses(query: str, limit: int = 8) -> list[Address]:
-    """Bundled addresses whose words all start a word of the address (accents and case ignored)."""
-    words = _fold(query or "").split()
-    if not words:
-        return []
-    out = []
-    for folded, addr in address_index():
-        tokens = folded.split()
-        if all(any(t.startswith(w) for t in tokens) for w in words):
-            out.append(addr)
-            if len(out) >= limit:
-                break
-    return out

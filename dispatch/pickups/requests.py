@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.pickups import rules
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import SLOT_WINDOWS_S, PickupEvent, PickupRequest, PickupStatus, Slot, Van
+from dispatch.models import SLOT_WINDOWS_S, PickupEvent, PickupRequest, PickupStatus, Slot, Van  # noqa: F401 (SLOT_WINDOWS_S re-exported)
 from dispatch.settings import Settings
 
 

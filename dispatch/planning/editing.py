@@ -4,8 +4,9 @@
   publish, re-plan); each change is written to ``plan_change`` (who, when, what). An edit names the
   version its author saw: a stale one raises :class:`StaleVersion` carrying the changes made since.
 * **Edits on a draft**: lock / unlock a stop, move it, drop it, insert a visit (at a position or at the
-  cheapest feasible one). The affected rounds are re-timed with the solver's own timing code
-  (``solver.schedule``, through ``planning/problem.py``) over the road matrix of the sites involved, and checked by ``solver.check``;
+  cheapest feasible one). The affected rounds are re-timed by the solver's plan mode
+  (``solver.plan_route``, through ``planning/problem.py``) over the road matrix of the sites involved,
+  which names the rules broken;
   an edit that breaks a hard rule is refused naming the stop and the rule, unless forced, in which
   case the violations are kept on the round (``Round.warnings``).
 * **Re-optimise** a draft keeping locked stops in their round and order, dropped visits out.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -34,7 +34,6 @@ from dispatch.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatch.models import (
     CREW_DEFAULTS,
     Crew,
-    Depot,
     PickupRequest,
     PickupStatus,
     Plan,
@@ -47,7 +46,6 @@ from dispatch.models import (
     StopEventKind,
     StopKind,
     UnassignedVisit,
-    Van,
     utcnow,
 )
 from dispatch.planning import problem as builder
@@ -261,19 +259,9 @@ class Timed:
     order: list[str | None]  # visit keys, None = unloading at the depot
 
 
-_RULES = (
-    ("outside every window", "time_window"),
-    ("after the shift end", "shift_end"),
-    ("max_work_time", "shift_end"),
-    ("exceeds capacity", "capacity"),
-    ("needs skills", "skill"),
-    ("break", "break"),
-)
-_STEP = re.compile(r"step \d+ \((\w+) '([^']*)'\)")
-
-
-def _rule(message: str) -> str:
-    return next((rule for text, rule in _RULES if text in message), "schedule")
+# Violation causes (``solver.CAUSES``) as the rules a round breaks; any other cause is "schedule".
+_RULES = {"time_window": "time_window", "shift_end": "shift_end", "max_work_time": "shift_end",
+          "capacity": "capacity", "skill": "skill", "break": "break"}
 
 
 def _normalise(ctx: Context, v: builder.Vehicle, order: list[str | None]) -> list[str | None]:
@@ -308,42 +296,31 @@ def schedule(ctx: Context, vid: str, order: list[str | None], *, break_leg: int 
     Unloading stops are made consistent (:func:`_normalise`); the lunch break is placed in the leg
     that ends the day earliest (``break_leg``, where it was, is kept for reference only). A feasible
     schedule has no violations; otherwise the schedule is built with windows, shift and capacity
-    relaxed and ``builder.check`` names every rule it breaks.
+    relaxed and ``builder.plan_route`` names every rule it breaks.
     """
     problem = ctx.problem
     k = ctx.vehicle_index(vid)
     v = problem.vehicles[k]
     order = _normalise(ctx, v, order)
-    indices = [builder.RELOAD if key is None else ctx.visit_index(key) for key in order]
-    route = builder.time_route(problem, k, indices)
-    violations = _violations(ctx, k, route, order)
-    return Timed(route, violations, order)
+    planned = builder.plan_route(problem, vid, order)
+    return Timed(planned.route, _violations(ctx, planned.violations, order, k, planned.route), order)
 
 
-def _violations(ctx: Context, k: int, route: builder.Route, order: list[str | None]) -> list[dict[str, Any]]:
-    problem = ctx.problem
-    keys = {key for key in order if key is not None}
-    sub = dataclasses.replace(problem, vehicles=(problem.vehicles[k],),
-                              visits=tuple(vis for vis in problem.visits if vis.id in keys), locked_sequences=())
-    summary = builder.Summary(cost=route.cost, routes=1, unassigned=0, distance=route.distance,
-                             duration=route.duration, service=route.service, waiting_time=route.waiting_time,
-                             load=route.load, solve_seconds=0.0)
-    errors = builder.check(sub, builder.Solution(builder.Status.SOLVED, summary, (route,), ()))
+def _violations(ctx: Context, errors: tuple[builder.Violation, ...], order: list[str | None], k: int,
+                route: builder.Route) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for key in order:
         if key is not None and not ctx.candidates[key].windows:
             out.append({"visit": key, "stop": ctx.names.get(key, key), "rule": "closed",
                         "detail": f"{ctx.names.get(key, key)} is closed on {ctx.plan.date.isoformat()}"})
-    for msg in errors:
-        if msg.startswith("summary"):
+    for error in errors:
+        if error.cause == "summary":
             continue
-        m = _STEP.search(msg)
-        visit = m.group(2) if m and m.group(1) == "visit" else None
-        rule = _rule(msg)
+        visit, rule = error.visit, _RULES.get(error.cause, "schedule")
         if rule == "time_window" and visit and not ctx.candidates[visit].windows:
             continue  # already said: closed that day
         out.append({"visit": visit, "stop": ctx.names.get(visit, "lunch break" if rule == "break" else "round"),
-                    "rule": rule, "detail": msg, **_clock(ctx, k, route, visit, rule)})
+                    "rule": rule, "detail": error.detail, **_clock(ctx, k, route, visit, rule)})
     return out
 
 
@@ -806,7 +783,7 @@ def _store_solution(ctx: Context, solution: builder.Solution, rounds_by_vid: dic
         used.add(route.vehicle)
         write_round(ctx, rnd, route, pool, session=session, keep=keep.get(route.vehicle, []),
                     distance_offset=(offsets or {}).get(route.vehicle, 0))
-    for key, stop in pool.items():  # visits no longer in any round
+    for stop in pool.values():  # visits no longer in any round
         if stop.round is not None and stop in stop.round.stops:
             stop.round.stops.remove(stop)
         session.delete(stop)

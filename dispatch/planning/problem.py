@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-import dataclasses
 
 import solver
-from solver.schedule import RELOAD, build_route, tight_times, tight_times_with_breaks
 from solver import (  # noqa: F401  (re-exported: dispatch's only door to the solver)
     Break,
+    PlannedRoute,
     Problem,
     Reason,
     Route,
@@ -44,8 +43,10 @@ from solver import (  # noqa: F401  (re-exported: dispatch's only door to the so
     TimeWindow,
     Unassigned,
     Vehicle,
+    Violation,
     Visit,
     check,
+    plan_route,
     solve,
 )
 from dispatch.errors import NotFound
@@ -253,69 +254,3 @@ def solve_large(problem: solver.Problem, options: solver.SolveOptions, *,
     from solver.decompose import solve_large as decomposed
 
     return decomposed(problem, options, coordinates=coordinates)
-
-
-# ------------------------------------------------------------------ timing a given route (plan mode)
-
-
-def time_route(problem: solver.Problem, k: int, indices: list[int]) -> solver.Route:
-    """The tightest schedule of vehicle ``k`` visiting ``indices`` (visit indices; ``RELOAD`` = unload at
-    its depot) with the lunch break in the leg that ends the day earliest. When no feasible schedule
-    exists, the one with windows, shift and capacity relaxed (for ``solver.check`` to name the rules
-    it breaks)."""
-    legs = list(range(len(indices) + 1))
-    route = _tightest(problem, k, indices, legs)
-    if route is None:
-        route = _tightest(_relaxed(problem, k), k, indices, legs)
-        assert route is not None  # nothing can fail once windows, shift and capacity are relaxed
-    return route
-
-
-def _relaxed(problem: solver.Problem, k: int) -> solver.Problem:
-    """Windows that never close (the van waits for the opening, may be late), a long shift, any load."""
-    big = 10 * 24 * 3600
-    v = problem.vehicles[k]
-    rv = dataclasses.replace(
-        v, shift=solver.TimeWindow(v.shift.start, big), capacity=tuple(10**9 for _ in v.capacity),
-        breaks=tuple(dataclasses.replace(b, window=solver.TimeWindow(b.window.start, big)) for b in v.breaks),
-        max_work_time=None,
-    )
-    visits = tuple(
-        dataclasses.replace(vis, windows=(solver.TimeWindow(vis.windows[0].start, big),)) if vis.windows else vis
-        for vis in problem.visits
-    )
-    vehicles = problem.vehicles[:k] + (rv,) + problem.vehicles[k + 1:]
-    return dataclasses.replace(problem, vehicles=vehicles, visits=visits)
-
-
-def _tightest(problem: solver.Problem, k: int, indices: list[int], legs: list[int]) -> solver.Route | None:
-    """The tightest schedule of ``indices`` with the break in the best of ``legs`` (None: none fits)."""
-    v = problem.vehicles[k]
-    stops = [problem.visits[i] if i != RELOAD else _ReloadStop(v.reload_location, v.reload_service)
-             for i in indices]
-    n = len(stops)
-    if not v.breaks or n == 0:
-        res = tight_times(problem, v, stops, v.shift.start)
-        if res is None:
-            return None
-        depart, starts, end = res
-        return build_route(problem, k, indices, depart, starts, end, [])
-    best = None
-    for leg in legs:
-        fake_starts = [10 * (j + 1) for j in range(n)]
-        res = tight_times_with_breaks(problem, v, stops, v.shift.start, fake_starts, [(0, 10 * leg + 5)])
-        if res is not None and (best is None or res[2] < best[2]):
-            best = res
-    if best is None:
-        return None
-    depart, starts, end, brk = best
-    return build_route(problem, k, indices, depart, starts, end, brk)
-
-
-@dataclass(frozen=True)
-class _ReloadStop:
-    location: int
-    service: int
-    windows: tuple = ()
-
-

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 
 from dispatch.demo import seed_demo
 from dispatch.models import CrewUnavailability, StopKind, VanUnavailability
 from dispatch.planning import editing
 from dispatch.planning.day import plan_day, publish_plan
-from tests.test_scale import add_south_depot
+from tests.planning.test_scale import add_south_depot
 
 DAY = dt.date(2026, 12, 1)
 VISITS = (StopKind.RELAY_POINT, StopKind.PICKUP)

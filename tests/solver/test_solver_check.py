@@ -57,8 +57,9 @@ def _with_vehicle(p, vid, **kw):
     return dataclasses.replace(p, vehicles=vehicles)
 
 
-def _has(errors, text):
-    assert any(text in e for e in errors), errors
+def _has(errors, text, cause):
+    """A violation of this ``cause`` whose detail says ``text``."""
+    assert any(text in e.detail and e.cause == cause for e in errors), errors
 
 
 def _first_visit_step(s):
@@ -90,13 +91,13 @@ def test_visit_served_twice(base):
     ri, si, st = _first_visit_step(s)
     steps = list(s.routes[ri].steps)
     steps.insert(si + 1, st)
-    _has(check(p, _replace_route(s, ri, steps=tuple(steps))), "served twice")
+    _has(check(p, _replace_route(s, ri, steps=tuple(steps))), "served twice", "duplicate")
 
 
 def test_unknown_visit(base):
     p, s = base
     ri, si, _ = _first_visit_step(s)
-    _has(check(p, _replace_step(s, ri, si, id="ghost")), "unknown visit")
+    _has(check(p, _replace_step(s, ri, si, id="ghost")), "unknown visit", "unknown")
 
 
 def test_mandatory_missing_not_reported(base):
@@ -105,20 +106,20 @@ def test_mandatory_missing_not_reported(base):
     steps = list(s.routes[ri].steps)
     del steps[si]
     errors = check(p, _replace_route(s, ri, steps=tuple(steps)))
-    _has(errors, f"mandatory visit {st.id!r} is neither served nor listed unassigned")
+    _has(errors, f"mandatory visit {st.id!r} is neither served nor listed unassigned", "missing")
 
 
 def test_assigned_also_unassigned(base):
     p, s = base
     _, _, st = _first_visit_step(s)
     bad = dataclasses.replace(s, unassigned=(Unassigned(st.id, Reason.COST, "x"),))
-    _has(check(p, bad), "both served")
+    _has(check(p, bad), "both served", "duplicate")
 
 
 def test_capacity_exceeded(base):
     p, s = base
     tight = dataclasses.replace(p, vehicles=tuple(dataclasses.replace(v, capacity=(3,)) for v in p.vehicles))
-    _has(check(tight, s), "exceeds capacity")
+    _has(check(tight, s), "exceeds capacity", "capacity")
 
 
 def test_arrival_outside_every_window(base):
@@ -126,13 +127,41 @@ def test_arrival_outside_every_window(base):
     _, _, st = _first_visit_step(s)
     begin = st.arrival + st.waiting_time
     bad = _with_visit(p, st.id, windows=tw((begin + 100, begin + 200), (begin + 300, begin + 400)))
-    _has(check(bad, s), "outside every window")
+    _has(check(bad, s), "outside every window", "time_window")
+
+
+def test_violations_name_the_vehicle_and_the_visit(base):
+    p, s = base
+    ri, _, st = _first_visit_step(s)
+    begin = st.arrival + st.waiting_time
+    bad = _with_visit(p, st.id, windows=tw((begin + 100, begin + 200)))
+    (violation,) = check(bad, s)
+    assert (violation.cause, violation.vehicle, violation.visit) == ("time_window", s.routes[ri].vehicle, st.id)
+    assert str(violation) == violation.detail
+    assert violation.detail.startswith(f"route of {s.routes[ri].vehicle!r} step ")
+    assert f"service starts at {begin}, outside every window [{begin + 100}, {begin + 200}]" in violation.detail
+    # a route-level violation names the vehicle only, a bookkeeping one the visit only
+    (late,) = check(_with_vehicle(p, s.routes[ri].vehicle, max_work_time=s.routes[ri].duration - 1), s)
+    assert (late.cause, late.vehicle, late.visit) == ("max_work_time", s.routes[ri].vehicle, None)
+    unlisted = dataclasses.replace(s, unassigned=s.unassigned + (Unassigned(st.id, Reason.COST, "x"),))
+    causes = {(e.cause, e.vehicle, e.visit) for e in check(p, unlisted)}
+    assert ("duplicate", s.routes[ri].vehicle, st.id) in causes
+
+
+def test_every_cause_is_documented():
+    import importlib
+
+    checker = importlib.import_module("solver.check")  # (``solver.check`` is the function)
+    source = open(checker.__file__).read()
+    used = {node.args[0].value for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "err"}
+    assert used == set(checker.CAUSES)
 
 
 def test_arrival_too_early(base):
     p, s = base
     ri, si, st = _first_visit_step(s)
-    _has(check(p, _replace_step(s, ri, si, arrival=st.arrival - 3, waiting_time=st.waiting_time + 3)), "cannot arrive before")
+    _has(check(p, _replace_step(s, ri, si, arrival=st.arrival - 3, waiting_time=st.waiting_time + 3)), "cannot arrive before", "timing")
 
 
 def test_shift_end_and_start(base):
@@ -140,22 +169,22 @@ def test_shift_end_and_start(base):
     r = _route0(s)
     end = r.steps[-1].arrival
     bad = _with_vehicle(p, r.vehicle, shift=TimeWindow(0, end - 1))
-    _has(check(bad, s), "after the shift end")
+    _has(check(bad, s), "after the shift end", "shift_end")
     bad = _with_vehicle(p, r.vehicle, shift=TimeWindow(r.steps[0].arrival + 1, 10_000))
-    _has(check(bad, s), "before the shift start")
+    _has(check(bad, s), "before the shift start", "shift_start")
 
 
 def test_max_work_time(base):
     p, s = base
     r = _route0(s)
-    _has(check(_with_vehicle(p, r.vehicle, max_work_time=r.duration - 1), s), "max_work_time")
+    _has(check(_with_vehicle(p, r.vehicle, max_work_time=r.duration - 1), s), "max_work_time", "max_work_time")
 
 
 def test_break_missing_out_of_window_and_overlapping(base):
     p, s = base
     r = _route0(s)
     with_break = _with_vehicle(p, r.vehicle, breaks=(Break("lunch", TimeWindow(0, 10_000), 5),))
-    _has(check(with_break, s), "break 'lunch' is not taken")
+    _has(check(with_break, s), "break 'lunch' is not taken", "break")
 
     # plant a break step inside the first service: overlaps it
     ri, si, st = _first_visit_step(s)
@@ -164,22 +193,22 @@ def test_break_missing_out_of_window_and_overlapping(base):
     steps.insert(si + 1, brk)
     bad_s = _replace_route(s, ri, steps=tuple(steps))
     p2 = _with_vehicle(p, s.routes[ri].vehicle, breaks=(Break("lunch", TimeWindow(0, 10_000), 5),))
-    _has(check(p2, bad_s), "before the previous step ends")
+    _has(check(p2, bad_s), "before the previous step ends", "break")
     p3 = _with_vehicle(p, s.routes[ri].vehicle, breaks=(Break("lunch", TimeWindow(5000, 6000), 5),))
-    _has(check(p3, bad_s), "outside its window")
+    _has(check(p3, bad_s), "outside its window", "break")
 
 
 def test_skill_mismatch(base):
     p, s = base
     _, _, st = _first_visit_step(s)
-    _has(check(_with_visit(p, st.id, skills=frozenset({"crane"})), s), "needs skills")
+    _has(check(_with_visit(p, st.id, skills=frozenset({"crane"})), s), "needs skills", "skill")
 
 
 def test_lock_violated(base):
     p, s = base
     ri, _, st = _first_visit_step(s)
     other = next(v.id for v in p.vehicles if v.id != s.routes[ri].vehicle)
-    _has(check(_with_visit(p, st.id, vehicle=other), s), "locked to vehicle")
+    _has(check(_with_visit(p, st.id, vehicle=other), s), "locked to vehicle", "vehicle_lock")
 
 
 def test_locked_sequence_order(base):
@@ -187,35 +216,33 @@ def test_locked_sequence_order(base):
     r = next(r for r in s.routes if len(r.visit_ids) >= 2)
     a, b = r.visit_ids[:2]
     bad = dataclasses.replace(p, locked_sequences=((r.vehicle, (b, a)),))
-    _has(check(bad, s), "comes before")
+    _has(check(bad, s), "comes before", "precedence")
     other = next(v.id for v in p.vehicles if v.id != r.vehicle)
     bad = dataclasses.replace(p, locked_sequences=((other, (a,)),))
-    _has(check(bad, s), "is served by")
+    _has(check(bad, s), "is served by", "precedence")
 
 
 def test_route_stats_inconsistent(base):
     p, s = base
     r = _route0(s)
-    _has(check(p, _replace_route(s, 0, distance=r.distance + 1)), "distance")
-    _has(check(p, _replace_route(s, 0, duration=r.duration + 1)), "duration")
-    _has(check(p, _replace_route(s, 0, load=(999,))), "load")
-    _has(check(p, _replace_route(s, 0, cost=r.cost + 1)), "cost")
-    _has(check(p, _replace_step(s, 0, 1, load=(999,))), "should be")
-    _has(check(p, _replace_step(s, 0, 1, distance=0)), "cumulative distance")
+    _has(check(p, _replace_route(s, 0, distance=r.distance + 1)), "distance", "inconsistent")
+    _has(check(p, _replace_route(s, 0, duration=r.duration + 1)), "duration", "inconsistent")
+    _has(check(p, _replace_route(s, 0, load=(999,))), "load", "inconsistent")
+    _has(check(p, _replace_route(s, 0, cost=r.cost + 1)), "cost", "inconsistent")
+    _has(check(p, _replace_step(s, 0, 1, load=(999,))), "should be", "inconsistent")
+    _has(check(p, _replace_step(s, 0, 1, distance=0)), "cumulative distance", "inconsistent")
 
 
 def test_summary_cost_wrong(base):
     p, s = base
     bad = dataclasses.replace(s, summary=dataclasses.replace(s.summary, cost=s.summary.cost + 1))
-    _has(check(p, bad), "summary cost")
+    _has(check(p, bad), "summary cost", "summary")
 
 
 def test_penalty_counted_in_recomputed_cost(base):
     p, s = base
     # drop the optional visit from its route and report it: cost must include its penalty
-    for ri, r in enumerate(s.routes):
-        if "opt" in r.visit_ids:
-            break
+    ri = next(i for i, r in enumerate(s.routes) if "opt" in r.visit_ids)
     steps = [st for st in s.routes[ri].steps if st.id != "opt"]
     bad = _replace_route(s, ri, steps=tuple(steps))
     bad = dataclasses.replace(bad, unassigned=(Unassigned("opt", Reason.COST, "x"),))
@@ -229,4 +256,4 @@ def test_status_solved_with_mandatory_unassigned(base):
     del steps[si]
     bad = _replace_route(s, ri, steps=tuple(steps))
     bad = dataclasses.replace(bad, unassigned=(Unassigned(st.id, Reason.COST, "x"),))
-    _has(check(p, bad), "mandatory visits are not served")
+    _has(check(p, bad), "mandatory visits are not served", "status")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from solver_testlib import (
-    OPTS,
     TWO_CLUSTERS,
     problem,
     routes_by_vehicle,

@@ -42,8 +42,8 @@ def test_check_rejects_a_route_that_ignores_the_start_load():
     s = solve_checked(problem(TWO_CLUSTERS, vehicles, FOUR_SMALL))  # load 8 at the end
     loaded = problem(TWO_CLUSTERS, [dataclasses.replace(vehicles[0], start_load=(7,))], FOUR_SMALL)
     errors = check(loaded, s)
-    assert any("start load (7,)" in e for e in errors)
-    assert any("exceeds capacity" in e for e in errors)
+    assert any("start load (7,)" in e.detail and e.cause == "inconsistent" for e in errors)
+    assert any("exceeds capacity" in e.detail and e.cause == "capacity" and e.vehicle == "v1" for e in errors)
 
 
 def test_start_load_leaves_a_visit_out_for_capacity_with_a_reason():
@@ -145,9 +145,9 @@ def test_balance_cost_is_checked():
     p = _line(Balance("span", coefficient=100))
     s = solve_checked(p)
     bad = dataclasses.replace(s, summary=dataclasses.replace(s.summary, balance_cost=0))
-    assert any("balance cost" in e for e in check(p, bad))
+    assert any("balance cost" in e.detail and e.cause == "summary" for e in check(p, bad))
     # the same routes judged against the unbalanced problem: the cost no longer adds up
-    assert any("summary cost" in e for e in check(_line(), s))
+    assert any("summary cost" in e.detail and e.cause == "summary" for e in check(_line(), s))
 
 
 @pytest.mark.parametrize(

@@ -34,9 +34,12 @@ def rnd_problem(rng):
         wins = ()
         r = rng.random()
         if r < 0.3:
-            a = rng.randint(0, 200); wins = (TimeWindow(a, a + rng.randint(0, 60)),)
+            a = rng.randint(0, 200)
+            wins = (TimeWindow(a, a + rng.randint(0, 60)),)
         elif r < 0.5:
-            a = rng.randint(0, 100); b = a + rng.randint(0, 30); c = b + rng.randint(1, 80)
+            a = rng.randint(0, 100)
+            b = a + rng.randint(0, 30)
+            c = b + rng.randint(1, 80)
             wins = (TimeWindow(a, b), TimeWindow(c, c + rng.randint(0, 50)))
         visits.append(Visit(f"x{i}", rng.randrange(n), (rng.randint(0, 8),), service=rng.randint(0, 15), windows=wins,
             skills=frozenset(rng.sample(["a", "b"], rng.randint(0, 1))) if rng.random() < 0.3 else frozenset(),

@@ -165,51 +165,52 @@ def _with_vehicle(p, **kw):
     return dataclasses.replace(p, vehicles=(dataclasses.replace(p.vehicles[0], **kw),))
 
 
-def _has(errors, text):
-    assert any(text in e for e in errors), errors
+def _has(errors, text, cause):
+    """A violation of this ``cause`` whose detail says ``text``."""
+    assert any(text in e.detail and e.cause == cause for e in errors), errors
 
 
 def test_check_load_not_reset(reloaded):
     p, s = reloaded
     steps = list(s.routes[0].steps)
     steps[2] = dataclasses.replace(steps[2], load=(8,))
-    _has(check(p, _with_steps(s, steps)), "the van is emptied")
+    _has(check(p, _with_steps(s, steps)), "the van is emptied", "inconsistent")
 
 
 def test_check_reload_removed_exceeds_capacity(reloaded):
     p, s = reloaded
     steps = list(s.routes[0].steps)
     del steps[2]
-    _has(check(p, _with_steps(s, steps)), "exceeds capacity")
+    _has(check(p, _with_steps(s, steps)), "exceeds capacity", "capacity")
 
 
 def test_check_reload_on_vehicle_without_reloading(reloaded):
     p, s = reloaded
-    _has(check(_with_vehicle(p, reload_location=None), s), "has no reloading")
+    _has(check(_with_vehicle(p, reload_location=None), s), "has no reloading", "reload")
 
 
 def test_check_too_many_reloads(reloaded):
     p, s = reloaded
-    _has(check(_with_vehicle(p, max_reloads=0), s), "more than max_reloads")
+    _has(check(_with_vehicle(p, max_reloads=0), s), "more than max_reloads", "reload")
 
 
 def test_check_wrong_reload_location(reloaded):
     p, s = reloaded
-    _has(check(_with_vehicle(p, reload_location=3), s), "the vehicle unloads at 3")
+    _has(check(_with_vehicle(p, reload_location=3), s), "the vehicle unloads at 3", "reload")
 
 
 def test_check_reload_service_and_timing(reloaded):
     p, s = reloaded
-    _has(check(_with_vehicle(p, reload_service=9), s), "must last 9")
+    _has(check(_with_vehicle(p, reload_service=9), s), "must last 9", "reload")
     steps = list(s.routes[0].steps)
     steps[2] = dataclasses.replace(steps[2], arrival=steps[2].arrival - 1)
-    _has(check(p, _with_steps(s, steps)), "cannot arrive before")
+    _has(check(p, _with_steps(s, steps)), "cannot arrive before", "timing")
 
 
 def test_check_total_collected(reloaded):
     p, s = reloaded
     bad = dataclasses.replace(s, routes=(dataclasses.replace(s.routes[0], load=(8,)),))
-    _has(check(p, bad), "total collected")
+    _has(check(p, bad), "total collected", "inconsistent")
 
 
 # --- random problems with reloading ---------------------------------------------------------------

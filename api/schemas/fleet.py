@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import Instant, OpeningHours, RelayPointOut
+from api.schemas import Instant, OpeningHours, RelayPointOut, both_or_neither
 from dispatch.fleet.availability import MIN_RELAY_CAPACITY_M3, MIN_VAN_CAPACITY_M3, minutes_hhmm
 from dispatch.models import CREW_DEFAULTS, Crew, RelayPoint, Van
 
@@ -69,11 +69,12 @@ class RelayPointIn(BaseModel):
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["town_hall", "library", "shop", "company", "association", "home"] = "shop"
-    address: str = Field(min_length=3, max_length=300)
-    postcode: str = Field(pattern=r"^[0-9]{5}$")
+    address: str = Field(min_length=3, max_length=300, description="with `lat`/`lon` left out, the address is "
+                         "looked up (GET /api/v1/addresses) and must be found, with its number, in the served zone")
+    postcode: str | None = Field(default=None, pattern=r"^[0-9]{5}$", description="default: the address's")
     arrondissement: int | None = Field(default=None, ge=1, le=20)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90, description="both or neither of lat/lon")
+    lon: float | None = Field(default=None, ge=-180, le=180)
     capacity_m3: float = Field(ge=MIN_RELAY_CAPACITY_M3, le=100)
     daily_rate_m3: float = Field(default=0.1, ge=0, le=100)
     opening_hours: list[OpeningHours] = Field(default_factory=list)
@@ -84,6 +85,10 @@ class RelayPointIn(BaseModel):
     max_visits_per_week: int | None = Field(default=None, ge=1, le=7)
     paused: bool = False
     pause_reason: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _position_pair(self) -> RelayPointIn:
+        return both_or_neither(self)
 
 
 class DateRangeIn(BaseModel):

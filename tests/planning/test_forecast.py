@@ -14,7 +14,6 @@ from dispatch.planning.forecast import (
     Prior,
     estimate,
     exposure,
-    masked_profile,
     open_weekdays,
     prior_from_peers,
 )

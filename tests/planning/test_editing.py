@@ -101,7 +101,7 @@ def stored_solution_errors(plan, fast, network, *, session, after=None):
     summary = solver.Summary(0, len(routes), 0, 0, 0, 0, 0, (0,), 0.0)
     errors = solver.check(sub, solver.Solution(solver.Status.SOLVED, summary, tuple(routes), ()))
     # Rounded m³ and the cost fields are not stored: only the rules matter here.
-    return [e for e in errors if not e.startswith("summary") and ": cost " not in e]
+    return [e for e in errors if e.cause != "summary" and ": cost " not in e.detail]
 
 
 def placement(plan):

@@ -162,10 +162,11 @@ class PickupIn(BaseModel):
 
     donor_name: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=6, max_length=40, pattern=r"^[0-9+ ().-]+$")
-    address: str = Field(min_length=3, max_length=300)
-    postcode: str = Field(pattern=r"^[0-9]{5}$")
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    address: str = Field(min_length=3, max_length=300, description="with `lat`/`lon` left out, the address is "
+                         "looked up (GET /api/v1/addresses) and must be found, with its number, in the served zone")
+    postcode: str | None = Field(default=None, pattern=r"^[0-9]{5}$", description="default: the address's")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="both or neither of lat/lon")
+    lon: float | None = Field(default=None, ge=-180, le=180)
     volume_m3: float = Field(gt=0, le=100, description="estimated volume; home pickups start at 2 m³")
     date: dt.date
     slot: Literal["morning", "afternoon"]
@@ -176,6 +177,17 @@ class PickupIn(BaseModel):
     has_lift: bool | None = None
     access_code: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _position_pair(self) -> PickupIn:
+        return both_or_neither(self)
+
+
+def both_or_neither(model: BaseModel) -> BaseModel:
+    """``lat`` and ``lon`` come together, or neither comes (the address is then looked up)."""
+    if (model.lat is None) != (model.lon is None):  # type: ignore[attr-defined]
+        raise ValueError("give both lat and lon, or neither (the address is then looked up)")
+    return model
 
 
 class ReasonOut(BaseModel):

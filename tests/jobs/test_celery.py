@@ -117,7 +117,7 @@ def two_region_files(tmp_path):
     from dispatch.db import make_engine, session_scope, upgrade
     from dispatch.demo import seed_demo
     from tests.api.conftest import PLAN_DAY
-    from tests.test_scale import add_south_depot
+    from tests.planning.test_scale import add_south_depot
 
     a = tmp_path / "workers.sqlite3"
     url = f"sqlite:///{a}"

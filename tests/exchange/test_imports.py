@@ -106,7 +106,7 @@ def test_french_excel_latin1_semicolons_and_decimal_commas(session, paris_networ
 
 
 def test_utf8_with_bom(session, paris_network):
-    data = b"\xef\xbb\xbf" + f"{HEADER}\r\n{GOOD_ROW}\r\n".encode("utf-8")
+    data = b"\xef\xbb\xbf" + f"{HEADER}\r\n{GOOD_ROW}\r\n".encode()
     result = _rp(session, data, network=paris_network)
     assert result.created == 1 and result.encoding == "utf-8-sig"
     assert session.scalars(select(RelayPoint.name).where(RelayPoint.code == "AMI-T-01")).one() == "Bibliothèque Test"

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pydantic
 import pytest
 
 from dispatch.pickups.rules import (
@@ -466,7 +467,7 @@ def test_unreadable_or_malformed_file(tmp_path):
 
 def test_comment_keys_are_ignored_and_config_is_frozen(tmp_path, rules):
     assert load_rules(_write(tmp_path, {"_note": "edited by the association", "served_zone._why": "x"})) == rules
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         rules.daily_capacity = 3  # type: ignore[misc]
 
 
