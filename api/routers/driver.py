@@ -86,8 +86,8 @@ async def post_stop_event(token: str, stop_id: Id, body: StopEventIn, request: R
         ))
     except driver.PlanNotPublished:
         return problem(409, i18n.text("not_published", lang), field="plan")  # type: ignore[return-value]
-    except (crew_rules.CrewRefusal, crew_rules.NeedsConfirmation) as exc:  # said in the crew's language
-        status_code = 409 if isinstance(exc, crew_rules.CrewRefusal) else 422
+    except (crew_rules.CrewRefusal, crew_rules.NeedsConfirmation, crew_rules.NotInRound) as exc:  # crew's words
+        status_code = exc.status_hint
         params = {k: (i18n.format_date(v, lang) if isinstance(v, dt.date) else i18n.text("ev_" + v, lang)
                       if k == "state" else (f"{v:g}".replace(".", ",") if lang == "fr" else f"{v:g}")
                       if isinstance(v, float) else v) for k, v in exc.params.items()}

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dispatch.errors import Conflict, InvalidInput
+from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Stop, StopEvent, StopEventKind, StopKind
 
 FAR_ABOVE_FACTOR = 2.0
@@ -37,6 +37,15 @@ class CrewRefusal(Conflict):
     def __init__(self, message: str, code: str, field: str, **params) -> None:
         super().__init__(message, field=field)
         self.code, self.params = code, params
+
+
+class NotInRound(NotFound):
+    """A stop that is not (or no longer) in this crew's round (HTTP 404: a link answers only for its own
+    round's stops, and says nothing of the others), said in the crew's words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="stop_id")
+        self.code, self.params = "not_in_round", {}
 
 
 class NeedsConfirmation(InvalidInput):

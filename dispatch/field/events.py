@@ -162,8 +162,8 @@ def record_stop_event(
                               field="token")
         if row is None:
             raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
-        raise crew_rules.CrewRefusal(f"stop {stop_id} is not a stop of this round any more (the round changed): "
-                                     "this update was not recorded", "not_in_round", "stop_id")
+        raise crew_rules.NotInRound(f"stop {stop_id} is not a stop of this round (it may have moved when the "
+                                    "round changed): this update was not recorded")
     stop_kind, _, relay_point_id, pickup_id, plan_status, round_status, capacity, plan_day, van_capacity = row
     if plan_status is not PlanStatus.PUBLISHED:
         raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
