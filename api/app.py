@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, ratelimit
 from api.limits import BodySizeLimit
+from api.proxies import TrustedProxies
 from api.pages import routes as pages
 from api.pages import login as login_page
 from api.routers import addresses as address_routes
@@ -23,7 +24,8 @@ from api.routers import data as data_routes
 from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
 from api.routers import day_live
-from api.routers import driver, fleet, health, jobs, manifests, pickups, plans, relay_points
+from api.routers import driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
+from api.pages import switchboard as switchboard_page
 from dispatch.jobs import runner as job_service
 from dispatch.db import engine_for, session_scope
 from dispatch.jobs.process import ProcessRunner
@@ -67,7 +69,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = DeliveryThread(engine_for(settings.database_url), settings,
                                   interval_s=settings.webhook_delivery_interval_s)
         delivery.start()
+    # Donor messages (dispatch/messages/): delivered by a thread of the API when a channel is configured.
+    messages = None
+    if (settings.job_backend == "inprocess" and settings.messages_delivery_interval_s > 0
+            and (settings.smtp_host or settings.sms_gateway_url)):
+        from dispatch.messages.worker import MessageThread
+
+        messages = MessageThread(engine_for(settings.database_url), settings,
+                                 interval_s=settings.messages_delivery_interval_s)
+        messages.start()
     yield
+    if messages is not None:
+        messages.stop()
     if settings.gc_freeze:
         gc.unfreeze()  # collectable again (several apps in one process: tests, reloads)
     if delivery is not None:
@@ -100,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
     # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/fleet/availability.py).
-    for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages):
+    for router in (fleet.router, pickups.tracking, pickups.slots, pickups.pages, online_bookings.router):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
     for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):
@@ -111,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Data exchange: CSV imports, exports, the monthly report, webhooks (api/routers/data.py, webhooks.py).
     for router in (*data_routes.routers, webhook_routes.router):
         app.include_router(router)
+    app.include_router(switchboard_page.router)  # the switchboard page /standard (api/pages/switchboard.py)
     app.include_router(address_routes.router)  # address search (geocoding), public and rate-limited
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
     app.include_router(day_live.router)  # the day as it happens, polled by the /jour page
@@ -118,5 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(week_page.router)  # its page, /semaine (api/pages/week.py)
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The client address: the TCP peer, or X-Forwarded-For from DISPATCH_TRUSTED_PROXIES only (api/proxies.py).
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     errors.document(app)  # every error a route can answer, as problem+json, in /openapi.json
     return app

@@ -169,13 +169,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.proxies import server_config
     from dispatch.db import upgrade
     from dispatch.settings import get_settings
 
     settings = get_settings()
     upgrade(settings.database_url)
     sock = _listen(args.host, args.port)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    server = uvicorn.Server(server_config(create_app(settings), log_level="warning"))
     port = sock.getsockname()[1]
     print(f"serving the API on http://{args.host}:{port} (OpenAPI at /docs); Ctrl-C stops it", flush=True)
     server.run(sockets=[sock])
@@ -379,6 +380,28 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_messages_deliver(args: argparse.Namespace) -> int:
+    """`dispatch messages deliver [--loop] [--interval S]`: queue the visit windows that are due and send the
+    donor messages waiting in the outbox (e-mail, SMS); with --loop, again every interval until Ctrl-C."""
+    import time
+
+    from dispatch.db import engine_for, upgrade
+    from dispatch.messages.worker import run
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    engine = engine_for(settings.database_url)
+    while True:
+        stats = run(engine, settings)
+        if stats.attempted or stats.skipped or not args.loop:
+            print(f"donor messages: {stats.sent} sent, {stats.retrying} to retry, {stats.failed} failed, "
+                  f"{stats.skipped} skipped (channel not configured)", flush=True)
+        if not args.loop:
+            return 0 if not stats.failed else 1
+        time.sleep(args.interval or settings.messages_delivery_interval_s or 10.0)
+
+
 def cmd_addresses_import(args: argparse.Namespace) -> int:
     from dispatch.addresses.importer import import_addresses
     from dispatch.settings import get_settings
@@ -491,6 +514,14 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--days", type=_days, help="keep this many days (default: DISPATCH_RETENTION_DAYS, 365)")
     retention.add_argument("--dry-run", action="store_true", help="count what would change, change nothing")
     retention.set_defaults(func=cmd_retention)
+
+    msgs = sub.add_parser("messages", help="messages to donors (e-mail, SMS)").add_subparsers(
+        dest="messages_command", required=True)
+    deliver = msgs.add_parser("deliver", help="send the donor messages that are due (and the day-before windows)")
+    deliver.add_argument("--loop", action="store_true", help="keep delivering every interval until Ctrl-C")
+    deliver.add_argument("--interval", type=_positive, help="seconds between rounds with --loop "
+                                                           "(default: DISPATCH_MESSAGES_DELIVERY_INTERVAL_S)")
+    deliver.set_defaults(func=cmd_messages_deliver)
 
     for name, func, text in (
         ("serve", cmd_serve, "serve the HTTP API"),

@@ -2,6 +2,8 @@
 
 One limiter per bucket (``public``: donor pages, nearest relay points, relay-point link posts; ``login``: the
 token endpoint and the login page; ``addresses``: address search), created by ``create_app`` from the settings
+token endpoint and the login page; ``phone``: per phone number on the donor form and per reference on
+tracking, ``DISPATCH_RATE_LIMIT_PHONE_PER_HOUR``), created by ``create_app`` from the settings
 ``DISPATCH_RATE_LIMIT_PUBLIC_PER_MINUTE`` and ``DISPATCH_RATE_LIMIT_LOGIN_PER_MINUTE``. A client over the
 limit gets 429 with ``Retry-After``. In-memory: per process (several API processes each count their own).
 """
@@ -65,10 +67,24 @@ def install(app: Any, settings: Any) -> None:
         "login": SlidingWindowLimiter(settings.rate_limit_login_per_minute),
         # address autocomplete asks at each pause in typing: a larger allowance than the other public pages
         "addresses": SlidingWindowLimiter(getattr(settings, "rate_limit_addresses_per_minute", 300)),
+        # per phone number (the donor form) and per tracking reference (/suivi): an hour's window
+        "phone": SlidingWindowLimiter(settings.rate_limit_phone_per_hour, window_s=3600.0),
     }
 
 
+def limit_key(request: Request, key: str, bucket: str = "phone") -> None:
+    """Count a hit for ``key`` (a phone number, a tracking reference) in ``bucket``; 429 when over."""
+    limiters = getattr(request.app.state, "rate_limiters", None)
+    if not limiters or bucket not in limiters:
+        return
+    wait = limiters[bucket].hit(f"{bucket}:{key}")
+    if wait:
+        raise HTTPException(429, detail=f"too many requests for this phone number or reference: retry in "
+                            f"{math.ceil(wait)} s", headers={"Retry-After": str(math.ceil(wait))})
+
+
 def client_ip(request: Request) -> str:
+    """The TCP peer, or the client a trusted proxy names (api/proxies.py): never a header it chose itself."""
     return request.client.host if request.client else "unknown"
 
 

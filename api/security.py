@@ -20,6 +20,7 @@ may call a route.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -67,8 +68,11 @@ def _token_from(request: Request, bearer: str | None) -> tuple[str | None, bool]
     return (cookie, True) if cookie else (None, False)
 
 
-def _same_origin(request: Request) -> bool:
-    """A cookie-authenticated change must come from our own pages (CSRF): Origin/Referer, when sent, match."""
+def same_origin(request: Request) -> bool:
+    """A cookie-authenticated change (and the sign-in form, against login CSRF) must come from our own pages:
+    Origin/Referer, when sent, match this host, and the browser does not call the request cross-site."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
         return source is None
@@ -148,7 +152,7 @@ def require(*roles: Role) -> Any:
         if user.role not in allowed:
             names = " or ".join(sorted(r.value for r in allowed))
             raise HTTPException(403, detail=f"your role ({user.role.value}) may not do this: it needs {names}")
-        if user.via_cookie and request.method in UNSAFE_METHODS and not _same_origin(request):
+        if user.via_cookie and request.method in UNSAFE_METHODS and not same_origin(request):
             raise HTTPException(403, detail="cross-site request refused: use the application's own pages")
         # Written in the request's transaction just before it commits, only if the endpoint returned normally.
         if request.method in UNSAFE_METHODS:
@@ -210,7 +214,7 @@ def roles_of(dependant: Any) -> frozenset[Role] | None:
 def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
     """A day's rounds without donors' personal details: a home-pickup stop keeps its postcode (``postcodes``:
     pickup request id -> postcode) and a position rounded to about 1 km; its name, street address, phone,
-    access code and notes are not shown."""
+    access code and notes are not shown; nor are staff usernames (who dropped a visit)."""
     def hidden(s: Any) -> Any:
         return s.model_copy(update={"name": "home pickup", "address": postcodes.get(s.pickup_request_id),
                                     "lat": None if s.lat is None else round(s.lat, 2),
@@ -218,8 +222,16 @@ def redact_day(day: Any, postcodes: dict[int, str]) -> Any:
 
     rounds = [rnd.model_copy(update={"stops": [hidden(s) if s.kind == "pickup" else s for s in rnd.stops]})
               for rnd in day.rounds]
-    unassigned = [u.model_copy(update={"name": "home pickup"}) if u.kind == "pickup" else u for u in day.unassigned]
-    return day.model_copy(update={"rounds": rounds, "unassigned": unassigned})
+    # No staff name either: "dropped by <username>" becomes "dropped by the coordination".
+    unassigned = [u.model_copy(update={"name": "home pickup"} if u.kind == "pickup" else {}) for u in day.unassigned]
+    unassigned = [u.model_copy(update={"detail": _NAMED.sub(_ANONYMOUS, u.detail or "")}) for u in unassigned]
+    explanation = _NAMED.sub(_ANONYMOUS, day.explanation) if day.explanation else day.explanation
+    return day.model_copy(update={"rounds": rounds, "unassigned": unassigned, "explanation": explanation})
+
+
+#: "dropped by <username>" in the texts of a plan (dispatch/planning/editing.py): staff names are not public.
+_NAMED = re.compile(r"\bdropped by [^\s(),;:]+")
+_ANONYMOUS = "dropped by the coordination"
 
 
 def pickup_postcodes(day: Any, *, session: Session) -> dict[int, str]:

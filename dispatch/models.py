@@ -69,6 +69,7 @@ class PickupStatus(str, enum.Enum):
     SCHEDULED = "scheduled"
     COLLECTED = "collected"
     MISSED = "missed"
+    CANCELLED = "cancelled"  # by the donor or the switchboard (migration 0013, dispatch/pickups/changes.py)
 
 
 class Slot(str, enum.Enum):
@@ -193,6 +194,14 @@ class PickupRequest(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     reschedule_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # after missed visits
+    # The door it came through: "online" (the public form /donner, counted by the abuse guard,
+    # dispatch/access/booking_guard.py); None for staff entries and imports (migration 0014).
+    channel: Mapped[str | None] = mapped_column(String(20))
+    # Donor messages (migration 0013, dispatch/messages/): an optional e-mail address, the language the donor
+    # asked for ("fr" or "en"), and an opt-out from every message.
+    email: Mapped[str | None] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
+    messages_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Van(Base):
@@ -609,3 +618,55 @@ class PlanChange(Base):
     actor: Mapped[str] = mapped_column(String(100))
     op: Mapped[str] = mapped_column(String(30))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OnlineBookingRelease(Base):
+    """The switchboard raised a day's cap of online bookings by ``extra`` (migration 0014)."""
+
+    __tablename__ = "online_booking_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    extra: Mapped[int] = mapped_column(Integer)
+    released_by: Mapped[str] = mapped_column(String(80))
+    released_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+# --- Donor messages: the outbox of e-mails and SMS to donors (migration 0013, dispatch/messages/) ---
+
+
+class DonorMessageStatus(str, enum.Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the maximum number of attempts
+    SKIPPED = "skipped"  # the channel is not configured on this server: never attempted
+
+
+class DonorMessage(Base):
+    """One message to a donor on one channel, written in the same transaction as the change it tells.
+
+    ``dedupe_key`` (kind, pickup, date, channel) makes a message queued twice stored once. The text is
+    rendered when queued, in the donor's language, with no more personal data than the reference, date and
+    times; ``recipient`` is the address or number it goes to (cleared by the retention job)."""
+
+    __tablename__ = "donor_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+    pickup_request_id: Mapped[int] = mapped_column(ForeignKey("pickup_request.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(10))  # email | sms
+    recipient: Mapped[str] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[DonorMessageStatus] = mapped_column(
+        _enum(DonorMessageStatus), default=DonorMessageStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    pickup_request: Mapped[PickupRequest] = relationship()

@@ -94,6 +94,21 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1)
     rate_limit_public_per_minute: int = Field(default=60, ge=1)
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR networks; none by
+    # default: the TCP peer is the client). api/proxies.py.
+    trusted_proxies: str = ""
+    # Sign-in per account (dispatch/access/signin_guard.py): after this many failures in a row, each attempt
+    # waits login_backoff_s x 2^(failures - free), at most login_backoff_max_s; 429 meanwhile.
+    login_free_failures: int = Field(default=5, ge=1, le=100)
+    login_backoff_s: float = Field(default=2.0, gt=0)
+    login_backoff_max_s: float = Field(default=900.0, gt=0)
+    # The public pickup form (/donner) and donor tracking: per phone number, at most this many submissions
+    # per hour (the per-address limit is rate_limit_public_per_minute).
+    rate_limit_phone_per_hour: int = Field(default=5, ge=1)
+    # The public booking's abuse guard (dispatch/access/booking_guard.py): open requests per phone number,
+    # online requests per day (the switchboard releases more through /api/v1/online-bookings).
+    online_max_open_per_phone: int = Field(default=3, ge=1)
+    online_daily_cap: int = Field(default=300, ge=0)
     # Reliability: a request body larger than this is refused with 413 (api/limits.py).
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Data exchange (dispatch/exchange/imports.py, dispatch/exchange/webhooks.py): CSV import limits; webhook delivery
@@ -104,6 +119,27 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_s: float = Field(default=30.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Webhooks reach outside addresses only (dispatch/exchange/webhook_targets.py); these comma-separated
+    # lists name the inside receivers allowed all the same: exact host names, and CIDR networks
+    # (e.g. "10.20.0.0/16", "127.0.0.1/32" for a receiver on this machine). Empty by default.
+    webhook_allow_hosts: str = ""
+    webhook_allow_networks: str = ""
+    # Donor messages (dispatch/messages/): e-mail over SMTP, SMS through an HTTP gateway. A channel left unset
+    # is not used (its messages are marked "skipped"). Delivery: a thread of the API every interval (0
+    # disables it), or `dispatch messages deliver`; retries with exponential backoff, then "failed".
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None  # trust this CA (PEM) for STARTTLS, e.g. an internal relay; default: the system's
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "Emmaus Defi Amistock <ne-pas-repondre@amistock.example>"
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: SecretStr | None = None
+    messages_delivery_interval_s: float = Field(default=10.0, ge=0)
+    messages_max_attempts: int = Field(default=8, ge=1, le=50)
+    messages_backoff_s: float = Field(default=60.0, gt=0)
+    messages_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
     # Address search (dispatch/addresses): "offline" (the BAN address index file, the embedded default) or "http"
     # (a server speaking the BAN API: /search/, /reverse/). The index is built by `dispatch addresses import
@@ -144,11 +180,25 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL (check DISPATCH_GEOCODER_URL)")
         return value
 
-    @field_validator("graph_path", "rules_file")
+    @field_validator("webhook_allow_networks", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{item.strip()!r} is not a network: write e.g. 10.20.0.0/16 "
+                                     "(DISPATCH_WEBHOOK_ALLOW_NETWORKS / DISPATCH_TRUSTED_PROXIES, comma-separated)") from None
+        return value
+
+    @field_validator("graph_path", "rules_file", "smtp_ca_file")
     @classmethod
     def _graph_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.exists():
-            raise ValueError(f"file {value} does not exist (check DISPATCH_GRAPH_PATH / DISPATCH_RULES_FILE)")
+            raise ValueError(f"file {value} does not exist (check DISPATCH_GRAPH_PATH / DISPATCH_RULES_FILE / DISPATCH_SMTP_CA_FILE)")
         return value
 
 

@@ -184,7 +184,8 @@ def start_server(url: str, workers: int, env_extra: dict) -> tuple[subprocess.Po
            # the public rate limits protect against one abusive client; here every request comes from 127.0.0.1
            "DISPATCH_RATE_LIMIT_PUBLIC_PER_MINUTE": str(10**9), "DISPATCH_RATE_LIMIT_LOGIN_PER_MINUTE": str(10**9)}
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "info", "--no-access-log"]
+           "--port", str(port), "--workers", str(workers), "--log-level", "info", "--no-access-log",
+           "--no-proxy-headers"]  # the client is the TCP peer (api/proxies.py)
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     return proc, f"http://127.0.0.1:{port}"

@@ -34,4 +34,5 @@ def fast_settings(settings, **changes):
     """Test settings with the public rate limits out of the way (they have their own tests), and jobs in a
     thread (where the tests' replacement road network is seen)."""
     return settings.model_copy(update={"rate_limit_public_per_minute": 10**9, "rate_limit_login_per_minute": 10**9,
+                                       "rate_limit_phone_per_hour": 10**9, "login_free_failures": 100,
                                        "job_isolation": "thread", **changes})

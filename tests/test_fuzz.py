@@ -38,6 +38,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 from markupsafe import escape
 
+from dispatch.exchange.fields import bad_character
 from dispatch.workdays import next_collection_day
 from tests.conftest import REPO
 
@@ -469,6 +470,8 @@ def test_link_pages_open_only_their_own_round_or_relay_point(live_api, links):
                 expected, case = {200}, "repeat"
         elif stop not in own_stops:
             expected, case = {404}, "foreign stop"
+        elif isinstance(body.get("note"), str) and bad_character(body["note"], multiline=True):
+            expected, case = {422}, "control character in the note"  # dispatch/exchange/fields.py
         elif body["kind"] == "arrived":
             expected, case = {201}, "recorded"
         else:  # collected / missed: refused with 422 at a stop it does not fit, without its details or with a

@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.deps import SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, page_lang, render
 from api.ratelimit import rate_limited
-from api.security import SESSION_COOKIE, public
+from api.security import SESSION_COOKIE, public, same_origin
 from dispatch.access import auth as auth_service
 from dispatch.documents import i18n
+from api.signin import sign_in
 from dispatch.workdays import next_collection_day
 
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"])
@@ -46,8 +47,11 @@ def login_submit(request: Request, session: SessionDep, settings: SettingsDep,
                  next: Annotated[str | None, Form(max_length=500)] = None):
     lang = page_lang(request)
     target = _safe_next(next, settings)
+    if not same_origin(request):  # login CSRF: another site must not sign a browser in to its account
+        return render(request, "login.html", status_code=403, lang=lang, next=target, username="",
+                      message=i18n.text("login_cross_site", lang), error=True)
     try:
-        user = auth_service.authenticate(username, password, session=session)
+        user = sign_in(request, username, password, session=session, settings=settings)
     except auth_service.InvalidCredentials:
         return render(request, "login.html", status_code=401, lang=lang, next=target, username=username[:80],
                       message=i18n.text("login_failed", lang), error=True)

@@ -6,8 +6,10 @@ Errors become a friendly page in the visitor's language with the right status (H
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
+import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.deps import NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
-from api.ratelimit import rate_limited
+from api.ratelimit import limit_key, rate_limited
 from api.security import Role, StaffUser, public, require
 from dispatch.addresses.refusals import AddressRefused, unavailable_text
 from dispatch.addresses.resolve import get_geocoder, resolve_address
@@ -30,6 +32,8 @@ from dispatch.pickups import requests as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput, Unavailable
 from dispatch.documents.geometry import round_geojson
 from dispatch.documents.maps import day_map_svg, round_colour
+from dispatch.access import booking_guard
+from dispatch.exchange.fields import pickup_field_problems
 from dispatch.models import JobStatus, PlanJob, PlanStatus, Slot
 from dispatch.relay_points.points import nearest_relay_points
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
@@ -37,6 +41,8 @@ from dispatch.planning.views import day_vans_out, day_view
 from dispatch.workdays import next_collection_day
 
 log = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
@@ -223,6 +229,10 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
         except ValueError:
             errors.append(_("field_invalid", field=_("floor")))
     values["has_lift"] = str(data.get("has_lift") or "").lower() in ("1", "true", "on", "yes", "oui")
+    values["email"] = str(data.get("email") or "").strip()[:200]
+    if values["email"] and not _EMAIL.match(values["email"]):
+        errors.append(_("field_invalid", field=_("email")))
+    values["messages_opt_out"] = str(data.get("no_messages") or "").lower() in ("1", "true", "on", "yes", "oui")
     values["slot"] = str(data.get("slot") or "")
     cats = data.get("categories") or []
     values["categories"] = [str(c) for c in (cats if isinstance(cats, list) else [cats])][:20]
@@ -248,6 +258,8 @@ def _parse_pickup(data: dict[str, Any], lang: str, *, partial: bool) -> tuple[di
             errors.append(_("position_needed"))
         elif not values["postcode"]:
             errors.append(_("field_required", field=_("postcode")))
+    # The same field rules as the JSON API and the CSV imports (dispatch/exchange/fields.py).
+    errors.extend(_("field_invalid", field=_(name)) for name in pickup_field_problems(values))
     if values["slot"] and values["slot"] not in ("morning", "afternoon"):
         errors.append(_("field_invalid", field=_("slot")))
     elif not values["slot"] and not partial:
@@ -262,16 +274,22 @@ def _pickup_input(values: dict[str, Any]) -> pickup_rules.PickupInput:
         date=values["date"], slot=Slot(values["slot"]), categories=tuple(values["categories"]),
         floor=values["floor"], has_lift=values["has_lift"] if values["floor"] else None,
         access_code=values["access_code"] or None, notes=values["notes"] or None,
+        email=values.get("email") or None, lang=values.get("lang", "fr"),
+        messages_opt_out=bool(values.get("messages_opt_out")),
     )
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 @router.post("/donner/verifier", dependencies=[rate_limited("public")])
 async def donor_check(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> JSONResponse:
     """Live check of the collection rules while the donor fills the form (nothing is stored)."""
     lang = page_lang(request)
-    try:
-        data = await request.json()
-    except ValueError:
+    try:  # strict JSON (no NaN/Infinity, like the API); malformed or nested too deep: a 4xx, never a 500
+        data = json.loads(await request.body(), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
         return JSONResponse({"ok": False, "reasons": [i18n.text("error_422", lang)]}, status_code=422)
@@ -331,6 +349,10 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     data: dict[str, Any] = {k: form.get(k) for k in form.keys()}
     data["categories"] = form.getlist("categories")
     values, errors = _parse_pickup(data, lang, partial=False)
+    phone_digits = "".join(c for c in values["phone"] if c.isdigit())
+    if phone_digits:  # per phone number as well as per address (api/ratelimit.py)
+        limit_key(request, phone_digits)
+    values["lang"] = lang  # the donor's messages come in the page's language
     shown = _donor_defaults(settings) | {k: v for k, v in values.items() if v not in (None, "")}
     if isinstance(shown.get("date"), dt.date):
         shown["date"] = shown["date"].isoformat()
@@ -347,8 +369,10 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
         # may wait for a lock): all of it in one thread-pool hop with the commit, never in the event loop.
         ctx = _rule_context(settings, network, session, lat=values["lat"], lon=values["lon"],
                             volume_m3=values["volume_m3"])
+        # The abuse guard of the online booking: open requests per phone, a daily cap the switchboard releases.
+        guard = booking_guard.reasons_for(req.phone, session=session, settings=settings, today=ctx.today)
         record, decision = pickup_rules.create_pickup(req, config=pickup_rules.rules_config(settings), ctx=ctx,
-                                                      session=session)
+                                                      session=session, channel=booking_guard.ONLINE, guard=guard)
         result = {
             "accepted": decision.accepted, "ref": record.ref, "date": record.date, "slot": record.slot.value,
             "reasons": decision.messages(lang),

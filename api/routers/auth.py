@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, SessionDep, SettingsDep
 from api.ratelimit import rate_limited
+from api.signin import sign_in
 from api.schemas import Instant
 from api.security import NotAuthenticated, Role, StaffUser, note, public, require
 from dispatch.access import audit
@@ -91,12 +92,13 @@ class AuditOut(BaseModel):
 
 
 @router.post("/token", dependencies=[public(), rate_limited("login")],
-             responses={401: {"description": "unknown username or wrong password, or an inactive account"}},
+             responses={401: {"description": "unknown username or wrong password, or an inactive account"},
+                        429: {"description": "too many failed sign-ins for this username (or address): Retry-After"}},
              summary="Sign in: username and password (form fields, OAuth2 password flow) give a bearer token")
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep,
           settings: SettingsDep) -> TokenOut:
     try:
-        user = service.authenticate(form.username, form.password, session=session)
+        user = sign_in(request, form.username, form.password, session=session, settings=settings)
     except service.InvalidCredentials as exc:
         raise NotAuthenticated(exc.message) from None
     token, _ = service.issue_token(user, session=session, ttl_minutes=settings.token_ttl_minutes)

@@ -13,6 +13,7 @@ from dispatch.documents import i18n
 from dispatch.field import links
 from dispatch.documents import manifests
 from dispatch.field.links import LinkInvalid
+from dispatch.exchange.fields import safe_filename
 
 router = APIRouter(prefix="/api/v1", tags=["manifests"], dependencies=[require(Role.COORDINATOR)])
 PDF = {"content": {"application/pdf": {}}, "description": "A4 PDF"}
@@ -23,8 +24,10 @@ def _lang(request: Request, lang: str | None) -> str:
 
 
 def _pdf(data: bytes, filename: str) -> Response:
+    """The file name is built from safe characters only (a relay code stored before the checks may hold any)."""
+    name = safe_filename(filename.removesuffix(".pdf"), "document") + ".pdf"
     return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @router.get("/rounds/{round_id}/manifest.pdf", response_class=Response, responses={200: PDF},

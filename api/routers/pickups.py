@@ -8,14 +8,18 @@ from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
-from api.pages.common import HTMLErrorRoute, render
-from api.ratelimit import rate_limited
+from api.pages.common import HTMLErrorRoute, page_lang, render
+from api.ratelimit import limit_key, rate_limited
 from api.schemas.fleet import PickupEventOut, SlotOfferOut, TrackingOut
+from api.schemas.donor import CancelIn, ChangeOut, DonorCancelIn, DonorMessageOut, DonorRescheduleIn, RescheduleIn
+from api.security import Role, StaffUser, public, require
 from dispatch.addresses.resolve import resolve_address
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.documents import i18n
+from dispatch.errors import DispatchError, InvalidInput, NotFound
 from dispatch.fleet import availability
+from dispatch.messages import outbox
+from dispatch.pickups import changes as pickup_changes
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
-from api.security import Role, public, require
 from api.schemas import OverrideIn, PickupIn, PickupOut
 from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot
@@ -47,7 +51,8 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
         donor_name=body.donor_name, phone=body.phone, address=body.address, postcode=body.postcode, lat=body.lat,
         lon=body.lon, volume_m3=body.volume_m3, date=body.date, slot=Slot(body.slot),
         categories=tuple(body.categories), floor=body.floor, has_lift=body.has_lift,
-        access_code=body.access_code, notes=body.notes,
+        access_code=body.access_code, notes=body.notes, email=body.email, lang=body.lang,
+        messages_opt_out=body.messages_opt_out,
     )
     # The requested slot and the alternatives offered with a refusal are checked by trial insertion into the
     # days' plans.
@@ -62,10 +67,14 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
     "/{pickup_id}/override",
     summary="Accept a refused request anyway, with a recorded reason (switchboard)",
     description="Some refusals cannot be overridden (e.g. hazardous products, a volume larger than every van, "
-    "a Sunday): the answer names them.",
+    "a Sunday): the answer names them. `overridden_by` is the signed-in account; `note` is kept beside the reason.",
 )
-def override(pickup_id: Id, body: OverrideIn, session: SessionDep) -> PickupOut:
-    record = service.override_refusal(pickup_id, by=body.by, reason=body.reason, session=session)
+def override(pickup_id: Id, body: OverrideIn, session: SessionDep,
+             user: Annotated[StaffUser, require(Role.SWITCHBOARD, Role.COORDINATOR)]) -> PickupOut:
+    # Who overrides is the signed-in account; what the client typed (note, the old "by") stays as a note.
+    notes = [n.strip() for n in (body.note, body.by) if n and n.strip()]
+    record = service.override_refusal(pickup_id, by=user.username, reason=body.reason, session=session,
+                                      note=" / ".join(notes) or None)
     return PickupOut.from_orm_obj(record)
 
 
@@ -76,7 +85,12 @@ def list_pickups(
     status: PickupStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    phone: Annotated[str | None, Query(min_length=6, max_length=40, pattern=r"^[0-9+ ().-]+$",
+                                       description="a caller's previous requests, newest first")] = None,
 ) -> list[PickupOut]:
+    if phone is not None:
+        return [PickupOut.from_orm_obj(p) for p in pickup_changes.previous_requests(phone, session=session,
+                                                                                   limit=limit)]
     items = service.list_pickups(session=session, date=date, status=status, limit=limit, offset=offset)
     return [PickupOut.from_orm_obj(p) for p in items]
 
@@ -105,8 +119,9 @@ tracking = APIRouter(prefix="/api/v1/pickups", tags=["home pickups"])
     description="Public. `phone_last4` must be the last 4 digits of the phone given with the request; wrong "
     "digits get the same 404 as an unknown reference. No name, address or phone is returned.",
 )
-def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep,
+def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep, request: Request,
           phone_last4: Annotated[str, Query(pattern=r"^[0-9]{4}$")]) -> TrackingOut:
+    limit_key(request, "track:" + ref.strip().upper())  # 4 digits are guessed per reference, from any address
     pu = availability.find_for_tracking(ref, phone_last4, session=session)
     return TrackingOut(**availability.tracking_view(pu, session=session))
 
@@ -145,12 +160,156 @@ def tracking_page(request: Request) -> HTMLResponse:
     return render(request, "tracking.html", track=None, not_found=False, ref="")
 
 
+CHANGEABLE = ("requested", "accepted", "scheduled", "missed")
+
+
+def _move_offers(pu, *, session, settings, network) -> list[dict]:
+    """The free slots of the next two weeks the donor may move to (rules and trial insertion)."""
+    if pu.status.value not in CHANGEABLE:
+        return []
+    today = _today(settings)
+    try:
+        offers = offer_slots(pu.lat, pu.lon, pu.volume_m3, today, 14, session=session, settings=settings,
+                             network=network, today=today)
+    except DispatchError:
+        return []
+    return [{"value": f"{o.date.isoformat()}|{o.slot}", "date": o.date, "slot": o.slot} for o in offers
+            if o.available and (o.date, o.slot) != (pu.date, pu.slot.value)][:12]
+
+
+def _tracking(request: Request, pu, *, session, settings, network, tel: str, message: str | None = None,
+              error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    return render(request, "tracking.html", status_code=status_code, track=availability.tracking_view(pu, session=session),
+                  not_found=False, ref=pu.ref, tel=tel, changeable=pu.status.value in CHANGEABLE,
+                  offers=_move_offers(pu, session=session, settings=settings, network=network),
+                  message=message, error=error)
+
+
+def _not_found(request: Request, ref: str) -> HTMLResponse:
+    return render(request, "tracking.html", status_code=404, track=None, not_found=True, ref=ref.strip()[:40])
+
+
 @pages.post("/suivi", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
-def tracking_lookup(request: Request, session: SessionDep, ref: Annotated[str, Form(max_length=40)] = "",
+def tracking_lookup(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+                    ref: Annotated[str, Form(max_length=40)] = "",
                     tel: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
+    limit_key(request, "track:" + ref.strip().upper())
     try:
         pu = availability.find_for_tracking(ref, tel, session=session)
     except NotFound:
-        return render(request, "tracking.html", status_code=404, track=None, not_found=True, ref=ref.strip()[:40])
-    return render(request, "tracking.html", track=availability.tracking_view(pu, session=session), not_found=False,
-                  ref=pu.ref)
+        return _not_found(request, ref)
+    return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel)
+
+
+@pages.post("/suivi/annuler", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
+def tracking_cancel(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+                    ref: Annotated[str, Form(max_length=40)] = "", tel: Annotated[str, Form(max_length=10)] = "",
+                    confirm: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
+    """The donor cancels, after ticking the confirmation box (a cancellation is not undone by a click)."""
+    try:
+        pu = availability.find_for_tracking(ref, tel, session=session)
+    except NotFound:
+        return _not_found(request, ref)
+    lang = page_lang(request)
+    if confirm != "oui":
+        return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
+                         error=i18n.text("track_cancel_unconfirmed", lang))
+    pickup_changes.cancel_pickup(pu, settings, network, session=session, actor="donor (suivi)")
+    return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel,
+                     message=i18n.text("track_cancelled_ok", lang))
+
+
+@pages.post("/suivi/deplacer", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
+def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+                  ref: Annotated[str, Form(max_length=40)] = "", tel: Annotated[str, Form(max_length=10)] = "",
+                  creneau: Annotated[str, Form(max_length=30)] = "") -> HTMLResponse:
+    try:
+        pu = availability.find_for_tracking(ref, tel, session=session)
+    except NotFound:
+        return _not_found(request, ref)
+    lang = page_lang(request)
+    try:
+        day, slot = dt.date.fromisoformat(creneau.split("|")[0]), creneau.split("|")[1]
+    except (ValueError, IndexError):
+        return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
+                         error=i18n.text("track_move_invalid", lang))
+    try:
+        with session.begin_nested():  # a refusal leaves the request exactly as it was
+            pickup_changes.reschedule_pickup(pu, day, slot, settings, network, session=session,
+                                             actor="donor (suivi)", today=_today(settings), lang=lang)
+    except DispatchError as exc:
+        session.refresh(pu)
+        return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
+                         error=exc.message)
+    return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel,
+                     message=i18n.text("track_moved_ok", lang))
+
+
+# --- Cancel and move (dispatch/pickup_changes.py), donor messages (dispatch/messages/) ---
+
+
+def _today(settings) -> dt.date:
+    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def _change_out(pu, plans: list[int]) -> ChangeOut:
+    return ChangeOut(ref=pu.ref, status=pu.status.value, date=pu.date, slot=pu.slot.value, plans_changed=plans)
+
+
+@router.post(
+    "/{pickup_id}/cancel", summary="Cancel a request: its slot is freed, its visit leaves the day's plans",
+    description="The visit leaves the day's draft (its round re-timed) and published plan (the crew's sheet "
+    "loses the stop), each with a recorded plan change; the request's history and the donor's message say so. "
+    "A request collected, refused or already cancelled, or a visit the crew already reported at, is a 409.",
+)
+def cancel(pickup_id: Id, body: CancelIn, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+           user: Annotated[StaffUser, require(Role.SWITCHBOARD, Role.COORDINATOR)]) -> ChangeOut:
+    pu = service.get_pickup(pickup_id, session=session)
+    plans = pickup_changes.cancel_pickup(pu, settings, network, session=session, actor=user.username,
+                                         reason=body.reason)
+    return _change_out(pu, plans)
+
+
+@router.post(
+    "/{pickup_id}/reschedule", summary="Move a request to another date and slot, checked by the rules again",
+    description="The collection rules and the trial insertion into that day's plan decide, not counting the "
+    "request itself; a refusal (422) lists every reason and the slots that are free. Else the visit leaves the "
+    "old day's plans (with plan changes) and the request is accepted on the new date.",
+)
+def reschedule(pickup_id: Id, body: RescheduleIn, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+               user: Annotated[StaffUser, require(Role.SWITCHBOARD, Role.COORDINATOR)]) -> ChangeOut:
+    pu = service.get_pickup(pickup_id, session=session)
+    plans = pickup_changes.reschedule_pickup(pu, body.date, body.slot, settings, network, session=session,
+                                             actor=user.username, today=_today(settings), reason=body.reason)
+    return _change_out(pu, plans)
+
+
+@router.get("/{pickup_id}/messages", summary="The messages sent (or waiting) to the request's donor")
+def pickup_messages(pickup_id: Id, session: SessionDep) -> list[DonorMessageOut]:
+    service.get_pickup(pickup_id, session=session)
+    return [DonorMessageOut(kind=m.kind, channel=m.channel, status=m.status.value, attempts=m.attempts, lang=m.lang,
+                            subject=m.subject, created_at=m.created_at, sent_at=m.sent_at, last_error=m.last_error)
+            for m in outbox.messages_of(pickup_id, session=session)]
+
+
+@tracking.post(
+    "/track/{ref}/cancel", dependencies=[public(), rate_limited("public")],
+    summary="The donor cancels their request (reference and the phone's last 4 digits)",
+)
+def donor_cancel(ref: Annotated[str, Path(min_length=1, max_length=40)], body: DonorCancelIn,
+                 session: SessionDep, settings: SettingsDep, network: NetworkDep) -> TrackingOut:
+    pu = availability.find_for_tracking(ref, body.phone_last4, session=session)
+    pickup_changes.cancel_pickup(pu, settings, network, session=session, actor="donor", reason=body.reason)
+    return TrackingOut(**availability.tracking_view(pu, session=session))
+
+
+@tracking.post(
+    "/track/{ref}/reschedule", dependencies=[public(), rate_limited("public")],
+    summary="The donor moves their request to another slot (checked by the rules and the day's plan)",
+)
+def donor_reschedule(ref: Annotated[str, Path(min_length=1, max_length=40)], body: DonorRescheduleIn,
+                     session: SessionDep, settings: SettingsDep, network: NetworkDep) -> TrackingOut:
+    pu = availability.find_for_tracking(ref, body.phone_last4, session=session)
+    pickup_changes.reschedule_pickup(pu, body.date, body.slot, settings, network, session=session, actor="donor",
+                                     today=_today(settings), reason=body.reason)
+    return TrackingOut(**availability.tracking_view(pu, session=session))

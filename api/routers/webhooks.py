@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from api.deps import Id, SessionDep
+from api.deps import Id, SessionDep, SettingsDep
 from api.schemas import WebhookCreatedOut, WebhookDeliveryOut, WebhookIn, WebhookOut
 from api.security import Role, require
 from dispatch.exchange import webhooks as service
+from dispatch.exchange.webhook_targets import TargetPolicy
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[require(Role.COORDINATOR)])
 
@@ -21,10 +22,14 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[r
     description="Events: `plan.published`, `pickup.scheduled`, `relay_point.visit_planned`. Each delivery is a "
     "JSON POST signed with `X-Dispatch-Signature: sha256=<HMAC-SHA256 of the body with the secret>`, with "
     "`X-Dispatch-Event` and `X-Dispatch-Delivery` (an id to deduplicate on: delivery is at least once). "
-    "Failures are retried with exponential backoff.",
+    "Failures are retried with exponential backoff. The receiver must be outside: a host that is or resolves to "
+    "a loopback, private, link-local or otherwise internal address is refused (here and again at each delivery, "
+    "which connects to the address it checked) unless `DISPATCH_WEBHOOK_ALLOW_HOSTS` / "
+    "`DISPATCH_WEBHOOK_ALLOW_NETWORKS` allow it.",
 )
-def create(body: WebhookIn, session: SessionDep) -> WebhookCreatedOut:
-    sub = service.create_subscription(str(body.url), body.events, description=body.description, session=session)
+def create(body: WebhookIn, session: SessionDep, settings: SettingsDep) -> WebhookCreatedOut:
+    sub = service.create_subscription(str(body.url), body.events, description=body.description, session=session,
+                                      policy=TargetPolicy.from_settings(settings))
     return WebhookCreatedOut(**WebhookOut.from_orm_obj(sub).model_dump(), secret=sub.secret)
 
 

@@ -177,6 +177,10 @@ class PickupIn(BaseModel):
     has_lift: bool | None = None
     access_code: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, max_length=2000)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              description="for the donor's messages (confirmation, visit window...)")
+    lang: Literal["fr", "en"] = Field(default="fr", description="the language of the donor's messages")
+    messages_opt_out: bool = Field(default=False, description="the donor wants no e-mail or SMS")
 
     @model_validator(mode="after")
     def _position_pair(self) -> PickupIn:
@@ -238,10 +242,14 @@ class PickupOut(BaseModel):
 
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"by": "Standard - Amina", "reason": "Donatrice âgée, 1,8 m³ de livres : accord de la responsable"}]})
+        "examples": [{"reason": "Donatrice âgée, 1,8 m³ de livres : accord de la responsable",
+                      "note": "au téléphone avec Mme Durand"}]})
 
-    by: str = Field(min_length=1, max_length=100, description="who overrides (switchboard staff)")
     reason: str = Field(min_length=5, max_length=1000)
+    note: str | None = Field(default=None, max_length=200,
+                             description="free text kept beside the reason; who overrides is the signed-in account")
+    by: str | None = Field(default=None, max_length=100, description="deprecated: kept as a note only (who "
+                           "overrides is always the signed-in account, never what the client writes)")
 
 
 class PlanIn(BaseModel):

@@ -215,7 +215,7 @@ class TrackingOut(BaseModel):
     ref: str
     date: dt.date
     slot: str
-    status: Literal["requested", "accepted", "refused", "scheduled", "collected", "missed"]
+    status: Literal["requested", "accepted", "refused", "scheduled", "collected", "missed", "cancelled"]
     rescheduled: bool = Field(description="the pickup was moved after a missed visit")
     status_text_fr: str
     status_text_en: str

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from dispatch.models import PickupRequest, StopEvent
+from dispatch.models import DonorMessage, PickupRequest, StopEvent
 
 ANONYMISED = "anonymised"
 COORD_DECIMALS = 3  # 0.001° ≈ 111 m of latitude, 73 m of longitude in Paris
@@ -30,6 +30,7 @@ class RetentionResult:
 
 def _needs_anonymising(p: PickupRequest) -> bool:
     return (p.donor_name != ANONYMISED or bool(p.phone) or p.access_code is not None or p.notes is not None
+            or p.email is not None
             or p.address != p.postcode or round(p.lat, COORD_DECIMALS) != p.lat
             or round(p.lon, COORD_DECIMALS) != p.lon)
 
@@ -50,6 +51,8 @@ def anonymise_old_data(*, session: Session, days: int, today: dt.date, dry_run: 
             p.phone = ""
             p.access_code = None
             p.notes = None
+            p.email = None  # and the addresses its donor messages went to
+            session.execute(update(DonorMessage).where(DonorMessage.pickup_request_id == p.id).values(recipient=""))
             p.address = p.postcode
             p.lat = round(p.lat, COORD_DECIMALS)
             p.lon = round(p.lon, COORD_DECIMALS)

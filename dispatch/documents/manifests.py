@@ -3,6 +3,10 @@
 PDFs are made with xhtml2pdf (pure Python on reportlab) with the DejaVu Sans font that matplotlib
 ships, so accents render and nothing outside PyPI is needed. Render from the plain view objects
 (``dispatch.planning.views``); every text is escaped by Jinja2 autoescape.
+(``dispatch.planning.views``); every text is escaped by Jinja2 autoescape, and control and invisible direction
+characters (NUL, U+202E...) stored before the entry checks are dropped on output
+(``dispatch.exchange.fields.for_display``). The PDF library's log messages quote the document's text (a
+donor's name next to a character no font draws): they are replaced by a neutral message.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from dispatch.documents import i18n
@@ -23,6 +29,7 @@ from dispatch.field import links
 from dispatch.errors import DispatchError, NotFound
 from dispatch.documents.geometry import round_geojson
 from dispatch.documents.maps import round_colour, round_map_png
+from dispatch.exchange.fields import for_display
 from dispatch.models import RelayPoint, Round, StopKind
 from dispatch.roads import RoadNetwork
 from dispatch.planning.views import DayView, RoundView, day_view, plan_view
@@ -50,6 +57,38 @@ def phone_digits(contact: str | None) -> str:
     return re.sub(r"[^\d+]", "", m.group(0)) if m else ""
 
 
+def _displayed(value: Any) -> Any:
+    """Every ``{{ }}`` output: plain text loses control and invisible direction characters; markup is kept."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return for_display(value)
+    return value
+
+
+class _NoDocumentText(logging.Filter):
+    """The PDF library's messages quote the document (personal data): keep a neutral message at WARNING and
+    above, drop the chatter below."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        record.msg, record.args = (f"PDF rendering: {record.levelname.lower()} from {record.name} (text withheld: "
+                                   "the document holds personal data)"), ()
+        return True
+
+
+_REDACT = _NoDocumentText()
+
+
+def _quiet_pdf_logs() -> None:
+    import xhtml2pdf  # noqa: F401 - its loggers exist once it is imported
+
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in ("xhtml2pdf", "reportlab")]
+    for name in {"xhtml2pdf", "reportlab", *names}:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
+
+
 @lru_cache(maxsize=1)
 def template_env() -> Environment:
     """The Jinja2 environment of the pages and manifests (autoescape on for .html)."""
@@ -58,6 +97,7 @@ def template_env() -> Environment:
         autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_displayed,
     )
     env.globals.update(
         fmt_date=i18n.format_date, fmt_time=i18n.format_time, fmt_m3=i18n.format_m3, fmt_num=i18n.format_number,
@@ -80,6 +120,7 @@ def html_to_pdf(html: str) -> bytes:
     from xhtml2pdf import pisa
     from xhtml2pdf.config.resources import ResourceAccessPolicy
 
+    _quiet_pdf_logs()
     policy = ResourceAccessPolicy(allow_remote=False, base_dir=font_files()["regular"].parent)
     out = io.BytesIO()
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=policy)

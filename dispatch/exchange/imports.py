@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from dispatch.pickups import rules
 from dispatch.fleet.availability import MIN_RELAY_CAPACITY_M3
 from dispatch.errors import DispatchError, InvalidInput
+from dispatch.exchange.fields import bad_character, phone_problem
 from dispatch.models import (
     PickupRequest,
     PickupStatus,
@@ -134,7 +135,6 @@ _FALSE = {"0", "false", "no", "n", "non", "faux"}
 _DAYS = {"mo": 0, "tu": 1, "we": 2, "th": 3, "fr": 4, "sa": 5, "su": 6,
          "lu": 0, "ma": 1, "me": 2, "je": 3, "ve": 4, "di": 6}
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_PHONE_RE = re.compile(r"^[0-9+ ().-]{6,40}$")
 _POSTCODE_RE = re.compile(r"^\d{5}$")
 _CATEGORY_RE = re.compile(r"^[a-z_]{1,40}$")
 _TIME_RE = re.compile(r"^(\d{1,2})[:hH](\d{2})$")
@@ -271,7 +271,7 @@ def read_csv(data: bytes, columns: tuple[Column, ...], *, max_rows: int, max_byt
             extra = record[len(header):]
             for name, cell in zip(header, record):
                 if name:
-                    row[name] = cell.strip()
+                    row[name] = unquote_formula(cell.strip())
             if any(c.strip() for c in extra):
                 row["__extra__"] = str(len(record))
             rows.append(row)
@@ -281,6 +281,14 @@ def read_csv(data: bytes, columns: tuple[Column, ...], *, max_rows: int, max_byt
     if not rows:
         raise InvalidInput("the file has a header but no rows: add at least one row", field="file")
     return CsvTable(encoding, delimiter, header, rows, ignored)
+
+
+def unquote_formula(cell: str) -> str:
+    """Undo the exports' formula protection (dispatch/exchange/exports.py ``safe_cell``): a quote before ``=``, ``+``,
+    ``-``, ``@`` is the export's, not the data's, so that an export imported back changes nothing."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
+        return cell[1:].strip()
+    return cell
 
 
 # ------------------------------------------------------------------ cell parsers
@@ -392,6 +400,10 @@ class _RowChecker:
         if max_length is not None and len(text) > max_length:
             self.error(column, f"at most {max_length} characters (got {len(text)})")
             return default
+        bad = bad_character(text, multiline=column in ("notes", "access_notes"))
+        if bad is not None:  # the same rule as the API and the forms (dispatch/exchange/fields.py)
+            self.error(column, f"holds an invisible or control character ({bad}): remove it")
+            return default
         if parser is None:
             return text
         try:
@@ -497,6 +509,8 @@ def _relay_values(check: _RowChecker) -> dict[str, Any]:
     v["daily_rate_m3"] = rate
     v["contact_name"] = check.get("contact_name", max_length=200)
     phone = check.get("contact_phone", max_length=40)
+    if phone is not None and phone_problem(phone):
+        check.error("contact_phone", phone_problem(phone))
     v["contact_phone"] = phone
     v["access_notes"] = check.get("access_notes", max_length=2000)
     v["active"] = check.get("active", _bool, default=True)
@@ -597,8 +611,8 @@ def _pickup_values(check: _RowChecker) -> dict[str, Any]:
     v["ref"] = ref
     v["donor_name"] = check.get("donor_name", required=True, max_length=200)
     phone = check.get("phone", required=True)
-    if phone is not None and not _PHONE_RE.match(phone):
-        check.error("phone", f"{phone!r} is not a phone number (6-40 digits, spaces, + ( ) . -)")
+    if phone is not None and phone_problem(phone):
+        check.error("phone", phone_problem(phone))
     v["phone"] = phone
     v["address"] = check.get("address", required=True, max_length=300)
     postcode = check.get("postcode", required=True)

@@ -18,13 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
+import functools
 import json
 import logging
 import secrets
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +32,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.exchange.webhook_targets import (
+    TargetPolicy,
+    TargetRefused,
+    check_url_target,
+    pinned_post,
+)
 from dispatch.models import (
     Plan,
     StopKind,
@@ -50,12 +54,19 @@ SIGNATURE_HEADER = "X-Dispatch-Signature"
 #: A donor is told a window around the planned arrival, within the slot.
 ARRIVAL_MARGIN = dt.timedelta(minutes=30)
 MAX_URL_LENGTH = 2000
+#: No inside receiver allowed: what a subscription or delivery gets without the settings' allow-lists.
+STRICT = TargetPolicy()
+#: What the delivery log says (the subscriber sees it): never the network's detailed answer (connection
+#: refused, timeout, HTTP status...) that would make the webhooks a port scanner; the server log has it.
+NOT_DELIVERED = "not delivered: the receiver did not answer with a 2xx status; retried later"
+NOT_ALLOWED = "not delivered: the receiver's host now resolves to an address webhooks may not reach"
 
 
 # ------------------------------------------------------------------ subscriptions
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, policy: TargetPolicy | None = None) -> str:
+    """A well-formed http(s) URL whose host is outside (dispatch/exchange/webhook_targets.py), else InvalidInput."""
     url = (url or "").strip()
     if len(url) > MAX_URL_LENGTH:
         raise InvalidInput(f"the URL is longer than {MAX_URL_LENGTH} characters", field="url")
@@ -73,13 +84,12 @@ def check_url(url: str) -> str:
     if any(c.isspace() for c in url) or port == 0:
         raise InvalidInput(f"{url!r} is not a valid URL", field="url")
     try:
-        address = ipaddress.ip_address(parts.hostname.strip("[]"))
-    except ValueError:
-        address = None  # a host name
-    if address is not None and (address.is_link_local or address.is_unspecified or address.is_multicast):
-        # Link-local covers cloud metadata services (169.254.169.254): never a webhook receiver.
-        raise InvalidInput(f"{parts.hostname} is a link-local, unspecified or multicast address: give the "
-                           "receiver's real address", field="url")
+        check_url_target(url, policy or STRICT, require_resolved=False)
+    except TargetRefused:
+        raise InvalidInput(f"{parts.hostname} is, or resolves to, an address inside a private network "
+                           "(loopback, private, link-local, metadata...): webhooks reach outside receivers only; "
+                           "an administrator can allow it with DISPATCH_WEBHOOK_ALLOW_HOSTS or "
+                           "DISPATCH_WEBHOOK_ALLOW_NETWORKS", field="url") from None
     return url
 
 
@@ -95,10 +105,11 @@ def check_events(events: list[str]) -> list[str]:
     return cleaned
 
 
-def create_subscription(url: str, events: list[str], *, session: Session,
-                        description: str | None = None) -> WebhookSubscription:
-    """A new subscription with a generated secret (shown once to the caller, kept to sign bodies)."""
-    sub = WebhookSubscription(url=check_url(url), events=check_events(events), secret=secrets.token_urlsafe(32),
+def create_subscription(url: str, events: list[str], *, session: Session, description: str | None = None,
+                        policy: TargetPolicy | None = None) -> WebhookSubscription:
+    """A new subscription with a generated secret (shown once to the caller, kept to sign bodies).
+    ``policy``: the inside receivers allowed (the settings' allow-lists); none by default."""
+    sub = WebhookSubscription(url=check_url(url, policy), events=check_events(events), secret=secrets.token_urlsafe(32),
                               description=(description or "").strip()[:200] or None, active=True)
     session.add(sub)
     session.flush()
@@ -221,22 +232,22 @@ def verify(body: bytes, secret: str, signature: str) -> bool:
 HttpPost = Callable[[str, bytes, dict[str, str], float], int]
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is not followed (it could lead anywhere): the attempt fails with its 3xx status."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, D102
-        return None
-
-
-def urllib_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """POST with the standard library; returns the HTTP status (raises OSError when unreachable)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    opener = urllib.request.build_opener(_NoRedirect)
+def _attempt(post: HttpPost, sub: WebhookSubscription, delivery: WebhookDelivery, body: bytes,
+             headers: dict[str, str], timeout_s: float) -> tuple[int | None, str | None]:
+    """(status code when delivered, neutral error when not); the detail goes to the server log."""
     try:
-        with opener.open(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        status = int(post(sub.url, body, headers, timeout_s))
+    except TargetRefused:
+        log.warning("webhook delivery %s refused: subscription %s's host resolves inside", delivery.id, sub.id)
+        return None, NOT_ALLOWED
+    except Exception as exc:  # noqa: BLE001 - any failure to deliver is recorded and retried
+        log.info("webhook delivery %s to subscription %s failed: %s: %s", delivery.id, sub.id,
+                 type(exc).__name__, str(exc)[:300])
+        return None, NOT_DELIVERED
+    if 200 <= status < 300:
+        return status, None
+    log.info("webhook delivery %s to subscription %s answered HTTP %s", delivery.id, sub.id, status)
+    return None, NOT_DELIVERED
 
 
 @dataclass
@@ -251,10 +262,15 @@ class DeliveryStats:
 
 
 def deliver_pending(
-    *, session: Session, http_post: HttpPost = urllib_post, clock: Callable[[], dt.datetime] = utcnow,
+    *, session: Session, http_post: HttpPost | None = None, clock: Callable[[], dt.datetime] = utcnow,
     limit: int = 100, max_attempts: int = 8, backoff_s: float = 30.0, timeout_s: float = 10.0,
+    policy: TargetPolicy | None = None,
 ) -> DeliveryStats:
     """Post the deliveries that are due; record each attempt; schedule retries with exponential backoff.
+
+    The default transport resolves each receiver again, refuses inside addresses (``policy``: the allowed
+    ones) and connects to the address it checked (:func:`pinned_post`). Failures are logged in detail on the
+    server; the delivery row keeps a neutral reason.
 
     Reads first, posts, then writes: no write lock is held while waiting for receivers (SQLite). On
     PostgreSQL the due rows are locked (``SKIP LOCKED``) so that two dispatchers never post the same one.
@@ -269,6 +285,7 @@ def deliver_pending(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     due = list(session.scalars(query).all())
+    post = http_post or functools.partial(pinned_post, policy=policy or STRICT)
     outcomes: list[tuple[WebhookDelivery, int | None, str | None]] = []
     for delivery in due:
         sub = delivery.subscription
@@ -280,11 +297,7 @@ def deliver_pending(
             "X-Dispatch-Event": delivery.event,
             "X-Dispatch-Delivery": str(delivery.id),
         }
-        try:
-            status = http_post(sub.url, body, headers, timeout_s)
-            outcomes.append((delivery, int(status), None if 200 <= int(status) < 300 else f"HTTP {status}"))
-        except Exception as exc:  # noqa: BLE001 - any failure to deliver is recorded and retried
-            outcomes.append((delivery, None, f"{type(exc).__name__}: {exc}"[:1000]))
+        outcomes.append((delivery, *_attempt(post, sub, delivery, body, headers, timeout_s)))
     stats = DeliveryStats()
     finished = clock()
     for delivery, status, error in outcomes:
@@ -307,9 +320,10 @@ def deliver_pending(
     return stats
 
 
-def deliver_with_settings(*, session: Session, settings, http_post: HttpPost = urllib_post) -> DeliveryStats:
+def deliver_with_settings(*, session: Session, settings, http_post: HttpPost | None = None) -> DeliveryStats:
     return deliver_pending(session=session, http_post=http_post, max_attempts=settings.webhook_max_attempts,
-                           backoff_s=settings.webhook_backoff_s, timeout_s=settings.webhook_timeout_s)
+                           backoff_s=settings.webhook_backoff_s, timeout_s=settings.webhook_timeout_s,
+                           policy=TargetPolicy.from_settings(settings))
 
 
 class DeliveryThread:

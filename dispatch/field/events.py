@@ -16,6 +16,8 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
 from dispatch.field import crew_rules
+from dispatch.exchange.fields import check_text
+from dispatch.messages import triggers as messages
 from dispatch.models import (
     PickupRequest,
     PickupStatus,
@@ -190,7 +192,9 @@ def record_stop_event(
     else:
         reason = None
     if note is not None:
+        check_text("note", note, multiline=True)  # the rule every door applies (dispatch/exchange/fields.py)
         note = note.strip()[:1000] or None
+    check_text("correction_reason", correction_reason)
     corrects = crew_rules.check_transition(stop_id, event_kind, correction_reason, session=session)
     flag = None
     if event_kind is StopEventKind.COLLECTED:
@@ -223,8 +227,12 @@ def record_stop_event(
             pickup.status = PickupStatus.MISSED
             pickup.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
             # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
+            missed_day = pickup.date
             availability.pickup_missed(pickup, session=session, reason=reason)
+            messages.pickup_missed(pickup, missed_day, session=session)  # the donor learns the new date
     session.flush()
+    if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"
+        messages.crew_moved_on(round_id, stop_id, session=session, at=recorded_at)
     # planned -> in_progress -> done: an arrival cannot finish a round already under way
     from dispatch.planning.editing import ROUND_IN_PROGRESS, update_round_status
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.exchange.fields import check_relay_fields
 from dispatch.models import (
     CREW_DEFAULTS,
     Crew,
@@ -148,6 +149,7 @@ def create_relay_point(values: dict[str, Any], *, session: Session) -> RelayPoin
     code = str(values.get("code") or "").strip()
     if not code:
         raise InvalidInput("give a code (e.g. AMI-75019-03)", field="code")
+    check_relay_fields(values)
     existing = session.scalars(select(RelayPoint).where(RelayPoint.code == code)).first()
     if existing is not None:
         raise Conflict(f"code {code!r} is already used by relay point {existing.id} ({existing.name})", field="code")
@@ -189,6 +191,7 @@ def update_relay_point(relay_point_id: int, changes: dict[str, Any], *, session:
     if unknown:
         raise InvalidInput(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
     changes = _clean_relay_fields(changes)
+    check_relay_fields(changes)
     for name in ("name", "address", "postcode"):
         if name in changes and not (changes[name] or "").strip():
             raise InvalidInput(f"{name} must not be empty", field=name)
@@ -617,6 +620,7 @@ STATUS_TEXT = {
     "collected": {"fr": "Dons collectés. Merci !", "en": "Donation collected. Thank you!"},
     "missed": {"fr": "Nous n'avons pas pu passer ; nous allons vous recontacter.",
                "en": "We could not collect your donation; we will contact you."},
+    "cancelled": {"fr": "Enlèvement annulé.", "en": "Pickup cancelled."},
 }
 _SLOT_WORDS = {"morning": {"fr": "le matin ({})", "en": "in the morning ({})"},
                "afternoon": {"fr": "l'après-midi ({})", "en": "in the afternoon ({})"}}

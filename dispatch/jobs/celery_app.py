@@ -24,6 +24,7 @@ from dispatch.settings import Settings, get_settings
 
 TASK_NAME = "dispatch.plan_job"
 WEBHOOK_TASK_NAME = "dispatch.deliver_webhooks"  # the webhook outbox
+MESSAGES_TASK_NAME = "dispatch.deliver_donor_messages"  # the donor-message outbox (dispatch/messages/)
 REGION_TASK = "dispatch.solve_region"  # one region of a multi-region job
 FINISH_TASK = "dispatch.finish_regions"  # merges the regions' solutions and stores the day's plan
 
@@ -105,10 +106,22 @@ def make_celery(settings: Settings) -> Celery:
         with session_scope(engine_for(settings.database_url)) as session:
             return deliver_with_settings(session=session, settings=settings).to_dict()
 
+    @app.task(name=MESSAGES_TASK_NAME, shared=False)
+    def deliver_donor_messages() -> dict:
+        """Send the donor messages that are due (dispatch/messages/outbox.py); scheduled by celery beat."""
+        from dispatch.db import engine_for
+        from dispatch.messages.worker import run
+
+        return run(engine_for(settings.database_url), settings).to_dict()
+
+    schedule = {}
     if settings.webhook_delivery_interval_s > 0:
-        app.conf.beat_schedule = {
-            "deliver-webhooks": {"task": WEBHOOK_TASK_NAME, "schedule": settings.webhook_delivery_interval_s},
-        }
+        schedule["deliver-webhooks"] = {"task": WEBHOOK_TASK_NAME, "schedule": settings.webhook_delivery_interval_s}
+    if settings.messages_delivery_interval_s > 0:
+        schedule["deliver-donor-messages"] = {"task": MESSAGES_TASK_NAME,
+                                              "schedule": settings.messages_delivery_interval_s}
+    if schedule:
+        app.conf.beat_schedule = schedule
     return app
 
 

@@ -6,6 +6,7 @@ rules' decision), so nothing a donor or the switchboard entered is lost.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from dispatch.pickups import rules
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import SLOT_WINDOWS_S, PickupEvent, PickupRequest, PickupStatus, Slot, Van  # noqa: F401 (SLOT_WINDOWS_S re-exported)
+from dispatch.exchange.fields import check_pickup_text, check_text
 from dispatch.settings import Settings
 
 
@@ -38,6 +40,10 @@ class PickupInput:
     has_lift: bool | None = None
     access_code: str | None = None
     notes: str | None = None
+    # Donor messages (dispatch/messages/): an e-mail address (optional), "fr" or "en", no message at all.
+    email: str | None = None
+    lang: str = "fr"
+    messages_opt_out: bool = False
 
 
 @lru_cache(maxsize=8)
@@ -105,11 +111,17 @@ def largest_van_m3(*, session: Session) -> float:
 
 def create_pickup(
     request: PickupInput, *, config: rules.RulesConfig, ctx: rules.RuleContext, session: Session,
-    ref: str | None = None,
+    ref: str | None = None, channel: str | None = None, guard: list[rules.RuleReason] | None = None,
 ) -> tuple[PickupRequest, rules.RuleDecision]:
-    """Store the request with the rules' decision: accepted, or refused with every reason."""
+    """Store the request with the rules' decision: accepted, or refused with every reason. ``guard``: the
+    online abuse guard's reasons (dispatch/access/booking_guard.py), added to the rules' ones."""
+    check_pickup_text(request)
     decision = evaluate(request, config=config, ctx=ctx)
+    if guard:
+        decision = dataclasses.replace(decision, accepted=False, reasons=[*decision.reasons, *guard],
+                                       alternatives=[])
     record = PickupRequest(
+        channel=channel,
         ref=ref or _new_ref(session),
         donor_name=request.donor_name,
         phone=request.phone,
@@ -125,6 +137,9 @@ def create_pickup(
         has_lift=request.has_lift,
         access_code=request.access_code,
         notes=request.notes,
+        email=(request.email or "").strip() or None,
+        lang=request.lang if request.lang in ("fr", "en") else "fr",
+        messages_opt_out=bool(request.messages_opt_out),
         status=PickupStatus.ACCEPTED if decision.accepted else PickupStatus.REFUSED,
         status_reason=decision.summary("en"),
         decision=decision.to_dict(),
@@ -137,6 +152,9 @@ def create_pickup(
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
                             detail=record.status_reason))
     session.flush()
+    from dispatch.messages import triggers
+
+    triggers.pickup_accepted(record, session=session)  # the confirmation, in the same transaction
     return record, decision
 
 
@@ -144,12 +162,16 @@ def decision_of(record: PickupRequest) -> rules.RuleDecision | None:
     return rules.RuleDecision.from_dict(record.decision) if record.decision else None
 
 
-def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session) -> PickupRequest:
-    """Switchboard staff accept a refused request anyway, with a recorded reason.
+def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session,
+                     note: str | None = None) -> PickupRequest:
+    """Switchboard staff accept a refused request anyway, with a recorded reason. ``by``: the signed-in
+    account (never client text); ``note``: free text kept with the reason.
 
     Some refusals cannot be overridden (hazardous products, a van too small, a Sunday...): the error
     names them.
     """
+    check_text("reason", reason, multiline=True)
+    check_text("note", note)
     record = get_pickup(pickup_id, session=session)
     decision = decision_of(record)
     if record.status is not PickupStatus.REFUSED or decision is None:
@@ -157,10 +179,14 @@ def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session) 
     decision = rules.override(decision, by=by, reason=reason)
     record.status = PickupStatus.ACCEPTED
     record.decision = decision.to_dict()
-    record.overridden_by, record.override_reason = by.strip(), reason.strip()
+    record.overridden_by = by.strip()
+    record.override_reason = reason.strip() + (f" (note: {note.strip()})" if note and note.strip() else "")
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
                             detail=f"refusal overridden by {record.overridden_by}"))
     session.flush()
+    from dispatch.messages import triggers
+
+    triggers.pickup_accepted(record, session=session)
     return record
 
 

@@ -60,6 +60,9 @@ REASON_FIELDS: dict[str, str] = {
     "slot_unknown": "slot",
     "no_room_in_plan": "slot",
     "missing_detail": "",
+    # The online booking's abuse guard (dispatch/access/booking_guard.py), not the association's rules file.
+    "online_open_limit": "phone",
+    "online_daily_cap": "date",
 }
 REASON_CODES: tuple[str, ...] = tuple(REASON_FIELDS)
 
@@ -957,5 +960,14 @@ _MESSAGES: dict[str, Callable[[dict, str], str]] = {
     "slot_unknown": _msg_slot_unknown,
     "no_room_in_plan": _msg_no_room_in_plan,
     "missing_detail": _msg_missing_detail,
+    "online_open_limit": lambda p, lang: (
+        f"Ce numéro a déjà {p['open']} demandes en cours : appelez le standard pour en ajouter une."
+        if lang == "fr" else
+        f"This phone number already has {p['open']} open requests: call the switchboard to add another."),
+    "online_daily_cap": lambda p, lang: (
+        "Les demandes en ligne sont complètes pour aujourd'hui : votre demande est enregistrée, le standard "
+        "vous rappellera (ou appelez-le)." if lang == "fr" else
+        "Online requests are full for today: your request is recorded and the switchboard will call you back "
+        "(or call it)."),
 }
 assert set(_MESSAGES) == set(REASON_FIELDS), "every reason code needs a message"

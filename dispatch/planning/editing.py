@@ -1241,3 +1241,46 @@ def _trim_to(rnd: Round, keep: list[Stop], *, session: Session) -> None:
     rnd.duration_s = int((rnd.end_at - rnd.start_at).total_seconds())
     rnd.load_m3 = sum(s.expected_m3 for s in keep if s.kind in VISIT_KINDS)
     session.flush()
+
+
+# ------------------------------------------------------------------ a cancelled or re-dated home pickup
+
+
+def withdraw_pickup(plan: Plan, pickup_id: int, settings: Settings, network: RoadNetwork, *, session: Session,
+                    actor: str, op: str, detail: dict[str, Any]) -> PlanChange | None:
+    """Take a home pickup out of ``plan`` (draft or published) because it was cancelled or moved to
+    another day: out of its round and out of the unassigned list, logged as ``op`` in the plan's changes.
+
+    A draft's round is re-timed without it. A published round keeps its other stops' times (the crew's
+    sheet and the donors were told them): the stop leaves the crew's sheet, the round's load drops.
+    A stop the crew already reported at is not withdrawn (Conflict). None when the plan did not hold it.
+    """
+    key = f"pu:{pickup_id}"
+    stop = next((s for r in plan.rounds for s in r.stops if s.pickup_request_id == pickup_id), None)
+    listed = [u for u in plan.unassigned if u.pickup_request_id == pickup_id]
+    if stop is None and not listed:
+        return None
+    if stop is not None:
+        if session.scalar(select(StopEvent.id).where(StopEvent.stop_id == stop.id).limit(1)) is not None:
+            raise Conflict(f"the crew has already reported at this visit (stop {stop.id} of plan {plan.id}): "
+                           "it can no longer be cancelled or moved", field="pickup_id")
+        src = stop.round
+        if plan.status is PlanStatus.PUBLISHED:
+            src.stops.remove(stop)
+            session.delete(stop)
+            src.load_m3 = max(0.0, src.load_m3 - stop.expected_m3)
+            session.flush()
+            update_round_status(src, session=session)
+        else:
+            ctx = build_context(plan, settings, network, session=session)
+            order = [k for k in _order_of(src) if k != key]
+            src.stops.remove(stop)
+            session.delete(stop)
+            session.flush()
+            _retime(ctx, src, order, {}, session=session, leg=_break_leg(src))
+        detail = {**detail, "stop_id": stop.id, "round_id": src.id}
+    for un in listed:
+        plan.unassigned.remove(un)
+        session.delete(un)
+    _sync(plan, session=session)
+    return record_change(plan, op, actor, {"visit": key, **detail}, session=session)

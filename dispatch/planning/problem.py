@@ -45,9 +45,6 @@ from solver import (  # noqa: F401  (re-exported: dispatch's only door to the so
     Vehicle,
     Violation,
     Visit,
-    check,
-    plan_route,
-    solve,
 )
 from dispatch.errors import NotFound
 from dispatch.fleet import availability
@@ -246,6 +243,21 @@ def assemble(sites: Sites, factor: float, candidates: Iterable[Candidate], vehic
         distances=tuple(tuple(int(x) for x in row) for row in sites.distances),
         vehicles=tuple(vehicles), visits=visits,
     )
+
+
+def solve(problem: solver.Problem, options: solver.SolveOptions) -> solver.Solution:
+    """``solver.solve``, looked up at each call (so that a test or a profiler replacing it is heard)."""
+    return solver.solve(problem, options)
+
+
+def check(problem: solver.Problem, solution: solver.Solution) -> list[solver.Violation]:
+    """``solver.check``: the independent checker's violations of ``solution``."""
+    return solver.check(problem, solution)
+
+
+def plan_route(problem: solver.Problem, vehicle_id: str, stops: Sequence[str | None]) -> solver.PlannedRoute:
+    """``solver.plan_route``: the timed route of ``stops`` (visit ids, None = unload) and its violations."""
+    return solver.plan_route(problem, vehicle_id, stops)
 
 
 def solve_large(problem: solver.Problem, options: solver.SolveOptions, *,

@@ -48,7 +48,8 @@ def api_app(seeded, settings, paris_network, monkeypatch):
 
     monkeypatch.setattr(api.deps, "get_network", lambda _settings: paris_network)
     app = create_app(settings.model_copy(update={"rate_limit_public_per_minute": 100_000,
-                                                 "rate_limit_login_per_minute": 100_000}))
+                                                 "rate_limit_login_per_minute": 100_000,
+                                                 "rate_limit_phone_per_hour": 100_000, "login_free_failures": 100}))
     with TestClient(app):
         yield app
 

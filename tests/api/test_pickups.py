@@ -86,7 +86,9 @@ def test_switchboard_override_is_recorded(client):
                     json={"by": "Standard - Amina", "reason": "Personne âgée, accord de la responsable"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["status"] == "accepted" and body["overridden_by"] == "Standard - Amina"
+    # Who overrode is the signed-in account; the typed "by" is only kept as a note.
+    assert body["status"] == "accepted" and body["overridden_by"] == "test-admin"
+    assert body["override_reason"] == "Personne âgée, accord de la responsable (note: Standard - Amina)"
     assert [reason["code"] for reason in body["reasons"]] == ["volume_below_minimum"]  # kept for the record
     again = client.post(f"/api/v1/pickup-requests/{refused['id']}/override", json={"by": "x", "reason": "encore"})
     assert again.status_code == 409

@@ -25,6 +25,9 @@ PUBLIC = {
     ("GET", "/connexion"), ("POST", "/connexion"), ("POST", "/deconnexion"),
     # donors: following a request (reference + last 4 phone digits) and bookable slots
     ("GET", "/api/v1/pickups/track/{ref}"), ("GET", "/api/v1/pickup-slots"), ("GET", "/suivi"), ("POST", "/suivi"),
+    # donors cancel or move their own request (the same reference + digits)
+    ("POST", "/api/v1/pickups/track/{ref}/cancel"), ("POST", "/api/v1/pickups/track/{ref}/reschedule"),
+    ("POST", "/suivi/annuler"), ("POST", "/suivi/deplacer"),
     # address search (autocomplete on the donor page and the switchboard)
     ("GET", "/api/v1/addresses"), ("GET", "/api/v1/addresses/reverse"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),

@@ -14,9 +14,16 @@ from sqlalchemy import func, select
 from dispatch.exchange import webhooks
 from dispatch.db import session_scope
 from dispatch.errors import InvalidInput
+from dispatch.exchange.webhook_targets import TargetPolicy
 from dispatch.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
 from dispatch.planning.day import publish_plan
+from dispatch.settings import Settings
 from tests.plan_factory import build_plan
+
+# The receivers run on this machine: allowed as an organisation allows its own inside receivers, with the
+# setting DISPATCH_WEBHOOK_ALLOW_NETWORKS (tests/security/test_webhook_targets.py: refused without it).
+LOCAL = Settings(_env_file=None, webhook_allow_networks="127.0.0.1/32")
+POLICY = TargetPolicy.from_settings(LOCAL)
 
 # The deliveries' clock: a day after the import (deliveries are created at the real time, then are due).
 T0 = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=1)
@@ -145,28 +152,29 @@ def test_events_are_written_in_the_same_transaction_as_the_change(db_engine):
 
 def test_signed_delivery_to_a_real_server_with_retries(session, receiver):
     plan = build_plan(session)
-    sub = webhooks.create_subscription(receiver.url, ["plan.published"], session=session)
+    sub = webhooks.create_subscription(receiver.url, ["plan.published"], session=session, policy=POLICY)
     publish_plan(plan.id, session=session)
     clock, advance = _clock(T0)
     receiver.statuses = [500, 503]
 
-    stats = webhooks.deliver_pending(session=session, clock=clock, backoff_s=30)
+    stats = webhooks.deliver_pending(session=session, policy=POLICY, clock=clock, backoff_s=30)
     assert stats.to_dict() == {"attempted": 1, "delivered": 0, "retrying": 1, "failed": 0}
     delivery = session.scalars(select(WebhookDelivery)).one()
-    assert (delivery.attempts, delivery.last_status_code, delivery.last_error) == (1, 500, "HTTP 500")
+    # The subscriber sees a neutral reason (the HTTP status is in the server log only).
+    assert (delivery.attempts, delivery.last_status_code, delivery.last_error) == (1, None, webhooks.NOT_DELIVERED)
     assert delivery.next_attempt_at == T0 + dt.timedelta(seconds=30)
 
     advance(29)  # not due yet: nothing is posted
-    assert webhooks.deliver_pending(session=session, clock=clock, backoff_s=30).attempted == 0
+    assert webhooks.deliver_pending(session=session, policy=POLICY, clock=clock, backoff_s=30).attempted == 0
     advance(1)
-    assert webhooks.deliver_pending(session=session, clock=clock, backoff_s=30).retrying == 1
+    assert webhooks.deliver_pending(session=session, policy=POLICY, clock=clock, backoff_s=30).retrying == 1
     assert delivery.next_attempt_at == T0 + dt.timedelta(seconds=30 + 60)  # doubled
     advance(60)
-    assert webhooks.deliver_pending(session=session, clock=clock, backoff_s=30).delivered == 1
+    assert webhooks.deliver_pending(session=session, policy=POLICY, clock=clock, backoff_s=30).delivered == 1
     assert delivery.status is WebhookDeliveryStatus.DELIVERED and delivery.attempts == 3
     assert delivery.delivered_at == T0 + dt.timedelta(seconds=90)
     advance(3600)
-    assert webhooks.deliver_pending(session=session, clock=clock).attempted == 0  # never twice
+    assert webhooks.deliver_pending(session=session, policy=POLICY, clock=clock).attempted == 0  # never twice
 
     assert len(receiver.received) == 3
     last = receiver.received[-1]
@@ -184,13 +192,13 @@ def test_signed_delivery_to_a_real_server_with_retries(session, receiver):
 
 def test_redirects_are_not_followed(session, receiver):
     plan = build_plan(session)
-    webhooks.create_subscription(receiver.url, ["plan.published"], session=session)
+    webhooks.create_subscription(receiver.url, ["plan.published"], session=session, policy=POLICY)
     publish_plan(plan.id, session=session)
     receiver.statuses = [302]
     clock, _ = _clock(T0)
-    assert webhooks.deliver_pending(session=session, clock=clock).retrying == 1
+    assert webhooks.deliver_pending(session=session, policy=POLICY, clock=clock).retrying == 1
     delivery = session.scalars(select(WebhookDelivery)).one()
-    assert (delivery.last_status_code, delivery.last_error) == (302, "HTTP 302")
+    assert (delivery.last_status_code, delivery.last_error) == (None, webhooks.NOT_DELIVERED)
     assert len(receiver.received) == 1  # the Location was not followed
 
 
@@ -199,20 +207,20 @@ def test_an_unreachable_receiver_is_retried_then_given_up(session, receiver):
     dead_url = dead.url  # a port that was bound, then closed: connection refused
     dead.server.server_close()
     plan = build_plan(session)
-    webhooks.create_subscription(dead_url, ["plan.published"], session=session)
-    webhooks.create_subscription(receiver.url, ["plan.published"], session=session)
+    webhooks.create_subscription(dead_url, ["plan.published"], session=session, policy=POLICY)
+    webhooks.create_subscription(receiver.url, ["plan.published"], session=session, policy=POLICY)
     publish_plan(plan.id, session=session)
     clock, advance = _clock(T0)
-    stats = webhooks.deliver_pending(session=session, clock=clock, max_attempts=3, backoff_s=10, timeout_s=2)
+    stats = webhooks.deliver_pending(session=session, policy=POLICY, clock=clock, max_attempts=3, backoff_s=10, timeout_s=2)
     assert (stats.delivered, stats.retrying) == (1, 1)  # one dead receiver does not block the others
     failing = session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == WebhookDeliveryStatus.PENDING)).one()
-    assert failing.last_status_code is None and "refused" in failing.last_error.lower()
+    assert failing.last_status_code is None and failing.last_error == webhooks.NOT_DELIVERED
     for wait in (10, 20):
         advance(wait)
-        webhooks.deliver_pending(session=session, clock=clock, max_attempts=3, backoff_s=10, timeout_s=2)
+        webhooks.deliver_pending(session=session, policy=POLICY, clock=clock, max_attempts=3, backoff_s=10, timeout_s=2)
     assert failing.status is WebhookDeliveryStatus.FAILED and failing.attempts == 3
     advance(10_000)
-    assert webhooks.deliver_pending(session=session, clock=clock).attempted == 0
+    assert webhooks.deliver_pending(session=session, policy=POLICY, clock=clock).attempted == 0
     assert len(receiver.received) == 1
 
 
@@ -229,7 +237,7 @@ def test_injected_transport_and_deleting_a_subscription(session):
     clock, _ = _clock(T0)
     stats = webhooks.deliver_pending(session=session, http_post=fake_post, clock=clock)
     assert stats.retrying == 3 and len(calls) == 3
-    assert all("TimeoutError" in d.last_error for d in session.scalars(select(WebhookDelivery)))
+    assert all(d.last_error == webhooks.NOT_DELIVERED for d in session.scalars(select(WebhookDelivery)))
     webhooks.delete_subscription(sub.id, session=session)
     assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     assert session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
@@ -243,13 +251,12 @@ def test_no_subscription_no_outbox_rows(session):
 
 def test_the_celery_task_delivers_the_outbox(db_engine, migrated_url, receiver):
     from dispatch.jobs.celery_app import WEBHOOK_TASK_NAME, make_celery
-    from dispatch.settings import Settings
 
     with session_scope(db_engine) as s:
         plan_id = build_plan(s).id
-        webhooks.create_subscription(receiver.url, ["plan.published"], session=s)
+        webhooks.create_subscription(receiver.url, ["plan.published"], session=s, policy=POLICY)
         publish_plan(plan_id, session=s)
-    app = make_celery(Settings(database_url=migrated_url, _env_file=None))
+    app = make_celery(LOCAL.model_copy(update={"database_url": migrated_url}))
     assert app.conf.beat_schedule["deliver-webhooks"]["task"] == WEBHOOK_TASK_NAME
     result = app.tasks[WEBHOOK_TASK_NAME]()  # run in this process, as a worker would
     assert result == {"attempted": 1, "delivered": 1, "retrying": 0, "failed": 0}
@@ -259,13 +266,12 @@ def test_the_celery_task_delivers_the_outbox(db_engine, migrated_url, receiver):
 
 
 def test_the_api_delivery_thread_starts_and_stops(db_engine, migrated_url, receiver):
-    from dispatch.settings import Settings
-
     with session_scope(db_engine) as s:
         plan_id = build_plan(s).id
-        webhooks.create_subscription(receiver.url, ["plan.published"], session=s)
+        webhooks.create_subscription(receiver.url, ["plan.published"], session=s, policy=POLICY)
         publish_plan(plan_id, session=s)
-    thread = webhooks.DeliveryThread(db_engine, Settings(database_url=migrated_url, _env_file=None), interval_s=0.05)
+    thread = webhooks.DeliveryThread(db_engine, LOCAL.model_copy(update={"database_url": migrated_url}),
+                                     interval_s=0.05)
     delivered = threading.Event()
     original = receiver.server.RequestHandlerClass.do_POST
 

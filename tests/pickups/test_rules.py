@@ -500,6 +500,8 @@ EXAMPLES: dict[str, list[dict]] = {
     "no_room_in_plan": [{"date": "2025-06-05", "slot": "morning"}, {"date": "2025-06-05", "slot": "afternoon"}],
     "missing_detail": [{"detail": d} for d in ("phone", "floor", "has_lift", "access_code", "categories", "postcode")]
     + [{"detail": "has_lift", "floor": 1}, {"detail": "has_lift", "floor": 3}],
+    "online_open_limit": [{"open": 3}],
+    "online_daily_cap": [{"cap": 300}],
 }
 
 

@@ -1,0 +1,1 @@
+"""Messages to donors: the outbox (e-mail over SMTP, SMS through an HTTP gateway), their texts and triggers."""
