@@ -4,7 +4,7 @@ are kept with status "replaced" instead of being deleted; crew events name the e
 and carry a flag when the crew confirmed an unusual volume
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
