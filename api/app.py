@@ -26,6 +26,7 @@ from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
 from api.routers import depots as depot_routes
 from api.routers import requirements as requirement_routes
+from api.routers import day_live
 from api.routers import driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
 from api.pages import switchboard as switchboard_page
 from dispatch.jobs import runner as job_service
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(switchboard_page.router)  # the switchboard page /standard (api/pages/switchboard.py)
     app.include_router(address_routes.router)  # address search (geocoding), public and rate-limited
     app.include_router(editing_routes.router)  # plan editing: versions, edits, re-optimise, re-plan
+    app.include_router(day_live.router)  # the day as it happens, polled by the /jour page
     app.include_router(week_routes.router)  # the week ahead (api/routers/week.py)
     app.include_router(week_page.router)  # its page, /semaine (api/pages/week.py)
     editing_routes.install(app)  # 409 with the changes since a stale version, 428 without a version

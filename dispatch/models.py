@@ -15,11 +15,13 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -83,6 +85,7 @@ SLOT_WINDOWS_S: dict[Slot, tuple[int, int]] = {Slot.MORNING: (8 * 3600, 12 * 360
 class PlanStatus(str, enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    REPLACED = "replaced"  # a draft superseded by a newer plan of its day: kept, readable in the history
 
 
 class StopKind(str, enum.Enum):
@@ -253,7 +256,12 @@ class Plan(Base):
     __tablename__ = "plan"
     # Ids are never reused (SQLite reuses the highest deleted id without AUTOINCREMENT):
     # a replaced draft's id must not come back as another plan.
-    __table_args__ = {"sqlite_autoincrement": True}
+    # One published plan per day, whatever the number of API workers (migration 0016).
+    __table_args__ = (
+        Index("uq_plan_published_day", "date", unique=True, sqlite_where=text("status = 'published'"),
+              postgresql_where=text("status = 'published'")),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -368,6 +376,13 @@ class PlanJob(Base):
     """A planning run requested through the API; its plan is stored with its success, atomically."""
 
     __tablename__ = "plan_job"
+    # One queued or running job per day, across API workers and Celery (migration 0016): planning,
+    # re-optimising and re-planning a day are serialised by the database itself.
+    __table_args__ = (
+        Index("uq_plan_job_active_day", "date", unique=True,
+              sqlite_where=text("status IN ('queued', 'running')"),
+              postgresql_where=text("status IN ('queued', 'running')")),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -424,6 +439,11 @@ class StopEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Crew rules (migration 0016, dispatch/field/crew_rules.py): an outcome that corrects an earlier one names
+    # it and why; a volume the crew confirmed despite the checks is flagged to the coordinator.
+    corrects_event_id: Mapped[int | None] = mapped_column(Integer)
+    correction_reason: Mapped[str | None] = mapped_column(String(300))
+    flag: Mapped[str | None] = mapped_column(String(30))
 
     stop: Mapped[Stop] = relationship()
 

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     solve_time_limit_s: float = Field(default=10.0, gt=0, le=3600)
     solve_seed: int = 0
     timezone: str = "Europe/Paris"
+    # How often the coordinator's day page and the crews' sheets ask for news (milliseconds).
+    day_page_poll_ms: int = Field(default=10000, ge=500, le=600000)
+    sheet_poll_ms: int = Field(default=10000, ge=500, le=600000)
+    # Crews' updates are accepted from this many days before their round's day (0: from the day itself).
+    crew_updates_days_before: int = Field(default=0, ge=0, le=7)
     # Planning jobs: "inprocess" (a thread of the API, the embedded default) or "celery" (workers).
     job_backend: Literal["inprocess", "celery"] = "inprocess"
     # In-process jobs run in a child process ("process": a solve never stalls the API's requests) at this

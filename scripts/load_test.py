@@ -210,7 +210,8 @@ def free_port() -> int:
 
 def start_server(url: str, workers: int, env_extra: dict) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, **env_extra, "DISPATCH_DATABASE_URL": url, "PYTHONPATH": str(REPO),
+    env = {**os.environ, "DISPATCH_CREW_UPDATES_DAYS_BEFORE": "7",  # the crews update the next collection day
+           **env_extra, "DISPATCH_DATABASE_URL": url, "PYTHONPATH": str(REPO),
            # the public rate limits protect against one abusive client; here every request comes from 127.0.0.1
            "DISPATCH_RATE_LIMIT_PUBLIC_PER_MINUTE": str(10**9), "DISPATCH_RATE_LIMIT_LOGIN_PER_MINUTE": str(10**9)}
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
@@ -271,6 +272,7 @@ class Workload:
         self.rng = random.Random(seed)
         self.world = world
         self.sent_keys: list[tuple[str, int, dict]] = []
+        self.collected: set[int] = set()
         self.lock = threading.Lock()
         self.staff = {"Authorization": f"Bearer {world['staff_token']}"} if world["staff_token"] else {}
 
@@ -292,8 +294,11 @@ class Workload:
             rnd = self.rng.choice(self.world["rounds"])
             stop_id, kind, capacity = self.rng.choice(rnd["stops"])
             body = {"kind": "arrived", "idempotency_key": f"load-{i:09d}"}
-            if kind == "relay_point" and self.rng.random() < 0.5:
-                body |= {"kind": "collected", "collected_m3": round(self.rng.uniform(0, 2), 2),
+            # a stop is collected once (a second outcome is a correction, which crews rarely make), with a
+            # volume near the expected one (far above it, the crew is asked to confirm)
+            if kind == "relay_point" and stop_id not in self.collected and self.rng.random() < 0.5:
+                self.collected.add(stop_id)
+                body |= {"kind": "collected", "collected_m3": round(self.rng.uniform(0, 1), 2),
                          "remaining_m3": round(self.rng.uniform(0, capacity or 0), 2)}
             self.sent_keys.append((rnd["token"], stop_id, body))
             return "crew_update", f"/r/{rnd['token']}/stops/{stop_id}/events", {"json": body}

@@ -90,7 +90,9 @@ def live_api(tmp_path_factory):
            # the fuzzer is one client sending thousands of requests: lift the per-IP limits for it
            "DISPATCH_RATE_LIMIT_PUBLIC_PER_MINUTE": "1000000", "DISPATCH_RATE_LIMIT_LOGIN_PER_MINUTE": "1000000",
            # the fuzzer subscribes webhooks to generated addresses: the server must not call them
-           "DISPATCH_WEBHOOK_DELIVERY_INTERVAL_S": "0"}
+           "DISPATCH_WEBHOOK_DELIVERY_INTERVAL_S": "0",
+           # the demo day is the next collection day: its crews update it from today on
+           "DISPATCH_CREW_UPDATES_DAYS_BEFORE": "7"}
     env.pop("DISPATCH_GRAPH_PATH", None)
     cli = [sys.executable, "-m", "api.cli"]
 
@@ -475,9 +477,12 @@ def test_link_pages_open_only_their_own_round_or_relay_point(live_api, links):
             expected, case = {422}, "control character in the note"  # dispatch/exchange/fields.py
         elif body["kind"] == "arrived":
             expected, case = {201}, "recorded"
-        else:  # collected / missed: refused with 422 at a stop it does not fit, or without its details
-            expected, case = {201, 422}, "recorded or refused"
+        else:  # collected / missed: refused with 422 at a stop it does not fit, without its details or with a
+            # volume to confirm; 409 when the stop already has an outcome (a correction needs its reason)
+            expected, case = {201, 409, 422}, "recorded or refused"
         assert r.status_code in expected, (case, kind, token, stop_id, body, r.status_code, r.text[:300])
+        if r.status_code == 409 and case == "recorded or refused":
+            assert r.headers.get("X-Refusal-Code") in ("correction_reason", "corrected"), r.text[:300]
         if r.status_code == 201:
             assert r.json()["stop_id"] == stop and r.json()["repeated"] is False, r.text
             recorded[body["idempotency_key"].strip()] = stop

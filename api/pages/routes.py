@@ -13,7 +13,7 @@ import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
@@ -25,7 +25,8 @@ from dispatch.addresses.refusals import AddressRefused, unavailable_text
 from dispatch.addresses.resolve import get_geocoder, resolve_address
 from dispatch.field import events as driver
 from dispatch.documents import i18n
-from dispatch.field import links
+from dispatch.jobs import runner as jobs
+from dispatch.field import links, sheet_version
 from dispatch.planning import day as planning
 from dispatch.pickups import requests as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput, Unavailable
@@ -33,7 +34,7 @@ from dispatch.documents.geometry import round_geojson
 from dispatch.documents.maps import day_map_svg, round_colour
 from dispatch.access import booking_guard
 from dispatch.exchange.fields import pickup_field_problems
-from dispatch.models import Slot
+from dispatch.models import JobStatus, PlanJob, PlanStatus, Slot
 from dispatch.relay_points.points import nearest_relay_points
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
 from dispatch.planning.views import day_vans_out, day_view
@@ -55,7 +56,8 @@ staff_pages = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tag
 def route_sheet_page(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     rnd = links.round_from_token(token, session=session, settings=settings)
     sheet = driver.route_sheet(rnd, session=session)
-    return render(request, "sheet.html", sheet=sheet, token=token, missed_reasons=i18n.MISSED_REASONS)
+    return render(request, "sheet.html", sheet=sheet, token=token, missed_reasons=i18n.MISSED_REASONS,
+                  signature=sheet_version.round_signature(rnd), poll_ms=settings.sheet_poll_ms)
 
 
 # ------------------------------------------------------------------ relay-point page
@@ -391,9 +393,22 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
 # ------------------------------------------------------------------ coordinator day view
 
 
+def _day_job(day: dt.date, job_id: str | None, *, session) -> dict | None:
+    """The day's running job (or the one just started, to say how it ended) as the page shows it."""
+    job = jobs.active_job(day, session=session)
+    if job is None and job_id:
+        asked = session.get(PlanJob, job_id)
+        job = asked if asked is not None and asked.date == day and asked.status is JobStatus.FAILED else None
+    if job is None:
+        return None
+    return {"id": job.id, "status": job.status.value, "phase": job.phase, "error": job.error,
+            "time_limit": job.time_limit_s, "progress": job.progress or {}}
+
+
 @staff_pages.get("/jour/{day}", response_class=HTMLResponse)
 def coordinator_day(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
-                    ok: Annotated[str | None, Query(pattern="^(published|planned)$")] = None) -> HTMLResponse:
+                    ok: Annotated[str | None, Query(pattern="^(published|planned|replanned)$")] = None,
+                    job: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None) -> HTMLResponse:
     lang = page_lang(request)
     view = day_view(day, session=session)
     svg, round_links = None, {}
@@ -408,21 +423,36 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
             token, _ = links.round_link(r.id, session=session, settings=settings)
             round_links[r.id] = f"/r/{token}"
         svg = day_map_svg(geos, network)
-    message = {"published": i18n.text("published_ok", lang), "planned": i18n.text("planned_ok", lang)}.get(ok or "")
+    message = {"published": i18n.text("published_ok", lang), "planned": i18n.text("planned_ok", lang),
+               "replanned": i18n.text("replan_applied", lang)}.get(ok or "")
     return render(request, "day.html", lang=lang, day=day, view=view, svg=svg, round_links=round_links,
                   colours=[round_colour(i) for i in range(len(view.rounds) if view else 0)], message=message,
                   suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s,
                   balance_default=settings.balance_work_time,
-                  vans_out=day_vans_out(day, view, session=session))
+                  vans_out=day_vans_out(day, view, session=session), job=_day_job(day, job, session=session),
+                  history=[p for p in planning.plan_history(day, session=session)
+                           if p.status is PlanStatus.REPLACED][:10],
+                  texts={k: i18n.text(k, lang) for k in i18n.MESSAGES if k.startswith(DAY_PAGE_TEXTS)},
+                  live_ms=settings.day_page_poll_ms,
+                  now_hhmm=dt.datetime.now(ZoneInfo(settings.timezone)).strftime("%H:%M"))
+
+
+# What the day page's script says (dispatch/static/day.js), in the coordinator's language.
+DAY_PAGE_TEXTS = ("edit_", "rule_", "replan_", "live_", "job_", "ev_", "status_")
 
 
 @staff_pages.post("/jour/{day}/planifier")
-def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
+def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep,
+                     background: BackgroundTasks, user: Annotated[StaffUser, require(Role.COORDINATOR)],
                      time_limit_s: Annotated[float | None, Form(gt=0, le=600)] = None,
                      balance: Annotated[bool, Form()] = False) -> RedirectResponse:
-    planning.plan_day(day, settings, network, session=session, time_limit_s=time_limit_s, balance=balance)
+    """Start planning the day as a job (never in this request); the page then shows its progress."""
+    planning.ensure_not_published(day, session=session)
+    job = jobs.create_job(day, session=session, time_limit_s=time_limit_s or settings.solve_time_limit_s,
+                          actor=user.username, balance=balance)
+    background.add_task(request.app.state.job_runner.submit, job.id)  # after the commit: the runner finds it
     lang = page_lang(request)
-    return RedirectResponse(f"/jour/{day.isoformat()}?ok=planned" + ("&lang=en" if lang == "en" else ""),
+    return RedirectResponse(f"/jour/{day.isoformat()}?job={job.id}" + ("&lang=en" if lang == "en" else ""),
                             status_code=303)
 
 

@@ -20,7 +20,7 @@ from api.errors import PROBLEM_JSON
 from api.routers import jobs as job_routes
 from api.schemas import DayOut, Instant, JobAccepted
 from api.security import Role, StaffUser, require
-from dispatch.planning import editing
+from dispatch.planning import editing, replan_preview
 from dispatch.jobs import runner as jobs
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.planning.views import plan_view
@@ -88,6 +88,14 @@ class ReplanIn(_Versioned):
                                            description="where vans are now; default: their last reported stop")
     time_limit_s: float | None = Field(default=None, gt=0, le=editing.MAX_REOPTIMISE_S)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    preview: bool = Field(default=True, description="true (default): the job computes the re-plan and its "
+                          "differences, writes nothing; apply it with POST .../replan/{job_id}/apply")
+    drop: list[str] = Field(default_factory=list, max_length=200,
+                            description="references (PU-...) of booked home pickups to leave out of the rounds")
+
+
+class ApplyIn(_Versioned):
+    pass
 
 
 class ChangeOut(BaseModel):
@@ -123,15 +131,35 @@ def install(app: FastAPI) -> None:
     async def _stale(_: Request, exc: editing.StaleVersion) -> JSONResponse:
         return _problem(409, "Conflict", exc, current_version=exc.current_version, changes=exc.changes)
 
+    @app.exception_handler(editing.RuleBroken)
+    async def _broken(_: Request, exc: editing.RuleBroken) -> JSONResponse:
+        return _problem(422, "Unprocessable Entity", exc, violations=exc.violations)
+
     @app.exception_handler(editing.VersionRequired)
     async def _required(_: Request, exc: editing.VersionRequired) -> JSONResponse:
         return _problem(428, "Precondition required", exc)
 
 
-def _edit(response: Response, action: Callable[[], object]) -> DayOut:
-    plan = action()
-    response.headers["ETag"] = f'"{plan.version}"'
-    return DayOut.from_view(plan_view(plan))
+DryRun = Annotated[bool, Query(description="true: answer the plan as the edit would leave it (km, times, "
+                                            "warnings) and change nothing")]
+
+
+def _edit(response: Response, action: Callable[[], object], *, session=None, dry_run: bool = False) -> DayOut:
+    """Apply the edit; with ``dry_run``, inside a savepoint rolled back once the answer is built (the plan,
+    its version and its change log are left exactly as they were)."""
+    if not dry_run:
+        plan = action()
+        response.headers["ETag"] = f'"{plan.version}"'
+        return DayOut.from_view(plan_view(plan))
+    nested = session.begin_nested()
+    try:
+        plan = action()
+        out = DayOut.from_view(plan_view(plan))
+    finally:
+        nested.rollback()
+    session.expire_all()
+    response.headers["X-Dry-Run"] = "true"
+    return out
 
 
 _RESPONSES = {
@@ -150,37 +178,40 @@ def get_changes(plan_id: Id, session: SessionDep, _user: Coordinator,
 @router.post("/{plan_id}/stops/{stop_id}/lock", responses=_RESPONSES,
              summary="Lock (or with locked=false unlock) a stop: it keeps its round and order at re-optimisation")
 def lock_stop(plan_id: Id, stop_id: Id, body: LockIn, response: Response, session: SessionDep,
-              user: Coordinator, if_match: IfMatch = None) -> DayOut:
+              user: Coordinator, if_match: IfMatch = None, dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.set_locked(plan_id, stop_id, body.locked, session=session,
-                                                      version=requested_version(if_match, body), actor=user.username))
+                                                      version=requested_version(if_match, body), actor=user.username),
+                 session=session, dry_run=dry_run)
 
 
 @router.post("/{plan_id}/stops/{stop_id}/move", responses=_RESPONSES,
              summary="Move a stop to another round and/or position; the rounds are re-timed and checked")
 def move_stop(plan_id: Id, stop_id: Id, body: MoveIn, response: Response, session: SessionDep,
-              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None,
+              dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.move_stop(
         plan_id, stop_id, body.round_id, body.position, settings, network, session=session,
-        version=requested_version(if_match, body), actor=user.username, force=body.force))
+        version=requested_version(if_match, body), actor=user.username, force=body.force), session=session, dry_run=dry_run)
 
 
 @router.post("/{plan_id}/stops/{stop_id}/drop", responses=_RESPONSES,
              summary="Drop a stop: it goes to the unassigned list (reason `dropped`); mandatory ones need force")
 def drop_stop(plan_id: Id, stop_id: Id, body: DropIn, response: Response, session: SessionDep,
-              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+              settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None,
+              dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.drop_stop(
         plan_id, stop_id, settings, network, session=session, version=requested_version(if_match, body),
-        actor=user.username, force=body.force))
+        actor=user.username, force=body.force), session=session, dry_run=dry_run)
 
 
 @router.post("/{plan_id}/visits", responses=_RESPONSES,
              summary="Insert a relay point or an accepted home pickup into a round (default: the cheapest place)")
 def insert_visit(plan_id: Id, body: InsertIn, response: Response, session: SessionDep, settings: SettingsDep,
-                 network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+                 network: NetworkDep, user: Coordinator, if_match: IfMatch = None, dry_run: DryRun = False) -> DayOut:
     return _edit(response, lambda: editing.insert_visit(
         plan_id, settings, network, session=session, version=requested_version(if_match, body), actor=user.username,
         relay_point_id=body.relay_point_id, pickup_request_id=body.pickup_request_id, round_id=body.round_id,
-        position=body.position, force=body.force))
+        position=body.position, force=body.force), session=session, dry_run=dry_run)
 
 
 _JOB_RESPONSES = {
@@ -216,7 +247,17 @@ def replan(plan_id: Id, body: ReplanIn, request: Request, response: Response, ba
     positions = [editing.VanPosition(p.round_id, p.lat, p.lon) for p in body.positions]
     plan = editing.check_replan(plan_id, settings, network, session=session, version=requested_version(if_match, body),
                                 at_s=at_s, positions=positions, time_limit_s=body.time_limit_s)
+    drop = replan_preview.drop_keys(body.drop, plan, session=session)
     job = jobs.create_edit_job("replan", plan, session=session, actor=user.username, seed=body.seed,
                                time_limit_s=editing.edit_time_limit(settings, body.time_limit_s),
-                               params={"at_s": at_s, "positions": [vars(p) for p in positions]})
+                               params={"at_s": at_s, "positions": [vars(p) for p in positions],
+                                       "preview": body.preview, "drop": drop})
     return job_routes.accepted(job, request, response, background)
+
+
+@router.post("/{plan_id}/replan/{job_id}/apply", responses=_RESPONSES,
+             summary="Apply a previewed mid-day re-plan (as shown) as a new version of the plan")
+def apply_replan(plan_id: Id, job_id: str, body: ApplyIn, response: Response, session: SessionDep,
+                 settings: SettingsDep, network: NetworkDep, user: Coordinator, if_match: IfMatch = None) -> DayOut:
+    return _edit(response, lambda: replan_preview.apply(job_id, plan_id, requested_version(if_match, body), settings,
+                                                        network, session=session, actor=user.username))

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import asyncio
+import time
+
+from anyio import to_thread
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
 from api.deps import SessionDep, SettingsDep
 from api.security import Role, require
 from api.schemas import DayOut, JobAccepted, JobOut, PlanJobIn
 from dispatch.jobs import runner as jobs
-from dispatch.models import JobStatus
+from dispatch.db import engine_for, session_scope
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.models import JobStatus, PlanJob
 from dispatch.planning.day import get_plan
 from dispatch.planning.views import plan_view
 
@@ -47,3 +53,36 @@ def get_job(job_id: str, session: SessionDep) -> JobOut:
 @router.delete("/{job_id}", summary="Cancel a job (a running one stops its search at its next improving solution and stores nothing)")
 def cancel_job(job_id: str, session: SessionDep) -> JobOut:
     return _out(jobs.cancel_job(job_id, session=session), session)
+
+
+_ERRORS = {404: NotFound, 409: Conflict, 422: InvalidInput}
+TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def _read_job(database_url: str, job_id: str) -> tuple[JobStatus, int | None, str | None, dict]:
+    with session_scope(engine_for(database_url)) as session:
+        job = session.get(PlanJob, job_id)
+        return job.status, job.plan_id, job.error, dict(job.progress or {})
+
+
+async def wait_for_job(request: Request, job_id: str, timeout_s: float) -> tuple[JobStatus, int | None]:
+    """Wait (without holding a thread, a database session or the event loop) until the job has ended or
+    ``timeout_s`` has passed; the solve itself runs in the job runner (child process or Celery), never in
+    the request. A failed job becomes the domain error it recorded (409, 404, 422)."""
+    database_url = request.app.state.settings.database_url
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        state, plan_id, error, progress = await to_thread.run_sync(_read_job, database_url, job_id)
+        if state in TERMINAL or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(delay)
+        delay = min(0.5, delay * 1.5)
+    if state is JobStatus.FAILED:
+        error_type = _ERRORS.get(progress.get("error_status"), Conflict)
+        raise error_type(error or "the planning job failed; the previous plan is unchanged",
+                         field=progress.get("error_field"))
+    if state is JobStatus.CANCELLED:
+        raise Conflict(f"the planning job {job_id} was cancelled: nothing was changed", field="job_id")
+    return state, plan_id
+

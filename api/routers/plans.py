@@ -4,25 +4,58 @@ import datetime as dt
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from anyio import to_thread
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import JSONResponse
 
-from api.deps import Id, NetworkDep, SessionDep, SettingsDep
+from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
+from api.routers import jobs as job_routes
 from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redact_day, require
 from dispatch.documents.geometry import round_geojson
-from api.schemas import DayOut, PlanIn
+from api.schemas import DayOut, JobAccepted, JobOut, PlanIn
+from dispatch.jobs import runner as jobs
 from dispatch.planning import day as planning
+from dispatch.db import engine_for, session_scope
+from dispatch.models import JobStatus
 from dispatch.errors import NotFound
 from dispatch.planning.views import day_view, plan_view
 
 router = APIRouter(prefix="/api/v1", tags=["planning"])
 
 
-@router.post("/plans", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
-             summary="Plan a day's rounds (replaces that day's draft) and return the plan")
-def create_plan(body: PlanIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> DayOut:
-    plan = planning.plan_day(body.date, settings, network, session=session, time_limit_s=body.time_limit_s,
-                             seed=body.seed, balance=body.balance)
-    return DayOut.from_view(plan_view(plan))
+@router.post("/plans", status_code=status.HTTP_201_CREATED,
+             summary="Plan a day's rounds as a job (the day's draft is replaced, kept in its history) and return the plan",
+             description="The solve runs as a planning job (child process or Celery), never in the API process; "
+             "this request waits for it (at most the time limit plus a minute), or with `wait=false` answers 202 "
+             "with the job to poll. One job per day: a second request while one runs gets 409 naming it. The "
+             "draft's locked, moved and inserted visits keep their van and order; visits dropped by hand stay out.",
+             responses={202: {"description": "the job is still running (or wait=false): poll it"},
+                        409: {"description": "the day is published, or another job of the day is running"}})
+async def create_plan(body: PlanIn, request: Request, response: Response, session: SessionDep,
+                      settings: SettingsDep, user: Annotated[StaffUser, require(Role.COORDINATOR)],
+                      wait: bool = True) -> DayOut:
+    limit = body.time_limit_s or settings.solve_time_limit_s
+
+    def start() -> tuple[str, JobOut]:
+        planning.ensure_not_published(body.date, session=session)
+        job = jobs.create_job(body.date, session=session, time_limit_s=limit, seed=body.seed, actor=user.username,
+                               balance=body.balance)
+        return job.id, JobOut.from_orm_obj(job, None)
+
+    job_id, job_out = await in_unit_of_work(request, start)
+    await to_thread.run_sync(request.app.state.job_runner.submit, job_id)
+    if wait:
+        state, plan_id = await job_routes.wait_for_job(request, job_id, limit + 60)
+        if state is JobStatus.SUCCEEDED and plan_id is not None:
+            return await to_thread.run_sync(_plan_out, settings.database_url, plan_id)
+    poll = f"/api/v1/plan-jobs/{job_id}"
+    body_out = JobAccepted(job=job_out, poll=poll).model_dump(mode="json")
+    return JSONResponse(body_out, status_code=202, headers={"Location": poll})  # type: ignore[return-value]
+
+
+def _plan_out(database_url: str, plan_id: int) -> DayOut:
+    with session_scope(engine_for(database_url)) as session:
+        return DayOut.from_view(plan_view(planning.get_plan(plan_id, session=session)))
 
 
 @router.get("/plans/{plan_id}", summary="One plan with its rounds and unassigned visits",

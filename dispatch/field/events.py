@@ -15,6 +15,7 @@ from dispatch.fleet import availability
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
+from dispatch.field import crew_rules
 from dispatch.exchange.fields import check_text
 from dispatch.messages import triggers as messages
 from dispatch.models import (
@@ -30,6 +31,7 @@ from dispatch.models import (
     StopEvent,
     StopEventKind,
     StopKind,
+    Van,
     utcnow,
 )
 from dispatch.relay_points.points import report_fill
@@ -65,8 +67,8 @@ _EVENT_BY_KEY = (
 )
 _STOP_FOR_EVENT = (
     select(Stop.kind, Stop.round_id, Stop.relay_point_id, Stop.pickup_request_id, Plan.status, Round.status,
-           RelayPoint.capacity_m3)
-    .join(Round, Stop.round_id == Round.id).join(Plan, Round.plan_id == Plan.id)
+           RelayPoint.capacity_m3, Plan.date, Van.capacity_m3.label("van_capacity_m3"))
+    .join(Round, Stop.round_id == Round.id).join(Plan, Round.plan_id == Plan.id).join(Van, Van.id == Round.van_id)
     .outerjoin(RelayPoint, RelayPoint.id == Stop.relay_point_id)
     .where(Stop.id == bindparam("stop_id"))
 )
@@ -135,13 +137,18 @@ def record_stop_event(
     reason: str | None = None,
     note: str | None = None,
     at: dt.datetime | None = None,
+    correction_reason: str | None = None,
+    confirm: bool = False,
+    timezone: str = "Europe/Paris",
+    days_before: int = 0,
 ) -> EventResult:
     """Record what the crew reports at a stop of a published plan, once per idempotency key.
 
     * ``collected`` at a relay point: its stock becomes ``remaining_m3`` (default 0), ``full`` is cleared
       (a StockReport with source ``driver``); at a home pickup, the request becomes ``collected``.
     * ``missed``: a home pickup becomes ``missed`` with the reason.
-    A repeat of the same key returns the first result and changes nothing.
+    A repeat of the same key returns the first result and changes nothing. What the stop's state, the
+    round's day and the van allow: dispatch/field/crew_rules.py (``correction_reason``, ``confirm``).
 
     Crews' phones send most of the requests of a busy morning, so this path is written for few statements:
     the stop, its round's and plan's status and its relay point's capacity in one query, the event in one
@@ -160,10 +167,15 @@ def record_stop_event(
         if session.get(Round, round_id) is None:  # the draft the link belonged to was replaced
             raise LinkInvalid("this round no longer exists (the day was re-planned): ask for a new link",
                               field="token")
-        raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
-    stop_kind, _, relay_point_id, pickup_id, plan_status, round_status, capacity = row
+        if row is None:
+            raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
+        raise crew_rules.NotInRound(f"stop {stop_id} is not a stop of this round (it may have moved when the "
+                                    "round changed): this update was not recorded")
+    stop_kind, _, relay_point_id, pickup_id, plan_status, round_status, capacity, plan_day, van_capacity = row
     if plan_status is not PlanStatus.PUBLISHED:
         raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
+    recorded_at = at or utcnow()
+    crew_rules.check_day(plan_day, recorded_at, timezone, days_before)
     if stop_kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
         raise InvalidInput("only a relay point or a home pickup can be collected or missed", field="kind")
     if event_kind is StopEventKind.COLLECTED:
@@ -187,11 +199,17 @@ def record_stop_event(
     if note is not None:
         check_text("note", note, multiline=True)  # the rule every door applies (dispatch/exchange/fields.py)
         note = note.strip()[:1000] or None
+    check_text("correction_reason", correction_reason)
+    corrects = crew_rules.check_transition(stop_id, event_kind, correction_reason, session=session)
+    flag = None
+    if event_kind is StopEventKind.COLLECTED:
+        flag = crew_rules.check_volume(stop_id, collected_m3, van_capacity, confirm, session=session)
 
-    recorded_at = at or utcnow()
     event_id = _insert_once(session, {
         "stop_id": stop_id, "kind": event_kind, "collected_m3": collected_m3, "remaining_m3": remaining_m3,
-        "reason": reason, "note": note, "idempotency_key": key, "recorded_at": recorded_at})
+        "reason": reason, "note": note, "idempotency_key": key, "recorded_at": recorded_at,
+        "corrects_event_id": corrects, "flag": flag,
+        "correction_reason": (correction_reason or "").strip()[:300] or None if corrects else None})
     if event_id is None:  # the same update arrived twice at once: the other request stored it first
         found = _existing_event(session, key)
         if found is None:  # pragma: no cover - stored, then gone within this transaction

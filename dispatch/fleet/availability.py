@@ -269,7 +269,8 @@ class Block:
 def _day_plans(week_start: dt.date, week_end: dt.date, exclude: dt.date, *, session: Session) -> list[int]:
     """Per other day of the week: its published plan, else its latest draft."""
     plans = session.execute(
-        select(Plan.id, Plan.date, Plan.status).where(Plan.date >= week_start, Plan.date <= week_end, Plan.date != exclude)
+        select(Plan.id, Plan.date, Plan.status).where(Plan.date >= week_start, Plan.date <= week_end, Plan.date != exclude,
+                                                     Plan.status != PlanStatus.REPLACED)
         .order_by(Plan.id)
     ).all()
     chosen: dict[dt.date, tuple[bool, int]] = {}

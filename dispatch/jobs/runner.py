@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db import session_scope
@@ -45,20 +46,51 @@ EDIT_KINDS = ("reoptimise", "replan")
 _KIND_TEXT = {"plan": "planning", "reoptimise": "re-optimisation", "replan": "re-plan"}
 
 
+class DayBusy(Conflict):
+    """Another planning, re-optimisation or re-plan job of the day is queued or running (HTTP 409);
+    ``job_id`` names it."""
+
+    def __init__(self, job: PlanJob) -> None:
+        what = _KIND_TEXT.get(job.kind or PLAN_KIND, job.kind)
+        super().__init__(f"a {what} job for {job.date.isoformat()} is already {job.status.value} (job {job.id}): "
+                         f"wait for it or cancel it (DELETE /api/v1/plan-jobs/{job.id})", field="date")
+        self.job_id, self.kind = job.id, job.kind or PLAN_KIND
+
+
+def active_job(day: dt.date, *, session: Session) -> PlanJob | None:
+    """The day's queued or running job, if any (at most one: a unique partial index, migration 0016)."""
+    return session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))
+                           .order_by(PlanJob.created_at)).first()
+
+
 def _check_no_active_job(day: dt.date, *, session: Session) -> None:
     """One job at a time per day: a planning job replaces the draft an edit job would write, and two
     edit jobs of one plan would conflict anyway."""
-    active = session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))).first()
+    active = active_job(day, session=session)
     if active is not None:
-        what = _KIND_TEXT.get(active.kind or PLAN_KIND, active.kind)
-        raise Conflict(f"a {what} job for {day.isoformat()} is already {active.status.value} (job {active.id}): "
-                       f"wait for it or cancel it (DELETE /api/v1/plan-jobs/{active.id})")
+        raise DayBusy(active)
+
+
+def _add_job(job: PlanJob, *, session: Session) -> PlanJob:
+    """Insert the job; the database refuses a second active job of its day even when two workers checked
+    at the same moment (the unique index uq_plan_job_active_day): that request gets the 409 too."""
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        other = active_job(job.date, session=session)
+        if other is None:  # pragma: no cover - the other job ended between the insert and this read
+            raise Conflict(f"another job for {job.date.isoformat()} was started at the same moment: "
+                           "try again", field="date") from None
+        raise DayBusy(other) from None
+    return job
 
 
 def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int | None = None,
-               regions: list[str] | None = None, balance: bool | None = None) -> PlanJob:
+               regions: list[str] | None = None, balance: bool | None = None, actor: str | None = None) -> PlanJob:
     """Record a job for ``day`` (``regions``: only those regions' depots, vans and visits; None: all;
-    ``balance``: balance the crews' working time, None: the setting)."""
+    ``balance``: balance the crews' working time, None: the setting; ``actor``: who asked for it)."""
     not_a_day = why_not_collection_day(day)
     if not_a_day:
         raise InvalidInput(not_a_day, field="date")
@@ -66,10 +98,8 @@ def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int
     _check_no_active_job(day, session=session)
     job = PlanJob(id=uuid.uuid4().hex, kind=PLAN_KIND, date=day, status=JobStatus.QUEUED, phase="queued",
                   time_limit_s=time_limit_s, seed=seed, regions=regions,
-                  params={"balance": balance} if balance is not None else None)
-    session.add(job)
-    session.flush()
-    return job
+                  params={k: v for k, v in (("balance", balance), ("actor", actor)) if v is not None} or None)
+    return _add_job(job, session=session)
 
 
 def with_job_balance(settings: Settings, job: PlanJob) -> Settings:
@@ -88,9 +118,7 @@ def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, s
     job = PlanJob(id=uuid.uuid4().hex, kind=kind, date=plan.date, status=JobStatus.QUEUED, phase="queued",
                   time_limit_s=time_limit_s, seed=seed, plan_id=plan.id, plan_version=plan.version,
                   params={"actor": actor, **(params or {})})
-    session.add(job)
-    session.flush()
-    return job
+    return _add_job(job, session=session)
 
 
 def get_job(job_id: str, *, session: Session) -> PlanJob:
@@ -198,7 +226,7 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
                 positions = [editing.VanPosition(**p) for p in params.get("positions") or ()]
                 prep = editing.prepare_replan(plan_id, settings, network, session=session, version=version,
                                               at_s=params.get("at_s"), positions=positions, time_limit_s=limit,
-                                              seed=seed, lock=False)
+                                              seed=seed, lock=False, drop=frozenset(params.get("drop") or ()))
         if _cancel_requested(engine, job_id):
             raise Cancelled()
         _set(engine, job_id, phase="solving",
@@ -209,6 +237,9 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
             raise Cancelled()
         reporter.done(solution.summary.cost)
         _set(engine, job_id, phase="storing")
+        if params.get("preview"):  # a mid-day re-plan is shown first; applied only when confirmed
+            _store_preview(engine, job_id, prep, solution)
+            return
         with session_scope(engine) as session:
             job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
@@ -222,6 +253,23 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
         _record_conflict(engine, job_id, kind, exc)
     except BaseException as exc:  # noqa: BLE001 - recorded, never lost
         record_failure(engine, job_id, exc)
+
+
+def _store_preview(engine: Engine, job_id: str, prep, solution) -> None:
+    """The re-plan's differences and its solution on the job; the plan itself is not written."""
+    from dispatch.planning import editing, replan_preview
+
+    with session_scope(engine) as session:
+        job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
+        if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
+            raise Cancelled()
+        plan = editing.open_plan(prep.plan_id, prep.version, session=session, draft=False, lock=False)
+        editing.rebind(prep, plan, session=session)
+        diff = replan_preview.differences(plan, prep, solution)
+        job.params = {**(job.params or {}), "solution": replan_preview.solution_to_json(solution),
+                      "visit_ids": sorted(v.id for v in prep.ctx.problem.visits), "outcomes": sorted(prep.outcomes)}
+        job.progress = {**(job.progress or {}), "phase": "done", "preview": diff}
+        job.status, job.phase, job.finished_at = JobStatus.SUCCEEDED, "preview", utcnow()
 
 
 def _record_conflict(engine: Engine, job_id: str, kind: str, exc) -> None:
@@ -329,7 +377,8 @@ def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, tim
             job = session.get(PlanJob, job_id)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
                 raise Cancelled()
-            plan = scale.store(parts, solutions, time_limit_s, session=session)
+            plan = scale.store(parts, solutions, time_limit_s, session=session,
+                               actor=(job.params or {}).get("actor") or "unknown")
             progress = dict(job.progress or {})
             progress.update(phase="done", best_cost=plan.cost)
             job.status, job.phase, job.plan_id = JobStatus.SUCCEEDED, "done", plan.id
@@ -347,8 +396,9 @@ def _cancel_requested(engine: Engine, job_id: str) -> bool:
 def record_failure(engine: Engine, job_id: str, exc: BaseException) -> None:
     if isinstance(exc, Cancelled):
         _set(engine, job_id, status=JobStatus.CANCELLED, phase="cancelled", finished_at=utcnow())
-    elif isinstance(exc, DispatchError):
-        _set(engine, job_id, status=JobStatus.FAILED, phase="failed", error=exc.message, finished_at=utcnow())
+    elif isinstance(exc, DispatchError):  # the HTTP status it stands for, for a request waiting on the job
+        _set(engine, job_id, status=JobStatus.FAILED, phase="failed", error=exc.message, finished_at=utcnow(),
+             progress={"phase": "failed", "error_status": exc.status_hint, "error_field": exc.field})
     elif isinstance(exc, Exception):
         log.error("planning job %s failed", job_id, exc_info=exc)
         _set(engine, job_id, status=JobStatus.FAILED, phase="failed",

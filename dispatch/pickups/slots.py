@@ -108,7 +108,8 @@ def _simulate(items: list[_Item], *, depot: int, depart: int, shift_end: int, ca
 
 def day_plan(day: dt.date, *, session: Session) -> Plan | None:
     """The day's published plan, else its latest draft."""
-    plans = session.scalars(select(Plan).where(Plan.date == day).order_by(Plan.id.desc())).all()
+    plans = session.scalars(select(Plan).where(Plan.date == day, Plan.status != PlanStatus.REPLACED)
+                           .order_by(Plan.id.desc())).all()
     return next((p for p in plans if p.status is PlanStatus.PUBLISHED), plans[0] if plans else None)
 
 

@@ -273,6 +273,7 @@ def _at(day: dt.date, seconds: int) -> dt.datetime:
 
 
 def ensure_not_published(day: dt.date, *, session: Session) -> None:
+    """A published day is not planned again (re-plan it instead); 409 naming the plan."""
     published = session.scalars(
         select(Plan.id).where(Plan.date == day, Plan.status == PlanStatus.PUBLISHED)
     ).first()
@@ -280,16 +281,20 @@ def ensure_not_published(day: dt.date, *, session: Session) -> None:
         raise Conflict(f"the plan for {day.isoformat()} is already published (plan {published}); it cannot be replaced")
 
 
-def clear_drafts(day: dt.date, *, session: Session) -> None:
+def clear_drafts(day: dt.date, *, session: Session) -> list[Plan]:
+    """The day's drafts become ``replaced`` (kept, readable in the plan's history; no longer edited or
+    published); their scheduled pickups are accepted again until the new plan schedules them."""
     ensure_not_published(day, session=session)  # again: it may have been published during the solve
-    for plan in session.scalars(select(Plan).where(Plan.date == day)).all():
-        session.delete(plan)
+    drafts = list(session.scalars(select(Plan).where(Plan.date == day, Plan.status == PlanStatus.DRAFT)).all())
+    for plan in drafts:
+        plan.status = PlanStatus.REPLACED
     session.flush()
     for pu in session.scalars(
         select(PickupRequest).where(PickupRequest.date == day, PickupRequest.status == PickupStatus.SCHEDULED)
     ).all():
         pu.status = PickupStatus.ACCEPTED
         pu.status_reason = None
+    return drafts
 
 
 def plan_day(
@@ -315,8 +320,18 @@ def plan_day(
     day_problem = build_day(day, settings, network, session=session)
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
     solution = builder.solve(day_problem.problem, solve_options(settings, limit, seed))
-    clear_drafts(day, session=session)
-    return store_plan(day_problem, solution, limit, session=session)
+    replaced = clear_drafts(day, session=session)
+    plan = store_plan(day_problem, solution, limit, session=session)
+    note_replaced(replaced, plan, session=session)
+    return plan
+
+
+def note_replaced(replaced: list[Plan], plan: Plan, *, session: Session, actor: str = "unknown") -> None:
+    """Each replaced draft's change log says which plan replaced it (its history stays readable)."""
+    from dispatch.planning.editing import record_change
+
+    for old in replaced:
+        record_change(old, "replaced", actor, {"by_plan_id": plan.id}, session=session)
 
 
 def _decisions_record(dp: DayProblem, solution: builder.Solution) -> list[dict]:
@@ -463,8 +478,30 @@ def get_plan(plan_id: int, *, session: Session) -> Plan:
 
 
 def latest_plan(day: dt.date, *, session: Session) -> Plan | None:
-    return session.scalars(select(Plan).where(Plan.date == day).order_by(Plan.id.desc())).first()
+    """The day's current plan: its published one, else its latest draft (replaced drafts are history)."""
+    return session.scalars(select(Plan).where(Plan.date == day, Plan.status != PlanStatus.REPLACED)
+                           .order_by(Plan.id.desc())).first()
 
+
+def plan_history(day: dt.date, *, session: Session) -> list[Plan]:
+    """Every plan of the day, newest first, replaced drafts included."""
+    return list(session.scalars(select(Plan).where(Plan.date == day).order_by(Plan.id.desc())).all())
+
+
+
+def _check_publishable(plan: Plan, *, session: Session) -> None:
+    """One published plan per day, and only the day's newest draft (the unique index
+    uq_plan_published_day also refuses a second publication committed at the same moment)."""
+    others = session.execute(select(Plan.id, Plan.status).where(
+        Plan.date == plan.date, Plan.id != plan.id, Plan.status.in_([PlanStatus.PUBLISHED, PlanStatus.DRAFT]))).all()
+    published = [pid for pid, st in others if st is PlanStatus.PUBLISHED]
+    if published:
+        raise Conflict(f"the plan for {plan.date.isoformat()} is already published (plan {published[0]}); "
+                       f"plan {plan.id} cannot be published too", field="plan_id")
+    newer = [pid for pid, st in others if st is PlanStatus.DRAFT and pid > plan.id]
+    if newer:
+        raise Conflict(f"plan {plan.id} is not the newest draft of {plan.date.isoformat()} (plan {max(newer)} "
+                       "is): publish that one", field="plan_id")
 
 
 def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = False,
@@ -477,6 +514,10 @@ def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = Fa
     plan = get_plan(plan_id, session=session)
     if plan.status is PlanStatus.PUBLISHED:
         raise Conflict(f"plan {plan_id} is already published")
+    if plan.status is PlanStatus.REPLACED:
+        raise Conflict(f"plan {plan_id} was replaced by a newer plan of {plan.date.isoformat()}: "
+                       "publish the day's current draft instead", field="plan_id")
+    _check_publishable(plan, session=session)
     if plan.solver_status != "solved" and not accept_unassigned:
         raise Conflict(
             f"plan {plan_id} leaves mandatory visits out ({plan.explanation or plan.solver_status}); "

@@ -106,6 +106,9 @@ def open_plan(plan_id: int, version: int | None, *, session: Session, draft: boo
     plan = session.get(Plan, plan_id, with_for_update=lock, populate_existing=True)
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist", field="plan_id")
+    if plan.status is PlanStatus.REPLACED:
+        raise Conflict(f"plan {plan_id} was replaced by a newer plan of {plan.date.isoformat()}; it is kept for "
+                       "the history and no longer changed: edit the day's current plan", field="plan_id")
     if version is None:
         raise VersionRequired(
             f"say which version of plan {plan_id} you edit: an If-Match: \"{plan.version}\" header or "
@@ -302,10 +305,11 @@ def schedule(ctx: Context, vid: str, order: list[str | None], *, break_leg: int 
     v = problem.vehicles[k]
     order = _normalise(ctx, v, order)
     planned = builder.plan_route(problem, vid, order)
-    return Timed(planned.route, _violations(ctx, planned.violations, order), order)
+    return Timed(planned.route, _violations(ctx, planned.violations, order, k, planned.route), order)
 
 
-def _violations(ctx: Context, errors: tuple[builder.Violation, ...], order: list[str | None]) -> list[dict[str, Any]]:
+def _violations(ctx: Context, errors: tuple[builder.Violation, ...], order: list[str | None], k: int,
+                route: builder.Route) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for key in order:
         if key is not None and not ctx.candidates[key].windows:
@@ -318,12 +322,52 @@ def _violations(ctx: Context, errors: tuple[builder.Violation, ...], order: list
         if rule == "time_window" and visit and not ctx.candidates[visit].windows:
             continue  # already said: closed that day
         out.append({"visit": visit, "stop": ctx.names.get(visit, "lunch break" if rule == "break" else "round"),
-                    "rule": rule, "detail": error.detail})
+                    "rule": rule, "detail": error.detail, **_clock(ctx, k, route, visit, rule)})
     return out
 
 
+def _hhmm(seconds: int | None) -> str | None:
+    return None if seconds is None else f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _clock(ctx: Context, k: int, route: builder.Route, visit: str | None, rule: str) -> dict[str, Any]:
+    """A violation in clock times and names (never seconds since midnight or solver ids): when the van
+    would get there, the visit's hours, the round's end and the crew's shift end, the van's capacity."""
+    v = ctx.problem.vehicles[k]
+    crew = ctx.crews.get(v.id)
+    out: dict[str, Any] = {"crew": crew.name if crew else None}
+    step = next((st for st in route.steps if st.type == "visit" and st.id == visit), None) if visit else None
+    if step is not None:
+        out["at"] = _hhmm(step.arrival + step.waiting_time)
+    if rule == "time_window" and visit in ctx.candidates:
+        cand = ctx.candidates[visit]
+        shown = cand.shown_windows or cand.windows
+        out["hours"] = ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in shown)
+    if rule == "shift_end":
+        out["end"], out["shift_end"] = _hhmm(route.steps[-1].arrival), _hhmm(v.shift.end)
+    if rule == "capacity":
+        out["capacity_m3"] = v.capacity[0] / LITRES_PER_M3 if v.capacity else None
+    return out
+
+
+def plain(w: dict[str, Any]) -> str:
+    """One violation in a coordinator's words (English; the day page says it in French from the same fields)."""
+    if w["rule"] == "time_window" and w.get("at"):
+        return f"{w['stop']} would be reached at {w['at']}, outside its hours ({w.get('hours') or '—'})"
+    if w["rule"] == "closed":
+        return w["detail"]
+    if w["rule"] == "shift_end" and w.get("end"):
+        return f"the round of {w.get('crew') or 'the crew'} would end at {w['end']}, after its shift ends at " \
+               f"{w['shift_end']}"
+    if w["rule"] == "capacity":
+        return f"the van of {w.get('crew') or 'the crew'} would be over its {w.get('capacity_m3') or 0:g} m³"
+    if w["rule"] == "break":
+        return f"the lunch break of {w.get('crew') or 'the crew'} would not fit in its window"
+    return f"{w['stop']}: {w['rule']}"
+
+
 def describe(violations: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{w['stop']}: {w['rule']}" for w in violations)
+    return "; ".join(plain(w) for w in violations)
 
 
 # ------------------------------------------------------------------ writing rounds back
@@ -500,12 +544,18 @@ def _round_of(plan: Plan, round_id: int) -> Round:
     return rnd
 
 
+class RuleBroken(InvalidInput):
+    """An edit that breaks a hard rule (HTTP 422, field ``force``); ``violations`` in names and clock times."""
+
+    def __init__(self, message: str, violations: list[dict[str, Any]]) -> None:
+        super().__init__(message, field="force")
+        self.violations = [{k: w.get(k) for k in ("stop", "rule", "crew", "at", "hours", "end", "shift_end",
+                                                  "capacity_m3")} for w in violations]
+
+
 def _refuse(violations: list[dict[str, Any]], what: str) -> None:
-    raise InvalidInput(
-        f"{what} breaks a hard rule: {describe(violations)} ({violations[0]['detail']}); "
-        "send force=true to apply it anyway (the round then carries these warnings)",
-        field="force",
-    )
+    raise RuleBroken(f"{what} breaks a hard rule: {describe(violations)}; send force=true to apply it anyway "
+                     "(the round then carries these warnings)", violations)
 
 
 def set_locked(plan_id: int, stop_id: int, locked: bool, *, session: Session, version: int | None,
@@ -548,7 +598,7 @@ def move_stop(plan_id: int, stop_id: int, round_id: int, position: int | None, s
         t_src = schedule(ctx, f"crew:{src.crew_id}", src_order, break_leg=_break_leg(src))
     violations = t_dst.violations + (t_src.violations if t_src else [])
     if violations and not force:
-        _refuse(violations, f"moving {ctx.names[key]} to round {dst.id}")
+        _refuse(violations, f"moving {ctx.names[key]} to the round of {dst.crew.name if dst.crew else dst.van.name}")
     pool = {key: stop}
     write_round(ctx, dst, t_dst.route, pool, session=session, warnings=t_dst.violations)
     if dst is not src:
@@ -659,7 +709,7 @@ def insert_visit(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
     assert best is not None
     _, _, rnd, order, timed = best
     if timed.violations and not force:
-        where = f"round {rnd.id}" if round_id is not None else "any round"
+        where = f"the round of {rnd.crew.name if rnd.crew else rnd.van.name}" if round_id is not None else "any round"
         _refuse(timed.violations, f"inserting {cand.name} into {where}")
     write_round(ctx, rnd, timed.route, {}, session=session, warnings=timed.violations)
     for un in list(plan.unassigned):
@@ -883,7 +933,7 @@ def solve_prepared(prep: Prepared, settings: Settings, *,
     return _solve(prep.ctx.problem, settings, prep.limit, prep.seed, progress=progress, initial=prep.initial)
 
 
-def _rebind(prep: Prepared, plan: Plan, *, session: Session) -> Context:
+def rebind(prep: Prepared, plan: Plan, *, session: Session) -> Context:
     ctx = prep.ctx
     ctx.plan = plan
     ctx.crews = {vid: session.get(Crew, int(vid.split(":")[1])) for vid in ctx.crews}
@@ -899,7 +949,7 @@ def store_prepared(prep: Prepared, solution: builder.Solution, *, session: Sessi
     the plan is still at the version it was read at (else :class:`StaleVersion`: nothing is written)."""
     draft = prep.op == "reoptimise"
     plan = open_plan(prep.plan_id, prep.version, session=session, draft=draft)
-    ctx = _rebind(prep, plan, session=session)
+    ctx = rebind(prep, plan, session=session)
     rounds = [r for r in plan.rounds if r.crew_id is not None]
     rounds_by_vid = {f"crew:{r.crew_id}": r for r in rounds}
     if draft:
@@ -929,6 +979,7 @@ def store_prepared(prep: Prepared, solution: builder.Solution, *, session: Sessi
     keep = {f"crew:{r.crew_id}": done[r.id] for r in rounds}
     offsets = {f"crew:{r.crew_id}": prep.offsets.get(r.id, 0) for r in rounds}
     _store_solution(ctx, solution, rounds_by_vid, session=session, keep=keep, offsets=offsets)
+    _left_out_by_hand(plan, prep.detail.get("dropped") or (), actor, session=session)
     for rnd in rounds:
         if not any(route.vehicle == f"crew:{rnd.crew_id}" for route in solution.routes) and done[rnd.id]:
             _trim_to(rnd, done[rnd.id], session=session)
@@ -962,6 +1013,14 @@ def _outcomes(stop_ids: list[int], *, session: Session) -> dict[int, StopEvent]:
         .order_by(StopEvent.recorded_at, StopEvent.id)
     ).all()
     return {ev.stop_id: ev for ev in events}
+
+
+def _arrived(stop_ids: list[int], *, session: Session) -> set[int]:
+    """The stops a crew said it arrived at."""
+    if not stop_ids:
+        return set()
+    return set(session.scalars(select(StopEvent.stop_id).where(StopEvent.stop_id.in_(stop_ids),
+                                                               StopEvent.kind == StopEventKind.ARRIVED)).all())
 
 
 # Built once: this runs for most crew updates (building a statement costs more CPU than running it).
@@ -1038,9 +1097,11 @@ def check_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, sess
 
 def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: Session,
                    version: int | None, at_s: int | None = None, positions: list[VanPosition] = (),
-                   time_limit_s: float | None = None, seed: int | None = None, lock: bool = True) -> Prepared:
+                   time_limit_s: float | None = None, seed: int | None = None, lock: bool = True,
+                   drop: frozenset[str] = frozenset()) -> Prepared:
     """Read a published plan at ``version`` as the solver problem of the rest of the day from ``at_s``
-    (see :func:`replan`)."""
+    (see :func:`replan`). A stop the crew reported at (arrived, collected or missed) stays where it is;
+    the visits ``drop`` names (keys such as ``pu:12``, chosen by the coordinator) are left out."""
     plan = open_plan(plan_id, version, session=session, draft=False, lock=lock)
     at_s = now_seconds(settings) if at_s is None else at_s
     if not 0 <= at_s < 24 * 3600:
@@ -1063,13 +1124,15 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
         visits = [s for s in rnd.stops if s.kind in VISIT_KINDS]
         outcomes = _outcomes([s.id for s in visits], session=session)
         outcome_ids.update(outcomes)
-        done_visits = [s for s in visits if s.id in outcomes]
+        there = set(outcomes) | _arrived([s.id for s in visits], session=session)  # the van is (or was) there
+        done_visits = [s for s in visits if s.id in there]
         last = max((s.position for s in done_visits), default=0)
-        kept = [s for s in rnd.stops if s.position <= last and (s.kind not in VISIT_KINDS or s.id in outcomes)]
+        kept = [s for s in rnd.stops if s.position <= last and (s.kind not in VISIT_KINDS or s.id in there)]
         done[rnd.id] = kept
-        remaining.update(stop_key(s) for s in visits if s.id not in outcomes)
+        remaining.update(stop_key(s) for s in visits if s.id not in there and stop_key(s) not in drop)
         last_unload = max((s.position for s in kept if s.kind is StopKind.UNLOAD), default=0)
-        carried = sum((outcomes[s.id].collected_m3 or 0.0) for s in done_visits if s.position > last_unload)
+        carried = sum((outcomes[s.id].collected_m3 or 0.0) for s in done_visits
+                      if s.position > last_unload and s.id in outcomes)
         loads[rnd.id] = round(carried * LITRES_PER_M3)
         reported = session.scalars(select(StopEvent.stop_id).where(
             StopEvent.stop_id.in_([s.id for s in visits] or [-1])).order_by(StopEvent.recorded_at.desc(),
@@ -1082,7 +1145,7 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
             sites[f"start:{rnd.id}"] = (site.lat, site.lon)
     # New mandatory visits: relay points now reported full, accepted pickups of the day not in a round.
     kept_keys = {stop_key(s) for ks in done.values() for s in ks if s.kind in VISIT_KINDS}
-    dropped = {stop_key(u) for u in plan.unassigned if u.reason == "dropped"}
+    dropped = {stop_key(u) for u in plan.unassigned if u.reason == "dropped"} | set(drop)
     extra: list[Candidate] = []
     for rp in session.scalars(select(RelayPoint).where(RelayPoint.full.is_(True), RelayPoint.active.is_(True))
                               .order_by(RelayPoint.id)).all():
@@ -1126,6 +1189,7 @@ def prepare_replan(plan_id: int, settings: Settings, network: RoadNetwork, *, se
         "positions": [dataclasses.asdict(p) for p in positions],
         "start_loads_m3": {str(r.id): loads[r.id] / LITRES_PER_M3 for r in rounds if loads[r.id]},
         "new_visits": [c.key for c in extra],
+        "dropped": sorted(drop),
     }
     return Prepared(
         "replan", plan.id, plan.version, ctx, limit, seed, detail=detail,
@@ -1150,6 +1214,24 @@ def replan(plan_id: int, settings: Settings, network: RoadNetwork, *, session: S
     prep = prepare_replan(plan_id, settings, network, session=session, version=version, at_s=at_s,
                           positions=positions, time_limit_s=time_limit_s, seed=seed)
     return store_prepared(prep, solve_prepared(prep, settings), session=session, actor=actor)
+
+
+def _left_out_by_hand(plan: Plan, keys, actor: str, *, session: Session) -> None:
+    """Visits the coordinator named to leave out of a re-plan: unassigned (reason ``dropped``), their
+    pickups accepted again (to be booked on another day)."""
+    for key in keys:
+        kind, _, raw = key.partition(":")
+        record_id = int(raw)
+        is_pickup = kind == "pu"
+        plan.unassigned.append(UnassignedVisit(
+            kind=StopKind.PICKUP if is_pickup else StopKind.RELAY_POINT,
+            relay_point_id=None if is_pickup else record_id, pickup_request_id=record_id if is_pickup else None,
+            mandatory=is_pickup, reason="dropped", detail=f"left out of the re-plan by {actor}"))
+        if is_pickup:
+            pu = session.get(PickupRequest, record_id)
+            if pu is not None and pu.status is PickupStatus.SCHEDULED:
+                pu.status, pu.status_reason = PickupStatus.ACCEPTED, f"left out of the re-plan by {actor}"
+    session.flush()
 
 
 def _trim_to(rnd: Round, keep: list[Stop], *, session: Session) -> None:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from dispatch.planning import regions as regions_mod
 from dispatch.models import Crew, Depot, Plan, Van
 from dispatch.planning import problem as builder
-from dispatch.planning.day import DayProblem, VehicleInfo, clear_drafts, ensure_not_published, store_plan, build_day
+from dispatch.planning.day import (DayProblem, VehicleInfo, build_day, clear_drafts, ensure_not_published, note_replaced,
+                                   store_plan)
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -76,10 +77,12 @@ def prepare(
     ensure_not_published(day, session=session)
     wanted = regions_mod.check_regions(regions, session=session)
     known = regions_mod.list_regions(session=session)
+    edits = draft_edits(day, session=session)
     if wanted is None and len(known) <= 1:
         dp = build_day(day, settings, network, session=session)
-        return [_part(known[0] if known else regions_mod.DEFAULT_REGION, dp)]
-    return [_part(r, build_day(day, settings, network, session=session, regions={r})) for r in (wanted or known)]
+        return [_part(known[0] if known else regions_mod.DEFAULT_REGION, keep_edits(dp, edits))]
+    return [_part(r, keep_edits(build_day(day, settings, network, session=session, regions={r}), edits))
+            for r in (wanted or known)]
 
 
 def region_names(day: dt.date, *, session: Session, regions: Collection[str] | None = None) -> list[str]:
@@ -92,7 +95,67 @@ def region_names(day: dt.date, *, session: Session, regions: Collection[str] | N
 def prepare_region(day: dt.date, settings: Settings, network: RoadNetwork, region: str, *, session: Session) -> Part:
     """One region's part, exactly as ``prepare`` builds it for a day of several regions (a Celery
     worker builds its own region: the road matrices of the regions are computed in parallel too)."""
-    return _part(region, build_day(day, settings, network, session=session, regions={region}))
+    dp = build_day(day, settings, network, session=session, regions={region})
+    return _part(region, keep_edits(dp, draft_edits(day, session=session)))
+
+
+@dataclass(frozen=True)
+class DraftEdits:
+    """What a coordinator did by hand on the day's current draft, kept when the day is planned again:
+    per crew vehicle, its locked and hand-placed (moved, inserted) visits in their order; the visits
+    dropped by hand, with who dropped them."""
+
+    plan_id: int
+    sequences: tuple[tuple[str, tuple[str, ...]], ...]
+    dropped: tuple[tuple[str, str], ...]  # (visit key, detail)
+
+
+def draft_edits(day: dt.date, *, session: Session) -> DraftEdits | None:
+    """The edits of the day's newest draft (None: no draft, or a draft nobody edited)."""
+    from sqlalchemy import select
+
+    from dispatch.planning.editing import VISIT_KINDS, stop_key
+    from dispatch.models import PlanChange, PlanStatus
+
+    draft = session.scalars(select(Plan).where(Plan.date == day, Plan.status == PlanStatus.DRAFT)
+                            .order_by(Plan.id.desc())).first()
+    if draft is None:
+        return None
+    changes = session.scalars(select(PlanChange).where(PlanChange.plan_id == draft.id)).all()
+    placed = {(c.detail or {}).get("visit") for c in changes if c.op in ("move", "insert")}
+    sequences = []
+    for rnd in draft.rounds:
+        keys = tuple(stop_key(s) for s in rnd.stops
+                     if s.kind in VISIT_KINDS and (s.locked or stop_key(s) in placed))
+        if keys and rnd.crew_id is not None:
+            sequences.append((f"crew:{rnd.crew_id}", keys))
+    dropped = tuple((stop_key(u), u.detail) for u in draft.unassigned if u.reason == "dropped")
+    if not sequences and not dropped:
+        return None
+    return DraftEdits(draft.id, tuple(sequences), dropped)
+
+
+def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
+    """``dp`` with the draft's edits: locked and hand-placed visits stay in their van, in their order
+    (``Visit.vehicle`` and ``locked_sequences``); visits dropped by hand stay out (unassigned, reason
+    ``dropped``). Visits or vans the new day no longer has are left to the solver."""
+    from dispatch.planning.day import Excluded
+
+    if edits is None:
+        return dp
+    problem = dp.problem
+    ids = {v.id for v in problem.visits}
+    dropped = {k: detail for k, detail in edits.dropped if k in ids}
+    seqs = tuple((vid, tuple(k for k in keys if k in ids and k not in dropped))
+                 for vid, keys in edits.sequences if vid in dp.vehicles)
+    seqs = tuple((vid, keys) for vid, keys in seqs if keys)
+    owner = {k: vid for vid, keys in seqs for k in keys}
+    visits = tuple(dataclasses.replace(v, vehicle=owner.get(v.id)) for v in problem.visits if v.id not in dropped)
+    excluded = list(dp.excluded) + [
+        Excluded(k, dp.candidates[k].kind, dp.candidates[k].record_id, dp.candidates[k].mandatory, "dropped",
+                 f"{detail} (kept out from the previous draft)") for k, detail in dropped.items()]
+    return dataclasses.replace(dp, problem=dataclasses.replace(problem, visits=visits, locked_sequences=seqs),
+                               excluded=excluded)
 
 
 def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> builder.SolveOptions:
@@ -175,11 +238,14 @@ def merge_solutions(solutions: list[builder.Solution]) -> builder.Solution:
     )
 
 
-def store(parts: list[Part], solutions: list[builder.Solution], time_limit_s: float, *, session: Session) -> Plan:
+def store(parts: list[Part], solutions: list[builder.Solution], time_limit_s: float, *, session: Session,
+          actor: str = "unknown") -> Plan:
     """Replace the day's draft by the merged plan (flushes, never commits)."""
     dp, solution = merge(parts, solutions, session=session)
-    clear_drafts(dp.day, session=session)
-    return store_plan(dp, solution, time_limit_s, session=session)
+    replaced = clear_drafts(dp.day, session=session)
+    plan = store_plan(dp, solution, time_limit_s, session=session)
+    note_replaced(replaced, plan, session=session, actor=actor)
+    return plan
 
 
 def plan_regions(

@@ -43,8 +43,10 @@
     li.querySelector('[data-role="state"]').textContent = label;
     if (!(body.kind === "arrived" && (li.dataset.state === "collected" || li.dataset.state === "missed"))) {
       li.dataset.state = body.kind;
+      if (status !== "pending") li.dataset.savedState = body.kind;
     }
     li.classList.toggle("pending", status === "pending");
+    li.classList.remove("refused");
   }
   function refreshBanner() {
     var q = load();
@@ -76,8 +78,18 @@
           return true;
         }
         if (resp.status >= 500 || resp.status === 429) return false;  // retry later
+        drop(item.body.idempotency_key);  // refused as sent: never resent as it is
+        var code = resp.headers.get("X-Refusal-Code");
+        if (resp.status === 422 && data.field === "confirm") {
+          // A volume far above the expected one, or above the van's room left: the crew confirms it.
+          if (window.confirm(data.detail)) { item.body.confirm = true; requeue(item); return true; }
+        } else if (code === "correction_reason") {
+          var why = window.prompt(data.detail + "\n" + list.dataset.tCorrection);
+          if (why && why.trim()) { item.body.correction_reason = why.trim(); requeue(item); return true; }
+        }
         refuse(item, resp.status, data.detail);  // refused for good: kept, visible, handed over
-        drop(item.body.idempotency_key);
+        showRefused(item.stopId, data.detail || list.dataset.tError);
+        showMessage(data.detail || list.dataset.tError);
         return true;
       });
     }).catch(function () {
@@ -87,6 +99,22 @@
       refreshBanner();
       if (goOn) flush();
     });
+  }
+  function requeue(item) {  // the same update, now confirmed or with its reason, sent first
+    var q = load();
+    q.unshift(item);
+    save(q);
+  }
+  function showRefused(stopId, detail) {
+    // The card goes back to what the server holds, and says this update was refused and why.
+    var li = document.getElementById("stop-" + stopId);
+    if (!li) return;
+    li.classList.remove("pending");
+    li.classList.add("refused");
+    var state = li.dataset.savedState || "";
+    var label = state ? (list.dataset["t" + state.charAt(0).toUpperCase() + state.slice(1)] || state) + " · " : "";
+    li.dataset.state = state;
+    li.querySelector('[data-role="state"]').textContent = label + list.dataset.tRefused + " : " + detail;
   }
   function drop(key) {
     save(load().filter(function (x) { return x.body.idempotency_key !== key; }));
@@ -200,7 +228,9 @@
     var data = new FormData(form);
     var body;
     if (form.dataset.panel === "collected") {
-      body = { kind: "collected", collected_m3: parseFloat(String(data.get("collected_m3")).replace(",", ".")) };
+      // "2,1" is 2.1 (a French keyboard), never 21
+      body = { kind: "collected", collected_m3: parseFloat(String(data.get("collected_m3")).trim().replace(",", ".")) };
+      if (isNaN(body.collected_m3)) { form.querySelector("input").focus(); return; }
       if (data.get("remaining_m3") !== null && data.get("remaining_m3") !== "") {
         body.remaining_m3 = parseFloat(String(data.get("remaining_m3")).replace(",", "."));
       }
@@ -210,6 +240,31 @@
     form.hidden = true;
     enqueue(li.dataset.stopId, body);
   });
+
+  // The round as the server has it now: a change (an edit, a mid-day re-plan) is said at once.
+  var changed = document.getElementById("changed");
+  function watchRound() {
+    fetch("/r/" + encodeURIComponent(token) + "/now", { headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (now) {
+        if (!now || now.signature === list.dataset.signature) return;
+        var order = document.getElementById("changed-order");
+        order.textContent = "";
+        now.stops.forEach(function (s) {
+          var li = document.createElement("li");
+          li.textContent = s.time + " — " + s.name;
+          order.appendChild(li);
+        });
+        changed.hidden = false;
+      })
+      .catch(function () { /* offline: checked again at the next tick */ });
+  }
+  document.getElementById("changed-show").addEventListener("click", function () {
+    if (!load().length) window.location.reload();
+    else flush();  // updates still queued are sent first: they are answered against the new round
+  });
+  setInterval(watchRound, Number(list.dataset.pollMs || 10000));
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) watchRound(); });
 
   // Updates still queued from an earlier visit: show them as pending, then send.
   load().forEach(function (item) { showState(item.stopId, item.body, "pending"); });

@@ -71,7 +71,7 @@ def test_refused_move_names_the_stop_and_rule_then_force_keeps_warnings(client, 
     body = {"version": 1, "round_id": target["id"]}
     r = client.post(f"/api/v1/plans/{pid}/stops/{morning['stop_id']}/move", json=body)
     assert r.status_code == 422, r.text
-    assert morning["name"] in r.json()["detail"] and "time_window" in r.json()["detail"]
+    assert morning["name"] in r.json()["detail"] and "outside its hours" in r.json()["detail"]
     assert r.json()["field"] == "force"
     r = client.post(f"/api/v1/plans/{pid}/stops/{morning['stop_id']}/move", json={**body, "force": True})
     assert r.status_code == 200, r.text
@@ -133,7 +133,10 @@ def test_reoptimise_and_publish_freeze_then_replan(client, draft):
                                                                          "lon": 2.37}]})
     job = finished_job(client, r)
     assert job["kind"] == "replan" and job["status"] == "succeeded", job
-    day = job["plan"]
+    assert job["progress"]["preview"]["rounds"] and client.get(f"/api/v1/plans/{pid}").json()["version"] == 4
+    applied = client.post(f"/api/v1/plans/{pid}/replan/{job['id']}/apply", json={"version": 4})
+    assert applied.status_code == 200, applied.text
+    day = applied.json()
     assert day["version"] == 5 and day["status"] == "published"
     rnd = next(x for x in day["rounds"] if x["id"] == rid)
     assert all(s["planned_arrival"] >= f"{PLAN_DAY.isoformat()}T10:30:00" for s in _visits(rnd))

@@ -72,7 +72,8 @@ def test_replanning_replaces_the_draft(client, planned):
     again = client.post("/api/v1/plans", json={"date": PLAN_DAY.isoformat(), "time_limit_s": 1, "seed": 1})
     assert again.status_code == 201
     assert again.json()["plan_id"] != planned["plan_id"]
-    assert client.get(f"/api/v1/plans/{planned['plan_id']}").status_code == 404
+    old = client.get(f"/api/v1/plans/{planned['plan_id']}")  # replaced, kept in the day's history
+    assert old.status_code == 200 and old.json()["status"] == "replaced"
     assert client.get("/api/v1/rounds", params={"date": PLAN_DAY.isoformat()}).json()["plan_id"] == again.json()["plan_id"]
 
 

@@ -21,6 +21,7 @@ PUBLIC = {
     ("GET", "/donner"), ("GET", "/donner/adresses"), ("POST", "/donner/verifier"), ("POST", "/donner"),
     ("GET", "/r/{token}"), ("POST", "/r/{token}/stops/{stop_id}/events"),  # the crew's signed link
     ("POST", "/r/{token}/held"), ("GET", "/sw.js"),  # refused updates handed over; the sheet's offline worker
+    ("GET", "/r/{token}/now"),  # the open sheet polls its round (signed link)
     ("GET", "/p/{token}"), ("POST", "/p/{token}"),  # the relay point's link
     ("GET", "/connexion"), ("POST", "/connexion"), ("POST", "/deconnexion"),
     # donors: following a request (reference + last 4 phone digits) and bookable slots

@@ -170,7 +170,7 @@ def test_a_move_that_breaks_a_window_is_refused_unless_forced(session, fast, par
         editing.move_stop(plan.id, morning.id, target.id, None, fast, paris_network, session=session, version=1,
                           actor="alice")
     name = f"{morning.pickup_request.ref} {morning.pickup_request.donor_name}"
-    assert name in exc.value.message and "time_window" in exc.value.message and "force" in exc.value.message
+    assert name in exc.value.message and "outside its hours" in exc.value.message and "force" in exc.value.message
     assert plan.version == 1 and visits(target)[-1].id != morning.id  # nothing was changed
     editing.move_stop(plan.id, morning.id, target.id, None, fast, paris_network, session=session, version=1,
                       actor="alice", force=True)

@@ -88,6 +88,9 @@ ROUTES: dict[tuple[str, str], tuple[str, object]] = {
     ("GET", "/api/v1/online-bookings"): ("", None), ("POST", "/api/v1/online-bookings/release"): ("", {}),
     ("GET", "/api/v1/week"): ("days=3", None), ("GET", "/semaine"): ("", None),
     ("GET", "/standard"): ("", None), ("GET", "/standard/points-relais"): ("lat=48.8836&lon=2.3824", None),
+    # The coordinator's live day, the sheet's poll of its round, a re-plan preview applied (an unknown job: 404).
+    ("GET", "/api/v1/days/{day}/live"): ("", None), ("GET", "/r/{token}/now"): ("", None),
+    ("POST", "/api/v1/plans/{plan_id}/replan/{job_id}/apply"): ("", {}),
     ("GET", "/api/v1/pickup-slots"): (f"lat=48.8836&lon=2.3824&volume_m3=2&from={_D}&days=2", None),
     ("GET", "/suivi"): ("", None), ("POST", "/suivi"): ("", "form"),
     ("GET", "/api/v1/rounds/{round_id}/manifest.pdf"): ("", None),

@@ -4,7 +4,7 @@ parameters of an unassigned visit's reason (rendered in the reader's language), 
 planned stop needs of the crew and why
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
