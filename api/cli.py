@@ -436,6 +436,7 @@ def cmd_addresses_search(args: argparse.Namespace) -> int:
 
     for m in get_geocoder(get_settings()).search(check_query(args.query), limit=args.limit):
         print(f"{m.score:.2f}  {m.label}  ({m.lat:.6f}, {m.lon:.6f})")
+    return 0
 
 
 def cmd_donor(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dispatch.fleet import availability
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import DispatchError, Conflict, InvalidInput, NotFound
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
 from dispatch.field import crew_rules
@@ -200,10 +200,18 @@ def record_stop_event(
         check_text("note", note, multiline=True)  # the rule every door applies (dispatch/exchange/fields.py)
         note = note.strip()[:1000] or None
     check_text("correction_reason", correction_reason)
-    corrects = crew_rules.check_transition(stop_id, event_kind, correction_reason, session=session)
-    flag = None
-    if event_kind is StopEventKind.COLLECTED:
-        flag = crew_rules.check_volume(stop_id, collected_m3, van_capacity, confirm, session=session)
+    try:
+        corrects = crew_rules.check_transition(stop_id, event_kind, correction_reason, session=session)
+        flag = None
+        if event_kind is StopEventKind.COLLECTED:
+            flag = crew_rules.check_volume(stop_id, collected_m3, van_capacity, confirm, session=session)
+    except DispatchError:
+        # The same update sent twice at once: the other request stored it since this one looked for its key,
+        # and that first outcome now stands in the way. A repeat, not a correction.
+        found = _existing_event(session, key)
+        if found is not None:
+            return _repeat(found, stop_id, round_id)
+        raise
 
     event_id = _insert_once(session, {
         "stop_id": stop_id, "kind": event_kind, "collected_m3": collected_m3, "remaining_m3": remaining_m3,

@@ -60,7 +60,7 @@ def unreachable_communes(config, network, *, max_snap_distance_m: float) -> list
         else:
             try:
                 network.snap(f"commune:{postcode}", point["lat"], point["lon"], max_distance_m=max_snap_distance_m)
-            except InvalidInput:
+            except InvalidInput:  # handled: reported as a gap in the startup warning
                 gaps.append(Gap(postcode, name, "too far from a street of the road graph"))
     return gaps
 

@@ -67,8 +67,10 @@ def _first_pickup(session, slot: Slot = Slot.MORNING) -> PickupRequest:
 
 
 def _miss(session, rnd: Round, stop: Stop, key: str = "miss-0001") -> None:
+    # recorded during the round's day (crews cannot record a stop before it: dispatch/field/crew_rules.py)
+    at = dt.datetime.combine(rnd.plan.date, dt.time(10))
     driver.record_stop_event(rnd.id, stop.id, "missed", session=session, idempotency_key=key, reason="absent",
-                             note="personne à l'interphone")
+                             note="personne à l'interphone", at=at)
 
 
 def test_a_missed_pickup_is_rescheduled_on_the_next_collection_day_in_the_same_slot(demo):
