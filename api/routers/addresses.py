@@ -41,7 +41,8 @@ class AddressResults(BaseModel):
     "", summary="Search addresses as they are typed (autocomplete); best first",
     description="Accents, case and hyphens are ignored; abbreviations (bd, av, r, pl, fg, st/ste, bis/ter) are "
     "understood; one typo per word is tolerated; the last word may be unfinished. Give the house number, the "
-    "street and optionally the postcode. A query with no street word (empty, only a postcode) answers no result.",
+    "street and optionally the postcode. An empty query is refused (422); one with no street word (only a postcode) "
+    "answers no result.",
 )
 async def search_addresses(
     settings: SettingsDep,
