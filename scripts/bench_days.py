@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -134,7 +135,18 @@ def build(name: str, settings, network):
 
 
 def fingerprint(problem) -> str:
-    return hashlib.sha256(repr(problem).encode()).hexdigest()[:16]
+    """A hash of the problem's content; sets are sorted first (their repr depends on the process's hash seed)."""
+    def canonical(o):
+        if isinstance(o, (set, frozenset)):
+            return sorted(canonical(x) for x in o)
+        if isinstance(o, tuple | list):
+            return [canonical(x) for x in o]
+        if isinstance(o, dict):
+            return {str(k): canonical(v) for k, v in sorted(o.items(), key=lambda kv: str(kv[0]))}
+        return o if isinstance(o, int | float | str | bool | type(None)) else str(o)
+
+    data = json.dumps(canonical(dataclasses.asdict(problem)), sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
 def verify(dp, solution, network) -> float:
