@@ -31,7 +31,13 @@ def test_a_dry_run_move_shows_the_new_times_and_changes_nothing(client):
     assert client.get(f"/api/v1/plans/{pid}/changes").json() == []
     saved = client.post(f"/api/v1/plans/{pid}/stops/{last['stop_id']}/move", json=body)
     assert saved.status_code == 200 and saved.json()["version"] == 2
-    assert next(x for x in saved.json()["rounds"] if x["id"] == rnd["id"])["stops"] == moved["stops"]
+    # the same round as previewed; an unloading stop is written anew, so its id comes from the database's
+    # sequence (PostgreSQL does not give back the id the rolled-back preview used)
+    def same(stops):
+        return [s if s["kind"] in ("relay_point", "pickup") else {**s, "stop_id": None} for s in stops]
+
+    saved_round = next(x for x in saved.json()["rounds"] if x["id"] == rnd["id"])
+    assert same(saved_round["stops"]) == same(moved["stops"])
     assert first["stop_id"] in [s["stop_id"] for s in _visits(moved)]
 
 
