@@ -22,7 +22,6 @@ import functools
 import json
 import logging
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.jobs.periodic import PeriodicThread
 from dispatch.exchange.webhook_targets import (
     TargetPolicy,
     TargetRefused,
@@ -326,28 +326,14 @@ def deliver_with_settings(*, session: Session, settings, http_post: HttpPost | N
                            policy=TargetPolicy.from_settings(settings))
 
 
-class DeliveryThread:
+class DeliveryThread(PeriodicThread):
     """The in-process dispatcher of the API: every ``interval`` seconds, deliver what is due."""
 
     def __init__(self, engine, settings, *, interval_s: float) -> None:
-        self._engine, self._settings, self._interval = engine, settings, interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="webhook-delivery", daemon=True)
+        def deliver() -> None:
+            from dispatch.db import session_scope
 
-    def start(self) -> None:
-        self._thread.start()
+            with session_scope(engine) as session:
+                deliver_with_settings(session=session, settings=settings)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        from dispatch.db import session_scope
-
-        while not self._stop.wait(self._interval):
-            try:
-                with session_scope(self._engine) as session:
-                    deliver_with_settings(session=session, settings=self._settings)
-            except Exception:  # noqa: BLE001 - keep delivering later (database down, table missing...)
-                log.warning("webhook delivery round failed", exc_info=True)
+        super().__init__("webhook delivery", interval_s, deliver, log)

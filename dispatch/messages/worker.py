@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable
 
 from dispatch.messages import channels
 from dispatch.messages.outbox import DeliveryStats, Sender, deliver_pending
 from dispatch.messages.triggers import queue_visit_windows
 from dispatch.models import utcnow
+from dispatch.jobs.periodic import PeriodicThread
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch.messages")
@@ -42,25 +42,8 @@ def run(engine, settings: Settings, *, send: Sender = channels.send, clock: Call
     return total
 
 
-class MessageThread:
+class MessageThread(PeriodicThread):
     """The API's in-process delivery of donor messages: every ``interval`` seconds, one :func:`run`."""
 
     def __init__(self, engine, settings: Settings, *, interval_s: float) -> None:
-        self._engine, self._settings, self._interval = engine, settings, interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="donor-messages", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                run(self._engine, self._settings)
-            except Exception:  # noqa: BLE001 - keep delivering later (database or server down)
-                log.warning("donor message round failed", exc_info=True)
+        super().__init__("donor message", interval_s, lambda: run(engine, settings), log)
