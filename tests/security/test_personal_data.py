@@ -255,7 +255,11 @@ def world(api_app, db_engine, client_as) -> World:
                           .order_by(Stop.position)).all()
         missed_stop, collected_stop = stops[0].id, stops[1].id
         missed_pickup = stops[0].pickup_request_id
-        rp_stop = s.scalars(select(Stop).where(Stop.round_id == own_round, Stop.kind == StopKind.RELAY_POINT)).first()
+        # The relay point visited by the crew's own round, or (if the solver gave that round only pickups, as it
+        # may with another engine's ids) one visited by another round of the day.
+        round_ids = [own_round] + [rid for rid in rounds if rid != own_round]
+        rp_stop = next(st for rid in round_ids for st in s.scalars(
+            select(Stop).where(Stop.round_id == rid, Stop.kind == StopKind.RELAY_POINT).order_by(Stop.position)))
         own_rp = rp_stop.relay_point_id
         spare_rp = next(i for i in contacts if i != own_rp)
     tokens = {}
