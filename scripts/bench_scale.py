@@ -32,8 +32,9 @@ Then everything is checked, and any violation is printed and the run fails (exit
   horizon rule (its decision "skip" in the plan's ``relay_point_decisions``, with its reason).
 
 Times: ``seconds`` from the database to the committed plan (building, matrices, solving, storing);
-``matrix_seconds`` (``DayProblem.matrix_seconds``, summed over regions) and ``solve_seconds`` are parts
-of it; seeding the database and loading the graph are reported apart (``seed_seconds``,
+``build_seconds`` (``scale.prepare``: reading, forecasting, snapping, matrices), of which
+``matrix_seconds`` (``DayProblem.matrix_seconds``, summed over regions), ``solve_seconds`` and
+``store_seconds`` are parts of it; seeding the database and loading the graph are reported apart (``seed_seconds``,
 ``graph_seconds``).
 
 **The solver-level path** (modes ``inprocess``, ``workers``, ``mono``; no database, no ``dispatch``
@@ -325,13 +326,16 @@ def run_product(size: int, args) -> dict:
         t0 = time.perf_counter()
         with session_scope(engine) as session:
             parts = scale.prepare(day, settings, network, session=session)
+            build_s = time.perf_counter() - t0
             options = scale.options_for(settings, args.time_limit, None)
             solutions, solve_s = [], []
             for part in parts:
                 s0 = time.perf_counter()
                 solutions.append(scale.solve_part(part, options))
                 solve_s.append(time.perf_counter() - s0)
+            s0 = time.perf_counter()
             plan_id = scale.store(parts, solutions, args.time_limit, session=session, actor="bench_scale").id
+        store_s = time.perf_counter() - s0  # storing and committing
         seconds = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -365,6 +369,7 @@ def run_product(size: int, args) -> dict:
         "matrix_seconds": round(sum(p.day_problem.matrix_seconds for p in parts), 2),
         "solve_seconds": round(sum(solve_s), 2),
         "solve_seconds_per_region": {p.region: round(s, 2) for p, s in zip(parts, solve_s)},
+        "build_seconds": round(build_s, 2), "store_seconds": round(store_s, 2),
         "seed_seconds": round(seed_s, 2), "graph_seconds": round(graph_s, 2), "check_seconds": round(check_s, 2),
         "cost": cost, "distance_km": km, "routes": routes,
         "candidates": counts["records"], "served": counts["served"],
