@@ -1,24 +1,61 @@
 #!/usr/bin/env python
-"""Scaling benchmark: synthetic Paris-region days of 100 to 5,000 stops, solved by decomposition.
+"""Scaling benchmark: Paris days of 100 to 5,000 stops, on the product's path and on the solver alone.
 
 The largest road graph available offline is the bundled whole-Paris graph (11,348 junctions, Google
 Hash Code 2014); Île-de-France beyond the périphérique is not in it, so the "Île-de-France-like"
-instances are Paris-only: stops are random junctions of that graph (seeded), three depots (19e,
-14e, 17e), one van per ~35 stops (20 m³, 08:00-16:00, 45-min lunch, up to 2 unloads at its own
-depot), 20 % mandatory stops, a third with a morning or afternoon window, the others optional.
+instances are Paris-only, stops at random junctions of that graph (seeded), three depots (19e, 14e, 17e).
 
-Modes, each run in its own child process (so that the peak memory is per mode):
+**The product path** (mode ``product``, the headline figure). A fresh SQLite database
+(``dispatch.db.upgrade``) is seeded with a day of N visits, the way ``scripts/bench_days.py`` makes its
+records (``dispatch.demo.add_relay_point`` / ``add_pickup`` with the demo's records as templates,
+``Van``, ``Crew``, ``Depot``): three depots, each its own region (``est``, ``sud``, ``ouest``; a visit
+belongs to the region of its nearest depot, ``dispatch/planning/regions.py``), one van and crew per ~35
+visits shared out over the depots by their regions' visits (12 / 16 / 20 m³, lunch break, unloading at
+their own depot), 80 % relay points at random junctions (~15 % reported full: mandatory; ~40 % shops
+open in two windows; the others mandatory, optional or not needed as the horizon rule decides) and 20 %
+home pickups with a morning or afternoon slot (mandatory). The day is the next collection day after
+today and the stock reports are made now (the product forecasts from the clock). That day is then
+planned by the product's own code, what a planning job runs in-process (``dispatch.planning.scale.
+plan_regions``, spelt out to keep each part): ``scale.prepare`` (one part per region, each built by
+``planning.day.build_day`` with its own road matrices), ``scale.solve_part`` per region with
+``scale.options_for`` at ``--time-limit`` seconds EACH (decomposition, ``solver.decompose.solve_large``,
+above ``scale.LARGE_PART`` visits), ``scale.store`` (the merged plan, committed). Settings:
+``Settings(database_url=<the temporary database>, solve_workers=1)``, the rest the product's defaults
+(``DISPATCH_*`` variables of the environment apply); ``--solution-limit`` sets ``solve_solution_limit``.
+
+Then everything is checked, and any violation is printed and the run fails (exit status 1):
+
+* every part: ``solver.check(part.problem, solution)`` (``solver/check.py``: windows, loads, breaks,
+  unloads, costs, every visit served or unassigned once) returns no violation;
+* the stored plan: every relay point and home pickup of the database is on exactly one round's stop,
+  or in the plan's unassigned list once with a reason, or (a relay point) not needed today by the
+  horizon rule (its decision "skip" in the plan's ``relay_point_decisions``, with its reason).
+
+Times: ``seconds`` from the database to the committed plan (building, matrices, solving, storing);
+``build_seconds`` (``scale.prepare``: reading, forecasting, snapping, matrices), of which
+``matrix_seconds`` (``DayProblem.matrix_seconds``, summed over regions), ``solve_seconds`` and
+``store_seconds`` are parts of it; seeding the database and loading the graph are reported apart (``seed_seconds``,
+``graph_seconds``).
+
+**The solver-level path** (modes ``inprocess``, ``workers``, ``mono``; no database, no ``dispatch``
+planning): the script builds ``solver.Problem`` parts itself. One van per ~35 stops (20 m³,
+08:00-16:00, 45-min lunch, up to 2 unloads at its own depot), 20 % mandatory stops, a third with a
+morning or afternoon window, the others optional.
 
 * ``inprocess``: ``solver.decompose.solve_decomposed`` with ``workers=1`` (clusters one after the other);
 * ``workers``: the same with ``--workers`` processes (default 2);
 * ``mono``: one monolithic OR-Tools solve (``solver.solve``) on the full matrix, same time limit,
   only up to ``--mono-max`` stops (default 1,000; above, the full matrix and model get too big).
 
-Decomposition never builds the full matrix: clusters get theirs from
-``dispatch.roads.subsets.matrix_provider``. Time is wall-clock from the instance to the solution,
-matrices included; peak memory is the child's maximum resident set (``ru_maxrss``, itself plus its
-solver children). The machine is usually shared: the figures are noisy.
+Decomposition there never builds the full matrix: clusters get theirs from
+``dispatch.roads.subsets.matrix_provider``; ``--time-limit`` is for the whole day. Time is wall-clock
+from the instance to the solution, matrices included.
 
+Each size and mode runs in its own child process; peak memory is that child's maximum resident set
+(``ru_maxrss``, itself or its solver children, whichever is larger). The machine is usually shared:
+the figures are noisy.
+
+    python scripts/bench_scale.py --sizes 5000 --modes product --time-limit 150 --json   # the headline
     python scripts/bench_scale.py --sizes 100 500 1000 2000 [5000] [--time-limit 60] [--workers 2] [--json]
     python scripts/bench_scale.py --sizes 500 --solution-limit 20 --time-limit 600   # fixed work: speed-up
 """
@@ -44,7 +81,10 @@ DEPOTS = (  # (name, lat, lon)
     ("Porte d'Orléans 14e", 48.8236, 2.3256),
     ("Porte Maillot 17e", 48.8790, 2.2840),
 )
-MODES = ("inprocess", "workers", "mono")
+MODES = ("product", "inprocess", "workers", "mono")
+SOLVER_MODES = MODES[1:]  # the solver-level path
+REGIONS = ("est", "sud", "ouest")  # one per depot of DEPOTS
+VISITS_PER_VAN = 35
 
 
 def build_instance(network, n: int, seed: int):
@@ -121,13 +161,237 @@ def run_one(size: int, mode: str, args) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------------------------------
+# the product path
+# ---------------------------------------------------------------------------------------------------
+
+
+def seed_day(session, network, n: int, seed: int, day, now) -> dict:
+    """A day of ``n`` visits in a fresh database: three depots (one region each), vans and crews,
+    relay points and home pickups at random junctions of the graph; returns what was made."""
+    from dispatch.demo import add_pickup, add_relay_point, load_demo
+    from dispatch.models import Crew, Depot, Van
+    from dispatch.planning import regions
+
+    rng = random.Random(seed)
+    data = load_demo()
+    depots = [Depot(name=f"Dépôt {name}", address=f"{name}, Paris", lat=lat, lon=lon, region=region)
+              for (name, lat, lon), region in zip(DEPOTS, REGIONS)]
+    session.add_all(depots)
+    session.flush()  # ids: the nearest depot breaks ties by id
+    junctions = rng.sample(range(network.n), n)
+
+    def place(i: int) -> dict:
+        v = network.routing_nodes[junctions[i]]
+        return {"lat": network.graph.nodes[v]["y"], "lon": network.graph.nodes[v]["x"]}
+
+    per_region = {r: 0 for r in REGIONS}
+    for i in range(n):
+        per_region[regions.region_of_depot(regions.nearest_depot(**place(i), depots=depots))] += 1
+    # one van per ~35 visits, shared out over the depots by their regions' visits (at least one each)
+    n_vans = max(len(DEPOTS), math.ceil(n / VISITS_PER_VAN))
+    share = {r: max(1, math.floor(n_vans * per_region[r] / n)) for r in REGIONS}
+    for r in sorted(REGIONS, key=lambda r: n_vans * per_region[r] / n - share[r], reverse=True):
+        if sum(share.values()) >= n_vans:
+            break
+        share[r] += 1
+    k = 0
+    for depot, region in zip(depots, REGIONS):
+        for _ in range(share[region]):
+            cap = (20.0, 12.0, 16.0)[k % 3]
+            van = Van(name=f"Van {k + 1}", plate=f"GX-{k + 100}-ED", capacity_m3=cap, depot=depot,
+                      skills=["tail_lift"] if k % 2 == 0 else [])
+            session.add(van)
+            early = rng.random() < 0.3
+            session.add(Crew(name=f"Équipe {k + 1}", members=[f"A{k}", f"B{k}"], van=van,
+                             shift_start_min=7 * 60 + 30 if early else 8 * 60,
+                             shift_end_min=15 * 60 + 30 if early else 16 * 60,
+                             break_minutes=rng.choice([30, 45]), break_earliest_min=11 * 60 + 30,
+                             break_latest_min=13 * 60 + 30))
+            k += 1
+
+    n_pickups = max(1, n // 5)
+    for i in range(n - n_pickups):
+        t = data["relay_points"][i % len(data["relay_points"])]
+        cap = t["capacity_m3"]
+        full = rng.random() < 0.15
+        hours = t["opening_hours"]
+        if rng.random() < 0.4:  # a shop: morning and afternoon
+            hours = [{"days": [0, 1, 2, 3, 4, 5], "open": "09:30", "close": "12:30"},
+                     {"days": [0, 1, 2, 3, 4, 5], "open": "14:00", "close": "19:00"}]
+        code, name = f"GEN-{i:05d}", f"{t['name']} ({i})"
+        add_relay_point(t, session=session, now=now, full=full,
+                        stock_m3=cap if full else round(cap * rng.uniform(0.3, 0.95), 2),
+                        opening_hours=hours, code=code, name=name, **place(i))
+    for j in range(n_pickups):
+        t = data["pickups"][j % len(data["pickups"])]
+        add_pickup(t, day, session=session, ref=f"GEN-{j:05d}", volume_m3=round(rng.uniform(0.5, 3.5), 1),
+                   slot=rng.choice(["morning", "afternoon"]), **place(n - n_pickups + j))
+    session.flush()
+    return {"vans": k, "vans_per_region": share, "relay_points": n - n_pickups, "pickups": n_pickups,
+            "records_per_region": per_region}
+
+
+def check_parts(parts, solutions) -> list[str]:
+    """``solver.check`` of every part's solution against that part's problem: each violation, as text."""
+    import solver
+
+    out = []
+    for part, solution in zip(parts, solutions, strict=True):
+        out += [f"region {part.region}: check.py: {v.cause}: {v.detail}" for v in solver.check(part.problem, solution)]
+    return out
+
+
+def check_plan(plan, day, *, session) -> tuple[dict, list[str]]:
+    """Every relay point and home pickup of the day in the stored ``plan``: on one round's stop, or
+    unassigned once with a reason, or (a relay point) not needed today by the horizon rule. Returns the
+    counts and each problem found, as text."""
+    from sqlalchemy import select
+
+    from dispatch.models import PickupRequest, RelayPoint, StopKind
+    from dispatch.planning.horizon import SKIP
+
+    records = {f"rp:{i}": "relay point" for i in session.scalars(select(RelayPoint.id).where(RelayPoint.active.is_(True)))}
+    records |= {f"pu:{i}": "home pickup" for i in session.scalars(select(PickupRequest.id).where(PickupRequest.date == day))}
+
+    def key(x) -> str | None:
+        return (f"rp:{x.relay_point_id}" if x.relay_point_id is not None else
+                f"pu:{x.pickup_request_id}" if x.pickup_request_id is not None else None)
+
+    on_stops: dict[str, int] = {}
+    for rnd in plan.rounds:
+        for stop in rnd.stops:
+            if stop.kind in (StopKind.RELAY_POINT, StopKind.PICKUP):
+                on_stops[key(stop)] = on_stops.get(key(stop), 0) + 1
+    unassigned: dict[str, list] = {}
+    for u in plan.unassigned:
+        unassigned.setdefault(key(u), []).append(u)
+    skipped = {f"rp:{d['relay_point_id']}": d for d in plan.relay_point_decisions or []
+               if d.get("decision") == SKIP and not d.get("visited") and d.get("reason")}
+
+    problems = [f"plan: {k} is on a stop or unassigned but is not a visit of the day"
+                for k in sorted((on_stops.keys() | unassigned.keys()) - records.keys())]
+    by_reason: dict[str, int] = {}
+    served = not_needed = mandatory_unassigned = 0
+    for k, what in sorted(records.items()):
+        stops, outs = on_stops.get(k, 0), unassigned.get(k, [])
+        if stops > 1 or len(outs) > 1 or (stops and outs):
+            problems.append(f"plan: {what} {k} is on {stops} stop(s) and unassigned {len(outs)} time(s)")
+        elif stops:
+            served += 1
+        elif outs:
+            if not outs[0].reason:
+                problems.append(f"plan: {what} {k} is unassigned without a reason")
+            by_reason[outs[0].reason] = by_reason.get(outs[0].reason, 0) + 1
+            mandatory_unassigned += bool(outs[0].mandatory)
+        elif k in skipped:
+            not_needed += 1
+        else:
+            problems.append(f"plan: {what} {k} is neither on a round nor unassigned with a reason "
+                            "nor left for another day by the horizon rule")
+    counts = {"records": len(records), "served": served, "unassigned": dict(sorted(by_reason.items())),
+              "mandatory_unassigned": mandatory_unassigned, "not_needed_today": not_needed}
+    return counts, problems
+
+
+def run_product(size: int, args) -> dict:
+    """Seed a day of ``size`` visits, plan it through ``dispatch.planning.scale``, check it; raises
+    ``SystemExit`` (printing every problem) on any violation or visit unaccounted for."""
+    import datetime as dt
+    import tempfile
+
+    from dispatch.db import engine_for, session_scope, upgrade
+    from dispatch.models import Plan
+    from dispatch.planning import scale
+    from dispatch.roads.cache import get_network
+    from dispatch.settings import Settings
+    from dispatch.workdays import next_collection_day
+
+    day = next_collection_day(dt.date.today())
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/scale.sqlite3"
+        settings = Settings(database_url=url, solve_workers=1,
+                            **({"solve_solution_limit": args.solution_limit} if args.solution_limit else {}))
+        t0 = time.perf_counter()
+        network = get_network(settings)
+        graph_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        upgrade(url)
+        engine = engine_for(url)
+        with session_scope(engine) as session:
+            made = seed_day(session, network, size, args.seed, day, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        seed_s = time.perf_counter() - t0
+
+        # What plan_regions does (dispatch/planning/scale.py), spelt out to keep each part and its solution.
+        t0 = time.perf_counter()
+        with session_scope(engine) as session:
+            parts = scale.prepare(day, settings, network, session=session)
+            build_s = time.perf_counter() - t0
+            options = scale.options_for(settings, args.time_limit, None)
+            solutions, solve_s = [], []
+            for part in parts:
+                s0 = time.perf_counter()
+                solutions.append(scale.solve_part(part, options))
+                solve_s.append(time.perf_counter() - s0)
+            s0 = time.perf_counter()
+            plan_id = scale.store(parts, solutions, args.time_limit, session=session, actor="bench_scale").id
+        store_s = time.perf_counter() - s0  # storing and committing
+        seconds = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        problems = check_parts(parts, solutions)
+        with session_scope(engine) as session:
+            plan = session.get(Plan, plan_id)
+            counts, plan_problems = check_plan(plan, day, session=session)
+            cost, km, routes = plan.cost, round(plan.distance_m / 1000, 1), len(plan.rounds)
+        problems += plan_problems
+        check_s = time.perf_counter() - t0
+        engine.dispose()
+    if problems:
+        print(f"bench_scale product {size}: {len(problems)} violation(s):", file=sys.stderr)
+        for p in problems:
+            print("  " + p, file=sys.stderr)
+        raise SystemExit(f"bench_scale product {size}: {len(problems)} violation(s), first: {problems[0]}")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "size": size, "mode": "product", "workers": options.workers,
+        "graph": "bundled Paris (Hash Code 2014)", "day": day.isoformat(), "vans": made["vans"],
+        "settings": {"solve_workers": settings.solve_workers, "solve_seed": settings.solve_seed,
+                     "solve_solution_limit": settings.solve_solution_limit},
+        "time_limit_s": args.time_limit, "time_limit_per": "region",
+        "regions": [p.region for p in parts],
+        "records_per_region": made["records_per_region"], "vans_per_region": made["vans_per_region"],
+        "visits_per_region": {p.region: len(p.problem.visits) for p in parts},
+        "matrix_sites_per_region": {p.region: len(p.problem.durations) for p in parts},
+        "decomposed_regions": [p.region for p in parts if len(p.problem.visits) > scale.LARGE_PART],
+        "seconds": round(seconds, 2),
+        "matrix_seconds": round(sum(p.day_problem.matrix_seconds for p in parts), 2),
+        "solve_seconds": round(sum(solve_s), 2),
+        "solve_seconds_per_region": {p.region: round(s, 2) for p, s in zip(parts, solve_s)},
+        "build_seconds": round(build_s, 2), "store_seconds": round(store_s, 2),
+        "seed_seconds": round(seed_s, 2), "graph_seconds": round(graph_s, 2), "check_seconds": round(check_s, 2),
+        "cost": cost, "distance_km": km, "routes": routes,
+        "candidates": counts["records"], "served": counts["served"],
+        "unassigned": sum(counts["unassigned"].values()), "unassigned_by_reason": counts["unassigned"],
+        "mandatory_unassigned": counts["mandatory_unassigned"], "not_needed_today": counts["not_needed_today"],
+        "violations": 0,
+        "peak_rss_mb": round(max(own, kids) / 1024, 1),
+        "peak_rss_self_mb": round(own / 1024, 1), "peak_rss_children_mb": round(kids / 1024, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000, 2000])
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve (all modes)")
-    parser.add_argument("--solution-limit", type=int, default=None, help="fixed work per sub-solve (speed-up runs)")
+    parser.add_argument("--time-limit", type=float, default=60.0,
+                        help="seconds: per region in product mode (regions one after the other), for the whole "
+                             "day in the solver-level modes")
+    parser.add_argument("--solution-limit", type=int, default=None,
+                        help="fixed work per sub-solve (speed-up runs; product: solve_solution_limit)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
+                        help="product: the product's path (headline); the others: the solver-level path")
     parser.add_argument("--mono-max", type=int, default=1000, help="largest size solved monolithically")
     parser.add_argument("--cluster-size", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
@@ -135,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one", nargs=2, metavar=("SIZE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(int(args.one[0]), args.one[1], args)))
+        size, mode = int(args.one[0]), args.one[1]
+        print(json.dumps(run_product(size, args) if mode == "product" else run_one(size, mode, args)))
         return 0
 
     rows = []
@@ -154,13 +419,20 @@ def main(argv: list[str] | None = None) -> int:
                 if args.solution_limit is not None:
                     cmd += ["--solution-limit", str(args.solution_limit)]
                 done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
-                if done.returncode != 0:
+                if done.returncode != 0:  # loudly: the child's whole report (every violation) goes to stderr
+                    print(done.stderr, file=sys.stderr, flush=True)
                     row = {"size": size, "mode": mode, "error": done.stderr.strip().splitlines()[-1:]}
                 else:
                     row = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append(row)
             if args.json:
                 print(json.dumps(row), flush=True)
+            elif "seconds" in row and mode == "product":
+                print(f"{size:>5} {mode:>9} {row['workers']:>2} {row['seconds']:>7.1f} {row['cost']:>10} "
+                      f"{row['distance_km']:>8.1f} {row['routes']:>6} {row['unassigned']:>6} "
+                      f"{row['mandatory_unassigned']:>5} {row['peak_rss_mb']:>8.0f}  (product: matrices "
+                      f"{row['matrix_seconds']} s, solve {row['solve_seconds']} s, served {row['served']}, "
+                      f"not needed {row['not_needed_today']}, {row['violations']} violations)", flush=True)
             elif "seconds" in row:
                 print(f"{size:>5} {mode:>9} {row['workers']:>2} {row['seconds']:>7.1f} {row['cost']:>10} "
                       f"{row['distance_km']:>8.1f} {row['routes']:>6} {row['unassigned']:>6} "
