@@ -24,7 +24,7 @@ from dispatch.planning import regions as regions_mod
 from dispatch.models import Crew, Depot, Plan, Van
 from dispatch.planning import problem as builder
 from dispatch.planning.day import (DayProblem, VehicleInfo, build_day, clear_drafts, ensure_not_published, note_replaced,
-                                   store_plan)
+                                   solve_options, store_plan)
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -159,8 +159,9 @@ def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
 
 
 def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> builder.SolveOptions:
-    return builder.SolveOptions(time_limit_s=time_limit_s, seed=settings.solve_seed if seed is None else seed,
-                               solution_limit=settings.solve_solution_limit)
+    """The options ``dispatch plan`` uses (``day.solve_options``: seed, solution limit and the configured
+    number of parallel searches), so a planning job searches as hard as the command line."""
+    return solve_options(settings, time_limit_s, seed)
 
 
 def solve_part(part: Part, options: builder.SolveOptions) -> builder.Solution:

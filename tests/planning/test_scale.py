@@ -173,3 +173,16 @@ def seeded_engine(db_engine):
     with session_scope(db_engine) as s:
         seed_demo(DAY, session=s)
     return db_engine
+
+
+def test_planning_jobs_and_regions_use_the_same_solver_options_as_dispatch_plan():
+    """A planning job (``scale.options_for``) searches with the workers ``dispatch plan`` uses
+    (``Settings.solve_workers``), not always one."""
+    from dispatch.planning.day import solve_options
+    from dispatch.planning.scale import options_for
+    from dispatch.settings import Settings
+
+    for workers in (1, 2):
+        settings = Settings(database_url="sqlite://", solve_workers=workers)
+        assert options_for(settings, 7.0, 3) == solve_options(settings, 7.0, 3)
+        assert options_for(settings, 7.0, 3).workers == workers
