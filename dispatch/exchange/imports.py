@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.pickups import rules
-from dispatch.fleet.availability import MIN_RELAY_CAPACITY_M3
+from dispatch.fleet.relay_points import MIN_RELAY_CAPACITY_M3
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.exchange.fields import bad_character, phone_problem
 from dispatch.models import (

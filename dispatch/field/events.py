@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.errors import DispatchError, Conflict, InvalidInput, NotFound
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
@@ -234,14 +234,14 @@ def record_stop_event(
         if event_kind is StopEventKind.COLLECTED:
             pickup.status = PickupStatus.COLLECTED
             pickup.status_reason = None
-            availability.record_pickup_event(pickup, session=session, at=recorded_at,
+            pickup_lifecycle.record_pickup_event(pickup, session=session, at=recorded_at,
                                              detail=f"collected {collected_m3:g} m³")  # pickup history
         else:
             pickup.status = PickupStatus.MISSED
             pickup.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
             # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
             missed_day = pickup.date
-            availability.pickup_missed(pickup, session=session, reason=reason)
+            pickup_lifecycle.pickup_missed(pickup, session=session, reason=reason)
             messages.pickup_missed(pickup, missed_day, session=session)  # the donor learns the new date
     session.flush()
     if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"

@@ -20,7 +20,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.pickups import requests as pickup_rules
 from dispatch.pickups import rules
 from dispatch.planning import editing
@@ -67,7 +67,7 @@ def cancel_pickup(pu: PickupRequest, settings: Settings, network: RoadNetwork, *
                       detail={"reason": why})
     pu.status = PickupStatus.CANCELLED
     pu.status_reason = f"cancelled by {actor}" + (f": {why}" if why else "")
-    availability.record_pickup_event(pu, session=session, detail=pu.status_reason)
+    pickup_lifecycle.record_pickup_event(pu, session=session, detail=pu.status_reason)
     messages.pickup_cancelled(pu, session=session)
     session.flush()
     return plans
@@ -107,7 +107,7 @@ def reschedule_pickup(pu: PickupRequest, day: dt.date, slot: Slot | str, setting
     pu.decision = decision.to_dict()
     pu.status_reason = (f"moved by {actor} from {old[0].isoformat()} {old[1]} to {day.isoformat()} {slot.value}"
                         + (f": {why}" if why else ""))
-    availability.record_pickup_event(pu, session=session, detail=pu.status_reason)
+    pickup_lifecycle.record_pickup_event(pu, session=session, detail=pu.status_reason)
     messages.pickup_rescheduled(pu, session=session)
     session.flush()
     return plans

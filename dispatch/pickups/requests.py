@@ -146,7 +146,7 @@ def create_pickup(
     )
     session.add(record)
     session.flush()
-    # The request's history (dispatch/fleet/availability.py): received, then the rules' decision.
+    # The request's history (dispatch/fleet/pickup_lifecycle.py): received, then the rules' decision.
     session.add(PickupEvent(pickup_request_id=record.id, status=PickupStatus.REQUESTED, date=record.date,
                             slot=record.slot, detail=None))
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,

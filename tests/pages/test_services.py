@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.fleet import availability
+from dispatch.fleet import calendars, pickup_lifecycle
 from dispatch.field import events as driver
 from dispatch.documents import i18n
 from dispatch.field import links
@@ -82,10 +82,10 @@ def test_stop_events_are_idempotent_and_update_stock_and_pickups(session, plan) 
     assert len(reports) == 1
     driver.record_stop_event(rnd.id, pickup.id, "missed", session=session, idempotency_key="key-0002",
                              reason="absent", note="personne")
-    # Missed, then automatically re-scheduled on a later collection day (dispatch/fleet/availability.py).
+    # Missed, then automatically re-scheduled on a later collection day (dispatch/fleet/pickup_lifecycle.py).
     missed_day = rnd.plan.date
     assert pickup.pickup_request.status is PickupStatus.ACCEPTED and pickup.pickup_request.date > missed_day
-    assert PickupStatus.MISSED in {e.status for e in availability.pickup_history(pickup.pickup_request_id,
+    assert PickupStatus.MISSED in {e.status for e in pickup_lifecycle.pickup_history(pickup.pickup_request_id,
                                                                                  session=session)}
     with pytest.raises(Conflict):
         driver.record_stop_event(rnd.id, pickup.id, "arrived", session=session, idempotency_key="key-0001")
@@ -153,11 +153,11 @@ def test_day_page_shows_vans_out_and_why_in_french_and_english(session, plan) ->
 
     used = plan.rounds[0].van
     other = session.scalars(select(Van).where(Van.id != used.id).order_by(Van.id)).first()
-    availability.add_unavailability("van", other.id, DAY, DAY, "vidange et freins", session=session)
-    _, out_at_planning = availability.fleet_for_day(DAY, session=session)
+    calendars.add_unavailability("van", other.id, DAY, DAY, "vidange et freins", session=session)
+    _, out_at_planning = calendars.fleet_for_day(DAY, session=session)
     plan.vans_out = out_at_planning  # what planning stores
     crew = session.scalars(select(Crew).where(Crew.van_id == used.id)).first()
-    availability.add_unavailability("crew", crew.id, DAY, DAY + dt.timedelta(days=2), "arrêt maladie",
+    calendars.add_unavailability("crew", crew.id, DAY, DAY + dt.timedelta(days=2), "arrêt maladie",
                                     session=session)
     session.flush()
     view = plan_view(plan)
