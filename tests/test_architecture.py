@@ -116,7 +116,7 @@ def impure(paths: dict[str, Path]) -> dict[str, list[str]]:
     out = {}
     for rel, p in paths.items():
         bad = sorted({d for d, _ in _edges(p, {"dispatch.models"}) if d.split(".")[0] == "sqlalchemy"
-                      or d == "dispatch.models"})
+                      or d == "dispatch.models" or d.startswith("dispatch.models.")})
         if bad:
             out[rel] = bad
     return out
