@@ -73,7 +73,8 @@ def test_nothing_is_created_at_import() -> None:
 # ------------------------------------------------------------------ the layout's rules (dispatch/README.md)
 
 PROBLEM_BUILDER = "dispatch/planning/problem.py"
-PURE = ("dispatch/pickups/rules.py", "dispatch/planning/horizon.py", "dispatch/planning/forecast.py",
+PURE = ("dispatch/pickups/rules.py", "dispatch/pickups/rules_file.py", "dispatch/pickups/rule_decision.py",
+        "dispatch/pickups/rule_messages.py", "dispatch/planning/horizon.py", "dispatch/planning/forecast.py",
         "dispatch/planning/fill_model.py",
         "dispatch/workdays.py")
 

@@ -131,13 +131,14 @@ def test_language_negotiation_and_french_reasons() -> None:
 
 def test_pickup_evaluation_uses_the_association_rules() -> None:
     from dispatch.pickups import requests as pickups
-    from dispatch.pickups import rules
+    from dispatch.pickups import rule_decision, rules_file
 
     req = pickups.PickupInput(donor_name="A", phone="0612345678", address="x", postcode="75019", lat=48.88,
                               lon=2.37, volume_m3=1.0, date=dt.date(2026, 12, 6), slot=pickups.Slot.MORNING,
                               categories=("mattress", "books", "piano"), floor=0)
-    ctx = rules.RuleContext(today=dt.date(2026, 12, 1), largest_van_m3=20.0, in_graph_area=lambda lat, lon: True)
-    decision = pickups.evaluate(req, config=rules.load_rules(), ctx=ctx)
+    ctx = rule_decision.RuleContext(today=dt.date(2026, 12, 1), largest_van_m3=20.0,
+                                    in_graph_area=lambda lat, lon: True)
+    decision = pickups.evaluate(req, config=rules_file.load_rules(), ctx=ctx)
     assert decision.codes == ["volume_below_minimum", "category_refused", "category_unknown",
                               "date_not_collection_day"]
     assert "dimanche" in decision.messages("fr")[-1] and "Sunday" in decision.messages("en")[-1]

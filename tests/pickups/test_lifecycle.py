@@ -23,7 +23,7 @@ from dispatch.models import (
     Van,
 )
 from dispatch.pickups.requests import PickupInput, create_pickup, rules_config
-from dispatch.pickups.rules import RuleContext
+from dispatch.pickups.rule_decision import RuleContext
 from tests.api.conftest import PLAN_DAY, anon_client, api_app, seeded  # noqa: F401 - fixtures (tracking is public)
 
 DAY = PLAN_DAY  # Tuesday 1 December 2026
