@@ -443,7 +443,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                 pu = session.get(PickupRequest, pu_id)
                 pu.status = PickupStatus.SCHEDULED
                 pickup_lifecycle.record_pickup_event(pu, session=session, dedupe=True,
-                                                 detail=f"planned in a round (plan of {day.isoformat()})")
+                                                     detail=f"planned in a round (plan of {day.isoformat()})")
     for un in solution.unassigned:
         cand = dp.candidates[un.id]
         plan.unassigned.append(

@@ -112,10 +112,10 @@ def test_vans_in_maintenance_and_absent_crews_are_left_out(demo, settings, paris
     broken, crewless = vans[0], vans[1]
     calendars.add_unavailability("van", broken.id, DAY, DAY, "contrôle technique", session=demo)
     calendars.add_unavailability("crew", crews[crewless.id].id, DAY - dt.timedelta(days=1), DAY + dt.timedelta(days=1),
-                                    "congé maladie", session=demo)
+                                 "congé maladie", session=demo)
     # An absence that ended the day before changes nothing.
     calendars.add_unavailability("van", vans[2].id, DAY - dt.timedelta(days=3), DAY - dt.timedelta(days=1), "pneu",
-                                    session=demo)
+                                 session=demo)
 
     dp = build_day(DAY, settings, paris_network, session=demo)
     used = {info.van.id for info in dp.vehicles.values()}

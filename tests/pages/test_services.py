@@ -86,7 +86,7 @@ def test_stop_events_are_idempotent_and_update_stock_and_pickups(session, plan) 
     missed_day = rnd.plan.date
     assert pickup.pickup_request.status is PickupStatus.ACCEPTED and pickup.pickup_request.date > missed_day
     assert PickupStatus.MISSED in {e.status for e in pickup_lifecycle.pickup_history(pickup.pickup_request_id,
-                                                                                 session=session)}
+                                                                                     session=session)}
     with pytest.raises(Conflict):
         driver.record_stop_event(rnd.id, pickup.id, "arrived", session=session, idempotency_key="key-0001")
     with pytest.raises(InvalidInput):
@@ -159,7 +159,7 @@ def test_day_page_shows_vans_out_and_why_in_french_and_english(session, plan) ->
     plan.vans_out = out_at_planning  # what planning stores
     crew = session.scalars(select(Crew).where(Crew.van_id == used.id)).first()
     calendars.add_unavailability("crew", crew.id, DAY, DAY + dt.timedelta(days=2), "arrêt maladie",
-                                    session=session)
+                                 session=session)
     session.flush()
     view = plan_view(plan)
     vans_out = day_vans_out(DAY, view, session=session)
