@@ -26,8 +26,7 @@ from api.routers import webhooks as webhook_routes
 from api.routers import editing as editing_routes
 from api.routers import depots as depot_routes
 from api.routers import requirements as requirement_routes
-from api.routers import day_live
-from api.routers import driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
+from api.routers import day_live, driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
 from api.pages import switchboard as switchboard_page
 from dispatch.jobs import runner as job_service
 from api.routers import held as held_routes
@@ -139,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        larger={"/api/v1/imports": getattr(settings, "import_max_bytes", 0) + 65536})
     for module in (health, relay_points, pickups, plans, jobs):
         app.include_router(module.router)
-    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/fleet/availability.py).
+    # Vans, crews, calendars; pickup tracking (/suivi too) and slot offers (dispatch/fleet/).
     for router in (fleet.router, depot_routes.router, requirement_routes.router, pickups.tracking, pickups.slots,
                    pickups.pages, online_bookings.router):
         app.include_router(router)

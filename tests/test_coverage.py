@@ -6,7 +6,7 @@ import json
 import logging
 
 from dispatch.pickups import coverage
-from dispatch.pickups.rules import DEFAULT_RULES_PATH, load_rules
+from dispatch.pickups.rules_file import DEFAULT_RULES_PATH, load_rules
 
 
 def _rules_with_neighbours(tmp_path):

@@ -24,7 +24,7 @@ from api.schemas.fleet import (
     VanPatch,
 )
 from api.security import Role, require
-from dispatch.fleet import availability as service
+from dispatch.fleet import calendars, vans_and_crews
 
 router = APIRouter(prefix="/api/v1", tags=["vans and crews"], dependencies=[require(Role.COORDINATOR)])
 
@@ -49,14 +49,14 @@ def _register(kind: str, plural: str, schemas: tuple[type[BaseModel], Any, type[
         return Out.from_orm_obj(update(record_id, body.model_dump(exclude_unset=True), session=session))
 
     def list_calendar(record_id: Id, session: SessionDep) -> list[DateRangeOut]:
-        return [DateRangeOut.from_orm_obj(r) for r in service.list_unavailability(kind, record_id, session=session)]
+        return [DateRangeOut.from_orm_obj(r) for r in calendars.list_unavailability(kind, record_id, session=session)]
 
     def add_calendar(record_id: Id, body: DateRangeIn, session: SessionDep) -> DateRangeOut:
-        return DateRangeOut.from_orm_obj(service.add_unavailability(
+        return DateRangeOut.from_orm_obj(calendars.add_unavailability(
             kind, record_id, body.start_date, body.end_date, body.reason, session=session))
 
     def delete_calendar(record_id: Id, entry_id: Id, session: SessionDep) -> None:
-        service.delete_unavailability(kind, record_id, entry_id, session=session)
+        calendars.delete_unavailability(kind, record_id, entry_id, session=session)
 
     get_record, update_record, list_calendar, add_calendar, delete_calendar = (
         _with_id(fn, f"{kind}_id") for fn in (get_record, update_record, list_calendar, add_calendar, delete_calendar))
@@ -90,13 +90,13 @@ def _with_id(fn: Callable, name: str) -> Callable:
 
 
 _register("van", "vans", (VanIn, VanOut, VanPatch),
-          (service.list_vans, service.create_van, service.get_van, service.update_van),
+          (vans_and_crews.list_vans, vans_and_crews.create_van, vans_and_crews.get_van, vans_and_crews.update_van),
           {"list": "Vans", "add": "Add a van", "one": "One van", "change": "Change a van (only the fields sent)",
            "calendar": "A van's unavailability calendar (maintenance, breakdowns)",
            "mark": "Mark a van unavailable from start_date to end_date inclusive",
            "unmark": "Remove an entry of a van's calendar"})
 _register("crew", "crews", (CrewIn, CrewOut, CrewPatch),
-          (service.list_crews, service.create_crew, service.get_crew, service.update_crew),
+          (vans_and_crews.list_crews, vans_and_crews.create_crew, vans_and_crews.get_crew, vans_and_crews.update_crew),
           {"list": "Crews", "add": "Add a crew", "one": "One crew",
            "change": "Change a crew (only the fields sent): van, shift, break window, active",
            "calendar": "A crew's absences", "mark": "Mark a crew absent from start_date to end_date inclusive",

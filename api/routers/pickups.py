@@ -19,7 +19,7 @@ from api.security import Role, StaffUser, public, require
 from dispatch.addresses.resolve import resolve_address
 from dispatch.documents import i18n
 from dispatch.errors import DispatchError, InvalidInput, NotFound
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.messages import outbox
 from dispatch.pickups import changes as pickup_changes
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
@@ -104,14 +104,14 @@ def get_pickup(pickup_id: Id, session: SessionDep) -> PickupOut:
     return PickupOut.from_orm_obj(service.get_pickup(pickup_id, session=session))
 
 
-# --- Pickup lifecycle: history, donor tracking, slot offers (dispatch/fleet/availability.py, dispatch/pickups/slots.py) ---
+# --- Pickup lifecycle: history, donor tracking, slot offers (dispatch/fleet/pickup_lifecycle.py, dispatch/pickups/slots.py) ---
 
 
 @router.get("/{pickup_id}/events", summary="A request's history: requested, accepted, scheduled, missed...")
 def pickup_events(pickup_id: Id, session: SessionDep) -> list[PickupEventOut]:
     service.get_pickup(pickup_id, session=session)
     return [PickupEventOut(at=e.at, status=e.status.value, date=e.date, slot=e.slot.value if e.slot else None,
-                           detail=e.detail) for e in availability.pickup_history(pickup_id, session=session)]
+                           detail=e.detail) for e in pickup_lifecycle.pickup_history(pickup_id, session=session)]
 
 
 tracking = APIRouter(prefix="/api/v1/pickups", tags=["home pickups"])
@@ -126,8 +126,8 @@ tracking = APIRouter(prefix="/api/v1/pickups", tags=["home pickups"])
 def track(ref: Annotated[str, Path(min_length=1, max_length=40)], session: SessionDep, request: Request,
           phone_last4: Annotated[str, Query(pattern=r"^[0-9]{4}$")]) -> TrackingOut:
     limit_key(request, "track:" + ref.strip().upper())  # 4 digits are guessed per reference, from any address
-    pu = availability.find_for_tracking(ref, phone_last4, session=session)
-    return TrackingOut(**availability.tracking_view(pu, session=session))
+    pu = pickup_lifecycle.find_for_tracking(ref, phone_last4, session=session)
+    return TrackingOut(**pickup_lifecycle.tracking_view(pu, session=session))
 
 
 slots = APIRouter(prefix="/api/v1/pickup-slots", tags=["home pickups"])
@@ -184,7 +184,7 @@ def _move_offers(pu, *, session, settings, network) -> list[dict]:
 
 def _tracking(request: Request, pu, *, session, settings, network, tel: str, message: str | None = None,
               error: str | None = None, status_code: int = 200) -> HTMLResponse:
-    return render(request, "tracking.html", status_code=status_code, track=availability.tracking_view(pu, session=session),
+    return render(request, "tracking.html", status_code=status_code, track=pickup_lifecycle.tracking_view(pu, session=session),
                   not_found=False, ref=pu.ref, tel=tel, changeable=pu.status.value in CHANGEABLE,
                   offers=_move_offers(pu, session=session, settings=settings, network=network),
                   message=message, error=error)
@@ -200,7 +200,7 @@ def tracking_lookup(request: Request, session: SessionDep, settings: SettingsDep
                     tel: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
     limit_key(request, "track:" + ref.strip().upper())
     try:
-        pu = availability.find_for_tracking(ref, tel, session=session)
+        pu = pickup_lifecycle.find_for_tracking(ref, tel, session=session)
     except NotFound:  # handled: answered: the tracking page's 404
         return _not_found(request, ref)
     return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel)
@@ -212,7 +212,7 @@ def tracking_cancel(request: Request, session: SessionDep, settings: SettingsDep
                     confirm: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
     """The donor cancels, after ticking the confirmation box (a cancellation is not undone by a click)."""
     try:
-        pu = availability.find_for_tracking(ref, tel, session=session)
+        pu = pickup_lifecycle.find_for_tracking(ref, tel, session=session)
     except NotFound:  # handled: answered: the tracking page's 404
         return _not_found(request, ref)
     lang = page_lang(request)
@@ -229,7 +229,7 @@ def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, 
                   ref: Annotated[str, Form(max_length=40)] = "", tel: Annotated[str, Form(max_length=10)] = "",
                   creneau: Annotated[str, Form(max_length=30)] = "") -> HTMLResponse:
     try:
-        pu = availability.find_for_tracking(ref, tel, session=session)
+        pu = pickup_lifecycle.find_for_tracking(ref, tel, session=session)
     except NotFound:  # handled: answered: the tracking page's 404
         return _not_found(request, ref)
     lang = page_lang(request)
@@ -303,9 +303,9 @@ def pickup_messages(pickup_id: Id, session: SessionDep) -> list[DonorMessageOut]
 )
 def donor_cancel(ref: Annotated[str, Path(min_length=1, max_length=40)], body: DonorCancelIn,
                  session: SessionDep, settings: SettingsDep, network: NetworkDep) -> TrackingOut:
-    pu = availability.find_for_tracking(ref, body.phone_last4, session=session)
+    pu = pickup_lifecycle.find_for_tracking(ref, body.phone_last4, session=session)
     pickup_changes.cancel_pickup(pu, settings, network, session=session, actor="donor", reason=body.reason)
-    return TrackingOut(**availability.tracking_view(pu, session=session))
+    return TrackingOut(**pickup_lifecycle.tracking_view(pu, session=session))
 
 
 @tracking.post(
@@ -314,7 +314,7 @@ def donor_cancel(ref: Annotated[str, Path(min_length=1, max_length=40)], body: D
 )
 def donor_reschedule(ref: Annotated[str, Path(min_length=1, max_length=40)], body: DonorRescheduleIn,
                      session: SessionDep, settings: SettingsDep, network: NetworkDep) -> TrackingOut:
-    pu = availability.find_for_tracking(ref, body.phone_last4, session=session)
+    pu = pickup_lifecycle.find_for_tracking(ref, body.phone_last4, session=session)
     pickup_changes.reschedule_pickup(pu, body.date, body.slot, settings, network, session=session, actor="donor",
                                      today=_today(settings), reason=body.reason)
-    return TrackingOut(**availability.tracking_view(pu, session=session))
+    return TrackingOut(**pickup_lifecycle.tracking_view(pu, session=session))

@@ -13,7 +13,7 @@ from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPoi
 from api.schemas.fleet import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
 from dispatch.addresses.resolve import resolve_address
 from dispatch.errors import InvalidInput
-from dispatch.fleet import availability
+from dispatch.fleet import relay_points
 from dispatch.relay_points import points as service
 from dispatch.models import ReportSource
 
@@ -92,12 +92,12 @@ def list_reports(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[FillReportOut]:
     """Paged with ``limit`` and ``offset``; the total number of reports is in the ``X-Total-Count`` header."""
-    items, total = availability.list_reports(relay_point_id, session=session, limit=limit, offset=offset)
+    items, total = relay_points.list_reports(relay_point_id, session=session, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
     return [FillReportOut.from_orm_obj(r) for r in items]
 
 
-# --- Creating and editing relay points, closures (dispatch/fleet/availability.py) ---
+# --- Creating and editing relay points, closures (dispatch/fleet/relay_points.py) ---
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require(Role.COORDINATOR)],
@@ -118,7 +118,7 @@ def create_relay_point(body: RelayPointIn, session: SessionDep, settings: Settin
         raise InvalidInput("give the postcode with lat/lon (or leave lat/lon out: the address is looked up)",
                            field="postcode")
     values["opening_hours"] = [o.model_dump() for o in body.opening_hours]
-    return RelayPointAdminOut.from_orm_obj(availability.create_relay_point(values, session=session))
+    return RelayPointAdminOut.from_orm_obj(relay_points.create_relay_point(values, session=session))
 
 
 @router.get("/{relay_point_id}/settings", dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)],
@@ -134,24 +134,24 @@ def update_relay_point(relay_point_id: Id, body: RelayPointPatch, session: Sessi
     changes = body.model_dump(exclude_unset=True)
     if body.opening_hours is not None:
         changes["opening_hours"] = [o.model_dump() for o in body.opening_hours]
-    return RelayPointAdminOut.from_orm_obj(availability.update_relay_point(relay_point_id, changes, session=session))
+    return RelayPointAdminOut.from_orm_obj(relay_points.update_relay_point(relay_point_id, changes, session=session))
 
 
 @router.get("/{relay_point_id}/closures", dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)],
             summary="A relay point's closures (host absences, holidays, works)")
 def list_closures(relay_point_id: Id, session: SessionDep) -> list[DateRangeOut]:
-    return [DateRangeOut.from_orm_obj(c) for c in availability.list_closures(relay_point_id, session=session)]
+    return [DateRangeOut.from_orm_obj(c) for c in relay_points.list_closures(relay_point_id, session=session)]
 
 
 @router.post("/{relay_point_id}/closures", status_code=status.HTTP_201_CREATED,
              dependencies=[require(Role.COORDINATOR)],
              summary="Close a relay point from start_date to end_date inclusive: it is not visited then")
 def add_closure(relay_point_id: Id, body: DateRangeIn, session: SessionDep) -> DateRangeOut:
-    return DateRangeOut.from_orm_obj(availability.add_closure(relay_point_id, body.start_date, body.end_date,
+    return DateRangeOut.from_orm_obj(relay_points.add_closure(relay_point_id, body.start_date, body.end_date,
                                                               body.reason, session=session))
 
 
 @router.delete("/{relay_point_id}/closures/{closure_id}", status_code=status.HTTP_204_NO_CONTENT,
                dependencies=[require(Role.COORDINATOR)], summary="Remove a closure")
 def delete_closure(relay_point_id: Id, closure_id: Id, session: SessionDep) -> None:
-    availability.delete_closure(relay_point_id, closure_id, session=session)
+    relay_points.delete_closure(relay_point_id, closure_id, session=session)

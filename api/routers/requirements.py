@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Id, SessionDep, SettingsDep
 from api.security import Role, require
 from dispatch.fleet import features as service
-from dispatch.fleet.availability import get_crew
+from dispatch.fleet.vans_and_crews import get_crew
 from dispatch.pickups.requests import get_pickup, rules_config
 from dispatch.pickups.requirements import Feature
 

@@ -1,5 +1,5 @@
 """Pydantic schemas of the availability API: relay-point edits and closures, vans, crews and their
-calendars, pickup tracking and slot offers (see dispatch/fleet/availability.py and dispatch/pickups/slots.py)."""
+calendars, pickup tracking and slot offers (see dispatch/fleet/ and dispatch/pickups/slots.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas import Instant, OpeningHours, RelayPointOut, both_or_neither
-from dispatch.fleet.availability import MIN_RELAY_CAPACITY_M3, MIN_VAN_CAPACITY_M3, minutes_hhmm
+from dispatch.fleet.relay_points import MIN_RELAY_CAPACITY_M3
+from dispatch.fleet.vans_and_crews import MIN_VAN_CAPACITY_M3, minutes_hhmm
 from dispatch.models import CREW_DEFAULTS, Crew, RelayPoint, Van
 
 Weekday = Annotated[int, Field(ge=0, le=6)]

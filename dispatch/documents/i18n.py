@@ -56,7 +56,7 @@ def negotiate(lang: str | None = None, accept_language: str | None = None) -> st
 
 
 MESSAGES: dict[str, dict[str, str]] = {
-    # donor tracking page /suivi (dispatch/fleet/availability.py)
+    # donor tracking page /suivi (dispatch/fleet/pickup_lifecycle.py)
     "track_title": {"fr": "Suivre mon enlèvement", "en": "Track my pickup"},
     "track_intro": {"fr": "Saisissez la référence reçue lors de votre demande (PU-…) et les 4 derniers chiffres "
                           "de votre téléphone.",
@@ -477,7 +477,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "replan_from": {"fr": "à partir de", "en": "from"},
     "replan_applied": {"fr": "Re-planification appliquée.", "en": "Re-plan applied."},
     "status_replaced": {"fr": "remplacé", "en": "replaced"},
-    # coordinator day view: vans and crews not available that day (dispatch/fleet/availability.py)
+    # coordinator day view: vans and crews not available that day (dispatch/fleet/calendars.py)
     "vans_out_title": {"fr": "Camions et équipes indisponibles", "en": "Vans and crews unavailable"},
     "vans_out_none": {"fr": "Tous les camions et leurs équipes sont disponibles ce jour-là.",
                       "en": "Every van and its crew is available that day."},

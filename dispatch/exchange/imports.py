@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.pickups import rules
-from dispatch.fleet.availability import MIN_RELAY_CAPACITY_M3
+from dispatch.pickups import rule_decision, rules
+from dispatch.fleet.relay_points import MIN_RELAY_CAPACITY_M3
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.exchange.fields import bad_character, phone_problem
 from dispatch.models import (
@@ -696,8 +696,8 @@ def import_pickups(
             date=values["date"], slot=values["slot"], categories=values["categories"], floor=values["floor"],
             has_lift=values["has_lift"], access_code=values["access_code"], notes=values["notes"],
         )
-        ctx = rules.RuleContext(today=base_ctx.today, largest_van_m3=base_ctx.largest_van_m3,
-                                in_graph_area=base_ctx.in_graph_area, booked=dict(booked))
+        ctx = rule_decision.RuleContext(today=base_ctx.today, largest_van_m3=base_ctx.largest_van_m3,
+                                        in_graph_area=base_ctx.in_graph_area, booked=dict(booked))
         decision = pickup_service.evaluate(request, config=config, ctx=ctx)
         if not decision.accepted:
             for reason in decision.reasons:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.errors import DispatchError, Conflict, InvalidInput, NotFound
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
@@ -125,6 +125,119 @@ def _insert_once(session: Session, values: dict) -> int | None:
     return session.execute(statement, values).scalar()
 
 
+@dataclass(frozen=True)
+class _StopState:
+    """What an update needs of its stop, read in one query: the stop, its round's and plan's state, the
+    relay point's capacity and the van's."""
+
+    kind: StopKind
+    relay_point_id: int | None
+    pickup_id: int | None
+    plan_status: PlanStatus
+    round_status: str
+    relay_capacity_m3: float | None
+    plan_day: dt.date
+    van_capacity_m3: float
+
+
+def _event_kind(kind: str) -> StopEventKind:
+    try:
+        return StopEventKind(kind)
+    except ValueError:
+        raise InvalidInput(f"kind must be arrived, collected or missed, got {kind!r}", field="kind") from None
+
+
+def _published_stop(session: Session, round_id: int, stop_id: int) -> _StopState:
+    """The stop of this round (the link's), in a published plan; LinkInvalid when the round is gone,
+    NotFound or NotInRound when the stop is not (or no longer) one of its stops."""
+    row = session.execute(_STOP_FOR_EVENT, {"stop_id": stop_id}).first()
+    if row is None or row.round_id != round_id:
+        if session.get(Round, round_id) is None:  # the draft the link belonged to was replaced
+            raise LinkInvalid("this round no longer exists (the day was re-planned): ask for a new link",
+                              field="token")
+        if row is None:
+            raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
+        raise crew_rules.NotInRound(f"stop {stop_id} is not a stop of this round (it may have moved when the "
+                                    "round changed): this update was not recorded")
+    stop_kind, _, relay_point_id, pickup_id, plan_status, round_status, capacity, plan_day, van_capacity = row
+    if plan_status is not PlanStatus.PUBLISHED:
+        raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
+    return _StopState(stop_kind, relay_point_id, pickup_id, plan_status, round_status, capacity, plan_day,
+                      van_capacity)
+
+
+def _checked_outcome(event_kind: StopEventKind, stop: _StopState, collected_m3: float | None,
+                     remaining_m3: float | None, reason: str | None
+                     ) -> tuple[float | None, float | None, str | None]:
+    """(collected_m3, remaining_m3, reason) as stored: the volumes of a collection, the reason of a miss,
+    None for what the event's kind does not carry; InvalidInput naming the field at fault."""
+    if stop.kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
+        raise InvalidInput("only a relay point or a home pickup can be collected or missed", field="kind")
+    if event_kind is StopEventKind.COLLECTED:
+        if collected_m3 is None:
+            raise InvalidInput("give the collected volume in m³", field="collected_m3")
+        if not 0 <= collected_m3 <= MAX_COLLECTED_M3:
+            raise InvalidInput(f"collected_m3 must be between 0 and {MAX_COLLECTED_M3:g}", field="collected_m3")
+        capacity = stop.relay_capacity_m3
+        if remaining_m3 is not None:
+            if remaining_m3 < 0:
+                raise InvalidInput("remaining_m3 must not be negative", field="remaining_m3")
+            if capacity is not None and remaining_m3 > capacity:
+                raise InvalidInput(f"remaining_m3 exceeds the relay point's capacity ({capacity:g} m³)",
+                                   field="remaining_m3")
+    else:
+        collected_m3, remaining_m3 = None, None
+    if event_kind is StopEventKind.MISSED:
+        if not reason or reason not in MISSED_REASONS:
+            raise InvalidInput(f"reason must be one of {', '.join(MISSED_REASONS)}", field="reason")
+    else:
+        reason = None
+    return collected_m3, remaining_m3, reason
+
+
+def _checked_note(note: str | None) -> str | None:
+    if note is None:
+        return None
+    check_text("note", note, multiline=True)  # the rule every door applies (dispatch/exchange/fields.py)
+    return note.strip()[:1000] or None
+
+
+def _apply_outcome(event_kind: StopEventKind, stop: _StopState, stop_id: int, *, session: Session,
+                   collected_m3: float | None, remaining_m3: float | None, reason: str | None, note: str | None,
+                   recorded_at: dt.datetime) -> None:
+    """A collection empties the relay point (a driver's fill report) or collects the home pickup; a miss
+    marks the pickup missed, re-schedules it and tells the donor."""
+    if event_kind is StopEventKind.COLLECTED and stop.kind is StopKind.RELAY_POINT and stop.relay_point_id is not None:
+        report_fill(stop.relay_point_id, session=session, source=ReportSource.DRIVER, stock_m3=remaining_m3 or 0.0,
+                    note=f"collected {collected_m3:g} m³ (stop {stop_id})", at=recorded_at)
+    elif stop.pickup_id is not None and event_kind is not StopEventKind.ARRIVED:
+        pickup = session.get(PickupRequest, stop.pickup_id)
+        if event_kind is StopEventKind.COLLECTED:
+            pickup.status = PickupStatus.COLLECTED
+            pickup.status_reason = None
+            pickup_lifecycle.record_pickup_event(pickup, session=session, at=recorded_at,
+                                                 detail=f"collected {collected_m3:g} m³")  # pickup history
+        else:
+            pickup.status = PickupStatus.MISSED
+            pickup.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
+            # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
+            missed_day = pickup.date
+            pickup_lifecycle.pickup_missed(pickup, session=session, reason=reason)
+            messages.pickup_missed(pickup, missed_day, session=session)  # the donor learns the new date
+
+
+def _after_event(event_kind: StopEventKind, stop: _StopState, round_id: int, stop_id: int, *, session: Session,
+                 recorded_at: dt.datetime) -> None:
+    """The next home pickup's donor is told the crew is on its way; the round's status follows."""
+    if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"
+        messages.crew_moved_on(round_id, stop_id, session=session, at=recorded_at)
+    # planned -> in_progress -> done: an arrival cannot finish a round already under way
+    from dispatch.planning.editing import ROUND_IN_PROGRESS, update_round_status
+
+    if event_kind is not StopEventKind.ARRIVED or stop.round_status != ROUND_IN_PROGRESS:
+        update_round_status(session.get(Round, round_id), session=session, has_event=True)
+
+
 def record_stop_event(
     round_id: int,
     stop_id: int,
@@ -158,53 +271,18 @@ def record_stop_event(
     found = _existing_event(session, key)
     if found is not None:
         return _repeat(found, stop_id, round_id)
-    try:
-        event_kind = StopEventKind(kind)
-    except ValueError:
-        raise InvalidInput(f"kind must be arrived, collected or missed, got {kind!r}", field="kind") from None
-    row = session.execute(_STOP_FOR_EVENT, {"stop_id": stop_id}).first()
-    if row is None or row.round_id != round_id:
-        if session.get(Round, round_id) is None:  # the draft the link belonged to was replaced
-            raise LinkInvalid("this round no longer exists (the day was re-planned): ask for a new link",
-                              field="token")
-        if row is None:
-            raise NotFound(f"stop {stop_id} is not a stop of this round", field="stop_id")
-        raise crew_rules.NotInRound(f"stop {stop_id} is not a stop of this round (it may have moved when the "
-                                    "round changed): this update was not recorded")
-    stop_kind, _, relay_point_id, pickup_id, plan_status, round_status, capacity, plan_day, van_capacity = row
-    if plan_status is not PlanStatus.PUBLISHED:
-        raise PlanNotPublished("this day's plan is not published yet: its stops cannot be updated", field="plan")
+    event_kind = _event_kind(kind)
+    stop = _published_stop(session, round_id, stop_id)
     recorded_at = at or utcnow()
-    crew_rules.check_day(plan_day, recorded_at, timezone, days_before)
-    if stop_kind not in (StopKind.RELAY_POINT, StopKind.PICKUP) and event_kind is not StopEventKind.ARRIVED:
-        raise InvalidInput("only a relay point or a home pickup can be collected or missed", field="kind")
-    if event_kind is StopEventKind.COLLECTED:
-        if collected_m3 is None:
-            raise InvalidInput("give the collected volume in m³", field="collected_m3")
-        if not 0 <= collected_m3 <= MAX_COLLECTED_M3:
-            raise InvalidInput(f"collected_m3 must be between 0 and {MAX_COLLECTED_M3:g}", field="collected_m3")
-        if remaining_m3 is not None:
-            if remaining_m3 < 0:
-                raise InvalidInput("remaining_m3 must not be negative", field="remaining_m3")
-            if capacity is not None and remaining_m3 > capacity:
-                raise InvalidInput(f"remaining_m3 exceeds the relay point's capacity ({capacity:g} m³)",
-                                   field="remaining_m3")
-    else:
-        collected_m3, remaining_m3 = None, None
-    if event_kind is StopEventKind.MISSED:
-        if not reason or reason not in MISSED_REASONS:
-            raise InvalidInput(f"reason must be one of {', '.join(MISSED_REASONS)}", field="reason")
-    else:
-        reason = None
-    if note is not None:
-        check_text("note", note, multiline=True)  # the rule every door applies (dispatch/exchange/fields.py)
-        note = note.strip()[:1000] or None
+    crew_rules.check_day(stop.plan_day, recorded_at, timezone, days_before)
+    collected_m3, remaining_m3, reason = _checked_outcome(event_kind, stop, collected_m3, remaining_m3, reason)
+    note = _checked_note(note)
     check_text("correction_reason", correction_reason)
     try:
         corrects = crew_rules.check_transition(stop_id, event_kind, correction_reason, session=session)
         flag = None
         if event_kind is StopEventKind.COLLECTED:
-            flag = crew_rules.check_volume(stop_id, collected_m3, van_capacity, confirm, session=session)
+            flag = crew_rules.check_volume(stop_id, collected_m3, stop.van_capacity_m3, confirm, session=session)
     except DispatchError:
         # The same update sent twice at once: the other request stored it since this one looked for its key,
         # and that first outcome now stands in the way. A repeat, not a correction.
@@ -225,32 +303,10 @@ def record_stop_event(
         return _repeat(found, stop_id, round_id)
     result = EventResult(event_id, stop_id, event_kind.value, collected_m3, remaining_m3, reason, recorded_at,
                          False)
-
-    if event_kind is StopEventKind.COLLECTED and stop_kind is StopKind.RELAY_POINT and relay_point_id is not None:
-        report_fill(relay_point_id, session=session, source=ReportSource.DRIVER, stock_m3=remaining_m3 or 0.0,
-                    note=f"collected {collected_m3:g} m³ (stop {stop_id})", at=recorded_at)
-    elif pickup_id is not None and event_kind is not StopEventKind.ARRIVED:
-        pickup = session.get(PickupRequest, pickup_id)
-        if event_kind is StopEventKind.COLLECTED:
-            pickup.status = PickupStatus.COLLECTED
-            pickup.status_reason = None
-            availability.record_pickup_event(pickup, session=session, at=recorded_at,
-                                             detail=f"collected {collected_m3:g} m³")  # pickup history
-        else:
-            pickup.status = PickupStatus.MISSED
-            pickup.status_reason = f"missed by the crew: {reason}" + (f" ({note})" if note else "")
-            # history, then automatic re-scheduling on the next possible collection day (same slot if possible).
-            missed_day = pickup.date
-            availability.pickup_missed(pickup, session=session, reason=reason)
-            messages.pickup_missed(pickup, missed_day, session=session)  # the donor learns the new date
+    _apply_outcome(event_kind, stop, stop_id, session=session, collected_m3=collected_m3, remaining_m3=remaining_m3,
+                   reason=reason, note=note, recorded_at=recorded_at)
     session.flush()
-    if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"
-        messages.crew_moved_on(round_id, stop_id, session=session, at=recorded_at)
-    # planned -> in_progress -> done: an arrival cannot finish a round already under way
-    from dispatch.planning.editing import ROUND_IN_PROGRESS, update_round_status
-
-    if event_kind is not StopEventKind.ARRIVED or round_status != ROUND_IN_PROGRESS:
-        update_round_status(session.get(Round, round_id), session=session, has_event=True)
+    _after_event(event_kind, stop, round_id, stop_id, session=session, recorded_at=recorded_at)
     return result
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.fleet.availability import validate_opening_hours
+from dispatch.fleet.checks import validate_opening_hours
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Depot, Van
 from dispatch.relay_points.points import parse_hhmm

@@ -72,7 +72,7 @@ def pickup_cancelled(pu: PickupRequest, *, session: Session) -> None:
 
 def pickup_missed(pu: PickupRequest, missed_day: dt.date, *, session: Session,
                   settings: Settings | None = None) -> None:
-    """After :func:`dispatch.fleet.availability.pickup_missed`: the new date, or that we will call."""
+    """After :func:`dispatch.fleet.pickup_lifecycle.pickup_missed`: the new date, or that we will call."""
     moved = pu.status is PickupStatus.ACCEPTED and pu.date != missed_day
     queue(pu, "missed", session=session, key=str(missed_day),
           day=pu.date if moved else None, slot=pu.slot.value if moved else None)

@@ -20,9 +20,9 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.pickups import requests as pickup_rules
-from dispatch.pickups import rules
+from dispatch.pickups import rule_decision, rules
 from dispatch.planning import editing
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.messages import triggers as messages
@@ -67,7 +67,7 @@ def cancel_pickup(pu: PickupRequest, settings: Settings, network: RoadNetwork, *
                       detail={"reason": why})
     pu.status = PickupStatus.CANCELLED
     pu.status_reason = f"cancelled by {actor}" + (f": {why}" if why else "")
-    availability.record_pickup_event(pu, session=session, detail=pu.status_reason)
+    pickup_lifecycle.record_pickup_event(pu, session=session, detail=pu.status_reason)
     messages.pickup_cancelled(pu, session=session)
     session.flush()
     return plans
@@ -91,9 +91,9 @@ def reschedule_pickup(pu: PickupRequest, day: dt.date, slot: Slot | str, setting
                                     exclude_id=pu.id)
     ctx = with_trial_insertion(ctx, pu.lat, pu.lon, pu.volume_m3, session=session, settings=settings,
                                network=network)
-    request = rules.RuleRequest(volume_m3=pu.volume_m3, date=day, slot=slot.value, postcode=pu.postcode, lat=pu.lat,
-                                lon=pu.lon, categories=tuple(pu.categories or ()), phone=pu.phone, floor=pu.floor,
-                                has_lift=pu.has_lift, access_code=pu.access_code)
+    request = rule_decision.RuleRequest(volume_m3=pu.volume_m3, date=day, slot=slot.value, postcode=pu.postcode,
+                                        lat=pu.lat, lon=pu.lon, categories=tuple(pu.categories or ()), phone=pu.phone,
+                                        floor=pu.floor, has_lift=pu.has_lift, access_code=pu.access_code)
     decision = rules.evaluate(request, config, ctx)
     if not decision.accepted:
         free = ", ".join(f"{d.isoformat()} {s}" for d, s in decision.alternatives)
@@ -107,7 +107,7 @@ def reschedule_pickup(pu: PickupRequest, day: dt.date, slot: Slot | str, setting
     pu.decision = decision.to_dict()
     pu.status_reason = (f"moved by {actor} from {old[0].isoformat()} {old[1]} to {day.isoformat()} {slot.value}"
                         + (f": {why}" if why else ""))
-    availability.record_pickup_event(pu, session=session, detail=pu.status_reason)
+    pickup_lifecycle.record_pickup_event(pu, session=session, detail=pu.status_reason)
     messages.pickup_rescheduled(pu, session=session)
     session.flush()
     return plans

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.pickups import rules
+from dispatch.pickups import rule_decision, rules, rules_file
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import SLOT_WINDOWS_S, PickupEvent, PickupRequest, PickupStatus, Slot, Van  # noqa: F401 (SLOT_WINDOWS_S re-exported)
 from dispatch.exchange.fields import check_pickup_text, check_text
@@ -47,11 +47,11 @@ class PickupInput:
 
 
 @lru_cache(maxsize=8)
-def _load_rules(path: str | None) -> rules.RulesConfig:
-    return rules.load_rules(Path(path) if path else None)
+def _load_rules(path: str | None) -> rules_file.RulesConfig:
+    return rules_file.load_rules(Path(path) if path else None)
 
 
-def rules_config(settings: Settings) -> rules.RulesConfig:
+def rules_config(settings: Settings) -> rules_file.RulesConfig:
     """The association's collection rules (``DISPATCH_RULES_FILE``, default: the bundled JSON)."""
     return _load_rules(str(settings.rules_file) if settings.rules_file else None)
 
@@ -70,7 +70,7 @@ def booked_slots(*, session: Session, start: dt.date, end: dt.date, exclude_id: 
 
 
 def rule_context(*, session: Session, settings: Settings, network, today: dt.date,
-                 exclude_id: int | None = None) -> rules.RuleContext:
+                 exclude_id: int | None = None) -> rule_decision.RuleContext:
     """What the rules need to know about today's state: booked slots, the fleet, the road network."""
     config = rules_config(settings)
 
@@ -83,7 +83,7 @@ def rule_context(*, session: Session, settings: Settings, network, today: dt.dat
             return False
         return True
 
-    return rules.RuleContext(
+    return rule_decision.RuleContext(
         today=today,
         largest_van_m3=largest_van_m3(session=session),
         in_graph_area=on_network,
@@ -92,9 +92,10 @@ def rule_context(*, session: Session, settings: Settings, network, today: dt.dat
     )
 
 
-def evaluate(request: PickupInput, *, config: rules.RulesConfig, ctx: rules.RuleContext) -> rules.RuleDecision:
+def evaluate(request: PickupInput, *, config: rules_file.RulesConfig,
+             ctx: rule_decision.RuleContext) -> rule_decision.RuleDecision:
     """Apply every collection rule; every reason of a refusal is returned, not just the first."""
-    return rules.evaluate(rules.RuleRequest.from_input(request), config, ctx)
+    return rules.evaluate(rule_decision.RuleRequest.from_input(request), config, ctx)
 
 
 def _new_ref(session: Session) -> str:
@@ -110,9 +111,9 @@ def largest_van_m3(*, session: Session) -> float:
 
 
 def create_pickup(
-    request: PickupInput, *, config: rules.RulesConfig, ctx: rules.RuleContext, session: Session,
-    ref: str | None = None, channel: str | None = None, guard: list[rules.RuleReason] | None = None,
-) -> tuple[PickupRequest, rules.RuleDecision]:
+    request: PickupInput, *, config: rules_file.RulesConfig, ctx: rule_decision.RuleContext, session: Session,
+    ref: str | None = None, channel: str | None = None, guard: list[rule_decision.RuleReason] | None = None,
+) -> tuple[PickupRequest, rule_decision.RuleDecision]:
     """Store the request with the rules' decision: accepted, or refused with every reason. ``guard``: the
     online abuse guard's reasons (dispatch/access/booking_guard.py), added to the rules' ones."""
     check_pickup_text(request)
@@ -146,7 +147,7 @@ def create_pickup(
     )
     session.add(record)
     session.flush()
-    # The request's history (dispatch/fleet/availability.py): received, then the rules' decision.
+    # The request's history (dispatch/fleet/pickup_lifecycle.py): received, then the rules' decision.
     session.add(PickupEvent(pickup_request_id=record.id, status=PickupStatus.REQUESTED, date=record.date,
                             slot=record.slot, detail=None))
     session.add(PickupEvent(pickup_request_id=record.id, status=record.status, date=record.date, slot=record.slot,
@@ -158,8 +159,8 @@ def create_pickup(
     return record, decision
 
 
-def decision_of(record: PickupRequest) -> rules.RuleDecision | None:
-    return rules.RuleDecision.from_dict(record.decision) if record.decision else None
+def decision_of(record: PickupRequest) -> rule_decision.RuleDecision | None:
+    return rule_decision.RuleDecision.from_dict(record.decision) if record.decision else None
 
 
 def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session,
@@ -176,7 +177,7 @@ def override_refusal(pickup_id: int, *, by: str, reason: str, session: Session,
     decision = decision_of(record)
     if record.status is not PickupStatus.REFUSED or decision is None:
         raise Conflict(f"pickup request {pickup_id} is {record.status.value}: only a refused request can be overridden")
-    decision = rules.override(decision, by=by, reason=reason)
+    decision = rule_decision.override(decision, by=by, reason=reason)
     record.status = PickupStatus.ACCEPTED
     record.decision = decision.to_dict()
     record.overridden_by = by.strip()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.pickups import rules
+from dispatch.pickups import rule_decision, rules, rules_file
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.models import Plan, PlanStatus, Round, Slot, StopKind
 from dispatch.pickups.requests import SLOT_WINDOWS_S, booked_slots, largest_van_m3, rules_config
@@ -247,8 +247,8 @@ def offer_slots(
     network.snap("new", lat, lon, max_distance_m=settings.max_snap_distance_m)  # off the map: 422 naming lat
     config = rules_config(settings)
     end = start + dt.timedelta(days=days - 1)
-    booked = rules.RuleContext(today=today, largest_van_m3=0.0, in_graph_area=lambda *_: True,
-                               booked=booked_slots(session=session, start=start, end=end))
+    booked = rule_decision.RuleContext(today=today, largest_van_m3=0.0, in_graph_area=lambda *_: True,
+                                       booked=booked_slots(session=session, start=start, end=end))
     earliest, latest = rules.earliest_date(config, today), rules.latest_date(config, today)
     biggest = largest_van_m3(session=session)
     service = settings.pickup_service_s(volume_m3)
@@ -260,7 +260,7 @@ def offer_slots(
             continue
         plan = None
         plan_checked = False
-        for slot in rules.SLOTS:
+        for slot in rules_file.SLOTS:
             refusal = None
             if volume_m3 > biggest:
                 refusal = ("volume_above_van", f"{volume_m3:g} m³ is more than the largest van ({biggest:g} m³)")
@@ -338,8 +338,8 @@ class SlotFit:
         return self.offer(day, slot).available
 
 
-def with_trial_insertion(ctx: rules.RuleContext, lat: float, lon: float, volume_m3: float, *, session: Session,
-                         settings: Settings, network: RoadNetwork) -> rules.RuleContext:
+def with_trial_insertion(ctx: rule_decision.RuleContext, lat: float, lon: float, volume_m3: float, *,
+                         session: Session, settings: Settings, network: RoadNetwork) -> rule_decision.RuleContext:
     """The rules' context whose requested slot and alternatives are checked by trial insertion (:class:`SlotFit`)."""
     return dataclasses.replace(ctx, slot_fits=SlotFit(lat, lon, volume_m3, session=session, settings=settings,
                                                       network=network))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.planning import unassigned as unassigned_params
 from dispatch.planning import regions as regions_mod
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle, relay_point_blocks
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import (
     Crew,
@@ -129,9 +129,9 @@ def _horizon(
             continue
         rp = relay_points[cand.key]
         points.append(HorizonInput(
-            key=cand.key, forecast=forecasts[cand.key], open_weekdays=availability.visit_weekdays(rp),
+            key=cand.key, forecast=forecasts[cand.key], open_weekdays=relay_point_blocks.visit_weekdays(rp),
             reported_full=rp.full, name=rp.name, site=i + 1,
-            closed_dates=availability.closed_dates(rp, day),  # closures and no-visit weekdays ahead
+            closed_dates=relay_point_blocks.closed_dates(rp, day),  # closures and no-visit weekdays ahead
         ))
     decisions = decide(day, points, **settings.horizon_rule(), distances=distances, anchor_sites=anchors)
     out = []
@@ -219,12 +219,12 @@ def _day_candidates(day: dt.date, settings: Settings, *, session: Session,
     relay, excluded, forecasts, relay_points = _relay_candidates(
         day, settings, session=session, keep=None if keep is None else (lambda rp: keep(rp.lat, rp.lon)))
     # Paused, closed, the host's no-visit weekday or weekly maximum: not visited.
-    blocks = {f"rp:{i}": b for i, b in availability.relay_point_blocks(
+    blocks = {f"rp:{i}": b for i, b in relay_point_blocks.relay_point_blocks(
         day, [relay_points[c.key] for c in relay], session=session).items()}
     excluded += [Excluded(c.key, c.kind, c.record_id, c.mandatory, blocks[c.key].code, blocks[c.key].en)
                  for c in relay if c.key in blocks]
     relay = [c for c in relay if c.key not in blocks]
-    blocked = availability.blocked_decisions(day, blocks, relay_points, forecasts, horizon_days=settings.horizon_days)
+    blocked = relay_point_blocks.blocked_decisions(day, blocks, relay_points, forecasts, horizon_days=settings.horizon_days)
     candidates = relay + _pickup_candidates(day, settings, session=session)
     if keep is not None:  # a visit belongs to the region of its nearest depot
         candidates = [c for c in candidates if keep(c.lat, c.lon)]
@@ -442,8 +442,8 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
             if pu_id is not None:
                 pu = session.get(PickupRequest, pu_id)
                 pu.status = PickupStatus.SCHEDULED
-                availability.record_pickup_event(pu, session=session, dedupe=True,
-                                                 detail=f"planned in a round (plan of {day.isoformat()})")
+                pickup_lifecycle.record_pickup_event(pu, session=session, dedupe=True,
+                                                     detail=f"planned in a round (plan of {day.isoformat()})")
     for un in solution.unassigned:
         cand = dp.candidates[un.id]
         plan.unassigned.append(

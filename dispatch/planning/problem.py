@@ -47,7 +47,7 @@ from solver import (  # noqa: F401  (re-exported: dispatch's only door to the so
     Visit,
 )
 from dispatch.errors import NotFound
-from dispatch.fleet import availability
+from dispatch.fleet import calendars
 from dispatch.fleet.depots import depot_window
 from dispatch.models import Crew, PickupRequest, RelayPoint, StopKind, utcnow
 from dispatch.pickups import requirements
@@ -142,9 +142,9 @@ def pickup_candidate(pu: PickupRequest, settings: Settings, *, service: int | No
 
 def fleet_of_day(day: dt.date, *, session: Session, also: Iterable[Crew] = ()) -> tuple[list[Crew], list[dict]]:
     """The crews working on ``day`` with their own van (calendars, maintenance and inactive ones left
-    out: see ``fleet.availability.fleet_for_day``), plus ``also`` (crews already on the road: a
+    out: see ``fleet.calendars.fleet_for_day``), plus ``also`` (crews already on the road: a
     started round keeps its crew); and the vans left out, with why. NotFound when nobody works."""
-    crews, vans_out = availability.fleet_for_day(day, session=session)
+    crews, vans_out = calendars.fleet_for_day(day, session=session)
     for crew in also:
         if crew not in crews and crew.van is not None:
             crews.append(crew)

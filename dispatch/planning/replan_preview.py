@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, object_session
 
 from dispatch.planning import problem as builder  # dispatch's only door to the solver
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.models import JobStatus, PickupRequest, Plan, PlanJob, StopKind
 from dispatch.planning import editing
 from dispatch.roads import RoadNetwork
@@ -194,9 +194,9 @@ def _tell_donors(plan: Plan, before: dict[str, dt.datetime], actor: str, *, sess
         if pu is None:
             continue
         if key not in after:
-            availability.record_pickup_event(
+            pickup_lifecycle.record_pickup_event(
                 pu, session=session, detail="visit taken out of today's rounds at the re-plan: the coordination "
                                             "will call you to book another day")
         elif abs((after[key] - old).total_seconds()) >= MOVED_MINUTES * 60:
-            availability.record_pickup_event(
+            pickup_lifecycle.record_pickup_event(
                 pu, session=session, detail=f"visit moved from about {old:%H:%M} to about {after[key]:%H:%M}")

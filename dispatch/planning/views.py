@@ -90,7 +90,7 @@ class DayView:
     unassigned: tuple[UnassignedView, ...]
     # Why each relay point is or is not visited today (rolling-horizon decisions), plain dicts.
     relay_point_decisions: tuple[dict, ...] = ()
-    # Vans not used that day and why (maintenance, absent crew...): dispatch/fleet/availability.py.
+    # Vans not used that day and why (maintenance, absent crew...): dispatch/fleet/calendars.py.
     vans_out: tuple[dict, ...] = ()
     version: int = 1  # plan editing: optimistic concurrency
     # Every visit of the plan by its key ("rp:3", "pu:7") -> "name (address)": pages name visits this way.
@@ -231,7 +231,7 @@ def day_vans_out(day: dt.date, view: DayView | None, *, session: Session) -> tup
     """The vans (and their crews) not available on ``day`` and why: those the day's plan left out
     (``Plan.vans_out``) and those the calendars put out now (maintenance, absences, inactive) — a
     change since the plan is flagged, so the coordinator knows to re-plan."""
-    from dispatch.fleet.availability import fleet_for_day
+    from dispatch.fleet.calendars import fleet_for_day
 
     _, now_out = fleet_for_day(day, session=session)
     now = {o.get("van_id"): o for o in now_out}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.fleet import availability
+from dispatch.fleet import calendars, relay_point_blocks
 from dispatch.models import (
     PickupRequest,
     PickupStatus,
@@ -139,7 +139,7 @@ def _plan_of(day: dt.date, *, session: Session) -> Plan | None:
 
 
 def _fleet(day: WeekDay, settings: Settings, *, session: Session) -> list:
-    crews, vans_out = availability.fleet_for_day(day.date, session=session)
+    crews, vans_out = calendars.fleet_for_day(day.date, session=session)
     day.vans = len(crews)
     day.capacity_m3 = round(sum(c.van.capacity_m3 for c in crews) * (1 + settings.max_unloads), 2)
     day.capacity_stops = sum(stops_per_van_day(c, settings) for c in crews)
@@ -165,9 +165,9 @@ def _planned(day: WeekDay, plan: Plan, forecasts: dict[int, FillForecast], rps: 
 
 def _projected(day: WeekDay, forecasts: dict[int, FillForecast], rps: dict[int, RelayPoint], settings: Settings,
                *, first: bool) -> None:
-    points = [HorizonInput(key=str(i), forecast=f, open_weekdays=availability.visit_weekdays(rps[i]),
+    points = [HorizonInput(key=str(i), forecast=f, open_weekdays=relay_point_blocks.visit_weekdays(rps[i]),
                            reported_full=rps[i].full and first, name=rps[i].name,
-                           closed_dates=availability.closed_dates(rps[i], day.date))
+                           closed_dates=relay_point_blocks.closed_dates(rps[i], day.date))
               for i, f in forecasts.items() if rps[i].active]
     for key, d in decide(day.date, points, **settings.horizon_rule()).items():
         rp = rps[int(key)]

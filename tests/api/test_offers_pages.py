@@ -71,13 +71,13 @@ def test_the_donor_form_offers_only_slots_that_fit_the_days_plans(client, anon_c
 
 
 def test_the_day_page_lists_vans_out_and_why(client_as, db_engine):
-    from dispatch.fleet import availability
+    from dispatch.fleet import calendars
     from dispatch.db import session_scope
     from dispatch.models import Van
 
     with session_scope(db_engine) as s:
         van = s.scalars(select(Van).order_by(Van.id)).first()
-        availability.add_unavailability("van", van.id, PLAN_DAY, PLAN_DAY, "contrôle technique", session=s)
+        calendars.add_unavailability("van", van.id, PLAN_DAY, PLAN_DAY, "contrôle technique", session=s)
         name = van.name
     coordinator = client_as("coordinator")
     fr = coordinator.get(f"/jour/{PLAN_DAY.isoformat()}")

@@ -20,7 +20,7 @@ def infeasible_day(seeded, settings, paris_network):
 
     from dispatch.db import session_scope
     from dispatch.demo import add_pickup, load_demo
-    from dispatch.fleet import availability
+    from dispatch.fleet import relay_points
     from dispatch.models import RelayPoint
     from dispatch.planning.day import plan_day
 
@@ -30,7 +30,7 @@ def infeasible_day(seeded, settings, paris_network):
                    donor_name="Mme Grandvolume", address="3 rue de la Grange-aux-Belles, 75010 Paris",
                    volume_m3=30.0)
         rp = s.query(RelayPoint).order_by(RelayPoint.id).first()
-        availability.update_relay_point(rp.id, {"paused": True, "pause_reason": "travaux"}, session=s)
+        relay_points.update_relay_point(rp.id, {"paused": True, "pause_reason": "travaux"}, session=s)
         s.flush()
         plan_day(PLAN_DAY, settings.model_copy(update={"solve_solution_limit": 30}), paris_network, session=s,
                  time_limit_s=5)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dispatch.fleet import availability
+from dispatch.fleet import calendars, relay_point_blocks, relay_points
 from dispatch.demo import seed_demo
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import Crew, Plan, PlanStatus, RelayPoint, Round, Stop, StopKind, Van
@@ -41,10 +41,10 @@ def _visit_ids(dp) -> set[str]:
 
 def test_paused_closed_and_no_visit_day_relay_points_are_skipped_with_reasons(demo, settings, paris_network):
     paused, closed, no_visit, control = _open_full_relay_points(demo, 4)
-    availability.update_relay_point(paused.id, {"paused": True, "pause_reason": "travaux"}, session=demo)
-    availability.add_closure(closed.id, DAY - dt.timedelta(days=2), DAY + dt.timedelta(days=3), "congés de l'hôte",
+    relay_points.update_relay_point(paused.id, {"paused": True, "pause_reason": "travaux"}, session=demo)
+    relay_points.add_closure(closed.id, DAY - dt.timedelta(days=2), DAY + dt.timedelta(days=3), "congés de l'hôte",
                              session=demo)
-    availability.update_relay_point(no_visit.id, {"no_visit_weekdays": [DAY.weekday()]}, session=demo)
+    relay_points.update_relay_point(no_visit.id, {"no_visit_weekdays": [DAY.weekday()]}, session=demo)
 
     dp = build_day(DAY, settings, paris_network, session=demo)
     visits = _visit_ids(dp)
@@ -64,7 +64,7 @@ def test_paused_closed_and_no_visit_day_relay_points_are_skipped_with_reasons(de
 
 def test_a_closure_on_other_days_changes_nothing(demo, settings, paris_network):
     (rp,) = _open_full_relay_points(demo, 1)
-    availability.add_closure(rp.id, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=5), "vacances", session=demo)
+    relay_points.add_closure(rp.id, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=5), "vacances", session=demo)
     assert f"rp:{rp.id}" in _visit_ids(build_day(DAY, settings, paris_network, session=demo))
 
 
@@ -84,8 +84,8 @@ def _plan_with_visit(session, day: dt.date, rp: RelayPoint, status: PlanStatus) 
 
 def test_weekly_maximum_counts_other_days_plans_of_the_iso_week(demo, settings, paris_network):
     limited, other = _open_full_relay_points(demo, 2)
-    availability.update_relay_point(limited.id, {"max_visits_per_week": 2}, session=demo)
-    availability.update_relay_point(other.id, {"max_visits_per_week": 1}, session=demo)
+    relay_points.update_relay_point(limited.id, {"max_visits_per_week": 2}, session=demo)
+    relay_points.update_relay_point(other.id, {"max_visits_per_week": 1}, session=demo)
     monday, wednesday = DAY - dt.timedelta(days=1), DAY + dt.timedelta(days=1)
     last_week = DAY - dt.timedelta(days=7)
     _plan_with_visit(demo, last_week, other, PlanStatus.PUBLISHED)  # another ISO week: not counted
@@ -103,19 +103,19 @@ def test_weekly_maximum_counts_other_days_plans_of_the_iso_week(demo, settings, 
     assert "already 2 visit(s) planned this week" in dp.decisions[key].reason
     assert dp.decision_notes[key]["reason_code"] == "weekly_limit"
     # The day's own previous draft does not count against it.
-    assert availability.weekly_visits(wednesday, [limited.id], session=demo) == {limited.id: 1}
+    assert relay_point_blocks.weekly_visits(wednesday, [limited.id], session=demo) == {limited.id: 1}
 
 
 def test_vans_in_maintenance_and_absent_crews_are_left_out(demo, settings, paris_network):
     vans = demo.scalars(select(Van).order_by(Van.id)).all()
     crews = {c.van_id: c for c in demo.scalars(select(Crew)).all()}
     broken, crewless = vans[0], vans[1]
-    availability.add_unavailability("van", broken.id, DAY, DAY, "contrôle technique", session=demo)
-    availability.add_unavailability("crew", crews[crewless.id].id, DAY - dt.timedelta(days=1), DAY + dt.timedelta(days=1),
-                                    "congé maladie", session=demo)
+    calendars.add_unavailability("van", broken.id, DAY, DAY, "contrôle technique", session=demo)
+    calendars.add_unavailability("crew", crews[crewless.id].id, DAY - dt.timedelta(days=1), DAY + dt.timedelta(days=1),
+                                 "congé maladie", session=demo)
     # An absence that ended the day before changes nothing.
-    availability.add_unavailability("van", vans[2].id, DAY - dt.timedelta(days=3), DAY - dt.timedelta(days=1), "pneu",
-                                    session=demo)
+    calendars.add_unavailability("van", vans[2].id, DAY - dt.timedelta(days=3), DAY - dt.timedelta(days=1), "pneu",
+                                 session=demo)
 
     dp = build_day(DAY, settings, paris_network, session=demo)
     used = {info.van.id for info in dp.vehicles.values()}
@@ -128,16 +128,16 @@ def test_vans_in_maintenance_and_absent_crews_are_left_out(demo, settings, paris
 
 def test_no_available_crew_at_all_says_why(demo, settings, paris_network):
     for van in demo.scalars(select(Van)).all():
-        availability.add_unavailability("van", van.id, DAY, DAY, "grève", session=demo)
+        calendars.add_unavailability("van", van.id, DAY, DAY, "grève", session=demo)
     with pytest.raises(NotFound, match="grève"):
         build_day(DAY, settings, paris_network, session=demo)
 
 
 def test_the_stored_plan_says_which_vans_are_out_and_why_relay_points_are_skipped(demo, settings, paris_network):
     (paused,) = _open_full_relay_points(demo, 1)
-    availability.update_relay_point(paused.id, {"paused": True, "pause_reason": "inventaire"}, session=demo)
+    relay_points.update_relay_point(paused.id, {"paused": True, "pause_reason": "inventaire"}, session=demo)
     van = demo.scalars(select(Van).order_by(Van.id)).first()
-    availability.add_unavailability("van", van.id, DAY, DAY, "révision", session=demo)
+    calendars.add_unavailability("van", van.id, DAY, DAY, "révision", session=demo)
     plan = plan_day(DAY, settings, paris_network, session=demo, time_limit_s=2, seed=1)
     assert van.id not in {r.van_id for r in plan.rounds}
     assert [o["reason"] for o in plan.vans_out if o["van_id"] == van.id] == ["maintenance"]
@@ -150,14 +150,14 @@ def test_the_stored_plan_says_which_vans_are_out_and_why_relay_points_are_skippe
 def test_bad_calendar_and_opening_hours_are_refused(demo):
     rp = demo.scalars(select(RelayPoint)).first()
     with pytest.raises(InvalidInput) as exc:
-        availability.add_closure(rp.id, DAY, DAY - dt.timedelta(days=1), "x", session=demo)
+        relay_points.add_closure(rp.id, DAY, DAY - dt.timedelta(days=1), "x", session=demo)
     assert exc.value.field == "end_date"
     with pytest.raises(InvalidInput) as exc:
-        availability.update_relay_point(rp.id, {"opening_hours": [{"days": [1], "open": "14:00", "close": "09:00"}]},
+        relay_points.update_relay_point(rp.id, {"opening_hours": [{"days": [1], "open": "14:00", "close": "09:00"}]},
                                         session=demo)
     assert exc.value.field == "opening_hours[0].close"
     with pytest.raises(InvalidInput) as exc:
-        availability.update_relay_point(rp.id, {"paused": True}, session=demo)
+        relay_points.update_relay_point(rp.id, {"paused": True}, session=demo)
     assert exc.value.field == "pause_reason"
 
 
@@ -189,7 +189,7 @@ def test_a_closure_ahead_moves_the_next_visit_and_can_make_today_mandatory(demo,
     key = f"rp:{rp.id}"
     before = build_day(tuesday, settings, paris_network, session=demo).decisions[key]
     assert before.next_visit_day == wednesday
-    availability.add_closure(rp.id, wednesday, saturday_after, "travaux", session=demo)
+    relay_points.add_closure(rp.id, wednesday, saturday_after, "travaux", session=demo)
     after = build_day(tuesday, settings, paris_network, session=demo).decisions[key]
     assert after.next_visit_day == monday_after
     assert f"closed on {fmt_day(wednesday)}" in after.reason

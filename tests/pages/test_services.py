@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.fleet import availability
+from dispatch.fleet import calendars, pickup_lifecycle
 from dispatch.field import events as driver
 from dispatch.documents import i18n
 from dispatch.field import links
@@ -82,11 +82,11 @@ def test_stop_events_are_idempotent_and_update_stock_and_pickups(session, plan) 
     assert len(reports) == 1
     driver.record_stop_event(rnd.id, pickup.id, "missed", session=session, idempotency_key="key-0002",
                              reason="absent", note="personne")
-    # Missed, then automatically re-scheduled on a later collection day (dispatch/fleet/availability.py).
+    # Missed, then automatically re-scheduled on a later collection day (dispatch/fleet/pickup_lifecycle.py).
     missed_day = rnd.plan.date
     assert pickup.pickup_request.status is PickupStatus.ACCEPTED and pickup.pickup_request.date > missed_day
-    assert PickupStatus.MISSED in {e.status for e in availability.pickup_history(pickup.pickup_request_id,
-                                                                                 session=session)}
+    assert PickupStatus.MISSED in {e.status for e in pickup_lifecycle.pickup_history(pickup.pickup_request_id,
+                                                                                     session=session)}
     with pytest.raises(Conflict):
         driver.record_stop_event(rnd.id, pickup.id, "arrived", session=session, idempotency_key="key-0001")
     with pytest.raises(InvalidInput):
@@ -131,13 +131,14 @@ def test_language_negotiation_and_french_reasons() -> None:
 
 def test_pickup_evaluation_uses_the_association_rules() -> None:
     from dispatch.pickups import requests as pickups
-    from dispatch.pickups import rules
+    from dispatch.pickups import rule_decision, rules_file
 
     req = pickups.PickupInput(donor_name="A", phone="0612345678", address="x", postcode="75019", lat=48.88,
                               lon=2.37, volume_m3=1.0, date=dt.date(2026, 12, 6), slot=pickups.Slot.MORNING,
                               categories=("mattress", "books", "piano"), floor=0)
-    ctx = rules.RuleContext(today=dt.date(2026, 12, 1), largest_van_m3=20.0, in_graph_area=lambda lat, lon: True)
-    decision = pickups.evaluate(req, config=rules.load_rules(), ctx=ctx)
+    ctx = rule_decision.RuleContext(today=dt.date(2026, 12, 1), largest_van_m3=20.0,
+                                    in_graph_area=lambda lat, lon: True)
+    decision = pickups.evaluate(req, config=rules_file.load_rules(), ctx=ctx)
     assert decision.codes == ["volume_below_minimum", "category_refused", "category_unknown",
                               "date_not_collection_day"]
     assert "dimanche" in decision.messages("fr")[-1] and "Sunday" in decision.messages("en")[-1]
@@ -153,12 +154,12 @@ def test_day_page_shows_vans_out_and_why_in_french_and_english(session, plan) ->
 
     used = plan.rounds[0].van
     other = session.scalars(select(Van).where(Van.id != used.id).order_by(Van.id)).first()
-    availability.add_unavailability("van", other.id, DAY, DAY, "vidange et freins", session=session)
-    _, out_at_planning = availability.fleet_for_day(DAY, session=session)
+    calendars.add_unavailability("van", other.id, DAY, DAY, "vidange et freins", session=session)
+    _, out_at_planning = calendars.fleet_for_day(DAY, session=session)
     plan.vans_out = out_at_planning  # what planning stores
     crew = session.scalars(select(Crew).where(Crew.van_id == used.id)).first()
-    availability.add_unavailability("crew", crew.id, DAY, DAY + dt.timedelta(days=2), "arrêt maladie",
-                                    session=session)
+    calendars.add_unavailability("crew", crew.id, DAY, DAY + dt.timedelta(days=2), "arrêt maladie",
+                                 session=session)
     session.flush()
     view = plan_view(plan)
     vans_out = day_vans_out(DAY, view, session=session)

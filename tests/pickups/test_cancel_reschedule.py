@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from dispatch.field import events as driver
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.pickups import changes as pickup_changes
 from dispatch.demo import seed_demo
 from dispatch.errors import Conflict, InvalidInput
@@ -59,7 +59,7 @@ def test_cancelling_frees_the_slot_and_takes_the_visit_out_of_the_draft(session,
     assert change.op == "cancel_pickup" and change.actor == "standard:amina"
     assert change.detail["ref"] == pu.ref and change.detail["reason"] == "le donateur a vendu son armoire"
     assert booked_slots(session=session, start=DAY, end=DAY).get((DAY, pu.slot.value), 0) == before - 1
-    history = availability.pickup_history(pu.id, session=session)
+    history = pickup_lifecycle.pickup_history(pu.id, session=session)
     assert history[-1].status is PickupStatus.CANCELLED and "standard:amina" in history[-1].detail
     # the round was re-timed: its stops are numbered from 1 with no hole and its load dropped
     rnd = next(r for r in plan.rounds if r.id == change.detail["round_id"])
@@ -106,7 +106,7 @@ def test_moving_a_pickup_checks_the_rules_again_and_leaves_the_old_draft(session
     session.refresh(plan)
     assert (pu.date, pu.slot, pu.status) == (MONDAY, Slot.AFTERNOON, PickupStatus.ACCEPTED)
     assert pu.id not in _keys(plan)
-    last = availability.pickup_history(pu.id, session=session)[-1]
+    last = pickup_lifecycle.pickup_history(pu.id, session=session)[-1]
     assert last.status is PickupStatus.ACCEPTED and last.date == MONDAY and "absent mardi" in last.detail
     assert booked_slots(session=session, start=MONDAY, end=MONDAY)[(MONDAY, "afternoon")] == 1
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dispatch.fleet import availability
+from dispatch.fleet import pickup_lifecycle
 from dispatch.field import events as driver
 from dispatch.demo import seed_demo
 from dispatch.models import (
@@ -23,7 +23,7 @@ from dispatch.models import (
     Van,
 )
 from dispatch.pickups.requests import PickupInput, create_pickup, rules_config
-from dispatch.pickups.rules import RuleContext
+from dispatch.pickups.rule_decision import RuleContext
 from tests.api.conftest import PLAN_DAY, anon_client, api_app, seeded  # noqa: F401 - fixtures (tracking is public)
 
 DAY = PLAN_DAY  # Tuesday 1 December 2026
@@ -80,7 +80,7 @@ def test_a_missed_pickup_is_rescheduled_on_the_next_collection_day_in_the_same_s
     assert pu.status is PickupStatus.ACCEPTED
     assert (pu.date, pu.slot) == (WED, Slot.MORNING)
     assert pu.reschedule_count == 1 and "missed visit of 2026-12-01" in pu.status_reason
-    history = availability.pickup_history(pu.id, session=demo)
+    history = pickup_lifecycle.pickup_history(pu.id, session=demo)
     assert [e.status for e in history][-2:] == [PickupStatus.MISSED, PickupStatus.ACCEPTED]
     assert history[-2].date == DAY and "absent" in history[-2].detail
     assert history[-1].date == WED and history[-1].slot is Slot.MORNING
@@ -137,9 +137,9 @@ def test_history_from_request_to_collection(demo):
     rnd, stop = _published_round_with(demo, DAY, record)
     driver.record_stop_event(rnd.id, stop.id, "collected", session=demo, idempotency_key="coll-0001",
                              collected_m3=2.5)
-    statuses = [e.status.value for e in availability.pickup_history(record.id, session=demo)]
+    statuses = [e.status.value for e in pickup_lifecycle.pickup_history(record.id, session=demo)]
     assert statuses == ["requested", "accepted", "collected"]
-    view = availability.tracking_view(record, session=demo)
+    view = pickup_lifecycle.tracking_view(record, session=demo)
     assert view["status"] == "collected" and "Merci" in view["status_text_fr"]
     assert "donor_name" not in view and "phone" not in str(view)
 

@@ -1,4 +1,4 @@
-"""Collection rules (dispatch/pickups/rules.py): the table of requests, overrides, the rules file, messages, next slots."""
+"""Collection rules (dispatch/pickups/rules.py, rules_file.py, rule_decision.py, rule_messages.py): the table of requests, overrides, the rules file, messages, next slots."""
 
 from __future__ import annotations
 
@@ -14,24 +14,23 @@ from typing import Any
 import pydantic
 import pytest
 
-from dispatch.pickups.rules import (
-    DEFAULT_RULES_PATH,
-    REASON_CODES,
-    SLOTS,
+from dispatch.pickups.rule_decision import (
     OverrideError,
     OverrideNotAllowed,
     RuleContext,
     RuleDecision,
     RuleReason,
     RuleRequest,
+    override,
+)
+from dispatch.pickups.rules import earliest_date, evaluate, next_slots, point_in_polygon
+from dispatch.pickups.rules_file import (
+    DEFAULT_RULES_PATH,
+    REASON_CODES,
+    SLOTS,
     RulesConfig,
     RulesConfigError,
-    earliest_date,
-    evaluate,
     load_rules,
-    next_slots,
-    override,
-    point_in_polygon,
 )
 from tests.conftest import REPO
 

@@ -139,14 +139,14 @@ def test_a_far_away_start_date_is_refused_not_crashed(anon_client):  # noqa: F81
 def test_alternatives_are_only_slots_that_still_fit_the_days_plans(demo, settings, paris_network):
     """The rules' calendar would offer Wednesday (nothing booked there), but Wednesday's plan has its van
     nearly full: the alternatives checked by trial insertion skip it; Thursday (no plan yet) stays."""
-    from dispatch.pickups import rules
+    from dispatch.pickups import rule_decision, rules
     from dispatch.pickups.requests import rules_config
 
     rnd = _one_round_plan(demo, WED, load_m3=0.0)
     rnd.stops[0].expected_m3 = rnd.van.capacity_m3 - 1
     demo.flush()
     config = rules_config(settings)
-    ctx = rules.RuleContext(today=TODAY, largest_van_m3=20.0, in_graph_area=lambda *_: True)
+    ctx = rule_decision.RuleContext(today=TODAY, largest_van_m3=20.0, in_graph_area=lambda *_: True)
     calendar = rules.next_slots(config, ctx, from_day=WED, count=4)
     assert calendar[:2] == [(WED, "morning"), (WED, "afternoon")]  # what the calendar alone would offer
     checked = slots.with_trial_insertion(ctx, *DONOR, 3.0, session=demo, settings=settings, network=paris_network)

@@ -15,7 +15,7 @@ from dispatch.demo import add_pickup, load_demo, seed_demo
 from dispatch.documents import plan_texts
 from dispatch.models import Crew, PickupRequest, StopKind
 from dispatch.pickups import requirements as req
-from dispatch.pickups.rules import load_rules
+from dispatch.pickups.rules_file import load_rules
 from dispatch.planning import problem as builder
 from dispatch.planning.day import plan_day
 from dispatch.planning.views import plan_view
