@@ -619,7 +619,7 @@ class WebhookDelivery(Base):
     subscription: Mapped[WebhookSubscription] = relationship()
 
 
-# --- Plan editing: versions and the change log (migration 0007, dispatch/planning/editing.py) ---
+# --- Plan editing: versions and the change log (migration 0007, dispatch/planning/versions.py) ---
 
 
 class PlanChange(Base):

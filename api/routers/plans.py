@@ -73,7 +73,7 @@ def publish_plan(plan_id: Id, session: SessionDep, response: Response,
                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> DayOut:
     if if_match is not None:  # optional here: publishing a version other than the one seen is refused (409)
         from api.routers.editing import requested_version
-        from dispatch.planning.editing import open_plan
+        from dispatch.planning.versions import open_plan
 
         open_plan(plan_id, requested_version(if_match, None), session=session, draft=None)
     plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned,

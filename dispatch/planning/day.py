@@ -328,7 +328,7 @@ def plan_day(
 
 def note_replaced(replaced: list[Plan], plan: Plan, *, session: Session, actor: str = "unknown") -> None:
     """Each replaced draft's change log says which plan replaced it (its history stays readable)."""
-    from dispatch.planning.editing import record_change
+    from dispatch.planning.versions import record_change
 
     for old in replaced:
         record_change(old, "replaced", actor, {"by_plan_id": plan.id}, session=session)
@@ -525,7 +525,7 @@ def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = Fa
         )
     plan.status = PlanStatus.PUBLISHED
     # Plan editing: publishing is a change of the plan: new version, logged.
-    from dispatch.planning.editing import record_change
+    from dispatch.planning.versions import record_change
 
     record_change(plan, "publish", actor, {"accept_unassigned": accept_unassigned}, session=session)
     # Webhooks (outbox): queued in this same transaction, delivered after the commit.

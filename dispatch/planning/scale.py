@@ -114,7 +114,7 @@ def draft_edits(day: dt.date, *, session: Session) -> DraftEdits | None:
     """The edits of the day's newest draft (None: no draft, or a draft nobody edited)."""
     from sqlalchemy import select
 
-    from dispatch.planning.editing import VISIT_KINDS, stop_key
+    from dispatch.planning.edit_context import VISIT_KINDS, stop_key
     from dispatch.models import PlanChange, PlanStatus
 
     draft = session.scalars(select(Plan).where(Plan.date == day, Plan.status == PlanStatus.DRAFT)
