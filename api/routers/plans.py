@@ -14,7 +14,7 @@ from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redac
 from dispatch.documents.geometry import round_geojson
 from api.schemas import DayOut, JobAccepted, JobOut, PlanIn
 from dispatch.jobs import runner as jobs
-from dispatch.planning import day as planning
+from dispatch.planning import plans as planning
 from dispatch.db import engine_for, session_scope
 from dispatch.models import JobStatus
 from dispatch.errors import NotFound

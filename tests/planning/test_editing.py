@@ -16,7 +16,8 @@ from dispatch.errors import Conflict, InvalidInput
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.models import PickupRequest, PickupStatus, PlanChange, RelayPoint, ReportSource, StopKind
 from dispatch.relay_points.points import report_fill
-from dispatch.planning.day import plan_day, publish_plan
+from dispatch.planning.day import plan_day
+from dispatch.planning.plans import publish_plan
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
 VISITS = (StopKind.RELAY_POINT, StopKind.PICKUP)

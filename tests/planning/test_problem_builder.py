@@ -12,7 +12,8 @@ import datetime as dt
 from dispatch.demo import seed_demo
 from dispatch.models import CrewUnavailability, StopKind, VanUnavailability
 from dispatch.planning import edit_context, editing, reoptimise, replan
-from dispatch.planning.day import plan_day, publish_plan
+from dispatch.planning.day import plan_day
+from dispatch.planning.plans import publish_plan
 from tests.planning.test_scale import add_south_depot
 
 DAY = dt.date(2026, 12, 1)
