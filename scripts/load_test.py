@@ -144,7 +144,8 @@ def prepare(url: str, *, reset: bool, plan_time_limit: float) -> dict:
     from dispatch.demo import is_seeded, seed_demo
     from dispatch.field import links
     from dispatch.models import RelayPoint
-    from dispatch.planning.day import plan_day, publish_plan
+    from dispatch.planning.day import plan_day
+    from dispatch.planning.plans import publish_plan
     from dispatch.roads.cache import get_network
     from dispatch.settings import Settings
 

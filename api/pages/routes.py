@@ -27,7 +27,7 @@ from dispatch.field import events as driver
 from dispatch.documents import i18n
 from dispatch.jobs import runner as jobs
 from dispatch.field import links, sheet_version
-from dispatch.planning import day as planning
+from dispatch.planning import plans as planning
 from dispatch.pickups import requests as pickup_rules
 from dispatch.errors import DispatchError, InvalidInput, Unavailable
 from dispatch.documents.geometry import round_geojson

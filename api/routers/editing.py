@@ -20,7 +20,8 @@ from api.errors import PROBLEM_JSON
 from api.routers import jobs as job_routes
 from api.schemas import DayOut, Instant, JobAccepted
 from api.security import Role, StaffUser, require
-from dispatch.planning import editing, replan_preview
+from dispatch.planning import editing, replan_preview, resolve, versions
+from dispatch.planning import replan as replanning
 from dispatch.jobs import runner as jobs
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.planning.views import plan_view
@@ -67,7 +68,7 @@ class InsertIn(_Versioned):
 
 
 class ReoptimiseIn(_Versioned):
-    time_limit_s: float | None = Field(default=None, gt=0, le=editing.MAX_REOPTIMISE_S)
+    time_limit_s: float | None = Field(default=None, gt=0, le=resolve.MAX_REOPTIMISE_S)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 
@@ -86,7 +87,7 @@ class ReplanIn(_Versioned):
     at: dt.time | None = Field(default=None, description="time of day to re-plan from; default: now (local time)")
     positions: list[VanPositionIn] = Field(default_factory=list, max_length=100,
                                            description="where vans are now; default: their last reported stop")
-    time_limit_s: float | None = Field(default=None, gt=0, le=editing.MAX_REOPTIMISE_S)
+    time_limit_s: float | None = Field(default=None, gt=0, le=resolve.MAX_REOPTIMISE_S)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     preview: bool = Field(default=True, description="true (default): the job computes the re-plan and its "
                           "differences, writes nothing; apply it with POST .../replan/{job_id}/apply")
@@ -127,16 +128,16 @@ def _problem(status: int, title: str, exc: InvalidInput | Conflict, **extra) -> 
 def install(app: FastAPI) -> None:
     """Problem details of a stale version (409, with the changes since) and of a missing one (428)."""
 
-    @app.exception_handler(editing.StaleVersion)
-    async def _stale(_: Request, exc: editing.StaleVersion) -> JSONResponse:
+    @app.exception_handler(versions.StaleVersion)
+    async def _stale(_: Request, exc: versions.StaleVersion) -> JSONResponse:
         return _problem(409, "Conflict", exc, current_version=exc.current_version, changes=exc.changes)
 
     @app.exception_handler(editing.RuleBroken)
     async def _broken(_: Request, exc: editing.RuleBroken) -> JSONResponse:
         return _problem(422, "Unprocessable Entity", exc, violations=exc.violations)
 
-    @app.exception_handler(editing.VersionRequired)
-    async def _required(_: Request, exc: editing.VersionRequired) -> JSONResponse:
+    @app.exception_handler(versions.VersionRequired)
+    async def _required(_: Request, exc: versions.VersionRequired) -> JSONResponse:
         return _problem(428, "Precondition required", exc)
 
 
@@ -172,7 +173,7 @@ _RESPONSES = {
 @router.get("/{plan_id}/changes", summary="The plan's changes after version `since` (who, when, what)")
 def get_changes(plan_id: Id, session: SessionDep, _user: Coordinator,
                 since: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> list[ChangeOut]:
-    return [ChangeOut(**editing.change_dict(c)) for c in editing.changes_since(plan_id, since, session=session)]
+    return [ChangeOut(**versions.change_dict(c)) for c in versions.changes_since(plan_id, since, session=session)]
 
 
 @router.post("/{plan_id}/stops/{stop_id}/lock", responses=_RESPONSES,
@@ -230,9 +231,9 @@ _JOB_RESPONSES = {
 def reoptimise(plan_id: Id, body: ReoptimiseIn, request: Request, response: Response, background: BackgroundTasks,
                session: SessionDep, settings: SettingsDep, user: Coordinator,
                if_match: IfMatch = None) -> JobAccepted:
-    plan = editing.open_plan(plan_id, requested_version(if_match, body), session=session)
+    plan = versions.open_plan(plan_id, requested_version(if_match, body), session=session)
     job = jobs.create_edit_job("reoptimise", plan, session=session, actor=user.username, seed=body.seed,
-                               time_limit_s=editing.edit_time_limit(settings, body.time_limit_s))
+                               time_limit_s=resolve.edit_time_limit(settings, body.time_limit_s))
     return job_routes.accepted(job, request, response, background)
 
 
@@ -242,14 +243,14 @@ def replan(plan_id: Id, body: ReplanIn, request: Request, response: Response, ba
            session: SessionDep, settings: SettingsDep, network: NetworkDep, user: Coordinator,
            if_match: IfMatch = None) -> JobAccepted:
     # "now" is fixed when asked, not when a worker gets to it.
-    at_s = editing.now_seconds(settings) if body.at is None else (
+    at_s = replanning.now_seconds(settings) if body.at is None else (
         body.at.hour * 3600 + body.at.minute * 60 + body.at.second)
-    positions = [editing.VanPosition(p.round_id, p.lat, p.lon) for p in body.positions]
-    plan = editing.check_replan(plan_id, settings, network, session=session, version=requested_version(if_match, body),
+    positions = [replanning.VanPosition(p.round_id, p.lat, p.lon) for p in body.positions]
+    plan = replanning.check_replan(plan_id, settings, network, session=session, version=requested_version(if_match, body),
                                 at_s=at_s, positions=positions, time_limit_s=body.time_limit_s)
     drop = replan_preview.drop_keys(body.drop, plan, session=session)
     job = jobs.create_edit_job("replan", plan, session=session, actor=user.username, seed=body.seed,
-                               time_limit_s=editing.edit_time_limit(settings, body.time_limit_s),
+                               time_limit_s=resolve.edit_time_limit(settings, body.time_limit_s),
                                params={"at_s": at_s, "positions": [vars(p) for p in positions],
                                        "preview": body.preview, "drop": drop})
     return job_routes.accepted(job, request, response, background)

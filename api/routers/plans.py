@@ -14,7 +14,7 @@ from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redac
 from dispatch.documents.geometry import round_geojson
 from api.schemas import DayOut, JobAccepted, JobOut, PlanIn
 from dispatch.jobs import runner as jobs
-from dispatch.planning import day as planning
+from dispatch.planning import plans as planning
 from dispatch.db import engine_for, session_scope
 from dispatch.models import JobStatus
 from dispatch.errors import NotFound
@@ -73,7 +73,7 @@ def publish_plan(plan_id: Id, session: SessionDep, response: Response,
                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> DayOut:
     if if_match is not None:  # optional here: publishing a version other than the one seen is refused (409)
         from api.routers.editing import requested_version
-        from dispatch.planning.editing import open_plan
+        from dispatch.planning.versions import open_plan
 
         open_plan(plan_id, requested_version(if_match, None), session=session, draft=None)
     plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned,

@@ -200,7 +200,7 @@ def day_summary_pdf(view: DayView, *, lang: str = "fr") -> bytes:
 
 
 def plan_summary_pdf(plan_id: int, *, session: Session, lang: str = "fr") -> bytes:
-    from dispatch.planning.day import get_plan
+    from dispatch.planning.plans import get_plan
 
     return day_summary_pdf(plan_view(get_plan(plan_id, session=session)), lang=lang)
 

@@ -232,7 +232,7 @@ def _after_event(event_kind: StopEventKind, stop: _StopState, round_id: int, sto
     if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"
         messages.crew_moved_on(round_id, stop_id, session=session, at=recorded_at)
     # planned -> in_progress -> done: an arrival cannot finish a round already under way
-    from dispatch.planning.editing import ROUND_IN_PROGRESS, update_round_status
+    from dispatch.planning.round_status import ROUND_IN_PROGRESS, update_round_status
 
     if event_kind is not StopEventKind.ARRIVED or stop.round_status != ROUND_IN_PROGRESS:
         update_round_status(session.get(Round, round_id), session=session, has_event=True)

@@ -111,7 +111,7 @@ def with_job_balance(settings: Settings, job: PlanJob) -> Settings:
 def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, seed: int | None,
                     actor: str, params: dict | None = None) -> PlanJob:
     """Record a re-optimisation or re-plan of ``plan`` (already checked at the version the client sent:
-    :func:`dispatch.planning.editing.open_plan`); the job will write only onto that version."""
+    :func:`dispatch.planning.versions.open_plan`); the job will write only onto that version."""
     if kind not in EDIT_KINDS:
         raise InvalidInput(f"unknown job kind {kind!r}: one of {', '.join(EDIT_KINDS)}", field="kind")
     _check_no_active_job(plan.date, session=session)
@@ -209,7 +209,7 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
     """A re-optimisation or re-plan: read the plan at the job's version (no lock kept), solve with live
     progress, then in ONE transaction check the plan is still at that version and write it with the
     job's success. Never raises (the outcome is on the job)."""
-    from dispatch.planning import editing
+    from dispatch.planning import reoptimise, replan, resolve, resolve_write, versions
 
     try:
         with session_scope(engine) as session:  # reads only: no lock is held during the solve
@@ -220,19 +220,19 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
                 raise NotFound("the plan of this job was deleted (replaced by a new plan of the day?); "
                                "nothing was written", field="plan_id")
             if kind == "reoptimise":
-                prep = editing.prepare_reoptimise(plan_id, settings, network, session=session, version=version,
-                                                  time_limit_s=limit, seed=seed, lock=False)
+                prep = reoptimise.prepare_reoptimise(plan_id, settings, network, session=session, version=version,
+                                                     time_limit_s=limit, seed=seed, lock=False)
             else:
-                positions = [editing.VanPosition(**p) for p in params.get("positions") or ()]
-                prep = editing.prepare_replan(plan_id, settings, network, session=session, version=version,
-                                              at_s=params.get("at_s"), positions=positions, time_limit_s=limit,
-                                              seed=seed, lock=False, drop=frozenset(params.get("drop") or ()))
+                positions = [replan.VanPosition(**p) for p in params.get("positions") or ()]
+                prep = replan.prepare_replan(plan_id, settings, network, session=session, version=version,
+                                             at_s=params.get("at_s"), positions=positions, time_limit_s=limit,
+                                             seed=seed, lock=False, drop=frozenset(params.get("drop") or ()))
         if _cancel_requested(engine, job_id):
             raise Cancelled()
         _set(engine, job_id, phase="solving",
              progress={"phase": "solving", "regions_total": 1, "regions_done": 0, "regions": {}})
         reporter = _Reporter(engine, job_id, "plan")
-        solution = editing.solve_prepared(prep, settings, progress=reporter)
+        solution = resolve.solve_prepared(prep, settings, progress=reporter)
         if reporter.cancelled:
             raise Cancelled()
         reporter.done(solution.summary.cost)
@@ -244,12 +244,12 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
             job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
                 raise Cancelled()
-            plan = editing.store_prepared(prep, solution, session=session, actor=params.get("actor") or "unknown")
+            plan = resolve_write.store_prepared(prep, solution, session=session, actor=params.get("actor") or "unknown")
             progress = dict(job.progress or {})
             progress.update(phase="done", best_cost=plan.cost, version=plan.version)
             job.status, job.phase = JobStatus.SUCCEEDED, "done"
             job.best_cost, job.finished_at, job.progress = plan.cost, utcnow(), progress
-    except editing.StaleVersion as exc:
+    except versions.StaleVersion as exc:
         _record_conflict(engine, job_id, kind, exc)
     except BaseException as exc:  # noqa: BLE001 - recorded, never lost
         record_failure(engine, job_id, exc)
@@ -257,14 +257,14 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
 
 def _store_preview(engine: Engine, job_id: str, prep, solution) -> None:
     """The re-plan's differences and its solution on the job; the plan itself is not written."""
-    from dispatch.planning import editing, replan_preview
+    from dispatch.planning import replan_preview, resolve, versions
 
     with session_scope(engine) as session:
         job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
         if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
             raise Cancelled()
-        plan = editing.open_plan(prep.plan_id, prep.version, session=session, draft=False, lock=False)
-        editing.rebind(prep, plan, session=session)
+        plan = versions.open_plan(prep.plan_id, prep.version, session=session, draft=False, lock=False)
+        resolve.rebind(prep, plan, session=session)
         diff = replan_preview.differences(plan, prep, solution)
         job.params = {**(job.params or {}), "solution": replan_preview.solution_to_json(solution),
                       "visit_ids": sorted(v.id for v in prep.ctx.problem.visits), "outcomes": sorted(prep.outcomes)}

@@ -1,6 +1,6 @@
 """Plans of a day: the plan (draft, published, replaced; its version), its rounds, their stops
 and the visits left unassigned, and the change log of plan editing (migration 0007,
-``dispatch/planning/editing.py``).
+``dispatch/planning/versions.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""Planning a day: the one problem builder (``problem``), the day's plan (``day``), editing,
-re-optimising and re-planning (``editing``), the rolling horizon and fill forecasts (``horizon``,
-``forecast``, pure), depots and regions (``regions``, ``scale``), views of a plan (``views``).
+"""Planning a day: the one problem builder (``problem``), the day's plan (``day``, ``day_problem``,
+``plans``), editing (``versions``, ``edit_context``, ``round_timing``, ``round_writing``, ``editing``,
+``round_status``), re-optimising and re-planning (``resolve``, ``resolve_write``, ``reoptimise``,
+``replan``), the rolling horizon and fill forecasts (``horizon``, ``forecast``, pure), depots and regions
+(``regions``, ``scale``), views of a plan (``views``).
 
 The public names below are loaded on first use (PEP 562): ``relay_points`` imports ``planning.forecast``
 while ``planning.day`` imports ``relay_points``, so nothing here is imported eagerly.
@@ -12,8 +14,8 @@ import importlib
 from typing import Any
 
 _PUBLIC = {
-    "build_day": "day", "plan_day": "day", "publish_plan": "day", "get_plan": "day", "latest_plan": "day",
-    "DayProblem": "day", "Candidate": "problem", "LITRES_PER_M3": "problem",
+    "build_day": "day", "plan_day": "day", "publish_plan": "plans", "get_plan": "plans", "latest_plan": "plans",
+    "DayProblem": "day_problem", "Candidate": "problem", "LITRES_PER_M3": "problem",
 }
 
 

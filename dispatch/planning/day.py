@@ -1,7 +1,9 @@
-"""Planning a day: database state -> solver Problem -> stored rounds.
+"""Planning a day: database state -> solver Problem -> stored draft.
 
-``build_day`` reads what is to be collected on a date; ``plan_day`` solves it
-and replaces the previous draft for that date. Services flush, never commit.
+``build_day`` reads what is to be collected on a date (relay points open that day with their forecast
+stock, decided by the rolling-horizon rule; the accepted home pickups; the crews working) into a
+:class:`~dispatch.planning.day_problem.DayProblem`; ``plan_day`` solves it and stores it as the day's
+draft (``planning/plans.py``), replacing the previous draft for that date. Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -10,78 +12,28 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.planning import unassigned as unassigned_params
 from dispatch.planning import regions as regions_mod
-from dispatch.fleet import pickup_lifecycle, relay_point_blocks
-from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import (
-    Crew,
-    Depot,
-    PickupRequest,
-    PickupStatus,
-    Plan,
-    PlanStatus,
-    RelayPoint,
-    Round,
-    Stop,
-    StopKind,
-    UnassignedVisit,
-    Van,
-    utcnow,
-)
+from dispatch.fleet import relay_point_blocks
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import Depot, PickupRequest, PickupStatus, Plan, RelayPoint, StopKind, utcnow
 from dispatch.planning import problem as builder
 from dispatch.planning import week
+from dispatch.planning.day_problem import DayProblem, Excluded, VehicleInfo
 from dispatch.planning.forecast import FillForecast
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
-from dispatch.planning.problem import LITRES_PER_M3, Candidate
+from dispatch.planning.plans import clear_drafts, ensure_not_published, note_replaced, store_plan
+from dispatch.planning.problem import Candidate
 from dispatch.relay_points.points import forecast_relay_points
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
 from dispatch.workdays import why_not_collection_day
 
-__all__ = ["LITRES_PER_M3", "Candidate", "DayProblem", "Excluded", "VehicleInfo", "build_day", "plan_day",
-           "publish_plan", "get_plan", "latest_plan"]
-
-
-@dataclass(frozen=True)
-class Excluded:
-    """A visit left out before solving (closed that day, off the road network...)."""
-
-    candidate_key: str
-    kind: StopKind
-    record_id: int
-    mandatory: bool
-    reason: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class VehicleInfo:
-    van: Van
-    crew: Crew
-
-
-@dataclass
-class DayProblem:
-    day: dt.date
-    depot: Depot
-    problem: builder.Problem
-    candidates: dict[str, Candidate]
-    vehicles: dict[str, VehicleInfo]
-    excluded: list[Excluded] = field(default_factory=list)
-    matrix_seconds: float = 0.0
-    travel_factor: float = 1.0
-    sites: list = field(default_factory=list)
-    decisions: dict[str, HorizonDecision] = field(default_factory=dict)
-    # availability: vans not used today and why; French text and code of the availability decisions.
-    vans_out: list[dict] = field(default_factory=list)
-    decision_notes: dict[str, dict] = field(default_factory=dict)
-    balanced: bool = False  # the crews' working time is balanced (settings.balance_work_time)
+__all__ = ["build_day", "plan_day", "solve_options", "solve_workers"]
 
 
 def _relay_candidates(
@@ -268,35 +220,6 @@ def solve_workers(settings: Settings) -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _at(day: dt.date, seconds: int) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
-
-
-def ensure_not_published(day: dt.date, *, session: Session) -> None:
-    """A published day is not planned again (re-plan it instead); 409 naming the plan."""
-    published = session.scalars(
-        select(Plan.id).where(Plan.date == day, Plan.status == PlanStatus.PUBLISHED)
-    ).first()
-    if published is not None:
-        raise Conflict(f"the plan for {day.isoformat()} is already published (plan {published}); it cannot be replaced")
-
-
-def clear_drafts(day: dt.date, *, session: Session) -> list[Plan]:
-    """The day's drafts become ``replaced`` (kept, readable in the plan's history; no longer edited or
-    published); their scheduled pickups are accepted again until the new plan schedules them."""
-    ensure_not_published(day, session=session)  # again: it may have been published during the solve
-    drafts = list(session.scalars(select(Plan).where(Plan.date == day, Plan.status == PlanStatus.DRAFT)).all())
-    for plan in drafts:
-        plan.status = PlanStatus.REPLACED
-    session.flush()
-    for pu in session.scalars(
-        select(PickupRequest).where(PickupRequest.date == day, PickupRequest.status == PickupStatus.SCHEDULED)
-    ).all():
-        pu.status = PickupStatus.ACCEPTED
-        pu.status_reason = None
-    return drafts
-
-
 def plan_day(
     day: dt.date,
     settings: Settings,
@@ -326,34 +249,6 @@ def plan_day(
     return plan
 
 
-def note_replaced(replaced: list[Plan], plan: Plan, *, session: Session, actor: str = "unknown") -> None:
-    """Each replaced draft's change log says which plan replaced it (its history stays readable)."""
-    from dispatch.planning.editing import record_change
-
-    for old in replaced:
-        record_change(old, "replaced", actor, {"by_plan_id": plan.id}, session=session)
-
-
-def _decisions_record(dp: DayProblem, solution: builder.Solution) -> list[dict]:
-    """For each relay point, why it is or is not visited today (the coordinator's explanation)."""
-    visited = {step.id for route in solution.routes for step in route.steps if step.type == "visit"}
-    out = []
-    for key, d in sorted(dp.decisions.items(), key=lambda kv: int(kv[0].split(":")[1])):
-        out.append({
-            "relay_point_id": int(key.split(":")[1]),
-            "decision": d.decision,
-            "visited": key in visited,
-            "reason": d.reason,
-            "fill_ratio": round(d.fill_ratio, 3),
-            "p_full_before_next_visit": round(d.p_full_before_next_visit, 3),
-            "p_full_within_horizon": round(d.p_full_within_horizon, 3),
-            "next_visit_day": d.next_visit_day.isoformat() if d.next_visit_day else None,
-            "expected_full_date": d.expected_full_date.isoformat() if d.expected_full_date else None,
-            **dp.decision_notes.get(key, {}),  # reason_code and reason_fr of availability decisions
-        })
-    return out
-
-
 def _off_network_detail(cand: Candidate, exc: Exception) -> str:
     """Why a visit is off the road network; a home pickup's text names neither its donor nor its position."""
     if cand.kind is not StopKind.PICKUP:
@@ -362,174 +257,3 @@ def _off_network_detail(cand: Candidate, exc: Exception) -> str:
         return (f"{cand.label}: its address is further from a drivable street than DISPATCH_MAX_SNAP_DISTANCE_M "
                 "allows, or outside the road network's area; check the address and its position")
     return f"{cand.label}: its address cannot be reached by road from the depot; check the address and its position"
-
-
-def _plain_detail(cand: Candidate, un: builder.Unassigned) -> str:
-    """Say in a coordinator's words why an optional relay point was left for another day."""
-    if un.reason is builder.Reason.COST and not cand.mandatory and cand.penalty is not None:
-        return (
-            f"left for another day: about {cand.expected_m3:.1f} m³ to collect; the vans' day is full or the "
-            f"detour costs more than the visit is worth today (up to {cand.penalty / 1000:.0f} km of driving)"
-        )
-    return un.detail
-
-
-def _explanation(solution: builder.Solution) -> str | None:
-    """The solver's explanation, and whether the search ran on fewer parallel searches than asked."""
-    parts = [solution.explanation] if solution.explanation else []
-    failures = solution.summary.worker_failures
-    if failures:
-        asked = solution.summary.workers + len(failures)
-        parts.append(f"the search ran on {solution.summary.workers} of {asked} parallel searches: "
-                     + "; ".join(failures))
-    return " ".join(parts) or None
-
-
-def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, session: Session) -> Plan:
-    day = dp.day
-    plan = Plan(
-        date=day, status=PlanStatus.DRAFT, time_limit_s=limit, solve_seconds=solution.summary.solve_seconds,
-        matrix_seconds=dp.matrix_seconds, cost=solution.summary.cost, distance_m=solution.summary.distance,
-        load_m3=solution.summary.load[0] / LITRES_PER_M3 if solution.summary.load else 0.0,
-        solver_status=solution.status.value, explanation=_explanation(solution),
-        relay_point_decisions=_decisions_record(dp, solution),
-        vans_out=dp.vans_out, balanced=dp.balanced,
-    )
-    session.add(plan)
-    for route in solution.routes:
-        info = dp.vehicles[route.vehicle]
-        steps = route.steps
-        rnd = Round(
-            plan=plan, van=info.van, crew=info.crew,
-            start_at=_at(day, steps[0].arrival), end_at=_at(day, steps[-1].arrival),
-            distance_m=route.distance, duration_s=route.duration,
-            load_m3=route.load[0] / LITRES_PER_M3,
-        )
-        session.add(rnd)
-        position = 0
-        for step in steps:
-            if step.type == "break":
-                kind, rp_id, pu_id, expected, window = StopKind.BREAK, None, None, 0.0, (None, None)
-            elif step.type == "reload":
-                kind, rp_id, pu_id, expected, window = StopKind.UNLOAD, None, None, 0.0, (None, None)
-            elif step.type == "visit":
-                cand = dp.candidates[step.id]
-                needs = {"needs": sorted(cand.skills), "why": list(cand.why)} if cand.skills else None
-                kind = cand.kind
-                rp_id = cand.record_id if kind is StopKind.RELAY_POINT else None
-                pu_id = cand.record_id if kind is StopKind.PICKUP else None
-                expected = cand.expected_m3
-                shown = cand.shown_windows or cand.windows
-                chosen = next(
-                    (shown[i] for i, (a, b) in enumerate(cand.windows) if a <= step.arrival + step.waiting_time <= b),
-                    shown[0],
-                )
-                window = (_at(day, chosen[0]), _at(day, chosen[1]))
-            else:
-                continue
-            position += 1
-            rnd.stops.append(
-                Stop(
-                    position=position, kind=kind, relay_point_id=rp_id, pickup_request_id=pu_id,
-                    # The planned time is when service starts (arrival plus any wait for the window).
-                    planned_arrival=_at(day, step.arrival + step.waiting_time), service_s=step.service,
-                    waiting_s=step.waiting_time,
-                    window_start=window[0], window_end=window[1], expected_m3=expected,
-                    load_after_m3=step.load[0] / LITRES_PER_M3 if step.load else 0.0,
-                    distance_from_start_m=step.distance, requirements=needs if step.type == "visit" else None,
-                )
-            )
-            if pu_id is not None:
-                pu = session.get(PickupRequest, pu_id)
-                pu.status = PickupStatus.SCHEDULED
-                pickup_lifecycle.record_pickup_event(pu, session=session, dedupe=True,
-                                                     detail=f"planned in a round (plan of {day.isoformat()})")
-    for un in solution.unassigned:
-        cand = dp.candidates[un.id]
-        plan.unassigned.append(
-            UnassignedVisit(
-                kind=cand.kind,
-                relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
-                pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
-                mandatory=cand.mandatory, reason=un.reason.value, detail=_plain_detail(cand, un),
-                params=unassigned_params.solver_params(un.reason.value, cand, dp.problem),
-            )
-        )
-    for ex in dp.excluded:
-        plan.unassigned.append(
-            UnassignedVisit(
-                kind=ex.kind,
-                relay_point_id=ex.record_id if ex.kind is StopKind.RELAY_POINT else None,
-                pickup_request_id=ex.record_id if ex.kind is StopKind.PICKUP else None,
-                mandatory=ex.mandatory, reason=ex.reason, detail=ex.detail,
-                params=unassigned_params.excluded_params(ex.reason, ex.detail, day,
-                                                         dp.decision_notes.get(ex.candidate_key)),
-            )
-        )
-    session.flush()
-    return plan
-
-
-def get_plan(plan_id: int, *, session: Session) -> Plan:
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound(f"plan {plan_id} does not exist", field="plan_id")
-    return plan
-
-
-def latest_plan(day: dt.date, *, session: Session) -> Plan | None:
-    """The day's current plan: its published one, else its latest draft (replaced drafts are history)."""
-    return session.scalars(select(Plan).where(Plan.date == day, Plan.status != PlanStatus.REPLACED)
-                           .order_by(Plan.id.desc())).first()
-
-
-def plan_history(day: dt.date, *, session: Session) -> list[Plan]:
-    """Every plan of the day, newest first, replaced drafts included."""
-    return list(session.scalars(select(Plan).where(Plan.date == day).order_by(Plan.id.desc())).all())
-
-
-
-def _check_publishable(plan: Plan, *, session: Session) -> None:
-    """One published plan per day, and only the day's newest draft (the unique index
-    uq_plan_published_day also refuses a second publication committed at the same moment)."""
-    others = session.execute(select(Plan.id, Plan.status).where(
-        Plan.date == plan.date, Plan.id != plan.id, Plan.status.in_([PlanStatus.PUBLISHED, PlanStatus.DRAFT]))).all()
-    published = [pid for pid, st in others if st is PlanStatus.PUBLISHED]
-    if published:
-        raise Conflict(f"the plan for {plan.date.isoformat()} is already published (plan {published[0]}); "
-                       f"plan {plan.id} cannot be published too", field="plan_id")
-    newer = [pid for pid, st in others if st is PlanStatus.DRAFT and pid > plan.id]
-    if newer:
-        raise Conflict(f"plan {plan.id} is not the newest draft of {plan.date.isoformat()} (plan {max(newer)} "
-                       "is): publish that one", field="plan_id")
-
-
-def publish_plan(plan_id: int, *, session: Session, accept_unassigned: bool = False,
-                 actor: str = "unknown") -> Plan:
-    """Freeze a draft: it becomes the day's plan that crews receive. A published plan is not re-planned.
-
-    A plan that leaves mandatory visits out is published only with ``accept_unassigned`` (the
-    coordinator then tells those donors or hosts), never by accident.
-    """
-    plan = get_plan(plan_id, session=session)
-    if plan.status is PlanStatus.PUBLISHED:
-        raise Conflict(f"plan {plan_id} is already published")
-    if plan.status is PlanStatus.REPLACED:
-        raise Conflict(f"plan {plan_id} was replaced by a newer plan of {plan.date.isoformat()}: "
-                       "publish the day's current draft instead", field="plan_id")
-    _check_publishable(plan, session=session)
-    if plan.solver_status != "solved" and not accept_unassigned:
-        raise Conflict(
-            f"plan {plan_id} leaves mandatory visits out ({plan.explanation or plan.solver_status}); "
-            "re-plan with more vans or crews, or publish with accept_unassigned=true"
-        )
-    plan.status = PlanStatus.PUBLISHED
-    # Plan editing: publishing is a change of the plan: new version, logged.
-    from dispatch.planning.editing import record_change
-
-    record_change(plan, "publish", actor, {"accept_unassigned": accept_unassigned}, session=session)
-    # Webhooks (outbox): queued in this same transaction, delivered after the commit.
-    from dispatch.exchange import webhooks
-
-    webhooks.plan_published(plan, session=session)
-    return plan

@@ -138,55 +138,89 @@ def estimate(
     g = masked_profile(prior.weekday_factors, open_set)
     opened = [d for d in range(7) if g[d] > 0]
     # parameters: [rate, delta_d for open d]
-    p = 1 + len(opened)
     r0 = max(prior.rate_m3_per_day, 1e-4)
+    m0, prior_var = _prior_moments(prior, g, opened, r0)
+    n = len(intervals)
+    theta = m0.copy()
+    cov = np.diag(prior_var)
+    n_out = 0
+    if n:
+        theta, cov, n_out = _posterior(intervals, g, opened, m0, prior_var, capacity_m3,
+                                       dispersion_m3=dispersion_m3, huber_k=huber_k, iterations=iterations)
+    lam, lam_sd, rate, rate_sd, factors = _weekday_rates(theta, cov, g, opened, r0)
+    at, stock, stock_sd, full = _start_state(state, observations, capacity_m3, reading_sd, lam, rate_sd,
+                                             dispersion_m3, now)
+    return FillForecast(
+        capacity_m3=capacity_m3, rate_m3_per_day=rate, weekday_factors=factors, sd=rate_sd, as_of=at,
+        stock_m3=stock, stock_sd=stock_sd, full=full, dispersion_m3=dispersion_m3, n_intervals=n,
+        n_outliers=n_out, cold_start=n == 0, rate_sd_by_day=tuple(float(x) for x in lam_sd),
+    )
+
+
+def _prior_moments(prior: Prior, g: np.ndarray, opened: list[int], r0: float) -> tuple[np.ndarray, np.ndarray]:
+    """The prior's mean and variance of the parameters [rate, delta_d for each open weekday d]."""
+    p = 1 + len(opened)
     m0 = np.zeros(p)
     m0[0] = r0
     prior_var = np.empty(p)
     prior_var[0] = max(prior.rate_sd, 1e-4) ** 2
     for j, d in enumerate(opened):
         prior_var[1 + j] = max(prior.factor_sd * r0 * g[d], 1e-4) ** 2
-    prec0 = np.diag(1.0 / prior_var)
+    return m0, prior_var
 
-    n = len(intervals)
+
+def _posterior(
+    intervals: list[_Interval], g: np.ndarray, opened: list[int], m0: np.ndarray, prior_var: np.ndarray,
+    capacity_m3: float, *, dispersion_m3: float, huber_k: float, iterations: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The posterior mean and covariance of the parameters, and how many intervals were outliers:
+    iteratively reweighted least squares (robust Huber weights, censored "full" increments replaced by
+    their expected value above the bound), the covariance inflated by any over-dispersion."""
+    n, p = len(intervals), 1 + len(opened)
+    prec0 = np.diag(1.0 / prior_var)
     theta = m0.copy()
     cov = np.diag(prior_var)
-    n_out = 0
-    if n:
-        X = np.zeros((n, p))
-        for k, iv in enumerate(intervals):
-            X[k, 0] = iv.e @ g
-            X[k, 1:] = iv.e[opened]
-        y_obs = np.array([iv.y for iv in intervals])
-        cens = np.array([iv.censored for iv in intervals])
-        r_var = np.array([iv.r_var for iv in intervals])
-        w_rob = np.ones(n)
-        for _ in range(iterations):
-            mu = X @ theta
-            sigma2 = r_var + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
-            sigma = np.sqrt(sigma2)
-            y = y_obs.copy()
-            if cens.any():  # E[Y | Y >= bound] under N(mu, sigma²)
-                a = (y_obs[cens] - mu[cens]) / sigma[cens]
-                tail = np.maximum(norm_sf(a), 1e-12)
-                y[cens] = np.maximum(y_obs[cens], mu[cens] + sigma[cens] * norm_pdf(a) / tail)
-            z = (y - mu) / sigma
-            w_rob = np.where(np.abs(z) <= huber_k, 1.0, huber_k / np.maximum(np.abs(z), 1e-12))
-            w_rob[cens] = 1.0
-            W = w_rob / sigma2
-            A = X.T @ (X * W[:, None]) + prec0
-            b = X.T @ (W * y) + prec0 @ m0
-            cov = np.linalg.inv(A)
-            theta = cov @ b
-        n_out = int((w_rob < 0.999).sum())
-        # Over-dispersion: inflate the uncertainty when residuals are larger than the noise model says.
+    X = np.zeros((n, p))
+    for k, iv in enumerate(intervals):
+        X[k, 0] = iv.e @ g
+        X[k, 1:] = iv.e[opened]
+    y_obs = np.array([iv.y for iv in intervals])
+    cens = np.array([iv.censored for iv in intervals])
+    r_var = np.array([iv.r_var for iv in intervals])
+    w_rob = np.ones(n)
+    for _ in range(iterations):
         mu = X @ theta
         sigma2 = r_var + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
-        unc = ~cens
-        if unc.sum() > p:
-            s2 = float(np.sum(w_rob[unc] * (y_obs[unc] - mu[unc]) ** 2 / sigma2[unc]) / (unc.sum() - p))
-            cov = cov * max(1.0, s2)
+        sigma = np.sqrt(sigma2)
+        y = y_obs.copy()
+        if cens.any():  # E[Y | Y >= bound] under N(mu, sigma²)
+            a = (y_obs[cens] - mu[cens]) / sigma[cens]
+            tail = np.maximum(norm_sf(a), 1e-12)
+            y[cens] = np.maximum(y_obs[cens], mu[cens] + sigma[cens] * norm_pdf(a) / tail)
+        z = (y - mu) / sigma
+        w_rob = np.where(np.abs(z) <= huber_k, 1.0, huber_k / np.maximum(np.abs(z), 1e-12))
+        w_rob[cens] = 1.0
+        W = w_rob / sigma2
+        A = X.T @ (X * W[:, None]) + prec0
+        b = X.T @ (W * y) + prec0 @ m0
+        cov = np.linalg.inv(A)
+        theta = cov @ b
+    n_out = int((w_rob < 0.999).sum())
+    # Over-dispersion: inflate the uncertainty when residuals are larger than the noise model says.
+    mu = X @ theta
+    sigma2 = r_var + dispersion_m3 * np.maximum(mu, 0.01 * capacity_m3)
+    unc = ~cens
+    if unc.sum() > p:
+        s2 = float(np.sum(w_rob[unc] * (y_obs[unc] - mu[unc]) ** 2 / sigma2[unc]) / (unc.sum() - p))
+        cov = cov * max(1.0, s2)
+    return theta, cov, n_out
 
+
+def _weekday_rates(
+    theta: np.ndarray, cov: np.ndarray, g: np.ndarray, opened: list[int], r0: float,
+) -> tuple[np.ndarray, np.ndarray, float, float, tuple[float, ...]]:
+    """Per weekday, the rate and its sd; the mean daily rate, its sd and the weekday factors."""
+    p = 1 + len(opened)
     lam = np.zeros(7)
     lam_sd = np.zeros(7)
     for d in opened:
@@ -201,7 +235,15 @@ def estimate(
     rate = float(lam.sum() / 7.0)
     rate_sd = math.sqrt(max(float(c @ cov @ c), 0.0))
     factors = tuple(float(x / rate) if rate > 0 else float(g[d]) for d, x in enumerate(lam))
+    return lam, lam_sd, rate, rate_sd, factors
 
+
+def _start_state(
+    state: tuple[dt.datetime, float, float, bool] | None, observations: Sequence[Observation], capacity_m3: float,
+    reading_sd: float, lam: np.ndarray, rate_sd: float, dispersion_m3: float, now: dt.datetime | None,
+) -> tuple[dt.datetime, float, float, bool]:
+    """Where the forecast starts (at, stock, sd, full): the last known state, filtered with the estimated
+    rates; with no observation at all, empty-ish at ``now`` (default: today's midnight)."""
     if state is not None and not state[3]:
         state = _filtered_state(observations, capacity_m3, reading_sd, lam, rate_sd, dispersion_m3) or state
     if state is None:
@@ -209,12 +251,7 @@ def estimate(
         state = (at, 0.0, 0.25 * capacity_m3, False)
     elif now is not None and now > state[0] and not state[3]:
         pass  # forecast from the last observation; callers ask about days after it
-    at, stock, stock_sd, full = state
-    return FillForecast(
-        capacity_m3=capacity_m3, rate_m3_per_day=rate, weekday_factors=factors, sd=rate_sd, as_of=at,
-        stock_m3=stock, stock_sd=stock_sd, full=full, dispersion_m3=dispersion_m3, n_intervals=n,
-        n_outliers=n_out, cold_start=n == 0, rate_sd_by_day=tuple(float(x) for x in lam_sd),
-    )
+    return state
 
 
 def _filtered_state(

@@ -101,6 +101,36 @@ def _pct(x: float) -> str:
     return f"{round(100 * x)} %"
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """The thresholds of :func:`decide` (see its docstring)."""
+
+    horizon_days: int
+    penalty_m: int
+    p_mandatory: float
+    p_skip: float
+    min_fill_ratio: float
+    top_up_fill_ratio: float
+    opportunistic_m: int
+    risk_weight: float
+    target_fill_ratio: float
+    cheap_insertion_m: float
+    cheap_fill_ratio: float
+
+
+@dataclass(frozen=True)
+class _Outlook:
+    """One relay point seen from today: its expected fill at noon, its next possible visit after today,
+    the risks of being full before it and within the horizon, open today, and must it be visited."""
+
+    fill: float
+    nxt: dt.date | None
+    p_next: float
+    p_h: float
+    is_open: bool
+    must: bool
+
+
 def decide(
     today: dt.date,
     points: Iterable[HorizonInput],
@@ -140,95 +170,107 @@ def decide(
     Returns ``{key: HorizonDecision}`` with ``decision`` in {"mandatory", "optional", "skip"},
     ``penalty`` (int metres-equivalent, optional visits only) and a plain-English ``reason``.
     """
+    rule = _Rule(horizon_days, penalty_m, p_mandatory, p_skip, min_fill_ratio, top_up_fill_ratio, opportunistic_m,
+                 risk_weight, target_fill_ratio, cheap_insertion_m, cheap_fill_ratio)
     points = list(points)
     ahead = collection_days(today, max(horizon_days, 1) + 10, is_workday=is_workday)
     horizon_end = ahead[horizon_days - 1] if horizon_days >= 1 else today
+    outlooks = {pt.key: _outlook(pt, today, ahead, horizon_end, p_mandatory) for pt in points}
+    costs = _detours(points, outlooks, distances, anchor_sites)
+    return {pt.key: _decide_one(pt, outlooks[pt.key], costs[pt.key], today, ahead, rule) for pt in points}
+
+
+def _outlook(pt: HorizonInput, today: dt.date, ahead: list[dt.date], horizon_end: dt.date,
+             p_mandatory: float) -> _Outlook:
+    f = pt.forecast
     noon = dt.datetime.combine(today, dt.time(12))
-    state = {}
-    for pt in points:
-        f = pt.forecast
-        fill = 1.0 if (f.full or pt.reported_full) else f.expected_stock_at(noon) / f.capacity_m3
-        nxt = next((d for d in ahead if d.weekday() in pt.open_weekdays and d not in pt.closed_dates), None)
-        p_next = f.p_full_at(dt.datetime.combine(nxt, dt.time(12))) if nxt else 1.0
-        p_h = f.p_full_by(horizon_end)
-        is_open = today.weekday() in pt.open_weekdays
-        must = is_open and (f.full or pt.reported_full or p_next >= p_mandatory)
-        state[pt.key] = (fill, nxt, p_next, p_h, is_open, must)
+    fill = 1.0 if (f.full or pt.reported_full) else f.expected_stock_at(noon) / f.capacity_m3
+    nxt = next((d for d in ahead if d.weekday() in pt.open_weekdays and d not in pt.closed_dates), None)
+    p_next = f.p_full_at(dt.datetime.combine(nxt, dt.time(12))) if nxt else 1.0
+    p_h = f.p_full_by(horizon_end)
+    is_open = today.weekday() in pt.open_weekdays
+    must = is_open and (f.full or pt.reported_full or p_next >= p_mandatory)
+    return _Outlook(fill, nxt, p_next, p_h, is_open, must)
+
+
+def _detours(points: list[HorizonInput], outlooks: dict[str, _Outlook], distances: Sequence[Sequence[int]] | None,
+             anchor_sites: Sequence[int]) -> dict[str, float | None]:
+    """Each relay point's detour: its ``insertion_cost_m``, or with ``distances`` the round trip from the
+    nearest anchor site or relay point that must be visited today (those that must: not worked out)."""
     costs = {pt.key: pt.insertion_cost_m for pt in points}
     if distances is not None:
-        anchors = list(anchor_sites) + [pt.site for pt in points if pt.site is not None and state[pt.key][5]]
+        anchors = list(anchor_sites) + [pt.site for pt in points if pt.site is not None and outlooks[pt.key].must]
         for pt in points:
             s = pt.site
-            if s is None or state[pt.key][5]:
+            if s is None or outlooks[pt.key].must:
                 continue
             costs[pt.key] = min((distances[a][s] + distances[s][a] for a in anchors if a != s), default=None)
-    out: dict[str, HorizonDecision] = {}
-    for pt in points:
-        f = pt.forecast
-        fill, nxt, p_next, p_h, is_open, must = state[pt.key]
-        full_date = f.expected_full_date()
-        closed_between = [
-            d for d in ahead[: ahead.index(nxt)] if d.weekday() not in pt.open_weekdays or d in pt.closed_dates
-        ] if nxt else []
+    return costs
 
-        def make(decision: str, penalty: int | None, reason: str) -> HorizonDecision:
-            return HorizonDecision(pt.key, decision, penalty, reason, round(fill, 3), round(p_next, 3),
-                                   round(p_h, 3), nxt, full_date)
 
-        label = f"{pt.name}: " if pt.name else ""
-        if not is_open:
-            risk = f"; predicted full on {fmt_day(full_date)}" if full_date and p_h >= p_mandatory else ""
-            out[pt.key] = make(SKIP, None, f"{label}closed on {fmt_day(today)}{risk}: cannot be visited today")
-            continue
-        if f.full or pt.reported_full:
-            out[pt.key] = make(MANDATORY, None, f"{label}reported full: visit today")
-            continue
-        nxt_txt = f"next possible visit {fmt_day(nxt)}" if nxt else "no possible visit in the next two weeks"
-        if closed_between:
-            nxt_txt += " (closed on " + ", ".join(fmt_day(d) for d in closed_between) + ")"
-        if p_next >= p_mandatory:
-            when = f"predicted full on {fmt_day(full_date)}" if full_date else "may be full"
-            out[pt.key] = make(
-                MANDATORY, None,
-                f"{label}{_pct(fill)} full, {when} (p={p_next:.2f} before the {nxt_txt}): visit today",
-            )
-            continue
-        cost = costs[pt.key]
-        # Worth of a visit today: the (down-weighted: tomorrow's plan looks again) risk of waiting for the
-        # next opportunity, plus the share of a later dedicated trip it saves (fill / target fill), more so
-        # if that trip must come within the horizon.
-        base = risk_weight * penalty_m * p_next + opportunistic_m * (fill / target_fill_ratio) * (0.5 + 0.5 * p_h)
-        cheap = cost is not None and cost <= cheap_insertion_m and fill >= cheap_fill_ratio
-        if cheap:
-            base = max(base, 1.2 * cost)
-        h_txt = f"within {horizon_days} collection days (p={p_h:.2f})"
-        penalty = max(1, round(base))
-        detail = f"; detour about {cost / 1000:.1f} km" if cost is not None else ""
-        if fill < min_fill_ratio and p_next < p_skip and not cheap:
-            if p_h < 0.5:
-                why = f"not full {h_txt}"
-            else:
-                why = f"can wait (p={p_next:.2f} of being full before the {nxt_txt}; full {h_txt})"
-            if fill < top_up_fill_ratio:
-                out[pt.key] = make(SKIP, None, f"{label}{_pct(fill)} full, {why}: not needed today")
-            else:
-                # Not needed, but a van passing by can empty it for (almost) nothing: that postpones its
-                # next visit. Worth only the small share of a later trip it saves.
-                out[pt.key] = make(
-                    OPTIONAL, penalty,
-                    f"{label}{_pct(fill)} full, {why}{detail}: not needed today, a top-up only if a van "
-                    f"passes by (worth {penalty / 1000:.1f} km)",
-                )
-            continue
-        verdict = "cheap to add today" if cheap else (
-            "visit if it fits cheaply" if cost is None or cost < penalty else "probably not worth the detour today"
+def _decide_one(pt: HorizonInput, o: _Outlook, cost: float | None, today: dt.date, ahead: list[dt.date],
+                rule: _Rule) -> HorizonDecision:
+    """One relay point's decision: skip when closed today, mandatory when full or at risk, else what a
+    visit today is worth (:func:`_worth_today`)."""
+    f = pt.forecast
+    full_date = f.expected_full_date()
+    closed_between = [
+        d for d in ahead[: ahead.index(o.nxt)] if d.weekday() not in pt.open_weekdays or d in pt.closed_dates
+    ] if o.nxt else []
+
+    def make(decision: str, penalty: int | None, reason: str) -> HorizonDecision:
+        return HorizonDecision(pt.key, decision, penalty, reason, round(o.fill, 3), round(o.p_next, 3),
+                               round(o.p_h, 3), o.nxt, full_date)
+
+    label = f"{pt.name}: " if pt.name else ""
+    if not o.is_open:
+        risk = f"; predicted full on {fmt_day(full_date)}" if full_date and o.p_h >= rule.p_mandatory else ""
+        return make(SKIP, None, f"{label}closed on {fmt_day(today)}{risk}: cannot be visited today")
+    if f.full or pt.reported_full:
+        return make(MANDATORY, None, f"{label}reported full: visit today")
+    nxt_txt = f"next possible visit {fmt_day(o.nxt)}" if o.nxt else "no possible visit in the next two weeks"
+    if closed_between:
+        nxt_txt += " (closed on " + ", ".join(fmt_day(d) for d in closed_between) + ")"
+    if o.p_next >= rule.p_mandatory:
+        when = f"predicted full on {fmt_day(full_date)}" if full_date else "may be full"
+        return make(
+            MANDATORY, None,
+            f"{label}{_pct(o.fill)} full, {when} (p={o.p_next:.2f} before the {nxt_txt}): visit today",
         )
-        out[pt.key] = make(
-            OPTIONAL, penalty,
-            f"{label}{_pct(fill)} full, p={p_h:.2f} full {h_txt.split(' (')[0]}, {nxt_txt}{detail}: "
-            f"optional (worth {penalty / 1000:.1f} km), {verdict}",
-        )
-    return out
+    decision, penalty, reason = _worth_today(o, cost, nxt_txt, rule)
+    return make(decision, penalty, label + reason)
+
+
+def _worth_today(o: _Outlook, cost: float | None, nxt_txt: str, rule: _Rule) -> tuple[str, int | None, str]:
+    """An open relay point not at risk: optional with its penalty, or skipped; the reason (without its name)."""
+    fill, p_next, p_h = o.fill, o.p_next, o.p_h
+    # Worth of a visit today: the (down-weighted: tomorrow's plan looks again) risk of waiting for the
+    # next opportunity, plus the share of a later dedicated trip it saves (fill / target fill), more so
+    # if that trip must come within the horizon.
+    base = (rule.risk_weight * rule.penalty_m * p_next
+            + rule.opportunistic_m * (fill / rule.target_fill_ratio) * (0.5 + 0.5 * p_h))
+    cheap = cost is not None and cost <= rule.cheap_insertion_m and fill >= rule.cheap_fill_ratio
+    if cheap:
+        base = max(base, 1.2 * cost)
+    h_txt = f"within {rule.horizon_days} collection days (p={p_h:.2f})"
+    penalty = max(1, round(base))
+    detail = f"; detour about {cost / 1000:.1f} km" if cost is not None else ""
+    if fill < rule.min_fill_ratio and p_next < rule.p_skip and not cheap:
+        if p_h < 0.5:
+            why = f"not full {h_txt}"
+        else:
+            why = f"can wait (p={p_next:.2f} of being full before the {nxt_txt}; full {h_txt})"
+        if fill < rule.top_up_fill_ratio:
+            return SKIP, None, f"{_pct(fill)} full, {why}: not needed today"
+        # Not needed, but a van passing by can empty it for (almost) nothing: that postpones its
+        # next visit. Worth only the small share of a later trip it saves.
+        return (OPTIONAL, penalty, f"{_pct(fill)} full, {why}{detail}: not needed today, a top-up only if a van "
+                f"passes by (worth {penalty / 1000:.1f} km)")
+    verdict = "cheap to add today" if cheap else (
+        "visit if it fits cheaply" if cost is None or cost < penalty else "probably not worth the detour today"
+    )
+    return (OPTIONAL, penalty, f"{_pct(fill)} full, p={p_h:.2f} full {h_txt.split(' (')[0]}, {nxt_txt}{detail}: "
+            f"optional (worth {penalty / 1000:.1f} km), {verdict}")
 
 
 def summarise(decisions: Sequence[HorizonDecision]) -> dict[str, int]:

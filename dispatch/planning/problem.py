@@ -3,8 +3,8 @@
 solver through the names re-exported here).
 
 Every path to the solver goes through it — planning a day (``planning/day.py``), editing,
-re-optimising and re-planning a plan (``planning/editing.py``), the regions of a large day
-(``planning/scale.py``) — so they all see the same day:
+re-optimising and re-planning a plan (``planning/edit_context.py``, ``planning/round_timing.py``,
+``planning/resolve.py``), the regions of a large day (``planning/scale.py``) — so they all see the same day:
 
 * **visits** (:func:`relay_candidate`, :func:`pickup_candidate`): a relay point with its expected stock,
   opening windows (service must end by closing time) and service time; a home pickup with its slot;

@@ -1,7 +1,7 @@
 """A mid-day re-plan is a preview first: computed by a job, shown, applied only when confirmed.
 
 The job (``dispatch/jobs/runner.py``, kind ``replan`` with ``params["preview"]``) solves the rest of the day
-as :func:`dispatch.planning.editing.prepare_replan` reads it, and writes nothing to the plan: it keeps the
+as :func:`dispatch.planning.replan.prepare_replan` reads it, and writes nothing to the plan: it keeps the
 solution (:func:`solution_to_json`) and the differences (:func:`differences`: stops moved, added, left out,
 times changed, km, per round) on the job. :func:`apply` writes that very solution onto the plan, as a new
 version, only if nothing changed since (plan version, crews' reports, the visits to place) and only if
@@ -21,7 +21,8 @@ from dispatch.planning import problem as builder  # dispatch's only door to the 
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.fleet import pickup_lifecycle
 from dispatch.models import JobStatus, PickupRequest, Plan, PlanJob, StopKind
-from dispatch.planning import editing
+from dispatch.planning import replan, resolve, resolve_write, versions
+from dispatch.planning.edit_context import VISIT_KINDS, stop_key
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -77,7 +78,7 @@ def _secs(t: dt.datetime) -> int:
     return t.hour * 3600 + t.minute * 60
 
 
-def differences(plan: Plan, prep: editing.Prepared, solution: builder.Solution) -> dict[str, Any]:
+def differences(plan: Plan, prep: resolve.Prepared, solution: builder.Solution) -> dict[str, Any]:
     """What the re-plan would change, in the coordinator's words (names, clock times, km), per round."""
     names = dict(prep.ctx.names)
     before: dict[str, tuple[str, int, int]] = {}  # key -> (crew, position among visits, planned seconds)
@@ -86,14 +87,14 @@ def differences(plan: Plan, prep: editing.Prepared, solution: builder.Solution) 
         crew = rnd.crew.name if rnd.crew else rnd.van.name
         rounds_before[f"crew:{rnd.crew_id}"] = {"crew": crew, "km": round(rnd.distance_m / 1000, 1),
                                                 "end": f"{rnd.end_at:%H:%M}"}
-        visits = [s for s in rnd.stops if s.kind in editing.VISIT_KINDS]
+        visits = [s for s in rnd.stops if s.kind in VISIT_KINDS]
         for i, s in enumerate(visits, 1):
-            key = editing.stop_key(s)
+            key = stop_key(s)
             before[key] = (crew, i, _secs(s.planned_arrival))
             names.setdefault(key, s.relay_point.name if s.relay_point else
                              (s.pickup_request.donor_name if s.pickup_request else key))
-    kept = {editing.stop_key(s) for r in plan.rounds for s in r.stops
-            if s.id in {i for ids in prep.kept.values() for i in ids} and s.kind in editing.VISIT_KINDS}
+    kept = {stop_key(s) for r in plan.rounds for s in r.stops
+            if s.id in {i for ids in prep.kept.values() for i in ids} and s.kind in VISIT_KINDS}
     after: dict[str, tuple[str, int, int]] = {}
     rounds: list[dict] = []
     for route in solution.routes:
@@ -159,12 +160,12 @@ def apply(job_id: str, plan_id: int, version: int | None, settings: Settings, ne
     """Write a previewed re-plan onto the plan (a new version), exactly as it was shown."""
     job = _preview_job(job_id, plan_id, session=session)
     params = dict(job.params)
-    editing.open_plan(plan_id, version, session=session, draft=False)  # 428 / 409 on a stale version
+    versions.open_plan(plan_id, version, session=session, draft=False)  # 428 / 409 on a stale version
     if version != job.plan_version:
         raise Conflict(f"the preview was computed on version {job.plan_version} of the plan, which is now at "
                        f"version {version}: preview the re-plan again", field="version")
-    positions = [editing.VanPosition(**p) for p in params.get("positions") or ()]
-    prep = editing.prepare_replan(plan_id, settings, network, session=session, version=version,
+    positions = [replan.VanPosition(**p) for p in params.get("positions") or ()]
+    prep = replan.prepare_replan(plan_id, settings, network, session=session, version=version,
                                   at_s=params.get("at_s"), positions=positions, time_limit_s=job.time_limit_s,
                                   drop=frozenset(params.get("drop") or ()))
     if {v.id for v in prep.ctx.problem.visits} != set(params.get("visit_ids") or ()):
@@ -177,9 +178,9 @@ def apply(job_id: str, plan_id: int, version: int | None, settings: Settings, ne
         raise InvalidInput("this re-plan leaves booked home pickups out of the rounds: " + ", ".join(booked)
                            + "; name them to drop them (drop), or re-plan with more time or another van",
                            field="drop")
-    before = {editing.stop_key(s): s.planned_arrival for r in prep.ctx.plan.rounds for s in r.stops
+    before = {stop_key(s): s.planned_arrival for r in prep.ctx.plan.rounds for s in r.stops
               if s.kind is StopKind.PICKUP}
-    plan = editing.store_prepared(prep, solution_from_json(params["solution"]), session=session, actor=actor)
+    plan = resolve_write.store_prepared(prep, solution_from_json(params["solution"]), session=session, actor=actor)
     _tell_donors(plan, before, actor, session=session)
     job.params = {**params, "applied": True, "applied_version": plan.version}
     session.flush()
@@ -188,7 +189,7 @@ def apply(job_id: str, plan_id: int, version: int | None, settings: Settings, ne
 
 def _tell_donors(plan: Plan, before: dict[str, dt.datetime], actor: str, *, session: Session) -> None:
     """A recorded event on each booked pickup whose visit was left out or moved (the tracking page shows it)."""
-    after = {editing.stop_key(s): s.planned_arrival for r in plan.rounds for s in r.stops if s.kind is StopKind.PICKUP}
+    after = {stop_key(s): s.planned_arrival for r in plan.rounds for s in r.stops if s.kind is StopKind.PICKUP}
     for key, old in before.items():
         pu = session.get(PickupRequest, int(key.split(":")[1]))
         if pu is None:

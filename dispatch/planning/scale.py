@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from dispatch.planning import regions as regions_mod
 from dispatch.models import Crew, Depot, Plan, Van
 from dispatch.planning import problem as builder
-from dispatch.planning.day import (DayProblem, VehicleInfo, build_day, clear_drafts, ensure_not_published, note_replaced,
-                                   solve_options, store_plan)
+from dispatch.planning.day import build_day, solve_options
+from dispatch.planning.day_problem import DayProblem, VehicleInfo
+from dispatch.planning.plans import clear_drafts, ensure_not_published, note_replaced, store_plan
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 
@@ -114,7 +115,7 @@ def draft_edits(day: dt.date, *, session: Session) -> DraftEdits | None:
     """The edits of the day's newest draft (None: no draft, or a draft nobody edited)."""
     from sqlalchemy import select
 
-    from dispatch.planning.editing import VISIT_KINDS, stop_key
+    from dispatch.planning.edit_context import VISIT_KINDS, stop_key
     from dispatch.models import PlanChange, PlanStatus
 
     draft = session.scalars(select(Plan).where(Plan.date == day, Plan.status == PlanStatus.DRAFT)
@@ -139,7 +140,7 @@ def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
     """``dp`` with the draft's edits: locked and hand-placed visits stay in their van, in their order
     (``Visit.vehicle`` and ``locked_sequences``); visits dropped by hand stay out (unassigned, reason
     ``dropped``). Visits or vans the new day no longer has are left to the solver."""
-    from dispatch.planning.day import Excluded
+    from dispatch.planning.day_problem import Excluded
 
     if edits is None:
         return dp

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from dispatch.models import Plan, Stop, StopKind, UnassignedVisit
-from dispatch.planning.day import latest_plan
+from dispatch.planning.plans import latest_plan
 
 
 @dataclass(frozen=True)

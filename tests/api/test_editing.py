@@ -150,12 +150,12 @@ def test_reoptimise_and_publish_freeze_then_replan(client, draft):
 def test_a_job_whose_plan_was_edited_meanwhile_fails_and_writes_nothing(client, draft, db_engine, monkeypatch):
     """Another coordinator locks a stop while the re-optimisation is being solved: the job must not
     overwrite that edit; it fails naming the conflict, and the plan is exactly as the other left it."""
-    from dispatch.planning import editing
+    from dispatch.planning import editing, resolve
     from dispatch.db import session_scope
 
     pid = draft["plan_id"]
     other_stop = _visits(_rounds(draft)[-1])[0]["stop_id"]
-    real_solve = editing.solve_prepared
+    real_solve = resolve.solve_prepared
 
     def solve_while_someone_edits(prep, settings, **kwargs):
         solution = real_solve(prep, settings, **kwargs)
@@ -163,7 +163,7 @@ def test_a_job_whose_plan_was_edited_meanwhile_fails_and_writes_nothing(client, 
             editing.set_locked(pid, other_stop, True, session=s, version=1, actor="bob")
         return solution
 
-    monkeypatch.setattr(editing, "solve_prepared", solve_while_someone_edits)
+    monkeypatch.setattr(resolve, "solve_prepared", solve_while_someone_edits)
     before = client.get(f"/api/v1/plans/{pid}").json()
     job = finished_job(client, client.post(f"/api/v1/plans/{pid}/reoptimise", json={"time_limit_s": 2},
                                            headers={"If-Match": '"1"'}))
@@ -184,12 +184,12 @@ def test_a_job_whose_plan_was_edited_meanwhile_fails_and_writes_nothing(client, 
 
 
 def test_a_running_edit_job_is_cancelled_and_writes_nothing(client, draft, db_engine, monkeypatch):
-    from dispatch.planning import editing
+    from dispatch.planning import resolve
     from dispatch.jobs import runner as jobs
     from dispatch.db import session_scope
 
     pid = draft["plan_id"]
-    real_solve = editing.solve_prepared
+    real_solve = resolve.solve_prepared
 
     def cancelled_during_the_solve(prep, settings, **kwargs):
         with session_scope(db_engine) as s:
@@ -198,7 +198,7 @@ def test_a_running_edit_job_is_cancelled_and_writes_nothing(client, draft, db_en
             jobs.cancel_job(job.id, session=s)
         return real_solve(prep, settings, **kwargs)
 
-    monkeypatch.setattr(editing, "solve_prepared", cancelled_during_the_solve)
+    monkeypatch.setattr(resolve, "solve_prepared", cancelled_during_the_solve)
     job = finished_job(client, client.post(f"/api/v1/plans/{pid}/reoptimise", json={"version": 1,
                                                                                      "time_limit_s": 2}))
     assert job["status"] == "cancelled" and job["plan"] is None

@@ -16,7 +16,7 @@ from dispatch.db import session_scope
 from dispatch.errors import InvalidInput
 from dispatch.exchange.webhook_targets import TargetPolicy
 from dispatch.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
-from dispatch.planning.day import publish_plan
+from dispatch.planning.plans import publish_plan
 from dispatch.settings import Settings
 from tests.plan_factory import build_plan
 

@@ -16,7 +16,8 @@ from dispatch.demo import seed_demo
 from dispatch.messages import outbox, worker
 from dispatch.models import DonorMessage, PickupRequest, Slot, StopKind, utcnow
 from dispatch.pickups.requests import PickupInput, create_pickup, rule_context, rules_config
-from dispatch.planning.day import plan_day, publish_plan
+from dispatch.planning.day import plan_day
+from dispatch.planning.plans import publish_plan
 from tests.messages.servers import SmsReceiver, SmtpServer, free_port
 
 DAY = dt.date(2026, 12, 1)  # Tuesday: the demo day

@@ -116,7 +116,7 @@ def test_live_missed_replan_preview_and_the_crews_sheet(board, phone):
     from selenium.webdriver.common.by import By
 
     from dispatch.field import events, links
-    from dispatch.planning.day import publish_plan
+    from dispatch.planning.plans import publish_plan
 
     s, plan = _plan(board)
     with s:

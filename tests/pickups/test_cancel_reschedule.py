@@ -15,7 +15,8 @@ from dispatch.demo import seed_demo
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import PickupRequest, PickupStatus, PlanChange, Slot, StopKind
 from dispatch.pickups.requests import booked_slots
-from dispatch.planning.day import plan_day, publish_plan
+from dispatch.planning.day import plan_day
+from dispatch.planning.plans import publish_plan
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
 TODAY = dt.date(2026, 11, 24)

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 import solver
-from dispatch.planning import editing
+from dispatch.planning import edit_context, editing, reoptimise, replan, resolve, resolve_write, round_timing, round_writing, versions
 from dispatch.planning import problem as builder
 from dispatch.demo import seed_demo
 from dispatch.field.events import record_stop_event
@@ -16,7 +16,8 @@ from dispatch.errors import Conflict, InvalidInput
 from dispatch.documents.i18n import MISSED_REASONS
 from dispatch.models import PickupRequest, PickupStatus, PlanChange, RelayPoint, ReportSource, StopKind
 from dispatch.relay_points.points import report_fill
-from dispatch.planning.day import plan_day, publish_plan
+from dispatch.planning.day import plan_day
+from dispatch.planning.plans import publish_plan
 
 DAY = dt.date(2026, 12, 1)  # Tuesday
 VISITS = (StopKind.RELAY_POINT, StopKind.PICKUP)
@@ -50,8 +51,8 @@ def stored_solution_errors(plan, fast, network, *, session, after=None):
     after = after or {}
     sites = {f"start:{rid}": ll for rid, (_, ll, _, _) in after.items() if ll is not None}
     done_ids = {i for (_, _, _, ids) in after.values() for i in ids}
-    only = {editing.stop_key(s) for r in plan.rounds for s in visits(r) if s.id not in done_ids}
-    ctx = editing.build_context(plan, fast, network, session=session, extra_sites=sites, only=only)
+    only = {edit_context.stop_key(s) for r in plan.rounds for s in visits(r) if s.id not in done_ids}
+    ctx = edit_context.build_context(plan, fast, network, session=session, extra_sites=sites, only=only)
     day0 = dt.datetime.combine(plan.date, dt.time())
     secs = lambda t: int((t - day0).total_seconds())  # noqa: E731
     routes, served = [], set()
@@ -87,7 +88,7 @@ def stored_solution_errors(plan, fast, network, *, session, after=None):
                 steps.append(solver.Step("reload", None, 0, arrival, s.service_s, s.waiting_s, load,
                                          s.distance_from_start_m - offset))
             else:
-                key = editing.stop_key(s)
+                key = edit_context.stop_key(s)
                 served.add(key)
                 steps.append(solver.Step("visit", key, ctx.location[key], arrival, s.service_s, s.waiting_s, load,
                                          s.distance_from_start_m - offset))
@@ -109,11 +110,11 @@ def placement(plan):
     where = {}
     for rnd in plan.rounds:
         for s in visits(rnd):
-            key = editing.stop_key(s)
+            key = edit_context.stop_key(s)
             assert key not in where, f"{key} twice"
             where[key] = rnd.id
     for u in plan.unassigned:
-        key = editing.stop_key(u)
+        key = edit_context.stop_key(u)
         assert key not in where, f"{key} both in a round and unassigned"
         where[key] = "unassigned"
     return where
@@ -124,15 +125,15 @@ def test_versions_and_stale_edits_list_what_changed(session, plan):
     stop = visits(rounds_with_visits(plan)[0])[0]
     editing.set_locked(plan.id, stop.id, True, session=session, version=1, actor="alice")
     assert plan.version == 2 and stop.locked
-    with pytest.raises(editing.StaleVersion) as exc:
+    with pytest.raises(versions.StaleVersion) as exc:
         editing.set_locked(plan.id, stop.id, False, session=session, version=1, actor="bob")
     assert exc.value.current_version == 2
     assert [(c["version"], c["actor"], c["op"]) for c in exc.value.changes] == [(2, "alice", "lock")]
     assert exc.value.changes[0]["detail"]["stop_id"] == stop.id
-    with pytest.raises(editing.VersionRequired, match="If-Match"):
+    with pytest.raises(versions.VersionRequired, match="If-Match"):
         editing.set_locked(plan.id, stop.id, False, session=session, version=None, actor="bob")
     assert stop.locked  # nothing changed by the refused edits
-    assert [c.op for c in editing.changes_since(plan.id, 0, session=session)] == ["lock"]
+    assert [c.op for c in versions.changes_since(plan.id, 0, session=session)] == ["lock"]
 
 
 def test_published_plan_is_frozen(session, fast, paris_network, plan):
@@ -147,7 +148,7 @@ def test_published_plan_is_frozen(session, fast, paris_network, plan):
 def test_move_within_the_day_is_retimed_and_checked(session, fast, paris_network, plan):
     a, b = rounds_with_visits(plan)[:2]
     stop = visits(a)[-1]
-    key = editing.stop_key(stop)
+    key = edit_context.stop_key(stop)
     editing.move_stop(plan.id, stop.id, b.id, 1, fast, paris_network, session=session, version=1, actor="alice",
                       force=True)
     assert stop.round_id == b.id and visits(b)[0].id == stop.id  # same stop row, first visit of b
@@ -175,8 +176,8 @@ def test_a_move_that_breaks_a_window_is_refused_unless_forced(session, fast, par
     editing.move_stop(plan.id, morning.id, target.id, None, fast, paris_network, session=session, version=1,
                       actor="alice", force=True)
     assert plan.version == 2 and visits(target)[-1].id == morning.id
-    assert any(w["rule"] == "time_window" and w["visit"] == editing.stop_key(morning) for w in target.warnings)
-    change = editing.changes_since(plan.id, 1, session=session)[0]
+    assert any(w["rule"] == "time_window" and w["visit"] == edit_context.stop_key(morning) for w in target.warnings)
+    change = versions.changes_since(plan.id, 1, session=session)[0]
     assert change.op == "move" and change.detail["forced"] and change.detail["warnings"]
 
 
@@ -192,14 +193,14 @@ def test_drop_goes_to_unassigned_and_mandatory_needs_force(session, fast, paris_
     assert session.get(PickupRequest, pu_id).status is PickupStatus.ACCEPTED
     assert plan.solver_status == "infeasible"  # publishing now needs accept_unassigned
     assert placement(plan)[f"pu:{pu_id}"] == "unassigned"
-    assert editing.changes_since(plan.id, 1, session=session)[0].detail["forced"] is True
+    assert versions.changes_since(plan.id, 1, session=session)[0].detail["forced"] is True
     with pytest.raises(Conflict, match="mandatory"):
         publish_plan(plan.id, session=session)
 
 
 def test_insert_at_the_cheapest_feasible_position(session, fast, paris_network, plan):
     optional = next((s for r in rounds_with_visits(plan) for s in visits(r)
-                     if s.relay_point_id and not editing._mandatory(plan, editing.stop_key(s))), None)
+                     if s.relay_point_id and not edit_context.is_mandatory(plan, edit_context.stop_key(s))), None)
     if optional is None:
         pytest.skip("no optional relay point in this plan")
     rp_id = optional.relay_point_id
@@ -207,27 +208,27 @@ def test_insert_at_the_cheapest_feasible_position(session, fast, paris_network, 
     assert placement(plan)[f"rp:{rp_id}"] == "unassigned"
     # Brute force over every round and position: the cheapest feasible extra cost.
     cand = editing._new_candidate(plan, fast, session=session, relay_point_id=rp_id, pickup_request_id=None)
-    ctx = editing.build_context(plan, fast, paris_network, session=session, extra=[cand])
+    ctx = edit_context.build_context(plan, fast, paris_network, session=session, extra=[cand])
     best, old_cost = None, {}
     for rnd in [r for r in plan.rounds if r.crew_id]:
-        base = editing._order_of(rnd)
+        base = round_writing.order_of(rnd)
         vid = f"crew:{rnd.crew_id}"
-        old = old_cost[rnd.id] = editing.schedule(ctx, vid, base).route.cost if base else 0
+        old = old_cost[rnd.id] = round_timing.schedule(ctx, vid, base).route.cost if base else 0
         for i in range(len(base) + 1):
-            t = editing.schedule(ctx, vid, base[:i] + [cand.key] + base[i:])
+            t = round_timing.schedule(ctx, vid, base[:i] + [cand.key] + base[i:])
             if not t.violations and (best is None or t.route.cost - old < best):
                 best = t.route.cost - old
     editing.insert_visit(plan.id, fast, paris_network, session=session, version=2, actor="bob", relay_point_id=rp_id)
     assert placement(plan)[f"rp:{rp_id}"] != "unassigned"
     rnd = next(r for r in plan.rounds if any(s.relay_point_id == rp_id for s in visits(r)))
     assert not rnd.warnings
-    change = editing.changes_since(plan.id, 2, session=session)[0]
+    change = versions.changes_since(plan.id, 2, session=session)[0]
     assert change.op == "insert" and change.detail["cheapest"]
     # The chosen place costs exactly the brute-force best extra cost.
-    ctx2 = editing.build_context(plan, fast, paris_network, session=session)
+    ctx2 = edit_context.build_context(plan, fast, paris_network, session=session)
     assert stored_solution_errors(plan, fast, paris_network, session=session) == []
     assert best is not None
-    got = editing.schedule(ctx2, f"crew:{rnd.crew_id}", editing._order_of(rnd)).route.cost - old_cost[rnd.id]
+    got = round_timing.schedule(ctx2, f"crew:{rnd.crew_id}", round_writing.order_of(rnd)).route.cost - old_cost[rnd.id]
     assert got == best
     decision = next(d for d in plan.relay_point_decisions if d["relay_point_id"] == rp_id)
     assert decision["visited"] is True
@@ -258,22 +259,22 @@ def test_reoptimise_keeps_locked_stops_and_dropped_visits_out(session, fast, par
         editing.set_locked(plan.id, s.id, True, session=session, version=1 + i, actor="alice")
     order_before = [s.id for s in visits(a) if s.locked]
     optional = next((s for r in rounds_with_visits(plan) for s in visits(r)
-                     if not s.locked and s.relay_point_id and not editing._mandatory(plan, editing.stop_key(s))), None)
+                     if not s.locked and s.relay_point_id and not edit_context.is_mandatory(plan, edit_context.stop_key(s))), None)
     version = plan.version
     dropped_key = None
     if optional is not None:
-        dropped_key = editing.stop_key(optional)
+        dropped_key = edit_context.stop_key(optional)
         editing.drop_stop(plan.id, optional.id, fast, paris_network, session=session, version=version, actor="a")
         version += 1
-    ids_before = {editing.stop_key(s): s.id for r in plan.rounds for s in visits(r)}
-    editing.reoptimise(plan.id, fast, paris_network, session=session, version=version, actor="bob", time_limit_s=3)
+    ids_before = {edit_context.stop_key(s): s.id for r in plan.rounds for s in visits(r)}
+    reoptimise.reoptimise(plan.id, fast, paris_network, session=session, version=version, actor="bob", time_limit_s=3)
     assert plan.version == version + 1
     assert [s.id for s in visits(a) if s.locked] == order_before  # same round, same relative order
     where = placement(plan)
     if dropped_key:
         assert where[dropped_key] == "unassigned"
     # Stops keep their ids; every visit is still somewhere.
-    ids_after = {editing.stop_key(s): s.id for r in plan.rounds for s in visits(r)}
+    ids_after = {edit_context.stop_key(s): s.id for r in plan.rounds for s in visits(r)}
     assert {k: ids_before[k] for k in ids_after if k in ids_before} == {k: v for k, v in ids_after.items()
                                                                           if k in ids_before}
     assert set(ids_before) <= set(where)
@@ -285,7 +286,7 @@ def test_reoptimise_starts_from_the_draft_so_it_never_scores_worse(session, fast
     # solution, which is worse than the draft found with 40.
     first_only = fast.model_copy(update={"solve_solution_limit": 1})
     cost, distance = plan.cost, plan.distance_m
-    editing.reoptimise(plan.id, first_only, paris_network, session=session, version=plan.version, actor="bob",
+    reoptimise.reoptimise(plan.id, first_only, paris_network, session=session, version=plan.version, actor="bob",
                        time_limit_s=3)
     assert plan.cost <= cost
     assert plan.distance_m <= distance
@@ -319,9 +320,9 @@ def test_midday_replan_keeps_done_stops_and_starts_from_the_van(session, fast, p
         record_stop_event(rnd.id, s.id, "collected", session=session, idempotency_key=f"k-done-{i}",
                           collected_m3=1.5)
     kept = [(s.id, s.position, s.planned_arrival) for s in done]
-    remaining = {editing.stop_key(s): s.id for s in stops[2:]}
+    remaining = {edit_context.stop_key(s): s.id for s in stops[2:]}
     last = done[-1].relay_point or done[-1].pickup_request
-    at = max(11 * 3600, editing._secs(done[-1].planned_arrival) + 600)
+    at = max(11 * 3600, round_writing.seconds_of(done[-1].planned_arrival) + 600)
     at_dt = dt.datetime.combine(DAY, dt.time()) + dt.timedelta(seconds=at)
     # A relay point not in the plan reports itself full: it becomes a mandatory visit of the re-plan.
     planned_rps = {s.relay_point_id for r in plan.rounds for s in visits(r) if s.relay_point_id}
@@ -330,8 +331,8 @@ def test_midday_replan_keeps_done_stops_and_starts_from_the_van(session, fast, p
         rp, DAY, fast, mandatory=True, require_open=True).windows and rp.opening_hours)
     report_fill(newly_full.id, session=session, source=ReportSource.RELAY_POINT, full=True)
     position = (last.lat + 0.001, last.lon)
-    editing.replan(plan.id, fast, paris_network, session=session, version=plan.version, actor="alice", at_s=at,
-                   positions=[editing.VanPosition(rnd.id, *position)], time_limit_s=3)
+    replan.replan(plan.id, fast, paris_network, session=session, version=plan.version, actor="alice", at_s=at,
+                   positions=[replan.VanPosition(rnd.id, *position)], time_limit_s=3)
     assert f"rp:{newly_full.id}" in placement(plan)
     assert stored_solution_errors(plan, fast, paris_network, session=session,
                                   after={rnd.id: (at, position, 3000, {s.id for s in done})}) == []
@@ -348,7 +349,7 @@ def test_midday_replan_keeps_done_stops_and_starts_from_the_van(session, fast, p
     if new:
         assert new[0].load_after_m3 == pytest.approx(3.0 + new[0].expected_m3, abs=0.01) or any(
             s.kind is StopKind.UNLOAD and s.position < new[0].position for s in rnd.stops)
-    change = editing.changes_since(plan.id, 2, session=session)[0]
+    change = versions.changes_since(plan.id, 2, session=session)[0]
     assert change.op == "replan" and change.detail["start_loads_m3"] == {str(rnd.id): 3.0}
     assert f"rp:{newly_full.id}" in change.detail["new_visits"]
     assert rnd.status == "in_progress"
@@ -406,7 +407,7 @@ def test_two_writers_from_the_same_version_one_wins(db_engine, fast, paris_netwo
                 editing.set_locked(plan_id, stop_ids[1], True, session=second, version=1, actor="bob")
                 second.commit()
                 outcome["second"] = "ok"
-            except editing.StaleVersion as exc:
+            except versions.StaleVersion as exc:
                 outcome["second"] = ("stale", exc.current_version, [c["actor"] for c in exc.changes])
                 second.rollback()
             except OperationalError:
@@ -426,20 +427,20 @@ def test_two_writers_from_the_same_version_one_wins(db_engine, fast, paris_netwo
     else:
         assert outcome["second"] in (("stale", 2, ["alice"]), "busy")
     with session_scope(db_engine) as s:
-        assert [(c.version, c.actor) for c in editing.changes_since(plan_id, 0, session=s)] == [(2, "alice")]
+        assert [(c.version, c.actor) for c in versions.changes_since(plan_id, 0, session=s)] == [(2, "alice")]
 
 
 def test_a_prepared_reoptimisation_is_not_stored_onto_a_newer_version(session, fast, paris_network, plan):
     """The job's steps: read at a version, solve, store; an edit in between makes the store refuse and
     write nothing (the caller's transaction is then rolled back by the job)."""
-    prep = editing.prepare_reoptimise(plan.id, fast, paris_network, session=session, version=1, time_limit_s=2,
+    prep = reoptimise.prepare_reoptimise(plan.id, fast, paris_network, session=session, version=1, time_limit_s=2,
                                       lock=False)
-    solution = editing.solve_prepared(prep, fast)
+    solution = resolve.solve_prepared(prep, fast)
     stop = visits(rounds_with_visits(plan)[0])[0]
     editing.set_locked(plan.id, stop.id, True, session=session, version=1, actor="bob")
     before = {s.id: (s.round_id, s.position) for r in plan.rounds for s in r.stops}
-    with pytest.raises(editing.StaleVersion) as info:
-        editing.store_prepared(prep, solution, session=session, actor="alice")
+    with pytest.raises(versions.StaleVersion) as info:
+        resolve_write.store_prepared(prep, solution, session=session, actor="alice")
     assert info.value.current_version == 2 and [c["actor"] for c in info.value.changes] == ["bob"]
     assert {s.id: (s.round_id, s.position) for r in plan.rounds for s in r.stops} == before
     assert plan.version == 2
@@ -450,12 +451,12 @@ def test_a_replan_is_not_stored_if_crews_reported_while_it_was_solved(session, f
     rnd = max(rounds_with_visits(plan), key=lambda r: len(visits(r)))
     first, second = visits(rnd)[:2]
     record_stop_event(rnd.id, first.id, "collected", session=session, idempotency_key="k-replan-0", collected_m3=1.0)
-    prep = editing.prepare_replan(plan.id, fast, paris_network, session=session, version=plan.version,
+    prep = replan.prepare_replan(plan.id, fast, paris_network, session=session, version=plan.version,
                                   at_s=11 * 3600, time_limit_s=2, lock=False)
     assert prep.kept[rnd.id] and first.id in prep.kept[rnd.id]
-    solution = editing.solve_prepared(prep, fast)
+    solution = resolve.solve_prepared(prep, fast)
     record_stop_event(rnd.id, second.id, "collected", session=session, idempotency_key="k-replan-1",
                       collected_m3=1.0)
     with pytest.raises(Conflict, match="crews reported 1 stop"):
-        editing.store_prepared(prep, solution, session=session, actor="alice")
+        resolve_write.store_prepared(prep, solution, session=session, actor="alice")
     assert plan.version == 2  # published, not re-planned

@@ -11,8 +11,9 @@ import datetime as dt
 
 from dispatch.demo import seed_demo
 from dispatch.models import CrewUnavailability, StopKind, VanUnavailability
-from dispatch.planning import editing
-from dispatch.planning.day import plan_day, publish_plan
+from dispatch.planning import edit_context, editing, reoptimise, replan
+from dispatch.planning.day import plan_day
+from dispatch.planning.plans import publish_plan
 from tests.planning.test_scale import add_south_depot
 
 DAY = dt.date(2026, 12, 1)
@@ -28,7 +29,7 @@ def _shape(plan):
     what a re-optimisation of a fully locked plan must leave as it is (it may still move an unloading
     trip, which is not a visit)."""
     return sorted(
-        (r.crew_id, tuple(editing.stop_key(s) for s in _visits(r)), _visits(r)[0].distance_from_start_m,
+        (r.crew_id, tuple(edit_context.stop_key(s) for s in _visits(r)), _visits(r)[0].distance_from_start_m,
          _visits(r)[0].planned_arrival)
         for r in plan.rounds if _visits(r)
     )
@@ -49,7 +50,7 @@ def test_reoptimising_a_two_depot_day_keeps_each_van_on_its_own_depot(session, s
     assert south_rounds, "the demo day should give the south depot's vans some work"
     before = _shape(plan)
     _lock_everything(plan, session)
-    editing.reoptimise(plan.id, fast, paris_network, session=session, version=plan.version, actor="bob",
+    reoptimise.reoptimise(plan.id, fast, paris_network, session=session, version=plan.version, actor="bob",
                        time_limit_s=3)
     # Every stop is locked in its round and order: the same rounds, leaving from the same depots.
     assert _shape(plan) == before
@@ -71,7 +72,7 @@ def test_reoptimising_never_gives_a_round_to_an_absent_crew_or_a_van_in_maintena
     seed_demo(DAY, session=session)
     plan = plan_day(DAY, fast, paris_network, session=session, time_limit_s=3, seed=1)
     out = _take_out(session, plan)
-    editing.reoptimise(plan.id, fast, paris_network, session=session, version=plan.version, actor="bob",
+    reoptimise.reoptimise(plan.id, fast, paris_network, session=session, version=plan.version, actor="bob",
                        time_limit_s=3)
     working = {r.crew_id for r in plan.rounds if _visits(r)}
     assert working and not working & out
@@ -84,7 +85,7 @@ def test_replanning_never_gives_a_round_to_an_absent_crew_or_a_van_in_maintenanc
     plan = plan_day(DAY, fast, paris_network, session=session, time_limit_s=3, seed=1)
     publish_plan(plan.id, session=session)
     out = _take_out(session, plan)
-    editing.replan(plan.id, fast, paris_network, session=session, version=plan.version, actor="alice",
+    replan.replan(plan.id, fast, paris_network, session=session, version=plan.version, actor="alice",
                    at_s=7 * 3600, time_limit_s=3)
     working = {r.crew_id for r in plan.rounds if _visits(r)}
     assert working and not working & out

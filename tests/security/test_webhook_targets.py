@@ -19,7 +19,7 @@ from dispatch.errors import InvalidInput
 from dispatch.exchange import webhook_targets
 from dispatch.exchange.webhook_targets import TargetPolicy, is_outside
 from dispatch.models import WebhookDelivery, WebhookDeliveryStatus
-from dispatch.planning.day import publish_plan
+from dispatch.planning.plans import publish_plan
 from dispatch.settings import Settings
 from tests.plan_factory import build_plan
 

@@ -38,7 +38,7 @@ def test_healthy_children_are_counted():
 def test_the_plan_says_it_ran_on_fewer_searches():
     from solver import Solution, Status, Summary
 
-    from dispatch.planning.day import _explanation
+    from dispatch.planning.plans import _explanation
 
     summary = Summary(cost=0, routes=0, unassigned=0, distance=0, duration=0, service=0, waiting_time=0, load=(0,),
                       solve_seconds=0.1, workers=1, worker_failures=("search 1 exited with status 7 (MemoryError)",))
