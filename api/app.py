@@ -28,6 +28,7 @@ from api.routers import depots as depot_routes
 from api.routers import requirements as requirement_routes
 from api.routers import day_live, driver, fleet, health, jobs, manifests, online_bookings, pickups, plans, relay_points
 from api.pages import switchboard as switchboard_page
+from dispatch.jobs import records, workers
 from dispatch.jobs import runner as job_service
 from api.routers import held as held_routes
 from dispatch.db import engine_for, session_scope
@@ -49,8 +50,8 @@ def _resume_queued(app: FastAPI, settings: Settings) -> bool:
     database cannot be reached."""
     try:
         with session_scope(engine_for(settings.database_url)) as session:
-            job_service.recover_interrupted(session=session)
-            queued = job_service.queued_job_ids(session=session)
+            workers.recover_interrupted(session=session)
+            queued = records.queued_job_ids(session=session)
     except Exception as exc:  # noqa: BLE001 - a database that is down must not stop the API from starting
         log.warning("cannot resume the queued planning jobs: the database cannot be reached or is not ready (%s: %s); "
                     "retrying every %g s", type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "",
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              database_url=settings.database_url, nice=settings.job_nice,
                                              sched_idle=settings.job_sched_idle)
     else:
-        app.state.job_runner = job_service.InProcessRunner(partial(_run_job, settings=settings))
+        app.state.job_runner = workers.InProcessRunner(partial(_run_job, settings=settings))
     errors.install(app)
     ratelimit.install(app, settings)  # per-IP limits on public endpoints (api/ratelimit.py)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,  # 413 above DISPATCH_MAX_BODY_BYTES

@@ -216,7 +216,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     """`dispatch import relay-points|pickups FILE`: all rows or none; every bad row is printed."""
     from zoneinfo import ZoneInfo
 
-    from dispatch.exchange import imports
+    from dispatch.exchange.csv_import import ImportRejected
+    from dispatch.exchange.pickup_import import import_pickups
+    from dispatch.exchange.relay_import import import_relay_points
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.roads.cache import get_network
     from dispatch.settings import get_settings
@@ -231,16 +233,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         with session_scope(engine_for(settings.database_url)) as session:
             if args.what == "relay-points":
-                result = imports.import_relay_points(
+                result = import_relay_points(
                     data, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m,
                     max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=args.dry_run,
                     update=args.update)
             else:
                 today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
-                result = imports.import_pickups(
+                result = import_pickups(
                     data, session=session, settings=settings, network=network, today=today,
                     max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=args.dry_run)
-    except imports.ImportRejected as exc:
+    except ImportRejected as exc:
         for error in exc.errors:
             print(f"row {error['row']}, column {error['column'] or '-'}: {error['error']}", file=sys.stderr)
         raise

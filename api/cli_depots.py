@@ -19,7 +19,7 @@ def _depot_line(depot, vans) -> str:
 
 def cmd_depots(args: argparse.Namespace) -> int:
     """`dispatch depots list|add|set|import`: depots managed without SQL; `--van NAME` bases a van there."""
-    from dispatch.exchange import imports
+    from dispatch.exchange.csv_import import ImportRejected
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.exchange import depot_import
     from dispatch.fleet import depots
@@ -39,7 +39,7 @@ def cmd_depots(args: argparse.Namespace) -> int:
                     path.read_bytes(), session=session, network=network,
                     max_snap_distance_m=settings.max_snap_distance_m, max_rows=settings.import_max_rows,
                     max_bytes=settings.import_max_bytes, dry_run=args.dry_run, update=args.update)
-            except imports.ImportRejected as exc:
+            except ImportRejected as exc:
                 for error in exc.errors:
                     print(f"row {error['row']}, column {error['column'] or '-'}: {error['error']}", file=sys.stderr)
                 raise
@@ -68,7 +68,7 @@ def cmd_depots(args: argparse.Namespace) -> int:
 
 
 def _opening_hours(text: str) -> list:
-    from dispatch.exchange.imports import BadValue, parse_opening_hours
+    from dispatch.exchange.import_rows import BadValue, parse_opening_hours
 
     if not text.strip():
         return []

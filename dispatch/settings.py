@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     online_daily_cap: int = Field(default=300, ge=0)
     # Reliability: a request body larger than this is refused with 413 (api/limits.py).
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    # Data exchange (dispatch/exchange/imports.py, dispatch/exchange/webhooks.py): CSV import limits; webhook delivery
+    # Data exchange (dispatch/exchange/csv_import.py, dispatch/exchange/webhooks.py): CSV import limits; webhook delivery
     # (the API's delivery thread wakes every interval; 0 disables it), retries with exponential backoff.
     import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=5000, ge=1)

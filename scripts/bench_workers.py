@@ -5,7 +5,7 @@ A federation day: ``--regions`` collection groups across Paris, each with its ow
 demo-sized network (the 60 demo relay points' kinds, sizes, stocks and opening hours and the 16 demo
 home pickups, placed at random junctions of the bundled whole-Paris road graph nearest to that depot)
 and ``--vans`` vans with crews. The day is planned by the product's own job path
-(``dispatch.jobs.runner.create_job`` → ``dispatch.plan_job`` → one ``dispatch.solve_region`` task per region →
+(``dispatch.jobs.records.create_job`` → ``dispatch.plan_job`` → one ``dispatch.solve_region`` task per region →
 ``dispatch.finish_regions``) on the local Redis broker, with ``W`` worker processes started beforehand
 (warm: they load the road graph when they start, as in production), for each ``W`` of ``--workers``.
 Every run starts from a copy of the same seeded SQLite database and uses the same seed and
@@ -121,7 +121,7 @@ def _start_workers(n: int, env: dict, queue: str, logdir: Path) -> list[subproce
 def run_celery(template: Path, day: dt.date, n_workers: int, args, broker: str) -> dict:
     from dispatch.db import make_engine, session_scope
     from dispatch.jobs.celery_app import CeleryRunner
-    from dispatch.jobs.runner import create_job
+    from dispatch.jobs.records import create_job
     from dispatch.models import JobStatus, Plan, PlanJob
     from dispatch.settings import Settings
 

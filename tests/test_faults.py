@@ -233,7 +233,7 @@ def test_a_job_whose_worker_dies_is_marked_failed_and_stores_nothing(db_engine, 
     import api.deps
     import dispatch.roads.cache
     from api.app import create_app
-    from dispatch.jobs import runner as jobs
+    from dispatch.jobs import records as jobs
     from dispatch.db import session_scope
     from dispatch.demo import seed_demo
     from dispatch.models import JobStatus, Plan, PlanJob, Round
@@ -274,7 +274,7 @@ def test_a_failing_job_leaves_the_previous_draft(db_engine, settings, paris_netw
     from sqlalchemy import select
 
     import solver
-    from dispatch.jobs import runner as jobs
+    from dispatch.jobs import records, runner as jobs
     from dispatch.db import session_scope
     from dispatch.demo import seed_demo
     from dispatch.models import JobStatus, Plan, PlanJob
@@ -283,7 +283,7 @@ def test_a_failing_job_leaves_the_previous_draft(db_engine, settings, paris_netw
     with session_scope(db_engine) as s:
         seed_demo(PLAN_DAY, session=s)
         previous_id = build_plan(s, published=False).id
-        job_id = jobs.create_job(PLAN_DAY, session=s, time_limit_s=5).id
+        job_id = records.create_job(PLAN_DAY, session=s, time_limit_s=5).id
 
     def broken(*_args, **_kwargs):
         raise MemoryError("simulated: the solver ran out of memory")

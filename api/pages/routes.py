@@ -25,7 +25,7 @@ from dispatch.addresses.refusals import AddressRefused, unavailable_text
 from dispatch.addresses.resolve import get_geocoder, resolve_address
 from dispatch.field import events as driver
 from dispatch.documents import i18n
-from dispatch.jobs import runner as jobs
+from dispatch.jobs import records as jobs
 from dispatch.field import links, sheet_version
 from dispatch.planning import plans as planning
 from dispatch.pickups import requests as pickup_rules

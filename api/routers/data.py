@@ -14,9 +14,9 @@ from api.errors import problem
 from api.schemas import ImportColumnOut, ImportOut, MonthlyReportOut
 from api.security import Role, note, require
 from dispatch.exchange import exports
-from dispatch.exchange import imports
+from dispatch.exchange import csv_import, pickup_import, relay_import
 from dispatch.exchange import reports
-from dispatch.exchange.imports import ImportRejected, UnsupportedFile
+from dispatch.exchange.csv_import import ImportRejected, UnsupportedFile
 
 imports_router = APIRouter(prefix="/api/v1/imports", tags=["data exchange"])
 exports_router = APIRouter(prefix="/api/v1/exports", tags=["data exchange"],
@@ -35,7 +35,7 @@ CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "CSV"}}
 
 def _read_upload(file: UploadFile, max_bytes: int) -> bytes:
     content_type = (file.content_type or "").split(";")[0].strip().lower()
-    if content_type not in imports.ACCEPTED_CONTENT_TYPES:
+    if content_type not in csv_import.ACCEPTED_CONTENT_TYPES:
         raise UnsupportedFile(f"the file is sent as {content_type!r}: send a CSV file (text/csv); from Excel use "
                               "File > Save as > 'CSV UTF-8' or 'CSV (semicolon delimited)'", field="file")
     return file.file.read(max_bytes + 1)
@@ -46,7 +46,7 @@ def _rejected(request: Request, exc: ImportRejected) -> JSONResponse:
     return problem(422, exc.message, field="file", errors=exc.errors)
 
 
-def _imported(request: Request, result: imports.ImportResult) -> ImportOut:
+def _imported(request: Request, result: csv_import.ImportResult) -> ImportOut:
     note(request, entity=result.kind, rows=result.rows, created=result.created, updated=result.updated,
          dry_run=result.dry_run)
     return ImportOut(**result.to_dict())
@@ -56,8 +56,8 @@ def _imported(request: Request, result: imports.ImportResult) -> ImportOut:
                     dependencies=[require(Role.COORDINATOR, Role.SWITCHBOARD)])
 def import_columns() -> dict[str, list[ImportColumnOut]]:
     return {
-        "relay_points": [ImportColumnOut(**c) for c in imports.columns_doc(imports.RELAY_POINT_COLUMNS)],
-        "pickups": [ImportColumnOut(**c) for c in imports.columns_doc(imports.PICKUP_COLUMNS)],
+        "relay_points": [ImportColumnOut(**c) for c in csv_import.columns_doc(relay_import.RELAY_POINT_COLUMNS)],
+        "pickups": [ImportColumnOut(**c) for c in csv_import.columns_doc(pickup_import.PICKUP_COLUMNS)],
     }
 
 
@@ -77,7 +77,7 @@ def import_relay_points(
 ) -> ImportOut:
     data = _read_upload(file, settings.import_max_bytes)
     try:
-        result = imports.import_relay_points(
+        result = relay_import.import_relay_points(
             data, session=session, network=network, max_snap_distance_m=settings.max_snap_distance_m,
             max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=dry_run, update=update,
         )
@@ -101,7 +101,7 @@ def import_pickups(
     data = _read_upload(file, settings.import_max_bytes)
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     try:
-        result = imports.import_pickups(
+        result = pickup_import.import_pickups(
             data, session=session, settings=settings, network=network, today=today,
             max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=dry_run,
         )

@@ -17,10 +17,10 @@ from api.schemas.fleet import VanOut
 from api.security import Role, require
 from dispatch.addresses.resolve import resolve_address
 from dispatch.errors import InvalidInput
-from dispatch.exchange import imports
+from dispatch.exchange import csv_import
 from dispatch.exchange import depot_import
 from dispatch.fleet import depots as service
-from dispatch.exchange.imports import ImportRejected
+from dispatch.exchange.csv_import import ImportRejected
 from dispatch.models import Depot
 from dispatch.planning.regions import region_of_depot
 
@@ -123,7 +123,7 @@ def depot_vans(depot_id: Id, session: SessionDep) -> list[VanOut]:
 
 @router.get("/imports/depots/columns", summary="The documented columns of the depots import file")
 def depot_import_columns() -> list[ImportColumnOut]:
-    return [ImportColumnOut(**c) for c in imports.columns_doc(depot_import.DEPOT_COLUMNS)]
+    return [ImportColumnOut(**c) for c in csv_import.columns_doc(depot_import.DEPOT_COLUMNS)]
 
 
 @router.post(

@@ -22,7 +22,7 @@ from api.schemas import DayOut, Instant, JobAccepted
 from api.security import Role, StaffUser, require
 from dispatch.planning import editing, replan_preview, resolve, versions
 from dispatch.planning import replan as replanning
-from dispatch.jobs import runner as jobs
+from dispatch.jobs import records as jobs
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.planning.views import plan_view
 

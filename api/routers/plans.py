@@ -13,7 +13,7 @@ from api.routers import jobs as job_routes
 from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redact_day, require
 from dispatch.documents.geometry import round_geojson
 from api.schemas import DayOut, JobAccepted, JobOut, PlanIn
-from dispatch.jobs import runner as jobs
+from dispatch.jobs import records as jobs
 from dispatch.planning import plans as planning
 from dispatch.db import engine_for, session_scope
 from dispatch.models import JobStatus

@@ -1,6 +1,6 @@
 """CSV import of depots and of which depot each van is based at: all rows valid, or nothing imported.
 
-Same file handling as :mod:`dispatch.exchange.imports` (encodings, ``,``/``;``/tab, every bad row listed as
+Same file handling as :mod:`dispatch.exchange.csv_import` (encodings, ``,``/``;``/tab, every bad row listed as
 ``{"row", "column", "error"}``). A depot is matched by name (case-insensitive): a new name creates a
 depot, a known one is updated only with ``update``. The optional ``vans`` column lists the names of
 vans to base at that depot (``Camion 1|Fourgon 3``): they are moved there. Flushes, never commits.
@@ -14,17 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.exchange.imports import (
-    Column,
-    ImportRejected,
-    ImportResult,
-    RowChecker,
-    extra_cells,
-    parse_number,
-    parse_opening_hours,
-    position_error,
-    read_csv,
-)
+from dispatch.exchange.csv_import import Column, ImportRejected, ImportResult, read_csv
+from dispatch.exchange.import_rows import RowChecker, extra_cells, parse_number, parse_opening_hours, position_error
 from dispatch.models import Depot, Van
 
 DEPOT_COLUMNS: tuple[Column, ...] = (

@@ -200,7 +200,7 @@ _DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
 def format_opening_hours(entries: list[dict[str, Any]]) -> str:
-    """The inverse of :func:`dispatch.exchange.imports.parse_opening_hours` ('Mo-Fr 10:00-19:00 | Sa 10:00-13:00')."""
+    """The inverse of :func:`dispatch.exchange.import_rows.parse_opening_hours` ('Mo-Fr 10:00-19:00 | Sa 10:00-13:00')."""
     parts = []
     for entry in entries or []:
         days = sorted(set(entry.get("days", [])))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -50,12 +51,15 @@ def _bucket() -> dict[str, float]:
     return {"m3": 0.0, "reported_m3": 0.0, "planned_m3": 0.0, "stops": 0}
 
 
-def monthly_report(month: str, *, session: Session) -> dict[str, Any]:
-    first, nxt = parse_month(month)
-    plans = session.scalars(
+def _published_plans(first: dt.date, nxt: dt.date, *, session: Session) -> list[Plan]:
+    return list(session.scalars(
         select(Plan).where(Plan.status == PlanStatus.PUBLISHED, Plan.date >= first, Plan.date < nxt)
         .order_by(Plan.date)
-    ).all()
+    ).all())
+
+
+def _outcomes(plans: list[Plan], *, session: Session) -> dict[int, StopEvent]:
+    """The last outcome (collected or missed) reported at each stop of ``plans``."""
     stop_ids = [s.id for p in plans for r in p.rounds for s in r.stops]
     outcome: dict[int, StopEvent] = {}
     for start in range(0, len(stop_ids), 500):
@@ -65,73 +69,96 @@ def monthly_report(month: str, *, session: Session) -> dict[str, Any]:
             .order_by(StopEvent.recorded_at, StopEvent.id)
         ).all():
             outcome[ev.stop_id] = ev  # the last outcome reported wins
+    return outcome
 
-    by_arr: dict[str, dict[str, float]] = defaultdict(_bucket)
-    by_kind: dict[str, dict[str, float]] = defaultdict(_bucket)
-    total = _bucket()
-    km = 0.0
-    crew_hours = person_hours = 0.0
-    rp_visits = {"planned": 0, "collected": 0, "missed": 0, "not_reported": 0}
+
+@dataclass
+class _Tally:
+    """The month's figures, added up round by round and stop by stop."""
+
+    outcome: dict[int, StopEvent]
+    by_arr: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(_bucket))
+    by_kind: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(_bucket))
+    total: dict[str, float] = field(default_factory=_bucket)
+    km: float = 0.0
+    crew_hours: float = 0.0
+    person_hours: float = 0.0
+    rp_visits: dict[str, int] = field(
+        default_factory=lambda: {"planned": 0, "collected": 0, "missed": 0, "not_reported": 0})
     # not_planned: accepted pickups of a published day that the plan left out (with a reason).
-    pickups = {"planned": 0, "collected": 0, "missed": 0, "not_reported": 0, "not_planned": 0}
-    missed_reasons: dict[str, int] = defaultdict(int)
-    rounds_count = 0
-    for plan in plans:
-        pickups["not_planned"] += sum(1 for u in plan.unassigned if u.kind is StopKind.PICKUP)
+    pickups: dict[str, int] = field(
+        default_factory=lambda: {"planned": 0, "collected": 0, "missed": 0, "not_reported": 0, "not_planned": 0})
+    missed_reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rounds_count: int = 0
+
+    def add_plan(self, plan: Plan) -> None:
+        self.pickups["not_planned"] += sum(1 for u in plan.unassigned if u.kind is StopKind.PICKUP)
         for rnd in plan.rounds:
-            rounds_count += 1
-            km += rnd.distance_m / 1000
+            self.rounds_count += 1
+            self.km += rnd.distance_m / 1000
             hours = max(0.0, (rnd.end_at - rnd.start_at).total_seconds() / 3600)
-            crew_hours += hours
+            self.crew_hours += hours
             members = len(rnd.crew.members or []) if rnd.crew else 0
-            person_hours += hours * max(1, members)
+            self.person_hours += hours * max(1, members)
             for stop in rnd.stops:
-                if stop.kind is StopKind.RELAY_POINT and stop.relay_point is not None:
-                    kind = stop.relay_point.kind.value
-                    arr = _arrondissement(stop.relay_point.postcode, stop.relay_point.arrondissement)
-                    counter = rp_visits
-                elif stop.kind is StopKind.PICKUP and stop.pickup_request is not None:
-                    kind = HOME_PICKUP
-                    arr = _arrondissement(stop.pickup_request.postcode, None)
-                    counter = pickups
-                else:
-                    continue
-                counter["planned"] += 1
-                ev = outcome.get(stop.id)
-                if ev is None:
-                    counter["not_reported"] += 1
-                    m3, source = stop.expected_m3, "planned_m3"
-                elif ev.kind is StopEventKind.COLLECTED:
-                    counter["collected"] += 1
-                    m3, source = ev.collected_m3 or 0.0, "reported_m3"
-                else:
-                    counter["missed"] += 1
-                    missed_reasons[ev.reason or "other"] += 1
-                    m3, source = 0.0, "reported_m3"
-                for bucket in (by_arr[arr], by_kind[kind], total):
-                    bucket["m3"] += m3
-                    bucket[source] += m3
-                    bucket["stops"] += 1
+                self.add_stop(stop)
 
-    def rows(buckets: dict[str, dict[str, float]], key: str) -> list[dict[str, Any]]:
-        return [{key: k, "m3": round(b["m3"], 2), "reported_m3": round(b["reported_m3"], 2),
-                 "planned_m3": round(b["planned_m3"], 2), "stops": int(b["stops"])}
-                for k, b in sorted(buckets.items())]
+    def add_stop(self, stop: Any) -> None:
+        if stop.kind is StopKind.RELAY_POINT and stop.relay_point is not None:
+            kind = stop.relay_point.kind.value
+            arr = _arrondissement(stop.relay_point.postcode, stop.relay_point.arrondissement)
+            counter = self.rp_visits
+        elif stop.kind is StopKind.PICKUP and stop.pickup_request is not None:
+            kind = HOME_PICKUP
+            arr = _arrondissement(stop.pickup_request.postcode, None)
+            counter = self.pickups
+        else:
+            return
+        counter["planned"] += 1
+        ev = self.outcome.get(stop.id)
+        if ev is None:
+            counter["not_reported"] += 1
+            m3, source = stop.expected_m3, "planned_m3"
+        elif ev.kind is StopEventKind.COLLECTED:
+            counter["collected"] += 1
+            m3, source = ev.collected_m3 or 0.0, "reported_m3"
+        else:
+            counter["missed"] += 1
+            self.missed_reasons[ev.reason or "other"] += 1
+            m3, source = 0.0, "reported_m3"
+        for bucket in (self.by_arr[arr], self.by_kind[kind], self.total):
+            bucket["m3"] += m3
+            bucket[source] += m3
+            bucket["stops"] += 1
 
+
+def _rows(buckets: dict[str, dict[str, float]], key: str) -> list[dict[str, Any]]:
+    return [{key: k, "m3": round(b["m3"], 2), "reported_m3": round(b["reported_m3"], 2),
+             "planned_m3": round(b["planned_m3"], 2), "stops": int(b["stops"])}
+            for k, b in sorted(buckets.items())]
+
+
+def monthly_report(month: str, *, session: Session) -> dict[str, Any]:
+    first, nxt = parse_month(month)
+    plans = _published_plans(first, nxt, session=session)
+    t = _Tally(_outcomes(plans, session=session))
+    for plan in plans:
+        t.add_plan(plan)
     return {
         "month": f"{first.year:04d}-{first.month:02d}",
         "published_plans": len(plans),
         "days": [p.date.isoformat() for p in plans],
-        "rounds": rounds_count,
-        "volume_m3": {"total": round(total["m3"], 2), "reported": round(total["reported_m3"], 2),
-                      "planned": round(total["planned_m3"], 2)},
-        "volume_by_arrondissement": rows(by_arr, "arrondissement"),
-        "volume_by_kind": rows(by_kind, "kind"),
-        "km_driven": {"value": round(km, 1), "source": "planned"},
-        "crew_hours": {"value": round(crew_hours, 1), "person_hours": round(person_hours, 1), "source": "planned"},
-        "relay_point_visits": {**rp_visits, "source": "reported where crews reported, planned otherwise"},
-        "pickups": {**pickups, "source": "reported where crews reported, planned otherwise"},
-        "missed_reasons": dict(sorted(missed_reasons.items())),
+        "rounds": t.rounds_count,
+        "volume_m3": {"total": round(t.total["m3"], 2), "reported": round(t.total["reported_m3"], 2),
+                      "planned": round(t.total["planned_m3"], 2)},
+        "volume_by_arrondissement": _rows(t.by_arr, "arrondissement"),
+        "volume_by_kind": _rows(t.by_kind, "kind"),
+        "km_driven": {"value": round(t.km, 1), "source": "planned"},
+        "crew_hours": {"value": round(t.crew_hours, 1), "person_hours": round(t.person_hours, 1),
+                       "source": "planned"},
+        "relay_point_visits": {**t.rp_visits, "source": "reported where crews reported, planned otherwise"},
+        "pickups": {**t.pickups, "source": "reported where crews reported, planned otherwise"},
+        "missed_reasons": dict(sorted(t.missed_reasons.items())),
         "sources": {
             "reported": "what crews reported at each stop from their route sheets (collected m³, missed)",
             "planned": "the published plan: expected m³ of stops with no outcome reported; km and hours of the "

@@ -39,8 +39,19 @@ def make_celery(settings: Settings) -> Celery:
         task_default_queue=settings.celery_queue,
         broker_connection_retry_on_startup=True,
     )
+    _add_planning_tasks(app, settings)
+    _add_delivery_tasks(app, settings)
+    schedule = _beat_schedule(settings)
+    if schedule:
+        app.conf.beat_schedule = schedule
+    return app
 
-    @app.task(name=TASK_NAME, shared=False)  # not shared: a shared task would leak into later apps built with other settings
+
+def _add_planning_tasks(app: Celery, settings: Settings) -> None:
+    """A job (``TASK_NAME``), fanned out one task per region (``REGION_TASK``) merged by ``FINISH_TASK``.
+    The tasks are not shared: a shared task would leak into later apps built with other settings."""
+
+    @app.task(name=TASK_NAME, shared=False)
     def plan_job(job_id: str) -> str:
         from dispatch.db import engine_for
         from dispatch.jobs.runner import run_job
@@ -70,11 +81,7 @@ def make_celery(settings: Settings) -> Celery:
                                                 settings=settings, network=get_network(settings),
                                                 time_limit_s=limit, seed=seed))
         except Exception as exc:  # noqa: BLE001 - reported to finish_regions, which records it
-            from dispatch.errors import DispatchError
-            from dispatch.jobs.runner import Cancelled
-
-            kind = "cancelled" if isinstance(exc, Cancelled) else "domain" if isinstance(exc, DispatchError) else "internal"
-            return _pack({"error": kind, "type": type(exc).__name__, "message": getattr(exc, "message", str(exc))})
+            return _pack(_failure_record(exc))
 
     @app.task(name=FINISH_TASK, shared=False)
     def finish_regions(results: list[str], job_id: str, limit: float) -> str:
@@ -85,17 +92,33 @@ def make_celery(settings: Settings) -> Celery:
         outcomes = [_unpack(r) for r in results]
         failed = [o for o in outcomes if isinstance(o, dict)]
         if failed:
-            from dispatch.errors import DispatchError
-            from dispatch.jobs.runner import Cancelled
-
-            first = failed[0]
-            exc: Exception = (Cancelled() if first["error"] == "cancelled" else DispatchError(first["message"])
-                              if first["error"] == "domain" else type(first["type"], (Exception,), {})())
-            record_failure(engine, job_id, exc)
+            record_failure(engine, job_id, _failure_of(failed[0]))
         else:
             finish_job(job_id, [part for part, _ in outcomes], [solution for _, solution in outcomes],
                        engine=engine, time_limit_s=limit)
         return job_id
+
+
+def _failure_record(exc: Exception) -> dict:
+    """A region's exception as plain data, for ``finish_regions``."""
+    from dispatch.errors import DispatchError
+    from dispatch.jobs.runner import Cancelled
+
+    kind = "cancelled" if isinstance(exc, Cancelled) else "domain" if isinstance(exc, DispatchError) else "internal"
+    return {"error": kind, "type": type(exc).__name__, "message": getattr(exc, "message", str(exc))}
+
+
+def _failure_of(first: dict) -> Exception:
+    """The exception to record for a region's failure (``_failure_record``)."""
+    from dispatch.errors import DispatchError
+    from dispatch.jobs.runner import Cancelled
+
+    return (Cancelled() if first["error"] == "cancelled" else DispatchError(first["message"])
+            if first["error"] == "domain" else type(first["type"], (Exception,), {})())
+
+
+def _add_delivery_tasks(app: Celery, settings: Settings) -> None:
+    """The webhook and donor-message outboxes' delivery rounds (scheduled by celery beat)."""
 
     @app.task(name=WEBHOOK_TASK_NAME, shared=False)
     def deliver_webhooks() -> dict:
@@ -114,15 +137,15 @@ def make_celery(settings: Settings) -> Celery:
 
         return run(engine_for(settings.database_url), settings).to_dict()
 
+
+def _beat_schedule(settings: Settings) -> dict:
     schedule = {}
     if settings.webhook_delivery_interval_s > 0:
         schedule["deliver-webhooks"] = {"task": WEBHOOK_TASK_NAME, "schedule": settings.webhook_delivery_interval_s}
     if settings.messages_delivery_interval_s > 0:
         schedule["deliver-donor-messages"] = {"task": MESSAGES_TASK_NAME,
                                               "schedule": settings.messages_delivery_interval_s}
-    if schedule:
-        app.conf.beat_schedule = schedule
-    return app
+    return schedule
 
 
 def _pack(obj) -> str:
@@ -179,7 +202,7 @@ class CeleryRunner:
             result.get(timeout=timeout, propagate=True)
         # A multi-region job's task returns once its regions are handed out: wait for the job itself.
         from dispatch.db import engine_for, session_scope
-        from dispatch.jobs.runner import ACTIVE
+        from dispatch.jobs.records import ACTIVE
         from dispatch.models import PlanJob
 
         engine = engine_for(self._settings.database_url)

@@ -1,143 +1,36 @@
-"""Planning jobs: a long solve never blocks a request.
+"""Running planning jobs: a long solve never blocks a request.
 
-``create_job`` records a job (in the caller's transaction); a runner executes ``run_job``, which
-plans and stores the result in ONE transaction, so a job that fails or whose worker dies leaves
-no half-written plan. The embedded default runs jobs in a thread of the API process
-(:class:`InProcessRunner`); the same ``run_job`` can run on other workers.
+A runner executes ``run_job``, which plans and stores the result in ONE transaction, so a job that fails
+or whose worker dies leaves no half-written plan (jobs are recorded by :mod:`dispatch.jobs.records`). The
+embedded default runs jobs in a thread of the API process (:class:`dispatch.jobs.workers.InProcessRunner`);
+the same ``run_job`` can run on other workers (a child process, Celery).
 
 Jobs have a ``kind``: ``plan`` (plan a day), ``reoptimise`` (re-solve a draft) and ``replan`` (mid-day
-re-plan of a published plan), the last two from :func:`create_edit_job`. An edit job remembers the plan
-version it was asked on; it reads the plan, solves with no transaction open, and writes only if the plan
-is still at that version: if someone edited it meanwhile, the job fails with the conflict (who changed
-what, in ``progress["conflict"]``) and writes nothing. Every runner (thread, child process, Celery) calls
-``run_job``, which runs either kind.
+re-plan of a published plan), the last two from :func:`dispatch.jobs.records.create_edit_job`. An edit job
+remembers the plan version it was asked on; it reads the plan, solves with no transaction open, and writes
+only if the plan is still at that version: if someone edited it meanwhile, the job fails with the conflict
+(who changed what, in ``progress["conflict"]``) and writes nothing. Every runner (thread, child process,
+Celery) calls ``run_job``, which runs either kind. Never raises: the outcome is recorded on the job.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, update
 
 from dispatch.db import session_scope
-from dispatch.errors import Conflict, DispatchError, InvalidInput, NotFound
+from dispatch.errors import DispatchError, NotFound
+from dispatch.jobs.records import ACTIVE, KIND_TEXT, PLAN_KIND, with_job_balance
+from dispatch.jobs.workers import worker_id
 from dispatch.models import JobStatus, PlanJob, utcnow
-from dispatch.planning.regions import check_regions
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
-from dispatch.workdays import why_not_collection_day
 
 log = logging.getLogger("dispatch.jobs.runner")
-
-ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
-PLAN_KIND = "plan"
-EDIT_KINDS = ("reoptimise", "replan")
-_KIND_TEXT = {"plan": "planning", "reoptimise": "re-optimisation", "replan": "re-plan"}
-
-
-class DayBusy(Conflict):
-    """Another planning, re-optimisation or re-plan job of the day is queued or running (HTTP 409);
-    ``job_id`` names it."""
-
-    def __init__(self, job: PlanJob) -> None:
-        what = _KIND_TEXT.get(job.kind or PLAN_KIND, job.kind)
-        super().__init__(f"a {what} job for {job.date.isoformat()} is already {job.status.value} (job {job.id}): "
-                         f"wait for it or cancel it (DELETE /api/v1/plan-jobs/{job.id})", field="date")
-        self.job_id, self.kind = job.id, job.kind or PLAN_KIND
-
-
-def active_job(day: dt.date, *, session: Session) -> PlanJob | None:
-    """The day's queued or running job, if any (at most one: a unique partial index, migration 0016)."""
-    return session.scalars(select(PlanJob).where(PlanJob.date == day, PlanJob.status.in_(ACTIVE))
-                           .order_by(PlanJob.created_at)).first()
-
-
-def _check_no_active_job(day: dt.date, *, session: Session) -> None:
-    """One job at a time per day: a planning job replaces the draft an edit job would write, and two
-    edit jobs of one plan would conflict anyway."""
-    active = active_job(day, session=session)
-    if active is not None:
-        raise DayBusy(active)
-
-
-def _add_job(job: PlanJob, *, session: Session) -> PlanJob:
-    """Insert the job; the database refuses a second active job of its day even when two workers checked
-    at the same moment (the unique index uq_plan_job_active_day): that request gets the 409 too."""
-    try:
-        with session.begin_nested():
-            session.add(job)
-            session.flush()
-    except IntegrityError:
-        other = active_job(job.date, session=session)
-        if other is None:  # pragma: no cover - the other job ended between the insert and this read
-            raise Conflict(f"another job for {job.date.isoformat()} was started at the same moment: "
-                           "try again", field="date") from None
-        raise DayBusy(other) from None
-    return job
-
-
-def create_job(day: dt.date, *, session: Session, time_limit_s: float, seed: int | None = None,
-               regions: list[str] | None = None, balance: bool | None = None, actor: str | None = None) -> PlanJob:
-    """Record a job for ``day`` (``regions``: only those regions' depots, vans and visits; None: all;
-    ``balance``: balance the crews' working time, None: the setting; ``actor``: who asked for it)."""
-    not_a_day = why_not_collection_day(day)
-    if not_a_day:
-        raise InvalidInput(not_a_day, field="date")
-    regions = check_regions(regions, session=session)
-    _check_no_active_job(day, session=session)
-    job = PlanJob(id=uuid.uuid4().hex, kind=PLAN_KIND, date=day, status=JobStatus.QUEUED, phase="queued",
-                  time_limit_s=time_limit_s, seed=seed, regions=regions,
-                  params={k: v for k, v in (("balance", balance), ("actor", actor)) if v is not None} or None)
-    return _add_job(job, session=session)
-
-
-def with_job_balance(settings: Settings, job: PlanJob) -> Settings:
-    """The settings a planning job runs with: its own ``balance`` choice, if it made one."""
-    balance = (job.params or {}).get("balance") if (job.kind or PLAN_KIND) == PLAN_KIND else None
-    return settings if balance is None else settings.model_copy(update={"balance_work_time": bool(balance)})
-
-
-def create_edit_job(kind: str, plan, *, session: Session, time_limit_s: float, seed: int | None,
-                    actor: str, params: dict | None = None) -> PlanJob:
-    """Record a re-optimisation or re-plan of ``plan`` (already checked at the version the client sent:
-    :func:`dispatch.planning.versions.open_plan`); the job will write only onto that version."""
-    if kind not in EDIT_KINDS:
-        raise InvalidInput(f"unknown job kind {kind!r}: one of {', '.join(EDIT_KINDS)}", field="kind")
-    _check_no_active_job(plan.date, session=session)
-    job = PlanJob(id=uuid.uuid4().hex, kind=kind, date=plan.date, status=JobStatus.QUEUED, phase="queued",
-                  time_limit_s=time_limit_s, seed=seed, plan_id=plan.id, plan_version=plan.version,
-                  params={"actor": actor, **(params or {})})
-    return _add_job(job, session=session)
-
-
-def get_job(job_id: str, *, session: Session) -> PlanJob:
-    job = session.get(PlanJob, job_id)
-    if job is None:
-        raise NotFound(f"planning job {job_id} does not exist", field="job_id")
-    return job
-
-
-def cancel_job(job_id: str, *, session: Session) -> PlanJob:
-    """A queued job is cancelled at once; a running one stops before it stores its plan."""
-    job = get_job(job_id, session=session)
-    if job.status not in ACTIVE:
-        raise Conflict(f"planning job {job_id} is already {job.status.value}")
-    job.cancel_requested = True
-    if job.status is JobStatus.QUEUED:
-        job.status, job.phase, job.finished_at = JobStatus.CANCELLED, "cancelled", utcnow()
-    session.flush()
-    return job
 
 
 def _set(engine: Engine, job_id: str, **values) -> PlanJob | None:
@@ -280,7 +173,7 @@ def _record_conflict(engine: Engine, job_id: str, kind: str, exc) -> None:
             return
         who = "; ".join(f"version {c['version']}: {c['op']} by {c['actor']}" for c in exc.changes) or "unknown"
         job.status, job.phase, job.finished_at = JobStatus.FAILED, "failed", utcnow()
-        job.error = (f"conflict: plan {job.plan_id} was changed while the {_KIND_TEXT.get(kind, kind)} ran "
+        job.error = (f"conflict: plan {job.plan_id} was changed while the {KIND_TEXT.get(kind, kind)} ran "
                      f"(it started from version {job.plan_version}, the plan is now at version "
                      f"{exc.current_version}: {who}); nothing was written: reload the plan and start again "
                      f"from version {exc.current_version}")
@@ -409,86 +302,3 @@ def record_failure(engine: Engine, job_id: str, exc: BaseException) -> None:
 
 class Cancelled(Exception):
     pass
-
-
-def _host() -> str:
-    return socket.gethostname()[:100]  # the column holds 120 characters with the pid
-
-
-def worker_id() -> str:
-    """This process, as recorded on the jobs it runs: ``host:pid``."""
-    return f"{_host()}:{os.getpid()}"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:  # handled: the worker process is gone: its job is failed by the caller
-        return False
-    except OSError:  # handled: exists, owned by another user
-        return True
-    return True
-
-
-def _interrupted(job: PlanJob, now: dt.datetime) -> bool:
-    """Whether a running job's process is gone. A job of a process on this host is interrupted when that
-    process no longer exists (or is this one, just started); a job with no recorded process, or of another
-    host, when it started more than twice its time limit plus 10 minutes ago (no solve lasts that long)."""
-    started = job.started_at or job.created_at
-    if started is not None and now - started > dt.timedelta(seconds=2 * (job.time_limit_s or 0) + 600):
-        return True
-    host, _, pid = (job.worker or "").rpartition(":")
-    if not host or not pid.isdigit():  # no process recorded (a job from before migration 0012)
-        return True
-    if host != _host():
-        return False
-    return int(pid) == os.getpid() or not _process_alive(int(pid))
-
-
-def recover_interrupted(*, session: Session) -> int:
-    """At start-up: jobs left running by a process that died are marked failed (no plan was stored
-    for them: planning commits the plan and the job's success together). Jobs another live process is
-    running (several API workers share the database) are left alone; queued ones stay queued."""
-    now = utcnow()
-    jobs = [job for job in session.scalars(select(PlanJob).where(PlanJob.status == JobStatus.RUNNING)).all()
-            if _interrupted(job, now)]
-    for job in jobs:
-        job.status, job.phase, job.finished_at = JobStatus.FAILED, "failed", utcnow()
-        job.error = "interrupted: the worker stopped before the plan was stored; start the job again"
-    session.flush()
-    return len(jobs)
-
-
-def queued_job_ids(*, session: Session) -> list[str]:
-    return list(session.scalars(
-        select(PlanJob.id).where(PlanJob.status == JobStatus.QUEUED).order_by(PlanJob.created_at)
-    ).all())
-
-
-class InProcessRunner:
-    """Runs jobs one at a time in a background thread of this process (the embedded default)."""
-
-    def __init__(self, run: Callable[[str], None]) -> None:
-        self._run = run
-        self._executor: ThreadPoolExecutor | None = None
-        self._futures: dict[str, Future] = {}
-        self._lock = threading.Lock()
-
-    def submit(self, job_id: str) -> None:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-job")
-            self._futures[job_id] = self._executor.submit(self._run, job_id)
-
-    def wait(self, job_id: str, timeout: float | None = None) -> None:
-        """Block until the job has finished (tests and CLI use this; the API polls instead)."""
-        with self._lock:
-            future = self._futures.get(job_id)
-        if future is not None:
-            future.result(timeout=timeout)
-
-    def shutdown(self) -> None:
-        with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True, cancel_futures=False)
-                self._executor = None

@@ -57,5 +57,5 @@ class PlanJob(Base):
     plan_version: Mapped[int | None] = mapped_column(Integer)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The process running the job, "host:pid" (migration 0012): a starting API worker fails a running job
-    # only when that process is gone (see dispatch.jobs.runner.recover_interrupted).
+    # only when that process is gone (see dispatch.jobs.workers.recover_interrupted).
     worker: Mapped[str | None] = mapped_column(String(120))

@@ -5,7 +5,9 @@ Nothing is read or built at import time; every function takes explicit arguments
 
 from dispatch.roads.errors import RoadFetchError, RoadGraphError, SiteTooFar, SiteUnreachable
 from dispatch.roads.fetch import default_graph_path, fetch_graph
-from dispatch.roads.network import Leg, Matrices, MatrixCache, RoadNetwork, SnappedSite
+from dispatch.roads.legs import Leg
+from dispatch.roads.matrix_cache import MatrixCache
+from dispatch.roads.network import Matrices, RoadNetwork, SnappedSite
 from dispatch.roads.speeds import (
     DEFAULT_SPEEDS_KPH,
     DRIVABLE_HIGHWAYS,

@@ -185,7 +185,7 @@ def test_a_job_whose_plan_was_edited_meanwhile_fails_and_writes_nothing(client, 
 
 def test_a_running_edit_job_is_cancelled_and_writes_nothing(client, draft, db_engine, monkeypatch):
     from dispatch.planning import resolve
-    from dispatch.jobs import runner as jobs
+    from dispatch.jobs import records as jobs
     from dispatch.db import session_scope
 
     pid = draft["plan_id"]
@@ -217,7 +217,7 @@ def test_edit_jobs_check_the_version_before_starting(client, draft, db_engine):
     assert [c["op"] for c in r.json()["changes"]] == ["lock"]
     assert client.get("/api/v1/plan-jobs/nope").status_code == 404
     # One job of the day at a time: another is refused while one is queued (never handed to a runner here).
-    from dispatch.jobs import runner as jobs
+    from dispatch.jobs import records as jobs
     from dispatch.db import session_scope
     from dispatch.models import Plan
 

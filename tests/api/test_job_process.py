@@ -60,7 +60,7 @@ def _run_in_test(job_id: str, *, url: str, fifo: str) -> None:
 
 
 def _job(engine, seed: int) -> str:
-    from dispatch.jobs import runner as jobs
+    from dispatch.jobs import records as jobs
 
     with session_scope(engine) as s:  # one active job per day: one day per seed
         return jobs.create_job(dt.date(2026, 12, 1 + seed), session=s, time_limit_s=5, seed=seed).id

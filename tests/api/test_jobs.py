@@ -61,7 +61,8 @@ def test_a_failing_job_is_recorded_and_stores_nothing(client, db_engine, monkeyp
 
 
 def test_cancel_a_queued_job_and_recover_interrupted_ones(client, db_engine):
-    from dispatch.jobs.runner import create_job, recover_interrupted
+    from dispatch.jobs.records import create_job
+    from dispatch.jobs.workers import recover_interrupted
 
     with session_scope(db_engine) as s:
         queued = create_job(PLAN_DAY, session=s, time_limit_s=1)
@@ -79,7 +80,7 @@ def test_cancel_a_queued_job_and_recover_interrupted_ones(client, db_engine):
 
 
 def test_one_active_job_per_day(client, db_engine):
-    from dispatch.jobs.runner import create_job
+    from dispatch.jobs.records import create_job
 
     with session_scope(db_engine) as s:
         create_job(PLAN_DAY, session=s, time_limit_s=1)
@@ -95,7 +96,7 @@ def test_a_starting_worker_fails_only_the_jobs_of_dead_processes(client, db_engi
     import subprocess
     import sys
 
-    from dispatch.jobs.runner import recover_interrupted
+    from dispatch.jobs.workers import recover_interrupted
     from dispatch.models import utcnow
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -122,7 +123,8 @@ def test_a_starting_worker_fails_only_the_jobs_of_dead_processes(client, db_engi
 def test_a_job_handed_to_two_runners_runs_once(client, db_engine, monkeypatch):
     """Every API worker resubmits the queued jobs when it starts: only the first claim runs the job."""
     import dispatch.planning.scale
-    from dispatch.jobs.runner import create_job, run_job
+    from dispatch.jobs.records import create_job
+    from dispatch.jobs.runner import run_job
     from dispatch.roads.cache import get_network
 
     with session_scope(db_engine) as s:

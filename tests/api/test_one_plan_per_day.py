@@ -68,7 +68,7 @@ def test_the_database_refuses_a_second_active_job_of_a_day(seeded):
 
 
 def test_a_second_request_while_a_job_runs_gets_409_naming_it(client, db_engine):
-    from dispatch.jobs.runner import create_job
+    from dispatch.jobs.records import create_job
 
     with session_scope(db_engine) as s:
         job_id = create_job(PLAN_DAY, session=s, time_limit_s=1).id

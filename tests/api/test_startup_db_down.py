@@ -16,7 +16,7 @@ def test_queued_jobs_are_resumed_when_the_database_comes_back(tmp_path, paris_ne
     import api.deps
     import dispatch.roads.cache
     from api.app import create_app
-    from dispatch.jobs import runner as jobs
+    from dispatch.jobs import records as jobs
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
     from dispatch.models import JobStatus, PlanJob

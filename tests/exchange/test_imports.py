@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.exchange import imports
+from dispatch.exchange import import_rows, pickup_import, relay_import
 from dispatch.errors import InvalidInput
-from dispatch.exchange.imports import FileTooLarge, ImportRejected, UnsupportedFile
+from dispatch.exchange.csv_import import FileTooLarge, ImportRejected, UnsupportedFile
 from dispatch.models import PickupRequest, PickupStatus, RelayPoint, RelayPointKind, Slot
 from tests.conftest import REPO
 
@@ -24,7 +24,7 @@ GOOD_ROW = 'AMI-T-01,Bibliothèque Test,library,"18 rue Janssen, 75019 Paris",75
 def _rp(session, data: bytes | str, **kw):
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return imports.import_relay_points(
+    return relay_import.import_relay_points(
         data, session=session, network=kw.pop("network"), max_snap_distance_m=300, max_rows=kw.pop("max_rows", 100),
         max_bytes=kw.pop("max_bytes", 100_000), **kw,
     )
@@ -81,7 +81,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session, paris_networ
 def test_a_position_far_from_any_street_is_refused(session, paris_network):
     far = 'AMI-T-09,Au milieu du lac,library,"Lac Daumesnil",75012,48.8335,2.4135,1,Mo 10:00-12:00'
     with pytest.raises(ImportRejected) as exc:
-        imports.import_relay_points(f"{HEADER}\n{far}\n".encode(), session=session, network=paris_network,
+        relay_import.import_relay_points(f"{HEADER}\n{far}\n".encode(), session=session, network=paris_network,
                                     max_snap_distance_m=5, max_rows=10, max_bytes=10_000)
     assert exc.value.errors[0]["column"] == "lat"
     assert "DISPATCH_MAX_SNAP_DISTANCE_M" in exc.value.errors[0]["error"]
@@ -215,7 +215,7 @@ def fleet(session):
 def _pu(session, settings, network, data: bytes | str, **kw):
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return imports.import_pickups(data, session=session, settings=settings, network=network, today=TODAY,
+    return pickup_import.import_pickups(data, session=session, settings=settings, network=network, today=TODAY,
                                   max_rows=kw.pop("max_rows", 100), max_bytes=100_000, **kw)
 
 
@@ -289,15 +289,15 @@ def test_pickup_dry_run_and_generated_references(fleet, settings, paris_network)
 
 
 def test_opening_hours_parser():
-    assert imports.parse_opening_hours("Mo,We,Fr 09:00-12:00") == [{"days": [0, 2, 4], "open": "09:00", "close": "12:00"}]
+    assert import_rows.parse_opening_hours("Mo,We,Fr 09:00-12:00") == [{"days": [0, 2, 4], "open": "09:00", "close": "12:00"}]
     for bad in ("Xx 10:00-12:00", "Mo 12:00-10:00", "Mo 10:00", "Mo 25:00-26:00", "Fr-Mo 10:00-11:00", ""):
-        with pytest.raises(imports._Bad):
-            imports.parse_opening_hours(bad)
+        with pytest.raises(import_rows.BadValue):
+            import_rows.parse_opening_hours(bad)
 
 
 def test_sample_files_are_documented_columns():
-    for path, columns in ((SAMPLES / "relay_points.csv", imports.RELAY_POINT_COLUMNS),
-                          (SAMPLES / "pickups.csv", imports.PICKUP_COLUMNS)):
+    for path, columns in ((SAMPLES / "relay_points.csv", relay_import.RELAY_POINT_COLUMNS),
+                          (SAMPLES / "pickups.csv", pickup_import.PICKUP_COLUMNS)):
         header = Path(path).read_text(encoding="utf-8").splitlines()[0].split(",")
         assert set(header) <= {c.name for c in columns}
         assert {c.name for c in columns if c.required} <= set(header)
@@ -358,13 +358,13 @@ def test_an_update_keeps_what_the_file_leaves_out(session, paris_network):
     ("08/12/2026 00:00", DAY),
 ])
 def test_dates_as_spreadsheets_write_them(text, expected):
-    assert imports._date(text) == expected
+    assert import_rows.parse_date(text) == expected
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "12/08/2026x", "tomorrow", "2026-12"])
 def test_bad_dates(text):
-    with pytest.raises(imports._Bad, match="not a date"):
-        imports._date(text)
+    with pytest.raises(import_rows.BadValue, match="not a date"):
+        import_rows.parse_date(text)
 
 
 def test_swapped_coordinates_are_explained(session, paris_network):

@@ -166,7 +166,7 @@ def _run_on_workers(db: Path, n_workers: int, tmp_path: Path) -> tuple[str, list
     """Plan the demo day as a job on ``n_workers`` real workers; returns the job id and their output."""
     from dispatch.jobs.celery_app import CeleryRunner
     from dispatch.db import make_engine, session_scope
-    from dispatch.jobs.runner import create_job
+    from dispatch.jobs.records import create_job
     from dispatch.settings import Settings
     from tests.api.conftest import PLAN_DAY
 

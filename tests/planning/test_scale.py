@@ -85,7 +85,8 @@ def test_regions_partition_the_day(two_regions, settings, paris_network):
 
 def _run(engine, settings, network, regions=None, time_limit_s=30.0):
     from dispatch.db import session_scope
-    from dispatch.jobs.runner import create_job, run_job
+    from dispatch.jobs.records import create_job
+    from dispatch.jobs.runner import run_job
 
     with session_scope(engine) as s:
         job_id = create_job(DAY, session=s, time_limit_s=time_limit_s, regions=regions).id
@@ -131,7 +132,8 @@ def test_progress_is_visible_while_running_and_cancel_stops_the_search(seeded_en
     """A running job shows its best cost so far; cancelling it stops the search long before its time limit."""
     import dispatch.jobs.runner
     from dispatch.db import session_scope
-    from dispatch.jobs.runner import cancel_job, create_job, run_job
+    from dispatch.jobs.records import cancel_job, create_job
+    from dispatch.jobs.runner import run_job
     from dispatch.models import JobStatus, Plan, PlanJob
 
     reported = threading.Event()

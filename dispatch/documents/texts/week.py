@@ -1,0 +1,55 @@
+"""Texts of the week ahead (/semaine): French and English, by key (part of :data:`dispatch.documents.i18n.MESSAGES`)."""
+
+TEXTS: dict[str, dict[str, str]] = {
+    # the week ahead (/semaine, dispatch/planning/week.py)
+    "week_title": {"fr": "La semaine à venir", "en": "The week ahead"},
+    "week_intro": {"fr": "Les prochains jours de collecte : les Amistocks à vider et pourquoi, la charge par camion, "
+                         "les enlèvements déjà réservés, et les jours que la flotte ne peut pas couvrir.",
+                   "en": "The next collection days: the relay points to empty and why, the load per van, the home "
+                         "pickups already booked, and the days the fleet cannot cover."},
+    "week_source_published": {"fr": "plan publié", "en": "published plan"},
+    "week_source_draft": {"fr": "brouillon", "en": "draft"},
+    "week_source_projected": {"fr": "prévision", "en": "forecast"},
+    "week_load": {"fr": "{load} pour {vans} camion(s) : {per_van} par camion (capacité {capacity}, {stops} arrêts "
+                        "sur {capacity_stops})",
+                  "en": "{load} for {vans} van(s): {per_van} a van (capacity {capacity}, {stops} stops of "
+                        "{capacity_stops})"},
+    "week_pickups": {"fr": "{n} enlèvement(s) à domicile réservé(s), {m3}", "en": "{n} home pickup(s) booked, {m3}"},
+    "week_overloaded": {"fr": "Jour surchargé", "en": "Overloaded day"},
+    "week_ok": {"fr": "La flotte suffit", "en": "The fleet is enough"},
+    "week_why_planned": {"fr": "dans le plan du jour", "en": "in the day's plan"},
+    "week_why_full": {"fr": "signalé plein", "en": "reported full"},
+    "week_why_mandatory": {"fr": "plein probable avant le prochain passage ({p})",
+                           "en": "probably full before its next visit ({p})"},
+    "week_optional": {"fr": "Si un camion passe à côté : {names}", "en": "If a van passes by: {names}"},
+    "week_fix_van": {"fr": "Remettre en service le camion {van}", "en": "Bring back van {van}"},
+    "week_fix_saturday": {"fr": "Ajouter une tournée le {date}", "en": "Add a round on {date}"},
+    "week_fix_move": {"fr": "Reporter au {date} : {names}", "en": "Move to {date}: {names}"},
+    "week_short_m3": {"fr": "Il manque {m3} de place dans les camions.", "en": "The vans are {m3} short."},
+    "week_short_stops": {"fr": "Il manque le temps de {stops} arrêt(s).", "en": "The shifts are {stops} stop(s) short."},
+    "week_twice": {"fr": "{name} est prévu deux fois : le {first} et le {second}.",
+                   "en": "{name} is planned twice: on {first} and {second}."},
+    "week_none": {"fr": "Aucun", "en": "None"},
+    "floor": {"fr": "Étage", "en": "Floor"},
+    "has_lift": {"fr": "Ascenseur", "en": "Lift"},
+    "access_code": {"fr": "Code d'accès", "en": "Door code"},
+    "notes": {"fr": "Précisions", "en": "Details"},
+    "send_request": {"fr": "Envoyer la demande", "en": "Send the request"},
+    "live_ok": {"fr": "Votre demande respecte nos règles de collecte.", "en": "Your request meets our collection rules."},
+    "accepted_title": {"fr": "Demande acceptée", "en": "Request accepted"},
+    "accepted_text": {
+        "fr": "Merci ! Votre demande {ref} est acceptée pour le {date} ({slot}). Nous vous appellerons la veille.",
+        "en": "Thank you! Your request {ref} is accepted for {date} ({slot}). We will call you the day before.",
+    },
+    "refused_title": {"fr": "Nous ne pouvons pas accepter cette demande", "en": "We cannot accept this request"},
+    "refused_suggest": {"fr": "Vous pouvez déposer vos dons dans un de ces Amistocks :",
+                        "en": "You can drop your donations at one of these Amistocks:"},
+    "position_needed": {"fr": "Indiquez votre position (adresse, géolocalisation ou coordonnées).",
+                        "en": "Give your position (address, geolocation or coordinates)."},
+    "outside_area": {"fr": "Cette position est en dehors de la zone desservie (Paris).",
+                     "en": "This position is outside the served area (Paris)."},
+    "field_required": {"fr": "« {field} » est obligatoire.", "en": "“{field}” is required."},
+    "field_invalid": {"fr": "« {field} » n'est pas valide.", "en": "“{field}” is not valid."},
+    "yes": {"fr": "oui", "en": "yes"},
+    "no": {"fr": "non", "en": "no"},
+}
