@@ -59,7 +59,7 @@ def plan_and_print(day: dt.date, time_limit: float | None, seed: int | None, as_
                         balance=balance)
         view = plan_view(plan)
     if as_json:
-        from api.schemas import DayOut
+        from api.schemas.plans import DayOut
 
         print(DayOut.from_view(view).model_dump_json(indent=2))
     else:

@@ -23,7 +23,7 @@ from dispatch.fleet import availability
 from dispatch.messages import outbox
 from dispatch.pickups import changes as pickup_changes
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
-from api.schemas import OverrideIn, PickupIn, PickupOut
+from api.schemas.pickups import OverrideIn, PickupIn, PickupOut
 from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot
 
