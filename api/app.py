@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors, ratelimit
 from api.limits import BodySizeLimit
 from api.proxies import TrustedProxies
-from api.pages import routes as pages
+from api.pages import day as day_page, donor as donor_page, relay_point as relay_point_page, sheet as sheet_page
 from api.pages import login as login_page
 from api.routers import addresses as address_routes
 from api.pages import week as week_page
@@ -144,7 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    pickups.pages, online_bookings.router):
         app.include_router(router)
     # Human-facing pages, PDFs and the links that open them (api/pages, api/routers/driver.py, manifests.py).
-    for router in (manifests.router, driver.router, driver.staff, pages.router, pages.staff_pages):
+    for router in (manifests.router, driver.router, driver.staff, sheet_page.router, relay_point_page.router,
+                   donor_page.router, day_page.router):
         app.include_router(router)
     # Staff sign-in, accounts and audit log (api/routers/auth.py, api/pages/login.py).
     for router in (auth_routes.router, auth_routes.users, auth_routes.audit_router, login_page.router):

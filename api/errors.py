@@ -125,7 +125,7 @@ def document(app: FastAPI) -> None:
     """
     from fastapi.routing import iter_route_contexts
 
-    from api.schemas import Problem
+    from api.schemas.common import Problem
 
     build = app.openapi
 

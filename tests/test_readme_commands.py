@@ -13,7 +13,7 @@ import sys
 import httpx
 import pytest
 
-from api.cli import _default_day  # the day ./scripts/run plans without --date
+from api.cli.arguments import default_day  # the day ./scripts/run plans without --date
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ def test_run_plans_the_day_and_serves_it(clone):
         assert "serving the API" in text, text
         assert "rounds," in text and "stops," in text and "km" in text and "Unassigned:" in text, text
         # The CLI listens before it prints the address: the first request is served.
-        r = httpx.get(f"http://127.0.0.1:{port}/api/v1/rounds", params={"date": _default_day().isoformat()}, timeout=60)
+        r = httpx.get(f"http://127.0.0.1:{port}/api/v1/rounds", params={"date": default_day().isoformat()}, timeout=60)
         assert r.status_code == 200, r.text
         day = r.json()
         # the day served is the day printed (whichever weekday the next collection day is)
@@ -73,7 +73,7 @@ def test_run_plans_the_day_and_serves_it(clone):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     # Second run on the same clone: the database is not re-seeded, the plan is redone, nothing is served.
-    again = subprocess.run(["./scripts/run", "--date", _default_day().isoformat(), "--no-serve", "--time-limit", "2"],
+    again = subprocess.run(["./scripts/run", "--date", default_day().isoformat(), "--no-serve", "--time-limit", "2"],
                            cwd=clone, env=_env(), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "not seeding" in again.stdout and "Plan " in again.stdout

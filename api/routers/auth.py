@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Id, SessionDep, SettingsDep
 from api.ratelimit import rate_limited
 from api.signin import sign_in
-from api.schemas import Instant
+from api.schemas.common import Instant
 from api.security import NotAuthenticated, Role, StaffUser, note, public, require
 from dispatch.access import audit
 from dispatch.access import auth as service

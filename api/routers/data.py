@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.errors import problem
-from api.schemas import ImportColumnOut, ImportOut, MonthlyReportOut
+from api.schemas.exchange import ImportColumnOut, ImportOut, MonthlyReportOut
 from api.security import Role, note, require
 from dispatch.exchange import exports
 from dispatch.exchange import csv_import, pickup_import, relay_import

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.routers.data import REJECTED, imported, read_upload, rejected
-from api.schemas import ImportColumnOut, ImportOut, OpeningHours
+from api.schemas.exchange import ImportColumnOut, ImportOut
+from api.schemas.relay_points import OpeningHours
 from api.schemas.fleet import VanOut
 from api.security import Role, require
 from dispatch.addresses.resolve import resolve_address

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import Id, SessionDep, SettingsDep, in_unit_of_work
 from api.errors import problem
-from api.schemas import Instant
+from api.schemas.common import Instant
 from api.security import Role, public, require
 from dispatch.field import crew_rules
 from dispatch.field import events as driver

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep
 from api.errors import PROBLEM_JSON
 from api.routers import jobs as job_routes
-from api.schemas import DayOut, Instant, JobAccepted
+from api.schemas.common import Instant
+from api.schemas.jobs import JobAccepted
+from api.schemas.plans import DayOut
 from api.security import Role, StaffUser, require
 from dispatch.planning import editing, replan_preview, resolve, versions
 from dispatch.planning import replan as replanning

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Id, SessionDep, SettingsDep
-from api.schemas import Instant
+from api.schemas.common import Instant
 from api.security import Role, StaffUser, public, require
 from dispatch.field import links
 from dispatch.field import held as service

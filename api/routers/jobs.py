@@ -8,7 +8,8 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
 from api.deps import SessionDep, SettingsDep
 from api.security import Role, require
-from api.schemas import DayOut, JobAccepted, JobOut, PlanJobIn
+from api.schemas.jobs import JobAccepted, JobOut, PlanJobIn
+from api.schemas.plans import DayOut
 from dispatch.jobs import records as jobs
 from dispatch.db import engine_for, session_scope
 from dispatch.errors import Conflict, InvalidInput, NotFound

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
@@ -23,7 +24,7 @@ from dispatch.fleet import pickup_lifecycle
 from dispatch.messages import outbox
 from dispatch.pickups import changes as pickup_changes
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
-from api.schemas import OverrideIn, PickupIn, PickupOut
+from api.schemas.pickups import OverrideIn, PickupIn, PickupOut
 from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot
 
@@ -206,48 +207,56 @@ def tracking_lookup(request: Request, session: SessionDep, settings: SettingsDep
     return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel)
 
 
+# What the donor's change gives the tracking page: (message, None) when it was made, (None, error) when not (422).
+_Outcome = tuple[str | None, str | None]
+
+
+def _donor_change(request: Request, ref: str, tel: str, change: Callable[[Any, str], _Outcome], *, session,
+                  settings, network) -> HTMLResponse:
+    """What the donor's cancel and move on /suivi share: the request found by reference and phone (else the
+    tracking page's 404), ``change(the pickup request, page language)`` made, and the tracking page saying how it went."""
+    try:
+        pu = pickup_lifecycle.find_for_tracking(ref, tel, session=session)
+    except NotFound:  # handled: answered: the tracking page's 404
+        return _not_found(request, ref)
+    message, error = change(pu, page_lang(request))
+    return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, message=message,
+                     error=error, status_code=200 if error is None else 422)
+
+
 @pages.post("/suivi/annuler", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
 def tracking_cancel(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
                     ref: Annotated[str, Form(max_length=40)] = "", tel: Annotated[str, Form(max_length=10)] = "",
                     confirm: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
     """The donor cancels, after ticking the confirmation box (a cancellation is not undone by a click)."""
-    try:
-        pu = pickup_lifecycle.find_for_tracking(ref, tel, session=session)
-    except NotFound:  # handled: answered: the tracking page's 404
-        return _not_found(request, ref)
-    lang = page_lang(request)
-    if confirm != "oui":
-        return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
-                         error=i18n.text("track_cancel_unconfirmed", lang))
-    pickup_changes.cancel_pickup(pu, settings, network, session=session, actor="donor (suivi)")
-    return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel,
-                     message=i18n.text("track_cancelled_ok", lang))
+    def cancel(pu, lang: str) -> _Outcome:
+        if confirm != "oui":
+            return None, i18n.text("track_cancel_unconfirmed", lang)
+        pickup_changes.cancel_pickup(pu, settings, network, session=session, actor="donor (suivi)")
+        return i18n.text("track_cancelled_ok", lang), None
+
+    return _donor_change(request, ref, tel, cancel, session=session, settings=settings, network=network)
 
 
 @pages.post("/suivi/deplacer", response_class=HTMLResponse, dependencies=[public(), rate_limited("public")])
 def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
                   ref: Annotated[str, Form(max_length=40)] = "", tel: Annotated[str, Form(max_length=10)] = "",
                   creneau: Annotated[str, Form(max_length=30)] = "") -> HTMLResponse:
-    try:
-        pu = pickup_lifecycle.find_for_tracking(ref, tel, session=session)
-    except NotFound:  # handled: answered: the tracking page's 404
-        return _not_found(request, ref)
-    lang = page_lang(request)
-    try:
-        day, slot = dt.date.fromisoformat(creneau.split("|")[0]), creneau.split("|")[1]
-    except (ValueError, IndexError):  # handled: answered: a 422 page saying the slot is not valid
-        return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
-                         error=i18n.text("track_move_invalid", lang))
-    try:
-        with session.begin_nested():  # a refusal leaves the request exactly as it was
-            pickup_changes.reschedule_pickup(pu, day, slot, settings, network, session=session,
-                                             actor="donor (suivi)", today=_today(settings), lang=lang)
-    except DispatchError as exc:
-        session.refresh(pu)
-        return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel, status_code=422,
-                         error=exc.message)
-    return _tracking(request, pu, session=session, settings=settings, network=network, tel=tel,
-                     message=i18n.text("track_moved_ok", lang))
+    def move(pu, lang: str) -> _Outcome:
+        try:
+            day, slot = dt.date.fromisoformat(creneau.split("|")[0]), creneau.split("|")[1]
+        except (ValueError, IndexError):  # handled: answered: a 422 page saying the slot is not valid
+            return None, i18n.text("track_move_invalid", lang)
+        try:
+            with session.begin_nested():  # a refusal leaves the request exactly as it was
+                pickup_changes.reschedule_pickup(pu, day, slot, settings, network, session=session,
+                                                 actor="donor (suivi)", today=_today(settings), lang=lang)
+        except DispatchError as exc:
+            session.refresh(pu)
+            return None, exc.message
+        return i18n.text("track_moved_ok", lang), None
+
+    return _donor_change(request, ref, tel, move, session=session, settings=settings, network=network)
 
 
 # --- Cancel and move (dispatch/pickup_changes.py), donor messages (dispatch/messages/) ---

@@ -12,7 +12,8 @@ from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.routers import jobs as job_routes
 from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redact_day, require
 from dispatch.documents.geometry import round_geojson
-from api.schemas import DayOut, JobAccepted, JobOut, PlanIn
+from api.schemas.jobs import JobAccepted, JobOut
+from api.schemas.plans import DayOut, PlanIn
 from dispatch.jobs import records as jobs
 from dispatch.planning import plans as planning
 from dispatch.db import engine_for, session_scope

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.ratelimit import rate_limited
 from api.security import Role, public, require
-from api.schemas import FillReportIn, ForecastOut, FillReportOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
+from api.schemas.relay_points import FillReportIn, FillReportOut, ForecastOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
 from api.schemas.fleet import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
 from dispatch.addresses.resolve import resolve_address
 from dispatch.errors import InvalidInput

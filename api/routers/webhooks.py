@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from api.deps import Id, SessionDep, SettingsDep
-from api.schemas import WebhookCreatedOut, WebhookDeliveryOut, WebhookIn, WebhookOut
+from api.schemas.webhooks import WebhookCreatedOut, WebhookDeliveryOut, WebhookIn, WebhookOut
 from api.security import Role, require
 from dispatch.exchange import webhooks as service
 from dispatch.exchange.webhook_targets import TargetPolicy

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import Instant
+from api.schemas.common import Instant
 
 
 class CancelIn(BaseModel):

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import Instant, OpeningHours, RelayPointOut, both_or_neither
+from api.schemas.common import Instant
+from api.schemas.pickups import both_or_neither
+from api.schemas.relay_points import OpeningHours, RelayPointOut
 from dispatch.fleet.relay_points import MIN_RELAY_CAPACITY_M3
 from dispatch.fleet.vans_and_crews import MIN_VAN_CAPACITY_M3, minutes_hhmm
 from dispatch.models import CREW_DEFAULTS, Crew, RelayPoint, Van

@@ -1,4 +1,5 @@
-"""`dispatch depots list|add|set|import`: depots managed from the command line, without SQL."""
+"""`dispatch depots list|add|set|import`: depots managed from the command line, without SQL: listed with their
+region, hours and vans; added, changed or imported from CSV (all rows or none); `--van NAME` bases a van there."""
 
 from __future__ import annotations
 
@@ -101,3 +102,26 @@ def _van_by_name(name: str, session):
         raise DispatchError(f"no van is named {name!r}: the vans are {names or 'none'}")
     return van
 
+
+
+def add_depots(sub: argparse._SubParsersAction) -> None:
+    depots = sub.add_parser("depots", help="depots: list, add, change, import from CSV; base vans there")
+    dsub = depots.add_subparsers(dest="depots_command", required=True)
+    dsub.add_parser("list", help="list the depots, their region, hours and vans").set_defaults(func=cmd_depots)
+    for name, text in (("add", "add a depot"), ("set", "change the depot NAME (only the options given)")):
+        d = dsub.add_parser(name, help=text)
+        d.add_argument("name", help="the depot's name, e.g. 'Dépôt Sud'")
+        d.add_argument("--address", required=name == "add")
+        d.add_argument("--lat", type=float, required=name == "add")
+        d.add_argument("--lon", type=float, required=name == "add")
+        d.add_argument("--hours", help="opening hours, e.g. 'Mo-Sa 07:00-18:00' ('' = no limit)")
+        d.add_argument("--region", help="planning region, e.g. 'sud' ('' = default)")
+        d.add_argument("--van", action="append", metavar="VAN", help="base this van there (repeatable)")
+        if name == "set":
+            d.add_argument("--rename", help="new name")
+        d.set_defaults(func=cmd_depots)
+    dimp = dsub.add_parser("import", help="import depots (and their vans) from a CSV file (all rows or none)")
+    dimp.add_argument("file", help="CSV: name,address,lat,lon[,opening_hours,region,vans]")
+    dimp.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    dimp.add_argument("--update", action="store_true", help="update the depots whose name exists")
+    dimp.set_defaults(func=cmd_depots)

@@ -1,4 +1,7 @@
-"""HTML pages: crew route sheet (/r), relay-point page (/p), donor page (/donner), coordinator day (/jour).
+"""The donor's page, /donner (open to all, rate-limited): where to drop a donation (the nearest relay points by
+road, from a position or an address) and the home-pickup request form, with the rules' live check while the
+donor types (/donner/verifier, nothing stored) and the address suggestions (/donner/adresses). A request sent
+is judged by the same rules as the API and stored, accepted or refused, with the slots offered instead.
 
 Errors become a friendly page in the visitor's language with the right status (HTMLErrorRoute), never a 500.
 """
@@ -13,99 +16,31 @@ import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import NetworkDep, SessionDep, SettingsDep, in_unit_of_work
-from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
+from api.pages.common import HTMLErrorRoute, page_lang, render
 from api.ratelimit import limit_key, rate_limited
-from api.security import Role, StaffUser, public, require
+from api.security import public
+from dispatch.access import booking_guard
 from dispatch.addresses.refusals import AddressRefused, unavailable_text
 from dispatch.addresses.resolve import get_geocoder, resolve_address
-from dispatch.field import events as driver
 from dispatch.documents import i18n
-from dispatch.jobs import records as jobs
-from dispatch.field import links, sheet_version
-from dispatch.planning import plans as planning
-from dispatch.pickups import requests as pickup_rules
-from dispatch.errors import DispatchError, InvalidInput, Unavailable
-from dispatch.documents.geometry import round_geojson
-from dispatch.documents.maps import day_map_svg, round_colour
-from dispatch.access import booking_guard
+from dispatch.errors import DispatchError, Unavailable
 from dispatch.exchange.fields import pickup_field_problems
-from dispatch.models import JobStatus, PlanJob, PlanStatus, Slot
-from dispatch.relay_points.points import nearest_relay_points
+from dispatch.models import Slot
+from dispatch.pickups import requests as pickup_rules
 from dispatch.pickups.slots import offer_slots, with_trial_insertion
-from dispatch.planning.views import day_vans_out, day_view
+from dispatch.relay_points.points import nearest_relay_points
 from dispatch.workdays import next_collection_day
 
 log = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Link pages (/r, /p) authenticate by their token, donor pages are open; /jour needs a signed-in coordinator.
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
-staff_pages = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"],
-                        dependencies=[require(Role.COORDINATOR)])
-
-# ------------------------------------------------------------------ crew route sheet
-
-
-@router.get("/r/{token}", response_class=HTMLResponse)
-def route_sheet_page(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    rnd = links.round_from_token(token, session=session, settings=settings)
-    sheet = driver.route_sheet(rnd, session=session)
-    return render(request, "sheet.html", sheet=sheet, token=token, missed_reasons=i18n.MISSED_REASONS,
-                  signature=sheet_version.round_signature(rnd), poll_ms=settings.sheet_poll_ms)
-
-
-# ------------------------------------------------------------------ relay-point page
-
-
-@router.get("/p/{token}", response_class=HTMLResponse)
-def relay_point_page(token: str, request: Request, session: SessionDep,
-                     ok: Annotated[str | None, Query(pattern="^(full|level|dup)$")] = None,
-                     level: Annotated[int | None, Query(ge=0, le=100)] = None) -> HTMLResponse:
-    rp = links.relay_point_from_token(token, session=session)
-    lang = page_lang(request)
-    message = None
-    if ok == "full":
-        message = i18n.text("rp_thanks", lang)
-    elif ok == "level":
-        message = i18n.text("rp_thanks_level", lang, level=level if level is not None else "?")
-    elif ok == "dup":
-        message = i18n.text("rp_duplicate", lang)
-    return render(request, "relay_point.html", lang=lang, token=token, rp=driver.relay_point_status(rp, session=session),
-                  levels=driver.RELAY_LEVELS, message=message)
-
-
-@router.post("/p/{token}", response_class=HTMLResponse, dependencies=[rate_limited("public")])
-async def relay_point_report(token: str, request: Request, session: SessionDep) -> Any:
-    form = await request.form()
-    # The database work and its commit run in one thread-pool hop: waiting for a lock in the event loop would
-    # stall every request, and a lock held until the loop gets round to the commit would stall the next report.
-    lang = page_lang(request)
-    return await in_unit_of_work(request, lambda: _relay_point_report(token, dict(form), lang, session))
-
-
-def _relay_point_report(token: str, form: dict, lang: str, session) -> Any:
-    rp = links.relay_point_from_token(token, session=session)
-    action = str(form.get("action") or "")
-    if action == "full":
-        result = driver.flag_relay_point(rp.id, session=session, full=True)
-    else:
-        try:
-            level = int(str(form.get("level") or ""))
-        except ValueError:
-            raise InvalidInput(i18n.text("field_invalid", lang, field="level"), field="level") from None
-        result = driver.flag_relay_point(rp.id, session=session, level_pct=level)
-    ok = "dup" if result.duplicate else ("full" if result.full else "level")
-    query = f"?ok={ok}&level={result.level_pct}" + ("&lang=en" if lang == "en" else "")
-    return RedirectResponse(f"/p/{token}{query}", status_code=303)
-
-
-# ------------------------------------------------------------------ donor page
 
 
 def _today(settings) -> dt.date:
@@ -388,82 +323,3 @@ async def donor_request(request: Request, session: SessionDep, settings: Setting
     if decision.accepted:  # a fresh form: the same donation is not sent twice by mistake
         common["values"] = _donor_defaults(settings) | {"lat": req.lat, "lon": req.lon, "address": ""}
     return render(request, "donor.html", result=result, errors=[], **common)
-
-
-# ------------------------------------------------------------------ coordinator day view
-
-
-def _day_job(day: dt.date, job_id: str | None, *, session) -> dict | None:
-    """The day's running job (or the one just started, to say how it ended) as the page shows it."""
-    job = jobs.active_job(day, session=session)
-    if job is None and job_id:
-        asked = session.get(PlanJob, job_id)
-        job = asked if asked is not None and asked.date == day and asked.status is JobStatus.FAILED else None
-    if job is None:
-        return None
-    return {"id": job.id, "status": job.status.value, "phase": job.phase, "error": job.error,
-            "time_limit": job.time_limit_s, "progress": job.progress or {}}
-
-
-@staff_pages.get("/jour/{day}", response_class=HTMLResponse)
-def coordinator_day(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep, network: NetworkDep,
-                    ok: Annotated[str | None, Query(pattern="^(published|planned|replanned)$")] = None,
-                    job: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None) -> HTMLResponse:
-    lang = page_lang(request)
-    view = day_view(day, session=session)
-    svg, round_links = None, {}
-    if view is not None:
-        geos = []
-        for i, r in enumerate(view.rounds):
-            try:
-                geos.append((round_colour(i), round_geojson(r.id, session=session, network=network,
-                                                            max_snap_distance_m=settings.max_snap_distance_m)))
-            except DispatchError:  # handled: a day without a plan has nothing to show
-                continue
-            token, _ = links.round_link(r.id, session=session, settings=settings)
-            round_links[r.id] = f"/r/{token}"
-        svg = day_map_svg(geos, network)
-    message = {"published": i18n.text("published_ok", lang), "planned": i18n.text("planned_ok", lang),
-               "replanned": i18n.text("replan_applied", lang)}.get(ok or "")
-    return render(request, "day.html", lang=lang, day=day, view=view, svg=svg, round_links=round_links,
-                  colours=[round_colour(i) for i in range(len(view.rounds) if view else 0)], message=message,
-                  suffix=lang_suffix(lang), time_limit=settings.solve_time_limit_s,
-                  balance_default=settings.balance_work_time,
-                  vans_out=day_vans_out(day, view, session=session), job=_day_job(day, job, session=session),
-                  history=[p for p in planning.plan_history(day, session=session)
-                           if p.status is PlanStatus.REPLACED][:10],
-                  texts={k: i18n.text(k, lang) for k in i18n.MESSAGES if k.startswith(DAY_PAGE_TEXTS)},
-                  live_ms=settings.day_page_poll_ms,
-                  now_hhmm=dt.datetime.now(ZoneInfo(settings.timezone)).strftime("%H:%M"))
-
-
-# What the day page's script says (dispatch/static/day.js), in the coordinator's language.
-DAY_PAGE_TEXTS = ("edit_", "rule_", "replan_", "live_", "job_", "ev_", "status_")
-
-
-@staff_pages.post("/jour/{day}/planifier")
-def coordinator_plan(day: dt.date, request: Request, session: SessionDep, settings: SettingsDep,
-                     background: BackgroundTasks, user: Annotated[StaffUser, require(Role.COORDINATOR)],
-                     time_limit_s: Annotated[float | None, Form(gt=0, le=600)] = None,
-                     balance: Annotated[bool, Form()] = False) -> RedirectResponse:
-    """Start planning the day as a job (never in this request); the page then shows its progress."""
-    planning.ensure_not_published(day, session=session)
-    job = jobs.create_job(day, session=session, time_limit_s=time_limit_s or settings.solve_time_limit_s,
-                          actor=user.username, balance=balance)
-    background.add_task(request.app.state.job_runner.submit, job.id)  # after the commit: the runner finds it
-    lang = page_lang(request)
-    return RedirectResponse(f"/jour/{day.isoformat()}?job={job.id}" + ("&lang=en" if lang == "en" else ""),
-                            status_code=303)
-
-
-@staff_pages.post("/jour/{day}/publier")
-def coordinator_publish(day: dt.date, request: Request, session: SessionDep, plan_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
-                        user: Annotated[StaffUser, require(Role.COORDINATOR)],
-                        accept_unassigned: Annotated[bool, Form()] = False) -> RedirectResponse:
-    plan = planning.get_plan(plan_id, session=session)
-    if plan.date != day:
-        raise InvalidInput(f"plan {plan_id} is not the plan of {day.isoformat()}", field="plan_id")
-    planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned, actor=user.username)
-    lang = page_lang(request)
-    return RedirectResponse(f"/jour/{day.isoformat()}?ok=published" + ("&lang=en" if lang == "en" else ""),
-                            status_code=303)
