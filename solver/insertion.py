@@ -6,7 +6,7 @@ largest demand / farthest from the start / closest), skipping each candidate pos
 "blink" probability; optionally (``near``) looking first only in the routes that serve one of the
 visit's nearest visits. Where a visit no longer fits a van's load, it may go in together with one
 of the van's unused unloading stops (just before or just after it). An optional visit goes in only
-where it costs less than its penalty. The result is a complete plan that ``model.py`` hands to
+where it costs less than its penalty. The result is a complete plan that ``lns_python.py`` hands to
 OR-Tools for a short greedy descent, which also re-validates it: OR-Tools rebuilds the times and
 the break of every route, so a plan this module got wrong can never come out of the solver.
 
@@ -15,7 +15,7 @@ Feasibility (``routestate.py``) covers what a real day has: capacity with unload
 start), several windows per visit, one lunch break per van (taken in any leg, as OR-Tools and
 ``check.py`` do), shifts, vehicle restrictions (skills, locks). Visits of a locked sequence are
 ``frozen``: never removed, never re-inserted, so their order stays as the first solution made it.
-``model._fast_context`` says which models this covers (not: several breaks per van, work-time
+``lns_python.fast_context`` says which models this covers (not: several breaks per van, work-time
 limits, fair-work balancing, unreachable arcs).
 
 Time semantics are the model's: the time at a node is its service start; going from node a to b
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from .routestate import INF, RouteState
 
 _INF = float("inf")
-_HUGE = 10**11  # penalties at or above this are those of mandatory visits (model._LNS_PENALTY)
+_HUGE = 10**11  # penalties at or above this are those of mandatory visits (model_build.LNS_PENALTY)
 
 
 @dataclass
