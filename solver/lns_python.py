@@ -1,4 +1,4 @@
-"""Ruin-and-recreate in pure Python (``insertion.search``), with OR-Tools polishing the best plan.
+"""Ruin-and-recreate in pure Python (``ruin_recreate.search``), with OR-Tools polishing the best plan.
 
 ``fast_context(m)``: the data ``insertion.py`` works on, read off a built model, or None when the model
 has what the Python labels do not handle (then ``lns_ortools.py`` runs instead): more than one
@@ -22,7 +22,7 @@ import time as _time
 from collections.abc import Callable
 from typing import Any
 
-from . import insertion
+from . import insertion, ruin_recreate
 from .model_assignments import nodes_assignment, routes_of
 from .model_build import LNS_PENALTY, BuiltModel
 from .model_params import set_time_limit
@@ -75,7 +75,7 @@ def fast_context(m: BuiltModel) -> insertion.Context | None:
 
 
 class _Polisher:
-    """``insertion.search``'s ``polish``: an OR-Tools greedy descent from a plan (visit nodes per
+    """``ruin_recreate.search``'s ``polish``: an OR-Tools greedy descent from a plan (visit nodes per
     vehicle) for at most 2 s (or ``limit``), keeping the best assignment met (``assignment``, ``cost``)."""
 
     def __init__(self, m: BuiltModel, assignment: Any, params: Any, deadline: float, stopped: Callable[[], bool]):
@@ -132,7 +132,7 @@ def python_lns(
     kmax: int,
     stopped: Callable[[], bool],
 ) -> Any:
-    """Ruin-and-recreate in pure Python (``insertion.search``) for simple models, the best plan
+    """Ruin-and-recreate in pure Python (``ruin_recreate.search``) for simple models, the best plan
     polished every 2 s by an OR-Tools greedy descent. Returns the best assignment."""
     dist, node_loc, n_vis = m.problem.distances, m.node_loc, m.n_vis
     polish = _Polisher(m, assignment, params, deadline, stopped)
@@ -141,7 +141,7 @@ def python_lns(
     ]
     near = [sorted(range(n_vis), key=lambda j: dist[node_loc[u]][node_loc[j]])[: 4 * kmax] for u in range(n_vis)]
     reserve = min(1.5, 0.1 * max(0.0, deadline - _time.time()))
-    routes, cost, iters = insertion.search(
+    routes, cost, iters = ruin_recreate.search(
         fast,
         polish.nodes(assignment),
         penalty,

@@ -20,7 +20,7 @@ time and ruin-and-recreate for the rest; for that, mandatory visits get a disjun
 penalty (``model_build.LNS_PENALTY``) so that a partly destroyed plan is a valid assignment. For the
 models ``lns_python.fast_context`` covers (capacity, unloading trips, windows, one lunch break per
 van, optional visits, shifts, locks; not work-time limits, balancing or unreachable arcs) the loop
-runs in pure Python (``insertion.search``: cluster or string ruins, cheapest-insertion recreate) and
+runs in pure Python (``ruin_recreate.search``: cluster or string ruins, cheapest-insertion recreate) and
 OR-Tools only polishes the best plan by a greedy descent every 2 s. ``SolveOptions.seed`` only seeds
 the ruin choices. ``member`` > 0 selects a portfolio member's alternative configuration (used by
 ``portfolio.py``).
