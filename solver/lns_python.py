@@ -78,7 +78,9 @@ class _Polisher:
     """``ruin_recreate.search``'s ``polish``: an OR-Tools greedy descent from a plan (visit nodes per
     vehicle) for at most 2 s (or ``limit``), keeping the best assignment met (``assignment``, ``cost``)."""
 
-    def __init__(self, m: BuiltModel, assignment: Any, params: Any, deadline: float, stopped: Callable[[], bool]):
+    def __init__(
+        self, m: BuiltModel, assignment: Any, params: Any, deadline: float, stopped: Callable[[], bool]
+    ) -> None:
         self.routing, self.manager = m.routing, m.manager
         self.params, self.deadline, self.stopped = params, deadline, stopped
         self.assignment = m.routing.solver().Assignment(assignment)
