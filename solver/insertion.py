@@ -1,4 +1,4 @@
-"""The "recreate" half of ruin-and-recreate, in pure Python (no OR-Tools), and the search loop.
+"""The "recreate" half of ruin-and-recreate, in pure Python (no OR-Tools); the loop is ``ruin_recreate.py``.
 
 Given the kept routes (nodes per vehicle) and the removed visits, put every removed visit back at
 its cheapest feasible position, one after the other in a random order (SISR-style: random /
@@ -6,7 +6,7 @@ largest demand / farthest from the start / closest), skipping each candidate pos
 "blink" probability; optionally (``near``) looking first only in the routes that serve one of the
 visit's nearest visits. Where a visit no longer fits a van's load, it may go in together with one
 of the van's unused unloading stops (just before or just after it). An optional visit goes in only
-where it costs less than its penalty. The result is a complete plan that ``model.py`` hands to
+where it costs less than its penalty. The result is a complete plan that ``lns_python.py`` hands to
 OR-Tools for a short greedy descent, which also re-validates it: OR-Tools rebuilds the times and
 the break of every route, so a plan this module got wrong can never come out of the solver.
 
@@ -15,7 +15,7 @@ Feasibility (``routestate.py``) covers what a real day has: capacity with unload
 start), several windows per visit, one lunch break per van (taken in any leg, as OR-Tools and
 ``check.py`` do), shifts, vehicle restrictions (skills, locks). Visits of a locked sequence are
 ``frozen``: never removed, never re-inserted, so their order stays as the first solution made it.
-``model._fast_context`` says which models this covers (not: several breaks per van, work-time
+``lns_python.fast_context`` says which models this covers (not: several breaks per van, work-time
 limits, fair-work balancing, unreachable arcs).
 
 Time semantics are the model's: the time at a node is its service start; going from node a to b
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from .routestate import INF, RouteState
 
 _INF = float("inf")
-_HUGE = 10**11  # penalties at or above this are those of mandatory visits (model._LNS_PENALTY)
 
 
 @dataclass
@@ -258,6 +257,11 @@ def _with_reload(
     return out
 
 
+def route_cost(ctx: Context, k: int, visits: list[int]) -> int:
+    """What model vehicle ``k`` serving ``visits`` costs in the objective (0 when empty)."""
+    return _state(ctx, k, visits).cost
+
+
 def feasible(ctx: Context, k: int, visits: list[int]) -> bool:
     """Capacity (per unloading segment), windows, break and shift of one route."""
     return _state(ctx, k, visits).ok
@@ -283,134 +287,3 @@ def tidy(ctx: Context, k: int, nodes: list[int]) -> list[int]:
         if st.ok and st.cost <= cost:
             out, cost = cand, st.cost
     return out
-
-
-def _strings(routes: list[list[int]], near: list[int], k: int, rng: random.Random, lmax: int = 10) -> list[int]:
-    """SISR-style ruin (Christiaens & Vanden Berghe): walking the seed's nearest visits, remove
-    from each route met (once per route) a string of consecutive visits around that visit, until
-    about ``k`` visits are out."""
-    where = {u: (r, p) for r, route in enumerate(routes) for p, u in enumerate(route)}
-    done: set[int] = set()
-    removed: list[int] = []
-    for u in near:
-        if len(removed) >= k:
-            break
-        if u not in where or where[u][0] in done:
-            continue
-        r, p = where[u]
-        route = routes[r]
-        length = rng.randint(1, min(len(route), lmax, max(1, k - len(removed))))
-        first = rng.randint(max(0, p - length + 1), min(p, len(route) - length))
-        removed.extend(route[first : first + length])
-        done.add(r)
-    return removed
-
-
-def search(
-    ctx: Context,
-    routes: list[list[int]],
-    penalty: list[int],
-    near: list[list[int]],
-    rng: random.Random,
-    deadline: float,
-    polish,
-    thr0: float = 0.01,
-    kmax: int = 15,
-    polish_every: float = 2.0,
-    should_stop=None,
-    string_share: float = 0.5,
-    granular: int = 0,
-) -> tuple[list[list[int]], int, int]:
-    """Ruin-and-recreate in pure Python: remove a cluster of served visits (a random one and its
-    nearest served neighbours ``near``), re-insert with :func:`recreate`, accept by
-    record-to-record travel (threshold ``thr0`` of the best, shrinking to 0). Every
-    ``polish_every`` seconds (and at the end) the best plan goes through ``polish(routes)`` (the
-    OR-Tools descent), which returns ``(routes, cost)`` or None. With ``granular`` > 0 a removed
-    visit is first tried in the routes of its ``granular`` nearest visits (:func:`recreate`'s
-    ``near``). Costs are OR-Tools' objective:
-    route costs + ``penalty`` of every visit left out. Returns (best routes, cost, iterations)."""
-    import time as _t
-
-    n_vis = len(penalty)
-
-    def total(rs: list[list[int]]) -> int:
-        on = {u for r in rs for u in r if u < n_vis}
-        cost = sum(_state(ctx, k, r).cost for k, r in enumerate(rs))
-        if len(on) < n_vis:
-            cost += sum(penalty[u] for u in range(n_vis) if u not in on)
-        return cost
-
-    near_g = [nb[:granular] for nb in near] if granular else None
-    frozen = ctx.frozen
-    cur = [list(r) for r in routes]
-    mandatory = frozenset(u for u in range(n_vis) if penalty[u] >= _HUGE)
-    out = [u for u in range(n_vis) if u not in {v for r in cur for v in r} and u not in ctx.frozen]
-    if out:  # a first solution cut short (or none): insert what is left out, the mandatory visits first
-        cur = recreate(ctx, cur, out, rng, blink=0.0, first=mandatory)
-    cur_cost = total(cur)
-    # The same cheapest insertions from scratch (only the locked visits kept) often start better than
-    # OR-Tools' first solution on real days (optional visits, unloading trips): keep the better start.
-    base = [[u for u in r if u in ctx.frozen] for r in cur]
-    if all(feasible(ctx, k, r) for k, r in enumerate(base)):
-        scratch = recreate(ctx, base, [u for u in range(n_vis) if u not in ctx.frozen], rng, blink=0.0, first=mandatory)
-        if total(scratch) < cur_cost:
-            cur, cur_cost = scratch, total(scratch)
-    best, best_cost = [list(r) for r in cur], cur_cost
-    t_start = _t.time()
-    span = max(1e-3, deadline - t_start)
-    next_polish = t_start + polish_every
-    polished_at = None  # best cost when last polished
-    iters = 0
-    while True:
-        now = _t.time()
-        if now >= deadline - 0.05 or (should_stop is not None and should_stop()):
-            break
-        if now >= next_polish and polished_at != best_cost:
-            res = polish(best)
-            polished_at = best_cost
-            if res is not None and res[1] <= best_cost:
-                best, best_cost = [list(r) for r in res[0]], res[1]
-                polished_at = best_cost
-                cur, cur_cost = [list(r) for r in best], best_cost
-            next_polish = _t.time() + polish_every
-            continue
-        on = {u for r in cur for u in r if u < n_vis}
-        movable = [u for r in cur for u in r if u < n_vis and u not in frozen]
-        if len(movable) < 3:
-            break
-        # visits left out so far get another chance; a mandatory one left out is a ruin seed half of the
-        # time (its served neighbours removed to make room for it), and goes back in first
-        out = [u for u in range(n_vis) if u not in on and u not in frozen] if len(on) < n_vis else []
-        out_mandatory = [u for u in out if penalty[u] >= _HUGE]
-        k = rng.randint(max(2, kmax // 3), kmax)
-        if out_mandatory and rng.random() < 0.5:
-            seed = rng.choice(out_mandatory)
-            removed = [u for u in near[seed] if u in on and u not in frozen][:k]
-        elif rng.random() < string_share:
-            seed = rng.choice(movable)
-            removed = [u for u in _strings(cur, near[seed], k, rng) if u < n_vis and u not in frozen]
-        else:
-            seed = rng.choice(movable)
-            removed = [u for u in near[seed] if u in on and u not in frozen][:k]
-        gone = set(removed)
-        cand = [[u for u in r if u not in gone] for r in cur]
-        touched = [i for i, (a, b) in enumerate(zip(cur, cand)) if len(a) != len(b)]
-        for i in touched:
-            cand[i] = tidy(ctx, i, cand[i])
-        if not all(feasible(ctx, i, cand[i]) for i in touched):
-            continue
-        cand = recreate(ctx, cand, removed + out, rng, near=near_g, first=frozenset(out_mandatory))
-        iters += 1
-        cost = total(cand)
-        progress = min(1.0, (_t.time() - t_start) / span)
-        if cost < best_cost:
-            best, best_cost = [list(r) for r in cand], cost
-        # the threshold is relative to the plan's own cost, not to the huge penalties of mandatory
-        # visits left out (with one out, thr0 of it would accept any detour)
-        if cost < cur_cost or cost <= best_cost + thr0 * (1 - progress) * (best_cost % _HUGE):
-            cur, cur_cost = cand, cost
-    if polished_at != best_cost:
-        res = polish(best)
-        if res is not None and res[1] <= best_cost:
-            best, best_cost = [list(r) for r in res[0]], res[1]
-    return best, best_cost, iters

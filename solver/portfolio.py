@@ -1,7 +1,7 @@
 """Portfolio: run ``options.workers`` differently configured OR-Tools searches at once, keep the best.
 
 OR-Tools' routing search is single-threaded, so on a multi-core machine a second search with a
-different first-solution strategy / metaheuristic (``model._alternative``) is almost free and often
+different first-solution strategy / metaheuristic (``model_params.search_parameters``) is almost free and often
 finds a better plan. Member 0 (the default search) runs in this process; members 1.. run in child
 processes started with ``subprocess`` (``python -c ...``: no ``fork`` of a possibly threaded parent,
 no re-import of the caller's ``__main__`` as with multiprocessing's "spawn", and it works inside

@@ -102,6 +102,26 @@ class RouteState:
         self.refresh(ctx)
 
     def refresh(self, ctx) -> None:
+        """Recompute every label of ``seq`` (times both ways, loads, arc costs, cost, ok)."""
+        seq, k = self.seq, self.k
+        m = len(seq)
+        ea, eb = self._forward(ctx)
+        la, lb = self._backward(ctx)
+        self.ea, self.eb, self.la, self.lb = ea, eb, la, lb
+        # both non-decreasing along the route: what ``insertion`` bisects to find the candidate positions
+        self.emin = [x if x < y else y for x, y in zip(ea, eb)]
+        self.lmax = [x if x > y else y for x, y in zip(la, lb)]
+        self._loads(ctx)
+        c = ctx.cost[k]
+        self.arcs = [c[a][b] for a, b in zip(seq, seq[1:])]  # arc cost after each position
+        # what the route costs in the objective (0 when empty, as in OR-Tools)
+        self.cost = ctx.fixed[k] + sum(self.arcs) if m > 2 else 0
+        room, cap = ctx.room[k], ctx.cap[k]
+        fits = all(all(x <= r for x, r in zip(load, room if s == 0 else cap)) for s, load in enumerate(self.seg_load))
+        self.ok = fits and (m == 2 or eb[m - 1] < INF)
+
+    def _forward(self, ctx) -> tuple[list[int], list[int]]:
+        """The earliest service start per position with the break still to take (``ea``) and taken (``eb``)."""
         seq, t, k = self.seq, ctx.time, self.k
         s0, s1 = ctx.shift[k]
         has_break = ctx.brk[k] is not None
@@ -129,6 +149,16 @@ class RouteState:
             else:
                 ea[p] = x_a if x_a <= s1 else INF
                 eb[p] = max(s0, x_b) if x_b <= s1 else INF
+        return ea, eb
+
+    def _backward(self, ctx) -> tuple[list[int], list[int]]:
+        """The latest service start per position from which the rest of the route stays feasible, with
+        the break still to take (``la``) and taken (``lb``)."""
+        seq, t, k = self.seq, ctx.time, self.k
+        s0, s1 = ctx.shift[k]
+        has_break = ctx.brk[k] is not None
+        m = len(seq)
+        wins = ctx.wins
         la = [-INF] * m
         lb = [-INF] * m
         lb[m - 1] = s1
@@ -148,12 +178,13 @@ class RouteState:
             else:
                 lb[p] = min(s1, y_b) if y_b >= s0 else -INF
                 la[p] = min(s1, y_a) if y_a >= s0 else -INF
-        self.ea, self.eb, self.la, self.lb = ea, eb, la, lb
-        # both non-decreasing along the route: what ``insertion`` bisects to find the candidate positions
-        self.emin = [x if x < y else y for x, y in zip(ea, eb)]
-        self.lmax = [x if x > y else y for x, y in zip(la, lb)]
-        # loads per segment (a reload node starts a new one)
-        dims = len(ctx.room[k])
+        return la, lb
+
+    def _loads(self, ctx) -> None:
+        """Loads per segment (a reload node starts a new one): ``segid``, ``pre``, ``seg_load``, ``reloads``."""
+        seq = self.seq
+        m = len(seq)
+        dims = len(ctx.room[self.k])
         is_reload = ctx.is_reload
         segid = [0] * m
         pre = [(0,) * dims] * m
@@ -175,13 +206,6 @@ class RouteState:
             pre[p] = cur
         seg_load[seg] = cur
         self.segid, self.pre, self.seg_load, self.reloads = segid, pre, seg_load, reloads
-        c = ctx.cost[k]
-        self.arcs = [c[a][b] for a, b in zip(seq, seq[1:])]  # arc cost after each position
-        # what the route costs in the objective (0 when empty, as in OR-Tools)
-        self.cost = ctx.fixed[k] + sum(self.arcs) if m > 2 else 0
-        room, cap = ctx.room[k], ctx.cap[k]
-        fits = all(all(x <= r for x, r in zip(load, room if s == 0 else cap)) for s, load in enumerate(seg_load))
-        self.ok = fits and (m == 2 or eb[m - 1] < INF)
 
     def room_of(self, ctx, p: int) -> tuple[int, ...]:
         """The capacity of the segment of the arc leaving position ``p``."""

@@ -213,62 +213,88 @@ def build_route(
         tight_b = tight_times_with_breaks(problem, v, visits, depart, service_starts, breaks)
         if tight_b is not None:
             depart, service_starts, end_time, breaks = tight_b
-    dur, dist = problem.durations, problem.distances
+    walk = _Walk(problem, v, depart, breaks)
+    for visit, s in zip(visits, service_starts):
+        walk.stop(visit, s)
+    return walk.end()  # (its arrival comes from the last leg, not from ``end_time``)
 
-    brk = sorted((start, v.breaks[bi]) for bi, start in breaks)
-    bpos = 0
-    steps: list[Step] = []
-    load = list(v.initial_load())  # on board (a mid-day re-plan may start loaded)
-    collected = [0] * len(v.capacity)  # over the day
-    distance = 0
-    cost = v.fixed_cost
-    waiting_total = 0
-    service_total = 0
-    steps.append(Step("start", None, v.start, depart, 0, 0, tuple(load), 0))
-    t, loc = depart, v.start
-    targets = [(visit, s) for visit, s in zip(visits, service_starts)] + [(None, end_time)]
-    for visit, s in targets:
-        nloc = v.end if visit is None else visit.location
+
+class _Walk:
+    """The steps of one route, leg after leg, with its running totals: the start step first, then
+    :meth:`stop` for each stop (with its service start) and :meth:`end`, which gives the Route."""
+
+    def __init__(self, problem: Problem, v: Vehicle, depart: int, breaks: list[tuple[int, int]]) -> None:
+        self.problem, self.v, self.depart = problem, v, depart
+        self.brk = sorted((start, v.breaks[bi]) for bi, start in breaks)  # (start, break), in time order
+        self.bpos = 0  # the next break to place
+        self.load = list(v.initial_load())  # on board (a mid-day re-plan may start loaded)
+        self.collected = [0] * len(v.capacity)  # over the day
+        self.distance = 0
+        self.cost = v.fixed_cost
+        self.waiting_total = 0
+        self.service_total = 0
+        self.steps = [Step("start", None, v.start, depart, 0, 0, tuple(self.load), 0)]
+        self.t, self.loc = depart, v.start  # when the van leaves its last stop, and where that is
+
+    def _drive(self, nloc: int, until: int | None) -> int:
+        """Drive to ``nloc``, taking on the way the breaks that start before ``until`` (the next service
+        start; a zero-length break at that very time too; None: every break left); the arrival."""
+        dur = self.problem.durations
         break_time = 0
-        last_break_end = t
-        while bpos < len(brk) and (
-            visit is None or brk[bpos][0] < s or (brk[bpos][0] == s and brk[bpos][1].duration == 0)
+        last_break_end = self.t
+        brk = self.brk
+        while self.bpos < len(brk) and (
+            until is None
+            or brk[self.bpos][0] < until
+            or (brk[self.bpos][0] == until and brk[self.bpos][1].duration == 0)
         ):
-            bstart, b = brk[bpos]
+            bstart, b = brk[self.bpos]
             # Idle time before the break (the van is already at the next stop and the break window
             # has not opened yet) is reported as the break step's waiting time.
-            ready = max(t + dur[loc][nloc] + break_time, last_break_end)
+            ready = max(self.t + dur[self.loc][nloc] + break_time, last_break_end)
             bwait = max(0, bstart - ready)
-            waiting_total += bwait
-            steps.append(Step("break", b.id, None, bstart - bwait, b.duration, bwait, tuple(load), distance))
+            self.waiting_total += bwait
+            self.steps.append(
+                Step("break", b.id, None, bstart - bwait, b.duration, bwait, tuple(self.load), self.distance)
+            )
             break_time += b.duration
             last_break_end = max(last_break_end, bstart + b.duration)
-            bpos += 1
-        arrival = max(t + dur[loc][nloc] + break_time, last_break_end)
-        distance += dist[loc][nloc]
-        cost += arc_cost(problem, v, loc, nloc)
-        if visit is None:
-            steps.append(Step("end", None, nloc, arrival, 0, 0, tuple(load), distance))
-            end_arrival = arrival
-            break
+            self.bpos += 1
+        arrival = max(self.t + dur[self.loc][nloc] + break_time, last_break_end)
+        self.distance += self.problem.distances[self.loc][nloc]
+        self.cost += arc_cost(self.problem, self.v, self.loc, nloc)
+        return arrival
+
+    def stop(self, visit: Visit | _Reload, s: int) -> None:
+        """The leg to ``visit`` (its breaks) and its step, service starting at ``s``."""
+        nloc = visit.location
+        arrival = self._drive(nloc, s)
         wait = s - arrival
-        waiting_total += wait
-        service_total += visit.service
+        self.waiting_total += wait
+        self.service_total += visit.service
         if isinstance(visit, _Reload):
-            load = [0] * len(v.capacity)
-            steps.append(Step("reload", None, nloc, arrival, visit.service, wait, tuple(load), distance))
+            self.load = [0] * len(self.v.capacity)
+            self.steps.append(Step("reload", None, nloc, arrival, visit.service, wait, tuple(self.load), self.distance))
         else:
-            load = [a + b for a, b in zip(load, visit.demand)]
-            collected = [a + b for a, b in zip(collected, visit.demand)]
-            steps.append(Step("visit", visit.id, nloc, arrival, visit.service, wait, tuple(load), distance))
-        t, loc = s + visit.service, nloc
-    return Route(
-        vehicle=v.id,
-        steps=tuple(steps),
-        cost=cost,
-        distance=distance,
-        duration=end_arrival - depart,
-        service=service_total,
-        waiting_time=waiting_total,
-        load=tuple(collected),
-    )
+            self.load = [a + b for a, b in zip(self.load, visit.demand)]
+            self.collected = [a + b for a, b in zip(self.collected, visit.demand)]
+            self.steps.append(
+                Step("visit", visit.id, nloc, arrival, visit.service, wait, tuple(self.load), self.distance)
+            )
+        self.t, self.loc = s + visit.service, nloc
+
+    def end(self) -> Route:
+        """The last leg (with every break left), the end step, and the Route."""
+        v = self.v
+        arrival = self._drive(v.end, None)
+        self.steps.append(Step("end", None, v.end, arrival, 0, 0, tuple(self.load), self.distance))
+        return Route(
+            vehicle=v.id,
+            steps=tuple(self.steps),
+            cost=self.cost,
+            distance=self.distance,
+            duration=arrival - self.depart,
+            service=self.service_total,
+            waiting_time=self.waiting_total,
+            load=tuple(self.collected),
+        )

@@ -37,7 +37,7 @@ HEAVY_OPERATORS = (
 
 @dataclass(frozen=True, slots=True)
 class SearchParams:
-    """Knobs of the search in ``model.py`` / ``insertion.py`` (defaults = the shipped settings).
+    """Knobs of the search in ``model_search.py`` / ``ruin_recreate.py`` (defaults = the shipped settings).
 
     The ruin-and-recreate loop only runs when the solve is stopped by its time limit (never with a
     ``solution_limit``), so none of these change a run with a ``solution_limit``.

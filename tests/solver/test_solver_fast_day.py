@@ -21,6 +21,7 @@ from solver import (
     Visit,
     check,
     insertion,
+    ruin_recreate,
     solve,
 )
 from solver.routestate import INF
@@ -71,14 +72,14 @@ def day_problem(rng: random.Random, n_vis: int = 30, n_veh: int = 3, locked: boo
 
 def _spy(monkeypatch) -> list[int]:
     calls: list[int] = []
-    real = insertion.search
+    real = ruin_recreate.search
 
     def spy(*args, **kw):
         out = real(*args, **kw)
         calls.append(out[2])  # iterations
         return out
 
-    monkeypatch.setattr(insertion, "search", spy)
+    monkeypatch.setattr(ruin_recreate, "search", spy)
     return calls
 
 
@@ -239,7 +240,7 @@ def test_search_builds_a_plan_from_nothing(seed):
     big = 10**12
     penalty = [big] * 6
     near = [sorted(range(6), key=lambda j, u=u: ctx.cost[0][u][j]) for u in range(6)]
-    routes, cost, _ = insertion.search(ctx, [[]], penalty, near, random.Random(seed), time.time() + 0.2,
+    routes, cost, _ = ruin_recreate.search(ctx, [[]], penalty, near, random.Random(seed), time.time() + 0.2,
                                        polish=lambda routes, limit=None: None)
     served = [u for u in routes[0] if u < 6]
     assert served and insertion.feasible(ctx, 0, routes[0])

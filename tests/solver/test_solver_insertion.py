@@ -10,7 +10,7 @@ import random
 import pytest
 from solver_testlib import ROOT  # noqa: F401  (puts the repo on sys.path)
 
-from solver import Problem, SolveOptions, TimeWindow, Vehicle, Visit, check, insertion, solve
+from solver import Problem, SolveOptions, TimeWindow, Vehicle, Visit, check, insertion, ruin_recreate, solve
 
 
 def _context(rng: random.Random, n_vis: int, n_veh: int) -> insertion.Context:
@@ -160,13 +160,13 @@ def _simple_problem(rng: random.Random) -> Problem:
 @pytest.mark.parametrize("seed", range(10))
 def test_python_ruin_and_recreate_gives_checked_plans(seed, monkeypatch):
     calls = []
-    real = insertion.search
+    real = ruin_recreate.search
 
     def spy(*args, **kw):
         calls.append(1)
         return real(*args, **kw)
 
-    monkeypatch.setattr(insertion, "search", spy)
+    monkeypatch.setattr(ruin_recreate, "search", spy)
     p = _simple_problem(random.Random(seed))
     p.validate()
     reference = solve(p, SolveOptions(time_limit_s=1.0, solution_limit=30))
@@ -188,11 +188,11 @@ def test_python_path_is_used_with_a_lunch_break():
     v = dataclasses.replace(p.vehicles[0], breaks=(Break("lunch", TimeWindow(100, 200), 10),))
     p = dataclasses.replace(p, vehicles=(v, *p.vehicles[1:]))
     calls = []
-    real = insertion.search
+    real = ruin_recreate.search
     try:
-        insertion.search = lambda *a, **k: calls.append(1) or real(*a, **k)
+        ruin_recreate.search = lambda *a, **k: calls.append(1) or real(*a, **k)
         s = solve(p, SolveOptions(time_limit_s=0.4))
     finally:
-        insertion.search = real
+        ruin_recreate.search = real
     assert check(p, s) == []
     assert calls

@@ -125,11 +125,11 @@ def test_portfolio_children_receive_the_params(capfd):
 
 
 def test_decomposition_workers_receive_the_params(capfd):
-    from solver import decompose
+    from solver import decompose_workers
 
     p = _simple_problem()
     options = SolveOptions(time_limit_s=1.0, search=SearchParams(log=True, repair="ort", ruin_size=5))
-    worker = decompose._Child(log=True)  # one persistent worker process of solve_large
+    worker = decompose_workers._Child(log=True)  # one persistent worker process of solve_large
     try:
         s = worker.solve((p, options))
         assert worker.proc is not None  # solved over there (a failed worker falls back to this process)

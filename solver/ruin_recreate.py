@@ -1,0 +1,191 @@
+"""The Python ruin-and-recreate loop (no OR-Tools): ``search(ctx, routes, penalty, near, rng, deadline, polish, ...)``.
+
+Starting from the given plan (what it leaves out inserted, mandatory visits first; or the same cheapest
+insertions from scratch when cheaper), each iteration removes visits -- a random served visit and its
+nearest served ones, SISR-style strings (Christiaens & Vanden Berghe) around them, or, half of the time
+while a mandatory visit is left out, that visit's served neighbours -- tidies the routes touched,
+re-inserts the removed visits and those left out with ``insertion.recreate`` and accepts the result by
+record-to-record travel (a threshold relative to the best plan's own cost, shrinking to 0). Every
+``polish_every`` seconds and at the end the best plan goes through ``polish`` (``lns_python.py``: an
+OR-Tools greedy descent). Costs are OR-Tools' objective (route costs + penalties of the visits left
+out). Random choices come from ``rng`` only, in a fixed order; the time from ``time.time()``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from .insertion import Context, feasible, recreate, route_cost, tidy
+
+_HUGE = 10**11  # penalties at or above this are those of mandatory visits (model_build.LNS_PENALTY)
+
+
+def _strings(routes: list[list[int]], near: list[int], k: int, rng: random.Random, lmax: int = 10) -> list[int]:
+    """SISR-style ruin (Christiaens & Vanden Berghe): walking the seed's nearest visits, remove
+    from each route met (once per route) a string of consecutive visits around that visit, until
+    about ``k`` visits are out."""
+    where = {u: (r, p) for r, route in enumerate(routes) for p, u in enumerate(route)}
+    done: set[int] = set()
+    removed: list[int] = []
+    for u in near:
+        if len(removed) >= k:
+            break
+        if u not in where or where[u][0] in done:
+            continue
+        r, p = where[u]
+        route = routes[r]
+        length = rng.randint(1, min(len(route), lmax, max(1, k - len(removed))))
+        first = rng.randint(max(0, p - length + 1), min(p, len(route) - length))
+        removed.extend(route[first : first + length])
+        done.add(r)
+    return removed
+
+
+def search(
+    ctx: Context,
+    routes: list[list[int]],
+    penalty: list[int],
+    near: list[list[int]],
+    rng: random.Random,
+    deadline: float,
+    polish: Callable[[list[list[int]]], tuple[list[list[int]], int] | None],
+    thr0: float = 0.01,
+    kmax: int = 15,
+    polish_every: float = 2.0,
+    should_stop: Callable[[], bool] | None = None,
+    string_share: float = 0.5,
+    granular: int = 0,
+) -> tuple[list[list[int]], int, int]:
+    """Ruin-and-recreate in pure Python: remove a cluster of served visits (a random one and its
+    nearest served neighbours ``near``), re-insert with :func:`insertion.recreate`, accept by
+    record-to-record travel (threshold ``thr0`` of the best, shrinking to 0). Every
+    ``polish_every`` seconds (and at the end) the best plan goes through ``polish(routes)`` (the
+    OR-Tools descent), which returns ``(routes, cost)`` or None. With ``granular`` > 0 a removed
+    visit is first tried in the routes of its ``granular`` nearest visits (:func:`insertion.recreate`'s
+    ``near``). Costs are OR-Tools' objective:
+    route costs + ``penalty`` of every visit left out. Returns (best routes, cost, iterations)."""
+    import time as _t
+
+    near_g = [nb[:granular] for nb in near] if granular else None
+    cur, cur_cost = _first_plan(ctx, routes, penalty, rng)
+    best, best_cost = [list(r) for r in cur], cur_cost
+    t_start = _t.time()
+    span = max(1e-3, deadline - t_start)
+    next_polish = t_start + polish_every
+    polished_at = None  # best cost when last polished
+    iters = 0
+    while True:
+        now = _t.time()
+        if now >= deadline - 0.05 or (should_stop is not None and should_stop()):
+            break
+        if now >= next_polish and polished_at != best_cost:
+            res = polish(best)
+            polished_at = best_cost
+            if res is not None and res[1] <= best_cost:
+                best, best_cost = [list(r) for r in res[0]], res[1]
+                polished_at = best_cost
+                cur, cur_cost = [list(r) for r in best], best_cost
+            next_polish = _t.time() + polish_every
+            continue
+        ruin = _ruin(ctx, cur, penalty, near, rng, kmax, string_share)
+        if ruin is None:
+            break
+        removed, out, out_mandatory = ruin
+        cand = _without(ctx, cur, removed)
+        if cand is None:
+            continue
+        cand = recreate(ctx, cand, removed + out, rng, near=near_g, first=frozenset(out_mandatory))
+        iters += 1
+        cost = _total(ctx, cand, penalty)
+        progress = min(1.0, (_t.time() - t_start) / span)
+        if cost < best_cost:
+            best, best_cost = [list(r) for r in cand], cost
+        # the threshold is relative to the plan's own cost, not to the huge penalties of mandatory
+        # visits left out (with one out, thr0 of it would accept any detour)
+        if cost < cur_cost or cost <= best_cost + thr0 * (1 - progress) * (best_cost % _HUGE):
+            cur, cur_cost = cand, cost
+    if polished_at != best_cost:
+        res = polish(best)
+        if res is not None and res[1] <= best_cost:
+            best, best_cost = [list(r) for r in res[0]], res[1]
+    return best, best_cost, iters
+
+
+def _total(ctx: Context, rs: list[list[int]], penalty: list[int]) -> int:
+    """OR-Tools' objective of the plan ``rs``: route costs + the penalty of every visit left out."""
+    n_vis = len(penalty)
+    on = {u for r in rs for u in r if u < n_vis}
+    cost = sum(route_cost(ctx, k, r) for k, r in enumerate(rs))
+    if len(on) < n_vis:
+        cost += sum(penalty[u] for u in range(n_vis) if u not in on)
+    return cost
+
+
+def _first_plan(
+    ctx: Context, routes: list[list[int]], penalty: list[int], rng: random.Random
+) -> tuple[list[list[int]], int]:
+    """The plan the walk starts from, and its cost: ``routes`` with what they leave out inserted (the
+    mandatory visits first), or the same cheapest insertions from scratch when that is cheaper."""
+    n_vis = len(penalty)
+    cur = [list(r) for r in routes]
+    mandatory = frozenset(u for u in range(n_vis) if penalty[u] >= _HUGE)
+    out = [u for u in range(n_vis) if u not in {v for r in cur for v in r} and u not in ctx.frozen]
+    if out:  # a first solution cut short (or none): insert what is left out, the mandatory visits first
+        cur = recreate(ctx, cur, out, rng, blink=0.0, first=mandatory)
+    cur_cost = _total(ctx, cur, penalty)
+    # The same cheapest insertions from scratch (only the locked visits kept) often start better than
+    # OR-Tools' first solution on real days (optional visits, unloading trips): keep the better start.
+    base = [[u for u in r if u in ctx.frozen] for r in cur]
+    if all(feasible(ctx, k, r) for k, r in enumerate(base)):
+        scratch = recreate(ctx, base, [u for u in range(n_vis) if u not in ctx.frozen], rng, blink=0.0, first=mandatory)
+        if _total(ctx, scratch, penalty) < cur_cost:
+            cur, cur_cost = scratch, _total(ctx, scratch, penalty)
+    return cur, cur_cost
+
+
+def _ruin(
+    ctx: Context,
+    cur: list[list[int]],
+    penalty: list[int],
+    near: list[list[int]],
+    rng: random.Random,
+    kmax: int,
+    string_share: float,
+) -> tuple[list[int], list[int], list[int]] | None:
+    """The visits to remove from ``cur`` (between kmax / 3 and kmax: a mandatory visit's served
+    neighbours, SISR strings or a seed's nearest served visits), the visits left out so far and the
+    mandatory ones among them; None when fewer than 3 visits can be moved."""
+    n_vis, frozen = len(penalty), ctx.frozen
+    on = {u for r in cur for u in r if u < n_vis}
+    movable = [u for r in cur for u in r if u < n_vis and u not in frozen]
+    if len(movable) < 3:
+        return None
+    # visits left out so far get another chance; a mandatory one left out is a ruin seed half of the
+    # time (its served neighbours removed to make room for it), and goes back in first
+    out = [u for u in range(n_vis) if u not in on and u not in frozen] if len(on) < n_vis else []
+    out_mandatory = [u for u in out if penalty[u] >= _HUGE]
+    k = rng.randint(max(2, kmax // 3), kmax)
+    if out_mandatory and rng.random() < 0.5:
+        seed = rng.choice(out_mandatory)
+        removed = [u for u in near[seed] if u in on and u not in frozen][:k]
+    elif rng.random() < string_share:
+        seed = rng.choice(movable)
+        removed = [u for u in _strings(cur, near[seed], k, rng) if u < n_vis and u not in frozen]
+    else:
+        seed = rng.choice(movable)
+        removed = [u for u in near[seed] if u in on and u not in frozen][:k]
+    return removed, out, out_mandatory
+
+
+def _without(ctx: Context, cur: list[list[int]], removed: list[int]) -> list[list[int]] | None:
+    """``cur`` without the ``removed`` visits, the routes touched tidied (:func:`tidy`); None if one
+    of them is no longer feasible."""
+    gone = set(removed)
+    cand = [[u for u in r if u not in gone] for r in cur]
+    touched = [i for i, (a, b) in enumerate(zip(cur, cand)) if len(a) != len(b)]
+    for i in touched:
+        cand[i] = tidy(ctx, i, cand[i])
+    if not all(feasible(ctx, i, cand[i]) for i in touched):
+        return None
+    return cand
