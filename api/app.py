@@ -32,9 +32,9 @@ from dispatch.jobs import records, workers
 from dispatch.jobs import runner as job_service
 from api.routers import held as held_routes
 from dispatch.db import engine_for, session_scope
-from dispatch.jobs.process import ProcessRunner
-from dispatch.documents.manifests import STATIC_DIR
-from dispatch.roads.cache import get_network
+from dispatch.jobs import ProcessRunner
+from dispatch.documents import STATIC_DIR
+from dispatch.roads import get_network
 from dispatch.settings import Settings, get_settings
 
 log = logging.getLogger("api.app")
@@ -84,13 +84,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         gc.collect()
         gc.freeze()
     if settings.geocoder == "offline":  # the address index is read in the background: the first search is quick
-        from dispatch.addresses.resolve import warm_up
+        from dispatch.addresses import warm_up
 
         threading.Thread(target=warm_up, args=(settings,), name="address-index", daemon=True).start()
     # Webhook outbox: delivered by a thread of the API with the in-process backend (dispatch/exchange/webhooks.py).
     delivery = None
     if settings.job_backend == "inprocess" and settings.webhook_delivery_interval_s > 0:
-        from dispatch.exchange.webhooks import DeliveryThread
+        from dispatch.exchange import DeliveryThread
 
         delivery = DeliveryThread(engine_for(settings.database_url), settings,
                                   interval_s=settings.webhook_delivery_interval_s)
@@ -99,7 +99,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     messages = None
     if (settings.job_backend == "inprocess" and settings.messages_delivery_interval_s > 0
             and (settings.smtp_host or settings.sms_gateway_url)):
-        from dispatch.messages.worker import MessageThread
+        from dispatch.messages import MessageThread
 
         messages = MessageThread(engine_for(settings.database_url), settings,
                                  interval_s=settings.messages_delivery_interval_s)
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings = settings or get_settings()
     if settings.job_backend == "celery":
-        from dispatch.jobs.celery_app import CeleryRunner
+        from dispatch.jobs import CeleryRunner
 
         app.state.job_runner = CeleryRunner(settings)
     elif settings.job_isolation == "process":  # the embedded default: a child process, lower priority

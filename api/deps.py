@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from dispatch.db import engine_for, session_scope
-from dispatch.roads.cache import get_network
+from dispatch.roads import get_network
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 

@@ -91,7 +91,7 @@ def client_ip(request: Request) -> str:
 async def _signed_in_staff(request: Request, session: Any) -> bool:
     """Staff entering requests for donors (the switchboard, one office IP) are not counted as the public."""
     from api.security import SESSION_COOKIE
-    from dispatch.access.auth import resolve_token
+    from dispatch.access import resolve_token
 
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)

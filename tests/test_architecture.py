@@ -97,10 +97,22 @@ def _edges(path: Path, known: set[str]) -> list[tuple[str, str | None]]:
         if isinstance(node, ast.Import):
             out += [(a.name, None) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            lazy = _lazy_names(node.module)
             for a in node.names:
                 sub = f"{node.module}.{a.name}"
-                out.append((sub, None) if sub in known else (node.module, a.name))
+                if sub in known:
+                    out.append((sub, None))
+                elif a.name in lazy:  # a name a package's __init__ serves from one of its modules
+                    out.append((f"{node.module}.{lazy[a.name]}", a.name))
+                else:
+                    out.append((node.module, a.name))
     return out
+
+
+def _lazy_names(module: str) -> dict[str, str]:
+    """A dispatch subpackage's ``_PUBLIC`` map (name -> its module), empty for any other module."""
+    init = REPO.joinpath(*module.split("."), "__init__.py")
+    return surface(init)[0] if module.startswith("dispatch.") and init.exists() else {}
 
 
 def solver_importers(modules: dict[str, Path]) -> list[str]:
@@ -184,3 +196,74 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path: Path) -> None:
     assert private_imports(planted) == ["dispatch.a imports _secret from dispatch.b"]
     assert impure(a_only) == {"dispatch.a": ["dispatch.models", "sqlalchemy"]}
     assert cycles(planted) == [["dispatch.a", "dispatch.b"]]
+
+
+# ------------------------------------------------------------------ subpackages meet through their __init__
+
+SUBPACKAGES = sorted(p.parent.name for p in (REPO / "dispatch").glob("*/__init__.py")
+                     if p.parent.name not in ("migrations", "models"))
+
+
+def surface(init: Path) -> tuple[dict[str, str], set[str]]:
+    """(lazily served name -> its module, every public name) of a subpackage's ``__init__``: the keys of
+    ``_PUBLIC``, the modules of ``_MODULES``, and the names it imports itself."""
+    lazy: dict[str, str] = {}
+    public: set[str] = set()
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.AnnAssign | ast.Assign):
+            target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
+            if isinstance(target, ast.Name) and target.id == "_PUBLIC" and node.value is not None:
+                lazy = ast.literal_eval(node.value)
+            elif isinstance(target, ast.Name) and target.id == "_MODULES" and node.value is not None:
+                public |= set(ast.literal_eval(node.value))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dispatch."):
+            public |= {a.asname or a.name for a in node.names}
+    return lazy, public | set(lazy)
+
+
+def _own_package(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "dispatch" and len(parts) >= 2 else None  # dispatch.pkg is its own __init__
+
+
+def reaching_in(modules: dict[str, Path], packages: dict[str, Path]) -> list[str]:
+    """Imports of another subpackage's inside: ``from dispatch.pkg.module import x`` (or ``import
+    dispatch.pkg.module``), or a name its ``__init__`` does not make public."""
+    surfaces = {name: surface(init)[1] for name, init in packages.items()}
+    out = []
+    for m, p in modules.items():
+        own = _own_package(m)
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [(a.name.split("."), None) for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [(node.module.split("."), a.name) for a in node.names]
+            else:
+                continue
+            for parts, name in targets:
+                if parts[0] != "dispatch" or len(parts) < 2 or parts[1] not in packages or parts[1] == own:
+                    continue
+                if len(parts) > 2:
+                    out.append(f"{m} imports {'.'.join(parts)} (use dispatch.{parts[1]})")
+                elif name is not None and name not in surfaces[parts[1]]:
+                    out.append(f"{m} imports {name} from dispatch.{parts[1]}, which does not make it public")
+    return sorted(out)
+
+
+def test_subpackages_use_each_other_through_their_init() -> None:
+    """dispatch's subpackages and the api reach another subpackage only through the public surface of its
+    ``__init__`` (``_PUBLIC`` names and ``_MODULES``), never into its modules."""
+    packages = {name: REPO / "dispatch" / name / "__init__.py" for name in SUBPACKAGES}
+    assert reaching_in(_project_modules(), packages) == []
+
+
+def test_the_init_rule_fails_on_a_planted_violation(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    init = tmp_path / "pkg" / "__init__.py"
+    init.write_text('_PUBLIC = {"plan_day": "day"}\n_MODULES = ("views",)\n', encoding="utf-8")
+    (tmp_path / "a.py").write_text("from dispatch.pkg.day import plan_day\nfrom dispatch.pkg import secret\n"
+                                   "from dispatch.pkg import plan_day, views\n", encoding="utf-8")
+    found = reaching_in({"dispatch.other.a": tmp_path / "a.py"}, {"pkg": init})
+    assert found == ["dispatch.other.a imports dispatch.pkg.day (use dispatch.pkg)",
+                     "dispatch.other.a imports secret from dispatch.pkg, which does not make it public"]
+    assert surface(init) == ({"plan_day": "day"}, {"plan_day", "views"})

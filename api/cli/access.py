@@ -77,7 +77,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.access.retention import anonymise_old_data
+    from dispatch.access import anonymise_old_data
     from dispatch.settings import get_settings
 
     settings = get_settings()

@@ -16,11 +16,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     """`dispatch import relay-points|pickups FILE`: all rows or none; every bad row is printed."""
     from zoneinfo import ZoneInfo
 
-    from dispatch.exchange.csv_import import ImportRejected
-    from dispatch.exchange.pickup_import import import_pickups
-    from dispatch.exchange.relay_import import import_relay_points
+    from dispatch.exchange import ImportRejected
+    from dispatch.exchange import import_pickups
+    from dispatch.exchange import import_relay_points
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.roads.cache import get_network
+    from dispatch.roads import get_network
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -83,7 +83,7 @@ def cmd_roads_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_roads_info(args: argparse.Namespace) -> int:
-    from dispatch.roads.cache import get_network
+    from dispatch.roads import get_network
     from dispatch.roads import default_graph_path
     from dispatch.settings import get_settings
 
@@ -94,7 +94,7 @@ def cmd_roads_info(args: argparse.Namespace) -> int:
     print(f"routing nodes: {network.n}, bounding box: lat {south:.5f}-{north:.5f}, lon {west:.5f}-{east:.5f}")
     print(f"van speed factor: {settings.van_speed_factor}, fingerprint: {network.fingerprint[:16]}")
     from dispatch.pickups import coverage
-    from dispatch.pickups.requests import rules_config
+    from dispatch.pickups import rules_config
 
     rules = rules_config(settings)
     gaps = coverage.unreachable_communes(rules, network, max_snap_distance_m=settings.max_snap_distance_m)
@@ -104,7 +104,7 @@ def cmd_roads_info(args: argparse.Namespace) -> int:
 
 
 def cmd_addresses_import(args: argparse.Namespace) -> int:
-    from dispatch.addresses.importer import import_addresses
+    from dispatch.addresses import import_addresses
     from dispatch.settings import get_settings
 
     target = get_settings().address_index_file()
@@ -120,7 +120,7 @@ def cmd_addresses_import(args: argparse.Namespace) -> int:
 
 
 def cmd_addresses_search(args: argparse.Namespace) -> int:
-    from dispatch.addresses.resolve import check_query, get_geocoder
+    from dispatch.addresses import check_query, get_geocoder
     from dispatch.settings import get_settings
 
     for m in get_geocoder(get_settings()).search(check_query(args.query), limit=args.limit):

@@ -11,7 +11,7 @@ from dispatch.errors import DispatchError
 
 
 def _depot_line(depot, vans) -> str:
-    from dispatch.planning.regions import region_of_depot
+    from dispatch.planning import region_of_depot
 
     hours = "; ".join(f"{','.join(str(d) for d in e['days'])} {e['open']}-{e['close']}" for e in depot.opening_hours or [])
     return (f"{depot.id}  {depot.name} ({depot.address}) region {region_of_depot(depot)}, "
@@ -20,11 +20,11 @@ def _depot_line(depot, vans) -> str:
 
 def cmd_depots(args: argparse.Namespace) -> int:
     """`dispatch depots list|add|set|import`: depots managed without SQL; `--van NAME` bases a van there."""
-    from dispatch.exchange.csv_import import ImportRejected
+    from dispatch.exchange import ImportRejected
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.exchange import depot_import
     from dispatch.fleet import depots
-    from dispatch.roads.cache import get_network
+    from dispatch.roads import get_network
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -69,7 +69,7 @@ def cmd_depots(args: argparse.Namespace) -> int:
 
 
 def _opening_hours(text: str) -> list:
-    from dispatch.exchange.import_rows import BadValue, parse_opening_hours
+    from dispatch.exchange import BadValue, parse_opening_hours
 
     if not text.strip():
         return []

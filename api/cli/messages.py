@@ -14,7 +14,7 @@ def cmd_messages_deliver(args: argparse.Namespace) -> int:
     import time
 
     from dispatch.db import engine_for, upgrade
-    from dispatch.messages.worker import run
+    from dispatch.messages import run
     from dispatch.settings import get_settings
 
     settings = get_settings()

@@ -46,10 +46,10 @@ def plan_and_print(day: dt.date, time_limit: float | None, seed: int | None, as_
                    balance: bool | None = None) -> None:
     """Plan ``day``, store it as the draft plan and print it (a summary, or the API's JSON)."""
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.roads.cache import get_network
-    from dispatch.planning.day import plan_day
+    from dispatch.roads import get_network
+    from dispatch.planning import plan_day
     from dispatch.settings import get_settings
-    from dispatch.planning.views import format_summary, plan_view
+    from dispatch.planning import format_summary, plan_view
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -71,7 +71,7 @@ def cmd_week(args: argparse.Namespace) -> int:
     import json
 
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.planning.week import week_ahead, week_dict
+    from dispatch.planning import week_ahead, week_dict
     from dispatch.settings import get_settings
 
     settings = get_settings()
@@ -108,8 +108,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_manifests(args: argparse.Namespace) -> int:
     from dispatch.db import engine_for, session_scope, upgrade
-    from dispatch.documents.manifests import write_day_manifests
-    from dispatch.roads.cache import get_network
+    from dispatch.documents import write_day_manifests
+    from dispatch.roads import get_network
     from dispatch.settings import get_settings
 
     settings = get_settings()

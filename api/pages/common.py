@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.documents import i18n
 from dispatch.errors import DispatchError
-from dispatch.documents.manifests import render_html
+from dispatch.documents import render_html
 
 log = logging.getLogger("api.pages")
 

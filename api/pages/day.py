@@ -15,14 +15,14 @@ from api.deps import NetworkDep, SessionDep, SettingsDep
 from api.pages.common import HTMLErrorRoute, lang_suffix, page_lang, render
 from api.security import Role, StaffUser, require
 from dispatch.documents import i18n
-from dispatch.documents.geometry import round_geojson
-from dispatch.documents.maps import day_map_svg, round_colour
+from dispatch.documents import round_geojson
+from dispatch.documents import day_map_svg, round_colour
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.field import links
 from dispatch.jobs import records as jobs
 from dispatch.models import JobStatus, PlanJob, PlanStatus
 from dispatch.planning import plans as planning
-from dispatch.planning.views import day_vans_out, day_view
+from dispatch.planning import day_vans_out, day_view
 
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"],
                    dependencies=[require(Role.COORDINATOR)])

@@ -25,15 +25,15 @@ from api.pages.common import HTMLErrorRoute, page_lang, render
 from api.ratelimit import limit_key, rate_limited
 from api.security import public
 from dispatch.access import booking_guard
-from dispatch.addresses.refusals import AddressRefused, unavailable_text
-from dispatch.addresses.resolve import get_geocoder, resolve_address
+from dispatch.addresses import AddressRefused, unavailable_text
+from dispatch.addresses import get_geocoder, resolve_address
 from dispatch.documents import i18n
 from dispatch.errors import DispatchError, Unavailable
-from dispatch.exchange.fields import pickup_field_problems
+from dispatch.exchange import pickup_field_problems
 from dispatch.models import Slot
 from dispatch.pickups import requests as pickup_rules
-from dispatch.pickups.slots import offer_slots, with_trial_insertion
-from dispatch.relay_points.points import nearest_relay_points
+from dispatch.pickups import offer_slots, with_trial_insertion
+from dispatch.relay_points import nearest_relay_points
 from dispatch.workdays import next_collection_day
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from api.security import Role, require
 from dispatch.documents import i18n
 from dispatch.pickups import requests as pickup_rules
 from dispatch.errors import DispatchError
-from dispatch.relay_points.points import nearest_relay_points
+from dispatch.relay_points import nearest_relay_points
 from dispatch.workdays import next_collection_day
 
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"],

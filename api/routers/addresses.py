@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from api.deps import SettingsDep
 from api.ratelimit import rate_limited
 from api.security import public
-from dispatch.addresses.refusals import AddressRefused
-from dispatch.addresses.resolve import MAX_ADDRESS_CHARS, check_query, get_geocoder
+from dispatch.addresses import AddressRefused
+from dispatch.addresses import MAX_ADDRESS_CHARS, check_query, get_geocoder
 from dispatch.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"], dependencies=[public(), rate_limited("addresses")])

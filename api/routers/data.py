@@ -16,7 +16,7 @@ from api.security import Role, note, require
 from dispatch.exchange import exports
 from dispatch.exchange import csv_import, pickup_import, relay_import
 from dispatch.exchange import reports
-from dispatch.exchange.csv_import import ImportRejected, UnsupportedFile
+from dispatch.exchange import ImportRejected, UnsupportedFile
 
 imports_router = APIRouter(prefix="/api/v1/imports", tags=["data exchange"])
 exports_router = APIRouter(prefix="/api/v1/exports", tags=["data exchange"],

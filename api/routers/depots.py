@@ -16,14 +16,14 @@ from api.schemas.exchange import ImportColumnOut, ImportOut
 from api.schemas.relay_points import OpeningHours
 from api.schemas.fleet import VanOut
 from api.security import Role, require
-from dispatch.addresses.resolve import resolve_address
+from dispatch.addresses import resolve_address
 from dispatch.errors import InvalidInput
 from dispatch.exchange import csv_import
 from dispatch.exchange import depot_import
 from dispatch.fleet import depots as service
-from dispatch.exchange.csv_import import ImportRejected
+from dispatch.exchange import ImportRejected
 from dispatch.models import Depot
-from dispatch.planning.regions import region_of_depot
+from dispatch.planning import region_of_depot
 
 router = APIRouter(prefix="/api/v1", tags=["depots"], dependencies=[require(Role.COORDINATOR)])
 

@@ -26,7 +26,7 @@ from dispatch.planning import editing, replan_preview, resolve, versions
 from dispatch.planning import replan as replanning
 from dispatch.jobs import records as jobs
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.planning.views import plan_view
+from dispatch.planning import plan_view
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plan editing"])
 

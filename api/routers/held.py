@@ -15,7 +15,7 @@ from api.schemas.common import Instant
 from api.security import Role, StaffUser, public, require
 from dispatch.field import links
 from dispatch.field import held as service
-from dispatch.documents.manifests import STATIC_DIR
+from dispatch.documents import STATIC_DIR
 
 log = logging.getLogger("api.held")
 crew = APIRouter(tags=["route sheet"], dependencies=[public()])

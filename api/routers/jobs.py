@@ -14,8 +14,8 @@ from dispatch.jobs import records as jobs
 from dispatch.db import engine_for, session_scope
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import JobStatus, PlanJob
-from dispatch.planning.plans import get_plan
-from dispatch.planning.views import plan_view
+from dispatch.planning import get_plan
+from dispatch.planning import plan_view
 
 router = APIRouter(prefix="/api/v1/plan-jobs", tags=["planning"], dependencies=[require(Role.COORDINATOR)])
 

@@ -12,8 +12,8 @@ from api.security import Role, require
 from dispatch.documents import i18n
 from dispatch.field import links
 from dispatch.documents import manifests
-from dispatch.field.links import LinkInvalid
-from dispatch.exchange.fields import safe_filename
+from dispatch.field import LinkInvalid
+from dispatch.exchange import safe_filename
 
 router = APIRouter(prefix="/api/v1", tags=["manifests"], dependencies=[require(Role.COORDINATOR)])
 PDF = {"content": {"application/pdf": {}}, "description": "A4 PDF"}

@@ -17,13 +17,13 @@ from api.ratelimit import limit_key, rate_limited
 from api.schemas.fleet import PickupEventOut, SlotOfferOut, TrackingOut
 from api.schemas.donor import CancelIn, ChangeOut, DonorCancelIn, DonorMessageOut, DonorRescheduleIn, RescheduleIn
 from api.security import Role, StaffUser, public, require
-from dispatch.addresses.resolve import resolve_address
+from dispatch.addresses import resolve_address
 from dispatch.documents import i18n
 from dispatch.errors import DispatchError, InvalidInput, NotFound
 from dispatch.fleet import pickup_lifecycle
 from dispatch.messages import outbox
 from dispatch.pickups import changes as pickup_changes
-from dispatch.pickups.slots import offer_slots, with_trial_insertion
+from dispatch.pickups import offer_slots, with_trial_insertion
 from api.schemas.pickups import OverrideIn, PickupIn, PickupOut
 from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot

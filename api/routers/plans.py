@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.deps import Id, NetworkDep, SessionDep, SettingsDep, in_unit_of_work
 from api.routers import jobs as job_routes
 from api.security import OptionalStaff, Role, StaffUser, pickup_postcodes, redact_day, require
-from dispatch.documents.geometry import round_geojson
+from dispatch.documents import round_geojson
 from api.schemas.jobs import JobAccepted, JobOut
 from api.schemas.plans import DayOut, PlanIn
 from dispatch.jobs import records as jobs
@@ -19,7 +19,7 @@ from dispatch.planning import plans as planning
 from dispatch.db import engine_for, session_scope
 from dispatch.models import JobStatus
 from dispatch.errors import NotFound
-from dispatch.planning.views import day_view, plan_view
+from dispatch.planning import day_view, plan_view
 
 router = APIRouter(prefix="/api/v1", tags=["planning"])
 
@@ -74,7 +74,7 @@ def publish_plan(plan_id: Id, session: SessionDep, response: Response,
                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> DayOut:
     if if_match is not None:  # optional here: publishing a version other than the one seen is refused (409)
         from api.routers.editing import requested_version
-        from dispatch.planning.versions import open_plan
+        from dispatch.planning import open_plan
 
         open_plan(plan_id, requested_version(if_match, None), session=session, draft=None)
     plan = planning.publish_plan(plan_id, session=session, accept_unassigned=accept_unassigned,

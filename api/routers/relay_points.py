@@ -11,7 +11,7 @@ from api.ratelimit import rate_limited
 from api.security import Role, public, require
 from api.schemas.relay_points import FillReportIn, FillReportOut, ForecastOut, NearbyRelayPointOut, RelayPointOut, RelayPointPage
 from api.schemas.fleet import DateRangeIn, DateRangeOut, RelayPointAdminOut, RelayPointIn, RelayPointPatch
-from dispatch.addresses.resolve import resolve_address
+from dispatch.addresses import resolve_address
 from dispatch.errors import InvalidInput
 from dispatch.fleet import relay_points
 from dispatch.relay_points import points as service

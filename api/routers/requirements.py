@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Id, SessionDep, SettingsDep
 from api.security import Role, require
 from dispatch.fleet import features as service
-from dispatch.fleet.vans_and_crews import get_crew
-from dispatch.pickups.requests import get_pickup, rules_config
-from dispatch.pickups.requirements import Feature
+from dispatch.fleet import get_crew
+from dispatch.pickups import get_pickup, rules_config
+from dispatch.pickups import Feature
 
 router = APIRouter(prefix="/api/v1", tags=["requirements and skills"])
 COORDINATION = [require(Role.COORDINATOR)]

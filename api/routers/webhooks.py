@@ -11,7 +11,7 @@ from api.deps import Id, SessionDep, SettingsDep
 from api.schemas.webhooks import WebhookCreatedOut, WebhookDeliveryOut, WebhookIn, WebhookOut
 from api.security import Role, require
 from dispatch.exchange import webhooks as service
-from dispatch.exchange.webhook_targets import TargetPolicy
+from dispatch.exchange import TargetPolicy
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[require(Role.COORDINATOR)])
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.schemas.common import Instant
 from api.schemas.pickups import both_or_neither
 from api.schemas.relay_points import OpeningHours, RelayPointOut
-from dispatch.fleet.relay_points import MIN_RELAY_CAPACITY_M3
-from dispatch.fleet.vans_and_crews import MIN_VAN_CAPACITY_M3, minutes_hhmm
+from dispatch.fleet import MIN_RELAY_CAPACITY_M3
+from dispatch.fleet import MIN_VAN_CAPACITY_M3, minutes_hhmm
 from dispatch.models import CREW_DEFAULTS, Crew, RelayPoint, Van
 
 Weekday = Annotated[int, Field(ge=0, le=6)]

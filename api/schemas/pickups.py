@@ -93,7 +93,7 @@ class PickupOut(BaseModel):
 
     @classmethod
     def from_orm_obj(cls, p: PickupRequest, lang: str = "en") -> PickupOut:
-        from dispatch.pickups.requests import decision_of
+        from dispatch.pickups import decision_of
 
         decision = decision_of(p)
         reasons = [ReasonOut(code=r.code, field=r.field, message=r.message(lang)) for r in decision.reasons] if decision else []

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import LocalDateTime
-from dispatch.planning.views import DayView, RoundView, StopView, UnassignedView
+from dispatch.planning import DayView, RoundView, StopView, UnassignedView
 
 
 class PlanIn(BaseModel):

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from dispatch.errors import InvalidInput
 from dispatch.models import OnlineBookingRelease, PickupRequest, PickupStatus, utcnow
-from dispatch.pickups.rule_decision import RuleReason
-from dispatch.pickups.rules_file import REASON_FIELDS
+from dispatch.pickups import RuleReason
+from dispatch.pickups import REASON_FIELDS
 
 ONLINE = "online"
 _OPEN = (PickupStatus.REQUESTED, PickupStatus.ACCEPTED, PickupStatus.SCHEDULED)

@@ -29,10 +29,10 @@ from dispatch.field import links
 from dispatch.errors import DispatchError, NotFound
 from dispatch.documents.geometry import round_geojson
 from dispatch.documents.maps import round_colour, round_map_png
-from dispatch.exchange.fields import for_display
+from dispatch.exchange import for_display
 from dispatch.models import RelayPoint, Round, StopKind
 from dispatch.roads import RoadNetwork
-from dispatch.planning.views import DayView, RoundView, day_view, plan_view
+from dispatch.planning import DayView, RoundView, day_view, plan_view
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -200,7 +200,7 @@ def day_summary_pdf(view: DayView, *, lang: str = "fr") -> bytes:
 
 
 def plan_summary_pdf(plan_id: int, *, session: Session, lang: str = "fr") -> bytes:
-    from dispatch.planning.plans import get_plan
+    from dispatch.planning import get_plan
 
     return day_summary_pdf(plan_view(get_plan(plan_id, session=session)), lang=lang)
 

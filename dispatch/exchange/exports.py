@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.errors import NotFound
 from dispatch.models import Plan, Round, Stop, StopKind
-from dispatch.planning.plans import latest_plan
+from dispatch.planning import latest_plan
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

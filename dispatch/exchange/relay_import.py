@@ -30,7 +30,7 @@ from dispatch.exchange.import_rows import (
     position_error,
     stored,
 )
-from dispatch.fleet.relay_points import MIN_RELAY_CAPACITY_M3
+from dispatch.fleet import MIN_RELAY_CAPACITY_M3
 from dispatch.models import RelayPoint, RelayPointKind, ReportSource, StockReport, utcnow
 
 RELAY_POINT_COLUMNS: tuple[Column, ...] = (

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.jobs.periodic import PeriodicThread
+from dispatch.jobs import PeriodicThread
 from dispatch.exchange.webhook_targets import (
     TargetPolicy,
     TargetRefused,

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from dispatch.fleet import pickup_lifecycle
 from dispatch.errors import DispatchError, Conflict, InvalidInput, NotFound
-from dispatch.documents.i18n import MISSED_REASONS
+from dispatch.documents import MISSED_REASONS
 from dispatch.field.links import LinkInvalid
 from dispatch.field import crew_rules
-from dispatch.exchange.fields import check_text
+from dispatch.exchange import check_text
 from dispatch.messages import triggers as messages
 from dispatch.models import (
     PickupRequest,
@@ -34,8 +34,8 @@ from dispatch.models import (
     Van,
     utcnow,
 )
-from dispatch.relay_points.points import report_fill
-from dispatch.planning.views import RoundView, StopView, plan_view
+from dispatch.relay_points import report_fill
+from dispatch.planning import RoundView, StopView, plan_view
 
 MAX_COLLECTED_M3 = 100.0
 DUPLICATE_WINDOW = dt.timedelta(minutes=10)
@@ -232,7 +232,7 @@ def _after_event(event_kind: StopEventKind, stop: _StopState, round_id: int, sto
     if event_kind is not StopEventKind.ARRIVED:  # the next home pickup of the round: "on our way"
         messages.crew_moved_on(round_id, stop_id, session=session, at=recorded_at)
     # planned -> in_progress -> done: an arrival cannot finish a round already under way
-    from dispatch.planning.round_status import ROUND_IN_PROGRESS, update_round_status
+    from dispatch.planning import ROUND_IN_PROGRESS, update_round_status
 
     if event_kind is not StopEventKind.ARRIVED or stop.round_status != ROUND_IN_PROGRESS:
         update_round_status(session.get(Round, round_id), session=session, has_event=True)

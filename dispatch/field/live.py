@@ -29,7 +29,7 @@ from dispatch.models import (
     StopKind,
     utcnow,
 )
-from dispatch.planning.plans import latest_plan
+from dispatch.planning import latest_plan
 
 LATE_MINUTES = 15
 VISIT_KINDS = (StopKind.RELAY_POINT, StopKind.PICKUP)

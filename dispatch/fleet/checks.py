@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from dispatch.errors import InvalidInput
-from dispatch.relay_points.points import parse_hhmm
+from dispatch.relay_points import parse_hhmm
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from dispatch.fleet.checks import validate_opening_hours
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Depot, Van
-from dispatch.relay_points.points import parse_hhmm
+from dispatch.relay_points import parse_hhmm
 
 DEPOT_FIELDS = ("name", "address", "lat", "lon", "opening_hours", "region")
 _REGION_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")

@@ -41,7 +41,7 @@ _SLOT_WORDS = {"morning": {"fr": "le matin ({})", "en": "in the morning ({})"},
 
 def slot_text(slot: str | None, lang: str) -> str:
     """"le matin (8 h – 12 h)": the hours from the one table of slots (``models.SLOT_WINDOWS_S``)."""
-    from dispatch.documents.i18n import slot_hours
+    from dispatch.documents import slot_hours
 
     if slot not in _SLOT_WORDS:
         return slot or ""
@@ -49,7 +49,7 @@ def slot_text(slot: str | None, lang: str) -> str:
 
 
 def status_text(status: str, day: dt.date | None, slot: str | None, lang: str, *, rescheduled: bool = False) -> str:
-    from dispatch.documents.i18n import format_date
+    from dispatch.documents import format_date
 
     key = "rescheduled" if rescheduled and status == "accepted" else status
     template = STATUS_TEXT[key][lang]
@@ -87,7 +87,7 @@ def next_possible_slot(pu: PickupRequest, config, *, session: Session, after: dt
                        ) -> tuple[dt.date, Slot] | None:
     """The first collection day after ``after`` with room (the rules' daily and per-slot capacity, counting
     accepted and scheduled pickups) and no published plan yet; the same slot if it has room, else the other."""
-    from dispatch.pickups.requests import booked_slots
+    from dispatch.pickups import booked_slots
 
     last = after + dt.timedelta(days=RESCHEDULE_SEARCH_DAYS)
     booked = booked_slots(session=session, start=after, end=last, exclude_id=pu.id)
@@ -110,7 +110,7 @@ def pickup_missed(pu: PickupRequest, *, session: Session, config=None, reason: s
     possible collection day (see :func:`next_possible_slot`); the request goes back to ``accepted`` with its
     new date and slot. With no room within 30 days it stays ``missed`` for the switchboard to call the donor."""
     if config is None:
-        from dispatch.pickups.requests import rules_config
+        from dispatch.pickups import rules_config
         from dispatch.settings import get_settings
 
         config = rules_config(get_settings())

@@ -106,7 +106,7 @@ def relay_point_blocks(day: dt.date, rps: list[RelayPoint], *, session: Session)
 
 def visit_weekdays(rp: RelayPoint) -> frozenset[int]:
     """Weekdays (Monday = 0) a relay point can be visited: open, and not one of the host's no-visit days."""
-    from dispatch.planning.forecast import open_weekdays
+    from dispatch.planning import open_weekdays
 
     return frozenset(open_weekdays(rp.opening_hours or []) - set(rp.no_visit_weekdays or []))
 
@@ -129,7 +129,7 @@ def blocked_decisions(day: dt.date, blocks: dict[str, Block], relay_points: dict
     figures computed as for any closed relay point, and the availability reason in plain English."""
     from dataclasses import replace
 
-    from dispatch.planning.horizon import HorizonInput, decide
+    from dispatch.planning import HorizonInput, decide
 
     points = []
     for key in blocks:

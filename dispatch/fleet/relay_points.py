@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.exchange.fields import check_relay_fields
+from dispatch.exchange import check_relay_fields
 from dispatch.fleet.checks import check_date_span, checked_reason, checked_weekdays, validate_opening_hours
 from dispatch.models import RelayPoint, RelayPointClosure, RelayPointKind
-from dispatch.relay_points.points import get_relay_point
+from dispatch.relay_points import get_relay_point
 
 
 DUPLICATE_DISTANCE_M = 10.0

@@ -55,7 +55,7 @@ def _add_planning_tasks(app: Celery, settings: Settings) -> None:
     def plan_job(job_id: str) -> str:
         from dispatch.db import engine_for
         from dispatch.jobs.runner import run_job
-        from dispatch.roads.cache import get_network
+        from dispatch.roads import get_network
 
         def fan_out(job_id: str, regions: list[str], limit: float, seed: int | None) -> bool:
             # One task per region (a chord): several workers share the day, each building its own
@@ -74,7 +74,7 @@ def _add_planning_tasks(app: Celery, settings: Settings) -> None:
         """Build and solve one region of a job; returns the packed (part, solution), or the packed exception."""
         from dispatch.db import engine_for
         from dispatch.jobs.runner import build_and_solve_region
-        from dispatch.roads.cache import get_network
+        from dispatch.roads import get_network
 
         try:
             return _pack(build_and_solve_region(job_id, region, engine=engine_for(settings.database_url),
@@ -124,7 +124,7 @@ def _add_delivery_tasks(app: Celery, settings: Settings) -> None:
     def deliver_webhooks() -> dict:
         """Deliver the due webhook events of the outbox (dispatch/exchange/webhooks.py); scheduled by celery beat."""
         from dispatch.db import engine_for, session_scope
-        from dispatch.exchange.webhooks import deliver_with_settings
+        from dispatch.exchange import deliver_with_settings
 
         with session_scope(engine_for(settings.database_url)) as session:
             return deliver_with_settings(session=session, settings=settings).to_dict()
@@ -133,7 +133,7 @@ def _add_delivery_tasks(app: Celery, settings: Settings) -> None:
     def deliver_donor_messages() -> dict:
         """Send the donor messages that are due (dispatch/messages/outbox.py); scheduled by celery beat."""
         from dispatch.db import engine_for
-        from dispatch.messages.worker import run
+        from dispatch.messages import run
 
         return run(engine_for(settings.database_url), settings).to_dict()
 
@@ -165,7 +165,7 @@ def _worker_app() -> Celery:
     def preload(**_: object) -> None:
         # The road graph is loaded when the worker starts (before it logs "ready"), not by its first
         # job; prefork children inherit it.
-        from dispatch.roads.cache import get_network
+        from dispatch.roads import get_network
 
         get_network(settings)
 

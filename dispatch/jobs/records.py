@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import JobStatus, PlanJob, utcnow
-from dispatch.planning.regions import check_regions
+from dispatch.planning import check_regions
 from dispatch.settings import Settings
 from dispatch.workdays import why_not_collection_day
 

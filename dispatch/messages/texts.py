@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dispatch.documents.i18n import format_date
+from dispatch.documents import format_date
 
 KINDS = ("accepted", "rescheduled", "visit_window", "on_the_way", "missed", "cancelled")
 

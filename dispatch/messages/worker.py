@@ -15,7 +15,7 @@ from dispatch.messages import channels
 from dispatch.messages.outbox import DeliveryStats, Sender, deliver_pending
 from dispatch.messages.triggers import queue_visit_windows
 from dispatch.models import utcnow
-from dispatch.jobs.periodic import PeriodicThread
+from dispatch.jobs import PeriodicThread
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch.messages")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dispatch.pickups import rule_decision, rules, rules_file
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import SLOT_WINDOWS_S, PickupEvent, PickupRequest, PickupStatus, Slot, Van  # noqa: F401 (SLOT_WINDOWS_S re-exported)
-from dispatch.exchange.fields import check_pickup_text, check_text
+from dispatch.exchange import check_pickup_text, check_text
 from dispatch.settings import Settings
 
 

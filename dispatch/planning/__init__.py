@@ -4,8 +4,8 @@
 ``replan``), the rolling horizon and fill forecasts (``horizon``, ``forecast``, pure), depots and regions
 (``regions``, ``scale``), views of a plan (``views``).
 
-The public names below are loaded on first use (PEP 562): ``relay_points`` imports ``planning.forecast``
-while ``planning.day`` imports ``relay_points``, so nothing here is imported eagerly.
+Other packages use only the names and modules made public below (``relay_points`` imports
+``planning.forecast`` while ``planning.day`` imports ``relay_points``, so nothing is imported eagerly).
 """
 
 from __future__ import annotations
@@ -13,13 +13,32 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_PUBLIC = {
-    "build_day": "day", "plan_day": "day", "publish_plan": "plans", "get_plan": "plans", "latest_plan": "plans",
-    "DayProblem": "day_problem", "Candidate": "problem", "LITRES_PER_M3": "problem",
+
+# --- The public surface (tests/test_architecture.py: other packages import only these, from here) -----------
+# Names are loaded from their module on first use (PEP 562), so importing the package builds nothing and
+# the packages that use each other do not import each other at import time.
+
+_PUBLIC: dict[str, str] = {
+    "build_day": "day", "plan_day": "day", "DayProblem": "day_problem", "FillForecast": "forecast",
+    "Peer": "forecast", "Prior": "forecast", "estimate": "forecast", "observations_from_reports": "forecast",
+    "open_weekdays": "forecast", "prior_from_peers": "forecast", "HorizonInput": "horizon", "decide": "horizon",
+    "get_plan": "plans", "latest_plan": "plans", "publish_plan": "plans", "Candidate": "problem",
+    "LITRES_PER_M3": "problem", "check_regions": "regions", "region_of_depot": "regions",
+    "ROUND_IN_PROGRESS": "round_status", "update_round_status": "round_status", "open_plan": "versions",
+    "DayView": "views", "RoundView": "views", "StopView": "views", "UnassignedView": "views",
+    "day_vans_out": "views", "day_view": "views", "format_summary": "views", "plan_view": "views",
+    "week_ahead": "week", "week_dict": "week",
 }
+_MODULES: tuple[str, ...] = (
+    "editing", "plans", "reoptimise", "replan", "replan_preview", "resolve", "resolve_write", "scale",
+    "versions", "week",
+)
+__all__ = sorted([*_PUBLIC, *_MODULES])
 
 
 def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,7 @@ from dispatch.planning.forecast import FillForecast
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonDecision, HorizonInput, decide
 from dispatch.planning.plans import clear_drafts, ensure_not_published, note_replaced, store_plan
 from dispatch.planning.problem import Candidate
-from dispatch.relay_points.points import forecast_relay_points
+from dispatch.relay_points import forecast_relay_points
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
 from dispatch.workdays import why_not_collection_day

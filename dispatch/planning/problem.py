@@ -48,12 +48,12 @@ from solver import (  # noqa: F401  (re-exported: dispatch's only door to the so
 )
 from dispatch.errors import NotFound
 from dispatch.fleet import calendars
-from dispatch.fleet.depots import depot_window
+from dispatch.fleet import depot_window
 from dispatch.models import Crew, PickupRequest, RelayPoint, StopKind, utcnow
 from dispatch.pickups import requirements
-from dispatch.pickups.requests import SLOT_WINDOWS_S, rules_config
+from dispatch.pickups import SLOT_WINDOWS_S, rules_config
 from dispatch.planning.forecast import FillForecast
-from dispatch.relay_points.points import forecast_relay_points, opening_windows
+from dispatch.relay_points import forecast_relay_points, opening_windows
 from dispatch.roads import RoadNetwork
 from dispatch.settings import Settings
 

@@ -231,7 +231,7 @@ def day_vans_out(day: dt.date, view: DayView | None, *, session: Session) -> tup
     """The vans (and their crews) not available on ``day`` and why: those the day's plan left out
     (``Plan.vans_out``) and those the calendars put out now (maintenance, absences, inactive) — a
     change since the plan is flagged, so the coordinator knows to re-plan."""
-    from dispatch.fleet.calendars import fleet_for_day
+    from dispatch.fleet import fleet_for_day
 
     _, now_out = fleet_for_day(day, session=session)
     now = {o.get("van_id"): o for o in now_out}

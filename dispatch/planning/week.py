@@ -39,7 +39,7 @@ from dispatch.models import (
 )
 from dispatch.planning.forecast import FillForecast
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonInput, decide
-from dispatch.relay_points.points import forecast_relay_points
+from dispatch.relay_points import forecast_relay_points
 from dispatch.settings import Settings
 from dispatch.workdays import is_collection_day
 

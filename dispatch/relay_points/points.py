@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.planning.forecast import (
+from dispatch.planning import (
     FillForecast,
     Peer,
     Prior,

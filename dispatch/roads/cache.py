@@ -19,7 +19,7 @@ def get_network(settings: Settings) -> RoadNetwork:
     are checked against it and a warning names those it does not reach (dispatch/pickups/coverage.py)."""
     path = settings.graph_path or default_graph_path()
     network = _load(str(path), settings.van_speed_factor)
-    from dispatch.pickups.coverage import warn_once
+    from dispatch.pickups import warn_once
 
     warn_once(settings, network, str(path))
     return network
