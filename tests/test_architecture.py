@@ -120,9 +120,24 @@ def solver_importers(modules: dict[str, Path]) -> list[str]:
 
 
 def private_imports(modules: dict[str, Path]) -> list[str]:
+    """``from mod import _x`` across modules, and ``mod._x`` read from a module imported under a name."""
     known = set(modules)
-    return sorted(f"{m} imports {name} from {dep}" for m, p in modules.items() for dep, name in _edges(p, known)
-                  if name and name.startswith("_") and not name.startswith("__") and dep in known and dep != m)
+    found = [f"{m} imports {name} from {dep}" for m, p in modules.items() for dep, name in _edges(p, known)
+             if name and _private(name) and dep in known and dep != m]
+    for m, p in modules.items():
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        imported = {a.asname or a.name.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.Import | ast.ImportFrom) for a in node.names
+                    if (node.module if isinstance(node, ast.ImportFrom) else a.name or "").split(".")[0]
+                    in ("dispatch", "api", "solver")}
+        found += [f"{m} reads {node.value.id}.{node.attr}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and _private(node.attr) and isinstance(node.value, ast.Name)
+                  and node.value.id in imported]
+    return sorted(found)
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
 
 
 def impure(paths: dict[str, Path]) -> dict[str, list[str]]:
@@ -188,12 +203,13 @@ def test_no_import_cycle() -> None:
 def test_each_rule_fails_on_a_planted_violation(tmp_path: Path) -> None:
     """The rules above are not vacuous: each one catches a module written to break it."""
     (tmp_path / "a.py").write_text("import solver\nfrom dispatch.b import _secret\nimport sqlalchemy\n"
-                                   "def f():\n    from dispatch import models\n", encoding="utf-8")
+                                   "def f():\n    from dispatch import models\n    return models._enum\n",
+                                   encoding="utf-8")
     (tmp_path / "b.py").write_text("def g():\n    from dispatch.a import f\n", encoding="utf-8")
     planted = {"dispatch.a": tmp_path / "a.py", "dispatch.b": tmp_path / "b.py"}
     a_only = {"dispatch.a": tmp_path / "a.py"}
     assert "solver" in _imports(planted["dispatch.a"])
-    assert private_imports(planted) == ["dispatch.a imports _secret from dispatch.b"]
+    assert private_imports(planted) == ["dispatch.a imports _secret from dispatch.b", "dispatch.a reads models._enum"]
     assert impure(a_only) == {"dispatch.a": ["dispatch.models", "sqlalchemy"]}
     assert cycles(planted) == [["dispatch.a", "dispatch.b"]]
 

@@ -75,7 +75,7 @@ UNASSIGNED_REASONS = {
 
 MISSED_REASONS = ("absent", "access", "refused", "full", "other")
 
-_WEEKDAYS = {
+WEEKDAYS = {
     "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
@@ -121,7 +121,7 @@ def format_date(day: dt.date | str, lang: str = DEFAULT_LANG) -> str:
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
     number = "1er" if lang == "fr" and day.day == 1 else str(day.day)
-    return f"{_WEEKDAYS[lang][day.weekday()]} {number} {_MONTHS[lang][day.month - 1]} {day.year}"
+    return f"{WEEKDAYS[lang][day.weekday()]} {number} {_MONTHS[lang][day.month - 1]} {day.year}"
 
 
 def format_time(moment: dt.datetime | None, lang: str = DEFAULT_LANG) -> str:

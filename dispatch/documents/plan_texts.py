@@ -142,7 +142,7 @@ def unassigned_text(reason: str, params: Mapping[str, Any] | None, lang: str) ->
         "windows": ", ".join(f"{_hhmm(a, lang)}–{_hhmm(b, lang)}" for a, b in p.get("windows") or ()),
         "needs": features(p.get("needs") or (), lang),
         "why": f" ({why_text(p['why'], lang)})" if p.get("why") else "",
-        "weekday": i18n._WEEKDAYS[lang][weekday] if isinstance(weekday, int) else "?",
+        "weekday": i18n.WEEKDAYS[lang][weekday] if isinstance(weekday, int) else "?",
         "by": p.get("by") or "?", "c": c, "sc": sc,
     }
     return template.format(**values)

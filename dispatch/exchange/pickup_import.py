@@ -148,7 +148,7 @@ def _record(v: dict[str, Any], *, session: Session) -> PickupRequest:
 
     request, decision = v["request"], v["decision"]
     return PickupRequest(
-        ref=v["ref"] or pickup_service._new_ref(session), donor_name=request.donor_name, phone=request.phone,
+        ref=v["ref"] or pickup_service.new_ref(session), donor_name=request.donor_name, phone=request.phone,
         address=request.address, postcode=request.postcode, lat=request.lat, lon=request.lon,
         volume_m3=request.volume_m3, categories=list(request.categories), date=request.date, slot=request.slot,
         floor=request.floor, has_lift=request.has_lift, access_code=request.access_code, notes=request.notes,

@@ -98,7 +98,7 @@ def evaluate(request: PickupInput, *, config: rules_file.RulesConfig,
     return rules.evaluate(rule_decision.RuleRequest.from_input(request), config, ctx)
 
 
-def _new_ref(session: Session) -> str:
+def new_ref(session: Session) -> str:
     while True:
         ref = "PU-" + secrets.token_hex(4).upper()
         if session.scalar(select(PickupRequest.id).where(PickupRequest.ref == ref)) is None:
@@ -123,7 +123,7 @@ def create_pickup(
                                        alternatives=[])
     record = PickupRequest(
         channel=channel,
-        ref=ref or _new_ref(session),
+        ref=ref or new_ref(session),
         donor_name=request.donor_name,
         phone=request.phone,
         address=request.address,
