@@ -1,25 +1,11 @@
 """Who may do what: accounts and tokens, the audit log, data retention."""
 
-from __future__ import annotations
+from dispatch.surface import lazy_attributes
 
-import importlib
-from typing import Any
-
-
-# --- The public surface (tests/test_architecture.py: other packages import only these, from here) -----------
-# Names are loaded from their module on first use (PEP 562), so importing the package builds nothing and
-# the packages that use each other do not import each other at import time.
-
+# The public surface: what other packages may import from here (dispatch/surface.py).
 _PUBLIC: dict[str, str] = {
     "resolve_token": "auth", "anonymise_old_data": "retention",
 }
 _MODULES: tuple[str, ...] = ("audit", "auth", "backups", "booking_guard", "donors", "signin_guard")
 __all__ = sorted([*_PUBLIC, *_MODULES])
-
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
-    if name in _MODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _PUBLIC, _MODULES)

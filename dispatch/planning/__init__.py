@@ -8,16 +8,9 @@ Other packages use only the names and modules made public below (``relay_points`
 ``planning.forecast`` while ``planning.day`` imports ``relay_points``, so nothing is imported eagerly).
 """
 
-from __future__ import annotations
+from dispatch.surface import lazy_attributes
 
-import importlib
-from typing import Any
-
-
-# --- The public surface (tests/test_architecture.py: other packages import only these, from here) -----------
-# Names are loaded from their module on first use (PEP 562), so importing the package builds nothing and
-# the packages that use each other do not import each other at import time.
-
+# The public surface: what other packages may import from here (dispatch/surface.py).
 _PUBLIC: dict[str, str] = {
     "build_day": "day", "plan_day": "day", "DayProblem": "day_problem", "FillForecast": "forecast",
     "Peer": "forecast", "Prior": "forecast", "estimate": "forecast", "observations_from_reports": "forecast",
@@ -34,11 +27,4 @@ _MODULES: tuple[str, ...] = (
     "versions", "week",
 )
 __all__ = sorted([*_PUBLIC, *_MODULES])
-
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
-    if name in _MODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _PUBLIC, _MODULES)

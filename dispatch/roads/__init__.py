@@ -3,9 +3,7 @@
 Nothing is read or built at import time; every function takes explicit arguments.
 """
 
-import importlib
-from typing import Any
-
+from dispatch.surface import lazy_attributes
 from dispatch.roads.errors import RoadFetchError, RoadGraphError, SiteTooFar, SiteUnreachable
 from dispatch.roads.fetch import default_graph_path, fetch_graph
 from dispatch.roads.legs import Leg
@@ -41,11 +39,6 @@ __all__ = [
     "get_network",
 ]
 
-# Loaded on first use (PEP 562): the cache reads the settings and warns through ``dispatch.pickups``.
+# Loaded on first use (dispatch/surface.py): the cache reads the settings and warns through ``dispatch.pickups``.
 _PUBLIC: dict[str, str] = {"get_network": "cache"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _PUBLIC)
