@@ -48,6 +48,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from generated_days import add_crewed_van, add_visits  # noqa: E402
 
 DAY = dt.date(2027, 3, 9)  # a Tuesday, no public holiday
 NOW = dt.datetime(2027, 3, 8, 18, 0)  # stock reports and forecasts as of the evening before
@@ -57,32 +60,17 @@ SIZES = {"tiny": 12, "paris-40": 40, "paris-80": 80, "paris-150": 150, "paris-30
 TARGETS = {"median_gap_10": 1.0, "median_gap_30": 0.5, "worst_gap_10": 3.0}
 
 
-def _fleet(session, depot, n_vans: int, rng: random.Random) -> None:
-    from dispatch.models import Crew, Van
-
-    for k in range(n_vans):
-        cap = (20.0, 12.0, 16.0)[k % 3]
-        van = Van(name=f"Van {k + 1}", plate=f"GX-{k + 100}-ED", capacity_m3=cap, depot=depot,
-                  skills=["tail_lift"] if k % 2 == 0 else [])
-        session.add(van)
-        early = rng.random() < 0.3
-        session.add(Crew(name=f"Équipe {k + 1}", members=[f"A{k}", f"B{k}"], van=van,
-                         shift_start_min=7 * 60 + 30 if early else 8 * 60, shift_end_min=15 * 60 + 30 if early else 16 * 60,
-                         break_minutes=rng.choice([30, 45]), break_earliest_min=11 * 60 + 30,
-                         break_latest_min=13 * 60 + 30))
-
-
 def _generate(session, network, n_visits: int, seed: int) -> None:
     """A generated day of about ``n_visits`` visits on the Paris graph (demo records as templates)."""
-    from dispatch.demo import add_pickup, add_relay_point, load_demo
+    from dispatch.demo import load_demo
     from dispatch.models import Depot
 
     rng = random.Random(seed)
-    data = load_demo()
-    d = data["depot"]
+    d = load_demo()["depot"]
     depot = Depot(name=d["name"], address=d["address"], lat=d["lat"], lon=d["lon"])
     session.add(depot)
-    _fleet(session, depot, min(10, max(2, round(n_visits / 30))), rng)
+    for k in range(min(10, max(2, round(n_visits / 30)))):
+        add_crewed_van(session, depot, k, rng)
     junctions = rng.sample(range(network.n), 2 * n_visits)
 
     def place(i: int) -> dict:
@@ -90,22 +78,8 @@ def _generate(session, network, n_visits: int, seed: int) -> None:
         return {"lat": network.graph.nodes[v]["y"], "lon": network.graph.nodes[v]["x"]}
 
     n_pickups = max(2, n_visits // 5)
-    for i in range(n_visits - n_pickups):
-        t = data["relay_points"][i % len(data["relay_points"])]
-        cap = t["capacity_m3"]
-        full = rng.random() < 0.15
-        hours = t["opening_hours"]
-        if rng.random() < 0.4:  # a shop: morning and afternoon
-            hours = [{"days": [0, 1, 2, 3, 4, 5], "open": "09:30", "close": "12:30"},
-                     {"days": [0, 1, 2, 3, 4, 5], "open": "14:00", "close": "19:00"}]
-        add_relay_point(t | place(i) | {"code": f"GEN-{i:04d}", "name": f"{t['name']} ({i})"}, session=session,
-                        now=NOW, full=full, stock_m3=cap if full else round(cap * rng.uniform(0.3, 0.95), 2),
-                        opening_hours=hours, code=f"GEN-{i:04d}", name=f"{t['name']} ({i})",
-                        **place(i))
-    for j in range(n_pickups):
-        t = data["pickups"][j % len(data["pickups"])]
-        add_pickup(t, DAY, session=session, ref=f"GEN-{j:04d}", volume_m3=round(rng.uniform(0.5, 3.5), 1),
-                   slot=rng.choice(["morning", "afternoon"]), **place(n_visits + j))
+    add_visits(session, rng, relay_points=n_visits - n_pickups, pickups=n_pickups, place=place,
+               pickup_offset=n_visits, day=DAY, now=NOW, width=4)
 
 
 def build(name: str, settings, network):

@@ -75,6 +75,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 DEPOTS = (  # (name, lat, lon)
     ("Archereau 19e", 48.8905, 2.3770),
@@ -169,12 +170,12 @@ def run_one(size: int, mode: str, args) -> dict:
 def seed_day(session, network, n: int, seed: int, day, now) -> dict:
     """A day of ``n`` visits in a fresh database: three depots (one region each), vans and crews,
     relay points and home pickups at random junctions of the graph; returns what was made."""
-    from dispatch.demo import add_pickup, add_relay_point, load_demo
-    from dispatch.models import Crew, Depot, Van
+    from generated_days import add_crewed_van, add_visits
+
+    from dispatch.models import Depot
     from dispatch.planning import regions
 
     rng = random.Random(seed)
-    data = load_demo()
     depots = [Depot(name=f"Dépôt {name}", address=f"{name}, Paris", lat=lat, lon=lon, region=region)
               for (name, lat, lon), region in zip(DEPOTS, REGIONS)]
     session.add_all(depots)
@@ -198,35 +199,11 @@ def seed_day(session, network, n: int, seed: int, day, now) -> dict:
     k = 0
     for depot, region in zip(depots, REGIONS):
         for _ in range(share[region]):
-            cap = (20.0, 12.0, 16.0)[k % 3]
-            van = Van(name=f"Van {k + 1}", plate=f"GX-{k + 100}-ED", capacity_m3=cap, depot=depot,
-                      skills=["tail_lift"] if k % 2 == 0 else [])
-            session.add(van)
-            early = rng.random() < 0.3
-            session.add(Crew(name=f"Équipe {k + 1}", members=[f"A{k}", f"B{k}"], van=van,
-                             shift_start_min=7 * 60 + 30 if early else 8 * 60,
-                             shift_end_min=15 * 60 + 30 if early else 16 * 60,
-                             break_minutes=rng.choice([30, 45]), break_earliest_min=11 * 60 + 30,
-                             break_latest_min=13 * 60 + 30))
+            add_crewed_van(session, depot, k, rng)
             k += 1
-
     n_pickups = max(1, n // 5)
-    for i in range(n - n_pickups):
-        t = data["relay_points"][i % len(data["relay_points"])]
-        cap = t["capacity_m3"]
-        full = rng.random() < 0.15
-        hours = t["opening_hours"]
-        if rng.random() < 0.4:  # a shop: morning and afternoon
-            hours = [{"days": [0, 1, 2, 3, 4, 5], "open": "09:30", "close": "12:30"},
-                     {"days": [0, 1, 2, 3, 4, 5], "open": "14:00", "close": "19:00"}]
-        code, name = f"GEN-{i:05d}", f"{t['name']} ({i})"
-        add_relay_point(t, session=session, now=now, full=full,
-                        stock_m3=cap if full else round(cap * rng.uniform(0.3, 0.95), 2),
-                        opening_hours=hours, code=code, name=name, **place(i))
-    for j in range(n_pickups):
-        t = data["pickups"][j % len(data["pickups"])]
-        add_pickup(t, day, session=session, ref=f"GEN-{j:05d}", volume_m3=round(rng.uniform(0.5, 3.5), 1),
-                   slot=rng.choice(["morning", "afternoon"]), **place(n - n_pickups + j))
+    add_visits(session, rng, relay_points=n - n_pickups, pickups=n_pickups, place=place,
+               pickup_offset=n - n_pickups, day=day, now=now, width=5)
     session.flush()
     return {"vans": k, "vans_per_region": share, "relay_points": n - n_pickups, "pickups": n_pickups,
             "records_per_region": per_region}
