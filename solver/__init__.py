@@ -29,7 +29,18 @@ from .problem import (
     Visit,
     is_unreachable,
 )
-from .result import Reason, Route, Solution, SolveOptions, Status, Step, Summary, Unassigned
+from .result import (
+    Reason,
+    Route,
+    Solution,
+    SolveOptions,
+    Status,
+    Step,
+    Summary,
+    Unassigned,
+    missing_explanation,
+    summarise,
+)
 from .schedule import build_route
 from .search_params import SearchParams
 
@@ -118,25 +129,15 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Solution:
 
     missing_mandatory = [u for i, u in sorted(unassigned.items()) if problem.visits[i].penalty is None]
     status = Status.INFEASIBLE if missing_mandatory else Status.SOLVED
-    explanation = ""
-    if missing_mandatory:
-        parts = [f"{u.id!r} ({u.reason.value}: {u.detail})" for u in missing_mandatory]
-        explanation = f"{len(missing_mandatory)} mandatory visit(s) cannot be served: " + "; ".join(parts)
-
+    explanation = missing_explanation(missing_mandatory)
     penalties = sum(problem.visits[i].penalty or 0 for i in unassigned)
-    dims = problem.n_dims
-    balance = balance_cost(problem, routes)
-    summary = Summary(
-        cost=sum(r.cost for r in routes) + penalties + balance,
-        routes=len(routes),
+    summary = summarise(
+        routes,
         unassigned=len(unassigned_list),
-        distance=sum(r.distance for r in routes),
-        duration=sum(r.duration for r in routes),
-        service=sum(r.service for r in routes),
-        waiting_time=sum(r.waiting_time for r in routes),
-        load=tuple(sum(r.load[d] for r in routes) for d in range(dims)),
-        solve_seconds=round(_time.monotonic() - t0, 3),
-        balance_cost=balance,
+        penalties=penalties,
+        balance=balance_cost(problem, routes),
+        dims=problem.n_dims,
+        since=t0,
         workers=searched.workers if modelled else max(1, int(options.workers or 1)),
         worker_failures=searched.worker_failures,
     )

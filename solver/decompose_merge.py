@@ -12,13 +12,12 @@ visits left out).
 from __future__ import annotations
 
 import dataclasses
-import time as _time
 from collections.abc import Sequence
-from typing import Any
 
+from .check import balance_cost
 from .decompose_clusters import Cluster
 from .problem import Problem, Vehicle, Visit
-from .result import Route, Solution, Status, Summary, Unassigned
+from .result import Route, Solution, Status, Unassigned, missing_explanation, summarise
 
 
 def missing(solution: Solution, problem: Problem) -> int:
@@ -72,32 +71,11 @@ def assemble(
     missing = [u for u in unassigned_list if visits[index[u.id]].penalty is None]
     penalties = sum(visits[index[u.id]].penalty or 0 for u in unassigned_list)
     dims = len(vehicles[0].capacity) if vehicles else 0
-    extra: dict[str, Any] = {}
-    balance = 0
-    if template is not None and getattr(template, "balance", None) is not None:
-        from . import check as _check
-
-        if hasattr(_check, "balance_cost"):
-            balance = _check.balance_cost(template, routes)
-    if "balance_cost" in {f.name for f in dataclasses.fields(Summary)}:
-        extra["balance_cost"] = balance
-    summary = Summary(
-        cost=sum(r.cost for r in routes) + penalties + balance,
-        routes=len(routes),
-        unassigned=len(unassigned_list),
-        distance=sum(r.distance for r in routes),
-        duration=sum(r.duration for r in routes),
-        service=sum(r.service for r in routes),
-        waiting_time=sum(r.waiting_time for r in routes),
-        load=tuple(sum(r.load[d] for r in routes) for d in range(dims)),
-        solve_seconds=round(_time.monotonic() - t0, 3),
-        **extra,
+    balance = balance_cost(template, routes) if template is not None else 0
+    summary = summarise(
+        routes, unassigned=len(unassigned_list), penalties=penalties, balance=balance, dims=dims, since=t0
     )
-    explanation = ""
-    if missing:
-        explanation = f"{len(missing)} mandatory visit(s) cannot be served: " + "; ".join(
-            f"{u.id!r} ({u.reason.value}: {u.detail})" for u in missing
-        )
+    explanation = missing_explanation(missing)
     return Solution(
         Status.INFEASIBLE if missing else Status.SOLVED, summary, tuple(routes), unassigned_list, explanation
     )

@@ -3,7 +3,8 @@ reasons, and routes with arrival and load at every step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -86,6 +87,34 @@ class Summary:
     # Parallel searches that gave a result (``SolveOptions.workers`` asked), and why the others gave none.
     workers: int = 1
     worker_failures: tuple[str, ...] = ()
+
+
+def summarise(
+    routes: Sequence[Route], *, unassigned: int, penalties: int, balance: int, dims: int, since: float, **extra: Any
+) -> Summary:
+    """The summary of ``routes``: totals per route field, ``penalties`` of the optional visits left out and the
+    fair-work term in the cost, solve time from ``since`` (``time.monotonic()``); ``extra``: workers fields."""
+    return Summary(
+        cost=sum(r.cost for r in routes) + penalties + balance,
+        routes=len(routes),
+        unassigned=unassigned,
+        distance=sum(r.distance for r in routes),
+        duration=sum(r.duration for r in routes),
+        service=sum(r.service for r in routes),
+        waiting_time=sum(r.waiting_time for r in routes),
+        load=tuple(sum(r.load[d] for r in routes) for d in range(dims)),
+        solve_seconds=round(time.monotonic() - since, 3),
+        balance_cost=balance,
+        **extra,
+    )
+
+
+def missing_explanation(missing: Sequence[Unassigned]) -> str:
+    """Which mandatory visits cannot be served, and why ("" when none)."""
+    if not missing:
+        return ""
+    parts = [f"{u.id!r} ({u.reason.value}: {u.detail})" for u in missing]
+    return f"{len(missing)} mandatory visit(s) cannot be served: " + "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
