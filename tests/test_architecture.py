@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -109,8 +110,10 @@ def _edges(path: Path, known: set[str]) -> list[tuple[str, str | None]]:
     return out
 
 
+@functools.cache
 def _lazy_names(module: str) -> dict[str, str]:
-    """A dispatch subpackage's ``_PUBLIC`` map (name -> its module), empty for any other module."""
+    """A dispatch subpackage's ``_PUBLIC`` map (name -> its module), empty for any other module; read once
+    per module (every import statement of every module asks)."""
     init = REPO.joinpath(*module.split("."), "__init__.py")
     return surface(init)[0] if module.startswith("dispatch.") and init.exists() else {}
 
