@@ -4,16 +4,16 @@ and headless Chromium (Debian ``chromium`` + ``chromium-driver``) driven by Sele
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.live_server import serve
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -43,13 +43,55 @@ class _CountingApp:
         await self.app(scope, receive, send)
 
 
-@pytest.fixture(scope="module")
-def live_server(paris_network, tmp_path_factory) -> Iterator[LiveServer]:
-    import uvicorn
-
+@contextmanager
+def live_app(settings, network, secret: str, wrap=None) -> Iterator[str]:
+    """Serve ``create_app(settings)`` (optionally wrapped) under uvicorn on a free loopback port, with the bundled
+    test road network in place of the real one and ``secret`` as DISPATCH_SECRET_KEY; yields the base URL."""
     import api.deps
     import dispatch.roads.cache
     from api.app import create_app
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DISPATCH_SECRET_KEY", secret)
+    mp.setattr(dispatch.roads.cache, "get_network", lambda _settings: network)
+    mp.setattr(api.deps, "get_network", lambda _settings: network)
+    try:
+        app = create_app(settings)
+        with serve(wrap(app) if wrap else app) as url:
+            yield url
+    finally:
+        mp.undo()
+
+
+_RELOADING = ("does not belong to the document", "no such execution context", "Execution context was destroyed",
+              "Cannot find context with specified id")
+
+
+def wait_for(driver, condition, timeout: float = 60):
+    """Wait until ``condition(driver)`` is truthy. A page that reloads (a form post, a poll that redraws) replaces
+    its elements while the condition reads them: Chromium then answers "stale element", "no such element" or,
+    when the node vanishes between finding and reading it, "Node with given id does not belong to the document".
+    Each of those means "look again", never a failure; any other error is raised at once."""
+    from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                            WebDriverException)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def looked_again(d):
+        try:
+            return condition(d)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        except WebDriverException as exc:
+            if any(text in str(exc) for text in _RELOADING):
+                return False
+            raise
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(looked_again)
+
+
+@pytest.fixture(scope="module")
+def live_server(paris_network, tmp_path_factory) -> Iterator[LiveServer]:
+    from dispatch.access.auth import create_user
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
     from dispatch.settings import Settings
@@ -60,31 +102,11 @@ def live_server(paris_network, tmp_path_factory) -> Iterator[LiveServer]:
     with session_scope(engine_for(url)) as s:
         seed_demo(DAY, session=s)
         build_plan(s)
-        from dispatch.access.auth import create_user
-
         create_user(LiveServer.staff_username, LiveServer.staff_password, "coordinator", session=s)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DISPATCH_SECRET_KEY", "pages-test-secret")
-    mp.setattr(dispatch.roads.cache, "get_network", lambda _settings: paris_network)
-    mp.setattr(api.deps, "get_network", lambda _settings: paris_network)
     settings = Settings(database_url=url, solve_time_limit_s=2, job_isolation="thread", _env_file=None)
     posts: list[str] = []
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)  # listening before the thread starts: clients can connect at once
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_CountingApp(create_app(settings), posts), log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", engine_for(url), settings, posts)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        mp.undo()
+    with live_app(settings, paris_network, "pages-test-secret", wrap=lambda app: _CountingApp(app, posts)) as base:
+        yield LiveServer(base, engine_for(url), settings, posts)
 
 
 @pytest.fixture(scope="module")

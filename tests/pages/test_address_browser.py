@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.pages.conftest import screenshot
-from tests.pages.test_browser import _session, _wait
+from tests.pages.conftest import wait_for
+from tests.pages.test_browser import _session
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +49,7 @@ def test_autocomplete_finds_an_abbreviated_address_and_books_a_pickup(live_serve
     phone.get(f"{live_server.url}/donner")
     field = phone.find_element(By.ID, "address")
     field.send_keys("296 r des pyrenees")  # "r" for "rue", no accent
-    option = _wait(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
+    option = wait_for(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
                                      if "296 Rue des Pyrénées 75020 Paris" in b.text])[0]
     screenshot(phone, "donor-address-suggestions")
     option.click()
@@ -57,9 +58,9 @@ def test_autocomplete_finds_an_abbreviated_address_and_books_a_pickup(live_serve
     assert form.find_element(By.NAME, "postcode").get_attribute("value") == "75020"
     assert form.find_element(By.NAME, "lat").get_attribute("value") == "48.871953"
     _fill(phone, "Léa Autocomplète")
-    _wait(phone, lambda d: "respecte nos règles" in d.find_element(By.ID, "live").text)
+    wait_for(phone, lambda d: "respecte nos règles" in d.find_element(By.ID, "live").text)
     form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
-    result = _wait(phone, lambda d: d.find_elements(By.ID, "result"))[0]
+    result = wait_for(phone, lambda d: d.find_elements(By.ID, "result"))[0]
     assert result.get_attribute("data-accepted") == "true", result.text
     screenshot(phone, "donor-address-booked")
     with _session(live_server) as s:
@@ -77,12 +78,12 @@ def test_an_address_typed_without_a_choice_is_looked_up(live_server, phone) -> N
     phone.get(f"{live_server.url}/donner")
     _fill(phone, "Paul Sans-Choix", address="6 r archereau")
     phone.find_element(By.CSS_SELECTOR, "#pickup button[type='submit']").click()
-    result = _wait(phone, lambda d: d.find_elements(By.ID, "result"))[0]
+    result = wait_for(phone, lambda d: d.find_elements(By.ID, "result"))[0]
     assert result.get_attribute("data-accepted") == "true", result.text
     phone.get(f"{live_server.url}/donner")
     _fill(phone, "Zoé Lyonnaise", address="12 rue de la République 69002 Lyon")
     phone.find_element(By.CSS_SELECTOR, "#pickup button[type='submit']").click()
-    errors = _wait(phone, lambda d: d.find_elements(By.ID, "errors"))[0]
+    errors = wait_for(phone, lambda d: d.find_elements(By.ID, "errors"))[0]
     assert "69002 est en dehors de la zone desservie" in errors.text
     screenshot(phone, "donor-address-refused")
     with _session(live_server) as s:
@@ -96,7 +97,7 @@ def test_choosing_a_street_asks_for_the_number(live_server, phone) -> None:
     phone.get(f"{live_server.url}/donner")
     field = phone.find_element(By.ID, "address")
     field.send_keys("r de l orillon")
-    street = _wait(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
+    street = wait_for(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
                                      if b.text == "Rue de l'Orillon 75011 Paris"])[0]
     street.click()
     assert "Ajoutez le numéro" in phone.find_element(By.ID, "address-found").text
@@ -104,7 +105,7 @@ def test_choosing_a_street_asks_for_the_number(live_server, phone) -> None:
     assert form.find_element(By.NAME, "lat").get_attribute("value") == ""  # no position for a street
     field.send_keys("19 bis")  # typed in front of the street's name
     assert field.get_attribute("value") == "19 bis Rue de l'Orillon 75011 Paris"
-    option = _wait(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
+    option = wait_for(phone, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#address-suggestions button")
                                      if b.text == "19 bis Rue de l'Orillon 75011 Paris"])[0]
     option.click()
     assert form.find_element(By.NAME, "lat").get_attribute("value") != ""
@@ -121,7 +122,7 @@ def test_geolocation_fills_the_nearest_address(live_server, phone) -> None:
     try:
         phone.find_element(By.ID, "geolocate").click()
         form = phone.find_element(By.ID, "pickup")
-        _wait(phone, lambda d: form.find_element(By.NAME, "address").get_attribute("value") == "6 Rue Archereau 75019 Paris")
+        wait_for(phone, lambda d: form.find_element(By.NAME, "address").get_attribute("value") == "6 Rue Archereau 75019 Paris")
         assert form.find_element(By.NAME, "postcode").get_attribute("value") == "75019"
         assert form.find_element(By.NAME, "lat").get_attribute("value") == "48.890510"  # the device's position
         assert "vérifiez-la" in phone.find_element(By.ID, "address-found").text

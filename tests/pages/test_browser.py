@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.pages.conftest import ARTIFACTS, screenshot
+from tests.pages.conftest import ARTIFACTS, screenshot, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -20,15 +20,6 @@ def _session(live_server):
     from dispatch.db import session_factory
 
     return session_factory(live_server.engine)()
-
-
-def _wait(driver, condition, timeout=15):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    # A form post reloads the page: an element found just before the reload is stale; look again.
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
 
 
 def _queue_length(driver, token) -> int:
@@ -55,7 +46,7 @@ def test_driver_marks_two_stops_one_while_offline(live_server, phone) -> None:
 
     # 1. online: arrived at the first stop
     phone.find_element(By.CSS_SELECTOR, f"#stop-{first_id} [data-action='arrived']").click()
-    _wait(phone, lambda d: "✓" in d.find_element(By.CSS_SELECTOR, f"#stop-{first_id} .state").text)
+    wait_for(phone, lambda d: "✓" in d.find_element(By.CSS_SELECTOR, f"#stop-{first_id} .state").text)
 
     # 2. network cut: collected at the second stop, 1,5 m³ (kept in the page's queue)
     phone.execute_cdp_cmd("Network.enable", {})
@@ -65,7 +56,7 @@ def test_driver_marks_two_stops_one_while_offline(live_server, phone) -> None:
     field.clear()
     field.send_keys("1.5")
     phone.find_element(By.CSS_SELECTOR, f"#stop-{second_id} form[data-panel='collected'] button[type='submit']").click()
-    _wait(phone, lambda d: d.find_element(By.ID, "offline").is_displayed())
+    wait_for(phone, lambda d: d.find_element(By.ID, "offline").is_displayed())
     assert _queue_length(phone, token) == 1
     assert "attente" in phone.find_element(By.CSS_SELECTOR, f"#stop-{second_id} .state").text
     screenshot(phone, "driver-sheet-offline")
@@ -74,8 +65,8 @@ def test_driver_marks_two_stops_one_while_offline(live_server, phone) -> None:
 
     # 3. back online: the queue is sent, exactly once
     phone.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
-    _wait(phone, lambda d: _queue_length(d, token) == 0)
-    _wait(phone, lambda d: "✓" in d.find_element(By.CSS_SELECTOR, f"#stop-{second_id} .state").text)
+    wait_for(phone, lambda d: _queue_length(d, token) == 0)
+    wait_for(phone, lambda d: "✓" in d.find_element(By.CSS_SELECTOR, f"#stop-{second_id} .state").text)
     screenshot(phone, "driver-sheet-synced")
     with _session(live_server) as s:
         events = s.scalars(select(StopEvent).order_by(StopEvent.id)).all()
@@ -110,11 +101,11 @@ def test_relay_point_flags_full_once(live_server, phone) -> None:
         s.commit()
     phone.get(f"{live_server.url}/p/{token}")
     phone.find_element(By.ID, "full-button").click()
-    confirmation = _wait(phone, lambda d: d.find_elements(By.ID, "confirmation"))[0]
+    confirmation = wait_for(phone, lambda d: d.find_elements(By.ID, "confirmation"))[0]
     assert "Merci" in confirmation.text
     screenshot(phone, "relay-point-full")
     phone.find_element(By.ID, "full-button").click()  # pressed again
-    _wait(phone, lambda d: "déjà noté" in d.find_element(By.ID, "confirmation").text)
+    wait_for(phone, lambda d: "déjà noté" in d.find_element(By.ID, "confirmation").text)
     with _session(live_server) as s:
         assert s.get(RelayPoint, rp_id).full is True
         reports = s.scalars(select(StockReport).where(StockReport.relay_point_id == rp_id,
@@ -151,10 +142,10 @@ def test_donor_request_refused_then_accepted(live_server, phone) -> None:
     assert "Amistocks les plus proches" in nearby and "à pied" in nearby
 
     _fill_pickup(phone, volume="1", categories=["mattress"], day=day, name="Refus <script>x</script>")
-    live = _wait(phone, lambda d: d.find_element(By.ID, "live").is_displayed() and d.find_element(By.ID, "live"))
-    _wait(phone, lambda d: "matelas" in live.text)
+    live = wait_for(phone, lambda d: d.find_element(By.ID, "live").is_displayed() and d.find_element(By.ID, "live"))
+    wait_for(phone, lambda d: "matelas" in live.text)
     phone.find_element(By.CSS_SELECTOR, "#pickup button[type='submit']").click()
-    result = _wait(phone, lambda d: d.find_elements(By.ID, "result"))[0]
+    result = wait_for(phone, lambda d: d.find_elements(By.ID, "result"))[0]
     assert result.get_attribute("data-accepted") == "false"
     assert "minimum de 2 m³" in result.text and "matelas" in result.text
     assert "Vous pouvez déposer vos dons" in phone.find_element(By.ID, "nearby").text
@@ -162,9 +153,9 @@ def test_donor_request_refused_then_accepted(live_server, phone) -> None:
 
     phone.get(f"{live_server.url}/donner?lat=48.88929&lon=2.37139")
     _fill_pickup(phone, volume="3", categories=["books", "furniture"], day=day, name="Élise Donatrice")
-    _wait(phone, lambda d: "respecte nos règles" in d.find_element(By.ID, "live").text)
+    wait_for(phone, lambda d: "respecte nos règles" in d.find_element(By.ID, "live").text)
     phone.find_element(By.CSS_SELECTOR, "#pickup button[type='submit']").click()
-    result = _wait(phone, lambda d: d.find_elements(By.ID, "result"))[0]
+    result = wait_for(phone, lambda d: d.find_elements(By.ID, "result"))[0]
     assert result.get_attribute("data-accepted") == "true" and "Demande acceptée" in result.text
     screenshot(phone, "donor-accepted")
     with _session(live_server) as s:
@@ -180,12 +171,12 @@ def test_coordinator_day_page(live_server, browser) -> None:
                             {"width": 1100, "height": 1400, "deviceScaleFactor": 1, "mobile": False})
     browser.get(f"{live_server.url}/jour/2026-12-01")
     # not signed in: the sign-in page first, then back to the day
-    _wait(browser, lambda d: "/connexion" in d.current_url)
+    wait_for(browser, lambda d: "/connexion" in d.current_url)
     assert "Connexion" in browser.find_element(By.TAG_NAME, "h1").text
     browser.find_element(By.ID, "username").send_keys(live_server.staff_username)
     browser.find_element(By.ID, "password").send_keys(live_server.staff_password)
     browser.find_element(By.ID, "login-button").click()
-    _wait(browser, lambda d: d.current_url.endswith("/jour/2026-12-01"))
+    wait_for(browser, lambda d: d.current_url.endswith("/jour/2026-12-01"))
     assert browser.get_cookie("dispatch_session")["httpOnly"] is True
     assert "Journée du mardi 1er décembre 2026" in browser.find_element(By.TAG_NAME, "h1").text
     svg = browser.find_element(By.CSS_SELECTOR, "svg.daymap")

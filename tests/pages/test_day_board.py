@@ -4,13 +4,10 @@ reloading; a crew sheet open during the re-plan says "Votre tournée a changé".
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 from sqlalchemy import select
 
-from tests.pages.conftest import LiveServer, screenshot
+from tests.pages.conftest import LiveServer, live_app, screenshot, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -19,11 +16,6 @@ pytestmark = pytest.mark.slow
 def board(paris_network, tmp_path_factory):
     """A live app over a seeded database with a DRAFT plan of the day (the tests publish it in turn), pages
     polling every second."""
-    import uvicorn
-
-    import api.deps
-    import dispatch.roads.cache
-    from api.app import create_app
     from dispatch.access.auth import create_user
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
@@ -36,34 +28,10 @@ def board(paris_network, tmp_path_factory):
         seed_demo(DAY, session=s)
         build_plan(s, published=False)
         create_user(LiveServer.staff_username, LiveServer.staff_password, "coordinator", session=s)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DISPATCH_SECRET_KEY", "board-test-secret")
-    mp.setattr(dispatch.roads.cache, "get_network", lambda _settings: paris_network)
-    mp.setattr(api.deps, "get_network", lambda _settings: paris_network)
     settings = Settings(database_url=url, solve_time_limit_s=2, job_isolation="thread", day_page_poll_ms=1000,
                         sheet_poll_ms=1000, _env_file=None)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{sock.getsockname()[1]}", engine_for(url), settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        mp.undo()
-
-
-def _wait(driver, condition, timeout=30):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.2,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
+    with live_app(settings, paris_network, "board-test-secret") as base:
+        yield LiveServer(base, engine_for(url), settings)
 
 
 def _plan(board):
@@ -82,7 +50,7 @@ def _sign_in(board, browser, path):
         browser.find_element(By.ID, "username").send_keys(board.staff_username)
         browser.find_element(By.ID, "password").send_keys(board.staff_password)
         browser.find_element(By.ID, "login-button").click()
-        _wait(browser, lambda d: path in d.current_url)
+        wait_for(browser, lambda d: path in d.current_url)
 
 
 def test_a_moved_stop_shows_its_new_times_before_it_is_saved(board, phone):
@@ -96,7 +64,7 @@ def test_a_moved_stop_shows_its_new_times_before_it_is_saved(board, phone):
     _sign_in(board, phone, "/jour/2026-12-01")
     screenshot(phone, "day-board-draft-before")
     phone.find_element(By.CSS_SELECTOR, f"#row-{first_id} [data-edit='down']").click()
-    lines = _wait(phone, lambda d: d.find_element(By.ID, "preview-lines").text)
+    lines = wait_for(phone, lambda d: d.find_element(By.ID, "preview-lines").text)
     assert "→" in lines and "km" in lines
     assert any(ch.isdigit() and ":" in line for line in lines.splitlines() for ch in line), lines
     screenshot(phone, "day-board-move-preview")
@@ -104,7 +72,7 @@ def test_a_moved_stop_shows_its_new_times_before_it_is_saved(board, phone):
     with s:
         assert plan.version == version, "a preview changes nothing"
     phone.find_element(By.ID, "edit-save").click()
-    _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, f"#row-{first_id}").get_attribute("data-position") == "2")
+    wait_for(phone, lambda d: d.find_element(By.CSS_SELECTOR, f"#row-{first_id}").get_attribute("data-position") == "2")
     s, plan = _plan(board)
     with s:
         assert plan.version == version + 1
@@ -142,7 +110,7 @@ def test_live_missed_replan_preview_and_the_crews_sheet(board, phone):
         events.record_stop_event(round_id, pickup_id, "missed", session=s2, idempotency_key="board-missed-1",
                                  reason="absent")
         s2.commit()
-    _wait(phone, lambda d: "pas collecté" in d.find_element(By.CSS_SELECTOR, f"#row-{pickup_id} [data-role='live']").text)
+    wait_for(phone, lambda d: "pas collecté" in d.find_element(By.CSS_SELECTOR, f"#row-{pickup_id} [data-role='live']").text)
     assert marker and phone.execute_script("return window.__not_reloaded === true")
     assert "Enlèvement manqué" in phone.find_element(By.ID, "live-alerts").text
     screenshot(phone, "day-board-live")
@@ -150,7 +118,7 @@ def test_live_missed_replan_preview_and_the_crews_sheet(board, phone):
     # The mid-day re-plan: previewed first, applied on confirmation.
     phone.execute_script("document.getElementById('replan-at').value = '10:30'")
     phone.find_element(By.ID, "replan").click()
-    title = _wait(phone, lambda d: d.find_element(By.ID, "replan-title").text, timeout=60)
+    title = wait_for(phone, lambda d: d.find_element(By.ID, "replan-title").text, timeout=60)
     assert "Re-planification proposée (à partir de 10:30)" in title
     assert "km" in phone.find_element(By.ID, "replan-rounds").text
     screenshot(phone, "day-board-replan-preview")
@@ -158,7 +126,7 @@ def test_live_missed_replan_preview_and_the_crews_sheet(board, phone):
     with s:
         version = plan.version
     phone.find_element(By.ID, "replan-apply").click()
-    _wait(phone, lambda d: "ok=replanned" in d.current_url)
+    wait_for(phone, lambda d: "ok=replanned" in d.current_url)
     assert "Re-planification appliquée" in phone.find_element(By.TAG_NAME, "main").text
     s, plan = _plan(board)
     with s:
@@ -166,7 +134,7 @@ def test_live_missed_replan_preview_and_the_crews_sheet(board, phone):
 
     # The crew's sheet, open since before the re-plan, says so and shows the new order.
     phone.switch_to.window(sheet_tab)
-    _wait(phone, lambda d: d.find_element(By.ID, "changed").is_displayed())
+    wait_for(phone, lambda d: d.find_element(By.ID, "changed").is_displayed())
     banner = phone.find_element(By.ID, "changed").text
     assert "Votre tournée a changé" in banner and phone.find_elements(By.CSS_SELECTOR, "#changed-order li")
     screenshot(phone, "sheet-round-changed")

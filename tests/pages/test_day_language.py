@@ -10,7 +10,8 @@ import pytest
 
 from tests.documents.language_check import foreign_text
 from tests.pages.conftest import ARTIFACTS
-from tests.pages.test_two_depots import _sign_in, _wait
+from tests.pages.conftest import wait_for
+from tests.pages.test_two_depots import _sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,7 @@ def test_day_page_in_french_says_why_with_names(live_server, browser) -> None:
                             {"width": 1100, "height": 1400, "deviceScaleFactor": 1, "mobile": False})
     _sign_in(browser, live_server, f"/jour/{DAY}")
     browser.find_element(By.NAME, "time_limit_s").submit()
-    _wait(browser, lambda d: "ok=planned" in d.current_url)
+    wait_for(browser, lambda d: "ok=planned" in d.current_url)
     said = browser.find_element(By.ID, "explanation").text
     assert said.startswith("Plan incomplet : 1 visite obligatoire ne peut pas être faite : ENL-XXL Mme Grandvolume "
                            "(3 rue de la Grange-aux-Belles, 75010 Paris) — 30,0 m³ à collecter"), said

@@ -5,8 +5,6 @@ the switchboard takes a call on /standard (address, verdict, slots, create, prev
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
 import time
 from zoneinfo import ZoneInfo
 
@@ -14,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.messages.servers import SmtpServer, free_port
-from tests.pages.conftest import ARTIFACTS, screenshot
+from tests.pages.conftest import ARTIFACTS, live_app, screenshot, wait_for
 
 pytestmark = pytest.mark.slow
 SWITCHBOARD = ("standard", "standard password")
@@ -41,11 +39,6 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def donor_server(paris_network, tmp_path_factory, smtp):
-    import uvicorn
-
-    import api.deps
-    import dispatch.roads.cache
-    from api.app import create_app
     from dispatch.access.auth import create_user
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.demo import seed_demo
@@ -65,32 +58,8 @@ def donor_server(paris_network, tmp_path_factory, smtp):
             pu.email = f"{pu.ref.lower()}@example.org"
         plan_day(planned, settings, paris_network, session=s, time_limit_s=2, seed=1)
         create_user(*SWITCHBOARD, "switchboard", session=s)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DISPATCH_SECRET_KEY", "donor-pages-secret")
-    mp.setattr(dispatch.roads.cache, "get_network", lambda _settings: paris_network)
-    mp.setattr(api.deps, "get_network", lambda _settings: paris_network)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", engine_for(url)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        mp.undo()
-
-
-def _wait(driver, condition, timeout=20):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
+    with live_app(settings, paris_network, "donor-pages-secret") as base:
+        yield base, engine_for(url)
 
 
 def _mail_to(smtp, address: str, subject_part: str, timeout: float = 20.0):
@@ -119,9 +88,9 @@ def test_booking_on_the_donor_page_sends_the_confirmation_e_mail(donor_server, p
     form.find_element(By.CSS_SELECTOR, "input[name='categories'][value='books']").click()
     phone.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', "
                          "{bubbles: true}))", form.find_element(By.NAME, "date"), free_day.isoformat())
-    _wait(phone, lambda d: "respecte nos règles" in d.find_element(By.ID, "live").text)
+    wait_for(phone, lambda d: "respecte nos règles" in d.find_element(By.ID, "live").text)
     phone.find_element(By.CSS_SELECTOR, "#pickup button[type='submit']").click()
-    result = _wait(phone, lambda d: d.find_elements(By.ID, "result"))[0]
+    result = wait_for(phone, lambda d: d.find_elements(By.ID, "result"))[0]
     assert result.get_attribute("data-accepted") == "true"
     ref = next(w for w in result.text.replace(".", " ").split() if w.startswith("PU-"))
     mails = _mail_to(smtp, "elise@example.org", ref)
@@ -149,12 +118,12 @@ def test_cancelling_from_the_tracking_page_frees_the_slot_and_leaves_the_draft(d
     phone.find_element(By.NAME, "ref").send_keys(ref)
     phone.find_element(By.NAME, "tel").send_keys(last4)
     phone.find_element(By.CSS_SELECTOR, "#track button[type='submit']").click()
-    _wait(phone, lambda d: d.find_element(By.ID, "cancel"))
+    wait_for(phone, lambda d: d.find_element(By.ID, "cancel"))
     assert phone.find_element(By.ID, "move").find_elements(By.TAG_NAME, "option")  # free slots to move to
     screenshot(phone, "tracking-change")
     phone.find_element(By.CSS_SELECTOR, "#cancel input[name='confirm']").click()
     phone.find_element(By.CSS_SELECTOR, "#cancel button[type='submit']").click()
-    done = _wait(phone, lambda d: d.find_elements(By.ID, "done"))[0]
+    done = wait_for(phone, lambda d: d.find_elements(By.ID, "done"))[0]
     assert "Votre enlèvement est annulé" in done.text
     assert phone.find_element(By.ID, "result").get_attribute("data-status") == "cancelled"
     assert not phone.find_elements(By.ID, "cancel")
@@ -177,51 +146,51 @@ def test_the_switchboard_takes_a_call_in_one_screen(donor_server, browser) -> No
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 1280, "height": 1400, "deviceScaleFactor": 1, "mobile": False})
     browser.get(f"{url}/standard")
-    _wait(browser, lambda d: "/connexion" in d.current_url)
+    wait_for(browser, lambda d: "/connexion" in d.current_url)
     browser.find_element(By.ID, "username").send_keys(SWITCHBOARD[0])
     browser.find_element(By.ID, "password").send_keys(SWITCHBOARD[1])
     browser.find_element(By.ID, "login-button").click()
-    _wait(browser, lambda d: d.current_url.endswith("/standard"))
+    wait_for(browser, lambda d: d.current_url.endswith("/standard"))
     assert "Standard" in browser.find_element(By.TAG_NAME, "h1").text
     browser.find_element(By.ID, "address-q").send_keys("46 rue riquet")
-    choice = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#address-results button"))
+    choice = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#address-results button"))
     assert "Riquet" in choice.text
     choice.click()
-    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#relay-points li")) >= 1)
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#relay-points li")) >= 1)
     form = browser.find_element(By.ID, "pickup")
     assert form.find_element(By.NAME, "postcode").get_attribute("value") == "75019"
     form.find_element(By.NAME, "volume_m3").send_keys("1")
-    _wait(browser, lambda d: d.find_element(By.ID, "small-volume").is_displayed())  # below 2 m³: a relay point
+    wait_for(browser, lambda d: d.find_element(By.ID, "small-volume").is_displayed())  # below 2 m³: a relay point
     assert "point relais" in browser.find_element(By.ID, "small-volume").text
-    _wait(browser, lambda d: "2 m³" in d.find_element(By.ID, "verdict").text)
+    wait_for(browser, lambda d: "2 m³" in d.find_element(By.ID, "verdict").text)
     form.find_element(By.NAME, "volume_m3").clear()
     form.find_element(By.NAME, "volume_m3").send_keys("3")
     for field, value in (("donor_name", "M. Appelant"), ("phone", "07 11 22 33 44"), ("floor", "1")):
         form.find_element(By.NAME, field).send_keys(value)
     form.find_element(By.CSS_SELECTOR, "input[name='categories'][value='furniture']").click()
-    slot = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#slots button"))
+    slot = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#slots button"))
     slot.click()
-    _wait(browser, lambda d: "respecte nos règles" in d.find_element(By.ID, "verdict").text)
+    wait_for(browser, lambda d: "respecte nos règles" in d.find_element(By.ID, "verdict").text)
     browser.find_element(By.ID, "create").click()
-    created = _wait(browser, lambda d: d.find_element(By.ID, "created-ref"))
+    created = wait_for(browser, lambda d: d.find_element(By.ID, "created-ref"))
     assert "acceptée" in created.text
     ref = next(w for w in created.text.split() if w.startswith("PU-"))
-    item = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}']"))
+    item = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}']"))
     ARTIFACTS.mkdir(exist_ok=True)
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(ARTIFACTS / "switchboard.png"))
     before = (item.get_attribute("data-date"), item.get_attribute("data-slot"))
     item.find_element(By.CSS_SELECTOR, "[data-action='move']").click()
-    target = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}'] select"))
+    target = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}'] select"))
     chosen = target.find_elements(By.TAG_NAME, "option")[-1]
     new_date, new_slot = chosen.get_attribute("value").split("|")
     chosen.click()
     browser.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}'] [data-action='move-ok']").click()
     moved = f"#history li[data-ref='{ref}'][data-date='{new_date}'][data-slot='{new_slot}']"
-    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, moved))
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, moved))
     assert (new_date, new_slot) != before
     item = browser.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}']")
     item.find_element(By.CSS_SELECTOR, "[data-action='cancel']").click()
     browser.switch_to.alert.accept()
-    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}']")
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#history li[data-ref='{ref}']")
           .get_attribute("data-status") == "cancelled")

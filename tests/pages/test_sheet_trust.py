@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from tests.pages.conftest import screenshot
+from tests.pages.conftest import screenshot, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -84,14 +84,6 @@ def sheet_server(paris_network, tmp_path, monkeypatch):
     server.stop()
 
 
-def _wait(driver, condition, timeout=20):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
-
-
 def _round(server):
     from dispatch.field import links
     from dispatch.db import session_scope
@@ -142,10 +134,10 @@ def test_a_refused_update_is_kept_shown_and_applied_by_the_coordinator(sheet_ser
     phone.find_element(By.CSS_SELECTOR, f"#stop-{moved} [data-action='arrived']").click()
 
     # Refused (404): not deleted, listed under "Non envoyé" with the reason in French, handed over.
-    _wait(phone, lambda d: d.find_element(By.ID, "not-sent").is_displayed())
+    wait_for(phone, lambda d: d.find_element(By.ID, "not-sent").is_displayed())
     text = phone.find_element(By.ID, "not-sent").text
     assert "Non envoyé" in text and "arrêt déplacé ou retiré de la tournée" in text, text
-    _wait(phone, lambda d: "transmise à la coordination" in d.find_element(By.ID, "not-sent").text)
+    wait_for(phone, lambda d: "transmise à la coordination" in d.find_element(By.ID, "not-sent").text)
     screenshot(phone, "sheet-not-sent")
     with session_scope(server.engine) as s:
         [held] = s.scalars(select(HeldUpdate)).all()
@@ -167,7 +159,7 @@ def test_a_refused_update_is_kept_shown_and_applied_by_the_coordinator(sheet_ser
 
     # The sheet opened again still shows what was refused, as handed over.
     phone.get(f"{server.url}/r/{token}")
-    _wait(phone, lambda d: "transmise à la coordination" in d.find_element(By.ID, "not-sent").text)
+    wait_for(phone, lambda d: "transmise à la coordination" in d.find_element(By.ID, "not-sent").text)
 
 
 def test_the_sheet_opens_with_the_network_cut_before_loading_and_sends_later(sheet_server, phone) -> None:
@@ -178,7 +170,7 @@ def test_the_sheet_opens_with_the_network_cut_before_loading_and_sends_later(she
     token, _, stops = _round(server)
     sheet = f"{server.url}/r/{token}"
     phone.get(sheet)  # first visit, online: the worker installs and the sheet is stored
-    _wait(phone, lambda d: d.execute_async_script(  # the worker is active and the sheet is in its cache
+    wait_for(phone, lambda d: d.execute_async_script(  # the worker is active and the sheet is in its cache
         "var done = arguments[0]; navigator.serviceWorker.ready.then(function () {"
         " return caches.match(location.pathname); }).then(function (hit) { done(!!hit); });"))
     names = [e.text for e in phone.find_elements(By.CSS_SELECTOR, "li.stop h2")]
@@ -190,13 +182,13 @@ def test_the_sheet_opens_with_the_network_cut_before_loading_and_sends_later(she
     assert [e.text for e in phone.find_elements(By.CSS_SELECTOR, "li.stop h2")] == names
     first = stops[0]
     phone.find_element(By.CSS_SELECTOR, f"#stop-{first} [data-action='arrived']").click()
-    _wait(phone, lambda d: "attente" in d.find_element(By.CSS_SELECTOR, f"#stop-{first} .state").text)
+    wait_for(phone, lambda d: "attente" in d.find_element(By.CSS_SELECTOR, f"#stop-{first} .state").text)
     queued = phone.execute_script(f"return JSON.parse(localStorage.getItem('amistock-queue-{token}') || '[]')")
     assert len(queued) == 1
     screenshot(phone, "sheet-opened-offline")
     assert _events(server) == []
 
     server.start()  # the network is back: the queued update is sent, once
-    _wait(phone, lambda d: "✓" in d.find_element(By.CSS_SELECTOR, f"#stop-{first} .state").text, timeout=30)
+    wait_for(phone, lambda d: "✓" in d.find_element(By.CSS_SELECTOR, f"#stop-{first} .state").text, timeout=30)
     assert [(e[0], e[1], e[2]) for e in _events(server)] == [(first, "arrived", queued[0]["body"]["idempotency_key"])]
     assert [p for p in server.posts if p.endswith(f"/stops/{first}/events")] == [f"/r/{token}/stops/{first}/events"]

@@ -7,19 +7,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.pages.conftest import ARTIFACTS
+from tests.pages.conftest import ARTIFACTS, wait_for
 
 pytestmark = pytest.mark.slow
 
 DAY = "2026-12-02"  # a Wednesday: relay points only (the demo's pickups are on the 1st)
-
-
-def _wait(driver, condition, timeout=60):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.2,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
 
 
 def _api(live_server) -> httpx.Client:
@@ -40,7 +32,7 @@ def _sign_in(browser, live_server, path: str) -> None:
         browser.find_element(By.ID, "username").send_keys(live_server.staff_username)
         browser.find_element(By.ID, "password").send_keys(live_server.staff_password)
         browser.find_element(By.ID, "login-button").click()
-        _wait(browser, lambda d: d.current_url.split("?")[0].endswith(path))
+        wait_for(browser, lambda d: d.current_url.split("?")[0].endswith(path))
 
 
 def test_two_depot_day_planned_from_the_page_keeps_each_van_on_its_depot(live_server, browser) -> None:
@@ -74,7 +66,7 @@ def test_two_depot_day_planned_from_the_page_keeps_each_van_on_its_depot(live_se
     field.clear()
     field.send_keys("3")
     field.submit()
-    _wait(browser, lambda d: "ok=planned" in d.current_url)
+    wait_for(browser, lambda d: "ok=planned" in d.current_url)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "two-depots-day.png"))
 
