@@ -20,9 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .check import Violation, check
-from .problem import Problem, ProblemError, TimeWindow
+from .problem import Problem, ProblemError, TimeWindow, Vehicle
 from .result import Route, Solution, Status, Summary
-from .schedule import RELOAD, build_route, stops_of, tight_times, tight_times_with_breaks
+from .schedule import (
+    RELOAD,
+    TimedStop,
+    build_route,
+    earliest_end_with_breaks,
+    stops_of,
+    tight_times,
+    tight_times_with_breaks,
+)
 
 # "Never closes" for the relaxed timing: ten days, in seconds.
 _OPEN = 10 * 24 * 3600
@@ -87,18 +95,39 @@ def _timed(problem: Problem, k: int, indices: list[int]) -> Route | None:
     best: tuple[int, list[int], int, list[tuple[int, int]]] | None = None
     for bi in range(len(v.breaks)):
         best, best_leg = None, 0
-        for leg in range(n + 1):
+        # The leg ending the day earliest: legs ranked by their earliest schedule's end (cheap), then
+        # the first whose tight schedule also fits the shift is it (same end, same tie-break by leg).
+        for _, leg in _legs_by_end(problem, v, stops, fake_starts, placed, bi):
             timed = tight_times_with_breaks(
                 problem, v, stops, v.shift.start, fake_starts, placed + [(bi, 10 * leg + 5)]
             )
-            if timed is not None and (best is None or timed[2] < best[2]):
+            if timed is not None:
                 best, best_leg = timed, leg
+                break
         if best is None:
             return None
         placed.append((bi, 10 * best_leg + 5))
     assert best is not None
     depart, starts, end, brk = best
     return build_route(problem, k, indices, depart, starts, end, brk)
+
+
+def _legs_by_end(
+    problem: Problem,
+    v: Vehicle,
+    stops: list[TimedStop],
+    fake_starts: list[int],
+    placed: list[tuple[int, int]],
+    bi: int,
+) -> list[tuple[int, int]]:
+    """(end arrival, leg) of every leg where break ``bi`` can be taken, leaving at the shift start,
+    earliest end first (``schedule.earliest_end_with_breaks``)."""
+    out = []
+    for leg in range(len(stops) + 1):
+        end = earliest_end_with_breaks(problem, v, stops, fake_starts, placed + [(bi, 10 * leg + 5)])
+        if end is not None:
+            out.append((end, leg))
+    return sorted(out)
 
 
 def _relaxed(problem: Problem, k: int) -> Problem:

@@ -38,6 +38,10 @@ class _Reload:
     windows: tuple[TimeWindow, ...] = ()
 
 
+# A stop as the timing code sees it: a visit, or an unloading stop shaped like one.
+TimedStop = Visit | _Reload
+
+
 def stops_of(problem: Problem, v: Vehicle, visit_indices: list[int]) -> list[Visit | _Reload]:
     """The stops of ``visit_indices`` (``RELOAD``: an unloading stop at the reload location)."""
     out: list[Visit | _Reload] = []
@@ -148,6 +152,22 @@ def _earliest_with_breaks(
         starts.append(s)
         t, loc = s + stops[j].service, nloc
     raise AssertionError("unreachable")
+
+
+def earliest_end_with_breaks(
+    problem: Problem,
+    v: Vehicle,
+    stops: list[Visit | _Reload],
+    service_starts: list[int],
+    breaks: list[tuple[int, int]],
+) -> int | None:
+    """The end arrival of the earliest schedule leaving at the shift start, each break kept in the leg
+    ``service_starts`` and ``breaks`` put it in (as :func:`tight_times_with_breaks`), or None if a
+    window is missed. Linear in the stops: a cheap way to rank where a break could go, since
+    :func:`tight_times_with_breaks` only puts the departure off without moving any later time."""
+    legs = _assign_breaks(len(stops), service_starts, breaks, v)
+    res = _earliest_with_breaks(problem, v, stops, legs, v.shift.start)
+    return None if res is None else res[2]
 
 
 def tight_times_with_breaks(

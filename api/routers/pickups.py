@@ -63,7 +63,7 @@ def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, ne
     # days' plans.
     ctx = with_trial_insertion(service.rule_context(session=session, settings=settings, network=network, today=today),
                                body.lat, body.lon, body.volume_m3, session=session, settings=settings,
-                               network=network)
+                               network=network, site=body)
     record, _ = service.create_pickup(request, config=service.rules_config(settings), session=session, ctx=ctx)
     return PickupOut.from_orm_obj(record)
 
@@ -175,7 +175,7 @@ def _move_offers(pu, *, session, settings, network) -> list[dict]:
     today = _today(settings)
     try:
         offers = offer_slots(pu.lat, pu.lon, pu.volume_m3, today, 14, session=session, settings=settings,
-                             network=network, today=today)
+                             network=network, today=today, site=pu)
     except DispatchError as exc:  # handled: logged; the page offers no other slot
         log.info("no slots offered to move %s: %s", pu.ref, exc.message)
         return []

@@ -90,7 +90,7 @@ def reschedule_pickup(pu: PickupRequest, day: dt.date, slot: Slot | str, setting
     ctx = pickup_rules.rule_context(session=session, settings=settings, network=network, today=today,
                                     exclude_id=pu.id)
     ctx = with_trial_insertion(ctx, pu.lat, pu.lon, pu.volume_m3, session=session, settings=settings,
-                               network=network)
+                               network=network, site=pu)
     request = rule_decision.RuleRequest(volume_m3=pu.volume_m3, date=day, slot=slot.value, postcode=pu.postcode,
                                         lat=pu.lat, lon=pu.lon, categories=tuple(pu.categories or ()), phone=pu.phone,
                                         floor=pu.floor, has_lift=pu.has_lift, access_code=pu.access_code)

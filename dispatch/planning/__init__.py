@@ -1,6 +1,6 @@
 """Planning a day: the one problem builder (``problem``), the day's plan (``day``, ``day_problem``,
 ``plans``), editing (``versions``, ``edit_context``, ``round_timing``, ``round_writing``, ``editing``,
-``round_status``), re-optimising and re-planning (``resolve``, ``resolve_write``, ``reoptimise``,
+``round_status``), trial insertion of a new pickup (``insertion``), re-optimising and re-planning (``resolve``, ``resolve_write``, ``reoptimise``,
 ``replan``), the rolling horizon and fill forecasts (``horizon``, ``forecast``, pure), depots and regions
 (``regions``, ``scale``), views of a plan (``views``).
 
@@ -15,6 +15,7 @@ _PUBLIC: dict[str, str] = {
     "build_day": "day", "plan_day": "day", "DayProblem": "day_problem", "FillForecast": "forecast",
     "Peer": "forecast", "Prior": "forecast", "estimate": "forecast", "observations_from_reports": "forecast",
     "open_weekdays": "forecast", "prior_from_peers": "forecast", "HorizonInput": "horizon", "decide": "horizon",
+    "Insertion": "insertion", "TrialPlan": "insertion", "new_pickup": "insertion",
     "get_plan": "plans", "latest_plan": "plans", "publish_plan": "plans", "Candidate": "problem",
     "LITRES_PER_M3": "problem", "check_regions": "regions", "region_of_depot": "regions",
     "ROUND_IN_PROGRESS": "round_status", "update_round_status": "round_status", "open_plan": "versions",

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from tests.api.conftest import PLAN_DAY
 
 DONOR = {"lat": 48.8721, "lon": 2.3770}
+
+
+@pytest.fixture
+def settings(settings):
+    """Vans that may not go back to unload mid-day: a nearly full van then has no room left for a donation
+    (with unloading trips allowed, the trial insertion would send it to the depot first, as the planner does)."""
+    return settings.model_copy(update={"max_unloads": 0})
 
 
 def _full_plan_on_the_first_open_day(client, db_engine) -> dt.date:
@@ -46,6 +54,24 @@ def _form(**over):
             "categories": ["books"], "floor": "0", **{k: str(v) for k, v in DONOR.items()}}
     data.update(over)
     return data
+
+
+def test_refusal_alternatives_skip_a_planned_day_whose_vans_are_full(client, db_engine):
+    """The earliest bookable day has a plan whose only van is nearly full: the rules' calendar would offer
+    it first, the API's answer does not (checked by trial insertion); days without a plan are still offered."""
+    earliest = _full_plan_on_the_first_open_day(client, db_engine)
+    body = client.post("/api/v1/pickup-requests", json={
+        "donor_name": "Mme Durand", "phone": "06 12 34 56 78", "address": "12 rue de Belleville, 75020 Paris",
+        "postcode": "75020", **DONOR, "volume_m3": 3.5, "date": "2020-01-02", "slot": "morning",
+        "categories": ["books"], "floor": 0}).json()
+    assert body["status"] == "refused" and [r["code"] for r in body["reasons"]] == ["date_too_soon"]
+    offered = [(a["date"], a["slot"]) for a in body["alternatives"]]
+    assert offered and all(d != earliest.isoformat() for d, _ in offered)
+    assert offered[0][0] > earliest.isoformat()
+    # The same donation offered by the slots endpoint agrees: no room on that day.
+    slots = client.get("/api/v1/pickup-slots", params={**DONOR, "volume_m3": 3.5, "from": earliest.isoformat(),
+                                                       "days": 1}).json()
+    assert slots and all(not o["available"] and o["reason"] == "no_room_in_plan" for o in slots)
 
 
 def test_the_donor_form_offers_only_slots_that_fit_the_days_plans(client, anon_client, db_engine):
