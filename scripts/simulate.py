@@ -3,8 +3,9 @@
 
 Runs N calendar days (collection days: Monday-Saturday except public holidays) with stochastic
 donations per relay point, noisy and late fill reports, home-pickup demand, van absences and
-breakdowns; each collection day it plans with a policy, solves with the OR-Tools solver, executes
-the plan with travel-time noise, and records outcomes.
+breakdowns; each collection day a policy chooses the relay points, the day is planned as ``dispatch plan``
+plans one (the product's problem builder and solve options, through scripts/sim_planner.py: the demo fleet,
+mandatory visits mandatory), the plan is executed with travel-time noise, and the outcomes are recorded.
 
 Policies: ``reactive`` (visit only relay points reported full), ``fixed`` (each relay point on a
 fixed weekday every week, no reaction to calls), ``forecast`` (rolling horizon, dispatch.planning.horizon),
@@ -40,10 +41,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sim_planner  # noqa: E402
 import sim_worlds  # noqa: E402
 
-import solver  # noqa: E402
 from dispatch.demo import load_demo  # noqa: E402
+from dispatch.models import StopKind  # noqa: E402
 from dispatch.planning.forecast import (  # noqa: E402
     DEFAULT_PROFILE,
     FillForecast,
@@ -55,21 +57,11 @@ from dispatch.planning.forecast import (  # noqa: E402
     prior_from_peers,
 )
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonInput, decide  # noqa: E402
-from dispatch.relay_points.points import parse_hhmm  # noqa: E402
+from dispatch.relay_points import opening_windows  # noqa: E402
 from dispatch.workdays import is_collection_day  # noqa: E402
 
 POLICIES = ("reactive", "fixed", "forecast", "oracle")
 START = dt.date(2026, 1, 5)  # a Monday
-FLEET = (("Camion 1", 20.0), ("Camion 2", 20.0), ("Fourgon 3", 12.0), ("Fourgon 4", 12.0))
-SHIFT = (8 * 3600, 16 * 3600)
-LUNCH = (11 * 3600 + 30 * 60, 13 * 3600 + 30 * 60, 45 * 60)
-RELOAD_SERVICE_S = 1200
-SLOTS = {"morning": (8 * 3600, 12 * 3600), "afternoon": (13 * 3600, 16 * 3600)}
-L = 1000  # litres per m³ (solver units)
-# "Mandatory" visits are given a huge penalty instead of none: the solver then always finds solutions
-# and stops on the solution limit (deterministic), never on the time limit trying to serve the
-# impossible; a mandatory visit it cannot fit is simply missed that day (as it would be in reality).
-MUST_RELAY, MUST_PICKUP = 10**7, 10**8
 TRILIB_CSV = REPO / "dispatch" / "data" / "places" / "trilib_stations_2018.csv"
 RATE_SCALE, RATE_MIN, RATE_MAX = 0.75, 0.05, 0.40  # as scripts/build_demo_data.py
 
@@ -91,50 +83,32 @@ class Config:
     world: str = "default"  # scripts/sim_worlds.py
 
 
-# ---------------------------------------------------------------- static world (network, matrix)
+# ---------------------------------------------------------------- static world (network, fleet)
 
 @dataclass
 class World:
     relays: list[dict]
     pickups_sites: list[dict]
-    durations: tuple[tuple[int, ...], ...]
-    distances: tuple[tuple[int, ...], ...]
     trilib_rates: list[float]
-    windows: list[dict[int, list[tuple[int, int]]]]  # per relay: weekday -> opening windows (s)
     open_days: list[frozenset[int]]
+    sim: sim_planner.SimNetwork  # the same relay points and the fleet, as the problem builder reads them
 
 
 _WORLD: World | None = None
 
 
 def world() -> World:
-    """Demo network, snapped once, one matrix for all sites (depot, relay points, pickup sites)."""
+    """The demo network and fleet (``sim_planner.demo_network``: the road network ``dispatch plan`` loads) and
+    the Trilib' fill rates the scenarios draw from; each day's sites are snapped and measured when planned."""
     global _WORLD
     if _WORLD is not None:
         return _WORLD
-    from dispatch.roads import RoadNetwork, default_graph_path
-
     data = load_demo()
-    net = RoadNetwork.load(default_graph_path(), van_speed_factor=0.85)
-    sites = [net.snap("depot", data["depot"]["lat"], data["depot"]["lon"], max_distance_m=300)]
     relays = data["relay_points"]
-    sites += [net.snap(r["code"], r["lat"], r["lon"], max_distance_m=300) for r in relays]
-    sites += [net.snap(p["ref"], p["lat"], p["lon"], max_distance_m=300) for p in data["pickups"]]
-    m = net.matrices(sites)
-    factor = net.time_of_day.mean_factor(SHIFT[0], SHIFT[1])
-    durations = tuple(tuple(min(solver.UNREACHABLE, round(x * factor)) for x in row) for row in m.durations)
-    distances = tuple(tuple(min(solver.UNREACHABLE, int(x)) for x in row) for row in m.distances)
     with TRILIB_CSV.open(encoding="utf-8", newline="") as fh:
         rates = sorted(float(r["avgFillingRatePerDay"]) for r in csv.DictReader(fh, delimiter=";"))
-    windows = []
-    for r in relays:
-        by_day: dict[int, list[tuple[int, int]]] = {}
-        for entry in r["opening_hours"]:
-            for d in entry["days"]:
-                by_day.setdefault(d, []).append((parse_hhmm(entry["open"]), parse_hhmm(entry["close"])))
-        windows.append({d: sorted(w) for d, w in by_day.items()})
-    _WORLD = World(relays, data["pickups"], durations, distances, rates, windows,
-                   [open_weekdays(r["opening_hours"]) for r in relays])
+    _WORLD = World(relays, data["pickups"], rates, [open_weekdays(r["opening_hours"]) for r in relays],
+                   sim_planner.demo_network(sim_planner.sim_settings()))
     return _WORLD
 
 
@@ -252,7 +226,7 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
     peers = [Peer(r["kind"], r["capacity_m3"], r["daily_rate_m3"]) for r in w.relays]
     priors = [prior_from_peers(r["kind"], r["capacity_m3"], peers[:i] + peers[i + 1:]) for i, r in enumerate(w.relays)]
     fixed_day = _fixed_days(w)
-    has_reload = "reload_location" in getattr(solver.Vehicle, "__dataclass_fields__", {})
+    settings = sim_planner.sim_settings(horizon_days=cfg.horizon_days, solution_limit=cfg.solution_limit)
 
     for k in range(cfg.days):
         day = START + dt.timedelta(days=k)
@@ -260,7 +234,8 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
         rng_day = np.random.default_rng([seed, k, 1])
         donations = np.array([wr.donation(rng_day, sc.lam[i, wd] * wr.factor[k, i], cfg.dispersion_m3)
                               for i in range(n)])
-        windows = [{} if day in wr.closed[i] else w.windows[i] for i in range(n)]  # closed: no visit
+        windows = [[] if day in wr.closed[i] else [(o.open_s, o.close_s) for o in opening_windows(rp, day)]
+                   for i, rp in enumerate(w.sim.relay_points)]  # closed: no visit
         done_frac = np.zeros(n)
         was_full = stock >= caps - 1e-9
 
@@ -282,16 +257,17 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
                 site = int(rng_ops.integers(len(w.pickups_sites)))
                 vol = round(float(rng_ops.uniform(2.0, 5.0)), 1)
                 slot = "morning" if rng_ops.random() < 0.5 else "afternoon"
-                pickups.append((f"pu:{j}", 1 + n + site, vol, SLOTS[slot]))
-            present = [v for v in range(len(FLEET)) if rng_ops.random() >= cfg.p_van_absent]
-            breakdown_at = {v: int(rng_ops.uniform(*SHIFT)) if rng_ops.random() < cfg.p_breakdown else None
-                            for v in range(len(FLEET))}
+                pickups.append(sim_planner.home_pickup(j, w.pickups_sites[site], vol, slot, day))
+            crews = [c for c in w.sim.crews if rng_ops.random() >= cfg.p_van_absent]  # the others are absent
+            breakdown_at = {c.id: int(rng_ops.uniform(c.shift_start_min * 60, c.shift_end_min * 60))
+                            if rng_ops.random() < cfg.p_breakdown else None for c in w.sim.crews}
             travel_rng = np.random.default_rng([seed, k, 3])
+            sites = sim_planner.day_sites(w.sim, settings, pickups)
 
             # ---- plan: which relay points, mandatory or with which penalty, expected volume
             known = [[o for vis, o in obs[i] if vis <= day] for i in range(n)]
             calls = [full_call[i] is not None and full_call[i] <= day for i in range(n)]
-            plan: dict[int, tuple[bool, int | None, float]] = {}  # relay -> (mandatory, penalty, m³)
+            plan: dict[int, sim_planner.Choice] = {}
             forecasts = None
             if policy == "oracle":  # the truth: this morning's stock and today's rates
                 forecasts = [_true_forecast(float(stock[i]), sc.lam[i] * wr.factor[k, i], float(caps[i]), day,
@@ -306,11 +282,11 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
             if policy == "reactive":
                 for i in range(n):
                     if calls[i] and wd in w.open_days[i]:
-                        plan[i] = (True, None, float(caps[i]))
+                        plan[i] = sim_planner.Choice(True, None, float(caps[i]))
             elif policy == "fixed":
                 for i in range(n):
                     if fixed_day[i] == wd and wd in w.open_days[i]:
-                        plan[i] = (True, None, forecasts[i].expected_stock_at(noon))
+                        plan[i] = sim_planner.Choice(True, None, forecasts[i].expected_stock_at(noon))
             else:
                 # As the planner (dispatch/planning/day.py): the horizon rule gets the road matrix, the depot and
                 # the day's home pickups, and works out each relay point's detour itself.
@@ -319,56 +295,34 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
                     [HorizonInput(str(i), forecasts[i], w.open_days[i], reported_full=calls[i], site=1 + i,
                                   closed_dates=frozenset(d for d in wr.closed[i] if d >= day))
                      for i in range(n)],
-                    horizon_days=cfg.horizon_days, distances=w.distances, anchor_sites=[0] + [p[1] for p in pickups],
+                    **settings.horizon_rule(), distances=sites.distances,
+                    anchor_sites=[0] + [1 + n + j for j in range(len(pickups))],
                 )
                 for key, d in final.items():
                     i = int(key)
                     if d.decision == MANDATORY:
-                        plan[i] = (True, None, forecasts[i].expected_stock_at(noon))
+                        plan[i] = sim_planner.Choice(True, None, forecasts[i].expected_stock_at(noon))
                     elif d.decision == OPTIONAL:
-                        plan[i] = (False, d.penalty, forecasts[i].expected_stock_at(noon))
+                        plan[i] = sim_planner.Choice(False, d.penalty, forecasts[i].expected_stock_at(noon))
 
-            visits = []
-            for i, (mandatory, penalty, m3) in sorted(plan.items()):
-                service = 300 + round(240 * m3)
-                wins = [(a, b - service) for a, b in windows[i].get(wd, []) if b - service >= a]
-                if not wins:
-                    continue
-                visits.append(solver.Visit(
-                    id=f"rp:{i}", location=1 + i, demand=(round(m3 * L),), service=service,
-                    windows=tuple(solver.TimeWindow(a, b) for a, b in wins),
-                    penalty=MUST_RELAY if mandatory else int(penalty),
-                ))
-            for pid, loc, vol, (a, b) in pickups:
-                visits.append(solver.Visit(id=pid, location=loc, demand=(round(vol * L),),
-                                           service=600 + round(300 * vol), windows=(solver.TimeWindow(a, b),),
-                                           penalty=MUST_PICKUP))
-            vehicles = []
-            for v in present:
-                extra = dict(reload_location=0, reload_service=RELOAD_SERVICE_S, max_reloads=2) if has_reload else {}
-                vehicles.append(solver.Vehicle(
-                    id=f"v{v}", start=0, end=0, capacity=(round(FLEET[v][1] * L),),
-                    shift=solver.TimeWindow(*SHIFT),
-                    breaks=(solver.Break("lunch", solver.TimeWindow(LUNCH[0], LUNCH[1]), LUNCH[2]),), **extra,
-                ))
-            routes = ()
-            if vehicles and visits:
-                problem = solver.Problem(durations=w.durations, distances=w.distances,
-                                         vehicles=tuple(vehicles), visits=tuple(visits))
-                sol = solver.solve(problem, solver.SolveOptions(time_limit_s=cfg.time_limit,
-                                                                solution_limit=cfg.solution_limit))
-                out.solve_seconds += sol.summary.solve_seconds
-                routes = sol.routes
+            # ---- plan through the product's problem builder (scripts/sim_planner.py)
+            day_plan = sim_planner.plan_day(w.sim, settings, day, sites,
+                                            {i: c for i, c in plan.items() if day not in wr.closed[i]},
+                                            pickups, crews, cfg.time_limit)
+            if day_plan.solution is not None:
+                out.solve_seconds += day_plan.solution.summary.solve_seconds
             served_pickups: set[str] = set()
 
             # ---- execute
-            for route in routes:
-                v = int(route.vehicle[1:])
-                cap_v = FLEET[v][1]
+            problem = day_plan.problem
+            for route in day_plan.routes:
+                assert problem is not None
+                crew = day_plan.crews[route.vehicle]
+                cap_v = crew.van.capacity_m3
                 load = 0.0
                 t = route.steps[0].arrival
                 t0 = t
-                loc = 0
+                loc = route.steps[0].location
                 dist = 0
                 for step in route.steps[1:]:
                     if step.type == "break":
@@ -377,21 +331,22 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
                     nloc = step.location
                     if nloc is None:
                         continue
-                    leg = w.durations[loc][nloc] * float(travel_rng.lognormal(0.0, cfg.travel_noise))
-                    if breakdown_at[v] is not None and t + leg > breakdown_at[v]:
-                        t = breakdown_at[v]
+                    leg = problem.durations[loc][nloc] * float(travel_rng.lognormal(0.0, cfg.travel_noise))
+                    broken = breakdown_at[crew.id]
+                    if broken is not None and t + leg > broken:
+                        t = broken
                         break  # the van is towed: the rest of the round is lost
                     t += leg
-                    dist += w.distances[loc][nloc]
+                    dist += problem.distances[loc][nloc]
                     loc = nloc
+                    cand = day_plan.candidates.get(step.id or "")
                     if step.type == "reload":
-                        t += RELOAD_SERVICE_S
+                        t += step.service  # the settings' unload_service_s
                         load = 0.0
-                    elif step.type == "visit" and step.id.startswith("rp:"):
-                        i = int(step.id[3:])
-                        wins = windows[i].get(wd, [])
-                        m3 = stock[i]
-                        service = 300 + round(240 * m3)
+                    elif cand is not None and cand.kind is StopKind.RELAY_POINT:
+                        i = cand.record_id
+                        wins = windows[i]
+                        service = settings.relay_service_s(stock[i])  # what is really there
                         start = next((max(t, a) for a, b in wins if t <= b - service), None)
                         if start is None:
                             out.stops_missed += 1  # too late: closed
@@ -404,8 +359,8 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
                         out.collected_m3 += take
                         out.relay_visits += 1
                         out.visit_fill.append(float((take + stock[i]) / caps[i]))
-                        out.visit_kind.append("mandatory" if plan[i][0] else "optional")
-                        out.visit_expected.append(float(plan[i][2] / caps[i]))
+                        out.visit_kind.append("mandatory" if cand.mandatory else "optional")
+                        out.visit_expected.append(float(cand.expected_m3 / caps[i]))
                         at = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=int(start))
                         # the driver reports what was loaded, and what is left
                         obs[i].append((day + dt.timedelta(days=1),
@@ -415,16 +370,14 @@ def run(policy: str, seed: int, cfg: Config) -> Outcome:
                         full_call[i] = None
                         called[i] = False
                         t = start + service
-                    elif step.type == "visit":
-                        pid = step.id
-                        vol = next(p[2] for p in pickups if p[0] == pid)
-                        a, b = next(p[3] for p in pickups if p[0] == pid)
+                    elif cand is not None:  # a home pickup: its slot, volume and service time as planned
+                        a, b = cand.windows[0]
                         if t > b:
                             continue  # too late for the promised slot
-                        t = max(t, a) + 600 + round(300 * vol)
-                        load = min(cap_v, load + vol)
-                        out.collected_m3 += vol
-                        served_pickups.add(pid)
+                        t = max(t, a) + cand.service_s
+                        load = min(cap_v, load + cand.expected_m3)
+                        out.collected_m3 += cand.expected_m3
+                        served_pickups.add(cand.key)
                 else:
                     dist += 0  # back at the depot (the end step's leg is included above)
                 out.km += dist / 1000.0
