@@ -3,8 +3,9 @@
 
 Runs N calendar days (collection days: Monday-Saturday except public holidays) with stochastic
 donations per relay point, noisy and late fill reports, home-pickup demand, van absences and
-breakdowns; each collection day it plans with a policy, solves with the OR-Tools solver, executes
-the plan with travel-time noise, and records outcomes.
+breakdowns; each collection day a policy chooses the relay points, the day is planned as ``dispatch plan``
+plans one (the product's problem builder and solve options, through scripts/sim_planner.py: the demo fleet,
+mandatory visits mandatory), the plan is executed with travel-time noise, and the outcomes are recorded.
 
 Policies: ``reactive`` (visit only relay points reported full), ``fixed`` (each relay point on a
 fixed weekday every week, no reaction to calls), ``forecast`` (rolling horizon, dispatch.planning.horizon),
@@ -40,10 +41,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sim_planner  # noqa: E402
 import sim_worlds  # noqa: E402
 
-import solver  # noqa: E402
 from dispatch.demo import load_demo  # noqa: E402
+from dispatch.models import StopKind  # noqa: E402
 from dispatch.planning.forecast import (  # noqa: E402
     DEFAULT_PROFILE,
     FillForecast,
@@ -55,21 +57,12 @@ from dispatch.planning.forecast import (  # noqa: E402
     prior_from_peers,
 )
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, HorizonInput, decide  # noqa: E402
-from dispatch.relay_points.points import parse_hhmm  # noqa: E402
+from dispatch.planning.problem import Candidate, Route, Sites  # noqa: E402
+from dispatch.relay_points import opening_windows  # noqa: E402
 from dispatch.workdays import is_collection_day  # noqa: E402
 
 POLICIES = ("reactive", "fixed", "forecast", "oracle")
 START = dt.date(2026, 1, 5)  # a Monday
-FLEET = (("Camion 1", 20.0), ("Camion 2", 20.0), ("Fourgon 3", 12.0), ("Fourgon 4", 12.0))
-SHIFT = (8 * 3600, 16 * 3600)
-LUNCH = (11 * 3600 + 30 * 60, 13 * 3600 + 30 * 60, 45 * 60)
-RELOAD_SERVICE_S = 1200
-SLOTS = {"morning": (8 * 3600, 12 * 3600), "afternoon": (13 * 3600, 16 * 3600)}
-L = 1000  # litres per m³ (solver units)
-# "Mandatory" visits are given a huge penalty instead of none: the solver then always finds solutions
-# and stops on the solution limit (deterministic), never on the time limit trying to serve the
-# impossible; a mandatory visit it cannot fit is simply missed that day (as it would be in reality).
-MUST_RELAY, MUST_PICKUP = 10**7, 10**8
 TRILIB_CSV = REPO / "dispatch" / "data" / "places" / "trilib_stations_2018.csv"
 RATE_SCALE, RATE_MIN, RATE_MAX = 0.75, 0.05, 0.40  # as scripts/build_demo_data.py
 
@@ -91,50 +84,32 @@ class Config:
     world: str = "default"  # scripts/sim_worlds.py
 
 
-# ---------------------------------------------------------------- static world (network, matrix)
+# ---------------------------------------------------------------- static world (network, fleet)
 
 @dataclass
 class World:
     relays: list[dict]
     pickups_sites: list[dict]
-    durations: tuple[tuple[int, ...], ...]
-    distances: tuple[tuple[int, ...], ...]
     trilib_rates: list[float]
-    windows: list[dict[int, list[tuple[int, int]]]]  # per relay: weekday -> opening windows (s)
     open_days: list[frozenset[int]]
+    sim: sim_planner.SimNetwork  # the same relay points and the fleet, as the problem builder reads them
 
 
 _WORLD: World | None = None
 
 
 def world() -> World:
-    """Demo network, snapped once, one matrix for all sites (depot, relay points, pickup sites)."""
+    """The demo network and fleet (``sim_planner.demo_network``: the road network ``dispatch plan`` loads) and
+    the Trilib' fill rates the scenarios draw from; each day's sites are snapped and measured when planned."""
     global _WORLD
     if _WORLD is not None:
         return _WORLD
-    from dispatch.roads import RoadNetwork, default_graph_path
-
     data = load_demo()
-    net = RoadNetwork.load(default_graph_path(), van_speed_factor=0.85)
-    sites = [net.snap("depot", data["depot"]["lat"], data["depot"]["lon"], max_distance_m=300)]
     relays = data["relay_points"]
-    sites += [net.snap(r["code"], r["lat"], r["lon"], max_distance_m=300) for r in relays]
-    sites += [net.snap(p["ref"], p["lat"], p["lon"], max_distance_m=300) for p in data["pickups"]]
-    m = net.matrices(sites)
-    factor = net.time_of_day.mean_factor(SHIFT[0], SHIFT[1])
-    durations = tuple(tuple(min(solver.UNREACHABLE, round(x * factor)) for x in row) for row in m.durations)
-    distances = tuple(tuple(min(solver.UNREACHABLE, int(x)) for x in row) for row in m.distances)
     with TRILIB_CSV.open(encoding="utf-8", newline="") as fh:
         rates = sorted(float(r["avgFillingRatePerDay"]) for r in csv.DictReader(fh, delimiter=";"))
-    windows = []
-    for r in relays:
-        by_day: dict[int, list[tuple[int, int]]] = {}
-        for entry in r["opening_hours"]:
-            for d in entry["days"]:
-                by_day.setdefault(d, []).append((parse_hhmm(entry["open"]), parse_hhmm(entry["close"])))
-        windows.append({d: sorted(w) for d, w in by_day.items()})
-    _WORLD = World(relays, data["pickups"], durations, distances, rates, windows,
-                   [open_weekdays(r["opening_hours"]) for r in relays])
+    _WORLD = World(relays, data["pickups"], rates, [open_weekdays(r["opening_hours"]) for r in relays],
+                   sim_planner.demo_network(sim_planner.sim_settings()))
     return _WORLD
 
 
@@ -235,227 +210,233 @@ def _true_forecast(stock: float, lam: np.ndarray, capacity: float, day: dt.date,
 
 
 def run(policy: str, seed: int, cfg: Config) -> Outcome:
-    w = world()
-    sc = scenario(seed, w, cfg.world)
-    n = len(w.relays)
-    wr = sim_worlds.rules(cfg.world, seed, n, cfg.days, START)
-    caps = np.array([r["capacity_m3"] for r in w.relays])
-    stock = sc.stock0.copy()
-    out = Outcome(policy, seed)
-    # What the planner knows: observations (with the day from which they are visible).
-    obs: list[list[tuple[dt.date, Observation]]] = [[] for _ in range(n)]
-    t_minus = dt.datetime.combine(START - dt.timedelta(days=1), dt.time(18))
-    for i in range(n):  # the initial stock is known (as in the demo seed)
-        obs[i].append((START, Observation(t_minus, stock_m3=float(stock[i]))))
-    full_call: list[dt.date | None] = [None] * n  # visible day of an unanswered full call
-    called = [False] * n
-    peers = [Peer(r["kind"], r["capacity_m3"], r["daily_rate_m3"]) for r in w.relays]
-    priors = [prior_from_peers(r["kind"], r["capacity_m3"], peers[:i] + peers[i + 1:]) for i, r in enumerate(w.relays)]
-    fixed_day = _fixed_days(w)
-    has_reload = "reload_location" in getattr(solver.Vehicle, "__dataclass_fields__", {})
+    """``policy`` over ``cfg.days`` days of the world of ``seed``."""
+    return _Run(policy, seed, cfg).simulate()
 
-    for k in range(cfg.days):
-        day = START + dt.timedelta(days=k)
-        wd = day.weekday()
-        rng_day = np.random.default_rng([seed, k, 1])
-        donations = np.array([wr.donation(rng_day, sc.lam[i, wd] * wr.factor[k, i], cfg.dispersion_m3)
-                              for i in range(n)])
-        windows = [{} if day in wr.closed[i] else w.windows[i] for i in range(n)]  # closed: no visit
-        done_frac = np.zeros(n)
-        was_full = stock >= caps - 1e-9
 
-        def add(i: int, upto: float) -> None:
-            amount = donations[i] * max(0.0, upto - done_frac[i])
-            done_frac[i] = max(done_frac[i], upto)
-            room = caps[i] - stock[i]
-            stock[i] = min(caps[i], stock[i] + amount)
-            if amount > room:
-                out.turned_away_m3 += amount - max(room, 0.0)
-                was_full[i] = True
+class _Run:
+    """One simulation run: the truth (stock, today's donations), what the planner knows (observations with the
+    day from which they are visible, unanswered full calls) and the outcome. A day is a morning (donations
+    drawn), on collection days a plan (the policy chooses, ``sim_planner`` plans) and its execution, and an
+    evening (the rest of the donations, the hosts' reports)."""
 
-        if is_collection_day(day):
-            rng_ops = np.random.default_rng([seed, k, 2])
-            # home pickups promised for today
-            n_pu = rng_ops.poisson(cfg.pickups_per_day)
-            pickups = []
-            for j in range(n_pu):
-                site = int(rng_ops.integers(len(w.pickups_sites)))
-                vol = round(float(rng_ops.uniform(2.0, 5.0)), 1)
-                slot = "morning" if rng_ops.random() < 0.5 else "afternoon"
-                pickups.append((f"pu:{j}", 1 + n + site, vol, SLOTS[slot]))
-            present = [v for v in range(len(FLEET)) if rng_ops.random() >= cfg.p_van_absent]
-            breakdown_at = {v: int(rng_ops.uniform(*SHIFT)) if rng_ops.random() < cfg.p_breakdown else None
-                            for v in range(len(FLEET))}
-            travel_rng = np.random.default_rng([seed, k, 3])
+    def __init__(self, policy: str, seed: int, cfg: Config) -> None:
+        self.policy, self.seed, self.cfg = policy, seed, cfg
+        self.w = w = world()
+        self.sc = scenario(seed, w, cfg.world)
+        self.n = n = len(w.relays)
+        self.wr = sim_worlds.rules(cfg.world, seed, n, cfg.days, START)
+        self.caps = np.array([r["capacity_m3"] for r in w.relays])
+        self.stock = self.sc.stock0.copy()
+        self.out = Outcome(policy, seed)
+        self.obs: list[list[tuple[dt.date, Observation]]] = [[] for _ in range(n)]
+        t_minus = dt.datetime.combine(START - dt.timedelta(days=1), dt.time(18))
+        for i in range(n):  # the initial stock is known (as in the demo seed)
+            self.obs[i].append((START, Observation(t_minus, stock_m3=float(self.stock[i]))))
+        self.full_call: list[dt.date | None] = [None] * n  # visible day of an unanswered full call
+        self.called = [False] * n
+        peers = [Peer(r["kind"], r["capacity_m3"], r["daily_rate_m3"]) for r in w.relays]
+        self.priors = [prior_from_peers(r["kind"], r["capacity_m3"], peers[:i] + peers[i + 1:])
+                       for i, r in enumerate(w.relays)]
+        self.fixed_day = _fixed_days(w)
+        self.settings = sim_planner.sim_settings(horizon_days=cfg.horizon_days, solution_limit=cfg.solution_limit)
+        # Today (set each morning): donations, the share of them arrived, full at some moment, opening windows.
+        self.donations, self.done_frac, self.was_full = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+        self.windows: list[list[tuple[int, int]]] = []
 
-            # ---- plan: which relay points, mandatory or with which penalty, expected volume
-            known = [[o for vis, o in obs[i] if vis <= day] for i in range(n)]
-            calls = [full_call[i] is not None and full_call[i] <= day for i in range(n)]
-            plan: dict[int, tuple[bool, int | None, float]] = {}  # relay -> (mandatory, penalty, m³)
-            forecasts = None
-            if policy == "oracle":  # the truth: this morning's stock and today's rates
-                forecasts = [_true_forecast(float(stock[i]), sc.lam[i] * wr.factor[k, i], float(caps[i]), day,
-                                            cfg.dispersion_m3) for i in range(n)]
-                calls = [bool(stock[i] >= caps[i] - 1e-9) for i in range(n)]
-            elif policy in ("forecast", "fixed"):
-                forecasts = [
-                    estimate(known[i], float(caps[i]), priors[i], open_days=w.open_days[i])
-                    for i in range(n)
-                ]
-            noon = dt.datetime.combine(day, dt.time(12))
-            if policy == "reactive":
-                for i in range(n):
-                    if calls[i] and wd in w.open_days[i]:
-                        plan[i] = (True, None, float(caps[i]))
-            elif policy == "fixed":
-                for i in range(n):
-                    if fixed_day[i] == wd and wd in w.open_days[i]:
-                        plan[i] = (True, None, forecasts[i].expected_stock_at(noon))
-            else:
-                # As the planner (dispatch/planning/day.py): the horizon rule gets the road matrix, the depot and
-                # the day's home pickups, and works out each relay point's detour itself.
-                final = decide(
-                    day,
-                    [HorizonInput(str(i), forecasts[i], w.open_days[i], reported_full=calls[i], site=1 + i,
-                                  closed_dates=frozenset(d for d in wr.closed[i] if d >= day))
-                     for i in range(n)],
-                    horizon_days=cfg.horizon_days, distances=w.distances, anchor_sites=[0] + [p[1] for p in pickups],
-                )
-                for key, d in final.items():
-                    i = int(key)
-                    if d.decision == MANDATORY:
-                        plan[i] = (True, None, forecasts[i].expected_stock_at(noon))
-                    elif d.decision == OPTIONAL:
-                        plan[i] = (False, d.penalty, forecasts[i].expected_stock_at(noon))
+    def simulate(self) -> Outcome:
+        for k in range(self.cfg.days):
+            day = START + dt.timedelta(days=k)
+            self._morning(k, day)
+            if is_collection_day(day):
+                self._collect(k, day)
+            self._evening(k, day)
+            self.out.stock_trace.append([float(x) for x in self.stock])
+        return self.out
 
-            visits = []
-            for i, (mandatory, penalty, m3) in sorted(plan.items()):
-                service = 300 + round(240 * m3)
-                wins = [(a, b - service) for a, b in windows[i].get(wd, []) if b - service >= a]
-                if not wins:
-                    continue
-                visits.append(solver.Visit(
-                    id=f"rp:{i}", location=1 + i, demand=(round(m3 * L),), service=service,
-                    windows=tuple(solver.TimeWindow(a, b) for a, b in wins),
-                    penalty=MUST_RELAY if mandatory else int(penalty),
-                ))
-            for pid, loc, vol, (a, b) in pickups:
-                visits.append(solver.Visit(id=pid, location=loc, demand=(round(vol * L),),
-                                           service=600 + round(300 * vol), windows=(solver.TimeWindow(a, b),),
-                                           penalty=MUST_PICKUP))
-            vehicles = []
-            for v in present:
-                extra = dict(reload_location=0, reload_service=RELOAD_SERVICE_S, max_reloads=2) if has_reload else {}
-                vehicles.append(solver.Vehicle(
-                    id=f"v{v}", start=0, end=0, capacity=(round(FLEET[v][1] * L),),
-                    shift=solver.TimeWindow(*SHIFT),
-                    breaks=(solver.Break("lunch", solver.TimeWindow(LUNCH[0], LUNCH[1]), LUNCH[2]),), **extra,
-                ))
-            routes = ()
-            if vehicles and visits:
-                problem = solver.Problem(durations=w.durations, distances=w.distances,
-                                         vehicles=tuple(vehicles), visits=tuple(visits))
-                sol = solver.solve(problem, solver.SolveOptions(time_limit_s=cfg.time_limit,
-                                                                solution_limit=cfg.solution_limit))
-                out.solve_seconds += sol.summary.solve_seconds
-                routes = sol.routes
-            served_pickups: set[str] = set()
+    def _morning(self, k: int, day: dt.date) -> None:
+        rng_day = np.random.default_rng([self.seed, k, 1])
+        wr, wd = self.wr, day.weekday()
+        self.donations = np.array([wr.donation(rng_day, self.sc.lam[i, wd] * wr.factor[k, i], self.cfg.dispersion_m3)
+                                   for i in range(self.n)])
+        self.windows = [[] if day in wr.closed[i] else [(o.open_s, o.close_s) for o in opening_windows(rp, day)]
+                        for i, rp in enumerate(self.w.sim.relay_points)]  # closed: no visit
+        self.done_frac = np.zeros(self.n)
+        self.was_full = self.stock >= self.caps - 1e-9
 
-            # ---- execute
-            for route in routes:
-                v = int(route.vehicle[1:])
-                cap_v = FLEET[v][1]
+    def _add(self, i: int, upto: float) -> None:
+        """The donations of relay point ``i`` up to share ``upto`` of today's opening time; what does not fit
+        is turned away."""
+        amount = self.donations[i] * max(0.0, upto - self.done_frac[i])
+        self.done_frac[i] = max(self.done_frac[i], upto)
+        room = self.caps[i] - self.stock[i]
+        self.stock[i] = min(self.caps[i], self.stock[i] + amount)
+        if amount > room:
+            self.out.turned_away_m3 += amount - max(room, 0.0)
+            self.was_full[i] = True
+
+    # ---- a collection day: plan, then execute
+
+    def _collect(self, k: int, day: dt.date) -> None:
+        cfg, w = self.cfg, self.w
+        rng_ops = np.random.default_rng([self.seed, k, 2])
+        n_pu = rng_ops.poisson(cfg.pickups_per_day)  # home pickups promised for today
+        pickups = []
+        for j in range(n_pu):
+            site = int(rng_ops.integers(len(w.pickups_sites)))
+            vol = round(float(rng_ops.uniform(2.0, 5.0)), 1)
+            slot = "morning" if rng_ops.random() < 0.5 else "afternoon"
+            pickups.append(sim_planner.home_pickup(j, w.pickups_sites[site], vol, slot, day))
+        crews = [c for c in w.sim.crews if rng_ops.random() >= cfg.p_van_absent]  # the others are absent
+        breakdown_at = {c.id: int(rng_ops.uniform(c.shift_start_min * 60, c.shift_end_min * 60))
+                        if rng_ops.random() < cfg.p_breakdown else None for c in w.sim.crews}
+        travel_rng = np.random.default_rng([self.seed, k, 3])
+        sites = sim_planner.day_sites(w.sim, self.settings, pickups)
+        choices = self._choices(k, day, sites, len(pickups))
+        day_plan = sim_planner.plan_day(w.sim, self.settings, day, sites,
+                                        {i: c for i, c in choices.items() if day not in self.wr.closed[i]},
+                                        pickups, crews, cfg.time_limit)
+        if day_plan.solution is not None:
+            self.out.solve_seconds += day_plan.solution.summary.solve_seconds
+        served: set[str] = set()
+        for route in day_plan.routes:
+            self._drive(day, route, day_plan, breakdown_at[day_plan.crews[route.vehicle].id], travel_rng, served)
+        self.out.pickups += len(pickups)
+        self.out.pickups_missed += len(pickups) - len(served)
+
+    def _forecasts(self, k: int, day: dt.date) -> tuple[list[FillForecast] | None, list[bool]]:
+        """What the policy knows this morning: each relay point's forecast (none for ``reactive``) and whether
+        it is known to be full (a full call seen; for the oracle, the truth)."""
+        n, caps = self.n, self.caps
+        calls = [self.full_call[i] is not None and self.full_call[i] <= day for i in range(n)]
+        if self.policy == "oracle":  # the truth: this morning's stock and today's rates
+            return ([_true_forecast(float(self.stock[i]), self.sc.lam[i] * self.wr.factor[k, i], float(caps[i]), day,
+                                    self.cfg.dispersion_m3) for i in range(n)],
+                    [bool(self.stock[i] >= caps[i] - 1e-9) for i in range(n)])
+        if self.policy in ("forecast", "fixed"):
+            known = [[o for vis, o in self.obs[i] if vis <= day] for i in range(n)]
+            return ([estimate(known[i], float(caps[i]), self.priors[i], open_days=self.w.open_days[i])
+                     for i in range(n)], calls)
+        return None, calls
+
+    def _choices(self, k: int, day: dt.date, sites: Sites, n_pickups: int) -> dict[int, sim_planner.Choice]:
+        """The policy's relay points for today: mandatory, or optional with a penalty, and the m³ expected."""
+        forecasts, calls = self._forecasts(k, day)
+        wd, n, w, choice = day.weekday(), self.n, self.w, sim_planner.Choice
+        noon = dt.datetime.combine(day, dt.time(12))
+        if self.policy == "reactive":
+            return {i: choice(True, None, float(self.caps[i])) for i in range(n) if calls[i] and wd in w.open_days[i]}
+        assert forecasts is not None
+        if self.policy == "fixed":
+            return {i: choice(True, None, forecasts[i].expected_stock_at(noon))
+                    for i in range(n) if self.fixed_day[i] == wd and wd in w.open_days[i]}
+        # As the planner (dispatch/planning/day.py): the horizon rule gets the road matrix, the depot and
+        # the day's home pickups, and works out each relay point's detour itself.
+        final = decide(
+            day,
+            [HorizonInput(str(i), forecasts[i], w.open_days[i], reported_full=calls[i], site=1 + i,
+                          closed_dates=frozenset(d for d in self.wr.closed[i] if d >= day))
+             for i in range(n)],
+            **self.settings.horizon_rule(), distances=sites.distances,
+            anchor_sites=[0] + [1 + n + j for j in range(n_pickups)],
+        )
+        return {int(key): choice(d.decision == MANDATORY, d.penalty, forecasts[int(key)].expected_stock_at(noon))
+                for key, d in final.items() if d.decision in (MANDATORY, OPTIONAL)}
+
+    def _drive(self, day: dt.date, route: Route, day_plan: sim_planner.DayPlan, breakdown: int | None,
+               travel_rng: np.random.Generator, served: set[str]) -> None:
+        """Drive ``route`` with noisy travel times, until the end or a ``breakdown`` (the rest is lost)."""
+        problem, out = day_plan.problem, self.out
+        assert problem is not None
+        cap_v = day_plan.crews[route.vehicle].van.capacity_m3
+        load, dist = 0.0, 0
+        t = t0 = route.steps[0].arrival
+        loc = route.steps[0].location
+        for step in route.steps[1:]:
+            if step.type == "break":
+                t += step.service
+                continue
+            nloc = step.location
+            if nloc is None:
+                continue
+            leg = problem.durations[loc][nloc] * float(travel_rng.lognormal(0.0, self.cfg.travel_noise))
+            if breakdown is not None and t + leg > breakdown:
+                t = breakdown
+                break  # the van is towed: the rest of the round is lost
+            t += leg
+            dist += problem.distances[loc][nloc]  # the end step's leg too: back at the depot
+            loc = nloc
+            cand = day_plan.candidates.get(step.id or "")
+            if step.type == "reload":
+                t += step.service  # the settings' unload_service_s
                 load = 0.0
-                t = route.steps[0].arrival
-                t0 = t
-                loc = 0
-                dist = 0
-                for step in route.steps[1:]:
-                    if step.type == "break":
-                        t += step.service
-                        continue
-                    nloc = step.location
-                    if nloc is None:
-                        continue
-                    leg = w.durations[loc][nloc] * float(travel_rng.lognormal(0.0, cfg.travel_noise))
-                    if breakdown_at[v] is not None and t + leg > breakdown_at[v]:
-                        t = breakdown_at[v]
-                        break  # the van is towed: the rest of the round is lost
-                    t += leg
-                    dist += w.distances[loc][nloc]
-                    loc = nloc
-                    if step.type == "reload":
-                        t += RELOAD_SERVICE_S
-                        load = 0.0
-                    elif step.type == "visit" and step.id.startswith("rp:"):
-                        i = int(step.id[3:])
-                        wins = windows[i].get(wd, [])
-                        m3 = stock[i]
-                        service = 300 + round(240 * m3)
-                        start = next((max(t, a) for a, b in wins if t <= b - service), None)
-                        if start is None:
-                            out.stops_missed += 1  # too late: closed
-                            continue
-                        add(i, frac_open(wins, int(start)))
-                        take = min(stock[i], max(0.0, cap_v - load))
-                        load += take
-                        stock[i] -= take
-                        out.relay_collected_m3 += take
-                        out.collected_m3 += take
-                        out.relay_visits += 1
-                        out.visit_fill.append(float((take + stock[i]) / caps[i]))
-                        out.visit_kind.append("mandatory" if plan[i][0] else "optional")
-                        out.visit_expected.append(float(plan[i][2] / caps[i]))
-                        at = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=int(start))
-                        # the driver reports what was loaded, and what is left
-                        obs[i].append((day + dt.timedelta(days=1),
-                                       Observation(at, stock_m3=take + float(stock[i]),
-                                                   full=bool(was_full[i] and take + stock[i] >= caps[i] - 1e-6),
-                                                   reset_to_m3=float(stock[i]))))
-                        full_call[i] = None
-                        called[i] = False
-                        t = start + service
-                    elif step.type == "visit":
-                        pid = step.id
-                        vol = next(p[2] for p in pickups if p[0] == pid)
-                        a, b = next(p[3] for p in pickups if p[0] == pid)
-                        if t > b:
-                            continue  # too late for the promised slot
-                        t = max(t, a) + 600 + round(300 * vol)
-                        load = min(cap_v, load + vol)
-                        out.collected_m3 += vol
-                        served_pickups.add(pid)
-                else:
-                    dist += 0  # back at the depot (the end step's leg is included above)
-                out.km += dist / 1000.0
-                out.van_hours += (t - t0) / 3600.0
-            out.pickups += len(pickups)
-            out.pickups_missed += len(pickups) - len(served_pickups)
+            elif cand is not None and cand.kind is StopKind.RELAY_POINT:
+                t, load = self._empty(day, cand, t, load, cap_v)
+            elif cand is not None:  # a home pickup: its slot, volume and service time as planned
+                a, b = cand.windows[0]
+                if t > b:
+                    continue  # too late for the promised slot
+                t = max(t, a) + cand.service_s
+                load = min(cap_v, load + cand.expected_m3)
+                out.collected_m3 += cand.expected_m3
+                served.add(cand.key)
+        out.km += dist / 1000.0
+        out.van_hours += (t - t0) / 3600.0
 
-        # ---- the rest of the day's donations, reports
-        rng_rep = np.random.default_rng([seed, k, 4])
-        u_call, u_delay, u_level, z_level = (rng_rep.random(n), rng_rep.random(n), rng_rep.random(n),
-                                             rng_rep.normal(0.0, 1.0, n))
+    def _empty(self, day: dt.date, cand: Candidate, t: float, load: float, cap_v: float) -> tuple[float, float]:
+        """The van (``cap_v`` m³, ``load`` on board) reaches relay point ``cand`` at ``t`` and empties it as far
+        as it has room: when it leaves and its load then. Too late for the closing time: missed, nothing changes."""
+        i, out = cand.record_id, self.out
+        wins = self.windows[i]
+        service = self.settings.relay_service_s(self.stock[i])  # what is really there
+        start = next((max(t, a) for a, b in wins if t <= b - service), None)
+        if start is None:
+            out.stops_missed += 1  # too late: closed
+            return t, load
+        self._add(i, frac_open(wins, int(start)))
+        take = min(self.stock[i], max(0.0, cap_v - load))
+        self.stock[i] -= take
+        left = float(self.stock[i])
+        out.relay_collected_m3 += take
+        out.collected_m3 += take
+        out.relay_visits += 1
+        out.visit_fill.append(float((take + left) / self.caps[i]))
+        out.visit_kind.append("mandatory" if cand.mandatory else "optional")
+        out.visit_expected.append(float(cand.expected_m3 / self.caps[i]))
+        at = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=int(start))
+        # the driver reports what was loaded, and what is left
+        self.obs[i].append((day + dt.timedelta(days=1), Observation(
+            at, stock_m3=take + left, full=bool(self.was_full[i] and take + left >= self.caps[i] - 1e-6),
+            reset_to_m3=left)))
+        self.full_call[i] = None
+        self.called[i] = False
+        return start + service, load + take
+
+    # ---- the evening: the rest of the day's donations, the hosts' reports
+
+    def _evening(self, k: int, day: dt.date) -> None:
+        cfg, wr, caps, stock, wd = self.cfg, self.wr, self.caps, self.stock, day.weekday()
+        rng_rep = np.random.default_rng([self.seed, k, 4])
+        u_call, u_delay, u_level, z_level = (rng_rep.random(self.n), rng_rep.random(self.n), rng_rep.random(self.n),
+                                             rng_rep.normal(0.0, 1.0, self.n))
         evening = dt.datetime.combine(day, dt.time(19))
-        for i in range(n):
-            add(i, 1.0)
-            if was_full[i] or stock[i] >= caps[i] - 1e-9:
-                out.full_days += 1
+        for i in range(self.n):
+            self._add(i, 1.0)
+            if self.was_full[i] or stock[i] >= caps[i] - 1e-9:
+                self.out.full_days += 1
             call_at = 1.0 if wr.call_at is None else float(wr.call_at[i])
             reports = True if wr.reports is None else bool(wr.reports[i])
+            open_today = wd in self.w.open_days[i]
             if stock[i] >= min(caps[i] - 1e-9, call_at * caps[i]):
-                if not called[i] and wd in w.open_days[i] and u_call[i] < cfg.p_full_report and reports:
-                    delay = 0 if u_delay[i] < 0.6 else 1
-                    visible = day + dt.timedelta(days=1 + delay)
-                    full_call[i] = visible
-                    called[i] = True
-                    obs[i].append((visible, Observation(evening, full=True)))
-            elif wd in w.open_days[i] and u_level[i] < cfg.p_level_report and reports:
+                if not self.called[i] and open_today and u_call[i] < cfg.p_full_report and reports:
+                    visible = day + dt.timedelta(days=1 + (0 if u_delay[i] < 0.6 else 1))
+                    self.full_call[i] = visible
+                    self.called[i] = True
+                    self.obs[i].append((visible, Observation(evening, full=True)))
+            elif open_today and u_level[i] < cfg.p_level_report and reports:
                 level = min(0.9, max(0.0, round((stock[i] / caps[i] + cfg.level_noise * z_level[i]) * 10) / 10))
                 visible = day + dt.timedelta(days=1 + (1 if u_delay[i] < 0.3 else 0))
-                obs[i].append((visible, Observation(evening, stock_m3=level * float(caps[i]))))
-        out.stock_trace.append([float(x) for x in stock])
-    return out
+                self.obs[i].append((visible, Observation(evening, stock_m3=level * float(caps[i]))))
 
 
 # ---------------------------------------------------------------- aggregation, report

@@ -76,3 +76,74 @@ def test_every_world_and_the_oracle(capsys, tmp_path) -> None:
     gap = out["policies"]["forecast"]["oracle_gap"]
     assert {"turned_away_m3", "turned_away_limit_m3", "km_per_m3_ratio"} <= set(gap)
     assert "oracle_turned_away" in out["targets"]
+
+
+def test_each_simulated_day_is_planned_through_the_problem_builder(monkeypatch) -> None:
+    """What the simulator solves each day comes from dispatch.planning.problem: its vehicles are
+    ``vehicle_for``'s (the demo crews' shifts, lunch and unloading trips), its home pickups and mandatory relay
+    points are mandatory (no penalty), solved with the options ``dispatch plan`` uses."""
+    from dispatch.planning import problem as builder
+    from dispatch.planning.day import solve_options
+
+    sim = _simulate()
+    solved = []
+    real_solve = builder.solve
+
+    def recorded(problem, options):  # the real solve, with what it was given written down
+        solved.append((problem, options))
+        return real_solve(problem, options)
+
+    monkeypatch.setattr(builder, "solve", recorded)
+    out = sim.run("fixed", 0, sim.Config(days=2, solution_limit=20))  # its relay points are all mandatory
+    assert out.km > 0
+    assert solved, "no simulated day was solved through dispatch.planning.problem"
+    planner = sys.modules["sim_planner"]
+    settings = planner.sim_settings(solution_limit=20)
+    crews = {f"crew:{c.id}": c for c in sim.world().sim.crews}
+    for problem, options in solved:
+        assert options == solve_options(settings, 5.0)
+        for vehicle in problem.vehicles:
+            assert vehicle == builder.vehicle_for(crews[vehicle.id], settings, {builder.depot_key(1): 0},
+                                                  day=sim.START)
+    visits = [v for problem, _ in solved for v in problem.visits]
+    assert {v.id[:3] for v in visits} == {"rp:", "pu:"}
+    assert all(v.penalty is None for v in visits)
+
+
+def test_the_day_problem_follows_the_settings() -> None:
+    """The simulator's day planner gives the builder the policy's decisions and the settings it is given:
+    other service times and unloading trips give another problem, as they would in ``dispatch plan``."""
+    import datetime as dt
+
+    from dispatch.planning import problem as builder
+
+    sim = _simulate()
+    planner = sys.modules["sim_planner"]
+    w = sim.world()
+    day = dt.date(2026, 1, 10)  # a Saturday
+    closed = next(i for i in range(len(w.relays)) if 5 not in w.open_days[i])
+    choices = {0: planner.Choice(True, None, 1.0), 1: planner.Choice(False, 4321, 0.5),
+               closed: planner.Choice(True, None, 1.0)}
+    problems = {}
+    for unload in (1200, 900):
+        settings = planner.sim_settings(solution_limit=20, unload_service_s=unload, max_unloads=1,
+                                        relay_service_per_m3_s=100, pickup_service_fixed_s=500)
+        pickups = [planner.home_pickup(0, w.pickups_sites[0], 3.0, "afternoon", day)]
+        sites = planner.day_sites(w.sim, settings, pickups)
+        plan = planner.plan_day(w.sim, settings, day, sites, choices, pickups, w.sim.crews[:2], 5.0)
+        problem = problems[unload] = plan.problem
+        visits = {v.id: v for v in problem.visits}
+        assert set(visits) == {"rp:0", "rp:1", "pu:0"}  # the one closed on Saturdays is not a visit
+        assert (visits["rp:0"].penalty, visits["rp:1"].penalty, visits["pu:0"].penalty) == (None, 4321, None)
+        assert (visits["rp:0"].service, visits["rp:1"].service) == (300 + 100, 300 + 50)
+        assert visits["pu:0"].service == builder.pickup_service_s(pickups[0], settings) == 500 + 300 * 3
+        assert visits["pu:0"].windows == (builder.TimeWindow(13 * 3600, 16 * 3600),)
+        rp0 = builder.relay_candidate(w.sim.relay_points[0], day, settings, mandatory=True, expected=1.0)
+        assert visits["rp:0"].windows == tuple(builder.TimeWindow(a, b) for a, b in rp0.windows)
+        assert [(v.id, v.reload_service, v.max_reloads) for v in problem.vehicles] == [
+            ("crew:0", unload, 1), ("crew:1", unload, 1)]
+        factor = builder.travel_factor(w.sim.network, w.sim.crews[:2])
+        sub = sites.subset(["depot:1", "rp:0", "rp:1", "pu:0"])
+        assert problem.durations == tuple(tuple(round(x * factor) for x in row) for row in sub.durations)
+        assert {"rp:0", "pu:0"} <= {s for r in plan.routes for s in r.visit_ids}
+    assert problems[1200].vehicles != problems[900].vehicles
