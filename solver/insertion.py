@@ -257,6 +257,32 @@ def _with_reload(
     return out
 
 
+def state_of(ctx: Context, k: int, visits: list[int]) -> RouteState:
+    """The route state of model vehicle ``k`` serving ``visits`` (shared through the cache: read, never
+    mutate)."""
+    return _state(ctx, k, visits)
+
+
+def insert_into(ctx: Context, k: int, visits: list[int], u: int) -> list[int] | None:
+    """Route ``k`` (``visits``) with ``u`` at its cheapest feasible position (with an unloading stop if the
+    van needs one), or None if it fits nowhere in it."""
+    best = _cheapest(ctx, [_state(ctx, k, visits)], u, random.Random(0), 0.0)
+    if best is None:
+        return None
+    _, p, chain = best
+    return visits[:p] + chain + visits[p:]
+
+
+def plan_cost(ctx: Context, routes: list[list[int]], penalty: list[int]) -> int:
+    """OR-Tools' objective of ``routes``: route costs + the ``penalty`` of every visit left out."""
+    n_vis = len(penalty)
+    on = {u for r in routes for u in r if u < n_vis}
+    cost = sum(route_cost(ctx, k, r) for k, r in enumerate(routes))
+    if len(on) < n_vis:
+        cost += sum(penalty[u] for u in range(n_vis) if u not in on)
+    return cost
+
+
 def route_cost(ctx: Context, k: int, visits: list[int]) -> int:
     """What model vehicle ``k`` serving ``visits`` costs in the objective (0 when empty)."""
     return _state(ctx, k, visits).cost

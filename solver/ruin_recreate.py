@@ -16,9 +16,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from .insertion import Context, feasible, recreate, route_cost, tidy
-
-_HUGE = 10**11  # penalties at or above this are those of mandatory visits (model_build.LNS_PENALTY)
+from .ejection import HUGE as _HUGE
+from .ejection import serve_mandatory
+from .insertion import Context, feasible, plan_cost, recreate, tidy
 
 
 def _strings(routes: list[list[int]], near: list[int], k: int, rng: random.Random, lmax: int = 10) -> list[int]:
@@ -80,6 +80,10 @@ def search(
         if now >= deadline - 0.05 or (should_stop is not None and should_stop()):
             break
         if now >= next_polish and polished_at != best_cost:
+            roomy, roomy_cost = _with_room(ctx, best, best_cost, penalty, rng)
+            if roomy_cost < best_cost:
+                best, best_cost = roomy, roomy_cost
+                cur, cur_cost = [list(r) for r in best], best_cost
             res = polish(best)
             polished_at = best_cost
             if res is not None and res[1] <= best_cost:
@@ -97,7 +101,7 @@ def search(
             continue
         cand = recreate(ctx, cand, removed + out, rng, near=near_g, first=frozenset(out_mandatory))
         iters += 1
-        cost = _total(ctx, cand, penalty)
+        cost = plan_cost(ctx, cand, penalty)
         progress = min(1.0, (_t.time() - t_start) / span)
         if cost < best_cost:
             best, best_cost = [list(r) for r in cand], cost
@@ -105,6 +109,7 @@ def search(
         # visits left out (with one out, thr0 of it would accept any detour)
         if cost < cur_cost or cost <= best_cost + thr0 * (1 - progress) * (best_cost % _HUGE):
             cur, cur_cost = cand, cost
+    best, best_cost = _with_room(ctx, best, best_cost, penalty, rng)
     if polished_at != best_cost:
         res = polish(best)
         if res is not None and res[1] <= best_cost:
@@ -112,14 +117,14 @@ def search(
     return best, best_cost, iters
 
 
-def _total(ctx: Context, rs: list[list[int]], penalty: list[int]) -> int:
-    """OR-Tools' objective of the plan ``rs``: route costs + the penalty of every visit left out."""
-    n_vis = len(penalty)
-    on = {u for r in rs for u in r if u < n_vis}
-    cost = sum(route_cost(ctx, k, r) for k, r in enumerate(rs))
-    if len(on) < n_vis:
-        cost += sum(penalty[u] for u in range(n_vis) if u not in on)
-    return cost
+def _with_room(
+    ctx: Context, routes: list[list[int]], cost: int, penalty: list[int], rng: random.Random
+) -> tuple[list[list[int]], int]:
+    """``routes`` and their cost, with room made for the mandatory visits they leave out (when any)."""
+    if cost < _HUGE:
+        return routes, cost
+    routes = serve_mandatory(ctx, routes, penalty, rng)
+    return routes, plan_cost(ctx, routes, penalty)
 
 
 def _first_plan(
@@ -133,14 +138,17 @@ def _first_plan(
     out = [u for u in range(n_vis) if u not in {v for r in cur for v in r} and u not in ctx.frozen]
     if out:  # a first solution cut short (or none): insert what is left out, the mandatory visits first
         cur = recreate(ctx, cur, out, rng, blink=0.0, first=mandatory)
-    cur_cost = _total(ctx, cur, penalty)
+    cur_cost = plan_cost(ctx, cur, penalty)
     # The same cheapest insertions from scratch (only the locked visits kept) often start better than
     # OR-Tools' first solution on real days (optional visits, unloading trips): keep the better start.
     base = [[u for u in r if u in ctx.frozen] for r in cur]
     if all(feasible(ctx, k, r) for k, r in enumerate(base)):
         scratch = recreate(ctx, base, [u for u in range(n_vis) if u not in ctx.frozen], rng, blink=0.0, first=mandatory)
-        if _total(ctx, scratch, penalty) < cur_cost:
-            cur, cur_cost = scratch, _total(ctx, scratch, penalty)
+        if plan_cost(ctx, scratch, penalty) < cur_cost:
+            cur, cur_cost = scratch, plan_cost(ctx, scratch, penalty)
+    if cur_cost >= _HUGE:  # a mandatory visit is still out: make room for it on purpose (ejection.py)
+        cur = serve_mandatory(ctx, cur, penalty, rng)
+        cur_cost = plan_cost(ctx, cur, penalty)
     return cur, cur_cost
 
 
