@@ -84,14 +84,8 @@ def run_job(
                      progress={"phase": "solving", "regions_total": len(names), "regions_done": 0, "regions": {}})
                 if fan_out(job_id, names, limit, seed):
                     return
-        with session_scope(engine) as session:  # reads only: no lock is held during the solve
-            parts = scale.prepare(day, settings, network, session=session, regions=regions)
-        if _cancel_requested(engine, job_id):
-            raise Cancelled()
-        _set(engine, job_id, phase="solving",
-             progress={"phase": "solving", "regions_total": len(parts), "regions_done": 0, "regions": {}})
-        solutions = [solve_job_part(job_id, part, engine=engine, settings=settings, time_limit_s=limit, seed=seed)
-                     for part in parts]
+        parts, solutions = _plan_here(job_id, day, regions, engine=engine, settings=settings, network=network,
+                                      time_limit_s=limit, seed=seed)
     except BaseException as exc:  # noqa: BLE001 - recorded, never lost
         record_failure(engine, job_id, exc)
         return
@@ -242,6 +236,30 @@ def solve_job_part(job_id: str, part, *, engine: Engine, settings: Settings, tim
         raise Cancelled()
     reporter.done(solution.summary.cost)
     return solution
+
+
+def _plan_here(job_id: str, day, regions, *, engine: Engine, settings: Settings, network: RoadNetwork,
+               time_limit_s: float, seed: int | None) -> tuple[list, list]:
+    """The job's regions planned in this process, one after the other: each built in its own short read
+    (no lock held during a solve) and kept without its problem once solved, so one region's road matrices
+    are in memory at a time. Returns (parts without their problem, solutions)."""
+    from dispatch.planning import scale
+
+    with session_scope(engine) as session:
+        names = scale.region_names(day, session=session, regions=regions)
+        single = regions is None and len(names) <= 1
+        parts = scale.prepare(day, settings, network, session=session) if single else []
+    if _cancel_requested(engine, job_id):
+        raise Cancelled()
+    _set(engine, job_id, phase="solving",
+         progress={"phase": "solving", "regions_total": len(names) or 1, "regions_done": 0, "regions": {}})
+    if single:
+        return ([p.without_problem() for p in parts],
+                [solve_job_part(job_id, p, engine=engine, settings=settings, time_limit_s=time_limit_s, seed=seed)
+                 for p in parts])
+    built = [build_and_solve_region(job_id, name, engine=engine, settings=settings, network=network,
+                                    time_limit_s=time_limit_s, seed=seed) for name in names]
+    return [part for part, _ in built], [solution for _, solution in built]
 
 
 def build_and_solve_region(job_id: str, region: str, *, engine: Engine, settings: Settings, network: RoadNetwork,

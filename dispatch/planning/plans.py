@@ -30,6 +30,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
     session.add(plan)
     for route in solution.routes:
         _store_round(dp, plan, route, session=session)
+    largest = max((info.van.capacity_m3 for info in dp.vehicles.values()), default=0.0)
     for un in solution.unassigned:
         cand = dp.candidates[un.id]
         plan.unassigned.append(
@@ -38,7 +39,7 @@ def store_plan(dp: DayProblem, solution: builder.Solution, limit: float, *, sess
                 relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
                 pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
                 mandatory=cand.mandatory, reason=un.reason.value, detail=_plain_detail(cand, un),
-                params=unassigned_params.solver_params(un.reason.value, cand, dp.problem),
+                params=unassigned_params.solver_params(un.reason.value, cand, largest),
             )
         )
     for ex in dp.excluded:

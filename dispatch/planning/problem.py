@@ -270,6 +270,11 @@ def assemble(sites: Sites, factor: float, candidates: Iterable[Candidate], vehic
     )
 
 
+def largest_m3(problem: solver.Problem) -> float:
+    """The largest van of ``problem``, in m³ (0 without vans)."""
+    return max((v.capacity[0] for v in problem.vehicles), default=0) / LITRES_PER_M3
+
+
 def balance_for(settings: Settings) -> solver.Balance | None:
     """Fair work when ``settings.balance_work_time``: the span of the crews' day costs
     ``balance_cost_per_s`` a second (the solver then shortens the longest round); None: off."""

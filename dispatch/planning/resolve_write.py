@@ -67,7 +67,7 @@ def store_solution(ctx: Context, solution: builder.Solution, rounds_by_vid: dict
             kind=cand.kind, relay_point_id=cand.record_id if cand.kind is StopKind.RELAY_POINT else None,
             pickup_request_id=cand.record_id if cand.kind is StopKind.PICKUP else None,
             mandatory=cand.mandatory, reason=un.reason.value, detail=un.detail,
-            params=unassigned_params.solver_params(un.reason.value, cand, ctx.problem)
+            params=unassigned_params.solver_params(un.reason.value, cand, builder.largest_m3(ctx.problem))
             | ({"not_together": True} if un.detail.startswith(NOT_TOGETHER) else {})))
         if cand.kind is StopKind.PICKUP:
             pu = session.get(PickupRequest, cand.record_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -75,15 +75,26 @@ def prepare(
     regions: Collection[str] | None = None,
 ) -> list[Part]:
     """The day's parts: one per region (all regions, or ``regions``); one part if there is one region."""
+    return list(iter_parts(day, settings, network, session=session, regions=regions))
+
+
+def iter_parts(
+    day: dt.date, settings: Settings, network: RoadNetwork, *, session: Session,
+    regions: Collection[str] | None = None,
+) -> Iterator[Part]:
+    """The parts :func:`prepare` lists, each built only when asked for: a caller that solves a part and then
+    keeps it :meth:`Part.without_problem` holds one region's road matrices at a time, not the whole day's.
+    The day and the regions asked for are checked before the first part is built."""
     ensure_not_published(day, session=session)
     wanted = regions_mod.check_regions(regions, session=session)
     known = regions_mod.list_regions(session=session)
     edits = draft_edits(day, session=session)
     if wanted is None and len(known) <= 1:
         dp = build_day(day, settings, network, session=session)
-        return [_part(known[0] if known else regions_mod.DEFAULT_REGION, keep_edits(dp, edits))]
-    return [_part(r, keep_edits(build_day(day, settings, network, session=session, regions={r}), edits))
-            for r in (wanted or known)]
+        yield _part(known[0] if known else regions_mod.DEFAULT_REGION, keep_edits(dp, edits))
+        return
+    for r in wanted or known:
+        yield _part(r, keep_edits(build_day(day, settings, network, session=session, regions={r}), edits))
 
 
 def region_names(day: dt.date, *, session: Session, regions: Collection[str] | None = None) -> list[str]:
@@ -260,9 +271,9 @@ def plan_regions(
     Each region gets the whole time limit (they are independent problems); with Celery workers the
     regions run at once (``dispatch/jobs/celery_app.py``), with the same result for a ``solution_limit``."""
     limit = time_limit_s if time_limit_s is not None else settings.solve_time_limit_s
-    parts = prepare(day, settings, network, session=session, regions=regions)
     base = options_for(settings, limit, seed)
-    solutions = [
-        solve_part(p, dataclasses.replace(base, progress=progress(p) if progress else None)) for p in parts
-    ]
+    parts, solutions = [], []
+    for part in iter_parts(day, settings, network, session=session, regions=regions):  # one region's matrices at a time
+        solutions.append(solve_part(part, dataclasses.replace(base, progress=progress(part) if progress else None)))
+        parts.append(part.without_problem())
     return store(parts, solutions, limit, session=session)

@@ -11,21 +11,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-LITRES_PER_M3 = 1000
 
-
-def solver_params(reason: str, cand: Any, problem: Any) -> dict[str, Any]:
-    """Parameters of a visit the solver left out (``cand``: the planner's Candidate, ``problem``: the
-    solver problem built by ``dispatch.planning.problem``)."""
+def solver_params(reason: str, cand: Any, largest_m3: float) -> dict[str, Any]:
+    """Parameters of a visit the solver left out (``cand``: the planner's Candidate, whose ``skills`` are
+    what the solver's visit needed; ``largest_m3``: the largest van of the day). Needs no solver problem:
+    a region solved elsewhere comes back without one."""
     if reason == "capacity":
-        largest = max((v.capacity[0] for v in problem.vehicles), default=0)
-        return {"m3": round(cand.expected_m3, 2), "largest_m3": largest / LITRES_PER_M3}
+        return {"m3": round(cand.expected_m3, 2), "largest_m3": largest_m3}
     if reason == "time_window":
         return {"windows": [list(w) for w in (cand.shown_windows or cand.windows)]}
     if reason == "skill":
-        visit = next((v for v in problem.visits if v.id == cand.key), None)
-        needs = sorted(visit.skills) if visit is not None else []
-        return {"needs": needs, "why": list(getattr(cand, "why", ()) or ())}
+        return {"needs": sorted(cand.skills), "why": list(getattr(cand, "why", ()) or ())}
     if reason == "cost":
         optional = not cand.mandatory and cand.penalty is not None
         return {"optional": optional, "m3": round(cand.expected_m3, 2),

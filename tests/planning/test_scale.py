@@ -188,3 +188,29 @@ def test_planning_jobs_and_regions_use_the_same_solver_options_as_dispatch_plan(
         settings = Settings(database_url="sqlite://", solve_workers=workers)
         assert options_for(settings, 7.0, 3) == solve_options(settings, 7.0, 3)
         assert options_for(settings, 7.0, 3).workers == workers
+
+
+def test_regions_solved_one_at_a_time_store_every_unassigned_reason(two_regions, settings, paris_network):
+    """Parts are kept without their problem once solved (a Celery region task returns them so, and planning
+    in-process now too, holding one region's matrices at a time): storing must not need the problem. A
+    pickup bigger than every van is stored unassigned for capacity with the largest van's m³ (storing it
+    used to read the problem's vehicles: an AttributeError on a fanned-out day)."""
+    from dispatch.db import session_scope
+    from dispatch.models import PickupRequest, PickupStatus, Plan, Slot, Van
+    from dispatch.planning import scale
+
+    with session_scope(two_regions) as s:
+        s.add(PickupRequest(ref="PU-HUGE0001", donor_name="x", phone="0600000000", address="a", postcode="75014",
+                            lat=48.8262, lon=2.3270, volume_m3=30.0, date=DAY, slot=Slot.MORNING,
+                            status=PickupStatus.ACCEPTED))
+    fixed = settings.model_copy(update={"solve_solution_limit": 20})
+    with session_scope(two_regions) as s:
+        parts, solutions = [], []
+        for part in scale.iter_parts(DAY, fixed, paris_network, session=s):
+            solutions.append(scale.solve_part(part, scale.options_for(fixed, 30, 1)))
+            parts.append(part.without_problem())
+        plan = scale.store(parts, solutions, 30, session=s)
+        largest = max(v.capacity_m3 for v in s.scalars(select(Van)))
+        huge = next(u for u in plan.unassigned if u.pickup_request and u.pickup_request.ref == "PU-HUGE0001")
+        assert huge.reason == "capacity" and huge.params == {"m3": 30.0, "largest_m3": largest}
+        assert s.get(Plan, plan.id).rounds
