@@ -20,8 +20,8 @@ as transient ORM objects (built here, never added to a session), and solves with
   candidates (``relay_candidate``, ``pickup_candidate``); the crews given, one vehicle each (``vehicle_for``);
   assembled over those sites with the day's ``travel_factor``; solved with ``day.solve_options``.
 
-What it does not do: choose the relay points (the policies, in ``simulate.py``), leave crews out (an absent
-crew is simply not given) or execute the plan (travel noise, breakdowns: ``simulate.py``).
+What it does not do: choose the relay points (the policies, in ``sim_run.py``), leave crews out (an absent
+crew is simply not given) or execute the plan (travel noise, breakdowns: ``sim_run.py``).
 """
 
 from __future__ import annotations
