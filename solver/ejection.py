@@ -37,36 +37,49 @@ def serve_mandatory(ctx: Context, routes: list[list[int]], penalty: list[int], r
 def make_room(
     ctx: Context, routes: list[list[int]], u: int, penalty: list[int], rng: random.Random
 ) -> list[list[int]] | None:
-    """The cheapest plan serving ``u`` made by taking visits out of one route allowed to serve it (those
-    served nearest to ``u``'s window first, optional before mandatory) and putting them back elsewhere;
-    None when no route can make room for it at a lower total cost."""
+    """The cheapest plan serving ``u`` made by taking visits out of one route allowed to serve it and putting
+    them back elsewhere (:func:`_ejections`: optional visits first, the fewest that make room); None when no
+    route can make room for it at a lower total cost."""
     best, best_cost = None, plan_cost(ctx, routes, penalty)
     for k in sorted(ctx.allowed[u]):
         if k >= len(routes):
             continue
         for out in _ejections(ctx, k, routes[k], u, penalty):
-            kept = tidy(ctx, k, [v for v in routes[k] if v not in out])
-            served = insert_into(ctx, k, kept, u) if feasible(ctx, k, kept) else None
-            if served is None:
-                continue
-            cand = [list(r) for r in routes]
-            cand[k] = served
-            cand = recreate(ctx, cand, list(out), rng, blink=0.0, first=frozenset(v for v in out if penalty[v] >= HUGE))
-            cost = plan_cost(ctx, cand, penalty)
+            cand = _eject_and_serve(ctx, routes, k, out, u, penalty, rng)
+            cost = plan_cost(ctx, cand, penalty) if cand is not None else best_cost
             if cost < best_cost:
                 best, best_cost = cand, cost
-            break  # the fewest visits taken out of this route that make room
+                break  # the fewest visits taken out of this route that make room
     return best
 
 
+def _eject_and_serve(
+    ctx: Context, routes: list[list[int]], k: int, out: frozenset[int], u: int, penalty: list[int], rng: random.Random
+) -> list[list[int]] | None:
+    """``routes`` with ``out`` taken out of route ``k``, ``u`` put in it and ``out`` put back wherever it fits
+    (None if ``u`` does not fit even then)."""
+    kept = tidy(ctx, k, [v for v in routes[k] if v not in out])
+    served = insert_into(ctx, k, kept, u) if feasible(ctx, k, kept) else None
+    if served is None:
+        return None
+    cand = [list(r) for r in routes]
+    cand[k] = served
+    return recreate(ctx, cand, list(out), rng, blink=0.0, first=frozenset(v for v in out if penalty[v] >= HUGE))
+
+
 def _ejections(ctx: Context, k: int, nodes: list[int], u: int, penalty: list[int]) -> list[frozenset[int]]:
-    """Growing sets of route ``k``'s visits (``nodes``) to take out for ``u``: those served nearest in time to
-    ``u``'s window first (their earliest service start in the route), optional before mandatory, then the
-    nearest to ``u`` by cost."""
+    """Growing sets of route ``k``'s visits (``nodes``) to take out for ``u``, those served nearest in time to
+    ``u``'s window first (their earliest service start in the route, then the nearest to ``u`` by cost): the
+    optional visits alone first (dropping one costs only its penalty), then any visit (a mandatory one must
+    find another place)."""
     n_vis = len(penalty)
     earliest = state_of(ctx, k, nodes).emin  # per position of the route, the start at 0
     when = {v: earliest[p + 1] for p, v in enumerate(nodes)}
     lo, hi, cost_u = ctx.lo[u], ctx.hi[u], ctx.cost[k][u]
     movable = [v for v in nodes if v < n_vis and v not in ctx.frozen]
-    movable.sort(key=lambda v: (max(lo - when[v], when[v] - hi, 0), penalty[v] >= HUGE, cost_u[v]))
-    return [frozenset(movable[:e]) for e in range(1, min(len(movable), MAX_EJECT) + 1)]
+    movable.sort(key=lambda v: (max(lo - when[v], when[v] - hi, 0), cost_u[v]))
+    optional = [v for v in movable if penalty[v] < HUGE]
+    sets = [frozenset(optional[:e]) for e in range(1, min(len(optional), MAX_EJECT) + 1)]
+    if len(optional) < len(movable):
+        sets += [frozenset(movable[:e]) for e in range(1, min(len(movable), MAX_EJECT) + 1)]
+    return sets
