@@ -35,7 +35,13 @@ def serve_mandatory(ctx: Context, routes: list[list[int]], penalty: list[int], r
 
 
 def make_room(
-    ctx: Context, routes: list[list[int]], u: int, penalty: list[int], rng: random.Random
+    ctx: Context,
+    routes: list[list[int]],
+    u: int,
+    penalty: list[int],
+    rng: random.Random,
+    depth: int = 1,
+    keep: frozenset[int] = frozenset(),
 ) -> list[list[int]] | None:
     """The cheapest plan serving ``u`` made by taking visits out of one route allowed to serve it and putting
     them back elsewhere (:func:`_ejections`: optional visits first, the fewest that make room); None when no
@@ -44,8 +50,8 @@ def make_room(
     for k in sorted(ctx.allowed[u]):
         if k >= len(routes):
             continue
-        for out in _ejections(ctx, k, routes[k], u, penalty):
-            cand = _eject_and_serve(ctx, routes, k, out, u, penalty, rng)
+        for out in _ejections(ctx, k, routes[k], u, penalty, keep):
+            cand = _eject_and_serve(ctx, routes, k, out, u, penalty, rng, depth, keep)
             cost = plan_cost(ctx, cand, penalty) if cand is not None else best_cost
             if cost < best_cost:
                 best, best_cost = cand, cost
@@ -54,20 +60,38 @@ def make_room(
 
 
 def _eject_and_serve(
-    ctx: Context, routes: list[list[int]], k: int, out: frozenset[int], u: int, penalty: list[int], rng: random.Random
+    ctx: Context,
+    routes: list[list[int]],
+    k: int,
+    out: frozenset[int],
+    u: int,
+    penalty: list[int],
+    rng: random.Random,
+    depth: int,
+    keep: frozenset[int],
 ) -> list[list[int]] | None:
     """``routes`` with ``out`` taken out of route ``k``, ``u`` put in it and ``out`` put back wherever it fits
-    (None if ``u`` does not fit even then)."""
+    (None if ``u`` does not fit even then); with ``depth`` left, room is made in turn for a mandatory visit of
+    ``out`` that found no place (an ejection chain), never by moving ``u`` or ``keep`` again."""
     kept = tidy(ctx, k, [v for v in routes[k] if v not in out])
     served = insert_into(ctx, k, kept, u) if feasible(ctx, k, kept) else None
     if served is None:
         return None
     cand = [list(r) for r in routes]
     cand[k] = served
-    return recreate(ctx, cand, list(out), rng, blink=0.0, first=frozenset(v for v in out if penalty[v] >= HUGE))
+    cand = recreate(ctx, cand, list(out), rng, blink=0.0, first=frozenset(v for v in out if penalty[v] >= HUGE))
+    if depth > 0:
+        on = {v for r in cand for v in r}
+        for v in sorted(v for v in out if penalty[v] >= HUGE and v not in on):
+            found = make_room(ctx, cand, v, penalty, rng, depth - 1, keep | {u})
+            if found is not None:
+                cand = found
+    return cand
 
 
-def _ejections(ctx: Context, k: int, nodes: list[int], u: int, penalty: list[int]) -> list[frozenset[int]]:
+def _ejections(
+    ctx: Context, k: int, nodes: list[int], u: int, penalty: list[int], keep: frozenset[int] = frozenset()
+) -> list[frozenset[int]]:
     """Growing sets of route ``k``'s visits (``nodes``) to take out for ``u``, those served nearest in time to
     ``u``'s window first (their earliest service start in the route, then the nearest to ``u`` by cost): the
     optional visits alone first (dropping one costs only its penalty), then any visit (a mandatory one must
@@ -76,7 +100,7 @@ def _ejections(ctx: Context, k: int, nodes: list[int], u: int, penalty: list[int
     earliest = state_of(ctx, k, nodes).emin  # per position of the route, the start at 0
     when = {v: earliest[p + 1] for p, v in enumerate(nodes)}
     lo, hi, cost_u = ctx.lo[u], ctx.hi[u], ctx.cost[k][u]
-    movable = [v for v in nodes if v < n_vis and v not in ctx.frozen]
+    movable = [v for v in nodes if v < n_vis and v not in ctx.frozen and v not in keep]
     movable.sort(key=lambda v: (max(lo - when[v], when[v] - hi, 0), cost_u[v]))
     optional = [v for v in movable if penalty[v] < HUGE]
     sets = [frozenset(optional[:e]) for e in range(1, min(len(optional), MAX_EJECT) + 1)]
