@@ -273,6 +273,42 @@ def check_plan(plan, day, *, session) -> tuple[dict, list[str]]:
     return counts, problems
 
 
+def _plan_checked(engine, day, settings, network, time_limit: float) -> dict:
+    """What ``scale.plan_regions`` does, spelt out to time and check each part: a region is built, solved, checked
+    against its own problem (``check_parts``), then kept without it (one region's matrices at a time); the merged
+    plan is stored and committed. Returns the parts, solutions, per-region times and sizes, the problems found, the
+    stored plan's id and the times (``seconds``: database to committed plan, the checks left out)."""
+    from dispatch.db import session_scope
+    from dispatch.planning import scale
+
+    t0 = time.perf_counter()
+    out: dict = {"parts": [], "solutions": [], "solve_s": [], "sizes": {}, "problems": [], "build_s": 0.0, "check_s": 0.0}
+    with session_scope(engine) as session:
+        options = scale.options_for(settings, time_limit, None)
+        regions = scale.iter_parts(day, settings, network, session=session)
+        while True:
+            s0 = time.perf_counter()
+            part = next(regions, None)
+            out["build_s"] += time.perf_counter() - s0
+            if part is None:
+                break
+            out["sizes"][part.region] = (len(part.problem.visits), len(part.problem.durations))
+            s0 = time.perf_counter()
+            out["solutions"].append(scale.solve_part(part, options))
+            out["solve_s"].append(time.perf_counter() - s0)
+            s0 = time.perf_counter()
+            out["problems"] += check_parts([part], out["solutions"][-1:])
+            out["check_s"] += time.perf_counter() - s0
+            out["parts"].append(part.without_problem())
+            del part
+        s0 = time.perf_counter()
+        out["plan_id"] = scale.store(out["parts"], out["solutions"], time_limit, session=session,
+                                     actor="bench_scale").id
+    out["store_s"] = time.perf_counter() - s0  # storing and committing
+    out["seconds"] = time.perf_counter() - t0 - out["check_s"]
+    return out
+
+
 def run_product(size: int, args) -> dict:
     """Seed a day of ``size`` visits, plan it through ``dispatch.planning.scale``, check it; raises
     ``SystemExit`` (printing every problem) on any violation or visit unaccounted for."""
@@ -301,33 +337,10 @@ def run_product(size: int, args) -> dict:
             made = seed_day(session, network, size, args.seed, day, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         seed_s = time.perf_counter() - t0
 
-        # What plan_regions does (dispatch/planning/scale.py), spelt out to time and check each part: a region
-        # is built, solved, checked against its own problem, then kept without it (one region's matrices at a time).
-        t0 = time.perf_counter()
-        build_s, check_s, problems = 0.0, 0.0, []
-        with session_scope(engine) as session:
-            options = scale.options_for(settings, args.time_limit, None)
-            parts, solutions, solve_s, sizes = [], [], [], {}
-            regions = scale.iter_parts(day, settings, network, session=session)
-            while True:
-                s0 = time.perf_counter()
-                part = next(regions, None)
-                build_s += time.perf_counter() - s0
-                if part is None:
-                    break
-                sizes[part.region] = (len(part.problem.visits), len(part.problem.durations))
-                s0 = time.perf_counter()
-                solutions.append(scale.solve_part(part, options))
-                solve_s.append(time.perf_counter() - s0)
-                s0 = time.perf_counter()
-                problems += check_parts([part], solutions[-1:])
-                check_s += time.perf_counter() - s0
-                parts.append(part.without_problem())
-                del part
-            s0 = time.perf_counter()
-            plan_id = scale.store(parts, solutions, args.time_limit, session=session, actor="bench_scale").id
-        store_s = time.perf_counter() - s0  # storing and committing
-        seconds = time.perf_counter() - t0 - check_s
+        run = _plan_checked(engine, day, settings, network, args.time_limit)
+        parts, solve_s, sizes = run["parts"], run["solve_s"], run["sizes"]
+        problems, check_s, plan_id = run["problems"], run["check_s"], run["plan_id"]
+        build_s, store_s, seconds = run["build_s"], run["store_s"], run["seconds"]
 
         t0 = time.perf_counter()
         with session_scope(engine) as session:
@@ -345,7 +358,7 @@ def run_product(size: int, args) -> dict:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
-        "size": size, "mode": "product", "workers": options.workers,
+        "size": size, "mode": "product", "workers": scale.options_for(settings, args.time_limit, None).workers,
         "graph": "bundled Paris (Hash Code 2014)", "day": day.isoformat(), "vans": made["vans"],
         "settings": {"solve_workers": settings.solve_workers, "solve_seed": settings.solve_seed,
                      "solve_solution_limit": settings.solve_solution_limit},
