@@ -83,7 +83,7 @@ class _Trials:
         trial = self._trial(plan)
         if isinstance(trial, DispatchError):
             return SlotOffer(plan.date, slot, False, "insertion", "no_room_in_plan",
-                             f"plan {plan.id} cannot be timed as stored: {trial.message}", plan_id=plan.id)
+                             f"the day's plan cannot be timed as stored: {trial.message}", plan_id=plan.id)
         ins = trial.insert(SLOT_WINDOWS_S[Slot(slot)])
         if ins.feasible:
             return SlotOffer(plan.date, slot, True, "insertion", extra_minutes=round(ins.extra_s / 60, 1),
@@ -91,7 +91,7 @@ class _Trials:
         whys = sorted((ins.failures or {}).items(), key=lambda kv: -kv[1])
         text = "; ".join(_FAILURE_TEXT.get(k, k) for k, _ in whys[:3])
         return SlotOffer(plan.date, slot, False, "insertion", "no_room_in_plan",
-                         f"the visit fits in no round of plan {plan.id}: {text}", plan_id=plan.id)
+                         f"the visit fits in no round of the day's plan: {text}", plan_id=plan.id)
 
     def _trial(self, plan: Plan) -> planning.TrialPlan | DispatchError:
         if plan.id not in self._trials:
