@@ -4,9 +4,11 @@ The ruin-and-recreate loop (``ruin_recreate.py``) puts mandatory visits back fir
 fit; on a full day a visit that only some vans may serve (two people, a tail lift) or only in a busy
 slot can stay out for the whole run, the search removing neighbours by distance, not the ones in its
 way. :func:`serve_mandatory` takes each mandatory visit left out and :func:`make_room` for it: in every
-route allowed to serve it, the visits served nearest to its window in time (optional ones first) are
-taken out one more at a time until it fits; the visits taken out are then put back wherever they fit
-(``insertion.recreate``, mandatory ones first). The change is kept only if the whole plan's cost
+route allowed to serve it, the visits served nearest to its window in time are
+taken out one more at a time until it fits (optional visits alone first, then any); the visits taken out
+are then put back wherever they fit (``insertion.recreate``, mandatory ones first), and a mandatory one that
+finds no place gets room made for it in turn, once (an ejection chain of depth 2 that never moves the first
+visit again). The change is kept only if the whole plan's cost
 (route costs plus the penalties of what is left out, so a mandatory visit served outweighs any optional
 one dropped) goes down; the cheapest such change over the routes wins.
 """
