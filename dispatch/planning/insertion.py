@@ -65,10 +65,11 @@ class TrialPlan:
     ``leaving``: the key of a booked pickup being moved, taken out of its round first (it is not counted
     twice when it moves to another slot of the same day).
 
-    Positions are timed in order of their detour (the distance the visit adds between its two neighbours,
-    a lower bound of what it adds to the round, unloading trips included, on shortest-path distances); the
-    search stops once the detour alone costs more than the best insertion found, so a slot offer times a
-    handful of positions instead of all of them."""
+    Positions are timed in order of their detour (the distance the visit adds between its two neighbours:
+    what it adds to the round at least, unloading trips included, when road distances obey the triangle
+    inequality, as shortest paths do; the matrix's fastest paths nearly always do); the search stops once the
+    detour alone costs more than the best insertion found, so a slot offer times a handful of positions
+    instead of all of them."""
 
     def __init__(self, plan: Plan, candidate: builder.Candidate, *, settings: Settings, network: RoadNetwork,
                  session: Session, leaving: str | None = None) -> None:
