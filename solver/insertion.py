@@ -57,6 +57,7 @@ class Context:
     start_reload: list[bool] = field(default_factory=list)  # per vehicle: may unload before its first visit
     pen: list[float] = field(default_factory=list)  # per visit node: penalty (INF: mandatory)
     frozen: frozenset[int] = frozenset()  # visit nodes never removed nor re-inserted (locked sequences)
+    locks: list[tuple[int, list[int]]] = field(default_factory=list)  # (model vehicle, frozen nodes in lock order)
     is_reload: list[bool] = field(default_factory=list)  # per node (derived)
     # (vehicle, nodes) -> route state, reused across iterations
     cache: dict = field(default_factory=dict)
@@ -271,6 +272,31 @@ def insert_into(ctx: Context, k: int, visits: list[int], u: int) -> list[int] | 
         return None
     _, p, chain = best
     return visits[:p] + chain + visits[p:]
+
+
+def place_locked(ctx: Context, routes: list[list[int]]) -> list[list[int]]:
+    """``routes`` with every locked visit they lack put into its van, in its lock's order (each at the cheapest
+    feasible position after the lock's previous visit): a first solution cut short (or none) leaves them out,
+    and the search never moves a locked visit itself. One that fits nowhere stays out."""
+    out = [list(r) for r in routes]
+    for k, seq in ctx.locks:
+        if k >= len(out):
+            continue
+        after = 0
+        for node in seq:
+            route = out[k]
+            if node in route:
+                after = route.index(node) + 1
+                continue
+            best = None
+            for pos in range(after, len(route) + 1):
+                cand = route[:pos] + [node] + route[pos:]
+                st = _state(ctx, k, cand)
+                if st.ok and (best is None or st.cost < best[0]):
+                    best = (st.cost, pos, cand)
+            if best is not None:
+                out[k], after = best[2], best[1] + 1
+    return out
 
 
 def plan_cost(ctx: Context, routes: list[list[int]], penalty: list[int]) -> int:

@@ -45,6 +45,12 @@ def fast_context(m: BuiltModel) -> insertion.Context | None:
         reloads[k].append(m.first_reload + j)
     node_of = {problem.visits[i].id: n for n, i in enumerate(m.visit_idx)}
     frozen = frozenset(node_of[vid] for _, seq in problem.locked_sequences for vid in seq if vid in node_of)
+    vehicle_index = {v.id: m.model_vehicle[pk] for pk, v in enumerate(problem.vehicles) if pk in m.model_vehicle}
+    locks = [
+        (vehicle_index[vid], [node_of[x] for x in seq if x in node_of])
+        for vid, seq in problem.locked_sequences
+        if vid in vehicle_index
+    ]
     full = ((0, m.horizon),)
     return insertion.Context(
         visit_idx=list(m.visit_idx),
@@ -71,6 +77,7 @@ def fast_context(m: BuiltModel) -> insertion.Context | None:
         start_reload=[any(v.initial_load()) for v in vehicles],
         pen=[float(v.penalty) if v.penalty is not None else float("inf") for v in visits],
         frozen=frozen,
+        locks=locks,
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from .ejection import HUGE as _HUGE
 from .ejection import serve_mandatory
-from .insertion import Context, feasible, plan_cost, recreate, tidy
+from .insertion import Context, feasible, place_locked, plan_cost, recreate, tidy
 
 
 def _strings(routes: list[list[int]], near: list[int], k: int, rng: random.Random, lmax: int = 10) -> list[int]:
@@ -133,7 +133,7 @@ def _first_plan(
     """The plan the walk starts from, and its cost: ``routes`` with what they leave out inserted (the
     mandatory visits first), or the same cheapest insertions from scratch when that is cheaper."""
     n_vis = len(penalty)
-    cur = [list(r) for r in routes]
+    cur = place_locked(ctx, routes)  # locked visits a first solution cut short left out
     mandatory = frozenset(u for u in range(n_vis) if penalty[u] >= _HUGE)
     out = [u for u in range(n_vis) if u not in {v for r in cur for v in r} and u not in ctx.frozen]
     if out:  # a first solution cut short (or none): insert what is left out, the mandatory visits first

@@ -66,3 +66,18 @@ def test_the_search_serves_every_mandatory_visit_from_its_first_plan(seed):
     served = {u for r in routes for u in r}
     assert {U, W} <= served, routes
     assert cost < MUST and all(insertion.feasible(ctx, k, r) for k, r in enumerate(routes))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_locked_visits_a_first_solution_left_out_go_into_their_van_in_order(seed):
+    """No first solution (OR-Tools out of time on a busy machine): the search starts from empty routes and never
+    moves a locked visit itself, so before, a coordinator's locked stops came back unserved."""
+    ctx = _context()
+    ctx.allowed[O1] = ctx.allowed[O2] = frozenset({1})
+    ctx.frozen = frozenset({O1, O2})
+    ctx.locks = [(1, [O2, O1])]  # the coordinator's order: O2, then O1
+    near = [sorted(range(4), key=lambda j, u=u: ctx.cost[0][u][j]) for u in range(4)]
+    routes, cost, _ = ruin_recreate.search(ctx, [[], []], PENALTY, near, random.Random(seed), time.time(),
+                                           polish=lambda routes, limit=None: None)
+    assert routes[1].index(O2) < routes[1].index(O1), routes
+    assert {U, W} <= {u for r in routes for u in r} and cost < MUST
