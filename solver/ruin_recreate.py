@@ -144,12 +144,10 @@ def _first_plan(
     base = [[u for u in r if u in ctx.frozen] for r in cur]
     if all(feasible(ctx, k, r) for k, r in enumerate(base)):
         scratch = recreate(ctx, base, [u for u in range(n_vis) if u not in ctx.frozen], rng, blink=0.0, first=mandatory)
-        if plan_cost(ctx, scratch, penalty) < cur_cost:
-            cur, cur_cost = scratch, plan_cost(ctx, scratch, penalty)
-    if cur_cost >= _HUGE:  # a mandatory visit is still out: make room for it on purpose (ejection.py)
-        cur = serve_mandatory(ctx, cur, penalty, rng)
-        cur_cost = plan_cost(ctx, cur, penalty)
-    return cur, cur_cost
+        scratch_cost = plan_cost(ctx, scratch, penalty)
+        if scratch_cost < cur_cost:
+            cur, cur_cost = scratch, scratch_cost
+    return _with_room(ctx, cur, cur_cost, penalty, rng)  # a mandatory visit still out: room made on purpose
 
 
 def _ruin(

@@ -124,9 +124,10 @@ class TrialPlan:
         vehicle = self.context.vehicle(_vehicle(rnd))
         order = self.orders[rnd.id]
 
-        def site(key: str | None) -> int:
-            return vehicle.reload_location if key is None and vehicle.reload_location is not None else (
-                vehicle.end if key is None else self._site[key])
+        def site(key: str | None) -> int:  # None: an unloading stop, at the van's depot
+            if key is not None:
+                return self._site[key]
+            return vehicle.end if vehicle.reload_location is None else vehicle.reload_location
 
         before = vehicle.start if pos == 0 else site(order[pos - 1])
         after = vehicle.end if pos == len(order) else site(order[pos])
