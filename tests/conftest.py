@@ -22,10 +22,15 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DISPATCH_GC_FREEZE", "0")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001
     for item in items:
         if "db_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+        if item.get_closest_marker("celery"):
+            # ./scripts/test runs the suite in two processes (pytest-xdist, --dist loadgroup): the Celery tests
+            # share Redis's queues, so they all run in one of them
+            item.add_marker(pytest.mark.xdist_group("celery"))
 
 
 def _ci() -> bool:
@@ -66,23 +71,36 @@ def _crew_links_on_the_demo_day(monkeypatch):
     monkeypatch.setattr(dispatch.field.links, "_now", lambda: origin + dt.timedelta(seconds=time.monotonic() - start))
 
 
-def _reset_database(url: str) -> None:
+def _worker_schema() -> str:
+    """The PostgreSQL schema of this test process: ``public`` alone, ``test_gw0``, ``test_gw1``… under
+    pytest-xdist, so that the processes share the database but never a table."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"test_{worker}" if worker.isidentifier() else "public"
+
+
+def _reset_database(url: str, schema: str) -> str:
+    """Empty ``schema`` of the database at ``url``; returns the URL whose connections use that schema."""
+    from sqlalchemy.engine import make_url
+
     from dispatch.db import make_engine
 
     engine = make_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    dialect = engine.dialect.name
     engine.dispose()
+    if dialect != "postgresql" or schema == "public":
+        return url
+    return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory) -> str:
     url = os.environ.get("DISPATCH_TEST_DATABASE_URL")
     if url:
-        _reset_database(url)
-        return url
+        return _reset_database(url, _worker_schema())
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 

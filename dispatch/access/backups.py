@@ -4,7 +4,9 @@
   snapshot while the API keeps serving: every write committed before the copy started is in it, none half-done.
   The copy is written next to FILE and renamed into place, so FILE is never a partial backup.
 - PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot by design; the API keeps serving), restored by
-  ``pg_restore --clean --if-exists --no-owner``. Both tools come with PostgreSQL's client package.
+  ``pg_restore --clean --if-exists --no-owner``. Both tools come with PostgreSQL's client package. When the URL
+  puts the tables in a schema of their own (``?options=-csearch_path%3Dname``, one database shared by several
+  deployments or test processes), only that schema is dumped, and so restored.
 
 Restoring replaces the database's content with the backup's: stop the API first. The schema is then brought to
 this version (``dispatch.db.upgrade``), so a backup made by an older version can be restored.
@@ -56,6 +58,17 @@ def _libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _own_schema(url: str) -> str | None:
+    """The schema the URL's connections use (``options=-csearch_path=name``), or None for the default."""
+    options = make_url(url).query.get("options", "")
+    for part in (options if isinstance(options, tuple) else (options,)):
+        for word in part.replace("-c ", "-c").split():
+            if word.startswith("-csearch_path="):
+                schemas = [s.strip().strip('"') for s in word.split("=", 1)[1].split(",") if s.strip()]
+                return schemas[0] if schemas and schemas[0] != "public" else None
+    return None
+
+
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
@@ -89,8 +102,9 @@ def backup(url: str, file: str | os.PathLike) -> BackupResult:
             src.close()
         engine = "sqlite"
     else:
-        _run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={partial}", f"--dbname={_libpq_url(url)}"],
-             "pg_dump")
+        schema = _own_schema(url)
+        _run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={partial}", f"--dbname={_libpq_url(url)}",
+              *([f"--schema={schema}"] if schema else [])], "pg_dump")
         engine = "postgresql"
     os.replace(partial, target)
     log.info("backup of the %s database written to %s", engine, target)

@@ -4,10 +4,12 @@ pg_restore) when DISPATCH_TEST_DATABASE_URL names one."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from tests.api.conftest import make_staff
@@ -100,3 +102,49 @@ def test_restore_refuses_what_is_not_a_backup(seeded, settings, monkeypatch, tmp
     assert _cli(monkeypatch, settings.database_url, ["restore", str(tmp_path / "none"), "--yes"]) == 2
     assert "is not a file" in capsys.readouterr().err
 
+
+
+@pytest.mark.db
+def test_a_url_with_its_own_schema_backs_up_and_restores_only_that_schema(migrated_url, tmp_path):
+    """Several deployments (or test processes) sharing one PostgreSQL database, each in its own schema
+    (``options=-csearch_path=...``): a backup holds only its own schema's tables, and restoring it leaves the
+    neighbour's untouched."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from dispatch.access.backups import backup, restore
+
+    if not migrated_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite has no schemas")
+    base = make_url(migrated_url).difference_update_query(["options"]).render_as_string(hide_password=False)
+    neighbour, mine = "backup_neighbour", "backup_mine"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        for schema in (neighbour, mine):
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        conn.execute(text(f"CREATE TABLE {neighbour}.kept (v int)"))
+        conn.execute(text(f"INSERT INTO {neighbour}.kept VALUES (1)"))
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={mine}"}).render_as_string(
+            hide_password=False)
+        mine_engine = create_engine(url)
+        with mine_engine.begin() as conn:
+            conn.execute(text("CREATE TABLE notes (v int)"))
+            conn.execute(text("INSERT INTO notes VALUES (7)"))
+        mine_engine.dispose()
+        file = tmp_path / "mine.backup"
+        backup(url, file)
+        listing = subprocess.run(["pg_restore", "--list", str(file)], capture_output=True, text=True, check=True)
+        assert f"{mine} " in listing.stdout and neighbour not in listing.stdout
+        with admin.begin() as conn:
+            conn.execute(text(f"INSERT INTO {mine}.notes VALUES (8)"))
+        restore(url, file)
+        with admin.begin() as conn:
+            assert conn.execute(text(f"SELECT v FROM {mine}.notes")).scalars().all() == [7]
+            assert conn.execute(text(f"SELECT v FROM {neighbour}.kept")).scalars().all() == [1]
+    finally:
+        with admin.begin() as conn:
+            for schema in (neighbour, mine):
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
