@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Solver-quality benchmark: our solver (``python -m solver``) vs PyVRP vs the reference costs.
 
-For each instance, sequentially (never two solvers at once):
+For each instance, sequentially (never two solvers at once), or with ``--side-by-side`` both at once, one on
+each core (ours in its subprocess, PyVRP in this process; on a machine with at least 2 idle cores each side
+has a core of its own, and the run takes half the time):
 
 1. OUR solver, in a subprocess ``python -m solver INSTANCE --time-limit S --seed N --workers W --json`` (the
    way a user runs it; the wall time includes Python start-up, reading the instance and building the model).
@@ -74,6 +76,8 @@ TARGETS = {
     "x_mid_median": 2.0,
     "x_n1001": 5.0,
 }
+# Cost ratio ours / PyVRP at equal CPU (ours one process, PyVRP one thread, same limit): issue 21's targets.
+RATIO_TARGETS = {"median": 1.005, "worst": 1.02, "x_n1001": 1.02}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -225,25 +229,35 @@ def gap(cost: float | None, ref: float | None) -> float | None:
 # --------------------------------------------------------------------------------------------------------
 
 
-def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path | None = None, workers: int = 1) -> dict:
-    """``python -m solver --workers W`` in a subprocess; returns routes, reported cost, wall and CPU
-    seconds (the child and its own children: with W > 1, the portfolio's processes). ``search_params``: a
-    ``SearchParams`` file passed on (``--search-params``, tuning experiments)."""
+def start_ours(inst: Instance, time_limit: float, seed: int, search_params: Path | None = None,
+               workers: int = 1) -> dict:
+    """Start ``python -m solver --workers W`` in a subprocess; ``finish_ours`` collects it.
+    ``search_params``: a ``SearchParams`` file passed on (``--search-params``, tuning experiments)."""
     cmd = [sys.executable, "-m", "solver", str(inst.path), "--time-limit", f"{time_limit:g}", "--seed", str(seed),
            "--workers", str(workers), "--json"]
     if search_params is not None:
         cmd += ["--search-params", str(search_params)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
+    return {"before": resource.getrusage(resource.RUSAGE_CHILDREN), "start": time.perf_counter(),
+            "timeout": 3 * time_limit + 120,
+            "proc": subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)}
+
+
+def finish_ours(running: dict) -> dict:
+    """Wait for a run ``start_ours`` began; returns routes, reported cost, wall and CPU seconds (the child
+    and its own children: with W > 1, the portfolio's processes). Only one of our runs is alive at a time,
+    so the children's rusage delta is that run's."""
+    proc = running["proc"]
     try:
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=3 * time_limit + 120)
+        stdout, stderr = proc.communicate(timeout=running["timeout"])
     except subprocess.TimeoutExpired:  # handled: reported in the result row
-        return {"error": f"timed out after {3 * time_limit + 120:.0f} s", "wall_s": time.perf_counter() - start}
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        proc.kill()
+        proc.communicate()
+        return {"error": f"timed out after {running['timeout']:.0f} s", "wall_s": time.perf_counter() - running["start"]}
+    wall = time.perf_counter() - running["start"]
+    after, before = resource.getrusage(resource.RUSAGE_CHILDREN), running["before"]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     out = None
-    for line in reversed(proc.stdout.splitlines()):
+    for line in reversed(stdout.splitlines()):
         if line.strip().startswith("{"):
             try:
                 out = json.loads(line)
@@ -252,12 +266,17 @@ def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path |
                 pass
     res = {"wall_s": wall, "cpu_s": cpu, "returncode": proc.returncode}
     if out is None or "routes" not in out:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        tail = (stderr or stdout).strip().splitlines()[-3:]
         res["error"] = f"no JSON result (exit {proc.returncode}): {' | '.join(tail)}"
         return res
     res["routes"] = out["routes"]
     res["reported_cost"] = out.get("cost")
     return res
+
+
+def run_ours(inst: Instance, time_limit: float, seed: int, search_params: Path | None = None, workers: int = 1) -> dict:
+    """Our solver alone: ``start_ours`` then ``finish_ours``."""
+    return finish_ours(start_ours(inst, time_limit, seed, search_params, workers))
 
 
 def _solomon_as_vrplib(inst: Instance, target: Path) -> None:
@@ -385,7 +404,50 @@ def resolve_instances(patterns: list[str] | None) -> list[Path]:
     return unique
 
 
+def _ours_fields(inst: Instance, ours: dict, ref: float | None) -> dict:
+    row = {"ours_wall_s": round(ours["wall_s"], 2),
+           "ours_cpu_s": round(ours["cpu_s"], 2) if "cpu_s" in ours else None}
+    if "error" in ours:
+        return row | dict(ours_cost=None, ours_reported_cost=None, ours_cost_mismatch=None, ours_vehicles=None,
+                          ours_feasible=False, ours_violations=[ours["error"]], ours_gap=None)
+    cost, violations = verify_routes(inst, ours["routes"])
+    rep = ours["reported_cost"]
+    return row | dict(
+        ours_cost=round(cost, 6),
+        ours_reported_cost=rep,
+        ours_cost_mismatch=rep is not None and abs(rep - cost) > 1e-6 * max(1.0, abs(cost)),
+        ours_vehicles=sum(1 for r in ours["routes"] if r),
+        ours_feasible=not violations,
+        ours_violations=violations,
+        ours_gap=gap(cost, ref) if not violations else None,
+    )
+
+
+def _pyvrp_fields(inst: Instance, limit: float, seed: int, ref: float | None) -> dict:
+    try:
+        py = run_pyvrp(inst, limit, seed)
+    except Exception as exc:  # noqa: BLE001 - report and carry on with the next instance
+        return dict(pyvrp_cost=None, pyvrp_feasible=False, pyvrp_violations=[f"{type(exc).__name__}: {exc}"],
+                    pyvrp_gap=None, pyvrp_wall_s=None)
+    cost, violations = verify_routes(inst, py["routes"])
+    if not py["reported_feasible"]:
+        violations = [*violations, "PyVRP reports its best solution infeasible"]
+    if abs(py["reported_cost"] - cost) > 1e-6 * max(1.0, abs(cost)):
+        violations = [*violations, f"PyVRP cost {py['reported_cost']} != recomputed {round(cost, 6)}"]
+    return dict(
+        pyvrp_cost=round(cost, 6),
+        pyvrp_vehicles=sum(1 for r in py["routes"] if r),
+        pyvrp_feasible=not violations,
+        pyvrp_violations=violations,
+        pyvrp_gap=gap(cost, ref) if not violations else None,
+        pyvrp_wall_s=round(py["wall_s"], 2),
+        pyvrp_cpu_s=round(py["cpu_s"], 2),
+    )
+
+
 def bench_one(path: Path, args, refs: dict[str, float]) -> dict:
+    """One instance: ours (``--workers`` first value), then PyVRP; with ``--side-by-side`` both at once,
+    each on its own core (ours in its subprocess, PyVRP in this process)."""
     inst = load_instance(path)
     limit = args.x_large_time_limit if inst.customers > X_LARGE_CUSTOMERS else args.time_limit
     ref = refs.get(inst.name)
@@ -397,55 +459,24 @@ def bench_one(path: Path, args, refs: dict[str, float]) -> dict:
         "seed": args.seed,
         "reference": ref,
         "load_before": round(os.getloadavg()[0], 2),
+        "side_by_side": bool(args.side_by_side and not args.skip_pyvrp),
+        "ours_workers": args.workers[0],
     }
-    row["ours_workers"] = args.workers[0]
-    ours = run_ours(inst, limit, args.seed, args.search_params, args.workers[0])
-    row["ours_wall_s"] = round(ours["wall_s"], 2)
-    row["ours_cpu_s"] = round(ours["cpu_s"], 2) if "cpu_s" in ours else None
-    if "error" in ours:
-        row.update(ours_cost=None, ours_reported_cost=None, ours_cost_mismatch=None, ours_vehicles=None,
-                   ours_feasible=False, ours_violations=[ours["error"]], ours_gap=None)
-    else:
-        cost, violations = verify_routes(inst, ours["routes"])
-        rep = ours["reported_cost"]
-        row.update(
-            ours_cost=round(cost, 6),
-            ours_reported_cost=rep,
-            ours_cost_mismatch=rep is not None and abs(rep - cost) > 1e-6 * max(1.0, abs(cost)),
-            ours_vehicles=sum(1 for r in ours["routes"] if r),
-            ours_feasible=not violations,
-            ours_violations=violations,
-            ours_gap=gap(cost, ref) if not violations else None,
-        )
+    running = start_ours(inst, limit, args.seed, args.search_params, args.workers[0])
+    if not row["side_by_side"]:
+        row.update(_ours_fields(inst, finish_ours(running), ref))
     if args.skip_pyvrp:
         row.update(pyvrp_cost=None, pyvrp_feasible=None, pyvrp_violations=None, pyvrp_gap=None, pyvrp_wall_s=None)
     else:
-        try:
-            py = run_pyvrp(inst, limit, args.seed)
-        except Exception as exc:  # noqa: BLE001 - report and carry on with the next instance
-            row.update(pyvrp_cost=None, pyvrp_feasible=False, pyvrp_violations=[f"{type(exc).__name__}: {exc}"],
-                       pyvrp_gap=None, pyvrp_wall_s=None)
-        else:
-            cost, violations = verify_routes(inst, py["routes"])
-            if not py["reported_feasible"]:
-                violations = [*violations, "PyVRP reports its best solution infeasible"]
-            if abs(py["reported_cost"] - cost) > 1e-6 * max(1.0, abs(cost)):
-                violations = [*violations, f"PyVRP cost {py['reported_cost']} != recomputed {round(cost, 6)}"]
-            row.update(
-                pyvrp_cost=round(cost, 6),
-                pyvrp_vehicles=sum(1 for r in py["routes"] if r),
-                pyvrp_feasible=not violations,
-                pyvrp_violations=violations,
-                pyvrp_gap=gap(cost, ref) if not violations else None,
-                pyvrp_wall_s=round(py["wall_s"], 2),
-                pyvrp_cpu_s=round(py["cpu_s"], 2),
-            )
+        row.update(_pyvrp_fields(inst, limit, args.seed, ref))
+    if row["side_by_side"]:
+        row.update(_ours_fields(inst, finish_ours(running), ref))
     for key in ("ours_gap", "pyvrp_gap"):
         if row.get(key) is not None:
             row[key] = round(row[key], 3)
     row["ratio"] = _ratio(row.get("ours_cost"), row.get("pyvrp_cost"), row.get("ours_feasible"), row.get("pyvrp_feasible"))
     for w in args.workers[1:]:  # the second table: our solver with more processes (more CPU than PyVRP)
-        more = run_ours(inst, limit, args.seed, w)
+        more = run_ours(inst, limit, args.seed, args.search_params, w)
         cost, violations = verify_routes(inst, more["routes"]) if "error" not in more else (None, [more["error"]])
         row[f"ours_w{w}"] = {
             "cost": None if cost is None else round(cost, 6), "feasible": not violations,
@@ -512,6 +543,7 @@ def summarise(rows: list[dict], skip_pyvrp: bool) -> dict:
         limit = x1001[0]["time_limit"]
         checks.append((f"X-n1001-k43 at 60 s gap <= {TARGETS['x_n1001']} %" + ("" if limit == 60 else f" (ran {limit:g} s)"),
                        s["ours_x_n1001_gap"] <= TARGETS["x_n1001"], _pct(s["ours_x_n1001_gap"])))
+    checks += _ratio_checks(s)
     s["targets"] = [{"target": t, "met": ok, "value": v} for t, ok, v in checks]
     s["partial"] = {"solomon": len(sol), "x_mid": len(x_mid), "x_n1001": len(x1001)}
     default = resolve_instances(None)
@@ -521,6 +553,24 @@ def summarise(rows: list[dict], skip_pyvrp: bool) -> dict:
         "x_n1001": sum(1 for p in default if p.stem == "X-n1001-k43"),
     }
     return s
+
+
+def _ratio_checks(s: dict) -> list[tuple[str, bool, str]]:
+    """Issue 21's equal-CPU targets on the cost ratio ours / PyVRP (only when PyVRP ran)."""
+    checks = []
+    for name, label in (("solomon", "Solomon"), ("x_mid", "X 100-300")):
+        median, worst = s.get(f"ratio_{name}_median"), s.get(f"ratio_{name}_worst")
+        if median is None:
+            continue
+        checks.append((f"{label} median cost ours / PyVRP <= {RATIO_TARGETS['median']}",
+                       median <= RATIO_TARGETS["median"], f"{median:.4f}"))
+        checks.append((f"{label} worst cost ours / PyVRP <= {RATIO_TARGETS['worst']}",
+                       worst <= RATIO_TARGETS["worst"], f"{worst:.4f}"))
+    if s.get("ratio_x_n1001_median") is not None:
+        value = s["ratio_x_n1001_median"]
+        checks.append((f"X-n1001-k43 cost ours / PyVRP <= {RATIO_TARGETS['x_n1001']}",
+                       value <= RATIO_TARGETS["x_n1001"], f"{value:.4f}"))
+    return checks
 
 
 def _pct(v: float | None) -> str:
@@ -601,6 +651,7 @@ def write_markdown(path: Path, rows: list[dict], s: dict, args, started: str) ->
         "",
         f"Run {started}; `--time-limit {args.time_limit:g} --x-large-time-limit {args.x_large_time_limit:g} "
         f"--seed {args.seed} --workers {' '.join(map(str, args.workers))}`{' --skip-pyvrp' if args.skip_pyvrp else ''}"
+        f"{' --side-by-side (ours and PyVRP at the same time, one core each)' if args.side_by_side else ''}"
         f"{f'; search parameters {args.search_params}: {args.search_params.read_text().strip()}' if args.search_params else ''}; "
         f"{versions}; {os.cpu_count()} CPUs; load average before/after each run in the JSON output.",
         "",
@@ -647,6 +698,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1],
                     help="our solver's processes: the first one for the headline table (default 1, PyVRP runs in "
                          "one thread), any further ones in a second, labelled table, e.g. --workers 1 2")
+    ap.add_argument("--side-by-side", action="store_true",
+                    help="run ours (first --workers value) and PyVRP at the same time, one per core (2-core "
+                         "machine: half the wall time; each side still gets one core)")
     ap.add_argument("--json", action="store_true", help="one JSON line per instance on stdout (summary on stderr)")
     ap.add_argument("--search-params", type=Path, default=None, metavar="FILE",
                     help="JSON / TOML file of SearchParams fields, passed to python -m solver (tuning experiments)")
