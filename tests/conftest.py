@@ -22,15 +22,10 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DISPATCH_GC_FREEZE", "0")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001
     for item in items:
         if "db_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
-        if item.get_closest_marker("celery"):
-            # ./scripts/test runs the suite in two processes (pytest-xdist, --dist loadgroup): the Celery tests
-            # share Redis's queues, so they all run in one of them
-            item.add_marker(pytest.mark.xdist_group("celery"))
 
 
 def _ci() -> bool:

@@ -42,7 +42,8 @@ from dispatch.exchange.fields import bad_character
 from dispatch.workdays import next_collection_day
 from tests.conftest import REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz")]  # one process: the last test counts them all
+# ./scripts/test keeps a file's tests in one process (--dist loadfile): the last test counts them all
+pytestmark = pytest.mark.slow
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 # The demo day: the next collection day from today, so that its round links (valid until the morning after
