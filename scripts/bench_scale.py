@@ -277,7 +277,7 @@ def _plan_checked(engine, day, settings, network, time_limit: float) -> dict:
     """What ``scale.plan_regions`` does, spelt out to time and check each part: a region is built, solved, checked
     against its own problem (``check_parts``), then kept without it (one region's matrices at a time); the merged
     plan is stored and committed. Returns the parts, solutions, per-region times and sizes, the problems found, the
-    stored plan's id and the times (``seconds``: database to committed plan, the checks left out)."""
+    stored plan's id, the search's workers and the times (``seconds``: database to committed plan, the checks left out)."""
     from dispatch.db import session_scope
     from dispatch.planning import scale
 
@@ -285,6 +285,7 @@ def _plan_checked(engine, day, settings, network, time_limit: float) -> dict:
     out: dict = {"parts": [], "solutions": [], "solve_s": [], "sizes": {}, "problems": [], "build_s": 0.0, "check_s": 0.0}
     with session_scope(engine) as session:
         options = scale.options_for(settings, time_limit, None)
+        out["workers"] = options.workers
         regions = scale.iter_parts(day, settings, network, session=session)
         while True:
             s0 = time.perf_counter()
@@ -358,7 +359,7 @@ def run_product(size: int, args) -> dict:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
-        "size": size, "mode": "product", "workers": scale.options_for(settings, args.time_limit, None).workers,
+        "size": size, "mode": "product", "workers": run["workers"],
         "graph": "bundled Paris (Hash Code 2014)", "day": day.isoformat(), "vans": made["vans"],
         "settings": {"solve_workers": settings.solve_workers, "solve_seed": settings.solve_seed,
                      "solve_solution_limit": settings.solve_solution_limit},

@@ -477,12 +477,12 @@ def bench_one(path: Path, args, refs: dict[str, float]) -> dict:
     row["ratio"] = _ratio(row.get("ours_cost"), row.get("pyvrp_cost"), row.get("ours_feasible"), row.get("pyvrp_feasible"))
     for w in args.workers[1:]:  # the second table: our solver with more processes (more CPU than PyVRP)
         more = run_ours(inst, limit, args.seed, args.search_params, w)
-        cost, violations = verify_routes(inst, more["routes"]) if "error" not in more else (None, [more["error"]])
+        f = _ours_fields(inst, more, ref)  # verified the same way as the headline run
         row[f"ours_w{w}"] = {
-            "cost": None if cost is None else round(cost, 6), "feasible": not violations,
-            "gap": None if violations or cost is None else round(gap(cost, ref) or 0.0, 3) if ref else None,
-            "wall_s": round(more["wall_s"], 2), "cpu_s": round(more.get("cpu_s", 0.0), 2),
-            "ratio": _ratio(cost, row.get("pyvrp_cost"), not violations, row.get("pyvrp_feasible")),
+            "cost": f["ours_cost"], "feasible": f["ours_feasible"],
+            "gap": None if f["ours_gap"] is None else round(f["ours_gap"], 3),
+            "wall_s": f["ours_wall_s"], "cpu_s": round(more.get("cpu_s", 0.0), 2),
+            "ratio": _ratio(f["ours_cost"], row.get("pyvrp_cost"), f["ours_feasible"], row.get("pyvrp_feasible")),
         }
     row["load_after"] = round(os.getloadavg()[0], 2)
     return row
