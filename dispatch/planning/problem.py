@@ -14,13 +14,16 @@ re-optimising and re-planning a plan (``planning/edit_context.py``, ``planning/r
   snapped to the road network, with their travel matrices;
 * **vehicles** (:func:`vehicle_for`): each van leaves from, unloads at and returns to its own depot, with
   its crew's shift and lunch break; a mid-day start (position, time, load on board) when given;
-* :func:`assemble`: the problem itself, travel times scaled by the time-of-day factor over the shifts.
+* :func:`assemble`: the problem itself, travel times scaled by the time-of-day factor over the shifts;
+* :func:`pin_sequences`: a coordinator's locked and hand-placed visits kept in their van, in their order,
+  and served (re-optimising an edited draft, planning a day again over one, re-planning a published one).
 
 Reads only; never writes, never commits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -268,6 +271,21 @@ def assemble(sites: Sites, factor: float, candidates: Iterable[Candidate], vehic
         distances=tuple(tuple(int(x) for x in row) for row in sites.distances),
         vehicles=tuple(vehicles), visits=visits, balance=balance_for(settings),
     )
+
+
+def pin_sequences(problem: solver.Problem, sequences: Sequence[tuple[str, Sequence[str]]]) -> solver.Problem:
+    """``problem`` with a coordinator's hand-made sequences kept: per vehicle, the visits locked or placed
+    by hand stay in its van (``Visit.vehicle``), in their order (``locked_sequences``), and must be served
+    (penalty None): a search is never free to leave out, as not worth its detour, a stop a person chose.
+    One that cannot be served (its van's day is full, its window has passed) is still reported unassigned
+    with its reason. Visits a sequence names that ``problem`` lacks are skipped; empty sequences dropped."""
+    ids = {v.id for v in problem.visits}
+    seqs = tuple((vid, tuple(k for k in keys if k in ids)) for vid, keys in sequences)
+    seqs = tuple((vid, keys) for vid, keys in seqs if keys)
+    owner = {k: vid for vid, keys in seqs for k in keys}
+    visits = tuple(dataclasses.replace(v, vehicle=owner[v.id], penalty=None) if v.id in owner
+                   else dataclasses.replace(v, vehicle=None) for v in problem.visits)
+    return dataclasses.replace(problem, visits=visits, locked_sequences=seqs)
 
 
 def largest_m3(problem: solver.Problem) -> float:

@@ -100,21 +100,15 @@ def _solve(problem: builder.Problem, settings: Settings, limit: float, seed: int
 
 
 def locked_problem(ctx: Context, plan: Plan, rounds: list[Round], skip: set[int] = frozenset()) -> builder.Problem:
-    """Locked stops: same vehicle (``Visit.vehicle``) and relative order (``locked_sequences``)."""
+    """Locked stops: same vehicle, relative order, served (``builder.pin_sequences``)."""
     seqs = []
-    lock: dict[str, str] = {}
     for rnd in rounds:
         vid = f"crew:{rnd.crew_id}"
         if vid not in ctx.crews:
             continue  # its crew or van is out today: its stops go to the vans that work
-        keys = [stop_key(s) for s in rnd.stops if s.kind in VISIT_KINDS and s.locked and s.id not in skip
-                and stop_key(s) in ctx.candidates]
-        for k in keys:
-            lock[k] = vid
-        if keys:
-            seqs.append((vid, tuple(keys)))
-    visits = tuple(dataclasses.replace(v, vehicle=lock.get(v.id)) for v in ctx.problem.visits)
-    return dataclasses.replace(ctx.problem, visits=visits, locked_sequences=tuple(seqs))
+        seqs.append((vid, [stop_key(s) for s in rnd.stops if s.kind in VISIT_KINDS and s.locked and s.id not in skip
+                           and stop_key(s) in ctx.candidates]))
+    return builder.pin_sequences(ctx.problem, seqs)
 
 
 def solve_prepared(prep: Prepared, settings: Settings, *,

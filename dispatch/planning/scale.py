@@ -148,8 +148,8 @@ def draft_edits(day: dt.date, *, session: Session) -> DraftEdits | None:
 
 
 def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
-    """``dp`` with the draft's edits: locked and hand-placed visits stay in their van, in their order
-    (``Visit.vehicle`` and ``locked_sequences``); visits dropped by hand stay out (unassigned, reason
+    """``dp`` with the draft's edits: locked and hand-placed visits stay in their van, in their order, and
+    are served (``builder.pin_sequences``); visits dropped by hand stay out (unassigned, reason
     ``dropped``). Visits or vans the new day no longer has are left to the solver."""
     from dispatch.planning.day_problem import Excluded
 
@@ -158,16 +158,12 @@ def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
     problem = dp.problem
     ids = {v.id for v in problem.visits}
     dropped = {k: detail for k, detail in edits.dropped if k in ids}
-    seqs = tuple((vid, tuple(k for k in keys if k in ids and k not in dropped))
-                 for vid, keys in edits.sequences if vid in dp.vehicles)
-    seqs = tuple((vid, keys) for vid, keys in seqs if keys)
-    owner = {k: vid for vid, keys in seqs for k in keys}
-    visits = tuple(dataclasses.replace(v, vehicle=owner.get(v.id)) for v in problem.visits if v.id not in dropped)
+    kept = dataclasses.replace(problem, visits=tuple(v for v in problem.visits if v.id not in dropped))
+    pinned = builder.pin_sequences(kept, [(vid, keys) for vid, keys in edits.sequences if vid in dp.vehicles])
     excluded = list(dp.excluded) + [
         Excluded(k, dp.candidates[k].kind, dp.candidates[k].record_id, dp.candidates[k].mandatory, "dropped",
                  f"{detail} (kept out from the previous draft)") for k, detail in dropped.items()]
-    return dataclasses.replace(dp, problem=dataclasses.replace(problem, visits=visits, locked_sequences=seqs),
-                               excluded=excluded)
+    return dataclasses.replace(dp, problem=pinned, excluded=excluded)
 
 
 def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> builder.SolveOptions:

@@ -89,3 +89,20 @@ def test_replanning_never_gives_a_round_to_an_absent_crew_or_a_van_in_maintenanc
                    at_s=7 * 3600, time_limit_s=3)
     working = {r.crew_id for r in plan.rounds if _visits(r)}
     assert working and not working & out
+
+
+def test_pinned_visits_stay_in_their_van_in_order_and_must_be_served():
+    """A coordinator's locked or hand-placed visits are never the search's to leave out (before, an optional
+    relay point kept its horizon penalty and a re-plan could drop it as not worth its detour)."""
+    from solver import Problem, TimeWindow, Vehicle, Visit
+
+    from dispatch.planning import problem as builder
+
+    base = Problem(durations=((0, 5, 5), (5, 0, 5), (5, 5, 0)), distances=((0, 5, 5), (5, 0, 5), (5, 5, 0)),
+                   vehicles=tuple(Vehicle(f"crew:{i}", 0, 0, (10,), TimeWindow(0, 100)) for i in (1, 2)),
+                   visits=(Visit("rp:1", 1, (1,), penalty=10), Visit("rp:2", 2, (1,), penalty=10)))
+    pinned = builder.pin_sequences(base, [("crew:2", ["rp:2", "pu:9"]), ("crew:1", ["pu:8"])])
+    by_id = {v.id: v for v in pinned.visits}
+    assert (by_id["rp:2"].vehicle, by_id["rp:2"].penalty) == ("crew:2", None)
+    assert (by_id["rp:1"].vehicle, by_id["rp:1"].penalty) == (None, 10)
+    assert pinned.locked_sequences == (("crew:2", ("rp:2",)),)  # unknown visits and empty sequences left out
