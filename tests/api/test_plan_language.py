@@ -49,6 +49,7 @@ def test_day_page_in_french_names_visits_and_says_why_in_french(client_as, infea
     assert f"{infeasible_day}: paused" not in text and "en pause" in text  # the paused relay point, in French
     assert not re.search(r"\b(pu|rp):\d+", text), "an internal id is shown"
     assert foreign_text(page.text, "fr") == []
+    assert "doit être servi, même quand la journée est re-planifiée" in page.text  # what a lock promises
     assert " :" not in page.text.replace(f"{NBSP}:", "")  # French colons are preceded by a non-breaking space
 
 

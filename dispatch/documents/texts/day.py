@@ -61,6 +61,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "edit_down": {"fr": "Descendre", "en": "Down"},
     "edit_lock": {"fr": "Verrouiller", "en": "Lock"},
     "edit_unlock": {"fr": "Déverrouiller", "en": "Unlock"},
+    "edit_lock_hint": {"fr": "Un arrêt verrouillé reste dans cette tournée, dans cet ordre, et doit être servi, même "
+                              "quand la journée est re-planifiée. S'il ne peut plus l'être, il apparaît dans les "
+                              "visites non planifiées",
+                       "en": "A locked stop stays in this round, in this order, and must be served, even when the day "
+                             "is planned again. If it no longer can be, it is listed among the unassigned visits"},
     "edit_drop": {"fr": "Retirer", "en": "Drop"},
     "edit_move_to": {"fr": "Mettre dans", "en": "Move to"},
     "edit_insert": {"fr": "Insérer au meilleur endroit", "en": "Insert at the best place"},
