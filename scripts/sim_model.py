@@ -121,12 +121,23 @@ def frac_open(windows: list[tuple[int, int]], t: int) -> float:
 
 # ---------------------------------------------------------------- a run's outcome
 
+TURNED_AWAY_PARTS = ("turned_away_unseen_m3", "turned_away_call_pending_m3", "turned_away_call_seen_m3",
+                     "turned_away_first_week_m3")
+
+
 @dataclass
 class Outcome:
     policy: str
     seed: int
     full_days: int = 0
     turned_away_m3: float = 0.0
+    # The m³ turned away split by what the planner knew then: nothing (no full call made), a call made but
+    # not seen yet (it reaches the planner a day or two later), a call seen (waiting for its van); and the
+    # share of it in the first week (a change of rate the forecast has no data on yet).
+    turned_away_unseen_m3: float = 0.0
+    turned_away_call_pending_m3: float = 0.0
+    turned_away_call_seen_m3: float = 0.0
+    turned_away_first_week_m3: float = 0.0
     km: float = 0.0
     van_hours: float = 0.0
     collected_m3: float = 0.0
@@ -148,6 +159,7 @@ class Outcome:
     def metrics(self) -> dict[str, float]:
         return {
             "turned_away_m3": round(float(self.turned_away_m3), 3), "full_days": self.full_days,
+            **{k: round(float(getattr(self, k)), 3) for k in TURNED_AWAY_PARTS},
             "km": round(float(self.km), 1), "km_per_m3": round(float(self.km_per_m3), 4),
             "pickups_missed": self.pickups_missed, "van_hours": round(self.van_hours, 2),
             "collected_m3": round(float(self.collected_m3), 2), "relay_visits": self.relay_visits,

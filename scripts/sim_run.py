@@ -90,6 +90,7 @@ class _Run:
         # Today (set each morning): donations, the share of them arrived, full at some moment, opening windows.
         self.donations, self.done_frac, self.was_full = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
         self.windows: list[list[tuple[int, int]]] = []
+        self.today = START
 
     def simulate(self) -> Outcome:
         for k in range(self.cfg.days):
@@ -110,6 +111,7 @@ class _Run:
                         for i, rp in enumerate(self.w.sim.relay_points)]  # closed: no visit
         self.done_frac = np.zeros(self.n)
         self.was_full = self.stock >= self.caps - 1e-9
+        self.today = day
 
     def _add(self, i: int, upto: float) -> None:
         """The donations of relay point ``i`` up to share ``upto`` of today's opening time; what does not fit
@@ -119,8 +121,22 @@ class _Run:
         room = self.caps[i] - self.stock[i]
         self.stock[i] = min(self.caps[i], self.stock[i] + amount)
         if amount > room:
-            self.out.turned_away_m3 += amount - max(room, 0.0)
+            lost = amount - max(room, 0.0)
+            self.out.turned_away_m3 += lost
+            self._count_lost(i, lost)
             self.was_full[i] = True
+
+    def _count_lost(self, i: int, lost: float) -> None:
+        """``lost`` m³ turned away at relay point ``i``, counted by what the planner knew this morning."""
+        out, call = self.out, self.full_call[i]
+        if call is None:
+            out.turned_away_unseen_m3 += lost
+        elif call > self.today:
+            out.turned_away_call_pending_m3 += lost
+        else:
+            out.turned_away_call_seen_m3 += lost
+        if (self.today - START).days < 7:
+            out.turned_away_first_week_m3 += lost
 
     # ---- a collection day: plan, then execute
 

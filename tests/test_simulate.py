@@ -147,3 +147,15 @@ def test_the_day_problem_follows_the_settings() -> None:
         assert problem.durations == tuple(tuple(round(x * factor) for x in row) for row in sub.durations)
         assert {"rp:0", "pu:0"} <= {s for r in plan.routes for s in r.visit_ids}
     assert problems[1200].vehicles != problems[900].vehicles
+
+
+def test_the_m3_turned_away_are_split_by_what_the_planner_knew() -> None:
+    """The parts (no call made, a call not seen yet, a call seen) add up to the total; the reactive policy,
+    which waits for calls, loses some while a call is seen but its van has not come."""
+    _simulate()
+    sim_run, sim_model = sys.modules["sim_run"], sys.modules["sim_model"]
+    out = sim_run.run("reactive", 0, sim_model.Config(days=9, solution_limit=20))
+    m = out.metrics()
+    parts = m["turned_away_unseen_m3"] + m["turned_away_call_pending_m3"] + m["turned_away_call_seen_m3"]
+    assert m["turned_away_m3"] > 0 and parts == pytest.approx(m["turned_away_m3"], abs=0.01)
+    assert m["turned_away_call_seen_m3"] > 0 and 0 < m["turned_away_first_week_m3"] < m["turned_away_m3"]
