@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 
 from dispatch.db import session_scope
 from dispatch.errors import DispatchError, NotFound
@@ -175,6 +176,15 @@ def _record_conflict(engine: Engine, job_id: str, kind: str, exc) -> None:
                         "conflict": {"current_version": exc.current_version, "changes": exc.changes}}
 
 
+def _locked_job(session: Session, job_id: str) -> PlanJob | None:
+    """The job, locked until the transaction ends, so that a read-modify-write of its progress by one region's
+    worker never overwrites another's (a lost update): a no-op UPDATE first takes PostgreSQL's row lock and
+    SQLite's write lock (SELECT ... FOR UPDATE does nothing there), then the row is read afresh."""
+    session.execute(update(PlanJob).where(PlanJob.id == job_id).values(phase=PlanJob.phase)
+                    .execution_options(synchronize_session=False))
+    return session.get(PlanJob, job_id, populate_existing=True)
+
+
 class _Reporter:
     """A job's live progress: written at most once every ``interval`` seconds in its own short
     transaction; each write also reads whether the job was cancelled (then the search stops)."""
@@ -199,7 +209,7 @@ class _Reporter:
     def write(self, entry: dict) -> None:
         try:
             with session_scope(self.engine) as session:
-                job = session.get(PlanJob, self.job_id)
+                job = _locked_job(session, self.job_id)
                 if job is None:
                     return
                 progress = dict(job.progress or {})
