@@ -288,6 +288,14 @@ def pin_sequences(problem: solver.Problem, sequences: Sequence[tuple[str, Sequen
     return dataclasses.replace(problem, visits=visits, locked_sequences=seqs)
 
 
+def pinned_candidates(candidates: dict[str, Candidate], problem: solver.Problem) -> dict[str, Candidate]:
+    """``candidates`` with the visits :func:`pin_sequences` pinned marked mandatory, so that one left out is
+    reported as a visit that had to be served (and holds publication back), not as optional."""
+    pinned = {k for _, keys in problem.locked_sequences for k in keys}
+    return {k: dataclasses.replace(c, mandatory=True) if k in pinned and not c.mandatory else c
+            for k, c in candidates.items()}
+
+
 def largest_m3(problem: solver.Problem) -> float:
     """The largest van of ``problem``, in m³ (0 without vans)."""
     return max((v.capacity[0] for v in problem.vehicles), default=0) / LITRES_PER_M3

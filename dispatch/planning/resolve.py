@@ -100,7 +100,8 @@ def _solve(problem: builder.Problem, settings: Settings, limit: float, seed: int
 
 
 def locked_problem(ctx: Context, plan: Plan, rounds: list[Round], skip: set[int] = frozenset()) -> builder.Problem:
-    """Locked stops: same vehicle, relative order, served (``builder.pin_sequences``)."""
+    """Locked stops: same vehicle, relative order, served (``builder.pin_sequences``); their candidates in
+    ``ctx`` are marked mandatory (``builder.pinned_candidates``), so one left out is reported as such."""
     seqs = []
     for rnd in rounds:
         vid = f"crew:{rnd.crew_id}"
@@ -108,7 +109,9 @@ def locked_problem(ctx: Context, plan: Plan, rounds: list[Round], skip: set[int]
             continue  # its crew or van is out today: its stops go to the vans that work
         seqs.append((vid, [stop_key(s) for s in rnd.stops if s.kind in VISIT_KINDS and s.locked and s.id not in skip
                            and stop_key(s) in ctx.candidates]))
-    return builder.pin_sequences(ctx.problem, seqs)
+    problem = builder.pin_sequences(ctx.problem, seqs)
+    ctx.candidates = builder.pinned_candidates(ctx.candidates, problem)
+    return problem
 
 
 def solve_prepared(prep: Prepared, settings: Settings, *,

@@ -163,7 +163,8 @@ def keep_edits(dp: DayProblem, edits: DraftEdits | None) -> DayProblem:
     excluded = list(dp.excluded) + [
         Excluded(k, dp.candidates[k].kind, dp.candidates[k].record_id, dp.candidates[k].mandatory, "dropped",
                  f"{detail} (kept out from the previous draft)") for k, detail in dropped.items()]
-    return dataclasses.replace(dp, problem=pinned, excluded=excluded)
+    return dataclasses.replace(dp, problem=pinned, excluded=excluded,
+                               candidates=builder.pinned_candidates(dp.candidates, pinned))
 
 
 def options_for(settings: Settings, time_limit_s: float, seed: int | None) -> builder.SolveOptions:

@@ -106,3 +106,9 @@ def test_pinned_visits_stay_in_their_van_in_order_and_must_be_served():
     assert (by_id["rp:2"].vehicle, by_id["rp:2"].penalty) == ("crew:2", None)
     assert (by_id["rp:1"].vehicle, by_id["rp:1"].penalty) == (None, 10)
     assert pinned.locked_sequences == (("crew:2", ("rp:2",)),)  # unknown visits and empty sequences left out
+    # One left out is reported as a visit that had to be served, not as an optional relay point.
+    cands = {k: builder.Candidate(key=k, kind=StopKind.RELAY_POINT, record_id=int(k[3:]), name=k, lat=48.85, lon=2.35, mandatory=False,
+                                  expected_m3=0.5, service_s=300, windows=((0, 100),), penalty=10)
+             for k in ("rp:1", "rp:2")}
+    marked = builder.pinned_candidates(cands, pinned)
+    assert marked["rp:2"].mandatory and not marked["rp:1"].mandatory and marked["rp:1"] is cands["rp:1"]
