@@ -43,6 +43,16 @@ def _set(engine: Engine, job_id: str, **values) -> PlanJob | None:
         return job
 
 
+def _locked_job(session: Session, job_id: str) -> PlanJob | None:
+    """The job, locked until the transaction ends, on both databases: a no-op UPDATE first takes PostgreSQL's
+    row lock and SQLite's write lock (SELECT ... FOR UPDATE does nothing there), then the row is read afresh.
+    So a region's progress never overwrites another's (a lost update), and a job stored as finished was not
+    cancelled between the check and the write."""
+    session.execute(update(PlanJob).where(PlanJob.id == job_id).values(phase=PlanJob.phase)
+                    .execution_options(synchronize_session=False))
+    return session.get(PlanJob, job_id, populate_existing=True)
+
+
 def run_job(
     job_id: str, *, engine: Engine, settings: Settings, network: RoadNetwork,
     fan_out: Callable[[str, list[str], float, int | None], bool] | None = None, reclaim_running: bool = False,
@@ -129,7 +139,7 @@ def _run_edit_job(job_id: str, kind: str, *, engine: Engine, settings: Settings,
             _store_preview(engine, job_id, prep, solution)
             return
         with session_scope(engine) as session:
-            job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
+            job = _locked_job(session, job_id)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
                 raise Cancelled()
             plan = resolve_write.store_prepared(prep, solution, session=session, actor=params.get("actor") or "unknown")
@@ -148,7 +158,7 @@ def _store_preview(engine: Engine, job_id: str, prep, solution) -> None:
     from dispatch.planning import replan_preview, resolve, versions
 
     with session_scope(engine) as session:
-        job = session.get(PlanJob, job_id, with_for_update=True, populate_existing=True)
+        job = _locked_job(session, job_id)
         if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
             raise Cancelled()
         plan = versions.open_plan(prep.plan_id, prep.version, session=session, draft=False, lock=False)
@@ -174,15 +184,6 @@ def _record_conflict(engine: Engine, job_id: str, kind: str, exc) -> None:
                      f"from version {exc.current_version}")
         job.progress = {**(job.progress or {}), "phase": "failed",
                         "conflict": {"current_version": exc.current_version, "changes": exc.changes}}
-
-
-def _locked_job(session: Session, job_id: str) -> PlanJob | None:
-    """The job, locked until the transaction ends, so that a read-modify-write of its progress by one region's
-    worker never overwrites another's (a lost update): a no-op UPDATE first takes PostgreSQL's row lock and
-    SQLite's write lock (SELECT ... FOR UPDATE does nothing there), then the row is read afresh."""
-    session.execute(update(PlanJob).where(PlanJob.id == job_id).values(phase=PlanJob.phase)
-                    .execution_options(synchronize_session=False))
-    return session.get(PlanJob, job_id, populate_existing=True)
 
 
 class _Reporter:
@@ -295,7 +296,7 @@ def finish_job(job_id: str, parts: list, solutions: list, *, engine: Engine, tim
     try:
         _set(engine, job_id, phase="storing")
         with session_scope(engine) as session:
-            job = session.get(PlanJob, job_id)
+            job = _locked_job(session, job_id)
             if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
                 raise Cancelled()
             plan = scale.store(parts, solutions, time_limit_s, session=session,
