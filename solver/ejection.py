@@ -6,9 +6,10 @@ slot can stay out for the whole run, the search removing neighbours by distance,
 way. :func:`serve_mandatory` takes each mandatory visit left out and :func:`make_room` for it: in every
 route allowed to serve it, the visits served nearest to its window in time are
 taken out one more at a time until it fits (optional visits alone first, then any); the visits taken out
-are then put back wherever they fit (``insertion.recreate``, mandatory ones first), and a mandatory one that
-finds no place gets room made for it in turn, once (an ejection chain of depth 2 that never moves the first
-visit again). The change is kept only if the whole plan's cost
+are then put back wherever they fit (``insertion.recreate``, mandatory ones first). Only when that makes room
+in no route does a mandatory one that finds no place get room made for it in turn, once (an ejection chain of
+depth 2 that never moves the first visit again): a chain costs a search per route and set, and trying it
+first took most of a 10 s plan on a 300-visit day. The change is kept only if the whole plan's cost
 (route costs plus the penalties of what is left out, so a mandatory visit served outweighs any optional
 one dropped) goes down; the cheapest such change over the routes wins.
 """
@@ -47,18 +48,23 @@ def make_room(
 ) -> list[list[int]] | None:
     """The cheapest plan serving ``u`` made by taking visits out of one route allowed to serve it and putting
     them back elsewhere (:func:`_ejections`: optional visits first, the fewest that make room); None when no
-    route can make room for it at a lower total cost."""
-    best, best_cost = None, plan_cost(ctx, routes, penalty)
-    for k in sorted(ctx.allowed[u]):
-        if k >= len(routes):
-            continue
-        for out in _ejections(ctx, k, routes[k], u, penalty, keep):
-            cand = _eject_and_serve(ctx, routes, k, out, u, penalty, rng, depth, keep)
-            cost = plan_cost(ctx, cand, penalty) if cand is not None else best_cost
-            if cost < best_cost:
-                best, best_cost = cand, cost
-                break  # the fewest visits taken out of this route that make room
-    return best
+    route can make room for it at a lower total cost. The visits taken out are first only put back where they
+    fit; only when that makes room in no route does a mandatory one left without a place get room made in turn
+    (up to ``depth`` links: an ejection chain, tried last because it costs a search per route and set)."""
+    for chain in range(depth + 1):
+        best, best_cost = None, plan_cost(ctx, routes, penalty)
+        for k in sorted(ctx.allowed[u]):
+            if k >= len(routes):
+                continue
+            for out in _ejections(ctx, k, routes[k], u, penalty, keep):
+                cand = _eject_and_serve(ctx, routes, k, out, u, penalty, rng, chain, keep)
+                cost = plan_cost(ctx, cand, penalty) if cand is not None else best_cost
+                if cost < best_cost:
+                    best, best_cost = cand, cost
+                    break  # the fewest visits taken out of this route that make room
+        if best is not None:
+            return best
+    return None
 
 
 def _eject_and_serve(

@@ -4,7 +4,8 @@ Starting from the given plan (what it leaves out inserted, mandatory visits firs
 insertions from scratch when cheaper), each iteration removes visits -- a random served visit and its
 nearest served ones, SISR-style strings (Christiaens & Vanden Berghe) around them, or, half of the time
 while a mandatory visit is left out, that visit's served neighbours -- tidies the routes touched,
-re-inserts the removed visits and those left out with ``insertion.recreate`` and accepts the result by
+re-inserts the removed visits and those left out (``put_back``: every mandatory one before any optional one)
+with ``insertion.recreate`` and accepts the result by
 record-to-record travel (a threshold relative to the best plan's own cost, shrinking to 0). Every
 ``polish_every`` seconds and at the end the best plan goes through ``polish`` (``lns_python.py``: an
 OR-Tools greedy descent). Costs are OR-Tools' objective (route costs + penalties of the visits left
@@ -95,11 +96,11 @@ def search(
         ruin = _ruin(ctx, cur, penalty, near, rng, kmax, string_share)
         if ruin is None:
             break
-        removed, out, out_mandatory = ruin
+        removed, out = ruin
         cand = _without(ctx, cur, removed)
         if cand is None:
             continue
-        cand = recreate(ctx, cand, removed + out, rng, near=near_g, first=frozenset(out_mandatory))
+        cand = put_back(ctx, cand, removed, out, penalty, rng, near_g)
         iters += 1
         cost = plan_cost(ctx, cand, penalty)
         progress = min(1.0, (_t.time() - t_start) / span)
@@ -115,6 +116,23 @@ def search(
         if res is not None and res[1] <= best_cost:
             best, best_cost = [list(r) for r in res[0]], res[1]
     return best, best_cost, iters
+
+
+def put_back(
+    ctx: Context,
+    routes: list[list[int]],
+    removed: list[int],
+    out: list[int],
+    penalty: list[int],
+    rng: random.Random,
+    near: list[list[int]] | None = None,
+) -> list[list[int]]:
+    """``routes`` (a ruined plan) with the ``removed`` visits and those left out so far (``out``) inserted
+    again (:func:`insertion.recreate`), every mandatory one before any optional one: an optional visit put
+    back first could take the room of a mandatory one, and a candidate that leaves a mandatory visit out is
+    thrown away (on the real days, most candidates were, before)."""
+    mandatory = frozenset(u for u in removed + out if penalty[u] >= _HUGE)
+    return recreate(ctx, routes, removed + out, rng, near=near, first=mandatory)
 
 
 def _with_room(
@@ -158,17 +176,17 @@ def _ruin(
     rng: random.Random,
     kmax: int,
     string_share: float,
-) -> tuple[list[int], list[int], list[int]] | None:
+) -> tuple[list[int], list[int]] | None:
     """The visits to remove from ``cur`` (between kmax / 3 and kmax: a mandatory visit's served
-    neighbours, SISR strings or a seed's nearest served visits), the visits left out so far and the
-    mandatory ones among them; None when fewer than 3 visits can be moved."""
+    neighbours, SISR strings or a seed's nearest served visits) and the visits left out so far; None when
+    fewer than 3 visits can be moved."""
     n_vis, frozen = len(penalty), ctx.frozen
     on = {u for r in cur for u in r if u < n_vis}
     movable = [u for r in cur for u in r if u < n_vis and u not in frozen]
     if len(movable) < 3:
         return None
     # visits left out so far get another chance; a mandatory one left out is a ruin seed half of the
-    # time (its served neighbours removed to make room for it), and goes back in first
+    # time (its served neighbours removed to make room for it)
     out = [u for u in range(n_vis) if u not in on and u not in frozen] if len(on) < n_vis else []
     out_mandatory = [u for u in out if penalty[u] >= _HUGE]
     k = rng.randint(max(2, kmax // 3), kmax)
@@ -181,7 +199,7 @@ def _ruin(
     else:
         seed = rng.choice(movable)
         removed = [u for u in near[seed] if u in on and u not in frozen][:k]
-    return removed, out, out_mandatory
+    return removed, out
 
 
 def _without(ctx: Context, cur: list[list[int]], removed: list[int]) -> list[list[int]] | None:
