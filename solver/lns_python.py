@@ -163,6 +163,7 @@ def python_lns(
         should_stop=stopped,
         string_share=options.search.string_share,
         granular=options.search.granular,
+        retry_near=options.search.retry_near,
     )
     polish.hand_over(routes, cost)
     if options.log_search or options.search.log:

@@ -4,8 +4,8 @@ Starting from the given plan (what it leaves out inserted, mandatory visits firs
 insertions from scratch when cheaper), each iteration removes visits -- a random served visit and its
 nearest served ones, SISR-style strings (Christiaens & Vanden Berghe) around them, or, half of the time
 while a mandatory visit is left out, that visit's served neighbours -- tidies the routes touched,
-re-inserts the removed visits and those left out (``put_back``: every mandatory one before any optional one)
-with ``insertion.recreate`` and accepts the result by
+re-inserts the removed visits and those left out (``put_back``: every mandatory one before any optional one;
+an optional one left out only when near a removed visit) with ``insertion.recreate`` and accepts the result by
 record-to-record travel (a threshold relative to the best plan's own cost, shrinking to 0). Every
 ``polish_every`` seconds and at the end the best plan goes through ``polish`` (``lns_python.py``: an
 OR-Tools greedy descent). Costs are OR-Tools' objective (route costs + penalties of the visits left
@@ -57,6 +57,7 @@ def search(
     should_stop: Callable[[], bool] | None = None,
     string_share: float = 0.5,
     granular: int = 0,
+    retry_near: int = 0,
 ) -> tuple[list[list[int]], int, int]:
     """Ruin-and-recreate in pure Python: remove a cluster of served visits (a random one and its
     nearest served neighbours ``near``), re-insert with :func:`insertion.recreate`, accept by
@@ -64,7 +65,8 @@ def search(
     ``polish_every`` seconds (and at the end) the best plan goes through ``polish(routes)`` (the
     OR-Tools descent), which returns ``(routes, cost)`` or None. With ``granular`` > 0 a removed
     visit is first tried in the routes of its ``granular`` nearest visits (:func:`insertion.recreate`'s
-    ``near``). Costs are OR-Tools' objective:
+    ``near``). With ``retry_near`` > 0 an optional visit left out is tried again only after a ruin that
+    removed one of its ``retry_near`` nearest visits. Costs are OR-Tools' objective:
     route costs + ``penalty`` of every visit left out. Returns (best routes, cost, iterations)."""
     import time as _t
 
@@ -93,7 +95,7 @@ def search(
                 cur, cur_cost = [list(r) for r in best], best_cost
             next_polish = _t.time() + polish_every
             continue
-        ruin = _ruin(ctx, cur, penalty, near, rng, kmax, string_share)
+        ruin = _ruin(ctx, cur, penalty, near, rng, kmax, string_share, retry_near)
         if ruin is None:
             break
         removed, out = ruin
@@ -176,10 +178,12 @@ def _ruin(
     rng: random.Random,
     kmax: int,
     string_share: float,
+    retry_near: int = 0,
 ) -> tuple[list[int], list[int]] | None:
     """The visits to remove from ``cur`` (between kmax / 3 and kmax: a mandatory visit's served
-    neighbours, SISR strings or a seed's nearest served visits) and the visits left out so far; None when
-    fewer than 3 visits can be moved."""
+    neighbours, SISR strings or a seed's nearest served visits) and the visits left out so far to try
+    again: every mandatory one, and the optional ones among the ``retry_near`` nearest visits of a removed
+    one (all of them when 0); None when fewer than 3 visits can be moved."""
     n_vis, frozen = len(penalty), ctx.frozen
     on = {u for r in cur for u in r if u < n_vis}
     movable = [u for r in cur for u in r if u < n_vis and u not in frozen]
@@ -199,6 +203,10 @@ def _ruin(
     else:
         seed = rng.choice(movable)
         removed = [u for u in near[seed] if u in on and u not in frozen][:k]
+    if retry_near and out:
+        # an optional visit left out far from the ruin would be tried in routes the ruin left as they were
+        zone = {v for u in removed for v in near[u][:retry_near]}
+        out = [u for u in out if penalty[u] >= _HUGE or u in zone]
     return removed, out
 
 

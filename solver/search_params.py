@@ -66,6 +66,9 @@ class SearchParams:
     string_share: float = 0.5
     # Routes tried first for a visit: those serving one of its this-many nearest visits (0 = all).
     granular: int = 20
+    # Optional visits left out are tried again after a ruin only when among this many nearest visits of a
+    # removed one (0 = all of them, after every ruin).
+    retry_near: int = 10
     # "light" leaves ``heavy_operators`` out of the OR-Tools repair descent (benchmarking only).
     repair_operators: str = "all"
     heavy_operators: tuple[str, ...] = HEAVY_OPERATORS
@@ -77,7 +80,7 @@ class SearchParams:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             _check_type(f.name, getattr(self, f.name), f.type)
-        for name in ("lns_max_visits", "ruin_size", "granular", "repair_neighbors"):
+        for name in ("lns_max_visits", "ruin_size", "granular", "retry_near", "repair_neighbors"):
             if getattr(self, name) < 0:
                 raise ProblemError(f"search.{name}: {getattr(self, name)} must be >= 0")
         if self.ruin_size < 2:

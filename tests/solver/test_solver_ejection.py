@@ -137,3 +137,26 @@ def test_no_ejection_chain_is_searched_while_a_plain_ejection_makes_room(monkeyp
     found = ejection.make_room(ctx, [[w], [x, o]], u, penalty, random.Random(0))
     assert found is not None and u in found[1] and w in found[0], found
     assert calls == [u]  # room made for U alone: never for W in turn
+
+
+def test_a_ruin_retries_only_the_optional_visits_left_out_near_it():
+    """Every visit left out used to be tried again after every ruin: on a 300-visit day about 180 optional
+    relay points not worth their detour, in routes the ruin had not touched, most of each iteration's time.
+    Now an optional one goes back in the running only when it is among the ``retry_near`` nearest visits of a
+    removed one; a mandatory one left out always does."""
+    n_vis = 8
+    # visits on a line: u at position u; 0..3 served on one van, 4..7 left out (7 mandatory)
+    d = [[abs(a - b) for b in range(n_vis + 1)] for a in range(n_vis + 1)]
+    ctx = insertion.Context(
+        visit_idx=list(range(n_vis)), time=d, lo=[0] * n_vis, hi=[10**6] * n_vis, demand=[(1,)] * n_vis,
+        allowed=[frozenset({0})] * n_vis, starts=[n_vis], ends=[n_vis], shift=[(0, 10**6)], room=[(100,)],
+        fixed=[0], cost=[d], dist_from_start=[1] * n_vis,
+    )
+    penalty = [10] * 7 + [MUST]
+    near = [sorted(range(n_vis), key=lambda j, u=u: (abs(u - j), j)) for u in range(n_vis)]
+    for seed in range(20):
+        removed, out = ruin_recreate._ruin(ctx, [[0, 1, 2, 3]], penalty, near, random.Random(seed), kmax=3,
+                                           string_share=0.0, retry_near=3)
+        zone = {v for u in removed for v in near[u][:3]}
+        assert 7 in out  # mandatory: always
+        assert {v for v in out if v != 7} == {4, 5, 6} & zone, (removed, out)
