@@ -191,7 +191,7 @@ def rebuild_references(names, settings, network, limit: float, seeds: int, path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         f.write("# Best plan of the product's path (build_day + dispatch plan's solver options, 1 worker) at a long\n"
-                "# limit over several seeds; made on a shared 2-core machine under load (see docs/notes/fast.md).\n")
+                "# limit over several seeds; each row says how it was made (limit_s, seeds, made, commit, command).\n")
         fields: list[str] = []  # rows kept from an older file may lack a newer column
         for row in rows.values():
             fields += [k for k in row if k not in fields]
