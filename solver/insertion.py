@@ -108,7 +108,23 @@ def recreate(
     visit node, its nearest visit nodes), a visit is first tried only in the routes serving one of
     them (and the empty ones), and in every route only when none of those has room for it. The
     visits in ``first`` (mandatory ones left out so far) are inserted before the others."""
-    return [st.seq[1:-1] for st in _recreate(ctx, routes, removed, rng, blink, near, first)]
+    states = _recreate(ctx, routes, removed, rng, blink, near, first)
+    assert states is not None
+    return [st.seq[1:-1] for st in states]
+
+
+def recreate_all_first(
+    ctx: Context,
+    routes: list[list[int]],
+    removed: list[int],
+    rng: random.Random,
+    near: list[list[int]] | None,
+    first: frozenset[int],
+) -> list[list[int]] | None:
+    """:func:`recreate`, or None as soon as one of the visits in ``first`` finds no position (the rest
+    is then not inserted: a plan leaving such a visit out would be thrown away)."""
+    states = _recreate(ctx, routes, removed, rng, 0.01, near, first, give_up=True)
+    return None if states is None else [st.seq[1:-1] for st in states]
 
 
 def _recreate(
@@ -119,7 +135,8 @@ def _recreate(
     blink: float = 0.01,
     near: list[list[int]] | None = None,
     first: frozenset[int] = frozenset(),
-) -> list[RouteState]:
+    give_up: bool = False,
+) -> list[RouteState] | None:
     if len(ctx.cache) > 20_000:
         ctx.cache.clear()
     states = [_state(ctx, k, r) for k, r in enumerate(routes)]
@@ -146,6 +163,8 @@ def _recreate(
             best = _cheapest(ctx, [states[k] for k in sorted(ks)], u, rng, blink)
             if best is None and len(ks) < len(states):
                 best = _cheapest(ctx, [st for st in states if st.k not in ks], u, rng, blink)
+        if best is None and give_up and u in first:
+            return None
         if best is not None:
             st, p, chain = best
             nodes = st.seq[1:-1]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from .ejection import HUGE as _HUGE
 from .ejection import serve_mandatory
-from .insertion import Context, feasible, place_locked, plan_cost, recreate, tidy
+from .insertion import Context, feasible, place_locked, plan_cost, recreate, recreate_all_first, tidy
 
 
 def _strings(routes: list[list[int]], near: list[int], k: int, rng: random.Random, lmax: int = 10) -> list[int]:
@@ -102,8 +102,10 @@ def search(
         cand = _without(ctx, cur, removed)
         if cand is None:
             continue
-        cand = put_back(ctx, cand, removed, out, penalty, rng, near_g)
+        cand = put_back(ctx, cand, removed, out, penalty, rng, near_g, give_up=cur_cost < _HUGE)
         iters += 1
+        if cand is None:  # a mandatory visit found no place: a candidate worse than the plan walked from
+            continue
         cost = plan_cost(ctx, cand, penalty)
         progress = min(1.0, (_t.time() - t_start) / span)
         if cost < best_cost:
@@ -128,12 +130,17 @@ def put_back(
     penalty: list[int],
     rng: random.Random,
     near: list[list[int]] | None = None,
-) -> list[list[int]]:
+    give_up: bool = False,
+) -> list[list[int]] | None:
     """``routes`` (a ruined plan) with the ``removed`` visits and those left out so far (``out``) inserted
     again (:func:`insertion.recreate`), every mandatory one before any optional one: an optional visit put
     back first could take the room of a mandatory one, and a candidate that leaves a mandatory visit out is
-    thrown away (on the real days, most candidates were, before)."""
+    thrown away (on the real days, most candidates were, before). With ``give_up`` (the plan walked from
+    serves every mandatory visit), None as soon as a mandatory visit finds no place: the optional ones are
+    then not inserted, for a candidate that would be thrown away."""
     mandatory = frozenset(u for u in removed + out if penalty[u] >= _HUGE)
+    if give_up:
+        return recreate_all_first(ctx, routes, removed + out, rng, near, mandatory)
     return recreate(ctx, routes, removed + out, rng, near=near, first=mandatory)
 
 

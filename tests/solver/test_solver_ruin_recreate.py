@@ -83,3 +83,18 @@ def test_a_ruin_retries_only_the_optional_visits_left_out_near_it():
         assert {v for v in out if v != 7} == {4, 5, 6} & zone, (removed, out)
         retried |= set(out)
     assert 4 in retried  # the one next to the van's last visit, when a ruin took that visit
+
+
+def test_a_candidate_is_given_up_as_soon_as_a_mandatory_visit_finds_no_place():
+    """On a 300-visit day about a third of the candidates lost a mandatory visit, and each was completed with
+    every optional visit before being thrown away. Walking from a plan that serves every mandatory visit, the
+    search now gives such a candidate up before the optional visits go back (``put_back`` returns None)."""
+    m, o1, o2, f = 0, 1, 2, 3
+    ctx = _one_van_context()
+    penalty = [MUST, 1000, 1000, MUST]
+    # the van already carries O2 and F: M (2 units) no longer fits in the room left (3 - 2)
+    for seed in range(8):
+        assert ruin_recreate.put_back(ctx, [[o2, f]], [m, o1], [], penalty, random.Random(seed), give_up=True) is None
+    # without give_up (the plan walked from already leaves a mandatory visit out) the candidate is completed
+    routes = ruin_recreate.put_back(ctx, [[o2, f]], [m, o1], [], penalty, random.Random(0))
+    assert routes is not None and m not in routes[0] and o1 in routes[0], routes
