@@ -46,3 +46,34 @@ def test_a_reference_of_another_problem_is_refused(tmp_path) -> None:
     )
     assert proc.returncode != 0
     assert "differs from the one of the reference" in proc.stderr
+
+
+def test_the_summary_judges_each_instance_by_the_median_of_its_seeds() -> None:
+    """A day's plan varies from run to run (a time-limited search): with ``--seeds`` each instance's gap is the
+    median of its runs, and the worst single run is reported beside it."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import bench_days
+
+    def line(instance: str, gap: float | None) -> dict:
+        return {"instance": instance, "limit_s": 10, "reference": 100, "gap_pct": gap,
+                "served_mandatory": 3 if gap is not None else 2, "reference_served_mandatory": 3}
+
+    lines = [line("a", 0.2), line("a", 9.0), line("a", 0.4), line("b", 2.0), line("b", 2.5), line("b", None)]
+    s = bench_days.summary(lines)
+    assert s["runs_per_instance"] == 3
+    assert s["median_gap_10"] == 1.45 and s["worst_gap_10"] == 2.5  # medians: a 0.4, b 2.5
+    assert s["worst_run_gap_10"] == "inf"  # b's third run left a mandatory visit out
+    assert s["short_of_mandatory"] == ["b@10"]
+    assert s["targets"]["median_gap_10 <= 1.0 %"] == "missed" and s["targets"]["worst_gap_10 <= 3.0 %"] == "met"
+    assert s["targets"]["mandatory served when the reference serves them"] == "missed"
+
+
+def test_seeds_run_each_instance_that_many_times() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--instances", "tiny", "--limits", "0.5", "--seeds", "2", "--json"],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
+    assert [x["seed"] for x in lines[:-1]] == [1, 2]
+    assert lines[-1]["runs_per_instance"] == 2
