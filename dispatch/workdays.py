@@ -1,9 +1,11 @@
-"""Collection days: Monday to Saturday, except French public holidays."""
+"""Collection days: Monday to Saturday, except French public holidays; and what day and time it is now where
+the association works (``local_today``, ``local_now``: ``Settings.timezone``, not the machine's zone)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 
 def easter_sunday(year: int) -> dt.date:
@@ -58,3 +60,13 @@ def next_collection_day(after: dt.date) -> dt.date:
     while not is_collection_day(day):
         day += dt.timedelta(days=1)
     return day
+
+
+def local_now(timezone: str) -> dt.datetime:
+    """The time now in ``timezone`` (``Settings.timezone``, e.g. Europe/Paris), aware."""
+    return dt.datetime.now(ZoneInfo(timezone))
+
+
+def local_today(timezone: str) -> dt.date:
+    """Today's date in ``timezone``: after 23:00 UTC in a Paris winter it is already tomorrow there."""
+    return local_now(timezone).date()

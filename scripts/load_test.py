@@ -60,11 +60,9 @@ GIVE_UP_S = 10.0  # a request due more than this long ago when a client thread i
 def load_days() -> tuple[dt.date, dt.date]:
     """(the published day the crews update, the day the planning job plans): the next two collection days
     after today in Paris, so that the crews' round links (valid until the end of their day) are live."""
-    from zoneinfo import ZoneInfo
+    from dispatch.workdays import local_today, next_collection_day
 
-    from dispatch.workdays import next_collection_day
-
-    plan_day = next_collection_day(dt.datetime.now(ZoneInfo("Europe/Paris")).date())
+    plan_day = next_collection_day(local_today("Europe/Paris"))
     return plan_day, next_collection_day(plan_day)
 
 

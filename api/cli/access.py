@@ -5,11 +5,11 @@ a donor's rights of access and erasure. Commands that change something for good 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 
 from api.cli.arguments import whole_days
 from dispatch.errors import DispatchError
+from dispatch.workdays import local_today
 
 
 def _read_new_password(args: argparse.Namespace) -> str:
@@ -74,8 +74,6 @@ def cmd_user_revoke(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     """`dispatch retention [--days N] [--dry-run]`: anonymise donors' details of old pickups."""
-    from zoneinfo import ZoneInfo
-
     from dispatch.db import engine_for, session_scope, upgrade
     from dispatch.access import anonymise_old_data
     from dispatch.settings import get_settings
@@ -83,7 +81,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade(settings.database_url)
     days = args.days or settings.retention_days
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     with session_scope(engine_for(settings.database_url)) as session:
         result = anonymise_old_data(session=session, days=days, today=today, dry_run=args.dry_run)
     verb = "would anonymise" if result.dry_run else "anonymised"

@@ -52,11 +52,10 @@ def existing_file(value: str) -> str:
 
 
 def _today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
     from dispatch.settings import get_settings
+    from dispatch.workdays import local_today
 
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return local_today(get_settings().timezone)
 
 
 def default_day() -> dt.date:

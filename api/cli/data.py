@@ -5,17 +5,15 @@ imported from CSV (all rows or none, every bad row printed), and the monthly rep
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
 from dispatch.errors import DispatchError
+from dispatch.workdays import local_today
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """`dispatch import relay-points|pickups FILE`: all rows or none; every bad row is printed."""
-    from zoneinfo import ZoneInfo
-
     from dispatch.exchange import ImportRejected
     from dispatch.exchange import import_pickups
     from dispatch.exchange import import_relay_points
@@ -38,7 +36,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=args.dry_run,
                     update=args.update)
             else:
-                today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+                today = local_today(settings.timezone)
                 result = import_pickups(
                     data, session=session, settings=settings, network=network, today=today,
                     max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes, dry_run=args.dry_run)

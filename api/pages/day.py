@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -23,6 +22,7 @@ from dispatch.jobs import records as jobs
 from dispatch.models import JobStatus, PlanJob, PlanStatus
 from dispatch.planning import plans as planning
 from dispatch.planning import day_vans_out, day_view
+from dispatch.workdays import local_now
 
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"],
                    dependencies=[require(Role.COORDINATOR)])
@@ -69,7 +69,7 @@ def coordinator_day(day: dt.date, request: Request, session: SessionDep, setting
                            if p.status is PlanStatus.REPLACED][:10],
                   texts={k: i18n.text(k, lang) for k in i18n.MESSAGES if k.startswith(DAY_PAGE_TEXTS)},
                   live_ms=settings.day_page_poll_ms,
-                  now_hhmm=dt.datetime.now(ZoneInfo(settings.timezone)).strftime("%H:%M"))
+                  now_hhmm=local_now(settings.timezone).strftime("%H:%M"))
 
 
 # What the day page's script says (dispatch/static/day.js), in the coordinator's language.

@@ -14,7 +14,6 @@ import logging
 import math
 import re
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -34,7 +33,7 @@ from dispatch.models import Slot
 from dispatch.pickups import requests as pickup_rules
 from dispatch.pickups import offer_slots, with_trial_insertion
 from dispatch.relay_points import nearest_relay_points
-from dispatch.workdays import next_collection_day
+from dispatch.workdays import local_today, next_collection_day
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependen
 
 
 def _today(settings) -> dt.date:
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return local_today(settings.timezone)
 
 
 def _nearest(lat: float, lon: float, *, session, network, settings, k: int = 3) -> list:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,7 +14,7 @@ from api.security import SESSION_COOKIE, public, same_origin
 from dispatch.access import auth as auth_service
 from dispatch.documents import i18n
 from api.signin import sign_in
-from dispatch.workdays import next_collection_day
+from dispatch.workdays import local_today, next_collection_day
 
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"])
 
@@ -26,7 +24,7 @@ def _safe_next(value: str | None, settings) -> str:
     if value and value.startswith("/") and not value.startswith(("//", "/\\")) and "\n" not in value \
             and "\r" not in value and len(value) < 500:
         return value
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     return f"/jour/{next_collection_day(today).isoformat()}"
 
 

@@ -11,9 +11,7 @@ cookie; changes are checked for same-origin (api/security.py).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -25,7 +23,7 @@ from dispatch.documents import i18n
 from dispatch.pickups import requests as pickup_rules
 from dispatch.errors import DispatchError
 from dispatch.relay_points import nearest_relay_points
-from dispatch.workdays import next_collection_day
+from dispatch.workdays import local_today, next_collection_day
 
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, tags=["staff"],
                    dependencies=[require(Role.SWITCHBOARD, Role.COORDINATOR)])
@@ -39,7 +37,7 @@ JS_TEXTS = ("sb_history_none", "sb_no_address", "sb_small_volume", "sb_slots_non
 def switchboard_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     lang = page_lang(request)
     config = pickup_rules.rules_config(settings)
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     categories = list(config.accepted_categories) + list(config.refused_categories)
     texts = {key: i18n.text(key, lang) for key in JS_TEXTS}
     texts["status"] = {s: i18n.text(f"sb_status_{s}", lang) for s in ("requested", "accepted", "refused", "scheduled", "collected", "missed", "cancelled")}

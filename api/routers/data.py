@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -17,6 +16,7 @@ from dispatch.exchange import exports
 from dispatch.exchange import csv_import, pickup_import, relay_import
 from dispatch.exchange import reports
 from dispatch.exchange import ImportRejected, UnsupportedFile
+from dispatch.workdays import local_today
 
 imports_router = APIRouter(prefix="/api/v1/imports", tags=["data exchange"])
 exports_router = APIRouter(prefix="/api/v1/exports", tags=["data exchange"],
@@ -99,7 +99,7 @@ def import_pickups(
     dry_run: bool = False,
 ) -> ImportOut:
     data = _read_upload(file, settings.import_max_bytes)
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     try:
         result = pickup_import.import_pickups(
             data, session=session, settings=settings, network=network, today=today,

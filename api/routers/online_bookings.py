@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import SessionDep, SettingsDep
 from api.security import Role, StaffUser, require
 from dispatch.access import booking_guard as service
+from dispatch.workdays import local_today
 
 router = APIRouter(prefix="/api/v1/online-bookings", tags=["home pickups"])
 Staff = Annotated[StaffUser, require(Role.SWITCHBOARD, Role.COORDINATOR)]
@@ -46,7 +46,7 @@ class ReleaseIn(BaseModel):
 
 
 def _today(settings) -> dt.date:  # noqa: ANN001
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return local_today(settings.timezone)
 
 
 def _status(day: dt.date, session, settings) -> GuardOut:  # noqa: ANN001

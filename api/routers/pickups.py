@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
@@ -27,6 +26,7 @@ from dispatch.pickups import offer_slots, with_trial_insertion
 from api.schemas.pickups import OverrideIn, PickupIn, PickupOut
 from dispatch.pickups import requests as service
 from dispatch.models import PickupStatus, Slot
+from dispatch.workdays import local_today
 
 log = logging.getLogger("api.pickups")
 router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"],
@@ -44,7 +44,7 @@ router = APIRouter(prefix="/api/v1/pickup-requests", tags=["home pickups"],
     "not planned yet).",
 )
 def create_pickup(body: PickupIn, session: SessionDep, settings: SettingsDep, network: NetworkDep) -> PickupOut:
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     if body.lat is None or body.lon is None:  # an address alone: looked up, refused (nothing stored) if not served
         found = resolve_address(body.address, settings=settings, network=network, postcode=body.postcode)
         body = body.model_copy(update={"address": found.label, "postcode": found.postcode, "lat": found.lat,
@@ -151,7 +151,7 @@ def pickup_slots(
     from_: Annotated[dt.date | None, Query(alias="from")] = None,
     days: Annotated[int, Query(ge=1, le=31)] = 7,
 ) -> list[SlotOfferOut]:
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     offers = offer_slots(lat, lon, volume_m3, from_ or today, days, session=session, settings=settings,
                          network=network, today=today)
     return [SlotOfferOut(**vars(o)) for o in offers]
@@ -263,7 +263,7 @@ def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, 
 
 
 def _today(settings) -> dt.date:
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return local_today(settings.timezone)
 
 
 def _change_out(pu, plans: list[int]) -> ChangeOut:

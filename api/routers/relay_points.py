@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -16,6 +14,7 @@ from dispatch.errors import InvalidInput
 from dispatch.fleet import relay_points
 from dispatch.relay_points import points as service
 from dispatch.models import ReportSource
+from dispatch.workdays import local_today
 
 router = APIRouter(prefix="/api/v1/relay-points", tags=["relay points"])
 
@@ -68,7 +67,7 @@ def get_relay_point(relay_point_id: Id, session: SessionDep) -> RelayPointOut:
             summary="Fill forecast: rate with weekday effects and uncertainty, expected full date, p(full) by day")
 def get_forecast(relay_point_id: Id, session: SessionDep, settings: SettingsDep,
                  days: Annotated[int, Query(ge=1, le=30)] = 7) -> ForecastOut:
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     return ForecastOut(**service.relay_point_forecast(relay_point_id, session=session, today=today, horizon_days=days))
 
 

@@ -13,7 +13,6 @@ transaction. Services flush, never commit.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from dispatch.planning.round_writing import seconds_of
 from dispatch.planning.versions import open_plan
 from dispatch.roads import RoadNetwork, SiteTooFar, SiteUnreachable
 from dispatch.settings import Settings
+from dispatch.workdays import local_now
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,7 @@ class VanPosition:
 
 def now_seconds(settings: Settings) -> int:
     """Seconds after midnight now, in the settings' time zone."""
-    from zoneinfo import ZoneInfo
-
-    now = dt.datetime.now(ZoneInfo(settings.timezone))
+    now = local_now(settings.timezone)
     return now.hour * 3600 + now.minute * 60 + now.second
 
 

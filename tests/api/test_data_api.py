@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -118,9 +117,9 @@ def test_columns_are_documented(client):
 def _next_days(settings, count: int) -> list[dt.date]:
     from dispatch.pickups.requests import rules_config
     from dispatch.pickups.rules import earliest_date
-    from dispatch.workdays import is_collection_day
+    from dispatch.workdays import is_collection_day, local_today
 
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     day, out = earliest_date(rules_config(settings), today) + dt.timedelta(days=3), []
     while len(out) < count:
         if is_collection_day(day):

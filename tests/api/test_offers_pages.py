@@ -4,12 +4,12 @@ the days' plans; the coordinator's day page lists the vans and crews out (no bro
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from tests.api.conftest import PLAN_DAY
+from dispatch.workdays import local_today
 
 DONOR = {"lat": 48.8721, "lon": 2.3770}
 
@@ -30,7 +30,7 @@ def _full_plan_on_the_first_open_day(client, db_engine) -> dt.date:
 
     settings = client.app.state.settings
     # the product's today is Paris's (the API's routers): after 23:00 UTC in winter, tomorrow in UTC terms
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    today = local_today(settings.timezone)
     with session_scope(db_engine) as s:
         ctx = rule_context(session=s, settings=settings, network=None, today=today)
         day = rules.next_slots(rules_config(settings), ctx, from_day=ctx.today, count=1)[0][0]

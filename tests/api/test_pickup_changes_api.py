@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from dispatch.db import session_scope
 from dispatch.models import PickupRequest
-from dispatch.workdays import next_collection_day
+from dispatch.workdays import local_today, next_collection_day
 
 
 def _first(engine) -> tuple[int, str, str, str]:
@@ -19,7 +18,7 @@ def _first(engine) -> tuple[int, str, str, str]:
 
 
 def _future_day() -> dt.date:
-    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    today = local_today("Europe/Paris")
     return next_collection_day(today + dt.timedelta(days=7))
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from tests.messages.servers import SmtpServer, free_port
+from dispatch.workdays import local_today
 from tests.pages.conftest import ARTIFACTS, live_app, screenshot, wait_for
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,7 @@ SWITCHBOARD = ("standard", "standard password")
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    return local_today("Europe/Paris")
 
 
 def _days() -> tuple[dt.date, dt.date]:
