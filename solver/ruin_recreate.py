@@ -5,7 +5,8 @@ insertions from scratch when cheaper), each iteration removes visits -- a random
 nearest served ones, SISR-style strings (Christiaens & Vanden Berghe) around them, or, half of the time
 while a mandatory visit is left out, that visit's served neighbours -- tidies the routes touched,
 re-inserts the removed visits and those left out (``put_back``: every mandatory one before any optional one;
-an optional one left out only when near a removed visit) with ``insertion.recreate`` and accepts the result by
+an optional one left out only when near a removed visit; the candidate given up as soon as a mandatory visit finds
+no place, when the plan walked from serves them all) with ``insertion.recreate`` and accepts the result by
 record-to-record travel (a threshold relative to the best plan's own cost, shrinking to 0). Every
 ``polish_every`` seconds and at the end the best plan goes through ``polish`` (``lns_python.py``: an
 OR-Tools greedy descent). Costs are OR-Tools' objective (route costs + penalties of the visits left
