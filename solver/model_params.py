@@ -5,8 +5,11 @@
 breaks or locked sequences, else path cheapest arc), guided local search, the time limit and the
 ``solution_limit``; ``member`` > 0 selects a portfolio member's alternative first solution strategy
 (``portfolio.py``). An unknown strategy name raises ``ProblemError``.
-``repair_parameters(problem, options, member, n_vis)``: cheapest insertion then a greedy descent
-(``SearchParams.repair_operators`` / ``repair_neighbors`` narrow it), for ``SolveFromAssignmentWithParameters``.
+``repair_parameters(problem, options, member)``: cheapest insertion then a greedy descent, for
+``SolveFromAssignmentWithParameters``. OR-Tools fixes a model's local search operators when the model is
+closed, which its first search does with ``search_parameters``: so ``SearchParams.repair_operators`` /
+``repair_neighbors`` narrow the operators there (``_narrow``), for the first search and every repair descent
+alike; set on the repair parameters alone they would change nothing.
 """
 
 from __future__ import annotations
@@ -54,7 +57,23 @@ def search_parameters(
     if options.solution_limit is not None:
         params.solution_limit = options.solution_limit
     params.log_search = options.log_search
+    _narrow(params, options, len(problem.visits))
     return params
+
+
+def _narrow(params: Any, options: SolveOptions, n_vis: int) -> None:
+    """The model's local search operators as ``SearchParams`` narrows them: "light" leaves the heavy ones out
+    (proving a local optimum with OR-Tools' insertion-based LNS operators takes seconds per iteration on 200
+    visits), ``repair_neighbors`` > 0 moves only towards that many nearest nodes."""
+    search = options.search
+    if search.repair_operators == "light":
+        ops = params.local_search_operators
+        for name in search.heavy_operators:
+            setattr(ops, name, _BOOL_FALSE)
+    n_neighbors = search.repair_neighbors
+    if n_neighbors and n_vis > n_neighbors:
+        params.ls_operator_neighbors_ratio = n_neighbors / n_vis
+        params.ls_operator_min_neighbors = n_neighbors
 
 
 def _alternative(problem: Problem, options: SolveOptions, params: Any, member: int) -> None:
@@ -67,24 +86,14 @@ def _alternative(problem: Problem, options: SolveOptions, params: Any, member: i
         params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
 
 
-def repair_parameters(problem: Problem, options: SolveOptions, member: int, n_vis: int) -> Any:
-    """Search parameters of the repair descents: cheapest insertion, then a greedy descent."""
+def repair_parameters(problem: Problem, options: SolveOptions, member: int) -> Any:
+    """Search parameters of the repair descents: cheapest insertion, then a greedy descent (the operators
+    narrowed as in :func:`search_parameters`, which the model was closed with)."""
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.CopyFrom(search_parameters(problem, options, False, member, 1.0))
     params.first_solution_strategy = _FSS.LOCAL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = _LSM.GREEDY_DESCENT
     params.solution_limit = 2**62
-    search = options.search
-    if search.repair_operators == "light":
-        # The repair descent only needs the classic moves: proving a local optimum with OR-Tools'
-        # insertion-based LNS operators takes seconds per iteration on 200 visits.
-        ops = params.local_search_operators
-        for name in search.heavy_operators:
-            setattr(ops, name, _BOOL_FALSE)
-    n_neighbors = search.repair_neighbors
-    if n_neighbors and n_vis > n_neighbors:  # local search moves only towards the nearest nodes
-        params.ls_operator_neighbors_ratio = n_neighbors / n_vis
-        params.ls_operator_min_neighbors = n_neighbors
     return params
 
 

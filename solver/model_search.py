@@ -160,7 +160,7 @@ def ruin_and_recreate(
     ``SearchParams.repair`` is "py"), else with OR-Tools re-inserting the removed visits. Returns the
     best assignment found (``assignment`` if none better)."""
     rng = random.Random(options.seed * 1009 + member)
-    params = repair_parameters(m.problem, options, member, m.n_vis)
+    params = repair_parameters(m.problem, options, member)
     search = options.search
 
     def stopped() -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .problem import ProblemError
 
-# OR-Tools local search operators left out of the repair descent when ``repair_operators`` is
+# OR-Tools local search operators left out of the model (first search and repair descents) when ``repair_operators`` is
 # "light" (names of ``RoutingSearchParameters.local_search_operators`` fields).
 HEAVY_OPERATORS = (
     "use_global_cheapest_insertion_path_lns",
@@ -69,10 +69,11 @@ class SearchParams:
     # Optional visits left out are tried again after a ruin only when among this many nearest visits of a
     # removed one (0 = all of them, after every ruin).
     retry_near: int = 10
-    # "light" leaves ``heavy_operators`` out of the OR-Tools repair descent (benchmarking only).
+    # "light" leaves ``heavy_operators`` out of the model's OR-Tools local search: the first search and every
+    # repair descent (OR-Tools fixes the operators when the first search closes the model; benchmarking only).
     repair_operators: str = "all"
     heavy_operators: tuple[str, ...] = HEAVY_OPERATORS
-    # OR-Tools repair descent: local search moves only towards this many nearest nodes (0 = all).
+    # OR-Tools local search (first search and repair descents): moves only towards this many nearest nodes (0 = all).
     repair_neighbors: int = 0
     # One line per search on stderr (iterations, improvements, best objective, settings).
     log: bool = False
