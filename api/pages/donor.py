@@ -42,10 +42,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 router = APIRouter(route_class=HTMLErrorRoute, include_in_schema=False, dependencies=[public()])
 
 
-def _today(settings) -> dt.date:
-    return local_today(settings.timezone)
-
-
 def _nearest(lat: float, lon: float, *, session, network, settings, k: int = 3) -> list:
     try:
         return nearest_relay_points(lat, lon, k, session=session, network=network,
@@ -55,7 +51,7 @@ def _nearest(lat: float, lon: float, *, session, network, settings, k: int = 3) 
 
 
 def _donor_defaults(settings) -> dict[str, Any]:
-    today = _today(settings)
+    today = local_today(settings.timezone)
     day = next_collection_day(next_collection_day(next_collection_day(today)))
     return {"date": day.isoformat(), "slot": "morning", "categories": []}
 
@@ -79,7 +75,8 @@ def _rule_context(settings, network, session, *, lat: float | None = None, lon: 
                   volume_m3: float | None = None):
     """The rules' context; with the donation's position and volume, the slots it offers instead of a
     refused one are checked by trial insertion into the days' plans (dispatch/pickups/slots.py), not guessed."""
-    ctx = pickup_rules.rule_context(session=session, settings=settings, network=network, today=_today(settings))
+    ctx = pickup_rules.rule_context(session=session, settings=settings, network=network,
+                                    today=local_today(settings.timezone))
     if lat is None or lon is None or volume_m3 is None or volume_m3 <= 0:
         return ctx
     return with_trial_insertion(ctx, lat, lon, volume_m3, session=session, settings=settings, network=network)
@@ -94,9 +91,10 @@ def _first_open_slot(lat: float, lon: float, *, session, settings, network) -> d
     """The first (date, slot) from today on where a small donation still fits, by trial insertion into
     the days' plans (the rules' calendar for days not planned yet): what the form proposes."""
     config = pickup_rules.rules_config(settings)
+    today = local_today(settings.timezone)
     try:
-        offers = offer_slots(lat, lon, max(config.min_volume_m3, 0.1), _today(settings), 21, session=session,
-                             settings=settings, network=network, today=_today(settings))
+        offers = offer_slots(lat, lon, max(config.min_volume_m3, 0.1), today, 21, session=session,
+                             settings=settings, network=network, today=today)
     except DispatchError:  # handled: off the map: no slot offers, the form still works
         return None
     first = next((o for o in offers if o.available), None)

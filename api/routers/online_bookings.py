@@ -45,10 +45,6 @@ class ReleaseIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-def _today(settings) -> dt.date:  # noqa: ANN001
-    return local_today(settings.timezone)
-
-
 def _status(day: dt.date, session, settings) -> GuardOut:  # noqa: ANN001
     status = service.day_status(day, session=session, settings=settings)
     return GuardOut(date=status.day, online_requests=status.online_requests, cap=status.cap,
@@ -62,11 +58,12 @@ def _status(day: dt.date, session, settings) -> GuardOut:  # noqa: ANN001
 @router.get("", summary="Online requests of a day: count, cap, and the requests the abuse guard held")
 def guard_status(user: Staff, session: SessionDep, settings: SettingsDep,
                  date: Annotated[dt.date | None, Query()] = None) -> GuardOut:
-    return _status(date or _today(settings), session, settings)
+    return _status(date or local_today(settings.timezone), session, settings)
 
 
 @router.post("/release", summary="Let more online requests through for a day (recorded with your account)")
 def release(body: ReleaseIn, user: Staff, session: SessionDep, settings: SettingsDep) -> GuardOut:
-    day = body.date or _today(settings)
-    service.release(day, body.extra, by=user.username, note=body.note, session=session, today=_today(settings))
+    today = local_today(settings.timezone)
+    day = body.date or today
+    service.release(day, body.extra, by=user.username, note=body.note, session=session, today=today)
     return _status(day, session, settings)

@@ -172,7 +172,7 @@ def _move_offers(pu, *, session, settings, network) -> list[dict]:
     """The free slots of the next two weeks the donor may move to (rules and trial insertion)."""
     if pu.status.value not in CHANGEABLE:
         return []
-    today = _today(settings)
+    today = local_today(settings.timezone)
     try:
         offers = offer_slots(pu.lat, pu.lon, pu.volume_m3, today, 14, session=session, settings=settings,
                              network=network, today=today, site=pu)
@@ -250,7 +250,7 @@ def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, 
         try:
             with session.begin_nested():  # a refusal leaves the request exactly as it was
                 pickup_changes.reschedule_pickup(pu, day, slot, settings, network, session=session,
-                                                 actor="donor (suivi)", today=_today(settings), lang=lang)
+                                                 actor="donor (suivi)", today=local_today(settings.timezone), lang=lang)
         except DispatchError as exc:
             session.refresh(pu)
             return None, exc.message
@@ -260,10 +260,6 @@ def tracking_move(request: Request, session: SessionDep, settings: SettingsDep, 
 
 
 # --- Cancel and move (dispatch/pickup_changes.py), donor messages (dispatch/messages/) ---
-
-
-def _today(settings) -> dt.date:
-    return local_today(settings.timezone)
 
 
 def _change_out(pu, plans: list[int]) -> ChangeOut:
@@ -294,7 +290,8 @@ def reschedule(pickup_id: Id, body: RescheduleIn, session: SessionDep, settings:
                user: Annotated[StaffUser, require(Role.SWITCHBOARD, Role.COORDINATOR)]) -> ChangeOut:
     pu = service.get_pickup(pickup_id, session=session)
     plans = pickup_changes.reschedule_pickup(pu, body.date, body.slot, settings, network, session=session,
-                                             actor=user.username, today=_today(settings), reason=body.reason)
+                                             actor=user.username, today=local_today(settings.timezone),
+                                             reason=body.reason)
     return _change_out(pu, plans)
 
 
@@ -325,5 +322,5 @@ def donor_reschedule(ref: Annotated[str, Path(min_length=1, max_length=40)], bod
                      session: SessionDep, settings: SettingsDep, network: NetworkDep) -> TrackingOut:
     pu = pickup_lifecycle.find_for_tracking(ref, body.phone_last4, session=session)
     pickup_changes.reschedule_pickup(pu, body.date, body.slot, settings, network, session=session, actor="donor",
-                                     today=_today(settings), reason=body.reason)
+                                     today=local_today(settings.timezone), reason=body.reason)
     return TrackingOut(**pickup_lifecycle.tracking_view(pu, session=session))
