@@ -123,7 +123,7 @@ def recreate_all_first(
 ) -> list[list[int]] | None:
     """:func:`recreate`, or None as soon as one of the visits in ``first`` finds no position (the rest
     is then not inserted: a plan leaving such a visit out would be thrown away)."""
-    states = _recreate(ctx, routes, removed, rng, 0.01, near, first, give_up=True)
+    states = _recreate(ctx, routes, removed, rng, near=near, first=first, give_up=True)
     return None if states is None else [st.seq[1:-1] for st in states]
 
 
