@@ -123,6 +123,12 @@ def frac_open(windows: list[tuple[int, int]], t: int) -> float:
 
 TURNED_AWAY_PARTS = ("turned_away_unseen_m3", "turned_away_call_pending_m3", "turned_away_call_seen_m3",
                      "turned_away_first_week_m3")
+# The "unseen" m³ split again by the horizon rule's last decision on the relay point (its last collection day
+# before the loss, when it was open): mandatory or optional and not visited that day, visited that day (it
+# filled again since), skipped, or no decision (the reactive and fixed policies, or none since the start);
+# and, of the optional ones, those the rule gave a low risk (p of being full before the next visit < 0.3).
+UNSEEN_PARTS = ("unseen_after_mandatory_m3", "unseen_after_optional_m3", "unseen_after_optional_low_risk_m3",
+                "unseen_after_visit_m3", "unseen_after_skip_m3", "unseen_no_decision_m3")
 
 
 @dataclass
@@ -138,6 +144,7 @@ class Outcome:
     turned_away_call_pending_m3: float = 0.0
     turned_away_call_seen_m3: float = 0.0
     turned_away_first_week_m3: float = 0.0
+    unseen: dict[str, float] = field(default_factory=lambda: dict.fromkeys(UNSEEN_PARTS, 0.0))
     km: float = 0.0
     van_hours: float = 0.0
     collected_m3: float = 0.0
@@ -160,6 +167,7 @@ class Outcome:
         return {
             "turned_away_m3": round(float(self.turned_away_m3), 3), "full_days": self.full_days,
             **{k: round(float(getattr(self, k)), 3) for k in TURNED_AWAY_PARTS},
+            **{k: round(float(v), 3) for k, v in self.unseen.items()},
             "km": round(float(self.km), 1), "km_per_m3": round(float(self.km_per_m3), 4),
             "pickups_missed": self.pickups_missed, "van_hours": round(self.van_hours, 2),
             "collected_m3": round(float(self.collected_m3), 2), "relay_visits": self.relay_visits,

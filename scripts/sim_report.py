@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sim_model import START, TURNED_AWAY_PARTS, Config, Outcome, world
+from sim_model import START, TURNED_AWAY_PARTS, UNSEEN_PARTS, Config, Outcome, world
 
 KEYS = ("turned_away_m3", "full_days", "km", "km_per_m3", "pickups_missed", "van_hours", "collected_m3",
-        "relay_visits", "stops_missed", "fill_at_visit", *TURNED_AWAY_PARTS)
+        "relay_visits", "stops_missed", "fill_at_visit", *TURNED_AWAY_PARTS, *UNSEEN_PARTS)
 
 _LEGEND = (
     "",

@@ -91,6 +91,9 @@ class _Run:
         self.donations, self.done_frac, self.was_full = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
         self.windows: list[list[tuple[int, int]]] = []
         self.today = START
+        # Per relay point: the horizon rule's last decision on it (its day, the decision, p before the next visit).
+        self.last_decision: dict[int, tuple[dt.date, str, float]] = {}
+        self.visited_on: dict[int, dt.date] = {}
 
     def simulate(self) -> Outcome:
         for k in range(self.cfg.days):
@@ -131,12 +134,27 @@ class _Run:
         out, call = self.out, self.full_call[i]
         if call is None:
             out.turned_away_unseen_m3 += lost
+            self._count_unseen(i, lost)
         elif call > self.today:
             out.turned_away_call_pending_m3 += lost
         else:
             out.turned_away_call_seen_m3 += lost
         if (self.today - START).days < 7:
             out.turned_away_first_week_m3 += lost
+
+    def _count_unseen(self, i: int, lost: float) -> None:
+        """``lost`` m³ turned away unseen at relay point ``i``, counted by the rule's last decision on it."""
+        parts, last = self.out.unseen, self.last_decision.get(i)
+        if last is None:
+            parts["unseen_no_decision_m3"] += lost
+            return
+        day, decision, p_next = last
+        if self.visited_on.get(i) == day:
+            parts["unseen_after_visit_m3"] += lost
+            return
+        parts[f"unseen_after_{decision}_m3"] += lost
+        if decision == OPTIONAL and p_next < 0.3:
+            parts["unseen_after_optional_low_risk_m3"] += lost
 
     # ---- a collection day: plan, then execute
 
@@ -203,6 +221,9 @@ class _Run:
             **self.settings.horizon_rule(), distances=sites.distances,
             anchor_sites=[0] + [1 + n + j for j in range(n_pickups)],
         )
+        for key, d in final.items():
+            if wd in w.open_days[int(key)]:
+                self.last_decision[int(key)] = (day, d.decision, d.p_full_before_next_visit)
         return {int(key): choice(d.decision == MANDATORY, d.penalty, forecasts[int(key)].expected_stock_at(noon))
                 for key, d in final.items() if d.decision in (MANDATORY, OPTIONAL)}
 
@@ -261,6 +282,7 @@ class _Run:
         self.stock[i] -= take
         left = float(self.stock[i])
         out.relay_collected_m3 += take
+        self.visited_on[i] = day
         out.collected_m3 += take
         out.relay_visits += 1
         out.visit_fill.append(float((take + left) / self.caps[i]))

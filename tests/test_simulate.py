@@ -159,3 +159,21 @@ def test_the_m3_turned_away_are_split_by_what_the_planner_knew() -> None:
     parts = m["turned_away_unseen_m3"] + m["turned_away_call_pending_m3"] + m["turned_away_call_seen_m3"]
     assert m["turned_away_m3"] > 0 and parts == pytest.approx(m["turned_away_m3"], abs=0.01)
     assert m["turned_away_call_seen_m3"] > 0 and 0 < m["turned_away_first_week_m3"] < m["turned_away_m3"]
+
+
+def test_the_m3_turned_away_unseen_are_split_by_the_rules_last_decision() -> None:
+    """The parts of the unseen m³ (after a mandatory or optional decision not followed by a visit, after a visit,
+    after a skip, with no decision) add up to the unseen total; the low-risk optional ones are a share of the
+    optional ones; the reactive policy, which has no rule, has only undecided losses."""
+    _simulate()
+    sim_run, sim_model = sys.modules["sim_run"], sys.modules["sim_model"]
+    whole = [p for p in sim_model.UNSEEN_PARTS if p != "unseen_after_optional_low_risk_m3"]
+    for policy in ("reactive", "forecast"):
+        m = sim_run.run(policy, 3, sim_model.Config(days=12, solution_limit=20)).metrics()
+        assert m["turned_away_unseen_m3"] > 0, policy
+        assert sum(m[p] for p in whole) == pytest.approx(m["turned_away_unseen_m3"], abs=0.01), policy
+        assert m["unseen_after_optional_low_risk_m3"] <= m["unseen_after_optional_m3"] + 1e-9
+        if policy == "reactive":
+            assert m["unseen_no_decision_m3"] == pytest.approx(m["turned_away_unseen_m3"], abs=0.01)
+        else:
+            assert m["unseen_no_decision_m3"] < m["turned_away_unseen_m3"]

@@ -16,8 +16,10 @@ days, see :mod:`dispatch.workdays`) with each relay point's :class:`~dispatch.pl
   the risk grows) cost of an overflow before the next opportunity; the second is the share of a later
   trip that emptying it today saves. A relay point at least ``cheap_fill_ratio`` full whose detour is
   at most ``cheap_insertion_m`` gets at least ``1.2 * detour`` (a cheap top-up). One below
-  ``min_fill_ratio`` (65 %) and not at risk (``p < p_skip``) is *not needed today*: it stays optional
-  only as a top-up worth a few hundred metres, which the solver takes when a van passes by anyway;
+  ``min_fill_ratio`` (65 %) and not at risk (``p < p_skip``) is *not needed today*: it stays optional,
+  with the same penalty, which is small for it (a risk term under 1.5 km, a second term of a few hundred
+  metres: at most about 2 km with the defaults), as a top-up the solver takes when a van passes by anyway;
+  the decision differs from an optional one only by its reason;
 * **skip** -- closed today, or below ``top_up_fill_ratio`` and not at risk.
 
 The detour of a relay point is the round trip from the nearest place the vans go to anyway: the depot,
