@@ -77,13 +77,16 @@ class Settings(BaseSettings):
     horizon_p_skip: float = Field(default=0.3, ge=0, le=1)
     horizon_top_up_fill_ratio: float = Field(default=0.3, ge=0, le=1)
     horizon_target_fill_ratio: float = Field(default=0.85, gt=0, le=1)
+    # The horizon rule's margin for what a forecast does not know: its risks are those of the forecast with its
+    # fill rate raised by this many of its standard deviations (0: the forecast as it is; docs/simulation/README.md).
+    horizon_safety_sd: float = Field(default=0.75, ge=0, le=3)
 
     def horizon_rule(self) -> dict[str, float | int]:
         """The keyword arguments of ``horizon.decide`` that settings control (one place for them)."""
         return {"horizon_days": self.horizon_days, "penalty_m": self.relay_point_penalty_m,
                 "p_mandatory": self.horizon_p_mandatory, "p_skip": self.horizon_p_skip,
                 "min_fill_ratio": self.min_fill_ratio, "top_up_fill_ratio": self.horizon_top_up_fill_ratio,
-                "target_fill_ratio": self.horizon_target_fill_ratio}
+                "target_fill_ratio": self.horizon_target_fill_ratio, "safety_sd": self.horizon_safety_sd}
     # Fair work (dispatch/planning/problem.py): balance the crews' working time. Off by default; a plan can ask
     # for it (API ``balance``, the day page's box, ``dispatch plan --balance``). Each second between the day's
     # first departure and last return costs like this many metres of driving.

@@ -199,6 +199,9 @@ def write_worlds_table(results: dict[str, dict], a: argparse.Namespace, path: Pa
     lines = ["# Collection policies in every world (simulation)", "",
              f"Written by `scripts/simulate.py --worlds all --days {a.days} --seeds {a.seeds} "
              f"--first-seed {a.first_seed} --solution-limit {a.solution_limit}`; worlds: scripts/sim_worlds.py.", ""]
+    if getattr(a, "merge", None):
+        lines[2] = (lines[2] + f" Policies run: {a.policies}; the others are those of `{a.merge}` "
+                    "(`--merge`), an earlier run of the same days, seeds and worlds.")
     for name, agg in results.items():
         lines += [f"## {name}", "", "| policy | m³ turned away | km | km per m³ | pickups missed |", "| --- | --- | --- | --- | --- |"]
         for p, m in agg["policies"].items():

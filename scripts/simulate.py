@@ -72,15 +72,29 @@ def simulate_world(world_name: str, a: argparse.Namespace, policies: list[str]) 
         outcomes = [_job(j) for j in jobs]
     elapsed = time.perf_counter() - started
     agg = aggregate(outcomes, policies)
+    if a.merge:
+        _merge(agg, a.merge, world_name)
     gap = oracle_gap(agg)
     if gap:
         agg["policies"]["forecast"]["oracle_gap"] = gap
     agg["targets"] = targets(agg, world_name)
     agg["world"] = world_name
-    if a.report:
+    if a.report and not a.merge:
         out_dir = Path(a.report) if world_name == "default" else Path(a.report) / "worlds" / world_name
         write_report(outcomes, agg, cfg, seeds, policies, out_dir, elapsed)
     return agg, outcomes, elapsed
+
+
+def _merge(agg: dict, path: Path, world_name: str) -> None:
+    """The policies of the previous run in ``path`` (a ``--json`` output) that this run did not run, added to
+    ``agg`` (in the usual order), so that the targets are judged on every policy."""
+    previous = json.loads(path.read_text(encoding="utf-8"))
+    previous = previous.get(world_name) if "policies" not in previous else previous
+    if not previous or previous.get("world", world_name) != world_name:
+        raise SystemExit(f"--merge {path}: no run of the world {world_name!r} in it")
+    for key in ("policies", "sd"):
+        both = previous[key] | agg[key]
+        agg[key] = {p: both[p] for p in POLICIES if p in both}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--report", default=str(REPO / "docs" / "simulation"), help="directory; '' for none")
+    ap.add_argument("--merge", type=Path, help="a previous run's --json output (same days, seeds, worlds): the "
+                    "policies not run here are taken from it and the targets judged on all of them; per-world "
+                    "reports are then not written (worlds.md is, saying so)")
     a = ap.parse_args(argv)
     policies = [p.strip() for p in a.policies.split(",") if p.strip()]
     bad = [p for p in policies if p not in POLICIES]

@@ -177,3 +177,26 @@ def test_the_m3_turned_away_unseen_are_split_by_the_rules_last_decision() -> Non
             assert m["unseen_no_decision_m3"] == pytest.approx(m["turned_away_unseen_m3"], abs=0.01)
         else:
             assert m["unseen_no_decision_m3"] < m["turned_away_unseen_m3"]
+
+
+def test_a_run_of_one_policy_merges_the_others_from_an_earlier_run(capsys, tmp_path) -> None:
+    """``--merge``: the policies not run are taken from an earlier run's JSON, the targets are judged on all of
+    them, worlds.md says so; a file without the world asked for is refused."""
+    sim = _simulate()
+    common = ["--days", "3", "--seeds", "1", "--solution-limit", "20", "--json", "--worlds", "all"]
+    assert sim.main([*common, "--policies", "reactive,fixed,forecast,oracle", "--report", ""]) == 0
+    earlier = json.loads(capsys.readouterr().out)
+    (tmp_path / "earlier.json").write_text(json.dumps(earlier), encoding="utf-8")
+    assert sim.main([*common, "--policies", "forecast", "--merge", str(tmp_path / "earlier.json"),
+                     "--report", str(tmp_path)]) == 0
+    merged = json.loads(capsys.readouterr().out)
+    for name, agg in merged.items():
+        assert list(agg["policies"]) == ["reactive", "fixed", "forecast", "oracle"]
+        assert agg["policies"]["reactive"] == earlier[name]["policies"]["reactive"]
+        assert agg["policies"]["forecast"]["turned_away_m3"] == earlier[name]["policies"]["forecast"]["turned_away_m3"]
+        assert agg["targets"] == earlier[name]["targets"]
+    assert "Policies run: forecast; the others are those of" in (tmp_path / "worlds.md").read_text(encoding="utf-8")
+    assert not (tmp_path / "report.md").exists()
+    (tmp_path / "other.json").write_text(json.dumps({"lumpy": earlier["lumpy"]}), encoding="utf-8")
+    with pytest.raises(SystemExit, match="no run of the world 'default'"):
+        sim.main([*common, "--policies", "forecast", "--merge", str(tmp_path / "other.json"), "--report", ""])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import gammaincc
@@ -64,6 +64,15 @@ class FillForecast:
     n_outliers: int = 0  # observations down-weighted as outliers
     cold_start: bool = False  # no usable data: the prior from similar relay points
     rate_sd_by_day: tuple[float, ...] = field(default=(0.0,) * 7)  # posterior sd of each lambda_d
+
+    def cautious(self, z: float) -> FillForecast:
+        """This forecast with its fill rate raised by ``z`` of its standard deviations: a margin for what the
+        estimate does not know, growing with the time ahead (none for a forecast without uncertainty, such as
+        the simulator's oracle). The stock it starts from is kept: a margin on it bought fewer m³ per km in
+        the simulator (docs/simulation/README.md)."""
+        if z <= 0 or self.full or self.sd <= 0:
+            return self
+        return replace(self, rate_m3_per_day=self.rate_m3_per_day + z * self.sd)
 
     # ---- rates -------------------------------------------------------------------------------
     def daily_rate(self, weekday: int) -> float:

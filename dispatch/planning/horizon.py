@@ -22,6 +22,11 @@ days, see :mod:`dispatch.workdays`) with each relay point's :class:`~dispatch.pl
   the decision differs from an optional one only by its reason;
 * **skip** -- closed today, or below ``top_up_fill_ratio`` and not at risk.
 
+Every risk, fill and full date above is that of the *cautious* forecast when ``safety_sd`` > 0: the fill
+rate raised by ``safety_sd`` of its standard deviations (:meth:`FillForecast.cautious`), a margin for what
+the estimate does not know that grows with the time ahead and vanishes where the rate is known. The fill
+shown in the reason is the forecast's own.
+
 The detour of a relay point is the round trip from the nearest place the vans go to anyway: the depot,
 a home pickup of the day or a mandatory relay point (with ``distances``, :func:`decide` works it out
 once the mandatory ones are known). Defaults were tuned with ``scripts/simulate.py``; see
@@ -118,12 +123,14 @@ class _Rule:
     target_fill_ratio: float
     cheap_insertion_m: float
     cheap_fill_ratio: float
+    safety_sd: float
 
 
 @dataclass(frozen=True)
 class _Outlook:
     """One relay point seen from today: its expected fill at noon, its next possible visit after today,
-    the risks of being full before it and within the horizon, open today, and must it be visited."""
+    the risks of being full before it and within the horizon, open today, and must it be visited; all from the
+    cautious forecast (``safety_sd``); ``shown``: the expected fill of the forecast itself, for the reason."""
 
     fill: float
     nxt: dt.date | None
@@ -131,6 +138,7 @@ class _Outlook:
     p_h: float
     is_open: bool
     must: bool
+    shown: float
 
 
 def decide(
@@ -151,6 +159,7 @@ def decide(
     is_workday: Callable[[dt.date], bool] = is_collection_day,
     distances: Sequence[Sequence[int]] | None = None,
     anchor_sites: Sequence[int] = (),
+    safety_sd: float = 0.0,
 ) -> dict[str, HorizonDecision]:
     """Decide today's visit status of each relay point from its forecast over the horizon.
 
@@ -162,6 +171,9 @@ def decide(
     ``min_fill_ratio``: below both, the relay point is not needed today. ``risk_weight``,
     ``opportunistic_m``, ``target_fill_ratio``, ``cheap_insertion_m``, ``cheap_fill_ratio``: the
     optional penalty (see the module docstring). ``is_workday``: which days are collection days.
+    ``safety_sd``: the margin for what the forecasts do not know: risks, fills and full dates are those of
+    each forecast with its fill rate raised by this many of its standard deviations
+    (:meth:`FillForecast.cautious`); the fill in the reason and in ``fill_ratio`` stays the forecast's own.
 
     ``distances`` (optional): the day's road matrix in metres; with it, the detour of every relay point
     that has a ``site`` is worked out here, once the mandatory ones are known: the round trip from the
@@ -173,26 +185,27 @@ def decide(
     ``penalty`` (int metres-equivalent, optional visits only) and a plain-English ``reason``.
     """
     rule = _Rule(horizon_days, penalty_m, p_mandatory, p_skip, min_fill_ratio, top_up_fill_ratio, opportunistic_m,
-                 risk_weight, target_fill_ratio, cheap_insertion_m, cheap_fill_ratio)
+                 risk_weight, target_fill_ratio, cheap_insertion_m, cheap_fill_ratio, safety_sd)
     points = list(points)
     ahead = collection_days(today, max(horizon_days, 1) + 10, is_workday=is_workday)
     horizon_end = ahead[horizon_days - 1] if horizon_days >= 1 else today
-    outlooks = {pt.key: _outlook(pt, today, ahead, horizon_end, p_mandatory) for pt in points}
+    outlooks = {pt.key: _outlook(pt, today, ahead, horizon_end, p_mandatory, safety_sd) for pt in points}
     costs = _detours(points, outlooks, distances, anchor_sites)
     return {pt.key: _decide_one(pt, outlooks[pt.key], costs[pt.key], today, ahead, rule) for pt in points}
 
 
 def _outlook(pt: HorizonInput, today: dt.date, ahead: list[dt.date], horizon_end: dt.date,
-             p_mandatory: float) -> _Outlook:
-    f = pt.forecast
+             p_mandatory: float, safety_sd: float) -> _Outlook:
+    f = pt.forecast.cautious(safety_sd)
     noon = dt.datetime.combine(today, dt.time(12))
     fill = 1.0 if (f.full or pt.reported_full) else f.expected_stock_at(noon) / f.capacity_m3
+    shown = 1.0 if (f.full or pt.reported_full) else pt.forecast.expected_stock_at(noon) / f.capacity_m3
     nxt = next((d for d in ahead if d.weekday() in pt.open_weekdays and d not in pt.closed_dates), None)
     p_next = f.p_full_at(dt.datetime.combine(nxt, dt.time(12))) if nxt else 1.0
     p_h = f.p_full_by(horizon_end)
     is_open = today.weekday() in pt.open_weekdays
     must = is_open and (f.full or pt.reported_full or p_next >= p_mandatory)
-    return _Outlook(fill, nxt, p_next, p_h, is_open, must)
+    return _Outlook(fill, nxt, p_next, p_h, is_open, must, shown)
 
 
 def _detours(points: list[HorizonInput], outlooks: dict[str, _Outlook], distances: Sequence[Sequence[int]] | None,
@@ -214,14 +227,14 @@ def _decide_one(pt: HorizonInput, o: _Outlook, cost: float | None, today: dt.dat
                 rule: _Rule) -> HorizonDecision:
     """One relay point's decision: skip when closed today, mandatory when full or at risk, else what a
     visit today is worth (:func:`_worth_today`)."""
-    f = pt.forecast
+    f = pt.forecast.cautious(rule.safety_sd)
     full_date = f.expected_full_date()
     closed_between = [
         d for d in ahead[: ahead.index(o.nxt)] if d.weekday() not in pt.open_weekdays or d in pt.closed_dates
     ] if o.nxt else []
 
     def make(decision: str, penalty: int | None, reason: str) -> HorizonDecision:
-        return HorizonDecision(pt.key, decision, penalty, reason, round(o.fill, 3), round(o.p_next, 3),
+        return HorizonDecision(pt.key, decision, penalty, reason, round(o.shown, 3), round(o.p_next, 3),
                                round(o.p_h, 3), o.nxt, full_date)
 
     label = f"{pt.name}: " if pt.name else ""
@@ -237,7 +250,7 @@ def _decide_one(pt: HorizonInput, o: _Outlook, cost: float | None, today: dt.dat
         when = f"predicted full on {fmt_day(full_date)}" if full_date else "may be full"
         return make(
             MANDATORY, None,
-            f"{label}{_pct(o.fill)} full, {when} (p={o.p_next:.2f} before the {nxt_txt}): visit today",
+            f"{label}{_pct(o.shown)} full, {when} (p={o.p_next:.2f} before the {nxt_txt}): visit today",
         )
     decision, penalty, reason = _worth_today(o, cost, nxt_txt, rule)
     return make(decision, penalty, label + reason)
@@ -263,15 +276,15 @@ def _worth_today(o: _Outlook, cost: float | None, nxt_txt: str, rule: _Rule) -> 
         else:
             why = f"can wait (p={p_next:.2f} of being full before the {nxt_txt}; full {h_txt})"
         if fill < rule.top_up_fill_ratio:
-            return SKIP, None, f"{_pct(fill)} full, {why}: not needed today"
+            return SKIP, None, f"{_pct(o.shown)} full, {why}: not needed today"
         # Not needed, but a van passing by can empty it for (almost) nothing: that postpones its
         # next visit. Worth only the small share of a later trip it saves.
-        return (OPTIONAL, penalty, f"{_pct(fill)} full, {why}{detail}: not needed today, a top-up only if a van "
+        return (OPTIONAL, penalty, f"{_pct(o.shown)} full, {why}{detail}: not needed today, a top-up only if a van "
                 f"passes by (worth {penalty / 1000:.1f} km)")
     verdict = "cheap to add today" if cheap else (
         "visit if it fits cheaply" if cost is None or cost < penalty else "probably not worth the detour today"
     )
-    return (OPTIONAL, penalty, f"{_pct(fill)} full, p={p_h:.2f} full {h_txt.split(' (')[0]}, {nxt_txt}{detail}: "
+    return (OPTIONAL, penalty, f"{_pct(o.shown)} full, p={p_h:.2f} full {h_txt.split(' (')[0]}, {nxt_txt}{detail}: "
             f"optional (worth {penalty / 1000:.1f} km), {verdict}")
 
 

@@ -185,12 +185,17 @@ def test_a_closure_ahead_moves_the_next_visit_and_can_make_today_mandatory(demo,
     wednesday, saturday_after, monday_after = (tuesday + dt.timedelta(days=n) for n in (1, 11, 13))
     rp = next(rp for rp in demo.scalars(select(RelayPoint).order_by(RelayPoint.id)).all()
               if {0, 1, 2, 3, 4, 5} <= {d for o in rp.opening_hours for d in o["days"]})
-    report_fill(rp.id, session=demo, source=ReportSource.STAFF, level_pct=55)
+    # levels reported the week before and the evening before, and the day planned then (the quiet Tuesday may be
+    # weeks ahead: from a report of today, the relay point would be certain to be full by then, closure or not)
+    evening = dt.datetime.combine(tuesday - dt.timedelta(days=1), dt.time(18))
+    report_fill(rp.id, session=demo, source=ReportSource.STAFF, level_pct=40, at=evening - dt.timedelta(days=7))
+    report_fill(rp.id, session=demo, source=ReportSource.STAFF, level_pct=70, at=evening)
     key = f"rp:{rp.id}"
-    before = build_day(tuesday, settings, paris_network, session=demo).decisions[key]
-    assert before.next_visit_day == wednesday
+    now = evening + dt.timedelta(hours=1)
+    before = build_day(tuesday, settings, paris_network, session=demo, now=now).decisions[key]
+    assert before.next_visit_day == wednesday and before.decision != "mandatory", before.reason
     relay_points.add_closure(rp.id, wednesday, saturday_after, "travaux", session=demo)
-    after = build_day(tuesday, settings, paris_network, session=demo).decisions[key]
+    after = build_day(tuesday, settings, paris_network, session=demo, now=now).decisions[key]
     assert after.next_visit_day == monday_after
     assert f"closed on {fmt_day(wednesday)}" in after.reason
     assert after.p_full_before_next_visit > before.p_full_before_next_visit

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from dispatch.planning.forecast import FillForecast
 from dispatch.planning.horizon import MANDATORY, OPTIONAL, SKIP, HorizonInput, collection_days, decide
 
@@ -120,3 +122,32 @@ def test_detours_from_the_road_matrix_count_only_visits_that_happen_anyway() -> 
     # 61 % full, no risk, 10 km from anything visited anyway: only a top-up, worth much less than its detour
     assert out["lone"].decision == OPTIONAL and out["lone"].penalty < 1000
     assert "detour about 10.0 km" in out["lone"].reason and "a top-up only if a van passes by" in out["lone"].reason
+
+
+def test_a_safety_margin_raises_the_risk_of_what_the_forecast_does_not_know() -> None:
+    """With ``safety_sd`` the rule judges each forecast with its fill rate raised by that many of its standard
+    deviations: an uncertain relay point at moderate risk becomes mandatory, one whose rate is known (no
+    uncertainty: the simulator's oracle) is decided as before; the fill shown stays the forecast's own."""
+    unsure = FillForecast(capacity_m3=2.0, rate_m3_per_day=0.35, weekday_factors=(1.0,) * 7, sd=0.15,
+                          as_of=dt.datetime(2026, 11, 29, 19), stock_m3=1.4, stock_sd=0.05, full=False,
+                          dispersion_m3=0.02)
+    sure = FillForecast(capacity_m3=2.0, rate_m3_per_day=0.35, weekday_factors=(1.0,) * 7, sd=0.0,
+                        as_of=dt.datetime(2026, 11, 29, 19), stock_m3=1.4, stock_sd=0.0, full=False,
+                        dispersion_m3=0.02)
+    pts = [HorizonInput("unsure", unsure, WEEKDAYS, insertion_cost_m=4000),
+           HorizonInput("sure", sure, WEEKDAYS, insertion_cost_m=4000)]
+    plain, careful = decide(MON, pts), decide(MON, pts, safety_sd=1.0)
+    assert plain["unsure"].decision == OPTIONAL and plain["unsure"].p_full_before_next_visit < 0.8
+    assert careful["unsure"].decision == MANDATORY and careful["unsure"].p_full_before_next_visit >= 0.8
+    assert careful["unsure"].fill_ratio == plain["unsure"].fill_ratio
+    assert f"{round(100 * plain['unsure'].fill_ratio)} % full" in careful["unsure"].reason
+    assert careful["sure"] == plain["sure"]
+    assert unsure.cautious(1.0).rate_m3_per_day == pytest.approx(0.5) and unsure.cautious(1.0).stock_m3 == 1.4
+    assert sure.cautious(1.0) is sure and unsure.cautious(0.0) is unsure
+
+
+def test_the_safety_margin_is_a_setting_the_planner_passes_on() -> None:
+    from dispatch.settings import Settings
+
+    assert Settings(database_url="sqlite://").horizon_rule()["safety_sd"] == 0.75
+    assert Settings(database_url="sqlite://", horizon_safety_sd=0.5).horizon_rule()["safety_sd"] == 0.5
