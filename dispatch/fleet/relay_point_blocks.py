@@ -124,9 +124,10 @@ def closed_dates(rp: RelayPoint, day: dt.date, days_ahead: int = 31) -> frozense
 
 
 def blocked_decisions(day: dt.date, blocks: dict[str, Block], relay_points: dict, forecasts: dict, *,
-                      horizon_days: int, safety_sd: float = 0.0) -> dict:
+                      rule: dict) -> dict:
     """The plan's decision ("skip") for each blocked relay point (keys "rp:<id>"), with the forecast's risk
-    figures computed as for any closed relay point, and the availability reason in plain English."""
+    figures computed as for any closed relay point (``rule``: ``Settings.horizon_rule()``, as for the others),
+    and the availability reason in plain English."""
     from dataclasses import replace
 
     from dispatch.planning import HorizonInput, decide
@@ -137,5 +138,5 @@ def blocked_decisions(day: dt.date, blocks: dict[str, Block], relay_points: dict
         points.append(HorizonInput(key=key, forecast=forecasts[key],
                                    open_weekdays=visit_weekdays(rp) - {day.weekday()},
                                    reported_full=rp.full, name=rp.name, closed_dates=closed_dates(rp, day)))
-    decided = decide(day, points, horizon_days=horizon_days, safety_sd=safety_sd) if points else {}
+    decided = decide(day, points, **rule) if points else {}
     return {key: replace(d, reason=blocks[key].en + ": not visited today") for key, d in decided.items()}

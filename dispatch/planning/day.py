@@ -176,8 +176,7 @@ def _day_candidates(day: dt.date, settings: Settings, *, session: Session,
     excluded += [Excluded(c.key, c.kind, c.record_id, c.mandatory, blocks[c.key].code, blocks[c.key].en)
                  for c in relay if c.key in blocks]
     relay = [c for c in relay if c.key not in blocks]
-    blocked = relay_point_blocks.blocked_decisions(day, blocks, relay_points, forecasts, horizon_days=settings.horizon_days,
-                                                   safety_sd=settings.horizon_safety_sd)
+    blocked = relay_point_blocks.blocked_decisions(day, blocks, relay_points, forecasts, rule=settings.horizon_rule())
     candidates = relay + _pickup_candidates(day, settings, session=session)
     if keep is not None:  # a visit belongs to the region of its nearest depot
         candidates = [c for c in candidates if keep(c.lat, c.lon)]

@@ -123,14 +123,14 @@ class _Rule:
     target_fill_ratio: float
     cheap_insertion_m: float
     cheap_fill_ratio: float
-    safety_sd: float
 
 
 @dataclass(frozen=True)
 class _Outlook:
     """One relay point seen from today: its expected fill at noon, its next possible visit after today,
-    the risks of being full before it and within the horizon, open today, and must it be visited; all from the
-    cautious forecast (``safety_sd``); ``shown``: the expected fill of the forecast itself, for the reason."""
+    the risks of being full before it and within the horizon, open today, and must it be visited; all from
+    ``forecast``, the cautious one (``safety_sd``); ``shown``: the expected fill of the forecast itself, for the
+    reason."""
 
     fill: float
     nxt: dt.date | None
@@ -139,6 +139,7 @@ class _Outlook:
     is_open: bool
     must: bool
     shown: float
+    forecast: FillForecast
 
 
 def decide(
@@ -185,7 +186,7 @@ def decide(
     ``penalty`` (int metres-equivalent, optional visits only) and a plain-English ``reason``.
     """
     rule = _Rule(horizon_days, penalty_m, p_mandatory, p_skip, min_fill_ratio, top_up_fill_ratio, opportunistic_m,
-                 risk_weight, target_fill_ratio, cheap_insertion_m, cheap_fill_ratio, safety_sd)
+                 risk_weight, target_fill_ratio, cheap_insertion_m, cheap_fill_ratio)
     points = list(points)
     ahead = collection_days(today, max(horizon_days, 1) + 10, is_workday=is_workday)
     horizon_end = ahead[horizon_days - 1] if horizon_days >= 1 else today
@@ -198,14 +199,17 @@ def _outlook(pt: HorizonInput, today: dt.date, ahead: list[dt.date], horizon_end
              p_mandatory: float, safety_sd: float) -> _Outlook:
     f = pt.forecast.cautious(safety_sd)
     noon = dt.datetime.combine(today, dt.time(12))
-    fill = 1.0 if (f.full or pt.reported_full) else f.expected_stock_at(noon) / f.capacity_m3
-    shown = 1.0 if (f.full or pt.reported_full) else pt.forecast.expected_stock_at(noon) / f.capacity_m3
+
+    def fill_of(forecast: FillForecast) -> float:
+        return 1.0 if (forecast.full or pt.reported_full) else forecast.expected_stock_at(noon) / forecast.capacity_m3
+
+    fill, shown = fill_of(f), fill_of(pt.forecast)
     nxt = next((d for d in ahead if d.weekday() in pt.open_weekdays and d not in pt.closed_dates), None)
     p_next = f.p_full_at(dt.datetime.combine(nxt, dt.time(12))) if nxt else 1.0
     p_h = f.p_full_by(horizon_end)
     is_open = today.weekday() in pt.open_weekdays
     must = is_open and (f.full or pt.reported_full or p_next >= p_mandatory)
-    return _Outlook(fill, nxt, p_next, p_h, is_open, must, shown)
+    return _Outlook(fill, nxt, p_next, p_h, is_open, must, shown, f)
 
 
 def _detours(points: list[HorizonInput], outlooks: dict[str, _Outlook], distances: Sequence[Sequence[int]] | None,
@@ -227,7 +231,7 @@ def _decide_one(pt: HorizonInput, o: _Outlook, cost: float | None, today: dt.dat
                 rule: _Rule) -> HorizonDecision:
     """One relay point's decision: skip when closed today, mandatory when full or at risk, else what a
     visit today is worth (:func:`_worth_today`)."""
-    f = pt.forecast.cautious(rule.safety_sd)
+    f = o.forecast
     full_date = f.expected_full_date()
     closed_between = [
         d for d in ahead[: ahead.index(o.nxt)] if d.weekday() not in pt.open_weekdays or d in pt.closed_dates
